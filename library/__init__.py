@@ -1,0 +1,1 @@
+"""The Ulm smart-library booking service."""

@@ -1,0 +1,1 @@
+"""Booking: house rules, availability, conflicts, alternatives and series."""

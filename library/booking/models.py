@@ -1,0 +1,103 @@
+"""Bookings: a unit held by someone for a time, plus the buffers around it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from library.db import Base, BigId, JSONData, UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from library.accounts.models import User
+    from library.catalog.models import Resource, Unit
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    NO_SHOW = "no_show"
+
+
+ACTIVE_STATUSES: tuple[BookingStatus, ...] = (
+    BookingStatus.PENDING,
+    BookingStatus.CONFIRMED,
+    BookingStatus.CHECKED_IN,
+)
+"""Statuses in which a booking occupies its unit; only these must never overlap."""
+
+ACTIVE_STATUS_SQL = "('pending', 'confirmed', 'checked_in')"
+"""The same, as the SQL list that the overlap constraint and trigger are written with."""
+
+
+class BookingPurpose(enum.StrEnum):
+    VISITOR = "visitor"  # someone's own booking
+    WORKSHOP = "workshop"  # the library's booking of a room for a workshop session
+
+
+class BookingSeries(Base):
+    """Bookings made together from one repeat rule."""
+
+    __tablename__ = "booking_series"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    rule: Mapped[dict[str, Any]] = mapped_column(JSONData)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="start_before_end"),
+        CheckConstraint(
+            "occupied_start <= start_at AND end_at <= occupied_end", name="occupied_covers_booking"
+        ),
+        # Availability reads a unit's or resource's bookings that end after a given instant.
+        Index("ix_bookings_unit_id_occupied_end", "unit_id", "occupied_end"),
+        Index("ix_bookings_resource_id_occupied_end", "resource_id", "occupied_end"),
+        Index("ix_bookings_user_id_start_at", "user_id", "start_at"),
+        Index("ix_bookings_status_start_at", "status", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="RESTRICT"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    purpose: Mapped[BookingPurpose] = mapped_column(
+        str_enum(BookingPurpose, "booking_purpose"), default=BookingPurpose.VISITOR
+    )
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The span the unit is held: start minus setup time, end plus buffer (e.g. a 3D printer's
+    # cool-down). This, not start..end, is what must never overlap another active booking.
+    occupied_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    occupied_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[BookingStatus] = mapped_column(
+        str_enum(BookingStatus, "booking_status"), default=BookingStatus.CONFIRMED
+    )
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_series.id", ondelete="SET NULL"), index=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    participants: Mapped[int | None] = mapped_column(Integer)
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+
+    unit: Mapped[Unit] = relationship()
+    resource: Mapped[Resource] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    series: Mapped[BookingSeries | None] = relationship()

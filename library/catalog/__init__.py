@@ -1,0 +1,1 @@
+"""The catalogue: locations and their hours, resources, units, and the five factors."""

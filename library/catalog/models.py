@@ -1,0 +1,266 @@
+"""What the library offers and when: locations, opening hours, resources and their units."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from library.db import Base, BigId, JSONData, UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from library.accounts.models import Certification, User
+
+
+class Factor(enum.StrEnum):
+    """The five factors of the smart-library programme; every offer carries one."""
+
+    TECHNOLOGY = "technology"
+    KNOWHOW = "knowhow"
+    NETWORKING = "networking"
+    SPACE = "space"
+    INNOVATION = "innovation"
+
+
+class ResourceKind(enum.StrEnum):
+    ROOM = "room"
+    WORKSPACE = "workspace"
+    DEVICE = "device"
+
+
+class UnitStatus(enum.StrEnum):
+    AVAILABLE = "available"
+    RETIRED = "retired"
+
+
+class UnitCondition(enum.StrEnum):
+    NEW = "new"
+    GOOD = "good"
+    WORN = "worn"
+    DAMAGED = "damaged"
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    opening_periods: Mapped[list[OpeningPeriod]] = relationship(
+        back_populates="location", cascade="all, delete-orphan", order_by="OpeningPeriod.weekday"
+    )
+    exceptions: Mapped[list[OpeningException]] = relationship(
+        back_populates="location", cascade="all, delete-orphan"
+    )
+    resources: Mapped[list[Resource]] = relationship(back_populates="location")
+    policy: Mapped[Policy | None] = relationship(
+        primaryjoin="Location.id == Policy.location_id", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class OpeningPeriod(Base):
+    """A weekly opening period in local time; unstaffed periods have no library staff."""
+
+    __tablename__ = "opening_periods"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday_iso"),
+        CheckConstraint("start_time < end_time", name="start_before_end"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # 1 = Monday, as ISO 8601
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    staffed: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    location: Mapped[Location] = relationship(back_populates="opening_periods")
+
+
+class OpeningException(Base):
+    """A dated exception to the weekly hours: a holiday, a closure or special hours."""
+
+    __tablename__ = "opening_exceptions"
+    __table_args__ = (CheckConstraint("date_from <= date_to", name="dates_in_order"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), index=True)
+    date_from: Mapped[date] = mapped_column(Date)
+    date_to: Mapped[date] = mapped_column(Date)
+    closed: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    reason_en: Mapped[str | None] = mapped_column(String(300))
+
+    location: Mapped[Location] = relationship(back_populates="exceptions")
+    periods: Mapped[list[ExceptionPeriod]] = relationship(
+        back_populates="exception", cascade="all, delete-orphan", order_by="ExceptionPeriod.start_time"
+    )
+
+
+class ExceptionPeriod(Base):
+    """Special hours on the days of an exception that is not a full closure."""
+
+    __tablename__ = "exception_periods"
+    __table_args__ = (CheckConstraint("start_time < end_time", name="start_before_end"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    exception_id: Mapped[int] = mapped_column(
+        ForeignKey("opening_exceptions.id", ondelete="CASCADE"), index=True
+    )
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    staffed: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    exception: Mapped[OpeningException] = relationship(back_populates="periods")
+
+
+class Resource(Base):
+    """What the catalogue shows: a room, a workspace with many places, or a kind of device."""
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        CheckConstraint("min_age IS NULL OR min_age BETWEEN 0 AND 120", name="min_age_range"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        Index("ix_resources_location_id_kind", "location_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="RESTRICT"))
+    kind: Mapped[ResourceKind] = mapped_column(str_enum(ResourceKind, "resource_kind"))
+    factor: Mapped[Factor] = mapped_column(str_enum(Factor, "factor"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str | None] = mapped_column(Text)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)  # people per unit
+    features: Mapped[list[Any]] = mapped_column(JSONData, default=list)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    required_certification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certifications.id", ondelete="RESTRICT"), index=True
+    )
+    min_age: Mapped[int | None] = mapped_column(SmallInteger)
+    needs_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    location: Mapped[Location] = relationship(back_populates="resources")
+    units: Mapped[list[Unit]] = relationship(
+        back_populates="resource", cascade="all, delete-orphan", order_by="Unit.id"
+    )
+    required_certification: Mapped[Certification | None] = relationship()
+    policy: Mapped[Policy | None] = relationship(
+        primaryjoin="Resource.id == Policy.resource_id", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Unit(Base):
+    """One physical instance of a resource: the thing a booking holds."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("resource_id", "label"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(120))
+    inventory_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    serial_number: Mapped[str | None] = mapped_column(String(120))
+    condition: Mapped[UnitCondition] = mapped_column(
+        str_enum(UnitCondition, "unit_condition"), default=UnitCondition.GOOD
+    )
+    status: Mapped[UnitStatus] = mapped_column(
+        str_enum(UnitStatus, "unit_status"), default=UnitStatus.AVAILABLE
+    )
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    resource: Mapped[Resource] = relationship(back_populates="units")
+    blocks: Mapped[list[UnitBlock]] = relationship(back_populates="unit", cascade="all, delete-orphan")
+
+
+class UnitBlock(Base):
+    """A period in which a unit cannot be booked (maintenance, repair), with its reason.
+
+    Blocks may lie over existing bookings: staff then handle those bookings by hand, so blocks
+    are kept apart from the bookings and their no-overlap guarantee.
+    """
+
+    __tablename__ = "unit_blocks"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="start_before_end"),
+        Index("ix_unit_blocks_unit_id_end_at", "unit_id", "end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship(back_populates="blocks")
+    created_by: Mapped[User | None] = relationship()
+
+
+class Policy(Base):
+    """House rules for booking: defaults of a location, or the overrides of one resource.
+
+    A null field means "not set here": the effective policy of a resource takes each field from
+    the resource, else its location, else the built-in default (see booking.policy).
+    """
+
+    __tablename__ = "policies"
+    __table_args__ = (
+        CheckConstraint(
+            "(location_id IS NULL) <> (resource_id IS NULL)", name="location_or_resource"
+        ),
+        CheckConstraint("slot_minutes IS NULL OR slot_minutes BETWEEN 5 AND 1440", name="slot_range"),
+        CheckConstraint(
+            "min_minutes IS NULL OR max_minutes IS NULL OR min_minutes <= max_minutes",
+            name="min_le_max",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), unique=True
+    )
+    resource_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), unique=True
+    )
+    slot_minutes: Mapped[int | None] = mapped_column(Integer)
+    min_minutes: Mapped[int | None] = mapped_column(Integer)
+    max_minutes: Mapped[int | None] = mapped_column(Integer)
+    horizon_days: Mapped[int | None] = mapped_column(Integer)
+    lead_minutes: Mapped[int | None] = mapped_column(Integer)
+    setup_minutes: Mapped[int | None] = mapped_column(Integer)
+    buffer_minutes: Mapped[int | None] = mapped_column(Integer)
+    max_active_bookings: Mapped[int | None] = mapped_column(Integer)
+    max_minutes_per_week: Mapped[int | None] = mapped_column(Integer)
+    max_minutes_per_day: Mapped[int | None] = mapped_column(Integer)
+    max_bookings_per_day: Mapped[int | None] = mapped_column(Integer)
+    cancel_until_minutes: Mapped[int | None] = mapped_column(Integer)
+    checkin_window_minutes: Mapped[int | None] = mapped_column(Integer)

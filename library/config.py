@@ -1,0 +1,102 @@
+"""Settings from the environment, so the same code runs embedded (SQLite) or in production."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with the configuration it was given."""
+
+
+def _var_dir() -> Path:
+    return Path(os.environ.get("LIBRARY_VAR_DIR", PROJECT_ROOT / "var"))
+
+
+def _secret_key(env: str, var_dir: Path) -> str:
+    key = os.environ.get("LIBRARY_SECRET_KEY", "").strip()
+    if key:
+        return key
+    if env == "production":
+        raise ConfigurationError(
+            "LIBRARY_SECRET_KEY is not set. In production the secret key must come from the "
+            "environment, e.g. LIBRARY_SECRET_KEY=$(python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')"
+        )
+    # Development: make one once and keep it, so logins survive a restart.
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    env: str = "development"
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = ""
+    timezone: str = "Europe/Berlin"
+    var_dir: Path = field(default_factory=_var_dir)
+    run_scheduler: bool = True
+    token_lifetime_days: int = 30
+    session_lifetime_hours: int = 12
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ.get("LIBRARY_ENV", "development").strip() or "development"
+        var_dir = _var_dir()
+        database_url = os.environ.get("LIBRARY_DATABASE_URL", "").strip()
+        if not database_url:
+            var_dir.mkdir(parents=True, exist_ok=True)
+            database_url = f"sqlite+aiosqlite:///{var_dir / 'library.sqlite3'}"
+        timezone = os.environ.get("LIBRARY_TIMEZONE", "Europe/Berlin")
+        try:
+            ZoneInfo(timezone)
+        except (KeyError, ValueError) as exc:
+            raise ConfigurationError(f"LIBRARY_TIMEZONE={timezone!r} is not a known time zone") from exc
+        return cls(
+            database_url=normalise_database_url(database_url),
+            secret_key=_secret_key(env, var_dir),
+            env=env,
+            base_url=os.environ.get("LIBRARY_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            smtp_url=os.environ.get("LIBRARY_SMTP_URL", ""),
+            timezone=timezone,
+            var_dir=var_dir,
+            run_scheduler=os.environ.get("LIBRARY_SCHEDULER", "on") != "off",
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain URLs people paste and pick the async driver for them."""
+    for plain, driver in (
+        ("postgres://", "postgresql+psycopg://"),
+        ("postgresql://", "postgresql+psycopg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url

@@ -1,0 +1,46 @@
+"""Every table of the service, imported in one place for Alembic and the tests."""
+
+from library.accounts.models import (
+    ApiToken,
+    Certification,
+    LoginFailure,
+    LoginSession,
+    User,
+    UserCertification,
+)
+from library.audit.models import AuditEntry
+from library.booking.models import Booking, BookingSeries
+from library.catalog.models import (
+    ExceptionPeriod,
+    Location,
+    OpeningException,
+    OpeningPeriod,
+    Policy,
+    Resource,
+    Unit,
+    UnitBlock,
+)
+from library.db import Base
+from library.notify.models import OutboxMessage
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Booking",
+    "BookingSeries",
+    "Certification",
+    "ExceptionPeriod",
+    "Location",
+    "LoginFailure",
+    "LoginSession",
+    "OpeningException",
+    "OpeningPeriod",
+    "OutboxMessage",
+    "Policy",
+    "Resource",
+    "Unit",
+    "UnitBlock",
+    "User",
+    "UserCertification",
+]

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, mail, calendar files and the worker that sends them."""
