@@ -122,9 +122,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column(
             "role",
-            sa.Enum(
-                "visitor", "staff", "admin", name="role", native_enum=False, create_constraint=True
-            ),
+            sa.Enum("visitor", "staff", "admin", name="role", native_enum=False, create_constraint=True),
             nullable=False,
         ),
         sa.Column("birth_date", sa.Date(), nullable=True),
@@ -214,17 +212,13 @@ def upgrade() -> None:
     op.create_table(
         "opening_exceptions",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("date_from", sa.Date(), nullable=False),
         sa.Column("date_to", sa.Date(), nullable=False),
         sa.Column("closed", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
         sa.Column("reason_en", sa.String(length=300), nullable=True),
-        sa.CheckConstraint(
-            "date_from <= date_to", name=op.f("ck_opening_exceptions_dates_in_order")
-        ),
+        sa.CheckConstraint("date_from <= date_to", name=op.f("ck_opening_exceptions_dates_in_order")),
         sa.ForeignKeyConstraint(
             ["location_id"],
             ["locations.id"],
@@ -234,23 +228,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opening_exceptions")),
     )
     with op.batch_alter_table("opening_exceptions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_opening_exceptions_location_id"), ["location_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_opening_exceptions_location_id"), ["location_id"], unique=False)
 
     op.create_table(
         "opening_periods",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("weekday", sa.SmallInteger(), nullable=False),
         sa.Column("start_time", sa.Time(), nullable=False),
         sa.Column("end_time", sa.Time(), nullable=False),
         sa.Column("staffed", sa.Boolean(), nullable=False),
-        sa.CheckConstraint(
-            "start_time < end_time", name=op.f("ck_opening_periods_start_before_end")
-        ),
+        sa.CheckConstraint("start_time < end_time", name=op.f("ck_opening_periods_start_before_end")),
         sa.CheckConstraint("weekday BETWEEN 1 AND 7", name=op.f("ck_opening_periods_weekday_iso")),
         sa.ForeignKeyConstraint(
             ["location_id"],
@@ -261,9 +249,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opening_periods")),
     )
     with op.batch_alter_table("opening_periods", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_opening_periods_location_id"), ["location_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_opening_periods_location_id"), ["location_id"], unique=False)
 
     op.create_table(
         "outbox",
@@ -302,18 +288,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("message_id", name=op.f("uq_outbox_message_id")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_outbox_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
-        )
+        batch_op.create_index("ix_outbox_status_next_attempt_at", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "resources",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("slug", sa.String(length=80), nullable=False),
-        sa.Column(
-            "location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
             "kind",
             sa.Enum(
@@ -382,9 +364,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("resources", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_resources_factor"), ["factor"], unique=False)
-        batch_op.create_index(
-            "ix_resources_location_id_kind", ["location_id", "kind"], unique=False
-        )
+        batch_op.create_index("ix_resources_location_id_kind", ["location_id", "kind"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_resources_required_certification_id"),
             ["required_certification_id"],
@@ -395,14 +375,10 @@ def upgrade() -> None:
         "user_certifications",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "certification_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("certification_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "granted_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("granted_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
@@ -442,9 +418,7 @@ def upgrade() -> None:
         "booking_series",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column(
-            "resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
             "rule",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -471,15 +445,11 @@ def upgrade() -> None:
     op.create_table(
         "exception_periods",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "exception_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("exception_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("start_time", sa.Time(), nullable=False),
         sa.Column("end_time", sa.Time(), nullable=False),
         sa.Column("staffed", sa.Boolean(), nullable=False),
-        sa.CheckConstraint(
-            "start_time < end_time", name=op.f("ck_exception_periods_start_before_end")
-        ),
+        sa.CheckConstraint("start_time < end_time", name=op.f("ck_exception_periods_start_before_end")),
         sa.ForeignKeyConstraint(
             ["exception_id"],
             ["opening_exceptions.id"],
@@ -489,19 +459,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exception_periods")),
     )
     with op.batch_alter_table("exception_periods", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_exception_periods_exception_id"), ["exception_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_exception_periods_exception_id"), ["exception_id"], unique=False)
 
     op.create_table(
         "policies",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column(
-            "resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("slot_minutes", sa.Integer(), nullable=True),
         sa.Column("min_minutes", sa.Integer(), nullable=True),
         sa.Column("max_minutes", sa.Integer(), nullable=True),
@@ -546,9 +510,7 @@ def upgrade() -> None:
     op.create_table(
         "units",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("label", sa.String(length=120), nullable=False),
         sa.Column("inventory_number", sa.String(length=60), nullable=True),
         sa.Column("serial_number", sa.String(length=120), nullable=True),
@@ -594,9 +556,7 @@ def upgrade() -> None:
         "bookings",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("unit_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "purpose",
@@ -633,9 +593,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("participants", sa.Integer(), nullable=True),
         sa.Column("override_reason", sa.String(length=500), nullable=True),
-        sa.Column(
-            "created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
@@ -678,9 +636,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_bookings_series_id"), ["series_id"], unique=False)
         batch_op.create_index("ix_bookings_status_start_at", ["status", "start_at"], unique=False)
-        batch_op.create_index(
-            "ix_bookings_unit_id_occupied_end", ["unit_id", "occupied_end"], unique=False
-        )
+        batch_op.create_index("ix_bookings_unit_id_occupied_end", ["unit_id", "occupied_end"], unique=False)
         batch_op.create_index("ix_bookings_user_id_start_at", ["user_id", "start_at"], unique=False)
 
     op.create_table(
@@ -690,9 +646,7 @@ def upgrade() -> None:
         sa.Column("start_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("end_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
-        sa.Column(
-            "created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("start_at < end_at", name=op.f("ck_unit_blocks_start_before_end")),
         sa.ForeignKeyConstraint(

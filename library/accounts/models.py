@@ -110,7 +110,9 @@ class UserCertification(Base):
     """A certification held by a visitor, from a workshop or granted by staff."""
 
     __tablename__ = "user_certifications"
-    __table_args__ = (Index("ix_user_certifications_user_id_certification_id", "user_id", "certification_id"),)
+    __table_args__ = (
+        Index("ix_user_certifications_user_id_certification_id", "user_id", "certification_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

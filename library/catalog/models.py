@@ -234,9 +234,7 @@ class Policy(Base):
 
     __tablename__ = "policies"
     __table_args__ = (
-        CheckConstraint(
-            "(location_id IS NULL) <> (resource_id IS NULL)", name="location_or_resource"
-        ),
+        CheckConstraint("(location_id IS NULL) <> (resource_id IS NULL)", name="location_or_resource"),
         CheckConstraint("slot_minutes IS NULL OR slot_minutes BETWEEN 5 AND 1440", name="slot_range"),
         CheckConstraint(
             "min_minutes IS NULL OR max_minutes IS NULL OR min_minutes <= max_minutes",

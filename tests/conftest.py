@@ -1,0 +1,84 @@
+"""Test databases on both engines.
+
+Every test that asks for `database_url` runs once on SQLite and once on PostgreSQL. The
+PostgreSQL run needs LIBRARY_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test);
+without it those runs are skipped, and `.ci/run` fails when that happens in CI.
+Each test gets a fresh, migrated database: a copy of a migrated SQLite file, or a PostgreSQL
+database made from a migrated template.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from library import migrations
+from library.config import normalise_database_url
+from library.db import Database
+
+POSTGRES_URL = os.environ.get("LIBRARY_TEST_POSTGRES_URL", "")
+TEMPLATE_DB = f"library_template_{os.getpid()}"
+
+
+def _admin_conninfo(url: str) -> str:
+    parsed = make_url(normalise_database_url(url)).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _database_url_for(url: str, name: str) -> str:
+    return make_url(normalise_database_url(url)).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need LIBRARY_TEST_POSTGRES_URL")
+    with psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
+        conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    migrations.upgrade(_database_url_for(POSTGRES_URL, TEMPLATE_DB))
+    yield TEMPLATE_DB
+    with psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+
+
+def fresh_sqlite_url(template: Path, directory: Path) -> str:
+    path = directory / f"{uuid.uuid4().hex}.sqlite3"
+    shutil.copyfile(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database of each engine."""
+    if request.param == "sqlite":
+        yield fresh_sqlite_url(request.getfixturevalue("sqlite_template"), tmp_path)
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"library_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _database_url_for(POSTGRES_URL, name)
+    with psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, pool_size=5)
+    yield database
+    await database.dispose()
