@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, Literal
 
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from alembic import context
@@ -23,7 +24,7 @@ def database_url() -> str:
     return normalise_database_url(url) if url else Settings.from_env().database_url
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write our UTC column type as the plain type it stores, so migrations stand alone."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -1,0 +1,197 @@
+"""Registration, sign-in, API tokens and browser sessions.
+
+Secrets handed to clients (tokens, session ids) are random; only their SHA-256 is stored,
+so a copy of the database does not let anyone sign in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.accounts.models import ApiToken, Language, LoginFailure, LoginSession, Role, User
+from library.accounts.passwords import hash_password, is_weak_password, needs_rehash, verify_password
+from library.errors import Problem
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    birth_date: date | None = None,
+    language: Language = Language.DE,
+    role: Role = Role.VISITOR,
+) -> User:
+    email = normalise_email(email)
+    if not EMAIL_PATTERN.match(email):
+        raise Problem(422, "invalid_input", params={"fields": "email"}, extra={"errors": [_field("email")]})
+    if not name.strip():
+        raise Problem(422, "invalid_input", params={"fields": "name"}, extra={"errors": [_field("name")]})
+    if is_weak_password(password):
+        raise Problem(422, "weak_password", extra={"errors": [_field("password")]})
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Problem(409, "email_taken")
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        birth_date=birth_date,
+        language=language,
+        role=role,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+def _field(name: str) -> dict[str, str]:
+    return {"field": name, "source": "body"}
+
+
+@dataclass(frozen=True)
+class LoginSubjects:
+    """What failed logins are counted against: the account and the client's address."""
+
+    account: str
+    address: str
+
+    @classmethod
+    def of(cls, email: str, address: str) -> LoginSubjects:
+        return cls(account=f"account:{digest(normalise_email(email))}", address=f"address:{digest(address)}")
+
+
+async def ensure_not_throttled(session: AsyncSession, subjects: LoginSubjects, now: datetime) -> None:
+    since = now - THROTTLE_WINDOW
+    rows = (
+        await session.execute(
+            select(LoginFailure.subject, func.count(), func.min(LoginFailure.at))
+            .where(LoginFailure.subject.in_([subjects.account, subjects.address]), LoginFailure.at > since)
+            .group_by(LoginFailure.subject)
+        )
+    ).all()
+    for subject, count, oldest in rows:
+        limit = MAX_FAILURES_PER_ACCOUNT if subject == subjects.account else MAX_FAILURES_PER_ADDRESS
+        if count >= limit:
+            retry_after = max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1)
+            raise Problem(
+                429,
+                "too_many_attempts",
+                params={"minutes": (retry_after + 59) // 60},
+                headers={"Retry-After": str(retry_after)},
+            )
+
+
+async def check_password(
+    session: AsyncSession, *, email: str, password: str, subjects: LoginSubjects, now: datetime
+) -> User | None:
+    """The user for these credentials, or None after recording the failure.
+
+    The caller commits before answering, so that a failure counts even though it is an error.
+    """
+    user = await session.scalar(
+        select(User).where(User.email == normalise_email(email), User.is_active.is_(True))
+    )
+    if user is None or not verify_password(user.password_hash, password):
+        session.add_all(
+            [LoginFailure(subject=subjects.account, at=now), LoginFailure(subject=subjects.address, at=now)]
+        )
+        return None
+    assert user.password_hash is not None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    await session.execute(delete(LoginFailure).where(LoginFailure.subject == subjects.account))
+    return user
+
+
+async def issue_token(
+    session: AsyncSession, user: User, now: datetime, lifetime: timedelta
+) -> tuple[str, ApiToken]:
+    token = new_secret()
+    row = ApiToken(user_id=user.id, token_hash=digest(token), created_at=now, expires_at=now + lifetime)
+    session.add(row)
+    await session.flush()
+    return token, row
+
+
+async def user_for_token(session: AsyncSession, token: str, now: datetime) -> tuple[User, ApiToken] | None:
+    row = (
+        await session.execute(
+            select(User, ApiToken)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_hash == digest(token),
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > now,
+                User.is_active.is_(True),
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def revoke_token(session: AsyncSession, token_id: int, now: datetime) -> None:
+    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=now))
+
+
+async def start_session(
+    session: AsyncSession, user: User, now: datetime, lifetime: timedelta
+) -> tuple[str, LoginSession]:
+    """A new browser session; its id is fresh at every login, so a planted id is worthless."""
+    session_id = new_secret()
+    row = LoginSession(
+        user_id=user.id,
+        session_hash=digest(session_id),
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(row)
+    await session.flush()
+    return session_id, row
+
+
+async def user_for_session(
+    session: AsyncSession, session_id: str, now: datetime
+) -> tuple[User, LoginSession] | None:
+    row = (
+        await session.execute(
+            select(User, LoginSession)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(
+                LoginSession.session_hash == digest(session_id),
+                LoginSession.expires_at > now,
+                User.is_active.is_(True),
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def end_session(session: AsyncSession, login_session_id: int) -> None:
+    await session.execute(delete(LoginSession).where(LoginSession.id == login_session_id))

@@ -1,0 +1,148 @@
+"""Accounts: registration, API tokens and the caller's own profile."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import State
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from library.accounts import service
+from library.accounts.models import Language, Role, User, UserCertification
+from library.accounts.viewer import Viewer
+from library.api.common import language
+from library.clock import Clock
+from library.config import Settings
+from library.db import Database
+from library.errors import Problem
+from library.i18n import pick
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Password = Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    name: Name
+    birth_date: date | None = None
+    language: Language = Language.DE
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    email: str
+    name: str
+    role: Role
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+
+
+class TokenOut(msgspec.Struct):
+    token: str
+    expires_at: datetime
+
+
+class HeldCertificationOut(msgspec.Struct):
+    key: str
+    name: str
+    expires_at: datetime | None
+
+
+class MeOut(UserOut):
+    birth_date: date | None
+    language: Language
+    certifications: list[HeldCertificationOut]
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AccountsController(Controller):
+    path = "/api/v1"
+    tags = ("accounts",)
+
+    @post("/auth/register", summary="Create a visitor account")
+    async def register(self, data: RegisterIn, db: Database) -> UserOut:
+        async with db.write() as session:
+            user = await service.register(
+                session,
+                email=data.email,
+                password=data.password,
+                name=data.name,
+                birth_date=data.birth_date,
+                language=data.language,
+            )
+        return UserOut(user.id, user.email, user.name, user.role)
+
+    @post("/auth/tokens", summary="Sign in and get a bearer token")
+    async def create_token(
+        self, request: Request[Any, Any, Any], data: TokenIn, db: Database, clock: Clock, state: State
+    ) -> TokenOut:
+        settings: Settings = state.settings
+        now = clock.now()
+        subjects = service.LoginSubjects.of(data.email, client_address(request))
+        async with db.write() as session:
+            await service.ensure_not_throttled(session, subjects, now)
+            user = await service.check_password(
+                session, email=data.email, password=data.password, subjects=subjects, now=now
+            )
+            token = None
+            if user is not None:
+                token, row = await service.issue_token(
+                    session, user, now, timedelta(days=settings.token_lifetime_days)
+                )
+        # Outside the transaction, so that a failure is recorded before it is reported.
+        if token is None:
+            raise Problem(401, "invalid_credentials")
+        return TokenOut(token, row.expires_at.astimezone(settings.zone))
+
+    @delete("/auth/tokens/current", summary="Sign out: the token stops working", status_code=204)
+    async def revoke_current_token(self, viewer: Viewer, db: Database, clock: Clock) -> None:
+        if viewer.via != "token" or viewer.token_id is None:
+            raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+        async with db.write() as session:
+            await service.revoke_token(session, viewer.token_id, clock.now())
+
+    @get("/me", summary="The caller's profile and certifications")
+    async def me(
+        self, request: Request[Any, Any, Any], user: User, db: Database, clock: Clock, state: State
+    ) -> MeOut:
+        lang = language(request)
+        zone = state.settings.zone
+        now = clock.now()
+        async with db.read() as session:
+            held = (
+                await session.scalars(
+                    select(UserCertification)
+                    .where(UserCertification.user_id == user.id, UserCertification.revoked_at.is_(None))
+                    .options(selectinload(UserCertification.certification))
+                    .order_by(UserCertification.granted_at)
+                )
+            ).all()
+        return MeOut(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            birth_date=user.birth_date,
+            language=user.language,
+            certifications=[
+                HeldCertificationOut(
+                    h.certification.key,
+                    pick(lang, h.certification.name, h.certification.name_en),
+                    h.expires_at.astimezone(zone) if h.expires_at else None,
+                )
+                for h in held
+                if h.expires_at is None or h.expires_at > now
+            ],
+        )

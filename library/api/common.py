@@ -1,0 +1,54 @@
+"""Pieces every API controller uses: the request language, pagination and date ranges."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request
+from litestar.params import Parameter
+
+from library.errors import Problem
+from library.i18n import Lang, negotiate_language
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size (at most 500).")]
+Offset = Annotated[int, Parameter(ge=0, description="How many items to skip.")]
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    next: str | None
+
+
+def language(request: Request[Any, Any, Any]) -> Lang:
+    return negotiate_language(request.headers.get("accept-language"))
+
+
+def next_page_url(request: Request[Any, Any, Any], *, limit: int, offset: int, has_more: bool) -> str | None:
+    if not has_more:
+        return None
+    query = {key: value for key, value in request.query_params.items() if key not in ("limit", "offset")}
+    query.update(limit=str(limit), offset=str(offset + limit))
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def checked_range(first: date, last: date, *, max_days: int) -> tuple[date, date]:
+    if last < first:
+        raise Problem(422, "end_before_start", extra={"errors": [{"field": "to", "source": "query"}]})
+    if (last - first).days + 1 > max_days:
+        raise Problem(
+            422,
+            "range_too_long",
+            params={"max_days": max_days},
+            extra={"errors": [{"field": "to", "source": "query"}]},
+        )
+    return first, last
+
+
+def iso_local(moment: datetime, zone: Any) -> str:
+    """An instant as RFC 3339 in the location's zone (API.md: responses in local time)."""
+    return moment.astimezone(zone).isoformat()

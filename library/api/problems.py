@@ -1,0 +1,102 @@
+"""Every error leaves the service as RFC 9457 problem details in the request's language."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from library.errors import Problem
+from library.i18n import negotiate_language
+
+log = logging.getLogger("library.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Response[dict[str, Any]]:
+    lang = negotiate_language(request.headers.get("accept-language"))
+    return Response(
+        content=problem.body(lang),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+def on_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
+    return problem_response(request, exc)
+
+
+def validation_problem(exc: ValidationException) -> Problem:
+    """Name every offending field; a missing time zone gets its own code (API.md)."""
+    errors: list[dict[str, Any]] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            errors.append(
+                {
+                    "field": str(item.get("key") or "body"),
+                    "source": _source_name(item.get("source")),
+                    "message": str(item.get("message", "")),
+                }
+            )
+    if not errors:
+        errors.append({"field": "body", "source": "body", "message": str(exc.detail)})
+    fields = ", ".join(dict.fromkeys(error["field"] for error in errors))
+    if any("timezone" in error["message"] for error in errors):
+        return Problem(422, "naive_datetime", params={"field": fields}, extra={"errors": errors})
+    code = "invalid_query" if all(error["source"] == "query" for error in errors) else "invalid_input"
+    return Problem(422, code, params={"fields": fields}, extra={"errors": errors})
+
+
+def _source_name(source: object) -> str:
+    """Litestar names sources with an enum (ParamType.QUERY); clients get its value, "query"."""
+    return str(getattr(source, "value", source) or "body")
+
+
+def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    return problem_response(request, validation_problem(exc))
+
+
+def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotFoundException):
+        problem = Problem(404, "not_found", params={"what": ("Die Adresse", "The address")})
+    elif isinstance(exc, MethodNotAllowedException):
+        problem = Problem(405, "method_not_allowed", headers=dict(exc.headers or {}))
+    elif isinstance(exc, NotAuthorizedException):
+        problem = Problem(401, "unauthenticated")
+    elif isinstance(exc, PermissionDeniedException):
+        code = "csrf_failed" if "CSRF" in str(exc.detail) else "forbidden"
+        problem = Problem(403, code)
+    elif exc.status_code == 413:
+        problem = Problem(413, "request_too_large")
+    elif exc.status_code >= 500:
+        return on_unexpected(request, exc)
+    else:
+        problem = Problem(exc.status_code, "invalid_input", params={"fields": str(exc.detail)})
+    return problem_response(request, problem)
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The path without its query: queries can carry personal data.
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(request, Problem(HTTP_500_INTERNAL_SERVER_ERROR, "server_error"))
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    Problem: on_problem,
+    ValidationException: on_validation,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}

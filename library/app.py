@@ -1,0 +1,119 @@
+"""create_app(): the Litestar application with its database, routes and error handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui_bundle
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from library.accounts.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
+from library.api.accounts import AccountsController
+from library.api.catalog import CatalogController
+from library.api.problems import EXCEPTION_HANDLERS
+from library.clock import Clock, SystemClock
+from library.config import PROJECT_ROOT, Settings
+from library.db import Database
+from library.i18n import pick
+from library.web.pages import PAGE_CONTROLLERS
+
+SCHEMA_ASSETS = "/schema/assets"
+MAX_REQUEST_BODY = 2 * 1024 * 1024  # bytes; CSV imports are the largest bodies
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # The engine belongs to the event loop that serves requests, so it is made here.
+        db = Database(settings.database_url)
+        app.state.db = db
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    def provide_db(state: State) -> Database:
+        return state.db  # type: ignore[no-any-return]
+
+    def provide_clock() -> Clock:
+        return clock
+
+    return Litestar(
+        route_handlers=[
+            CatalogController,
+            AccountsController,
+            *PAGE_CONTROLLERS,
+            create_static_files_router(
+                path=SCHEMA_ASSETS,
+                directories=[Path(swagger_ui_bundle.swagger_ui_path)],
+                include_in_schema=False,
+                name="schema-assets",
+            ),
+            create_static_files_router(
+                path="/static",
+                directories=[PROJECT_ROOT / "library" / "web" / "static"],
+                include_in_schema=False,
+                name="static",
+            ),
+        ],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "clock": Provide(provide_clock, sync_to_thread=False),
+            **AUTH_DEPENDENCIES,
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=CSRF_COOKIE,
+            header_name=CSRF_HEADER,
+            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_samesite="lax",
+            # The API checks its own way: bearer requests need none, cookie requests echo the cookie.
+            exclude=["^/api/"],
+        ),
+        template_config=TemplateConfig(
+            directory=PROJECT_ROOT / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: engine.engine.globals.update(pick=pick),
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Stadtbibliothek Ulm: bookings and workshops",
+            version="1",
+            description="JSON API of the Ulm smart-library booking service. Contract: API.md.",
+            path="/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{SCHEMA_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{SCHEMA_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SCHEMA_ASSETS}/swagger-ui-standalone-preset.js",
+                    path="/",
+                    favicon="<link rel='icon' href='data:,'>",
+                )
+            ],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="POST /api/v1/auth/tokens"
+                    )
+                }
+            ),
+        ),
+        request_max_body_size=MAX_REQUEST_BODY,
+        debug=False,
+    )

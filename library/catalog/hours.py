@@ -1,0 +1,68 @@
+"""Opening hours of a day, from the weekly periods and the dated exceptions (pure rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Period:
+    start: time
+    end: time
+    staffed: bool = True
+
+
+@dataclass(frozen=True)
+class WeeklyPeriod:
+    weekday: int  # 1 = Monday
+    period: Period
+
+
+@dataclass(frozen=True)
+class DatedException:
+    date_from: date
+    date_to: date
+    closed: bool
+    reason: str = ""
+    reason_en: str | None = None
+    periods: tuple[Period, ...] = ()
+
+    def covers(self, day: date) -> bool:
+        return self.date_from <= day <= self.date_to
+
+
+@dataclass(frozen=True)
+class DayHours:
+    day: date
+    periods: tuple[Period, ...]
+    exception: DatedException | None = None
+
+    @property
+    def closed(self) -> bool:
+        return not self.periods
+
+
+def hours_on(day: date, weekly: Iterable[WeeklyPeriod], exceptions: Sequence[DatedException]) -> DayHours:
+    """The periods a location is open on a day. Of several exceptions the last one given wins."""
+    for exception in reversed(exceptions):
+        if exception.covers(day):
+            periods = () if exception.closed else tuple(sorted(exception.periods, key=lambda p: p.start))
+            return DayHours(day, periods, exception)
+    periods = tuple(
+        sorted((w.period for w in weekly if w.weekday == day.isoweekday()), key=lambda p: p.start)
+    )
+    return DayHours(day, periods)
+
+
+def hours_between(
+    first: date, last: date, weekly: Sequence[WeeklyPeriod], exceptions: Sequence[DatedException]
+) -> list[DayHours]:
+    return [hours_on(first + timedelta(days=n), weekly, exceptions) for n in range((last - first).days + 1)]
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """A local wall-clock time on a day as an aware instant in that zone."""
+    return datetime.combine(day, at, tzinfo=zone)

@@ -1,0 +1,148 @@
+"""Reading the catalogue: set-based queries that load what a view needs in one go."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ScalarSelect, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from library.catalog.hours import DatedException, Period, WeeklyPeriod
+from library.catalog.models import (
+    Factor,
+    Location,
+    OpeningException,
+    Resource,
+    ResourceKind,
+    Unit,
+    UnitStatus,
+)
+from library.errors import not_found
+
+
+@dataclass(frozen=True)
+class ResourceFilter:
+    factor: Factor | None = None
+    kind: ResourceKind | None = None
+    location: str | None = None
+    q: str | None = None
+
+
+def unit_count_column() -> ScalarSelect[int]:
+    return (
+        select(func.count(Unit.id))
+        .where(Unit.resource_id == Resource.id, Unit.status == UnitStatus.AVAILABLE)
+        .correlate(Resource)
+        .scalar_subquery()
+    )
+
+
+def _filtered(statement: Select[Resource, int], where: ResourceFilter) -> Select[Resource, int]:
+    statement = statement.where(Resource.active.is_(True))
+    if where.factor is not None:
+        statement = statement.where(Resource.factor == where.factor)
+    if where.kind is not None:
+        statement = statement.where(Resource.kind == where.kind)
+    if where.location is not None:
+        statement = statement.where(Location.slug == where.location)
+    if where.q:
+        pattern = f"%{where.q.strip().lower()}%"
+        statement = statement.where(
+            or_(
+                func.lower(Resource.name).like(pattern),
+                func.lower(func.coalesce(Resource.name_en, "")).like(pattern),
+                func.lower(Resource.description).like(pattern),
+                func.lower(func.coalesce(Resource.description_en, "")).like(pattern),
+                func.lower(Resource.slug).like(pattern),
+            )
+        )
+    return statement
+
+
+async def list_resources(
+    session: AsyncSession, where: ResourceFilter, *, limit: int, offset: int
+) -> tuple[Sequence[tuple[Resource, int]], bool]:
+    """A page of resources with their bookable unit counts, and whether more follow."""
+    statement = (
+        select(Resource, unit_count_column())
+        .join(Location, Location.id == Resource.location_id)
+        .options(selectinload(Resource.location), selectinload(Resource.required_certification))
+        .order_by(Location.position, Location.slug, Resource.name, Resource.id)
+        .limit(limit + 1)
+        .offset(offset)
+    )
+    rows = (await session.execute(_filtered(statement, where))).tuples().all()
+    return rows[:limit], len(rows) > limit
+
+
+async def resource_counts_by_factor(session: AsyncSession) -> dict[Factor, int]:
+    rows = await session.execute(
+        select(Resource.factor, func.count()).where(Resource.active.is_(True)).group_by(Resource.factor)
+    )
+    return {factor: count for factor, count in rows.tuples()}
+
+
+async def location_exists(session: AsyncSession, slug: str) -> bool:
+    return await session.scalar(select(Location.id).where(Location.slug == slug)) is not None
+
+
+async def get_location(session: AsyncSession, slug: str, *, with_hours: bool = False) -> Location:
+    statement = select(Location).where(Location.slug == slug)
+    if with_hours:
+        statement = statement.options(
+            selectinload(Location.opening_periods),
+            selectinload(Location.exceptions).selectinload(OpeningException.periods),
+        )
+    location = await session.scalar(statement)
+    if location is None:
+        raise not_found(f"Der Standort „{slug}“", f"The location '{slug}'")
+    return location
+
+
+async def get_resource(session: AsyncSession, slug: str) -> tuple[Resource, int]:
+    row = (
+        await session.execute(
+            select(Resource, unit_count_column())
+            .where(Resource.slug == slug, Resource.active.is_(True))
+            .options(
+                selectinload(Resource.location).selectinload(Location.policy),
+                selectinload(Resource.required_certification),
+                selectinload(Resource.policy),
+                selectinload(Resource.units),
+            )
+        )
+    ).first()
+    if row is None:
+        raise not_found(f"Das Angebot „{slug}“", f"The offer '{slug}'")
+    return row[0], row[1]
+
+
+def weekly_periods(location: Location) -> list[WeeklyPeriod]:
+    return [
+        WeeklyPeriod(p.weekday, Period(p.start_time, p.end_time, p.staffed)) for p in location.opening_periods
+    ]
+
+
+def dated_exceptions(
+    location: Location, first: date | None = None, last: date | None = None
+) -> list[DatedException]:
+    """The location's exceptions, oldest first so that the newest wins where they overlap."""
+    chosen = [
+        e
+        for e in sorted(location.exceptions, key=lambda e: e.id)
+        if (first is None or e.date_to >= first) and (last is None or e.date_from <= last)
+    ]
+    return [
+        DatedException(
+            e.date_from,
+            e.date_to,
+            e.closed,
+            e.reason,
+            e.reason_en,
+            tuple(Period(p.start_time, p.end_time, p.staffed) for p in e.periods),
+        )
+        for e in chosen
+    ]

@@ -1,0 +1,143 @@
+"""The `library` command: migrate, seed, manage users, serve, run background work."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from library.config import PROJECT_ROOT, ConfigurationError, Settings
+
+DEMO_STAFF_HINT = "staff@demo.ulm.example"
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Bookings, workshops and inventory for the Ulm smart library.
+
+    Configuration comes from the environment: LIBRARY_DATABASE_URL (default: an SQLite file
+    under var/), LIBRARY_SECRET_KEY, LIBRARY_BASE_URL, LIBRARY_SMTP_URL, LIBRARY_TIMEZONE.
+    """
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to migrate to.")
+def db_upgrade(revision: str) -> None:
+    """Migrate the configured database to the newest schema."""
+    from library import migrations
+
+    settings = load_settings()
+    migrations.upgrade(settings.database_url, revision)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also add demo accounts and bookings.")
+@click.option(
+    "--seed-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "seed",
+    show_default=True,
+    help="Folder with the catalogue's data files.",
+)
+def seed(demo: bool, seed_dir: Path) -> None:
+    """Load the catalogue from seed/ (safe to run again: it updates in place)."""
+    from library.catalog.seed import SeedError, load_seed
+    from library.db import Database
+
+    settings = load_settings()
+
+    async def run() -> str:
+        database = Database(settings.database_url, pool_size=0)
+        try:
+            report = await load_seed(database, seed_dir, demo=demo)
+        finally:
+            await database.dispose()
+        return report.summary()
+
+    try:
+        click.echo(asyncio.run(run()))
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True, help="E-mail address, used to sign in.")
+@click.option("--name", required=True, help="The person's name.")
+@click.option(
+    "--role", type=click.Choice(["visitor", "staff", "admin"]), default="visitor", show_default=True
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create an account. The password is read from standard input, never from the command line."""
+    from library.accounts import service
+    from library.accounts.models import Role
+    from library.db import Database
+    from library.errors import Problem
+
+    if not password_stdin:
+        raise click.UsageError("Give --password-stdin and pipe the password in.")
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = load_settings()
+
+    async def run() -> int:
+        database = Database(settings.database_url, pool_size=0)
+        try:
+            async with database.write() as session:
+                user = await service.register(
+                    session, email=email, password=password, name=name, role=Role(role)
+                )
+            return user.id
+        finally:
+            await database.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except Problem as problem:
+        raise click.ClickException(problem.detail("en")) from problem
+    click.echo(f"Created {role} {email} (id {user_id}).")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the pages and the API."""
+    import uvicorn
+
+    load_settings()  # fail early and clearly on bad configuration
+    click.echo(f"Serving on http://{host}:{port} (API docs: http://{host}:{port}/schema)")
+    uvicorn.run(
+        "library.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

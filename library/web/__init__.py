@@ -1,0 +1,1 @@
+"""Pages for visitors, staff and displays, rendered on the server from Jinja2 templates."""
