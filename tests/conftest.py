@@ -13,14 +13,19 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from library import migrations
-from library.config import normalise_database_url
+from library.app import create_app
+from library.clock import SettableClock
+from library.config import Settings, normalise_database_url
 from library.db import Database
 
 POSTGRES_URL = os.environ.get("LIBRARY_TEST_POSTGRES_URL", "")
@@ -82,3 +87,25 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url, pool_size=5)
     yield database
     await database.dispose()
+
+
+TEST_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Ulm
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(TEST_NOW)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, secret_key="test-secret-key", var_dir=tmp_path, run_scheduler=False
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings, clock: SettableClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The whole application over HTTP (in-process), on the test database."""
+    async with AsyncTestClient(app=create_app(settings, clock)) as test_client:
+        yield test_client

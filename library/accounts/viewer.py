@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from library.accounts import service
 from library.accounts.models import LoginSession, Role, User
-from library.clock import Clock
-from library.db import Database
+from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
 
 SESSION_COOKIE = "library_session"
@@ -37,6 +36,10 @@ class Viewer:
         return self.user is not None and self.user.role.is_staff
 
 
+ViewerDep = NamedDependency[Viewer]
+UserDep = NamedDependency[User]
+
+
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     header = request.headers.get("authorization")
     if header is None:
@@ -47,7 +50,7 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip()
 
 
-async def provide_viewer(request: Request[Any, Any, Any], db: Database, clock: Clock) -> Viewer:
+async def provide_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: ClockDep) -> Viewer:
     now = clock.now()
     token = bearer_token(request)
     if token is not None:
@@ -76,19 +79,19 @@ def _check_api_csrf(request: Request[Any, Any, Any]) -> None:
         raise Problem(403, "csrf_failed")
 
 
-async def provide_user(viewer: Viewer) -> User:
+async def provide_user(viewer: ViewerDep) -> User:
     if viewer.user is None:
         raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
     return viewer.user
 
 
-async def provide_staff(user: User) -> User:
+async def provide_staff(user: UserDep) -> User:
     if not user.role.is_staff:
         raise Problem(403, "forbidden")
     return user
 
 
-async def provide_admin(user: User) -> User:
+async def provide_admin(user: UserDep) -> User:
     if user.role is not Role.ADMIN:
         raise Problem(403, "forbidden")
     return user

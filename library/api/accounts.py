@@ -8,16 +8,16 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts import service
-from library.accounts.models import Language, Role, User, UserCertification
-from library.accounts.viewer import Viewer
+from library.accounts.models import Language, Role, UserCertification
+from library.accounts.viewer import UserDep, ViewerDep
 from library.api.common import language
-from library.clock import Clock
 from library.config import Settings
-from library.db import Database
+from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
 from library.i18n import pick
 
@@ -72,7 +72,7 @@ class AccountsController(Controller):
     tags = ("accounts",)
 
     @post("/auth/register", summary="Create a visitor account")
-    async def register(self, data: RegisterIn, db: Database) -> UserOut:
+    async def register(self, data: JSONBody[RegisterIn], db: DatabaseDep) -> UserOut:
         async with db.write() as session:
             user = await service.register(
                 session,
@@ -86,7 +86,12 @@ class AccountsController(Controller):
 
     @post("/auth/tokens", summary="Sign in and get a bearer token")
     async def create_token(
-        self, request: Request[Any, Any, Any], data: TokenIn, db: Database, clock: Clock, state: State
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[TokenIn],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
     ) -> TokenOut:
         settings: Settings = state.settings
         now = clock.now()
@@ -107,7 +112,7 @@ class AccountsController(Controller):
         return TokenOut(token, row.expires_at.astimezone(settings.zone))
 
     @delete("/auth/tokens/current", summary="Sign out: the token stops working", status_code=204)
-    async def revoke_current_token(self, viewer: Viewer, db: Database, clock: Clock) -> None:
+    async def revoke_current_token(self, viewer: ViewerDep, db: DatabaseDep, clock: ClockDep) -> None:
         if viewer.via != "token" or viewer.token_id is None:
             raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
         async with db.write() as session:
@@ -115,7 +120,7 @@ class AccountsController(Controller):
 
     @get("/me", summary="The caller's profile and certifications")
     async def me(
-        self, request: Request[Any, Any, Any], user: User, db: Database, clock: Clock, state: State
+        self, request: Request[Any, Any, Any], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> MeOut:
         lang = language(request)
         zone = state.settings.zone

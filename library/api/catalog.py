@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
 from library.api.common import Limit, Offset, Page, checked_range, iso_local, language, next_page_url
@@ -17,8 +17,7 @@ from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import hours_between, local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind
-from library.clock import Clock
-from library.db import Database
+from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
 from library.i18n import Lang, pick
 
@@ -118,7 +117,7 @@ class CatalogController(Controller):
     tags = ("catalogue",)
 
     @get("/factors", summary="The five factors with how many offers each has")
-    async def factors(self, request: Request[Any, Any, Any], db: Database) -> list[FactorOut]:
+    async def factors(self, request: Request[Any, Any, Any], db: DatabaseDep) -> list[FactorOut]:
         lang = language(request)
         async with db.read() as session:
             counts = await queries.resource_counts_by_factor(session)
@@ -129,7 +128,7 @@ class CatalogController(Controller):
         return out
 
     @get("/locations", summary="The library's locations")
-    async def locations(self, request: Request[Any, Any, Any], db: Database) -> list[LocationOut]:
+    async def locations(self, request: Request[Any, Any, Any], db: DatabaseDep) -> list[LocationOut]:
         lang = language(request)
         async with db.read() as session:
             rows = (await session.scalars(select(Location).order_by(Location.position, Location.slug))).all()
@@ -142,11 +141,11 @@ class CatalogController(Controller):
     async def opening_hours(
         self,
         request: Request[Any, Any, Any],
-        db: Database,
-        clock: Clock,
-        slug: str,
-        date_from: Annotated[date | None, Parameter(query="from", description="First local date")] = None,
-        date_to: Annotated[date | None, Parameter(query="to", description="Last local date")] = None,
+        db: DatabaseDep,
+        clock: ClockDep,
+        slug: FromPath[str],
+        date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
     ) -> list[DayHoursOut]:
         lang = language(request)
         async with db.read() as session:
@@ -181,11 +180,11 @@ class CatalogController(Controller):
     async def resources(
         self,
         request: Request[Any, Any, Any],
-        db: Database,
-        factor: Factor | None = None,
-        kind: ResourceKind | None = None,
-        location: Annotated[str | None, Parameter(description="A location slug")] = None,
-        q: Annotated[str | None, Parameter(max_length=200, description="Text to search for")] = None,
+        db: DatabaseDep,
+        factor: FromQuery[Factor | None] = None,
+        kind: FromQuery[ResourceKind | None] = None,
+        location: Annotated[str | None, QueryParameter(description="A location slug")] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200, description="Text to search for")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ResourceOut]:
@@ -209,7 +208,9 @@ class CatalogController(Controller):
         )
 
     @get("/resources/{slug:str}", summary="One resource with its description, rules and units")
-    async def resource(self, request: Request[Any, Any, Any], db: Database, slug: str) -> ResourceDetailOut:
+    async def resource(
+        self, request: Request[Any, Any, Any], db: DatabaseDep, slug: FromPath[str]
+    ) -> ResourceDetailOut:
         lang = language(request)
         async with db.read() as session:
             resource, count = await queries.get_resource(session, slug)

@@ -8,15 +8,15 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from library.errors import Problem
 from library.i18n import Lang, negotiate_language
 
 T = TypeVar("T")
 
-Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size (at most 500).")]
-Offset = Annotated[int, Parameter(ge=0, description="How many items to skip.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Page size (at most 500).")]
+Offset = Annotated[int, QueryParameter(ge=0, description="How many items to skip.")]
 
 
 class Page(msgspec.Struct, Generic[T]):

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from library.accounts import service
-from library.accounts.viewer import SESSION_COOKIE, Viewer
+from library.accounts.viewer import SESSION_COOKIE, ViewerDep
 from library.api.accounts import client_address
 from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
-from library.clock import Clock
 from library.config import Settings
-from library.db import Database
+from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
 from library.i18n import Lang, negotiate_language
 
@@ -33,7 +31,7 @@ def page_language(request: Request[Any, Any, Any]) -> Lang:
     return negotiate_language(request.headers.get("accept-language"))
 
 
-def render(request: Request[Any, Any, Any], template: str, viewer: Viewer, **context: Any) -> Template:
+def render(request: Request[Any, Any, Any], template: str, viewer: ViewerDep, **context: Any) -> Template:
     return Template(
         template_name=template,
         context={"lang": page_language(request), "viewer": viewer, "request": request, **context},
@@ -55,7 +53,7 @@ class HomePages(Controller):
     include_in_schema = False
 
     @get("/", name="home")
-    async def home(self, request: Request[Any, Any, Any], viewer: Viewer, db: Database) -> Template:
+    async def home(self, request: Request[Any, Any, Any], viewer: ViewerDep, db: DatabaseDep) -> Template:
         lang = page_language(request)
         async with db.read() as session:
             counts = await queries.resource_counts_by_factor(session)
@@ -71,18 +69,20 @@ class HomePages(Controller):
         return render(request, "home.html", viewer, factors=factors)
 
     @get("/login", name="login")
-    async def login_form(self, request: Request[Any, Any, Any], viewer: Viewer, next: str = "/") -> Template:
+    async def login_form(
+        self, request: Request[Any, Any, Any], viewer: ViewerDep, next: FromQuery[str] = "/"
+    ) -> Template:
         return render(request, "login.html", viewer, form=LoginForm(next=safe_next(next)), error=None)
 
     @post("/login", name="login-submit")
     async def login(
         self,
         request: Request[Any, Any, Any],
-        viewer: Viewer,
-        db: Database,
-        clock: Clock,
+        viewer: ViewerDep,
+        db: DatabaseDep,
+        clock: ClockDep,
         state: State,
-        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: URLEncodedBody[LoginForm],
     ) -> Response[Any]:
         settings: Settings = state.settings
         now = clock.now()
@@ -120,7 +120,7 @@ class HomePages(Controller):
         )
 
     def _login_error(
-        self, request: Request[Any, Any, Any], viewer: Viewer, data: LoginForm, problem: Problem
+        self, request: Request[Any, Any, Any], viewer: ViewerDep, data: LoginForm, problem: Problem
     ) -> Template:
         # Keep what was typed (not the password) and say what is wrong next to the form.
         response = render(
@@ -135,7 +135,7 @@ class HomePages(Controller):
         return response
 
     @post("/logout", name="logout")
-    async def logout(self, viewer: Viewer, db: Database) -> Redirect:
+    async def logout(self, viewer: ViewerDep, db: DatabaseDep) -> Redirect:
         if viewer.login_session is not None:
             async with db.write() as session:
                 await service.end_session(session, viewer.login_session.id)
