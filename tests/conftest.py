@@ -52,12 +52,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_template() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need LIBRARY_TEST_POSTGRES_URL")
-    with psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True) as conn:
+    with _postgres_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
         conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
     migrations.upgrade(_database_url_for(POSTGRES_URL, TEMPLATE_DB))
     yield TEMPLATE_DB
-    with psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True) as conn:
+    with _postgres_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
 
 
@@ -67,7 +67,14 @@ def fresh_sqlite_url(template: Path, directory: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _postgres_admin() -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True)
+
+
+@pytest.fixture(params=ENGINES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated, empty database of each engine."""
     if request.param == "sqlite":
@@ -75,16 +82,40 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     template = request.getfixturevalue("postgres_template")
     name = f"library_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True) as conn:
+    with _postgres_admin() as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield _database_url_for(POSTGRES_URL, name)
-    with psycopg.connect(_admin_conninfo(POSTGRES_URL), autocommit=True) as conn:
+    with _postgres_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=ENGINES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each engine with no schema at all, for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need LIBRARY_TEST_POSTGRES_URL")
+    name = f"library_empty_{uuid.uuid4().hex[:12]}"
+    with _postgres_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _database_url_for(POSTGRES_URL, name)
+    with _postgres_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url, pool_size=5)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh migrated SQLite database, for tests of what only SQLite does."""
+    database = Database(fresh_sqlite_url(sqlite_template, tmp_path), pool_size=5)
     yield database
     await database.dispose()
 
@@ -109,3 +140,13 @@ async def client(settings: Settings, clock: SettableClock) -> AsyncIterator[Asyn
     """The whole application over HTTP (in-process), on the test database."""
     async with AsyncTestClient(app=create_app(settings, clock)) as test_client:
         yield test_client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI (LIBRARY_FORBID_SKIPS=1) a skipped test is a failed test: nothing may hide there."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if os.environ.get("LIBRARY_FORBID_SKIPS") == "1" and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which is not allowed: {report.longrepr}"
