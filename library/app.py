@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from library.accounts.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
 from library.api.accounts import AccountsController
+from library.api.bookings import BookingsController
 from library.api.catalog import CatalogController
 from library.api.problems import EXCEPTION_HANDLERS
 from library.clock import Clock, SystemClock
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         route_handlers=[
             CatalogController,
             AccountsController,
+            BookingsController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

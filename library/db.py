@@ -140,3 +140,7 @@ class Database:
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 """Primary keys: 64-bit on PostgreSQL, SQLite's rowid alias (INTEGER PRIMARY KEY) there."""
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name

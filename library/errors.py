@@ -67,6 +67,103 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This method is not allowed here.",
     ),
     "request_too_large": ("Die Anfrage ist zu groß.", "The request is too large."),
+    # Booking rules (API.md, Bookings)
+    "slot_taken": (
+        "Zu dieser Zeit ist kein Exemplar frei. Vielleicht passt eine der Alternativen.",
+        "Nothing is free at that time. One of the alternatives may suit you.",
+    ),
+    "outside_opening_hours": (
+        "Die Zeit liegt außerhalb der Öffnungszeiten.",
+        "The time is outside the opening hours.",
+    ),
+    "closed": ("An diesem Tag ist geschlossen. {reason}", "The library is closed that day. {reason}"),
+    "needs_staff": (
+        "Dieses Angebot braucht Personal der Bibliothek und ist nur in betreuten Zeiten buchbar.",
+        "This offer needs library staff and can only be booked in staffed hours.",
+    ),
+    "beyond_horizon": (
+        "So weit im Voraus kann nicht gebucht werden: höchstens {horizon_days} Tage.",
+        "You cannot book that far ahead: at most {horizon_days} days.",
+    ),
+    "too_soon": (
+        "Das ist zu kurzfristig: bitte mindestens {lead_minutes} Minuten im Voraus buchen.",
+        "That is too soon: please book at least {lead_minutes} minutes ahead.",
+    ),
+    "too_short": (
+        "Die Buchung ist zu kurz: mindestens {min_minutes} Minuten.",
+        "The booking is too short: at least {min_minutes} minutes.",
+    ),
+    "too_long": (
+        "Die Buchung ist zu lang: höchstens {max_minutes} Minuten.",
+        "The booking is too long: at most {max_minutes} minutes.",
+    ),
+    "not_aligned": (
+        "Beginn und Ende müssen auf dem {slot_minutes}-Minuten-Raster liegen, "
+        "gezählt ab Mitternacht (z. B. 14:00).",
+        "Start and end must be on the {slot_minutes}-minute grid, counted from midnight (e.g. 14:00).",
+    ),
+    "quota_active": (
+        "Sie haben schon {max_active_bookings} offene Buchungen für dieses Angebot.",
+        "You already hold {max_active_bookings} upcoming bookings of this offer.",
+    ),
+    "quota_week": (
+        "Damit würden Sie mehr als {max_minutes_per_week} Minuten in dieser Woche buchen.",
+        "This would take you over {max_minutes_per_week} minutes this week.",
+    ),
+    "quota_day": (
+        "Dieses Angebot ist höchstens {max_bookings_per_day}-mal am Tag buchbar.",
+        "This offer can be booked at most {max_bookings_per_day} times a day.",
+    ),
+    "quota_day_minutes": (
+        "Damit würden Sie mehr als {max_minutes_per_day} Minuten an diesem Tag buchen.",
+        "This would take you over {max_minutes_per_day} minutes that day.",
+    ),
+    "certification_required": (
+        "Für dieses Gerät brauchen Sie die Einweisung „{certification}“.",
+        "This device needs the induction '{certification}'.",
+    ),
+    "certification_expired": (
+        "Ihre Einweisung „{certification}“ ist am {expired_at:%d.%m.%Y} abgelaufen. "
+        "Eine Auffrischung erneuert sie.",
+        "Your induction '{certification}' expired on {expired_at:%Y-%m-%d}. A refresher renews it.",
+    ),
+    "min_age": ("Dieses Angebot ist erst ab {min_age} Jahren.", "This offer is for ages {min_age} and up."),
+    "min_age_unknown": (
+        "Dieses Angebot ist ab {min_age} Jahren. Bitte tragen Sie Ihr Geburtsdatum in Ihrem Konto ein.",
+        "This offer is for ages {min_age} and up. Please add your birth date to your account.",
+    ),
+    "unit_blocked": (
+        "Das Gerät ist zu dieser Zeit gesperrt (z. B. Wartung).",
+        "The device is blocked at that time (e.g. maintenance).",
+    ),
+    "resource_unavailable": (
+        "Dieses Angebot ist derzeit nicht buchbar.",
+        "This offer cannot be booked at the moment.",
+    ),
+    "cancel_too_late": (
+        "Stornieren ist nur bis {minutes} Minuten vor Beginn möglich. Bitte wenden Sie sich an die Theke.",
+        "Cancelling is possible until {minutes} minutes before the start. Please ask at the desk.",
+    ),
+    "checkin_window": (
+        "Einchecken ist nur kurz vor und nach dem Beginn möglich.",
+        "Check-in is only possible shortly before and after the start.",
+    ),
+    "invalid_state": (
+        "Das geht bei einer Buchung im Zustand „{status}“ nicht.",
+        "This is not possible for a booking in the state '{status}'.",
+    ),
+    "override_needs_reason": (
+        "Eine Ausnahme von den Regeln braucht eine Begründung.",
+        "An exception to the rules needs a reason.",
+    ),
+    "unknown_user": (
+        "Es gibt kein Konto mit dieser E-Mail-Adresse.",
+        "There is no account with that e-mail address.",
+    ),
+    "series_conflicts": (
+        "Einige Termine der Serie sind nicht buchbar; es wurde nichts gebucht.",
+        "Some dates of the series cannot be booked; nothing was booked.",
+    ),
     "server_error": (
         "Ein interner Fehler ist aufgetreten. Er wurde protokolliert.",
         "An internal error occurred. It has been logged.",
@@ -85,16 +182,18 @@ class Problem(Exception):
         params: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        message_key: str | None = None,
     ) -> None:
         super().__init__(code)
         self.status = status
         self.code = code
+        self.message_key = message_key or code
         self.params = params or {}
         self.extra = extra or {}
         self.headers = headers or {}
 
     def detail(self, lang: Lang) -> str:
-        return message(self.code, lang, **self.params)
+        return message(self.message_key, lang, **self.params)
 
     @property
     def title(self) -> str:
@@ -120,8 +219,8 @@ def message(code: str, lang: Lang, **params: Any) -> str:
         for key, value in params.items()
     }
     try:
-        return template.format(**values)
-    except (KeyError, IndexError):
+        return template.format(**values).strip()
+    except (KeyError, IndexError, ValueError):
         return template
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -64,5 +64,9 @@ def hours_between(
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """A local wall-clock time on a day as an aware instant in that zone."""
-    return datetime.combine(day, at, tzinfo=zone)
+    """A local wall-clock time on a day, as an instant in UTC.
+
+    UTC because Python subtracts and compares datetimes that share a tzinfo by their wall
+    clock, which is wrong across a daylight-saving change.
+    """
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)

@@ -1,0 +1,461 @@
+"""Bookings: availability, the day overview, booking and the booking lifecycle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from library.accounts.models import User
+from library.accounts.service import normalise_email
+from library.accounts.viewer import UserDep
+from library.api.common import Limit, Offset, Page, checked_range, language, next_page_url
+from library.booking import service
+from library.booking.availability import busy_intervals, resource_availability
+from library.booking.intervals import Interval
+from library.booking.models import Booking, BookingStatus
+from library.booking.queries import load_location_hours, load_occupations, load_resource_facts
+from library.booking.service import NewBooking, RuleBroken, SlotTaken
+from library.catalog.hours import local_instant
+from library.catalog.models import Factor, Location, Resource, ResourceKind
+from library.config import Settings
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem, not_found
+from library.i18n import pick
+
+Instant = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with an offset")]
+
+
+class UnitRef(msgspec.Struct):
+    id: int
+    label: str
+
+
+class UserRef(msgspec.Struct):
+    id: int
+    name: str
+
+
+class BookingOut(msgspec.Struct, omit_defaults=True):
+    id: int
+    resource: str
+    unit: UnitRef
+    start: datetime
+    end: datetime
+    status: BookingStatus
+    created_at: datetime
+    user: UserRef | None = None
+    series_id: int | None = None
+    checked_in_at: datetime | None = None
+    note: str = ""
+
+
+class RepeatIn(msgspec.Struct, forbid_unknown_fields=True):
+    freq: Literal["daily", "weekly"]
+    interval: Annotated[int, msgspec.Meta(ge=1, le=52)] = 1
+    count: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
+    until: date | None = None
+    skip_conflicts: bool = False
+
+
+class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
+    resource: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    start: Instant
+    end: Instant
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    participants: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
+    repeat: RepeatIn | None = None
+    for_user: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    override_reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class RejectIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class FreeOut(msgspec.Struct):
+    start: datetime
+    end: datetime
+    units_free: int
+
+
+class BusyOut(msgspec.Struct):
+    start: datetime
+    end: datetime
+    units_busy: int
+
+
+class DayFreeOut(msgspec.Struct):
+    date: date
+    free: list[FreeOut]
+
+
+class AvailabilityOut(msgspec.Struct):
+    resource: str
+    slot_minutes: int
+    days: list[DayFreeOut]
+
+
+class DayResourceOut(msgspec.Struct):
+    slug: str
+    name: str
+    kind: ResourceKind
+    factor: Factor
+    unit_count: int
+    slot_minutes: int
+    busy: list[BusyOut]
+    free: list[FreeOut]
+
+
+class DayOverviewOut(msgspec.Struct):
+    location: str
+    date: date
+    resources: list[DayResourceOut]
+
+
+class AlternativeOut(msgspec.Struct):
+    resource: str
+    start: datetime
+    end: datetime
+
+
+def booking_out(booking: Booking, zone: ZoneInfo) -> BookingOut:
+    return BookingOut(
+        id=booking.id,
+        resource=booking.resource.slug,
+        unit=UnitRef(booking.unit.id, booking.unit.label),
+        start=booking.start_at.astimezone(zone),
+        end=booking.end_at.astimezone(zone),
+        status=booking.status,
+        created_at=booking.created_at.astimezone(zone),
+        user=UserRef(booking.user.id, booking.user.name) if booking.user else None,
+        series_id=booking.series_id,
+        checked_in_at=booking.checked_in_at.astimezone(zone) if booking.checked_in_at else None,
+        note=booking.note,
+    )
+
+
+def refused(error: RuleBroken) -> Problem:
+    return Problem(
+        403, error.refusal.code, params=dict(error.refusal.params), message_key=error.refusal.message_key
+    )
+
+
+def body_field_problem(status: int, code: str, field: str) -> Problem:
+    return Problem(status, code, extra={"errors": [{"field": field, "source": "body"}]})
+
+
+class BookingsController(Controller):
+    path = "/api/v1"
+    tags = ("bookings",)
+
+    @get("/resources/{slug:str}/availability", summary="Free intervals per day, with free units")
+    async def availability(
+        self,
+        db: DatabaseDep,
+        clock: ClockDep,
+        slug: FromPath[str],
+        date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
+    ) -> AvailabilityOut:
+        now = clock.now()
+        async with db.read() as session:
+            facts, hours = await service.resource_facts(session, Resource.slug == slug)
+            first = date_from or now.astimezone(hours.zone).date()
+            first, last = checked_range(first, date_to or first + timedelta(days=6), max_days=62)
+            window = Interval(service.day_of(first, hours).start, service.day_of(last, hours).end)
+            occupations = await load_occupations(session, [facts.id], window.start, window.end)
+        days = resource_availability(
+            hours.days(first, last),
+            hours.zone,
+            facts.policy,
+            needs_staff=facts.needs_staff,
+            unit_ids=facts.unit_ids,
+            occupations=occupations,
+            now=now,
+        )
+        zone = hours.zone
+        return AvailabilityOut(
+            resource=facts.slug,
+            slot_minutes=facts.policy.slot_minutes,
+            days=[
+                DayFreeOut(
+                    d.day,
+                    [FreeOut(f.start.astimezone(zone), f.end.astimezone(zone), f.units) for f in d.free],
+                )
+                for d in days
+            ],
+        )
+
+    @get("/locations/{slug:str}/day", summary="Every resource of a location with its busy and free times")
+    async def day_overview(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        clock: ClockDep,
+        slug: FromPath[str],
+        day: Annotated[
+            date | None, QueryParameter(name="date", description="Local date, default today")
+        ] = None,
+        kind: FromQuery[ResourceKind | None] = None,
+        factor: FromQuery[Factor | None] = None,
+    ) -> DayOverviewOut:
+        lang = language(request)
+        now = clock.now()
+        async with db.read() as session:
+            location = await session.scalar(
+                select(Location).where(Location.slug == slug).options(joinedload(Location.policy))
+            )
+            if location is None:
+                raise not_found(f"Der Standort „{slug}“", f"The location '{slug}'")
+            zone = ZoneInfo(location.timezone)
+            the_day = day or now.astimezone(zone).date()
+            hours = await load_location_hours(session, location, the_day, the_day)
+            conditions = [Resource.location_id == location.id, Resource.active.is_(True)]
+            if kind is not None:
+                conditions.append(Resource.kind == kind)
+            if factor is not None:
+                conditions.append(Resource.factor == factor)
+            facts = await load_resource_facts(session, hours.base_policy, *conditions)
+            span = service.day_of(the_day, hours)
+            occupations = await load_occupations(session, [f.id for f in facts], span.start, span.end)
+        day_hours = hours.day(the_day)
+        resources = []
+        for fact in facts:
+            free = resource_availability(
+                [day_hours],
+                zone,
+                fact.policy,
+                needs_staff=fact.needs_staff,
+                unit_ids=fact.unit_ids,
+                occupations=occupations,
+                now=now,
+            )[0].free
+            busy = busy_intervals(day_hours, zone, fact.unit_ids, occupations)
+            resources.append(
+                DayResourceOut(
+                    slug=fact.slug,
+                    name=pick(lang, fact.name, fact.name_en),
+                    kind=ResourceKind(fact.kind),
+                    factor=Factor(fact.factor),
+                    unit_count=len(fact.unit_ids),
+                    slot_minutes=fact.policy.slot_minutes,
+                    busy=[BusyOut(b.start.astimezone(zone), b.end.astimezone(zone), b.units) for b in busy],
+                    free=[FreeOut(f.start.astimezone(zone), f.end.astimezone(zone), f.units) for f in free],
+                )
+            )
+        return DayOverviewOut(location=slug, date=the_day, resources=resources)
+
+    @post("/bookings", summary="Book a resource (or a series)", status_code=201)
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[BookingIn],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> BookingOut:
+        settings: Settings = state.settings
+        now = clock.now()
+        if data.end <= data.start:
+            raise body_field_problem(422, "end_before_start", "end")
+        booker = await self._booker(db, user, data)
+        if data.override_reason is not None and not user.role.is_staff:
+            raise Problem(403, "forbidden")
+        new = NewBooking(
+            resource_slug=data.resource,
+            start=data.start,
+            end=data.end,
+            note=data.note,
+            participants=data.participants,
+            override_reason=data.override_reason,
+        )
+        try:
+            booking = await service.create_booking(
+                db, new, booker=booker, actor=user, now=now, base_url=settings.base_url
+            )
+        except RuleBroken as error:
+            raise refused(error) from error
+        except SlotTaken as taken:
+            alternatives = await service.find_alternatives(
+                db, booker=booker, resource_slug=data.resource, wanted=taken.interval, now=now
+            )
+            raise Problem(
+                409,
+                "slot_taken",
+                extra={
+                    "alternatives": [
+                        {
+                            "resource": a.resource_slug,
+                            "start": a.interval.start.astimezone(settings.zone).isoformat(),
+                            "end": a.interval.end.astimezone(settings.zone).isoformat(),
+                        }
+                        for a in alternatives
+                    ]
+                },
+            ) from taken
+        return await self._out(db, booking.id, user, settings)
+
+    async def _booker(self, db: DatabaseDep, user: User, data: BookingIn) -> User:
+        """Staff may book on behalf of a visitor, named by e-mail."""
+        if data.for_user is None:
+            return user
+        if not user.role.is_staff:
+            raise Problem(403, "forbidden")
+        async with db.read() as session:
+            booker = await session.scalar(select(User).where(User.email == normalise_email(data.for_user)))
+        if booker is None:
+            raise body_field_problem(422, "unknown_user", "for_user")
+        return booker
+
+    async def _out(self, db: DatabaseDep, booking_id: int, viewer: User, settings: Settings) -> BookingOut:
+        async with db.read() as session:
+            booking = await service.get_booking(session, booking_id, viewer)
+        return booking_out(booking, settings.zone)
+
+    @get("/bookings", summary="The caller's bookings; staff see all")
+    async def list_bookings(
+        self,
+        request: Request[Any, Any, Any],
+        user: UserDep,
+        db: DatabaseDep,
+        state: State,
+        date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
+        status: FromQuery[BookingStatus | None] = None,
+        resource: Annotated[str | None, QueryParameter(max_length=80)] = None,
+        for_user: Annotated[
+            str | None, QueryParameter(name="user", max_length=254, description="Staff: id or e-mail")
+        ] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[BookingOut]:
+        settings: Settings = state.settings
+        zone = settings.zone
+        statement = select(Booking).options(
+            selectinload(Booking.resource), selectinload(Booking.unit), selectinload(Booking.user)
+        )
+        if not user.role.is_staff:
+            if for_user is not None:
+                raise Problem(403, "forbidden")
+            statement = statement.where(Booking.user_id == user.id)
+        async with db.read() as session:
+            if for_user is not None:
+                owner = await session.scalar(
+                    select(User.id).where(
+                        User.id == int(for_user)
+                        if for_user.isdigit()
+                        else User.email == normalise_email(for_user)
+                    )
+                )
+                if owner is None:
+                    raise Problem(
+                        422, "unknown_user", extra={"errors": [{"field": "user", "source": "query"}]}
+                    )
+                statement = statement.where(Booking.user_id == owner)
+            if date_from is not None:
+                statement = statement.where(Booking.end_at > local_instant(date_from, time(0), zone))
+            if date_to is not None:
+                statement = statement.where(
+                    Booking.start_at < local_instant(date_to + timedelta(days=1), time(0), zone)
+                )
+            if status is not None:
+                statement = statement.where(Booking.status == status)
+            if resource is not None:
+                statement = statement.join(Resource, Resource.id == Booking.resource_id).where(
+                    Resource.slug == resource
+                )
+            rows = (
+                await session.scalars(
+                    statement.order_by(Booking.start_at, Booking.id).limit(limit + 1).offset(offset)
+                )
+            ).all()
+        return Page(
+            items=[booking_out(b, zone) for b in rows[:limit]],
+            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+        )
+
+    @get("/bookings/{booking_id:int}", summary="One booking")
+    async def get_one(
+        self, booking_id: FromPath[int], user: UserDep, db: DatabaseDep, state: State
+    ) -> BookingOut:
+        return await self._out(db, booking_id, user, state.settings)
+
+    @post("/bookings/{booking_id:int}/cancel", summary="Cancel a booking", status_code=200)
+    async def cancel(
+        self,
+        booking_id: FromPath[int],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: JSONBody[ReasonIn | None] = None,
+    ) -> BookingOut:
+        settings: Settings = state.settings
+        await service.cancel_booking(
+            db,
+            booking_id,
+            actor=user,
+            now=clock.now(),
+            reason=data.reason if data else None,
+            base_url=settings.base_url,
+        )
+        return await self._out(db, booking_id, user, settings)
+
+    @post("/bookings/{booking_id:int}/check-in", summary="Check in to a booking", status_code=200)
+    async def check_in(
+        self, booking_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+    ) -> BookingOut:
+        settings: Settings = state.settings
+        await service.check_in(db, booking_id, actor=user, now=clock.now(), base_url=settings.base_url)
+        return await self._out(db, booking_id, user, settings)
+
+    @post("/bookings/{booking_id:int}/approve", summary="Staff: approve a pending booking", status_code=200)
+    async def approve(
+        self, booking_id: FromPath[int], staff: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+    ) -> BookingOut:
+        settings: Settings = state.settings
+        await service.decide_booking(
+            db,
+            booking_id,
+            approve=True,
+            actor=staff,
+            now=clock.now(),
+            reason=None,
+            base_url=settings.base_url,
+        )
+        return await self._out(db, booking_id, staff, settings)
+
+    @post("/bookings/{booking_id:int}/reject", summary="Staff: reject a pending booking", status_code=200)
+    async def reject(
+        self,
+        booking_id: FromPath[int],
+        data: JSONBody[RejectIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> BookingOut:
+        settings: Settings = state.settings
+        await service.decide_booking(
+            db,
+            booking_id,
+            approve=False,
+            actor=staff,
+            now=clock.now(),
+            reason=data.reason,
+            base_url=settings.base_url,
+        )
+        return await self._out(db, booking_id, staff, settings)

@@ -1,0 +1,50 @@
+"""Writing audit entries inside the transaction of the change they record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.audit.models import AuditEntry
+
+
+def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    """Plain JSON values of some attributes, for the before/after of an entry."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def record(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: int | str,
+    at: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        at=at,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,218 @@
+"""Set-based loading of the facts availability and the rules need.
+
+A constant number of queries, whatever the number of resources: the location and its hours,
+the resources with their policies and units, and every occupation in the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, joinedload
+
+from library.accounts.models import Certification, User, UserCertification
+from library.booking.availability import Occupation
+from library.booking.intervals import Interval
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from library.booking.policy import BookingPolicy, effective_policy
+from library.booking.rules import Booker, HeldCertification, ResourceFacts, Usage, usage_of
+from library.catalog.hours import DatedException, DayHours, Period, WeeklyPeriod, hours_between
+from library.catalog.models import (
+    Location,
+    OpeningException,
+    OpeningPeriod,
+    Policy,
+    Resource,
+    Unit,
+    UnitBlock,
+    UnitStatus,
+)
+
+
+@dataclass(frozen=True)
+class LocationHours:
+    location_id: int
+    slug: str
+    zone: ZoneInfo
+    base_policy: BookingPolicy
+    weekly: tuple[WeeklyPeriod, ...]
+    exceptions: tuple[DatedException, ...]
+
+    def days(self, first: date, last: date) -> list[DayHours]:
+        return hours_between(first, last, self.weekly, self.exceptions)
+
+    def day(self, day: date) -> DayHours:
+        return self.days(day, day)[0]
+
+
+async def load_location_hours(
+    session: AsyncSession, location: Location | int, first: date, last: date
+) -> LocationHours:
+    """The location's zone, default policy and hours for a date range: two queries at most."""
+    if isinstance(location, int):
+        loaded = await session.scalar(
+            select(Location).where(Location.id == location).options(joinedload(Location.policy))
+        )
+        assert loaded is not None
+        location = loaded
+    weekly = (
+        await session.scalars(select(OpeningPeriod).where(OpeningPeriod.location_id == location.id))
+    ).all()
+    exceptions = (
+        (
+            await session.scalars(
+                select(OpeningException)
+                .where(
+                    OpeningException.location_id == location.id,
+                    OpeningException.date_to >= first,
+                    OpeningException.date_from <= last,
+                )
+                .options(joinedload(OpeningException.periods))
+                .order_by(OpeningException.id)
+            )
+        )
+        .unique()
+        .all()
+    )
+    return LocationHours(
+        location_id=location.id,
+        slug=location.slug,
+        zone=ZoneInfo(location.timezone),
+        base_policy=effective_policy(location.policy, None),
+        weekly=tuple(WeeklyPeriod(p.weekday, Period(p.start_time, p.end_time, p.staffed)) for p in weekly),
+        exceptions=tuple(
+            DatedException(
+                e.date_from,
+                e.date_to,
+                e.closed,
+                e.reason,
+                e.reason_en,
+                tuple(Period(p.start_time, p.end_time, p.staffed) for p in e.periods),
+            )
+            for e in exceptions
+        ),
+    )
+
+
+async def load_resource_facts(
+    session: AsyncSession, base_policy: BookingPolicy, *conditions: ColumnElement[bool]
+) -> list[ResourceFacts]:
+    """Resources matching the conditions with their effective policy and bookable units: one query."""
+    override = aliased(Policy)
+    rows = (
+        await session.execute(
+            select(Resource, override, Certification.key, Unit.id)
+            .outerjoin(override, override.resource_id == Resource.id)
+            .outerjoin(Certification, Certification.id == Resource.required_certification_id)
+            .outerjoin(Unit, and_(Unit.resource_id == Resource.id, Unit.status == UnitStatus.AVAILABLE))
+            .where(*conditions)
+            .order_by(Resource.name, Resource.id, Unit.id)
+        )
+    ).tuples()
+    facts: dict[int, ResourceFacts] = {}
+    units: dict[int, list[int]] = {}
+    for resource, policy, certification_key, unit_id in rows:
+        if resource.id not in facts:
+            units[resource.id] = []
+            facts[resource.id] = ResourceFacts(
+                id=resource.id,
+                slug=resource.slug,
+                name=resource.name,
+                name_en=resource.name_en,
+                location_id=resource.location_id,
+                kind=resource.kind.value,
+                factor=resource.factor.value,
+                active=resource.active,
+                needs_staff=resource.needs_staff,
+                requires_approval=resource.requires_approval,
+                min_age=resource.min_age,
+                required_certification=certification_key,
+                policy=effective_policy(None, policy, base_policy),
+                unit_ids=(),
+            )
+        if unit_id is not None:
+            units[resource.id].append(unit_id)
+    return [ResourceFacts(**{**fact.__dict__, "unit_ids": tuple(units[fact.id])}) for fact in facts.values()]
+
+
+async def load_occupations(
+    session: AsyncSession,
+    resource_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_booking_id: int | None = None,
+) -> list[Occupation]:
+    """Every active booking's occupied span and every block touching [start, end): one query."""
+    if not resource_ids:
+        return []
+    bookings = select(
+        Booking.unit_id.label("unit_id"),
+        Booking.occupied_start.label("start"),
+        Booking.occupied_end.label("end"),
+        literal(False).label("is_block"),
+    ).where(
+        Booking.resource_id.in_(resource_ids),
+        Booking.occupied_end > start,
+        Booking.occupied_start < end,
+        Booking.status.in_(ACTIVE_STATUSES),
+    )
+    if exclude_booking_id is not None:
+        bookings = bookings.where(Booking.id != exclude_booking_id)
+    blocks = (
+        select(
+            UnitBlock.unit_id.label("unit_id"),
+            UnitBlock.start_at.label("start"),
+            UnitBlock.end_at.label("end"),
+            literal(True).label("is_block"),
+        )
+        .join(Unit, Unit.id == UnitBlock.unit_id)
+        .where(Unit.resource_id.in_(resource_ids), UnitBlock.end_at > start, UnitBlock.start_at < end)
+    )
+    rows = await session.execute(union_all(bookings, blocks))
+    return [Occupation(unit_id, s, e, bool(is_block)) for unit_id, s, e, is_block in rows.tuples()]
+
+
+async def load_booker(session: AsyncSession, user: User) -> Booker:
+    held = (
+        await session.execute(
+            select(Certification.key, UserCertification.expires_at)
+            .join(Certification, Certification.id == UserCertification.certification_id)
+            .where(UserCertification.user_id == user.id, UserCertification.revoked_at.is_(None))
+        )
+    ).tuples()
+    return Booker(user.birth_date, tuple(HeldCertification(key, expires) for key, expires in held))
+
+
+COUNTED_STATUSES = (*ACTIVE_STATUSES, BookingStatus.COMPLETED)
+"""Bookings that use up a quota: upcoming ones and time already used."""
+
+
+async def load_usage(
+    session: AsyncSession,
+    user_id: int,
+    resource_ids: Sequence[int],
+    now: datetime,
+    week: Interval,
+    day: Interval,
+) -> dict[int, Usage]:
+    """The user's bookings of these resources that count against their quotas: one query."""
+    rows = (
+        await session.execute(
+            select(Booking.resource_id, Booking.start_at, Booking.end_at, Booking.status).where(
+                Booking.user_id == user_id,
+                Booking.resource_id.in_(resource_ids),
+                Booking.status.in_(COUNTED_STATUSES),
+                Booking.end_at > min(now, week.start),
+            )
+        )
+    ).tuples()
+    per_resource: dict[int, list[tuple[Interval, str]]] = {resource_id: [] for resource_id in resource_ids}
+    for resource_id, start, end, status in rows:
+        per_resource[resource_id].append((Interval(start, end), status))
+    return {resource_id: usage_of(found, now, week, day) for resource_id, found in per_resource.items()}

@@ -1,0 +1,195 @@
+"""The house rules for one booking request: pure checks that name the first rule broken.
+
+Every check answers with a `Refusal` whose code is part of the API contract (API.md), so
+programs can branch on it and people read a sentence made from its parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from library.booking.availability import (
+    MINUTE,
+    bookable_windows,
+    earliest_start,
+    horizon_end,
+    is_aligned,
+    opening_windows,
+)
+from library.booking.intervals import Interval
+from library.booking.models import ACTIVE_STATUSES
+from library.booking.policy import BookingPolicy
+from library.catalog.hours import DayHours
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    message_key: str | None = None  # a variant sentence for the same code
+
+
+@dataclass(frozen=True)
+class ResourceFacts:
+    """What the rules need to know about a resource."""
+
+    id: int
+    slug: str
+    name: str
+    name_en: str | None
+    location_id: int
+    kind: str
+    factor: str
+    active: bool
+    needs_staff: bool
+    requires_approval: bool
+    min_age: int | None
+    required_certification: str | None
+    policy: BookingPolicy
+    unit_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class HeldCertification:
+    key: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Booker:
+    """The person a booking is for, as far as the rules care."""
+
+    birth_date: date | None
+    certifications: Sequence[HeldCertification] = ()
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The booker's other bookings of this resource, for the quotas."""
+
+    active_upcoming: int = 0
+    minutes_in_week: int = 0
+    minutes_on_day: int = 0
+    bookings_on_day: int = 0
+
+
+def usage_of(bookings: Sequence[tuple[Interval, str]], now: datetime, week: Interval, day: Interval) -> Usage:
+    """Quota usage from the booker's counted bookings of one resource (upcoming and used)."""
+    in_week = [b for b, _ in bookings if week.start <= b.start < week.end]
+    on_day = [b for b, _ in bookings if day.start <= b.start < day.end]
+    return Usage(
+        active_upcoming=sum(1 for b, status in bookings if status in ACTIVE_STATUSES and b.end > now),
+        minutes_in_week=sum(int((b.end - b.start) / MINUTE) for b in in_week),
+        minutes_on_day=sum(int((b.end - b.start) / MINUTE) for b in on_day),
+        bookings_on_day=len(on_day),
+    )
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def check_time_rules(
+    booking: Interval,
+    resource: ResourceFacts,
+    day: DayHours,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Refusal | None:
+    """Grid, length, lead time, horizon and opening hours."""
+    policy = resource.policy
+    if not resource.active or not resource.unit_ids:
+        return Refusal("resource_unavailable")
+    if not (
+        is_aligned(booking.start, zone, policy.slot_minutes)
+        and is_aligned(booking.end, zone, policy.slot_minutes)
+    ):
+        return Refusal("not_aligned", {"slot_minutes": policy.slot_minutes})
+    minutes = int((booking.end - booking.start) / MINUTE)
+    if minutes < policy.min_minutes:
+        return Refusal("too_short", {"min_minutes": policy.min_minutes})
+    if minutes > policy.max_minutes:
+        return Refusal("too_long", {"max_minutes": policy.max_minutes})
+    if booking.start < earliest_start(now, policy):
+        return Refusal("too_soon", {"lead_minutes": policy.lead_minutes})
+    if booking.end > horizon_end(now, zone, policy.horizon_days):
+        return Refusal("beyond_horizon", {"horizon_days": policy.horizon_days})
+    if day.closed:
+        reason = day.exception.reason if day.exception else ""
+        return Refusal("closed", {"reason": reason})
+    if not any(w.contains(booking) for w in opening_windows(day, zone, needs_staff=False)):
+        return Refusal("outside_opening_hours")
+    if not any(
+        w.contains(booking)
+        for w in bookable_windows(day, zone, policy, needs_staff=resource.needs_staff, now=None)
+    ):
+        return Refusal("needs_staff")
+    return None
+
+
+def check_person_rules(
+    booking: Interval, resource: ResourceFacts, booker: Booker, zone: ZoneInfo
+) -> Refusal | None:
+    """Minimum age and the required certification, both as on the day of the booking."""
+    if resource.min_age is not None:
+        if booker.birth_date is None:
+            return Refusal("min_age", {"min_age": resource.min_age}, message_key="min_age_unknown")
+        if age_on(booker.birth_date, booking.start.astimezone(zone).date()) < resource.min_age:
+            return Refusal("min_age", {"min_age": resource.min_age})
+    required = resource.required_certification
+    if required is not None:
+        held = [c for c in booker.certifications if c.key == required]
+        if not held:
+            return Refusal("certification_required", {"certification": required})
+        if all(c.expires_at is not None and c.expires_at <= booking.start for c in held):
+            expired = max(c.expires_at for c in held if c.expires_at is not None)
+            return Refusal(
+                "certification_required",
+                {"certification": required, "expired_at": expired},
+                message_key="certification_expired",
+            )
+    return None
+
+
+def check_quotas(booking: Interval, policy: BookingPolicy, usage: Usage) -> Refusal | None:
+    minutes = int((booking.end - booking.start) / MINUTE)
+    if policy.max_active_bookings is not None and usage.active_upcoming >= policy.max_active_bookings:
+        return Refusal("quota_active", {"max_active_bookings": policy.max_active_bookings})
+    if (
+        policy.max_minutes_per_week is not None
+        and usage.minutes_in_week + minutes > policy.max_minutes_per_week
+    ):
+        return Refusal("quota_week", {"max_minutes_per_week": policy.max_minutes_per_week})
+    if policy.max_bookings_per_day is not None and usage.bookings_on_day >= policy.max_bookings_per_day:
+        return Refusal("quota_day", {"max_bookings_per_day": policy.max_bookings_per_day})
+    if policy.max_minutes_per_day is not None and usage.minutes_on_day + minutes > policy.max_minutes_per_day:
+        return Refusal("quota_day", {"max_minutes_per_day": policy.max_minutes_per_day}, "quota_day_minutes")
+    return None
+
+
+def check_booking(
+    booking: Interval,
+    resource: ResourceFacts,
+    day: DayHours,
+    zone: ZoneInfo,
+    now: datetime,
+    booker: Booker,
+    usage: Usage,
+) -> Refusal | None:
+    """The first house rule this booking breaks, or None. Conflicts are checked separately."""
+    return (
+        check_time_rules(booking, resource, day, zone, now)
+        or check_person_rules(booking, resource, booker, zone)
+        or check_quotas(booking, resource.policy, usage)
+    )
+
+
+def occupied_span(booking: Interval, policy: BookingPolicy) -> Interval:
+    """What the unit is held for: setup time before, buffer (e.g. cool-down) after."""
+    return Interval(
+        booking.start - policy.setup_minutes * MINUTE, booking.end + policy.buffer_minutes * MINUTE
+    )

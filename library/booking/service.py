@@ -1,0 +1,482 @@
+"""Booking operations: create, cancel, approve, reject, check in; each one transaction.
+
+Controllers call these; the rules live in booking.rules and booking.availability, the
+no-overlap guarantee in the database. A lost race surfaces as `SlotTaken`, never as a 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from library.accounts.models import User
+from library.audit.log import record, snapshot
+from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
+from library.booking.availability import (
+    DayAvailability,
+    Occupation,
+    blocked_for_bookings,
+    resource_availability,
+)
+from library.booking.conflicts import is_overlap_violation
+from library.booking.intervals import Interval
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
+from library.booking.queries import (
+    LocationHours,
+    load_booker,
+    load_location_hours,
+    load_occupations,
+    load_resource_facts,
+    load_usage,
+)
+from library.booking.rules import Refusal, ResourceFacts, check_booking, occupied_span
+from library.catalog.hours import local_instant
+from library.catalog.models import Resource
+from library.db import Database, dialect_of
+from library.errors import Problem, not_found
+from library.notify.outbox import enqueue
+
+AUDITED_FIELDS = ("status", "start_at", "end_at", "unit_id", "user_id", "status_reason")
+MAX_ATTEMPTS = 4
+
+
+class SlotTaken(Exception):
+    """Every unit of the resource is occupied at that time (or was taken a moment ago)."""
+
+    def __init__(self, resource: ResourceFacts, interval: Interval) -> None:
+        super().__init__("slot_taken")
+        self.resource = resource
+        self.interval = interval
+
+
+class RuleBroken(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    resource_slug: str
+    start: datetime
+    end: datetime
+    note: str = ""
+    participants: int | None = None
+    override_reason: str | None = None
+    purpose: BookingPurpose = BookingPurpose.VISITOR
+
+
+def week_of(day: date, hours: LocationHours) -> Interval:
+    monday = day - timedelta(days=day.weekday())
+    return Interval(
+        local_instant(monday, time(0), hours.zone),
+        local_instant(monday + timedelta(days=7), time(0), hours.zone),
+    )
+
+
+def day_of(day: date, hours: LocationHours) -> Interval:
+    return Interval(
+        local_instant(day, time(0), hours.zone), local_instant(day + timedelta(days=1), time(0), hours.zone)
+    )
+
+
+def free_units(
+    resource: ResourceFacts, occupations: list[Occupation], interval: Interval
+) -> tuple[list[int], bool]:
+    """Units free for the booking, and whether the only obstacle anywhere is a block."""
+    by_unit: dict[int, list[Occupation]] = {unit_id: [] for unit_id in resource.unit_ids}
+    for occupation in occupations:
+        by_unit.setdefault(occupation.unit_id, []).append(occupation)
+    free, blocked_only = [], True
+    for unit_id in resource.unit_ids:
+        clashes = [
+            o
+            for o in by_unit[unit_id]
+            if any(b.overlaps(interval) for b in blocked_for_bookings([o], resource.policy))
+        ]
+        if not clashes:
+            free.append(unit_id)
+        elif not all(o.is_block for o in clashes):
+            blocked_only = False
+    return free, blocked_only and not free
+
+
+async def lock_person(session: AsyncSession, user_id: int) -> None:
+    """Serialise one person's bookings so quotas hold under concurrent requests (PostgreSQL).
+
+    SQLite needs nothing here: its write transactions already run one at a time.
+    """
+    if dialect_of(session) == "postgresql":
+        await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+async def resource_facts(
+    session: AsyncSession, which: ColumnElement[bool]
+) -> tuple[ResourceFacts, LocationHours]:
+    """One resource's rules and its location's hours, or 404."""
+    location_id = await session.scalar(select(Resource.location_id).where(which))
+    if location_id is None:
+        raise not_found("Das Angebot", "The offer")
+    hours = await load_location_hours(session, location_id, date.min, date.max)
+    facts = await load_resource_facts(session, hours.base_policy, which)
+    return facts[0], hours
+
+
+async def _try_create(
+    session: AsyncSession,
+    request: NewBooking,
+    *,
+    booker: User,
+    actor: User,
+    now: datetime,
+    base_url: str,
+) -> Booking:
+    await lock_person(session, booker.id)
+    resource, hours = await resource_facts(session, Resource.slug == request.resource_slug)
+    interval = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
+    local_day = request.start.astimezone(hours.zone).date()
+    if request.override_reason is None and request.purpose is BookingPurpose.VISITOR:
+        refusal = check_booking(
+            interval,
+            resource,
+            hours.day(local_day),
+            hours.zone,
+            now,
+            await load_booker(session, booker),
+            (
+                await load_usage(
+                    session,
+                    booker.id,
+                    [resource.id],
+                    now,
+                    week_of(local_day, hours),
+                    day_of(local_day, hours),
+                )
+            )[resource.id],
+        )
+        if refusal is not None:
+            raise RuleBroken(refusal)
+    elif not resource.active or not resource.unit_ids:
+        raise RuleBroken(Refusal("resource_unavailable"))
+    occupied = occupied_span(interval, resource.policy)
+    occupations = await load_occupations(session, [resource.id], occupied.start, occupied.end)
+    units, blocked_only = free_units(resource, occupations, interval)
+    if not units:
+        if blocked_only:
+            raise RuleBroken(Refusal("unit_blocked"))
+        raise SlotTaken(resource, interval)
+    pending = (
+        resource.requires_approval and request.purpose is BookingPurpose.VISITOR and not actor.role.is_staff
+    )
+    booking = Booking(
+        unit_id=units[0],
+        resource_id=resource.id,
+        user_id=booker.id if request.purpose is BookingPurpose.VISITOR else None,
+        purpose=request.purpose,
+        start_at=interval.start,
+        end_at=interval.end,
+        occupied_start=occupied.start,
+        occupied_end=occupied.end,
+        status=BookingStatus.PENDING if pending else BookingStatus.CONFIRMED,
+        note=request.note,
+        participants=request.participants,
+        override_reason=request.override_reason,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(booking)
+    await session.flush()  # the database's overlap guarantee speaks here
+    record(
+        session,
+        actor_id=actor.id,
+        action="booking.create",
+        object_type="booking",
+        object_id=booking.id,
+        at=now,
+        after=snapshot(booking, AUDITED_FIELDS),
+        reason=request.override_reason,
+    )
+    if booking.user_id is not None:
+        enqueue(
+            session,
+            kind=f"booking.{booking.status.value}",
+            user=booker,
+            payload={"booking_id": booking.id},
+            now=now,
+            base_url=base_url,
+        )
+    return booking
+
+
+async def create_booking(
+    db: Database,
+    request: NewBooking,
+    *,
+    booker: User,
+    actor: User,
+    now: datetime,
+    base_url: str,
+) -> Booking:
+    """Book a free unit. A lost race on PostgreSQL is retried with the next free unit."""
+    last: SlotTaken | None = None
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            async with db.write() as session:
+                booking = await _try_create(
+                    session, request, booker=booker, actor=actor, now=now, base_url=base_url
+                )
+            return booking
+        except IntegrityError as error:
+            if not is_overlap_violation(error):
+                raise
+            async with db.read() as session:
+                resource, _ = await resource_facts(session, Resource.slug == request.resource_slug)
+            last = SlotTaken(resource, Interval(request.start, request.end))
+    assert last is not None
+    raise last
+
+
+async def find_alternatives(
+    db: Database, *, booker: User, resource_slug: str, wanted: Interval, now: datetime, days_ahead: int = 7
+) -> list[Alternative]:
+    """Alternatives to a taken slot that this person could book right now."""
+    async with db.read() as session:
+        resource, hours = await resource_facts(session, Resource.slug == resource_slug)
+        similar = await load_resource_facts(
+            session,
+            hours.base_policy,
+            Resource.location_id == resource.location_id,
+            Resource.kind == resource.kind,
+            Resource.active.is_(True),
+            Resource.id != resource.id,
+        )
+        first = wanted.start.astimezone(hours.zone).date()
+        last = first + timedelta(days=days_ahead)
+        window = Interval(day_of(first, hours).start, day_of(last, hours).end)
+        everyone = [resource, *similar]
+        occupations = await load_occupations(session, [r.id for r in everyone], window.start, window.end)
+        booker_facts = await load_booker(session, booker)
+        usage = await load_usage(
+            session, booker.id, [r.id for r in everyone], now, week_of(first, hours), day_of(first, hours)
+        )
+    by_slug = {r.slug: r for r in everyone}
+
+    def availability(facts: ResourceFacts, last_day: date) -> list[DayAvailability]:
+        return resource_availability(
+            hours.days(first, last_day),
+            hours.zone,
+            facts.policy,
+            needs_staff=facts.needs_staff,
+            unit_ids=facts.unit_ids,
+            occupations=occupations,
+            now=now,
+        )
+
+    def bookable(slug: str, interval: Interval) -> bool:
+        facts = by_slug[slug]
+        day = hours.day(interval.start.astimezone(hours.zone).date())
+        return check_booking(interval, facts, day, hours.zone, now, booker_facts, usage[facts.id]) is None
+
+    times = nearest_times(
+        wanted,
+        fitting_starts(
+            availability(resource, last), wanted.end - wanted.start, hours.zone, resource.policy.slot_minutes
+        ),
+        hours.zone,
+    )
+    free_then = [
+        r.slug
+        for r in similar
+        if any(Interval(t.start, t.end).contains(wanted) for day in availability(r, first) for t in day.free)
+    ]
+    return choose_alternatives(wanted, times, free_then, bookable, resource.slug)
+
+
+async def get_booking(
+    session: AsyncSession, booking_id: int, viewer: User, *, for_update: bool = False
+) -> Booking:
+    """A booking the viewer may see: their own, or any for staff. Others' are 'not found'."""
+    statement = (
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(selectinload(Booking.resource), selectinload(Booking.unit), selectinload(Booking.user))
+    )
+    if for_update and dialect_of(session) == "postgresql":
+        statement = statement.with_for_update(of=Booking)
+    booking = await session.scalar(statement)
+    if booking is None or (booking.user_id != viewer.id and not viewer.role.is_staff):
+        raise not_found(f"Die Buchung {booking_id}", f"The booking {booking_id}")
+    return booking
+
+
+def _change_status(
+    session: AsyncSession,
+    booking: Booking,
+    status: BookingStatus,
+    *,
+    actor: User | None,
+    now: datetime,
+    reason: str | None,
+    base_url: str,
+    notify: bool = True,
+) -> None:
+    before = snapshot(booking, AUDITED_FIELDS)
+    booking.status = status
+    booking.updated_at = now
+    if reason is not None:
+        booking.status_reason = reason
+    if status is BookingStatus.CANCELLED:
+        booking.cancelled_at = now
+    record(
+        session,
+        actor_id=actor.id if actor else None,
+        action=f"booking.{status.value}",
+        object_type="booking",
+        object_id=booking.id,
+        at=now,
+        before=before,
+        after=snapshot(booking, AUDITED_FIELDS),
+        reason=reason,
+    )
+    if notify and booking.user is not None:
+        enqueue(
+            session,
+            kind=f"booking.{status.value}",
+            user=booking.user,
+            payload={"booking_id": booking.id, "reason": reason},
+            now=now,
+            base_url=base_url,
+        )
+
+
+async def cancel_booking(
+    db: Database, booking_id: int, *, actor: User, now: datetime, reason: str | None, base_url: str
+) -> Booking:
+    async with db.write() as session:
+        booking = await get_booking(session, booking_id, actor, for_update=True)
+        if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+            raise Problem(409, "invalid_state", params={"status": booking.status.value})
+        if not actor.role.is_staff:
+            hours = await load_location_hours(session, booking.resource.location_id, date.min, date.max)
+            facts = await load_resource_facts(session, hours.base_policy, Resource.id == booking.resource_id)
+            cut_off = booking.start_at - timedelta(minutes=facts[0].policy.cancel_until_minutes)
+            if now > cut_off:
+                raise Problem(
+                    403, "cancel_too_late", params={"minutes": facts[0].policy.cancel_until_minutes}
+                )
+        # The owner cancelling needs no mail about it; a cancellation by staff does.
+        _change_status(
+            session,
+            booking,
+            BookingStatus.CANCELLED,
+            actor=actor,
+            now=now,
+            reason=reason,
+            base_url=base_url,
+            notify=booking.user_id != actor.id,
+        )
+    return booking
+
+
+async def decide_booking(
+    db: Database,
+    booking_id: int,
+    *,
+    approve: bool,
+    actor: User,
+    now: datetime,
+    reason: str | None,
+    base_url: str,
+) -> Booking:
+    async with db.write() as session:
+        booking = await get_booking(session, booking_id, actor, for_update=True)
+        if booking.status is not BookingStatus.PENDING:
+            raise Problem(409, "invalid_state", params={"status": booking.status.value})
+        status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
+        _change_status(session, booking, status, actor=actor, now=now, reason=reason, base_url=base_url)
+    return booking
+
+
+async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime, base_url: str) -> Booking:
+    async with db.write() as session:
+        booking = await get_booking(session, booking_id, actor, for_update=True)
+        if booking.status is not BookingStatus.CONFIRMED:
+            raise Problem(409, "invalid_state", params={"status": booking.status.value})
+        facts, _ = await resource_facts(session, Resource.id == booking.resource_id)
+        window = timedelta(minutes=facts.policy.checkin_window_minutes)
+        opens, closes = booking.start_at - window, min(booking.start_at + window, booking.end_at)
+        if not actor.role.is_staff and not (opens <= now <= closes):
+            raise Problem(409, "checkin_window", params={"opens": opens, "closes": closes})
+        before = snapshot(booking, AUDITED_FIELDS)
+        booking.status = BookingStatus.CHECKED_IN
+        booking.checked_in_at = now
+        booking.updated_at = now
+        record(
+            session,
+            actor_id=actor.id,
+            action="booking.check_in",
+            object_type="booking",
+            object_id=booking.id,
+            at=now,
+            before=before,
+            after=snapshot(booking, AUDITED_FIELDS),
+        )
+    return booking
+
+
+async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int:
+    """Bookings not checked in within their window become no-shows; their time is free again.
+
+    Safe to run twice and from several processes: each row is re-checked under its lock.
+    """
+    async with db.write() as session:
+        candidates = (
+            await session.execute(
+                select(Booking, Resource)
+                .join(Resource, Resource.id == Booking.resource_id)
+                .where(
+                    Booking.status == BookingStatus.CONFIRMED,
+                    Booking.purpose == BookingPurpose.VISITOR,
+                    Booking.start_at <= now,
+                )
+                .options(selectinload(Booking.user))
+            )
+        ).tuples()
+        released = 0
+        policies: dict[int, int] = {}
+        for booking, resource in candidates:
+            if resource.id not in policies:
+                facts, _ = await resource_facts(session, Resource.id == resource.id)
+                policies[resource.id] = facts.policy.checkin_window_minutes
+            if now >= booking.start_at + timedelta(minutes=policies[resource.id]):
+                _change_status(
+                    session,
+                    booking,
+                    BookingStatus.NO_SHOW,
+                    actor=None,
+                    now=now,
+                    reason=None,
+                    base_url=base_url,
+                )
+                released += 1
+    return released
+
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "NewBooking",
+    "RuleBroken",
+    "SlotTaken",
+    "cancel_booking",
+    "check_in",
+    "create_booking",
+    "decide_booking",
+    "get_booking",
+    "release_no_shows",
+]

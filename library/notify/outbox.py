@@ -1,0 +1,42 @@
+"""Queueing a notification in the same transaction as the change it reports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.accounts.models import User
+from library.notify.models import OutboxMessage
+
+
+def message_id(base_url: str) -> str:
+    """A Message-ID fixed when the message is queued, so a resend is recognisable."""
+    host = urlsplit(base_url).hostname or "library.invalid"
+    return f"<{uuid.uuid4().hex}@{host}>"
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    user: User,
+    payload: dict[str, Any],
+    now: datetime,
+    base_url: str,
+) -> OutboxMessage:
+    message = OutboxMessage(
+        kind=kind,
+        user_id=user.id,
+        recipient=user.email,
+        language=user.language.value,
+        payload=payload,
+        message_id=message_id(base_url),
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(message)
+    return message
