@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from library.booking.availability import (
+    DayAvailability,
     Occupation,
     aligned_at_or_after,
     bookable_windows,
@@ -34,10 +35,10 @@ def saturday_hours(day: date = SATURDAY) -> DayHours:
     return DayHours(day, (Period(time(10), time(14), True), Period(time(14), time(19), False)))
 
 
-def free_as_local(days: list[object]) -> list[tuple[str, str, int]]:
+def free_as_local(days: list[DayAvailability]) -> list[tuple[str, str, int]]:
     result = []
     for day in days:
-        for f in day.free:  # type: ignore[attr-defined]
+        for f in day.free:
             result.append(
                 (
                     f.start.astimezone(BERLIN).strftime("%H:%M"),
