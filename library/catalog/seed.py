@@ -1,0 +1,1314 @@
+"""Load the catalogue (and, on request, demo data) from the YAML files in `seed/`.
+
+The files are written by librarians, so they are read completely and checked before the
+database is touched: every problem is reported at once, naming the file and the entry.
+Then everything is written in one transaction, keyed by natural keys (location slug,
+certification key, resource slug, unit label within its resource, user email), so that
+loading twice changes nothing and editing a file updates rows in place. Things that staff
+added in the application (resources, units, dated exceptions) are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from itertools import pairwise
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal, TypeVar, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from library.accounts.models import Certification, Language, Role, User, UserCertification
+from library.accounts.passwords import hash_password, verify_password
+from library.audit.models import AuditEntry
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
+from library.booking.policy import POLICY_FIELDS, BookingPolicy, effective_policy
+from library.catalog.hours import DatedException, DayHours, Period, WeeklyPeriod, hours_on
+from library.catalog.models import (
+    ExceptionPeriod,
+    Factor,
+    Location,
+    OpeningException,
+    OpeningPeriod,
+    Policy,
+    Resource,
+    ResourceKind,
+    Unit,
+    UnitBlock,
+    UnitStatus,
+)
+from library.db import Database
+
+CERTIFICATIONS_FILE = "certifications.yaml"
+LOCATIONS_FILE = "locations.yaml"
+RESOURCES_FILE = "resources.yaml"
+DEMO_FILE = "demo.yaml"
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
+PERIOD_PATTERN = re.compile(r"^\s*(\S+?)\s*[-–]\s*(\S+?)(?:\s+(staffed|unstaffed))?\s*$")
+NUMBER_PLACEHOLDER = re.compile(r"\{n(?::0?(\d+))?\}")
+DEMO_DAY_SEARCH = 14  # how many days a demo booking may move forward to find an open day
+SEED_LOCK_KEY = 0x5EED_0001  # PostgreSQL advisory lock: one seed run at a time
+
+Kind = Literal[
+    "certifications",
+    "locations",
+    "exceptions",
+    "resources",
+    "units",
+    "users",
+    "user_certifications",
+    "bookings",
+]
+KIND_ORDER: tuple[Kind, ...] = get_args(Kind)
+E = TypeVar("E", bound=StrEnum)
+
+
+class SeedError(Exception):
+    """The seed files are not usable; `problems` lists each one with its file and entry."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} problems in the seed files:\n" + "\n".join(
+                f"- {problem}" for problem in self.problems
+            )
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class SeedReport:
+    """What a seed run did, per kind of row, so a second run can be seen to change nothing."""
+
+    tallies: dict[Kind, Tally] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def tally(self, kind: Kind) -> Tally:
+        return self.tallies.setdefault(kind, Tally())
+
+    def record(self, kind: Kind, *, created: bool = False, changed: bool = False) -> None:
+        tally = self.tally(kind)
+        if created:
+            tally.created += 1
+        elif changed:
+            tally.updated += 1
+        else:
+            tally.unchanged += 1
+
+    @property
+    def created(self) -> int:
+        return sum(t.created for t in self.tallies.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(t.updated for t in self.tallies.values())
+
+    @property
+    def unchanged(self) -> int:
+        return sum(t.unchanged for t in self.tallies.values())
+
+    def summary(self) -> str:
+        lines = [f"Seed loaded: {self.created} created, {self.updated} updated, {self.unchanged} unchanged."]
+        width = max((len(kind) for kind in self.tallies), default=0)
+        for kind, tally in sorted(self.tallies.items(), key=lambda item: KIND_ORDER.index(item[0])):
+            lines.append(
+                f"  {kind.replace('_', ' '):<{width}}  {tally.created:>4} created  "
+                f"{tally.updated:>4} updated  {tally.unchanged:>4} unchanged"
+            )
+        lines.extend(f"  note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- what the files say
+
+
+@dataclass(frozen=True)
+class PeriodSpec:
+    start: time
+    end: time
+    staffed: bool = True
+
+
+@dataclass(frozen=True)
+class ExceptionSpec:
+    date_from: date
+    date_to: date
+    reason: str
+    reason_en: str | None
+    periods: tuple[PeriodSpec, ...]  # empty: closed all day
+
+    @property
+    def closed(self) -> bool:
+        return not self.periods
+
+
+@dataclass(frozen=True)
+class CertificationSpec:
+    key: str
+    name: str
+    name_en: str | None
+    description: str
+    description_en: str | None
+    valid_months: int | None
+
+
+@dataclass(frozen=True)
+class LocationSpec:
+    slug: str
+    name: str
+    name_en: str | None
+    address: str
+    timezone: str
+    description: str
+    description_en: str | None
+    position: int
+    weekly: tuple[tuple[int, PeriodSpec], ...]  # (ISO weekday, period)
+    exceptions: tuple[ExceptionSpec, ...]
+    policy: dict[str, int] | None
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    label: str
+    inventory_number: str | None
+    serial_number: str | None
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    slug: str
+    location: str
+    kind: ResourceKind
+    factor: Factor
+    name: str
+    name_en: str | None
+    description: str
+    description_en: str | None
+    capacity: int
+    features: tuple[str, ...]
+    requires_approval: bool
+    certification: str | None
+    min_age: int | None
+    needs_staff: bool
+    policy: dict[str, int] | None
+    units: tuple[UnitSpec, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    certifications: tuple[CertificationSpec, ...]
+    locations: tuple[LocationSpec, ...]
+    resources: tuple[ResourceSpec, ...]
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    email: str
+    name: str
+    role: Role
+    password: str | None
+    birth_date: date | None
+    age: int | None
+    language: Language
+    certifications: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BookingSpec:
+    user: str
+    resource: str
+    day: int
+    start: time
+    end: time
+    participants: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class DemoData:
+    users: tuple[UserSpec, ...]
+    bookings: tuple[BookingSpec, ...]
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+class _SeedLoader(yaml.SafeLoader):
+    """Safe YAML, except that `10:00` stays the text "10:00".
+
+    YAML 1.1 reads an unquoted 10:00 as the base-60 number 600; in opening hours that is
+    never what a librarian means.
+    """
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_SeedLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_SeedLoader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789"))
+_SeedLoader.add_implicit_resolver(
+    _FLOAT_TAG, re.compile(r"^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+][0-9]+)?$"), list("-+.0123456789")
+)
+
+
+def read_yaml(path: Path) -> Any:
+    """One seed file as plain data, with a SeedError that names the file and line if it is broken."""
+    if not path.is_file():
+        raise SeedError([f"{path.name}: file not found in the seed folder"])
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SeedLoader)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SeedError([f"{path.name}{where}: not valid YAML: {problem}"]) from exc
+
+
+def _describe(value: object) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"
+
+
+def _entry_name(noun: str, raw: object, key: str, index: int) -> str:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return f"{noun} '{value}'" if isinstance(value, str) and value else f"{noun} #{index + 1}"
+
+
+class _Fields:
+    """One mapping from a file, read field by field; each problem names the file and entry."""
+
+    def __init__(self, data: object, where: str, problems: list[str], allowed: Collection[str]) -> None:
+        self.where = where
+        self.problems = problems
+        self.data: dict[str, Any] = {}
+        if not isinstance(data, dict):
+            self.fail(f"expected fields (key: value), found {_describe(data)}")
+            return
+        self.data = {str(key): value for key, value in data.items()}
+        unknown = sorted(key for key in self.data if key not in allowed)
+        if unknown:
+            self.fail(f"unknown field {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+
+    def fail(self, message: str) -> None:
+        self.problems.append(f"{self.where}: {message}")
+
+    def get(self, key: str) -> Any:
+        return self.data.get(key)
+
+    def text(self, key: str, *, required: bool = False, max_length: int | None = None) -> str:
+        value = self.data.get(key)
+        if value is None or value == "":
+            if required:
+                self.fail(f"'{key}' is missing")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(f"'{key}' must be text, found {_describe(value)}")
+            return ""
+        result = str(value).strip()
+        if max_length is not None and len(result) > max_length:
+            self.fail(f"'{key}' is longer than {max_length} characters")
+        return result
+
+    def optional_text(self, key: str, *, max_length: int | None = None) -> str | None:
+        return self.text(key, max_length=max_length) or None
+
+    def slug(self, key: str) -> str:
+        value = self.text(key, required=True)
+        if value and (not SLUG_PATTERN.match(value) or len(value) > 80):
+            self.fail(f"'{key}' {value!r} must be lower-case letters, digits and hyphens (at most 80)")
+        return value
+
+    def integer(self, key: str, *, minimum: int = 0, maximum: int | None = None) -> int | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(f"'{key}' must be a whole number, found {_describe(value)}")
+            return None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and {maximum}" if maximum is not None else ""
+            self.fail(f"'{key}' must be between {minimum}{upper}, found {value}")
+            return None
+        return value
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(f"'{key}' must be true or false, found {_describe(value)}")
+            return default
+        return value
+
+    def choice(self, key: str, enum_class: type[E]) -> E | None:
+        value = self.data.get(key)
+        allowed = ", ".join(member.value for member in enum_class)
+        if value is None:
+            self.fail(f"'{key}' is missing (one of: {allowed})")
+            return None
+        try:
+            return enum_class(str(value))
+        except ValueError:
+            self.fail(f"unknown {key} {value!r} (one of: {allowed})")
+            return None
+
+    def day(self, key: str) -> date | None:
+        value = self.data.get(key)
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.fail(f"'{key}' must be a date like 2026-12-24, found {_describe(value)}")
+        return None
+
+    def time_of_day(self, key: str) -> time | None:
+        return _parse_time(self.data.get(key), f"'{key}'", self)
+
+    def items(self, key: str) -> list[Any]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(f"'{key}' must be a list, found {_describe(value)}")
+            return []
+        return value
+
+
+def _parse_time(value: object, label: str, fields: _Fields) -> time | None:
+    match = TIME_PATTERN.match(value) if isinstance(value, str) else None
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        fields.fail(f"bad time {label} {value!r}: write it as HH:MM between 00:00 and 23:59, e.g. '10:00'")
+        return None
+    return time(int(match[1]), int(match[2]))
+
+
+def _parse_period(value: object, fields: _Fields, label: str) -> PeriodSpec | None:
+    """A period, written "10:00-19:00", "14:00-19:00 unstaffed" or {start, end, staffed}."""
+    if isinstance(value, str):
+        match = PERIOD_PATTERN.match(value)
+        if match is None:
+            fields.fail(f"bad period {label} {value!r}: write it as '10:00-19:00' or '14:00-19:00 unstaffed'")
+            return None
+        start = _parse_time(match[1], f"in {label}", fields)
+        end = _parse_time(match[2], f"in {label}", fields)
+        staffed = match[3] != "unstaffed"
+    elif isinstance(value, dict):
+        period = _Fields(value, f"{fields.where}, {label}", fields.problems, {"start", "end", "staffed"})
+        start, end, staffed = (
+            period.time_of_day("start"),
+            period.time_of_day("end"),
+            period.flag("staffed", True),
+        )
+    else:
+        fields.fail(f"bad period {label}: expected '10:00-19:00', found {_describe(value)}")
+        return None
+    if start is None or end is None:
+        return None
+    if start >= end:
+        fields.fail(f"period {label} {value!r} ends before it starts")
+        return None
+    return PeriodSpec(start, end, staffed)
+
+
+def _parse_periods(values: Iterable[object], fields: _Fields, label: str) -> tuple[PeriodSpec, ...]:
+    periods = [p for value in values if (p := _parse_period(value, fields, label)) is not None]
+    periods.sort(key=lambda p: p.start)
+    for before, after in pairwise(periods):
+        if after.start < before.end:
+            fields.fail(
+                f"periods on {label} overlap: {before.start:%H:%M}-{before.end:%H:%M} and "
+                f"{after.start:%H:%M}-{after.end:%H:%M}"
+            )
+    return tuple(periods)
+
+
+def _parse_policy(value: object, fields: _Fields) -> dict[str, int] | None:
+    if value is None:
+        return None
+    policy = _Fields(value, f"{fields.where}, policy", fields.problems, POLICY_FIELDS)
+    limits = {"slot_minutes": (5, 1440), "min_minutes": (1, None), "max_minutes": (1, None)}
+    values: dict[str, int] = {}
+    for name in POLICY_FIELDS:
+        minimum, maximum = limits.get(name, (0, None))
+        number = policy.integer(name, minimum=minimum, maximum=maximum)
+        if number is not None:
+            values[name] = number
+    if values.get("min_minutes", 0) > values.get("max_minutes", 10**9):
+        policy.fail("min_minutes is larger than max_minutes")
+    return values
+
+
+def _parse_exception(raw: object, where: str, problems: list[str]) -> ExceptionSpec | None:
+    fields = _Fields(raw, where, problems, {"date", "from", "to", "hours", "reason", "reason_en"})
+    if fields.get("date") is not None:
+        if fields.get("from") is not None or fields.get("to") is not None:
+            fields.fail("give either 'date' or 'from' and 'to', not both")
+        date_from = date_to = fields.day("date")
+    else:
+        date_from, date_to = fields.day("from"), fields.day("to")
+    periods = _parse_periods(fields.items("hours"), fields, "hours")
+    reason, reason_en = (
+        fields.text("reason", required=True, max_length=300),
+        fields.optional_text("reason_en", max_length=300),
+    )
+    if date_from is None or date_to is None:
+        return None
+    if date_from > date_to:
+        fields.fail(f"'from' {date_from} is after 'to' {date_to}")
+        return None
+    return ExceptionSpec(date_from, date_to, reason, reason_en, periods)
+
+
+def _number_series(template: str, n: int) -> str:
+    """Fill `{n}` / `{n:03}` in a unit series; our own tiny format, not str.format on file text."""
+    return NUMBER_PLACEHOLDER.sub(lambda m: str(n).zfill(int(m[1] or 0)), template)
+
+
+def _parse_units(values: list[Any], fields: _Fields) -> tuple[UnitSpec, ...]:
+    units: list[UnitSpec] = []
+    for index, raw in enumerate(values):
+        label = f"{fields.where}, unit #{index + 1}"
+        if isinstance(raw, dict) and "count" in raw:
+            series = _Fields(
+                raw, label, fields.problems, {"count", "first", "label", "inventory_number", "serial_number"}
+            )
+            count = series.integer("count", minimum=1, maximum=1000) or 0
+            first = series.integer("first") or 1
+            templates = {key: series.text(key) for key in ("label", "inventory_number", "serial_number")}
+            if not templates["label"]:
+                series.fail("'label' is missing")
+                continue
+            bad = [t for t in templates.values() if re.search(r"[{}]", NUMBER_PLACEHOLDER.sub("", t))]
+            if bad:
+                series.fail(f"bad placeholder in {bad[0]!r}: use {{n}} or {{n:02}}")
+                continue
+            for n in range(first, first + count):
+                filled = {
+                    key: _number_series(value, n) if value else None for key, value in templates.items()
+                }
+                units.append(
+                    UnitSpec(filled["label"] or "", filled["inventory_number"], filled["serial_number"])
+                )
+            continue
+        unit = _Fields(raw, label, fields.problems, {"label", "inventory_number", "serial_number"})
+        name = unit.text("label", required=True)
+        if name:
+            units.append(
+                UnitSpec(name, unit.optional_text("inventory_number"), unit.optional_text("serial_number"))
+            )
+    seen: set[str] = set()
+    for unit_spec in units:
+        if unit_spec.label in seen:
+            fields.fail(f"duplicate unit label {unit_spec.label!r}")
+        seen.add(unit_spec.label)
+        if len(unit_spec.label) > 120:
+            fields.fail(f"unit label {unit_spec.label!r} is longer than 120 characters")
+        if len(unit_spec.inventory_number or "") > 60 or len(unit_spec.serial_number or "") > 120:
+            fields.fail(f"unit {unit_spec.label!r}: inventory number (60) or serial number (120) too long")
+    return tuple(units)
+
+
+def _top(data: object, file: str, keys: Collection[str], problems: list[str]) -> _Fields:
+    return _Fields(data if data is not None else {}, file, problems, keys)
+
+
+def _duplicates(values: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for value in values:
+        if value in seen and value not in repeated:
+            repeated.append(value)
+        seen.add(value)
+    return repeated
+
+
+def _read_certifications(seed_dir: Path, problems: list[str]) -> tuple[CertificationSpec, ...]:
+    top = _top(read_yaml(seed_dir / CERTIFICATIONS_FILE), CERTIFICATIONS_FILE, {"certifications"}, problems)
+    specs: list[CertificationSpec] = []
+    for index, raw in enumerate(top.items("certifications")):
+        where = f"{CERTIFICATIONS_FILE}, {_entry_name('certification', raw, 'key', index)}"
+        fields = _Fields(
+            raw, where, problems, {"key", "name", "name_en", "description", "description_en", "valid_months"}
+        )
+        specs.append(
+            CertificationSpec(
+                key=fields.slug("key"),
+                name=fields.text("name", required=True, max_length=200),
+                name_en=fields.optional_text("name_en", max_length=200),
+                description=fields.text("description"),
+                description_en=fields.optional_text("description_en"),
+                valid_months=fields.integer("valid_months", minimum=1),
+            )
+        )
+    for key in _duplicates(spec.key for spec in specs):
+        problems.append(f"{CERTIFICATIONS_FILE}: duplicate certification key '{key}'")
+    return tuple(specs)
+
+
+def _read_locations(seed_dir: Path, problems: list[str]) -> tuple[LocationSpec, ...]:
+    top = _top(
+        read_yaml(seed_dir / LOCATIONS_FILE), LOCATIONS_FILE, {"locations", "common_exceptions"}, problems
+    )
+    common = [
+        spec
+        for index, raw in enumerate(top.items("common_exceptions"))
+        if (spec := _parse_exception(raw, f"{LOCATIONS_FILE}, common exception #{index + 1}", problems))
+    ]
+    allowed = {
+        "slug", "name", "name_en", "address", "timezone", "description", "description_en",
+        "position", "hours", "exceptions", "policy",
+    }  # fmt: skip
+    specs: list[LocationSpec] = []
+    for index, raw in enumerate(top.items("locations")):
+        where = f"{LOCATIONS_FILE}, {_entry_name('location', raw, 'slug', index)}"
+        fields = _Fields(raw, where, problems, allowed)
+        timezone = fields.text("timezone") or "Europe/Berlin"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            fields.fail(f"unknown time zone {timezone!r} (e.g. Europe/Berlin)")
+        weekly: list[tuple[int, PeriodSpec]] = []
+        hours = fields.get("hours")
+        if hours is not None and not isinstance(hours, dict):
+            fields.fail(f"'hours' must list weekdays (monday: [...]), found {_describe(hours)}")
+        elif isinstance(hours, dict):
+            for day_name, periods in hours.items():
+                if str(day_name).lower() not in WEEKDAYS:
+                    fields.fail(f"unknown weekday {day_name!r} in 'hours' (monday ... sunday)")
+                    continue
+                if periods is not None and not isinstance(periods, list):
+                    periods = [periods]
+                weekday = WEEKDAYS.index(str(day_name).lower()) + 1
+                weekly.extend((weekday, p) for p in _parse_periods(periods or [], fields, str(day_name)))
+        own = [
+            spec
+            for number, item in enumerate(fields.items("exceptions"))
+            if (spec := _parse_exception(item, f"{where}, exception #{number + 1}", problems))
+        ]
+        exceptions = (*common, *own)
+        for day_from, day_to in _duplicates_keys((e.date_from, e.date_to) for e in exceptions):
+            fields.fail(f"two exceptions for the same dates {day_from} to {day_to}")
+        specs.append(
+            LocationSpec(
+                slug=fields.slug("slug"),
+                name=fields.text("name", required=True, max_length=200),
+                name_en=fields.optional_text("name_en", max_length=200),
+                address=fields.text("address", max_length=300),
+                timezone=timezone,
+                description=fields.text("description"),
+                description_en=fields.optional_text("description_en"),
+                position=fields.integer("position") or 0,
+                weekly=tuple(sorted(weekly, key=lambda w: (w[0], w[1].start))),
+                exceptions=exceptions,
+                policy=_parse_policy(fields.get("policy"), fields),
+            )
+        )
+    for slug in _duplicates(spec.slug for spec in specs):
+        problems.append(f"{LOCATIONS_FILE}: duplicate location slug '{slug}'")
+    return tuple(specs)
+
+
+def _duplicates_keys(keys: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    seen: set[tuple[date, date]] = set()
+    repeated: list[tuple[date, date]] = []
+    for key in keys:
+        if key in seen:
+            repeated.append(key)
+        seen.add(key)
+    return repeated
+
+
+def _read_resources(
+    seed_dir: Path, locations: Collection[str], certifications: Collection[str], problems: list[str]
+) -> tuple[ResourceSpec, ...]:
+    top = _top(read_yaml(seed_dir / RESOURCES_FILE), RESOURCES_FILE, {"resources"}, problems)
+    allowed = {
+        "slug", "location", "kind", "factor", "name", "name_en", "description", "description_en",
+        "capacity", "features", "requires_approval", "certification", "min_age", "needs_staff",
+        "policy", "units",
+    }  # fmt: skip
+    specs: list[ResourceSpec] = []
+    for index, raw in enumerate(top.items("resources")):
+        where = f"{RESOURCES_FILE}, {_entry_name('resource', raw, 'slug', index)}"
+        fields = _Fields(raw, where, problems, allowed)
+        location = fields.text("location", required=True)
+        if location and location not in locations:
+            fields.fail(f"unknown location '{location}' (not in {LOCATIONS_FILE})")
+        certification = fields.optional_text("certification")
+        if certification is not None and certification not in certifications:
+            fields.fail(f"unknown certification key '{certification}' (not in {CERTIFICATIONS_FILE})")
+        features = fields.items("features")
+        if not all(isinstance(feature, str) for feature in features):
+            fields.fail("'features' must be a list of words or short phrases")
+        name_en = fields.optional_text("name_en", max_length=200)
+        if name_en is None:
+            fields.fail("'name_en' is missing: every offer needs an English name")
+        kind, factor = fields.choice("kind", ResourceKind), fields.choice("factor", Factor)
+        specs.append(
+            ResourceSpec(
+                slug=fields.slug("slug"),
+                location=location,
+                kind=kind or ResourceKind.DEVICE,
+                factor=factor or Factor.TECHNOLOGY,
+                name=fields.text("name", required=True, max_length=200),
+                name_en=name_en,
+                description=fields.text("description"),
+                description_en=fields.optional_text("description_en"),
+                capacity=fields.integer("capacity", minimum=1) or 1,
+                features=tuple(str(feature).strip() for feature in features),
+                requires_approval=fields.flag("requires_approval"),
+                certification=certification,
+                min_age=fields.integer("min_age", maximum=120),
+                needs_staff=fields.flag("needs_staff"),
+                policy=_parse_policy(fields.get("policy"), fields),
+                units=_parse_units(fields.items("units"), fields),
+            )
+        )
+    for slug in _duplicates(spec.slug for spec in specs):
+        problems.append(f"{RESOURCES_FILE}: duplicate resource slug '{slug}'")
+    numbers = (unit.inventory_number for spec in specs for unit in spec.units if unit.inventory_number)
+    for number in _duplicates(numbers):
+        problems.append(f"{RESOURCES_FILE}: inventory number '{number}' is given to more than one unit")
+    return tuple(specs)
+
+
+def read_catalogue(seed_dir: Path) -> Catalogue:
+    """Read and check the catalogue files; raises SeedError listing every problem found."""
+    problems: list[str] = []
+    certifications = _read_certifications(seed_dir, problems)
+    locations = _read_locations(seed_dir, problems)
+    resources = _read_resources(
+        seed_dir, {spec.slug for spec in locations}, {spec.key for spec in certifications}, problems
+    )
+    if problems:
+        raise SeedError(problems)
+    return Catalogue(certifications, locations, resources)
+
+
+def _age(birth_date: date, today: date) -> int:
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def _policy_of(values: Mapping[str, int] | None) -> SimpleNamespace:
+    return SimpleNamespace(**(values or {}))
+
+
+def read_demo(seed_dir: Path, catalogue: Catalogue, today: date) -> DemoData:
+    """Read and check demo.yaml against the catalogue (references, slot grid, age, certification)."""
+    problems: list[str] = []
+    top = _top(read_yaml(seed_dir / DEMO_FILE), DEMO_FILE, {"users", "bookings"}, problems)
+    certifications = {spec.key for spec in catalogue.certifications}
+    users: list[UserSpec] = []
+    allowed = {"email", "name", "role", "password", "birth_date", "age", "language", "certifications"}
+    for index, raw in enumerate(top.items("users")):
+        fields = _Fields(raw, f"{DEMO_FILE}, {_entry_name('user', raw, 'email', index)}", problems, allowed)
+        email = fields.text("email", required=True).lower()
+        if email and ("@" not in email or len(email) > 254):
+            fields.fail(f"'{email}' is not an e-mail address")
+        held = tuple(str(key) for key in fields.items("certifications"))
+        for key in held:
+            if key not in certifications:
+                fields.fail(f"unknown certification key '{key}' (not in {CERTIFICATIONS_FILE})")
+        birth_date = fields.day("birth_date") if fields.get("birth_date") is not None else None
+        age = fields.integer("age", maximum=120)
+        if birth_date is not None and age is not None:
+            fields.fail("give either 'birth_date' or 'age', not both")
+        users.append(
+            UserSpec(
+                email=email,
+                name=fields.text("name", required=True, max_length=200),
+                role=(fields.choice("role", Role) if fields.get("role") is not None else None)
+                or Role.VISITOR,
+                password=fields.optional_text("password"),
+                birth_date=birth_date,
+                age=age,
+                language=(fields.choice("language", Language) if fields.get("language") else None)
+                or Language.DE,
+                certifications=held,
+            )
+        )
+    for email in _duplicates(user.email for user in users):
+        problems.append(f"{DEMO_FILE}: duplicate user email '{email}'")
+
+    users_by_email = {user.email: user for user in users}
+    resources = {spec.slug: spec for spec in catalogue.resources}
+    locations = {spec.slug: spec for spec in catalogue.locations}
+    bookings: list[BookingSpec] = []
+    allowed = {"user", "resource", "day", "start", "end", "participants", "note"}
+    for index, raw in enumerate(top.items("bookings")):
+        fields = _Fields(raw, f"{DEMO_FILE}, booking #{index + 1}", problems, allowed)
+        email = fields.text("user", required=True).lower()
+        slug = fields.text("resource", required=True)
+        day = fields.integer("day", maximum=365)
+        start, end = fields.time_of_day("start"), fields.time_of_day("end")
+        user, resource = users_by_email.get(email), resources.get(slug)
+        if email and user is None:
+            fields.fail(f"unknown user '{email}' (not among the users of {DEMO_FILE})")
+        if slug and resource is None:
+            fields.fail(f"unknown resource '{slug}' (not in {RESOURCES_FILE})")
+        if day is None:
+            fields.fail("'day' is missing (1 = tomorrow)")
+        if user is None or resource is None or day is None or start is None or end is None:
+            continue
+        policy = effective_policy(
+            _policy_of(locations[resource.location].policy), _policy_of(resource.policy)
+        )
+        _check_demo_booking(fields, user, resource, policy, start, end, today)
+        bookings.append(
+            BookingSpec(
+                email, slug, day, start, end, fields.integer("participants", minimum=1), fields.text("note")
+            )
+        )
+    if problems:
+        raise SeedError(problems)
+    return DemoData(tuple(users), tuple(bookings))
+
+
+def _check_demo_booking(
+    fields: _Fields,
+    user: UserSpec,
+    resource: ResourceSpec,
+    policy: BookingPolicy,
+    start: time,
+    end: time,
+    today: date,
+) -> None:
+    """Demo bookings must follow the resource's own rules, or they would show a broken system."""
+    start_minute, end_minute = start.hour * 60 + start.minute, end.hour * 60 + end.minute
+    length = end_minute - start_minute
+    if length <= 0:
+        fields.fail(f"ends at {end:%H:%M}, before it starts at {start:%H:%M}")
+        return
+    if start_minute % policy.slot_minutes or end_minute % policy.slot_minutes:
+        fields.fail(f"{start:%H:%M}-{end:%H:%M} is not on the {policy.slot_minutes}-minute slot grid")
+    if not policy.min_minutes <= length <= policy.max_minutes:
+        fields.fail(f"{length} minutes is outside {policy.min_minutes}-{policy.max_minutes} minutes")
+    if resource.certification and resource.certification not in user.certifications:
+        fields.fail(f"'{user.email}' lacks certification '{resource.certification}' for '{resource.slug}'")
+    if resource.min_age is not None:
+        age = user.age if user.birth_date is None else _age(user.birth_date, today)
+        if age is None or age < resource.min_age:
+            fields.fail(
+                f"'{user.email}' is younger than {resource.min_age}, the minimum age of '{resource.slug}'"
+            )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _apply(row: object, values: Mapping[str, Any]) -> bool:
+    """Set only the attributes that differ, so an unchanged row is never written or counted."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _policy_row(existing: Policy | None, values: Mapping[str, int] | None) -> tuple[Policy | None, bool]:
+    """The policy row a file entry asks for: fields it leaves out are inherited (null)."""
+    if values is None:
+        return None, existing is not None
+    wanted = {name: values.get(name) for name in POLICY_FIELDS}
+    if existing is None:
+        return Policy(**wanted), True
+    return existing, _apply(existing, wanted)
+
+
+async def _upsert_certifications(
+    session: AsyncSession, specs: Sequence[CertificationSpec], report: SeedReport
+) -> dict[str, Certification]:
+    rows = await session.scalars(select(Certification).where(Certification.key.in_([s.key for s in specs])))
+    existing = {row.key: row for row in rows}
+    result: dict[str, Certification] = {}
+    for spec in specs:
+        values = {
+            "name": spec.name,
+            "name_en": spec.name_en,
+            "description": spec.description,
+            "description_en": spec.description_en,
+            "valid_months": spec.valid_months,
+        }
+        row = existing.get(spec.key)
+        if row is None:
+            row = Certification(key=spec.key, **values)
+            session.add(row)
+            report.record("certifications", created=True)
+        else:
+            report.record("certifications", changed=_apply(row, values))
+        result[spec.key] = row
+    return result
+
+
+def _period_key(period: OpeningPeriod | ExceptionPeriod | PeriodSpec) -> tuple[time, time, bool]:
+    if isinstance(period, PeriodSpec):
+        return (period.start, period.end, period.staffed)
+    return (period.start_time, period.end_time, period.staffed)
+
+
+def _exception_periods(spec: ExceptionSpec) -> list[ExceptionPeriod]:
+    return [ExceptionPeriod(start_time=p.start, end_time=p.end, staffed=p.staffed) for p in spec.periods]
+
+
+def _sync_exceptions(location: Location, specs: Sequence[ExceptionSpec], report: SeedReport) -> None:
+    """Make the file's exceptions match, keyed by their dates; keep those that staff added."""
+    existing: dict[tuple[date, date], OpeningException] = {}
+    for held in location.exceptions:
+        existing.setdefault((held.date_from, held.date_to), held)
+    for spec in specs:
+        row = existing.get((spec.date_from, spec.date_to))
+        if row is None:
+            location.exceptions.append(
+                OpeningException(
+                    date_from=spec.date_from,
+                    date_to=spec.date_to,
+                    closed=spec.closed,
+                    reason=spec.reason,
+                    reason_en=spec.reason_en,
+                    periods=_exception_periods(spec),
+                )
+            )
+            report.record("exceptions", created=True)
+            continue
+        changed = _apply(row, {"closed": spec.closed, "reason": spec.reason, "reason_en": spec.reason_en})
+        if sorted(map(_period_key, row.periods)) != sorted(map(_period_key, spec.periods)):
+            row.periods = _exception_periods(spec)
+            changed = True
+        report.record("exceptions", changed=changed)
+
+
+async def _upsert_locations(
+    session: AsyncSession, specs: Sequence[LocationSpec], report: SeedReport
+) -> dict[str, Location]:
+    rows = await session.scalars(
+        select(Location)
+        .where(Location.slug.in_([s.slug for s in specs]))
+        .options(
+            selectinload(Location.opening_periods),
+            selectinload(Location.exceptions).selectinload(OpeningException.periods),
+            selectinload(Location.policy),
+        )
+    )
+    existing = {row.slug: row for row in rows}
+    result: dict[str, Location] = {}
+    for spec in specs:
+        values = {
+            "name": spec.name,
+            "name_en": spec.name_en,
+            "address": spec.address,
+            "timezone": spec.timezone,
+            "description": spec.description,
+            "description_en": spec.description_en,
+            "position": spec.position,
+        }
+        weekly = [
+            OpeningPeriod(weekday=weekday, start_time=p.start, end_time=p.end, staffed=p.staffed)
+            for weekday, p in spec.weekly
+        ]
+        row = existing.get(spec.slug)
+        if row is None:
+            policy, _ = _policy_row(None, spec.policy)
+            row = Location(slug=spec.slug, opening_periods=weekly, exceptions=[], policy=policy, **values)
+            session.add(row)
+            _sync_exceptions(row, spec.exceptions, report)
+            report.record("locations", created=True)
+        else:
+            changed = _apply(row, values)
+            have = sorted((p.weekday, *_period_key(p)) for p in row.opening_periods)
+            if have != sorted((weekday, *_period_key(p)) for weekday, p in spec.weekly):
+                row.opening_periods = weekly
+                changed = True
+            policy, policy_changed = _policy_row(row.policy, spec.policy)
+            if policy is not row.policy:
+                row.policy = policy
+            _sync_exceptions(row, spec.exceptions, report)
+            report.record("locations", changed=changed or policy_changed)
+        result[spec.slug] = row
+    return result
+
+
+async def _inventory_holders(session: AsyncSession, numbers: Collection[str]) -> dict[str, tuple[str, str]]:
+    """Who holds each inventory number now, as (resource slug, unit label)."""
+    if not numbers:
+        return {}
+    rows = await session.execute(
+        select(Unit.inventory_number, Resource.slug, Unit.label)
+        .join(Resource, Resource.id == Unit.resource_id)
+        .where(Unit.inventory_number.in_(list(numbers)))
+    )
+    return {number: (slug, label) for number, slug, label in rows if number is not None}
+
+
+async def _upsert_resources(
+    session: AsyncSession,
+    specs: Sequence[ResourceSpec],
+    locations: Mapping[str, Location],
+    certifications: Mapping[str, Certification],
+    report: SeedReport,
+) -> dict[str, Resource]:
+    rows = await session.scalars(
+        select(Resource)
+        .where(Resource.slug.in_([s.slug for s in specs]))
+        .options(selectinload(Resource.units), selectinload(Resource.policy))
+    )
+    existing = {row.slug: row for row in rows}
+    in_files = {(spec.slug, unit.label) for spec in specs for unit in spec.units}
+    numbers = {unit.inventory_number: (spec.slug, unit.label) for spec in specs for unit in spec.units}
+    clashes = [
+        f"{RESOURCES_FILE}, resource '{numbers[number][0]}', unit '{numbers[number][1]}': inventory number "
+        f"'{number}' already belongs to unit '{label}' of '{slug}' in the database"
+        for number, (slug, label) in (await _inventory_holders(session, [n for n in numbers if n])).items()
+        if (slug, label) != numbers[number] and (slug, label) not in in_files
+    ]
+    if clashes:
+        raise SeedError(clashes)
+
+    result: dict[str, Resource] = {}
+    for spec in specs:
+        certification = certifications[spec.certification] if spec.certification else None
+        values: dict[str, Any] = {
+            "location_id": locations[spec.location].id,
+            "kind": spec.kind,
+            "factor": spec.factor,
+            "name": spec.name,
+            "name_en": spec.name_en,
+            "description": spec.description,
+            "description_en": spec.description_en,
+            "capacity": spec.capacity,
+            "features": list(spec.features),
+            "requires_approval": spec.requires_approval,
+            "required_certification_id": certification.id if certification else None,
+            "min_age": spec.min_age,
+            "needs_staff": spec.needs_staff,
+        }
+        row = existing.get(spec.slug)
+        if row is None:
+            policy, _ = _policy_row(None, spec.policy)
+            units = [Unit(label=u.label, inventory_number=u.inventory_number, serial_number=u.serial_number)
+                     for u in spec.units]  # fmt: skip
+            row = Resource(slug=spec.slug, units=units, policy=policy, **values)
+            session.add(row)
+            report.record("resources", created=True)
+            for _ in units:
+                report.record("units", created=True)
+        else:
+            changed = _apply(row, values)
+            policy, policy_changed = _policy_row(row.policy, spec.policy)
+            if policy is not row.policy:
+                row.policy = policy
+            report.record("resources", changed=changed or policy_changed)
+            by_label = {unit.label: unit for unit in row.units}
+            for unit_spec in spec.units:
+                unit_values = {
+                    "inventory_number": unit_spec.inventory_number,
+                    "serial_number": unit_spec.serial_number,
+                }
+                unit = by_label.get(unit_spec.label)
+                if unit is None:
+                    row.units.append(Unit(label=unit_spec.label, **unit_values))
+                    report.record("units", created=True)
+                else:
+                    report.record("units", changed=_apply(unit, unit_values))
+        result[spec.slug] = row
+    return result
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+async def _upsert_users(
+    session: AsyncSession,
+    specs: Sequence[UserSpec],
+    certifications: Mapping[str, Certification],
+    now: datetime,
+    today: date,
+    report: SeedReport,
+) -> dict[str, User]:
+    rows = await session.scalars(
+        select(User)
+        .where(User.email.in_([s.email for s in specs]))
+        .options(selectinload(User.certifications))
+    )
+    existing = {row.email: row for row in rows}
+    result: dict[str, User] = {}
+    for spec in specs:
+        row = existing.get(spec.email)
+        birth_date = spec.birth_date
+        if spec.age is not None:
+            # Keep a birth date that still gives the wanted age, so reruns on later days change nothing.
+            kept = row.birth_date if row is not None else None
+            if kept is None or _age(kept, today) != spec.age:
+                birth_date = today - relativedelta(years=spec.age, days=120)
+            else:
+                birth_date = kept
+        values: dict[str, Any] = {
+            "name": spec.name,
+            "role": spec.role,
+            "birth_date": birth_date,
+            "language": spec.language,
+        }
+        if row is None:
+            password_hash = hash_password(spec.password) if spec.password else None
+            row = User(email=spec.email, password_hash=password_hash, certifications=[], **values)
+            session.add(row)
+            report.record("users", created=True)
+        else:
+            changed = _apply(row, values)
+            if spec.password and not verify_password(row.password_hash, spec.password):
+                row.password_hash = hash_password(spec.password)
+                changed = True
+            report.record("users", changed=changed)
+        for key in spec.certifications:
+            certification = certifications[key]
+            held = any(
+                held.certification_id == certification.id
+                and held.revoked_at is None
+                and (held.expires_at is None or held.expires_at > now)
+                for held in row.certifications
+            )
+            if held:
+                report.record("user_certifications")
+                continue
+            expires_at = (
+                now + relativedelta(months=certification.valid_months) if certification.valid_months else None
+            )
+            row.certifications.append(
+                UserCertification(
+                    certification_id=certification.id,
+                    granted_at=now,
+                    expires_at=expires_at,
+                    source="staff",
+                    note="Demo data",
+                )
+            )
+            report.record("user_certifications", created=True)
+        result[spec.email] = row
+    return result
+
+
+def _day_hours(location: Location, day: date) -> DayHours:
+    weekly = [
+        WeeklyPeriod(p.weekday, Period(p.start_time, p.end_time, p.staffed)) for p in location.opening_periods
+    ]
+    exceptions = [
+        DatedException(
+            e.date_from,
+            e.date_to,
+            e.closed,
+            e.reason,
+            e.reason_en,
+            tuple(Period(p.start_time, p.end_time, p.staffed) for p in e.periods),
+        )
+        for e in location.exceptions
+    ]
+    return hours_on(day, weekly, exceptions)
+
+
+def _covered(hours: DayHours, start: time, end: time, *, staffed_only: bool) -> bool:
+    """Whether start..end lies inside the open (and, if asked, staffed) periods of a day."""
+    reached = start
+    for period in hours.periods:
+        if staffed_only and not period.staffed:
+            continue
+        if period.start <= reached < period.end:
+            reached = period.end
+        if reached >= end:
+            return True
+    return False
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime | None:
+    """A local time as an instant, or None where the clock skips that time (spring forward)."""
+    moment = datetime.combine(day, at, tzinfo=zone)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
+        return None
+    return moment
+
+
+def _demo_slot(
+    spec: BookingSpec, location: Location, resource: Resource, policy: BookingPolicy, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The first day from `spec.day` on where the booking fits the opening hours and the rules."""
+    zone = ZoneInfo(location.timezone)
+    today = now.astimezone(zone).date()
+    for offset in range(spec.day, spec.day + DEMO_DAY_SEARCH):
+        day = today + timedelta(days=offset)
+        start, end = _local(day, spec.start, zone), _local(day, spec.end, zone)
+        if start is None or end is None:
+            continue
+        if start < now + timedelta(minutes=policy.lead_minutes):
+            continue
+        if start > now + timedelta(days=policy.horizon_days):
+            return None
+        if _covered(_day_hours(location, day), spec.start, spec.end, staffed_only=resource.needs_staff):
+            return start.astimezone(UTC), end.astimezone(UTC)
+    return None
+
+
+async def _free_unit(
+    session: AsyncSession, resource: Resource, start: datetime, end: datetime
+) -> Unit | None:
+    """The resource's first unit that is available, unblocked and not booked in start..end."""
+    units = [unit for unit in resource.units if unit.status == UnitStatus.AVAILABLE]
+    ids = [unit.id for unit in units]
+    if not ids:
+        return None
+    booked = set(
+        await session.scalars(
+            select(Booking.unit_id).where(
+                Booking.unit_id.in_(ids),
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.occupied_start < end,
+                Booking.occupied_end > start,
+            )
+        )
+    )
+    blocked = set(
+        await session.scalars(
+            select(UnitBlock.unit_id).where(
+                UnitBlock.unit_id.in_(ids), UnitBlock.start_at < end, UnitBlock.end_at > start
+            )
+        )
+    )
+    return next((unit for unit in units if unit.id not in booked | blocked), None)
+
+
+async def _seed_bookings(
+    session: AsyncSession,
+    specs: Sequence[BookingSpec],
+    users: Mapping[str, User],
+    resources: Mapping[str, Resource],
+    locations: Mapping[str, Location],
+    now: datetime,
+    report: SeedReport,
+) -> None:
+    for spec in specs:
+        user, resource = users[spec.user], resources[spec.resource]
+        location = next(loc for loc in locations.values() if loc.id == resource.location_id)
+        policy = effective_policy(location.policy, resource.policy)
+        slot = _demo_slot(spec, location, resource, policy, now)
+        if slot is None:
+            raise SeedError(
+                [f"{DEMO_FILE}: no open day within {DEMO_DAY_SEARCH} days for {spec.user}'s booking of "
+                 f"'{spec.resource}' at {spec.start:%H:%M}-{spec.end:%H:%M}"]
+            )  # fmt: skip
+        start, end = slot
+        zone = ZoneInfo(location.timezone)
+        day_start = datetime.combine(start.astimezone(zone).date(), time(), tzinfo=zone)
+        same_day = await session.scalar(
+            select(Booking.id).where(
+                Booking.user_id == user.id,
+                Booking.resource_id == resource.id,
+                Booking.start_at >= day_start,
+                Booking.start_at < day_start + timedelta(days=1),
+            )
+        )
+        if same_day is not None:
+            report.record("bookings")
+            continue
+        occupied_start = start - timedelta(minutes=policy.setup_minutes)
+        occupied_end = end + timedelta(minutes=policy.buffer_minutes)
+        unit = await _free_unit(session, resource, occupied_start, occupied_end)
+        if unit is None:
+            report.notes.append(
+                f"no free unit of '{resource.slug}' for {spec.user} on {start.astimezone(zone):%Y-%m-%d}"
+            )
+            continue
+        status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.CONFIRMED
+        booking = Booking(
+            unit_id=unit.id,
+            resource_id=resource.id,
+            user_id=user.id,
+            purpose=BookingPurpose.VISITOR,
+            start_at=start,
+            end_at=end,
+            occupied_start=occupied_start,
+            occupied_end=occupied_end,
+            status=status,
+            note=spec.note,
+            participants=spec.participants,
+            created_by_id=user.id,
+        )
+        session.add(booking)
+        await session.flush()
+        session.add(
+            AuditEntry(
+                actor_id=None,
+                action="booking.create",
+                object_type="booking",
+                object_id=str(booking.id),
+                after={
+                    "resource": resource.slug,
+                    "unit": unit.label,
+                    "user": user.email,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "status": status.value,
+                },
+                reason="demo data (library seed --demo)",
+            )
+        )
+        report.record("bookings", created=True)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+async def load_seed(
+    db: Database, seed_dir: Path, *, demo: bool = False, now: datetime | None = None
+) -> SeedReport:
+    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("load_seed needs an aware datetime for 'now'")
+    catalogue = read_catalogue(seed_dir)
+    zone = ZoneInfo(catalogue.locations[0].timezone if catalogue.locations else "Europe/Berlin")
+    today = now.astimezone(zone).date()  # the library's "today", for ages
+    demo_data = read_demo(seed_dir, catalogue, today) if demo else None
+
+    report = SeedReport()
+    async with db.write() as session:
+        if not db.is_sqlite:
+            # SQLite serialises writers already (BEGIN IMMEDIATE); on PostgreSQL two seed runs at
+            # once would otherwise both insert the same new rows and one would fail.
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
+        certifications = await _upsert_certifications(session, catalogue.certifications, report)
+        locations = await _upsert_locations(session, catalogue.locations, report)
+        await session.flush()
+        resources = await _upsert_resources(session, catalogue.resources, locations, certifications, report)
+        await session.flush()
+        if demo_data is not None:
+            users = await _upsert_users(session, demo_data.users, certifications, now, today, report)
+            await session.flush()
+            await _seed_bookings(session, demo_data.bookings, users, resources, locations, now, report)
+    return report

@@ -1,0 +1,618 @@
+"""The seed catalogue in seed/ and its loader: loads, is idempotent, updates in place, explains errors."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from library.accounts.models import Certification, Role, User, UserCertification
+from library.accounts.passwords import verify_password
+from library.booking.models import Booking, BookingStatus
+from library.booking.policy import effective_policy
+from library.catalog.hours import DatedException, Period, WeeklyPeriod, hours_on
+from library.catalog.models import (
+    ExceptionPeriod,
+    Factor,
+    Location,
+    OpeningException,
+    OpeningPeriod,
+    Policy,
+    Resource,
+    ResourceKind,
+    Unit,
+)
+from library.catalog.seed import SeedError, load_seed, read_catalogue, read_demo, read_yaml
+from library.db import Base, Database
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Ulm
+COUNTED: tuple[type[Base], ...] = (
+    Certification,
+    Location,
+    OpeningPeriod,
+    OpeningException,
+    ExceptionPeriod,
+    Policy,
+    Resource,
+    Unit,
+    User,
+    UserCertification,
+    Booking,
+)
+
+
+async def row_counts(db: Database) -> dict[str, int]:
+    async with db.read() as session:
+        return {
+            model.__tablename__: (await session.scalar(select(func.count()).select_from(model))) or 0
+            for model in COUNTED
+        }
+
+
+async def resource(db: Database, slug: str) -> Resource:
+    async with db.read() as session:
+        return (
+            await session.scalars(
+                select(Resource)
+                .where(Resource.slug == slug)
+                .options(
+                    selectinload(Resource.units),
+                    selectinload(Resource.policy),
+                    selectinload(Resource.required_certification),
+                    selectinload(Resource.location).selectinload(Location.policy),
+                )
+            )
+        ).one()
+
+
+async def location(db: Database, slug: str) -> Location:
+    async with db.read() as session:
+        return (
+            await session.scalars(
+                select(Location)
+                .where(Location.slug == slug)
+                .options(
+                    selectinload(Location.opening_periods),
+                    selectinload(Location.exceptions).selectinload(OpeningException.periods),
+                )
+            )
+        ).one()
+
+
+def copy_seed(tmp_path: Path) -> Path:
+    target = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, target)
+    return target
+
+
+def edit(path: Path, change: Callable[[Any], None]) -> None:
+    """Rewrite one seed file after changing its data (comments are lost; fine for a test copy)."""
+    data = read_yaml(path)
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def entry(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any]:
+    return next(item for item in items if item[key] == value)
+
+
+# --------------------------------------------------------------------------- the real catalogue
+
+
+async def test_real_seed_loads(db: Database) -> None:
+    catalogue = read_catalogue(SEED_DIR)
+    report = await load_seed(db, SEED_DIR, now=NOW)
+
+    assert report.tally("resources").created == len(catalogue.resources)
+    assert report.tally("units").created == sum(len(spec.units) for spec in catalogue.resources)
+    assert report.updated == 0
+    counts = await row_counts(db)
+    assert counts["locations"] == 5
+    assert counts["certifications"] == 3
+    assert counts["users"] == 0  # no demo data without --demo
+    async with db.read() as session:
+        slugs = set(await session.scalars(select(Location.slug)))
+    assert slugs == {"zentralbibliothek", "boefingen", "weststadt", "eselsberg", "wiblingen"}
+    assert "3 created" in report.summary()
+
+
+async def test_second_load_changes_nothing(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    before = await row_counts(db)
+
+    again = await load_seed(db, SEED_DIR, now=NOW)
+
+    assert again.created == 0
+    assert again.updated == 0
+    assert (
+        again.unchanged
+        == sum(before[t] for t in ("certifications", "locations", "resources", "units"))
+        + (before["opening_exceptions"])
+    )
+    assert await row_counts(db) == before
+    assert "0 created, 0 updated" in again.summary()
+
+
+async def test_every_resource_has_a_factor_and_both_names(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    async with db.read() as session:
+        resources = (await session.scalars(select(Resource).options(selectinload(Resource.units)))).all()
+    assert resources
+    for row in resources:
+        assert isinstance(row.factor, Factor), row.slug
+        assert isinstance(row.kind, ResourceKind), row.slug
+        assert row.name.strip(), row.slug
+        assert (row.name_en or "").strip(), row.slug
+        assert row.description.strip(), row.slug
+        assert (row.description_en or "").strip(), row.slug
+        assert row.units, f"{row.slug} has no units"
+    assert {row.factor for row in resources} == set(Factor)  # every factor has something to offer
+
+
+async def test_saturday_afternoon_at_the_central_library_is_unstaffed(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    central = await location(db, "zentralbibliothek")
+
+    saturday = sorted(
+        (p.start_time, p.end_time, p.staffed) for p in central.opening_periods if p.weekday == 6
+    )
+    assert saturday == [(time(10), time(14), True), (time(14), time(19), False)]
+    assert not [p for p in central.opening_periods if p.weekday == 7]  # closed on Sundays
+    assert central.timezone == "Europe/Berlin"
+    closed = {(e.date_from, e.date_to) for e in central.exceptions if e.closed}
+    for year in (2026, 2027):
+        assert (date(year, 12, 24), date(year, 12, 26)) in closed
+        assert (date(year, 12, 31), date(year + 1, 1, 1)) in closed
+
+
+async def test_laser_cutter_needs_induction_age_and_staff(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    laser = await resource(db, "lasercutter")
+
+    assert laser.required_certification is not None
+    assert laser.required_certification.key == "laser-cutter"
+    assert laser.min_age == 16
+    assert laser.needs_staff
+    assert laser.kind is ResourceKind.DEVICE
+
+
+async def test_3d_printer_keeps_a_cool_down_buffer(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    printer = await resource(db, "3d-drucker")
+
+    policy = effective_policy(printer.location.policy, printer.policy)
+    assert policy.buffer_minutes == 30
+    assert printer.required_certification is not None
+    assert printer.required_certification.key == "3d-printer"
+    assert [unit.label for unit in printer.units] == ["Drucker 1", "Drucker 2"]
+
+
+async def test_short_use_internet_places_allow_one_half_hour_a_day(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    places = await resource(db, "internet-kurzplatz")
+
+    policy = effective_policy(places.location.policy, places.policy)
+    assert (policy.slot_minutes, policy.min_minutes, policy.max_minutes) == (30, 30, 30)
+    assert policy.max_bookings_per_day == 1
+    assert policy.max_minutes_per_day == 30
+    assert len(places.units) == 2
+
+
+async def test_robots_are_named_and_units_carry_inventory_numbers(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    robots = await resource(db, "nao-roboter")
+    assert [unit.label for unit in robots.units] == ["Nao", "Simone"]
+    assert robots.needs_staff
+
+    async with db.read() as session:
+        numbers = list(await session.scalars(select(Unit.inventory_number)))
+    assert None not in numbers
+    assert len(numbers) == len(set(numbers))
+
+
+# --------------------------------------------------------------------------- editing files
+
+
+async def test_a_changed_file_updates_in_place(db: Database, tmp_path: Path) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    laser_before = await resource(db, "lasercutter")
+    before = await row_counts(db)
+    seed_dir = copy_seed(tmp_path)
+
+    def rename_laser(data: Any) -> None:
+        laser = entry(data["resources"], "slug", "lasercutter")
+        laser["name"] = "Lasercutter (Raum 0.12)"
+        laser["units"][0]["serial_number"] = "LC-REAL-4711"
+
+    def shorter_friday(data: Any) -> None:
+        entry(data["locations"], "slug", "zentralbibliothek")["hours"]["friday"] = ["10:00-18:00"]
+
+    edit(seed_dir / "resources.yaml", rename_laser)
+    edit(seed_dir / "locations.yaml", shorter_friday)
+    report = await load_seed(db, seed_dir, now=NOW)
+
+    assert report.created == 0
+    assert report.tally("resources").updated == 1
+    assert report.tally("units").updated == 1
+    assert report.tally("locations").updated == 1
+    assert report.updated == 3
+    assert await row_counts(db) == before
+    laser = await resource(db, "lasercutter")
+    assert laser.id == laser_before.id
+    assert laser.name == "Lasercutter (Raum 0.12)"
+    assert laser.units[0].serial_number == "LC-REAL-4711"
+    central = await location(db, "zentralbibliothek")
+    friday = [(p.start_time, p.end_time) for p in central.opening_periods if p.weekday == 5]
+    assert friday == [(time(10), time(18))]
+
+    again = await load_seed(db, seed_dir, now=NOW)
+    assert (again.created, again.updated) == (0, 0)
+
+
+async def test_policy_overrides_follow_the_file(db: Database, tmp_path: Path) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    seed_dir = copy_seed(tmp_path)
+
+    def change_policies(data: Any) -> None:
+        entry(data["resources"], "slug", "3d-drucker")["policy"] = {"buffer_minutes": 45}
+        del entry(data["resources"], "slug", "vr-brille")["policy"]
+
+    edit(seed_dir / "resources.yaml", change_policies)
+    report = await load_seed(db, seed_dir, now=NOW)
+
+    assert report.tally("resources").updated == 2
+    printer = await resource(db, "3d-drucker")
+    assert printer.policy is not None
+    assert (printer.policy.buffer_minutes, printer.policy.max_minutes) == (45, None)
+    vr = await resource(db, "vr-brille")
+    assert vr.policy is None
+    assert effective_policy(vr.location.policy, vr.policy).max_minutes == 240  # the location's default
+
+
+async def test_special_hours_are_replaced_to_match_the_file(db: Database, tmp_path: Path) -> None:
+    seed_dir = copy_seed(tmp_path)
+
+    def add_special_hours(hours: list[str]) -> Callable[[Any], None]:
+        def change(data: Any) -> None:
+            central = entry(data["locations"], "slug", "zentralbibliothek")
+            central["exceptions"] = [
+                {"date": date(2026, 12, 23), "hours": hours, "reason": "Inventur", "reason_en": "Stocktaking"}
+            ]
+
+        return change
+
+    edit(seed_dir / "locations.yaml", add_special_hours(["10:00-14:00"]))
+    await load_seed(db, seed_dir, now=NOW)
+    edit(seed_dir / "locations.yaml", add_special_hours(["10:00-12:00", "12:00-16:00 unstaffed"]))
+    report = await load_seed(db, seed_dir, now=NOW)
+
+    assert report.tally("exceptions").updated == 1
+    assert report.tally("exceptions").created == 0
+    central = await location(db, "zentralbibliothek")
+    special = next(e for e in central.exceptions if e.date_from == date(2026, 12, 23))
+    assert not special.closed
+    assert sorted((p.start_time, p.end_time, p.staffed) for p in special.periods) == [
+        (time(10), time(12), True),
+        (time(12), time(16), False),
+    ]
+    async with db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(ExceptionPeriod)) == 2
+
+
+async def test_what_staff_added_is_left_alone(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    central = await location(db, "zentralbibliothek")
+    laser = await resource(db, "lasercutter")
+    async with db.write() as session:
+        session.add(
+            Resource(
+                slug="staff-loetstation",
+                location_id=central.id,
+                kind=ResourceKind.DEVICE,
+                factor=Factor.TECHNOLOGY,
+                name="Lötstation",
+                units=[Unit(label="Lötstation 1")],
+            )
+        )
+        session.add(Unit(resource_id=laser.id, label="Ersatzgerät", inventory_number="ULM-MS-0699"))
+        session.add(
+            OpeningException(
+                location_id=central.id,
+                date_from=date(2027, 2, 3),
+                date_to=date(2027, 2, 3),
+                reason="Wasserschaden",
+            )
+        )
+    before = await row_counts(db)
+
+    report = await load_seed(db, SEED_DIR, now=NOW)
+
+    assert (report.created, report.updated) == (0, 0)
+    assert await row_counts(db) == before
+    assert [unit.label for unit in (await resource(db, "lasercutter")).units] == [
+        "Lasercutter",
+        "Ersatzgerät",
+    ]
+
+
+# --------------------------------------------------------------------------- bad files
+
+
+def _set(path: list[Any], value: Any) -> Callable[[Any], None]:
+    def change(data: Any) -> None:
+        target = data
+        for step in path[:-1]:
+            target = (
+                entry(target, "slug", step)
+                if isinstance(step, str) and isinstance(target, list)
+                else target[step]
+            )
+        target[path[-1]] = value
+
+    return change
+
+
+def _duplicate_first_resource(data: Any) -> None:
+    data["resources"].append(dict(data["resources"][0]))
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "expected"),
+    [
+        ("resources.yaml", _set(["resources", "lasercutter", "factor"], "magic"), "unknown factor 'magic'"),
+        ("resources.yaml", _set(["resources", "lasercutter", "kind"], "robot"), "unknown kind 'robot'"),
+        (
+            "resources.yaml",
+            _duplicate_first_resource,
+            "duplicate resource slug 'makerspace-werkbank'",
+        ),
+        (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "certification"], "laser"),
+            "unknown certification key 'laser'",
+        ),
+        (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "location"], "ulm-mitte"),
+            "unknown location 'ulm-mitte'",
+        ),
+        ("resources.yaml", _set(["resources", "lasercutter", "min_agee"], 16), "unknown field min_agee"),
+        ("resources.yaml", _set(["resources", "lasercutter", "name_en"], None), "'name_en' is missing"),
+        ("resources.yaml", _set(["resources", "lasercutter", "policy", "slot_minutes"], 2), "slot_minutes"),
+        (
+            "locations.yaml",
+            _set(["locations", "zentralbibliothek", "hours", "saturday"], ["10:00-25:00"]),
+            "bad time in saturday '25:00'",
+        ),
+        (
+            "locations.yaml",
+            _set(["locations", "zentralbibliothek", "hours", "saturday"], ["14:00-10:00"]),
+            "ends before it starts",
+        ),
+        (
+            "locations.yaml",
+            _set(["locations", "zentralbibliothek", "hours", "sonnabend"], ["10:00-14:00"]),
+            "unknown weekday 'sonnabend'",
+        ),
+        ("locations.yaml", _set(["locations", "boefingen", "timezone"], "Europe/Ulm"), "unknown time zone"),
+        (
+            "certifications.yaml",
+            _set(["certifications", 0, "key"], "3d-printer"),
+            "duplicate certification key '3d-printer'",
+        ),
+    ],
+)
+def test_bad_files_are_explained(
+    tmp_path: Path, file: str, change: Callable[[Any], None], expected: str
+) -> None:
+    seed_dir = copy_seed(tmp_path)
+    edit(seed_dir / file, change)
+
+    with pytest.raises(SeedError) as caught:
+        read_catalogue(seed_dir)
+
+    assert expected in str(caught.value)
+    assert file in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    seed_dir = copy_seed(tmp_path)
+    edit(seed_dir / "resources.yaml", _set(["resources", "lasercutter", "factor"], "magic"))
+    edit(seed_dir / "resources.yaml", _set(["resources", "vr-brille", "kind"], "goggles"))
+
+    with pytest.raises(SeedError) as caught:
+        read_catalogue(seed_dir)
+
+    assert len(caught.value.problems) == 2
+    assert "resource 'lasercutter'" in caught.value.problems[0]
+    assert "resource 'vr-brille'" in caught.value.problems[1]
+
+
+def test_broken_yaml_and_missing_files_are_named(tmp_path: Path) -> None:
+    seed_dir = copy_seed(tmp_path)
+    (seed_dir / "certifications.yaml").write_text("certifications: [\n  - key: x\n", encoding="utf-8")
+    with pytest.raises(SeedError, match=r"certifications\.yaml \(line \d+\): not valid YAML"):
+        read_catalogue(seed_dir)
+
+    (seed_dir / "certifications.yaml").unlink()
+    with pytest.raises(SeedError, match=r"certifications\.yaml: file not found"):
+        read_catalogue(seed_dir)
+
+
+def test_unquoted_clock_times_stay_text(tmp_path: Path) -> None:
+    path = tmp_path / "times.yaml"
+    path.write_text("start: 10:00\nend: 9:30\ncount: 12\nday: 2026-12-24\n", encoding="utf-8")
+    assert read_yaml(path) == {"start": "10:00", "end": "9:30", "count": 12, "day": date(2026, 12, 24)}
+
+
+async def test_a_bad_file_writes_nothing(db: Database, tmp_path: Path) -> None:
+    seed_dir = copy_seed(tmp_path)
+    edit(seed_dir / "resources.yaml", _set(["resources", "lasercutter", "factor"], "magic"))
+
+    with pytest.raises(SeedError):
+        await load_seed(db, seed_dir, now=NOW)
+
+    assert set((await row_counts(db)).values()) == {0}
+
+
+async def test_an_inventory_number_held_by_a_staff_unit_is_a_clear_error(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    laser = await resource(db, "lasercutter")
+    async with db.write() as session:
+        unit = await session.get_one(Unit, laser.units[0].id)
+        unit.inventory_number = "ULM-MS-0699"
+        session.add(Unit(resource_id=laser.id, label="Zweitgerät", inventory_number="ULM-MS-0601"))
+
+    with pytest.raises(SeedError, match="'ULM-MS-0601' already belongs to unit 'Zweitgerät'"):
+        await load_seed(db, SEED_DIR, now=NOW)
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+def _open_at(row: Location, start: datetime, end: datetime, *, staffed_only: bool) -> bool:
+    local_start, local_end = start.astimezone(BERLIN), end.astimezone(BERLIN)
+    weekly = [
+        WeeklyPeriod(p.weekday, Period(p.start_time, p.end_time, p.staffed)) for p in row.opening_periods
+    ]
+    exceptions = [
+        DatedException(
+            e.date_from,
+            e.date_to,
+            e.closed,
+            periods=tuple(Period(p.start_time, p.end_time, p.staffed) for p in e.periods),
+        )
+        for e in row.exceptions
+    ]
+    periods = hours_on(local_start.date(), weekly, exceptions).periods
+    usable = [p for p in periods if p.staffed or not staffed_only]
+    return any(p.start <= local_start.time() and local_end.time() <= p.end for p in usable)
+
+
+async def demo_bookings(db: Database) -> list[Booking]:
+    async with db.read() as session:
+        return list(
+            await session.scalars(
+                select(Booking)
+                .options(
+                    selectinload(Booking.resource).selectinload(Resource.policy),
+                    selectinload(Booking.resource)
+                    .selectinload(Resource.location)
+                    .selectinload(Location.policy),
+                    selectinload(Booking.unit),
+                    selectinload(Booking.user),
+                )
+                .order_by(Booking.id)
+            )
+        )
+
+
+async def test_demo_adds_accounts_and_bookings(db: Database) -> None:
+    report = await load_seed(db, SEED_DIR, demo=True, now=NOW)
+
+    assert report.tally("users").created == 5
+    async with db.read() as session:
+        users = {
+            user.email: user
+            for user in await session.scalars(select(User).options(selectinload(User.certifications)))
+        }
+        certification_keys = {c.id: c.key for c in await session.scalars(select(Certification))}
+    staff = users["staff@demo.ulm.example"]
+    assert staff.role is Role.STAFF
+    assert staff.name == "Demo-Bibliothekarin"
+    assert verify_password(staff.password_hash, "demo-staff-2026")
+    assert users["admin@demo.ulm.example"].role is Role.ADMIN
+    teen = users["lena.beispiel@demo.ulm.example"]
+    assert teen.birth_date is not None
+    today = NOW.astimezone(BERLIN).date()
+    age = (
+        today.year
+        - teen.birth_date.year
+        - ((today.month, today.day) < (teen.birth_date.month, teen.birth_date.day))
+    )
+    assert age == 15
+    holder = users["max.mustermann@demo.ulm.example"]
+    assert [certification_keys[c.certification_id] for c in holder.certifications] == ["3d-printer"]
+    assert holder.certifications[0].expires_at is not None
+
+    bookings = await demo_bookings(db)
+    assert len(bookings) == report.tally("bookings").created == 8
+    for booking in bookings:
+        rules = effective_policy(booking.resource.location.policy, booking.resource.policy)
+        local_start = booking.start_at.astimezone(BERLIN)
+        local_end = booking.end_at.astimezone(BERLIN)
+        assert booking.start_at > NOW
+        assert (local_start.hour * 60 + local_start.minute) % rules.slot_minutes == 0
+        assert (local_end.hour * 60 + local_end.minute) % rules.slot_minutes == 0
+        assert booking.occupied_start == booking.start_at - timedelta(minutes=rules.setup_minutes)
+        assert booking.occupied_end == booking.end_at + timedelta(minutes=rules.buffer_minutes)
+        assert _open_at(
+            await location(db, booking.resource.location.slug),
+            booking.start_at,
+            booking.end_at,
+            staffed_only=booking.resource.needs_staff,
+        ), booking.resource.slug
+        expected = BookingStatus.PENDING if booking.resource.requires_approval else BookingStatus.CONFIRMED
+        assert booking.status is expected
+        assert booking.unit.resource_id == booking.resource_id
+
+    room = next(b for b in bookings if b.resource.slug == "gruppenraum-2")
+    # Tomorrow is Wednesday, 2 December 2026: 14:00 in Ulm is 13:00 UTC.
+    assert room.start_at == datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+    assert room.end_at == datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    printer = next(b for b in bookings if b.resource.slug == "3d-drucker")
+    assert printer.occupied_end - printer.end_at == timedelta(minutes=30)
+    forum = next(b for b in bookings if b.resource.slug == "veranstaltungsforum")
+    assert forum.status is BookingStatus.PENDING
+
+
+async def test_demo_is_idempotent(db: Database) -> None:
+    await load_seed(db, SEED_DIR, demo=True, now=NOW)
+    before = await row_counts(db)
+
+    again = await load_seed(db, SEED_DIR, demo=True, now=NOW)
+
+    assert (again.created, again.updated) == (0, 0)
+    assert await row_counts(db) == before
+
+    next_day = await load_seed(db, SEED_DIR, demo=True, now=NOW + timedelta(days=1))
+    assert next_day.tally("users").updated == 0  # the 15-year-old keeps her birth date
+
+
+async def test_demo_bookings_skip_closed_days(db: Database) -> None:
+    before_christmas = datetime(2026, 12, 23, 9, 0, tzinfo=UTC)  # Wednesday
+
+    await load_seed(db, SEED_DIR, demo=True, now=before_christmas)
+
+    bookings = await demo_bookings(db)
+    room = next(b for b in bookings if b.resource.slug == "gruppenraum-2")
+    # 24-26 December closed, Sunday closed, Monday closed: Tuesday 29 December.
+    assert room.start_at.astimezone(BERLIN) == datetime(2026, 12, 29, 14, 0, tzinfo=BERLIN)
+
+
+def test_demo_booking_against_the_rules_is_refused(tmp_path: Path) -> None:
+    seed_dir = copy_seed(tmp_path)
+
+    def teen_books_laser(data: Any) -> None:
+        booking = {"user": "lena.beispiel@demo.ulm.example", "resource": "lasercutter", "day": 1}
+        data["bookings"].append({**booking, "start": "10:15", "end": "11:00"})
+
+    edit(seed_dir / "demo.yaml", teen_books_laser)
+
+    with pytest.raises(SeedError) as caught:
+        read_demo(seed_dir, read_catalogue(seed_dir), NOW.date())
+    message = str(caught.value)
+    assert "demo.yaml, booking #9" in message
+    assert "not on the 30-minute slot grid" in message
+    assert "lacks certification 'laser-cutter'" in message
+    assert "younger than 16" in message
