@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +29,7 @@ from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
 from library.i18n import pick
+from library.scheduler import run_forever
 from library.web.pages import PAGE_CONTROLLERS
 
 SCHEMA_ASSETS = "/schema/assets"
@@ -42,9 +45,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # The engine belongs to the event loop that serves requests, so it is made here.
         db = Database(settings.database_url)
         app.state.db = db
+        background = None
+        if settings.run_scheduler:
+            background = asyncio.create_task(
+                run_forever(db, clock, settings, interval_seconds=settings.scheduler_interval_seconds)
+            )
         try:
             yield
         finally:
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
             await db.dispose()
 
     def provide_db(state: State) -> Database:

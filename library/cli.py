@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
@@ -137,6 +138,36 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level="info",
         access_log=False,
     )
+
+
+@main.command()
+def worker() -> None:
+    """Run background jobs (no-show release, and later notifications and retention) alone.
+
+    `library serve` runs them in-process by default; set LIBRARY_SCHEDULER=off there when
+    a separate worker does the job.
+    """
+    import logging
+
+    from library.clock import SystemClock
+    from library.db import Database
+    from library.scheduler import run_forever
+
+    settings = load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def run() -> None:
+        database = Database(settings.database_url, pool_size=2)
+        try:
+            await run_forever(
+                database, SystemClock(), settings, interval_seconds=settings.scheduler_interval_seconds
+            )
+        finally:
+            await database.dispose()
+
+    click.echo(f"Worker running every {settings.scheduler_interval_seconds:g} s; stop with Ctrl-C.")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ class Settings:
     timezone: str = "Europe/Berlin"
     var_dir: Path = field(default_factory=_var_dir)
     run_scheduler: bool = True
+    scheduler_interval_seconds: float = 60.0
     token_lifetime_days: int = 30
     session_lifetime_hours: int = 12
 
@@ -87,6 +88,7 @@ class Settings:
             timezone=timezone,
             var_dir=var_dir,
             run_scheduler=os.environ.get("LIBRARY_SCHEDULER", "on") != "off",
+            scheduler_interval_seconds=float(os.environ.get("LIBRARY_SCHEDULER_INTERVAL", "60")),
         )
 
 

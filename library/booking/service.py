@@ -127,7 +127,7 @@ async def resource_facts(
     return facts[0], hours
 
 
-async def _try_create(
+async def book_within(
     session: AsyncSession,
     request: NewBooking,
     *,
@@ -136,6 +136,7 @@ async def _try_create(
     now: datetime,
     base_url: str,
 ) -> Booking:
+    """Check the rules and book inside the caller's write transaction (see create_booking)."""
     await lock_person(session, booker.id)
     resource, hours = await resource_facts(session, Resource.slug == request.resource_slug)
     interval = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
@@ -446,6 +447,7 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
                     Booking.start_at <= now,
                 )
                 .options(selectinload(Booking.user))
+                .with_for_update(skip_locked=True, of=Booking)
             )
         ).tuples()
         released = 0
