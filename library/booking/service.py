@@ -229,7 +229,7 @@ async def create_booking(
     for _ in range(MAX_ATTEMPTS):
         try:
             async with db.write() as session:
-                booking = await _try_create(
+                booking = await book_within(
                     session, request, booker=booker, actor=actor, now=now, base_url=base_url
                 )
             return booking
