@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -39,16 +40,43 @@ def on_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
     return problem_response(request, exc)
 
 
-def validation_problem(exc: ValidationException) -> Problem:
+BODY_FIELD = re.compile(r"`\$\.([^`]+)`")
+NAMED_FIELD = re.compile(r"field `([^`]+)`")
+
+
+def _field_name(key: str, message: str, public_names: dict[str, str]) -> str:
+    """The name a client knows: a body field from msgspec's message, a query parameter's alias."""
+    if key in ("data", "body", ""):
+        found = BODY_FIELD.search(message) or NAMED_FIELD.search(message)
+        return found.group(1) if found else "body"
+    return public_names.get(key, key)
+
+
+def _public_names(request: Request[Any, Any, Any] | None) -> dict[str, str]:
+    """Parameters declared under another name, e.g. `date_from` that clients send as `from`."""
+    handler = request.scope.get("route_handler") if request is not None else None
+    if handler is None:
+        return {}
+    names = {}
+    for name, parameter in handler.parsed_fn_signature.parameters.items():
+        alias = getattr(parameter.kwarg_definition, "name", None)
+        if alias:
+            names[name] = alias
+    return names
+
+
+def validation_problem(exc: ValidationException, request: Request[Any, Any, Any] | None = None) -> Problem:
     """Name every offending field; a missing time zone gets its own code (API.md)."""
     errors: list[dict[str, Any]] = []
+    public_names = _public_names(request)
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
+            message = str(item.get("message", ""))
             errors.append(
                 {
-                    "field": str(item.get("key") or "body"),
+                    "field": _field_name(str(item.get("key") or ""), message, public_names),
                     "source": _source_name(item.get("source")),
-                    "message": str(item.get("message", "")),
+                    "message": message,
                 }
             )
     if not errors:
@@ -66,7 +94,7 @@ def _source_name(source: object) -> str:
 
 
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    return problem_response(request, validation_problem(exc))
+    return problem_response(request, validation_problem(exc, request))
 
 
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -104,16 +104,14 @@ async def load_resource_facts(
 ) -> list[ResourceFacts]:
     """Resources matching the conditions with their effective policy and bookable units: one query."""
     override = aliased(Policy)
-    rows = (
-        await session.execute(
-            select(Resource, override, Certification.key, Unit.id)
-            .outerjoin(override, override.resource_id == Resource.id)
-            .outerjoin(Certification, Certification.id == Resource.required_certification_id)
-            .outerjoin(Unit, and_(Unit.resource_id == Resource.id, Unit.status == UnitStatus.AVAILABLE))
-            .where(*conditions)
-            .order_by(Resource.name, Resource.id, Unit.id)
-        )
-    ).tuples()
+    rows = await session.execute(
+        select(Resource, override, Certification.key, Unit.id)
+        .outerjoin(override, override.resource_id == Resource.id)
+        .outerjoin(Certification, Certification.id == Resource.required_certification_id)
+        .outerjoin(Unit, and_(Unit.resource_id == Resource.id, Unit.status == UnitStatus.AVAILABLE))
+        .where(*conditions)
+        .order_by(Resource.name, Resource.id, Unit.id)
+    )
     facts: dict[int, ResourceFacts] = {}
     units: dict[int, list[int]] = {}
     for resource, policy, certification_key, unit_id in rows:
@@ -175,17 +173,15 @@ async def load_occupations(
         .where(Unit.resource_id.in_(resource_ids), UnitBlock.end_at > start, UnitBlock.start_at < end)
     )
     rows = await session.execute(union_all(bookings, blocks))
-    return [Occupation(unit_id, s, e, bool(is_block)) for unit_id, s, e, is_block in rows.tuples()]
+    return [Occupation(unit_id, s, e, bool(is_block)) for unit_id, s, e, is_block in rows]
 
 
 async def load_booker(session: AsyncSession, user: User) -> Booker:
-    held = (
-        await session.execute(
-            select(Certification.key, UserCertification.expires_at)
-            .join(Certification, Certification.id == UserCertification.certification_id)
-            .where(UserCertification.user_id == user.id, UserCertification.revoked_at.is_(None))
-        )
-    ).tuples()
+    held = await session.execute(
+        select(Certification.key, UserCertification.expires_at)
+        .join(Certification, Certification.id == UserCertification.certification_id)
+        .where(UserCertification.user_id == user.id, UserCertification.revoked_at.is_(None))
+    )
     return Booker(user.birth_date, tuple(HeldCertification(key, expires) for key, expires in held))
 
 
@@ -202,16 +198,14 @@ async def load_usage(
     day: Interval,
 ) -> dict[int, Usage]:
     """The user's bookings of these resources that count against their quotas: one query."""
-    rows = (
-        await session.execute(
-            select(Booking.resource_id, Booking.start_at, Booking.end_at, Booking.status).where(
-                Booking.user_id == user_id,
-                Booking.resource_id.in_(resource_ids),
-                Booking.status.in_(COUNTED_STATUSES),
-                Booking.end_at > min(now, week.start),
-            )
+    rows = await session.execute(
+        select(Booking.resource_id, Booking.start_at, Booking.end_at, Booking.status).where(
+            Booking.user_id == user_id,
+            Booking.resource_id.in_(resource_ids),
+            Booking.status.in_(COUNTED_STATUSES),
+            Booking.end_at > min(now, week.start),
         )
-    ).tuples()
+    )
     per_resource: dict[int, list[tuple[Interval, str]]] = {resource_id: [] for resource_id in resource_ids}
     for resource_id, start, end, status in rows:
         per_resource[resource_id].append((Interval(start, end), status))

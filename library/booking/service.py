@@ -437,19 +437,17 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
     Safe to run twice and from several processes: each row is re-checked under its lock.
     """
     async with db.write() as session:
-        candidates = (
-            await session.execute(
-                select(Booking, Resource)
-                .join(Resource, Resource.id == Booking.resource_id)
-                .where(
-                    Booking.status == BookingStatus.CONFIRMED,
-                    Booking.purpose == BookingPurpose.VISITOR,
-                    Booking.start_at <= now,
-                )
-                .options(selectinload(Booking.user))
-                .with_for_update(skip_locked=True, of=Booking)
+        candidates = await session.execute(
+            select(Booking, Resource)
+            .join(Resource, Resource.id == Booking.resource_id)
+            .where(
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.purpose == BookingPurpose.VISITOR,
+                Booking.start_at <= now,
             )
-        ).tuples()
+            .options(selectinload(Booking.user))
+            .with_for_update(skip_locked=True, of=Booking)
+        )
         released = 0
         policies: dict[int, int] = {}
         for booking, resource in candidates:

@@ -40,6 +40,11 @@ def unit_count_column() -> ScalarSelect[int]:
     )
 
 
+def escape_like(text: str) -> str:
+    """Search text taken literally: % and _ are not wildcards here."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _filtered(statement: Select[Resource, int], where: ResourceFilter) -> Select[Resource, int]:
     statement = statement.where(Resource.active.is_(True))
     if where.factor is not None:
@@ -49,14 +54,19 @@ def _filtered(statement: Select[Resource, int], where: ResourceFilter) -> Select
     if where.location is not None:
         statement = statement.where(Location.slug == where.location)
     if where.q:
-        pattern = f"%{where.q.strip().lower()}%"
+        pattern = f"%{escape_like(where.q.strip().lower())}%"
         statement = statement.where(
             or_(
-                func.lower(Resource.name).like(pattern),
-                func.lower(func.coalesce(Resource.name_en, "")).like(pattern),
-                func.lower(Resource.description).like(pattern),
-                func.lower(func.coalesce(Resource.description_en, "")).like(pattern),
-                func.lower(Resource.slug).like(pattern),
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        Resource.name,
+                        func.coalesce(Resource.name_en, ""),
+                        Resource.description,
+                        func.coalesce(Resource.description_en, ""),
+                        Resource.slug,
+                    )
+                )
             )
         )
     return statement
@@ -74,7 +84,7 @@ async def list_resources(
         .limit(limit + 1)
         .offset(offset)
     )
-    rows = (await session.execute(_filtered(statement, where))).tuples().all()
+    rows = (await session.execute(_filtered(statement, where))).all()
     return rows[:limit], len(rows) > limit
 
 
@@ -82,7 +92,7 @@ async def resource_counts_by_factor(session: AsyncSession) -> dict[Factor, int]:
     rows = await session.execute(
         select(Resource.factor, func.count()).where(Resource.active.is_(True)).group_by(Resource.factor)
     )
-    return {factor: count for factor, count in rows.tuples()}
+    return {factor: count for factor, count in rows}
 
 
 async def location_exists(session: AsyncSession, slug: str) -> bool:

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,10 +28,12 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, Language, Role, User, UserCertification
 from library.accounts.passwords import hash_password, verify_password
-from library.audit.models import AuditEntry
-from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
-from library.booking.policy import POLICY_FIELDS, BookingPolicy, effective_policy
-from library.catalog.hours import DatedException, DayHours, Period, WeeklyPeriod, hours_on
+from library.booking.models import Booking
+from library.booking.policy import POLICY_FIELDS
+from library.booking.queries import LocationHours, load_location_hours
+from library.booking.rules import age_on
+from library.booking.service import NewBooking, RuleBroken, SlotTaken, book_within, day_of
+from library.catalog.hours import local_instant
 from library.catalog.models import (
     ExceptionPeriod,
     Factor,
@@ -43,8 +44,6 @@ from library.catalog.models import (
     Resource,
     ResourceKind,
     Unit,
-    UnitBlock,
-    UnitStatus,
 )
 from library.db import Database
 
@@ -714,16 +713,8 @@ def read_catalogue(seed_dir: Path) -> Catalogue:
     return Catalogue(certifications, locations, resources)
 
 
-def _age(birth_date: date, today: date) -> int:
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
-
-
-def _policy_of(values: Mapping[str, int] | None) -> SimpleNamespace:
-    return SimpleNamespace(**(values or {}))
-
-
-def read_demo(seed_dir: Path, catalogue: Catalogue, today: date) -> DemoData:
-    """Read and check demo.yaml against the catalogue (references, slot grid, age, certification)."""
+def read_demo(seed_dir: Path, catalogue: Catalogue) -> DemoData:
+    """Read demo.yaml and check its references to the catalogue; the house rules are checked on booking."""
     problems: list[str] = []
     top = _top(read_yaml(seed_dir / DEMO_FILE), DEMO_FILE, {"users", "bookings"}, problems)
     certifications = {spec.key for spec in catalogue.certifications}
@@ -761,7 +752,6 @@ def read_demo(seed_dir: Path, catalogue: Catalogue, today: date) -> DemoData:
 
     users_by_email = {user.email: user for user in users}
     resources = {spec.slug: spec for spec in catalogue.resources}
-    locations = {spec.slug: spec for spec in catalogue.locations}
     bookings: list[BookingSpec] = []
     allowed = {"user", "resource", "day", "start", "end", "participants", "note"}
     for index, raw in enumerate(top.items("bookings")):
@@ -779,47 +769,19 @@ def read_demo(seed_dir: Path, catalogue: Catalogue, today: date) -> DemoData:
             fields.fail("'day' is missing (1 = tomorrow)")
         if user is None or resource is None or day is None or start is None or end is None:
             continue
-        policy = effective_policy(
-            _policy_of(locations[resource.location].policy), _policy_of(resource.policy)
-        )
-        _check_demo_booking(fields, user, resource, policy, start, end, today)
+        if end <= start:
+            fields.fail(f"ends at {end:%H:%M}, before it starts at {start:%H:%M}")
+            continue
         bookings.append(
             BookingSpec(
                 email, slug, day, start, end, fields.integer("participants", minimum=1), fields.text("note")
             )
         )
+    if bookings and not any(user.role is Role.STAFF for user in users):
+        problems.append(f"{DEMO_FILE}: bookings need a user with role staff, who makes them")
     if problems:
         raise SeedError(problems)
     return DemoData(tuple(users), tuple(bookings))
-
-
-def _check_demo_booking(
-    fields: _Fields,
-    user: UserSpec,
-    resource: ResourceSpec,
-    policy: BookingPolicy,
-    start: time,
-    end: time,
-    today: date,
-) -> None:
-    """Demo bookings must follow the resource's own rules, or they would show a broken system."""
-    start_minute, end_minute = start.hour * 60 + start.minute, end.hour * 60 + end.minute
-    length = end_minute - start_minute
-    if length <= 0:
-        fields.fail(f"ends at {end:%H:%M}, before it starts at {start:%H:%M}")
-        return
-    if start_minute % policy.slot_minutes or end_minute % policy.slot_minutes:
-        fields.fail(f"{start:%H:%M}-{end:%H:%M} is not on the {policy.slot_minutes}-minute slot grid")
-    if not policy.min_minutes <= length <= policy.max_minutes:
-        fields.fail(f"{length} minutes is outside {policy.min_minutes}-{policy.max_minutes} minutes")
-    if resource.certification and resource.certification not in user.certifications:
-        fields.fail(f"'{user.email}' lacks certification '{resource.certification}' for '{resource.slug}'")
-    if resource.min_age is not None:
-        age = user.age if user.birth_date is None else _age(user.birth_date, today)
-        if age is None or age < resource.min_age:
-            fields.fail(
-                f"'{user.email}' is younger than {resource.min_age}, the minimum age of '{resource.slug}'"
-            )
 
 
 # --------------------------------------------------------------------------- writing
@@ -1067,7 +1029,7 @@ async def _upsert_users(
         if spec.age is not None:
             # Keep a birth date that still gives the wanted age, so reruns on later days change nothing.
             kept = row.birth_date if row is not None else None
-            if kept is None or _age(kept, today) != spec.age:
+            if kept is None or age_on(kept, today) != spec.age:
                 birth_date = today - relativedelta(years=spec.age, days=120)
             else:
                 birth_date = kept
@@ -1116,91 +1078,11 @@ async def _upsert_users(
     return result
 
 
-def _day_hours(location: Location, day: date) -> DayHours:
-    weekly = [
-        WeeklyPeriod(p.weekday, Period(p.start_time, p.end_time, p.staffed)) for p in location.opening_periods
-    ]
-    exceptions = [
-        DatedException(
-            e.date_from,
-            e.date_to,
-            e.closed,
-            e.reason,
-            e.reason_en,
-            tuple(Period(p.start_time, p.end_time, p.staffed) for p in e.periods),
-        )
-        for e in location.exceptions
-    ]
-    return hours_on(day, weekly, exceptions)
-
-
-def _covered(hours: DayHours, start: time, end: time, *, staffed_only: bool) -> bool:
-    """Whether start..end lies inside the open (and, if asked, staffed) periods of a day."""
-    reached = start
-    for period in hours.periods:
-        if staffed_only and not period.staffed:
-            continue
-        if period.start <= reached < period.end:
-            reached = period.end
-        if reached >= end:
-            return True
-    return False
-
-
-def _local(day: date, at: time, zone: ZoneInfo) -> datetime | None:
-    """A local time as an instant, or None where the clock skips that time (spring forward)."""
-    moment = datetime.combine(day, at, tzinfo=zone)
-    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
-        return None
-    return moment
-
-
-def _demo_slot(
-    spec: BookingSpec, location: Location, resource: Resource, policy: BookingPolicy, now: datetime
-) -> tuple[datetime, datetime] | None:
-    """The first day from `spec.day` on where the booking fits the opening hours and the rules."""
-    zone = ZoneInfo(location.timezone)
-    today = now.astimezone(zone).date()
-    for offset in range(spec.day, spec.day + DEMO_DAY_SEARCH):
-        day = today + timedelta(days=offset)
-        start, end = _local(day, spec.start, zone), _local(day, spec.end, zone)
-        if start is None or end is None:
-            continue
-        if start < now + timedelta(minutes=policy.lead_minutes):
-            continue
-        if start > now + timedelta(days=policy.horizon_days):
-            return None
-        if _covered(_day_hours(location, day), spec.start, spec.end, staffed_only=resource.needs_staff):
-            return start.astimezone(UTC), end.astimezone(UTC)
-    return None
-
-
-async def _free_unit(
-    session: AsyncSession, resource: Resource, start: datetime, end: datetime
-) -> Unit | None:
-    """The resource's first unit that is available, unblocked and not booked in start..end."""
-    units = [unit for unit in resource.units if unit.status == UnitStatus.AVAILABLE]
-    ids = [unit.id for unit in units]
-    if not ids:
-        return None
-    booked = set(
-        await session.scalars(
-            select(Booking.unit_id).where(
-                Booking.unit_id.in_(ids),
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.occupied_start < end,
-                Booking.occupied_end > start,
-            )
-        )
-    )
-    blocked = set(
-        await session.scalars(
-            select(UnitBlock.unit_id).where(
-                UnitBlock.unit_id.in_(ids), UnitBlock.start_at < end, UnitBlock.end_at > start
-            )
-        )
-    )
-    return next((unit for unit in units if unit.id not in booked | blocked), None)
+def _demo_day(spec: BookingSpec, hours: LocationHours, now: datetime) -> date | None:
+    """The first day from `spec.day` on (1 = tomorrow) on which the location is open."""
+    first = now.astimezone(hours.zone).date() + timedelta(days=spec.day)
+    days = (first + timedelta(days=n) for n in range(DEMO_DAY_SEARCH))
+    return next((day for day in days if hours.day(day).periods), None)
 
 
 async def _seed_bookings(
@@ -1208,93 +1090,89 @@ async def _seed_bookings(
     specs: Sequence[BookingSpec],
     users: Mapping[str, User],
     resources: Mapping[str, Resource],
-    locations: Mapping[str, Location],
     now: datetime,
+    base_url: str,
     report: SeedReport,
 ) -> None:
-    for spec in specs:
-        user, resource = users[spec.user], resources[spec.resource]
-        location = next(loc for loc in locations.values() if loc.id == resource.location_id)
-        policy = effective_policy(location.policy, resource.policy)
-        slot = _demo_slot(spec, location, resource, policy, now)
-        if slot is None:
-            raise SeedError(
-                [f"{DEMO_FILE}: no open day within {DEMO_DAY_SEARCH} days for {spec.user}'s booking of "
-                 f"'{spec.resource}' at {spec.start:%H:%M}-{spec.end:%H:%M}"]
-            )  # fmt: skip
-        start, end = slot
-        zone = ZoneInfo(location.timezone)
-        day_start = datetime.combine(start.astimezone(zone).date(), time(), tzinfo=zone)
+    """Book the demo bookings through the booking engine, which checks every house rule.
+
+    At most one demo booking per person, resource and day, so that a rerun adds nothing. A
+    booking the rules refuse is an error in demo.yaml; all refusals are reported together.
+    """
+    staff = next(user for user in users.values() if user.role is Role.STAFF)  # read_demo made sure
+    hours_of: dict[int, LocationHours] = {}
+    problems: list[str] = []
+    for index, spec in enumerate(specs, start=1):
+        booker, resource = users[spec.user], resources[spec.resource]
+        where = f"{DEMO_FILE}, booking #{index} ({spec.user}, '{spec.resource}')"
+        if resource.location_id not in hours_of:
+            hours_of[resource.location_id] = await load_location_hours(
+                session, resource.location_id, date.min, date.max
+            )
+        hours = hours_of[resource.location_id]
+        day = _demo_day(spec, hours, now)
+        if day is None:
+            problems.append(
+                f"{where}: the location is closed on all of the {DEMO_DAY_SEARCH} days from day {spec.day}"
+            )
+            continue
+        today = day_of(day, hours)
         same_day = await session.scalar(
             select(Booking.id).where(
-                Booking.user_id == user.id,
+                Booking.user_id == booker.id,
                 Booking.resource_id == resource.id,
-                Booking.start_at >= day_start,
-                Booking.start_at < day_start + timedelta(days=1),
+                Booking.start_at >= today.start,
+                Booking.start_at < today.end,
             )
         )
         if same_day is not None:
             report.record("bookings")
             continue
-        occupied_start = start - timedelta(minutes=policy.setup_minutes)
-        occupied_end = end + timedelta(minutes=policy.buffer_minutes)
-        unit = await _free_unit(session, resource, occupied_start, occupied_end)
-        if unit is None:
-            report.notes.append(
-                f"no free unit of '{resource.slug}' for {spec.user} on {start.astimezone(zone):%Y-%m-%d}"
-            )
-            continue
-        status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.CONFIRMED
-        booking = Booking(
-            unit_id=unit.id,
-            resource_id=resource.id,
-            user_id=user.id,
-            purpose=BookingPurpose.VISITOR,
-            start_at=start,
-            end_at=end,
-            occupied_start=occupied_start,
-            occupied_end=occupied_end,
-            status=status,
+        request = NewBooking(
+            resource_slug=resource.slug,
+            start=local_instant(day, spec.start, hours.zone),
+            end=local_instant(day, spec.end, hours.zone),
             note=spec.note,
             participants=spec.participants,
-            created_by_id=user.id,
         )
-        session.add(booking)
-        await session.flush()
-        session.add(
-            AuditEntry(
-                actor_id=None,
-                action="booking.create",
-                object_type="booking",
-                object_id=str(booking.id),
-                after={
-                    "resource": resource.slug,
-                    "unit": unit.label,
-                    "user": user.email,
-                    "start": start.isoformat(),
-                    "end": end.isoformat(),
-                    "status": status.value,
-                },
-                reason="demo data (library seed --demo)",
-            )
-        )
+        # Staff make the demo bookings, except those that need approval: book_within confirms
+        # whatever staff book, so the visitor requests those and the demo shows them waiting.
+        actor = booker if resource.requires_approval else staff
+        try:
+            await book_within(session, request, booker=booker, actor=actor, now=now, base_url=base_url)
+        except RuleBroken as refused:
+            problems.append(f"{where} on {day}: refused by the house rules: {refused.refusal.code}")
+            continue
+        except SlotTaken:
+            problems.append(f"{where} on {day}: refused by the house rules: slot_taken")
+            continue
         report.record("bookings", created=True)
+    if problems:
+        raise SeedError(problems)
 
 
 # --------------------------------------------------------------------------- entry point
 
 
 async def load_seed(
-    db: Database, seed_dir: Path, *, demo: bool = False, now: datetime | None = None
+    db: Database,
+    seed_dir: Path,
+    *,
+    demo: bool = False,
+    now: datetime | None = None,
+    base_url: str = "http://127.0.0.1:8000",
 ) -> SeedReport:
-    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently."""
+    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently.
+
+    `base_url` is the application's address, for the notifications the demo bookings queue.
+    """
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("load_seed needs an aware datetime for 'now'")
     catalogue = read_catalogue(seed_dir)
     zone = ZoneInfo(catalogue.locations[0].timezone if catalogue.locations else "Europe/Berlin")
     today = now.astimezone(zone).date()  # the library's "today", for ages
-    demo_data = read_demo(seed_dir, catalogue, today) if demo else None
+    demo_data = read_demo(seed_dir, catalogue) if demo else None
 
     report = SeedReport()
     async with db.write() as session:
@@ -1310,5 +1188,5 @@ async def load_seed(
         if demo_data is not None:
             users = await _upsert_users(session, demo_data.users, certifications, now, today, report)
             await session.flush()
-            await _seed_bookings(session, demo_data.bookings, users, resources, locations, now, report)
+            await _seed_bookings(session, demo_data.bookings, users, resources, now, base_url, report)
     return report
