@@ -458,3 +458,89 @@ async def test_the_scheduler_turns_missed_bookings_into_no_shows_and_frees_the_t
             select(func.count()).select_from(Booking).where(Booking.status == BookingStatus.NO_SHOW)
         )
     assert count == 1
+
+
+async def count_bookings(db: Database) -> int:
+    async with db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(Booking)) or 0)
+
+
+async def test_a_weekly_series_is_booked_whole(db: Database, client: Client) -> None:
+    await setup_library(db)
+    token = await get_token(client)
+    response = await book(
+        client,
+        token,
+        "gruppenraum-1",
+        at(WEDNESDAY, 14),
+        at(WEDNESDAY, 15),
+        repeat={"freq": "weekly", "count": 3},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert [b["start"] for b in body["bookings"]] == [
+        at(WEDNESDAY, 14),
+        at(date(2026, 12, 9), 14),
+        at(date(2026, 12, 16), 14),
+    ]
+    assert {b["series_id"] for b in body["bookings"]} == {body["series_id"]}
+    assert body["skipped"] == []
+
+
+async def test_a_series_with_one_conflict_is_refused_whole_or_books_the_rest(
+    db: Database, client: Client
+) -> None:
+    await setup_library(db)
+    anna = await get_token(client)
+    ben = await get_token(client, "ben@example.org")
+    taken = await book(client, ben, "gruppenraum-1", at(date(2026, 12, 9), 14), at(date(2026, 12, 9), 15))
+    assert taken.status_code == 201
+    before = await count_bookings(db)
+    series = {"freq": "weekly", "count": 3}
+
+    refused = await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 15), repeat=series)
+    body = assert_problem(refused, 409, "series_conflicts")
+    assert [(c["start"], c["code"]) for c in body["conflicts"]] == [(at(date(2026, 12, 9), 14), "slot_taken")]
+    assert body["conflicts"][0]["alternatives"]
+    assert await count_bookings(db) == before  # nothing booked
+
+    partial = await book(
+        client,
+        anna,
+        "gruppenraum-1",
+        at(WEDNESDAY, 14),
+        at(WEDNESDAY, 15),
+        repeat={**series, "skip_conflicts": True},
+    )
+    assert partial.status_code == 201, partial.text
+    result = partial.json()
+    assert [b["start"] for b in result["bookings"]] == [at(WEDNESDAY, 14), at(date(2026, 12, 16), 14)]
+    assert result["skipped"] == [
+        {"start": at(date(2026, 12, 9), 14), "end": at(date(2026, 12, 9), 15), "code": "slot_taken"}
+    ]
+
+
+async def test_cancel_one_occurrence_or_the_rest_of_a_series(db: Database, client: Client) -> None:
+    await setup_library(db)
+    token = await get_token(client)
+    series = (
+        await book(
+            client,
+            token,
+            "gruppenraum-1",
+            at(WEDNESDAY, 14),
+            at(WEDNESDAY, 15),
+            repeat={"freq": "daily", "count": 4},
+        )
+    ).json()
+    ids = [b["id"] for b in series["bookings"]]
+    one = await client.post(f"/api/v1/bookings/{ids[0]}/cancel", json={}, headers=bearer(token))
+    assert one.json()["status"] == "cancelled"
+    rest = await client.post(
+        f"/api/v1/bookings/{ids[1]}/cancel", json={"series": "following"}, headers=bearer(token)
+    )
+    assert rest.status_code == 200
+    statuses = [
+        (await client.get(f"/api/v1/bookings/{i}", headers=bearer(token))).json()["status"] for i in ids
+    ]
+    assert statuses == ["cancelled", "cancelled", "cancelled", "cancelled"]

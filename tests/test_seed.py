@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, Role, User, UserCertification
 from library.accounts.passwords import verify_password
+from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
 from library.booking.policy import effective_policy
 from library.catalog.hours import DatedException, Period, WeeklyPeriod, hours_on
@@ -32,6 +33,7 @@ from library.catalog.models import (
 )
 from library.catalog.seed import SeedError, load_seed, read_catalogue, read_demo, read_yaml
 from library.db import Base, Database
+from library.notify.models import OutboxMessage
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -48,6 +50,8 @@ COUNTED: tuple[type[Base], ...] = (
     User,
     UserCertification,
     Booking,
+    AuditEntry,
+    OutboxMessage,
 )
 
 
@@ -575,6 +579,25 @@ async def test_demo_adds_accounts_and_bookings(db: Database) -> None:
     forum = next(b for b in bookings if b.resource.slug == "veranstaltungsforum")
     assert forum.status is BookingStatus.PENDING
 
+    # Staff make the demo bookings, except the one that waits for approval: the visitor asks.
+    for booking in bookings:
+        assert booking.user is not None
+        maker = booking.user if booking.resource.requires_approval else staff
+        assert booking.created_by_id == maker.id, booking.resource.slug
+    async with db.read() as session:
+        audit = await session.execute(
+            select(AuditEntry.object_id, AuditEntry.actor_id).where(AuditEntry.action == "booking.create")
+        )
+        audited = {object_id: actor_id for object_id, actor_id in audit}
+        queued = [
+            (to, kind)
+            for to, kind in await session.execute(select(OutboxMessage.recipient, OutboxMessage.kind))
+        ]
+    assert audited == {str(b.id): b.created_by_id for b in bookings}
+    assert sorted(queued) == sorted(
+        (b.user.email, f"booking.{b.status.value}") for b in bookings if b.user is not None
+    )
+
 
 async def test_demo_is_idempotent(db: Database) -> None:
     await load_seed(db, SEED_DIR, demo=True, now=NOW)
@@ -600,19 +623,86 @@ async def test_demo_bookings_skip_closed_days(db: Database) -> None:
     assert room.start_at.astimezone(BERLIN) == datetime(2026, 12, 29, 14, 0, tzinfo=BERLIN)
 
 
-def test_demo_booking_against_the_rules_is_refused(tmp_path: Path) -> None:
+def _add_bookings(*bookings: dict[str, Any]) -> Callable[[Any], None]:
+    def change(data: Any) -> None:
+        data["bookings"].extend(bookings)
+
+    return change
+
+
+LENA, MAX = "lena.beispiel@demo.ulm.example", "max.mustermann@demo.ulm.example"
+LASER = {"resource": "lasercutter", "day": 1}
+
+
+@pytest.mark.parametrize(
+    ("booking", "code"),
+    [
+        (
+            {"user": LENA, "resource": "lasercutter", "day": 1, "start": "10:15", "end": "11:00"},
+            "not_aligned",
+        ),
+        ({"user": LENA, "resource": "lasercutter", "day": 1, "start": "10:00", "end": "11:00"}, "min_age"),
+        (
+            {"user": MAX, "resource": "lasercutter", "day": 1, "start": "10:00", "end": "11:00"},
+            "certification_required",
+        ),
+        (
+            {"user": MAX, "resource": "gruppenraum-2", "day": 3, "start": "07:00", "end": "08:00"},
+            "outside_opening_hours",
+        ),
+        (  # the forum's only unit is held for Alex's meetup
+            {"user": MAX, "resource": "veranstaltungsforum", "day": 10, "start": "17:00", "end": "19:00"},
+            "slot_taken",
+        ),
+    ],
+)
+async def test_demo_booking_against_the_rules_is_refused(
+    db: Database, tmp_path: Path, booking: dict[str, Any], code: str
+) -> None:
     seed_dir = copy_seed(tmp_path)
-
-    def teen_books_laser(data: Any) -> None:
-        booking = {"user": "lena.beispiel@demo.ulm.example", "resource": "lasercutter", "day": 1}
-        data["bookings"].append({**booking, "start": "10:15", "end": "11:00"})
-
-    edit(seed_dir / "demo.yaml", teen_books_laser)
+    edit(seed_dir / "demo.yaml", _add_bookings(booking))
 
     with pytest.raises(SeedError) as caught:
-        read_demo(seed_dir, read_catalogue(seed_dir), NOW.date())
+        await load_seed(db, seed_dir, demo=True, now=NOW)
+
+    assert len(caught.value.problems) == 1
     message = str(caught.value)
-    assert "demo.yaml, booking #9" in message
-    assert "not on the 30-minute slot grid" in message
-    assert "lacks certification 'laser-cutter'" in message
-    assert "younger than 16" in message
+    assert f"demo.yaml, booking #9 ({booking['user']}, '{booking['resource']}')" in message
+    assert message.endswith(f"refused by the house rules: {code}")
+    assert set((await row_counts(db)).values()) == {0}  # one transaction: nothing is written
+
+
+async def test_every_refused_demo_booking_is_reported_at_once(db: Database, tmp_path: Path) -> None:
+    seed_dir = copy_seed(tmp_path)
+    laser = {**LASER, "start": "10:00", "end": "11:00"}
+    edit(seed_dir / "demo.yaml", _add_bookings({"user": LENA, **laser}, {"user": MAX, **laser}))
+
+    with pytest.raises(SeedError) as caught:
+        await load_seed(db, seed_dir, demo=True, now=NOW)
+
+    assert [problem.rsplit(": ", 1)[1] for problem in caught.value.problems] == [
+        "min_age",
+        "certification_required",
+    ]
+    assert "booking #9" in caught.value.problems[0]
+    assert "booking #10" in caught.value.problems[1]
+
+
+def test_demo_file_is_checked_against_the_catalogue(tmp_path: Path) -> None:
+    seed_dir = copy_seed(tmp_path)
+
+    def break_demo(data: Any) -> None:
+        data["users"] = [user for user in data["users"] if user["role"] != "staff"]
+        data["bookings"].append({"user": "nobody@demo.ulm.example", "resource": "lasercutter", "day": 1})
+        data["bookings"].append(
+            {"user": MAX, "resource": "3d-drucker", "day": 1, "start": "12:00", "end": "10:00"}
+        )
+
+    edit(seed_dir / "demo.yaml", break_demo)
+
+    with pytest.raises(SeedError) as caught:
+        read_demo(seed_dir, read_catalogue(seed_dir))
+    message = str(caught.value)
+    assert "demo.yaml, booking #9: unknown user 'nobody@demo.ulm.example'" in message
+    assert "demo.yaml, booking #10: ends at 10:00, before it starts at 12:00" in message
+    assert "demo.yaml: bookings need a user with role staff" in message

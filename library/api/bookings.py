@@ -18,10 +18,12 @@ from library.accounts.service import normalise_email
 from library.accounts.viewer import UserDep
 from library.api.common import Limit, Offset, Page, checked_range, language, next_page_url
 from library.booking import service
+from library.booking.alternatives import Alternative
 from library.booking.availability import busy_intervals, resource_availability
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingStatus
 from library.booking.queries import load_location_hours, load_occupations, load_resource_facts
+from library.booking.series import Repeat
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind
@@ -76,8 +78,21 @@ class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
     override_reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
 
 
-class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    series: Literal["this", "following"] = "this"
+
+
+class SkippedOut(msgspec.Struct):
+    start: datetime
+    end: datetime
+    code: str
+
+
+class SeriesOut(msgspec.Struct):
+    series_id: int
+    bookings: list[BookingOut]
+    skipped: list[SkippedOut]
 
 
 class RejectIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -144,6 +159,20 @@ def booking_out(booking: Booking, zone: ZoneInfo) -> BookingOut:
         checked_in_at=booking.checked_in_at.astimezone(zone) if booking.checked_in_at else None,
         note=booking.note,
     )
+
+
+MAX_CONFLICTS_WITH_ALTERNATIVES = 10
+
+
+def alternatives_out(alternatives: list[Alternative], zone: ZoneInfo) -> list[dict[str, str]]:
+    return [
+        {
+            "resource": a.resource_slug,
+            "start": a.interval.start.astimezone(zone).isoformat(),
+            "end": a.interval.end.astimezone(zone).isoformat(),
+        }
+        for a in alternatives
+    ]
 
 
 def refused(error: RuleBroken) -> Problem:
@@ -266,7 +295,7 @@ class BookingsController(Controller):
         db: DatabaseDep,
         clock: ClockDep,
         state: State,
-    ) -> BookingOut:
+    ) -> BookingOut | SeriesOut:
         settings: Settings = state.settings
         now = clock.now()
         if data.end <= data.start:
@@ -282,6 +311,10 @@ class BookingsController(Controller):
             participants=data.participants,
             override_reason=data.override_reason,
         )
+        if data.repeat is not None:
+            return await self._series(
+                db, new, data.repeat, booker=booker, actor=user, now=now, settings=settings
+            )
         try:
             booking = await service.create_booking(
                 db, new, booker=booker, actor=user, now=now, base_url=settings.base_url
@@ -293,20 +326,64 @@ class BookingsController(Controller):
                 db, booker=booker, resource_slug=data.resource, wanted=taken.interval, now=now
             )
             raise Problem(
-                409,
-                "slot_taken",
-                extra={
-                    "alternatives": [
-                        {
-                            "resource": a.resource_slug,
-                            "start": a.interval.start.astimezone(settings.zone).isoformat(),
-                            "end": a.interval.end.astimezone(settings.zone).isoformat(),
-                        }
-                        for a in alternatives
-                    ]
-                },
+                409, "slot_taken", extra={"alternatives": alternatives_out(alternatives, settings.zone)}
             ) from taken
         return await self._out(db, booking.id, user, settings)
+
+    async def _series(
+        self,
+        db: DatabaseDep,
+        new: NewBooking,
+        repeat: RepeatIn,
+        *,
+        booker: User,
+        actor: User,
+        now: datetime,
+        settings: Settings,
+    ) -> SeriesOut:
+        if repeat.count is not None and repeat.until is not None:
+            raise body_field_problem(422, "invalid_input", "repeat")
+        zone = settings.zone
+        try:
+            outcome = await service.create_series(
+                db,
+                new,
+                Repeat(repeat.freq, repeat.interval, repeat.count, repeat.until),
+                skip_conflicts=repeat.skip_conflicts,
+                booker=booker,
+                actor=actor,
+                now=now,
+                base_url=settings.base_url,
+            )
+        except RuleBroken as error:
+            raise refused(error) from error
+        except service.SeriesRefused as refusal:
+            conflicts = []
+            for number, skipped in enumerate(refusal.skipped):
+                found = []
+                if skipped.code == "slot_taken" and number < MAX_CONFLICTS_WITH_ALTERNATIVES:
+                    found = await service.find_alternatives(
+                        db, booker=booker, resource_slug=new.resource_slug, wanted=skipped.interval, now=now
+                    )
+                conflicts.append(
+                    {
+                        "start": skipped.interval.start.astimezone(zone).isoformat(),
+                        "end": skipped.interval.end.astimezone(zone).isoformat(),
+                        "code": skipped.code,
+                        "alternatives": alternatives_out(found, zone),
+                    }
+                )
+            raise Problem(409, "series_conflicts", extra={"conflicts": conflicts}) from refusal
+        async with db.read() as session:
+            bookings = [await service.get_booking(session, b.id, actor) for b in outcome.bookings]
+        return SeriesOut(
+            series_id=outcome.series_id,
+            bookings=[booking_out(b, zone) for b in bookings],
+            skipped=[
+                SkippedOut(s.interval.start.astimezone(zone), s.interval.end.astimezone(zone), s.code)
+                for s in outcome.skipped
+            ],
+        )
 
     async def _booker(self, db: DatabaseDep, user: User, data: BookingIn) -> User:
         """Staff may book on behalf of a visitor, named by e-mail."""
@@ -401,16 +478,18 @@ class BookingsController(Controller):
         db: DatabaseDep,
         clock: ClockDep,
         state: State,
-        data: JSONBody[ReasonIn | None] = None,
+        data: JSONBody[CancelIn | None] = None,
     ) -> BookingOut:
         settings: Settings = state.settings
+        choice = data or CancelIn()
         await service.cancel_booking(
             db,
             booking_id,
             actor=user,
             now=clock.now(),
-            reason=data.reason if data else None,
+            reason=choice.reason,
             base_url=settings.base_url,
+            following=choice.series == "following",
         )
         return await self._out(db, booking_id, user, settings)
 

@@ -6,7 +6,7 @@ no-overlap guarantee in the database. A lost race surfaces as `SlotTaken`, never
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, select
@@ -25,7 +25,7 @@ from library.booking.availability import (
 )
 from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
-from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
+from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
 from library.booking.queries import (
     LocationHours,
     load_booker,
@@ -35,6 +35,7 @@ from library.booking.queries import (
     load_usage,
 )
 from library.booking.rules import Refusal, ResourceFacts, check_booking, occupied_span
+from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Resource
 from library.db import Database, dialect_of
@@ -69,6 +70,7 @@ class NewBooking:
     participants: int | None = None
     override_reason: str | None = None
     purpose: BookingPurpose = BookingPurpose.VISITOR
+    series_id: int | None = None
 
 
 def week_of(day: date, hours: LocationHours) -> Interval:
@@ -184,6 +186,7 @@ async def book_within(
         occupied_start=occupied.start,
         occupied_end=occupied.end,
         status=BookingStatus.PENDING if pending else BookingStatus.CONFIRMED,
+        series_id=request.series_id,
         note=request.note,
         participants=request.participants,
         override_reason=request.override_reason,
@@ -203,7 +206,7 @@ async def book_within(
         after=snapshot(booking, AUDITED_FIELDS),
         reason=request.override_reason,
     )
-    if booking.user_id is not None:
+    if booking.user_id is not None and request.series_id is None:
         enqueue(
             session,
             kind=f"booking.{booking.status.value}",
@@ -213,6 +216,107 @@ async def book_within(
             base_url=base_url,
         )
     return booking
+
+
+@dataclass(frozen=True)
+class Skipped:
+    interval: Interval
+    code: str
+
+
+class SeriesRefused(Exception):
+    """Some occurrences cannot be booked, and the series was to be all or nothing."""
+
+    def __init__(self, skipped: list[Skipped]) -> None:
+        super().__init__("series_conflicts")
+        self.skipped = skipped
+
+
+@dataclass(frozen=True)
+class SeriesOutcome:
+    series_id: int
+    bookings: list[Booking]
+    skipped: list[Skipped]
+
+
+async def create_series(
+    db: Database,
+    request: NewBooking,
+    repeat: Repeat,
+    *,
+    skip_conflicts: bool,
+    booker: User,
+    actor: User,
+    now: datetime,
+    base_url: str,
+) -> SeriesOutcome:
+    """Book every occurrence in one transaction: all or nothing, or skipping what cannot be had.
+
+    Each occurrence is tried under a savepoint, so a refused one leaves the others intact.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            async with db.write() as session:
+                return await _book_series(
+                    session,
+                    request,
+                    repeat,
+                    skip_conflicts=skip_conflicts,
+                    booker=booker,
+                    actor=actor,
+                    now=now,
+                    base_url=base_url,
+                )
+        except IntegrityError as error:
+            if not is_overlap_violation(error):
+                raise
+    raise SeriesRefused([Skipped(Interval(request.start, request.end), "slot_taken")])
+
+
+async def _book_series(
+    session: AsyncSession,
+    request: NewBooking,
+    repeat: Repeat,
+    *,
+    skip_conflicts: bool,
+    booker: User,
+    actor: User,
+    now: datetime,
+    base_url: str,
+) -> SeriesOutcome:
+    resource, hours = await resource_facts(session, Resource.slug == request.resource_slug)
+    series = BookingSeries(user_id=booker.id, resource_id=resource.id, rule=repeat.as_rule(), created_at=now)
+    session.add(series)
+    await session.flush()
+    first = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
+    booked: list[Booking] = []
+    skipped: list[Skipped] = []
+    for occurrence in occurrences(first, repeat, hours.zone):
+        one = replace(request, start=occurrence.start, end=occurrence.end, series_id=series.id)
+        try:
+            async with session.begin_nested():
+                booked.append(
+                    await book_within(session, one, booker=booker, actor=actor, now=now, base_url=base_url)
+                )
+        except RuleBroken as refused:
+            skipped.append(Skipped(occurrence, refused.refusal.code))
+        except SlotTaken:
+            skipped.append(Skipped(occurrence, "slot_taken"))
+        except IntegrityError as error:
+            if not is_overlap_violation(error):
+                raise
+            skipped.append(Skipped(occurrence, "slot_taken"))
+    if not booked or (skipped and not skip_conflicts):
+        raise SeriesRefused(skipped)
+    enqueue(
+        session,
+        kind="booking.series",
+        user=booker,
+        payload={"series_id": series.id, "booking_ids": [b.id for b in booked]},
+        now=now,
+        base_url=base_url,
+    )
+    return SeriesOutcome(series.id, booked, skipped)
 
 
 async def create_booking(
@@ -357,31 +461,50 @@ def _change_status(
 
 
 async def cancel_booking(
-    db: Database, booking_id: int, *, actor: User, now: datetime, reason: str | None, base_url: str
+    db: Database,
+    booking_id: int,
+    *,
+    actor: User,
+    now: datetime,
+    reason: str | None,
+    base_url: str,
+    following: bool = False,
 ) -> Booking:
+    """Cancel a booking, or with `following` also the later occurrences of its series."""
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
             raise Problem(409, "invalid_state", params={"status": booking.status.value})
         if not actor.role.is_staff:
-            hours = await load_location_hours(session, booking.resource.location_id, date.min, date.max)
-            facts = await load_resource_facts(session, hours.base_policy, Resource.id == booking.resource_id)
-            cut_off = booking.start_at - timedelta(minutes=facts[0].policy.cancel_until_minutes)
-            if now > cut_off:
-                raise Problem(
-                    403, "cancel_too_late", params={"minutes": facts[0].policy.cancel_until_minutes}
+            facts, _ = await resource_facts(session, Resource.id == booking.resource_id)
+            minutes = facts.policy.cancel_until_minutes
+            if now > booking.start_at - timedelta(minutes=minutes):
+                raise Problem(403, "cancel_too_late", params={"minutes": minutes})
+        targets = [booking]
+        if following and booking.series_id is not None:
+            later = await session.scalars(
+                select(Booking)
+                .where(
+                    Booking.series_id == booking.series_id,
+                    Booking.start_at > booking.start_at,
+                    Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)),
                 )
-        # The owner cancelling needs no mail about it; a cancellation by staff does.
-        _change_status(
-            session,
-            booking,
-            BookingStatus.CANCELLED,
-            actor=actor,
-            now=now,
-            reason=reason,
-            base_url=base_url,
-            notify=booking.user_id != actor.id,
-        )
+                .options(selectinload(Booking.user))
+                .order_by(Booking.start_at)
+            )
+            targets.extend(later)
+        for target in targets:
+            # The owner cancelling needs no mail about it; a cancellation by staff does.
+            _change_status(
+                session,
+                target,
+                BookingStatus.CANCELLED,
+                actor=actor,
+                now=now,
+                reason=reason,
+                base_url=base_url,
+                notify=target.user_id != actor.id,
+            )
     return booking
 
 
@@ -466,17 +589,3 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
                 )
                 released += 1
     return released
-
-
-__all__ = [
-    "ACTIVE_STATUSES",
-    "NewBooking",
-    "RuleBroken",
-    "SlotTaken",
-    "cancel_booking",
-    "check_in",
-    "create_booking",
-    "decide_booking",
-    "get_booking",
-    "release_no_shows",
-]

@@ -1116,13 +1116,13 @@ async def _seed_bookings(
                 f"{where}: the location is closed on all of the {DEMO_DAY_SEARCH} days from day {spec.day}"
             )
             continue
-        today = day_of(day, hours)
+        whole_day = day_of(day, hours)
         same_day = await session.scalar(
             select(Booking.id).where(
                 Booking.user_id == booker.id,
                 Booking.resource_id == resource.id,
-                Booking.start_at >= today.start,
-                Booking.start_at < today.end,
+                Booking.start_at >= whole_day.start,
+                Booking.start_at < whole_day.end,
             )
         )
         if same_day is not None:
