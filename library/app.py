@@ -24,6 +24,7 @@ from library.accounts.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
 from library.api.accounts import AccountsController
 from library.api.bookings import BookingsController
 from library.api.catalog import CatalogController
+from library.api.inventory import InventoryController
 from library.api.problems import EXCEPTION_HANDLERS
 from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             CatalogController,
             AccountsController,
             BookingsController,
+            InventoryController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

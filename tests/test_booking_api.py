@@ -544,3 +544,38 @@ async def test_cancel_one_occurrence_or_the_rest_of_a_series(db: Database, clien
         (await client.get(f"/api/v1/bookings/{i}", headers=bearer(token))).json()["status"] for i in ids
     ]
     assert statuses == ["cancelled", "cancelled", "cancelled", "cancelled"]
+
+
+async def test_staff_block_a_unit_and_see_the_bookings_to_handle(db: Database, client: Client) -> None:
+    things = await setup_library(db)
+    anna = await get_token(client)
+    staff = await get_token(client, "staff@example.org")
+    booking = (await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 15))).json()
+    unit_id = things["room"].units[0].id
+    block = {"start": at(WEDNESDAY, 12), "end": at(WEDNESDAY, 18), "reason": "Beamer defekt"}
+
+    assert_problem(
+        await client.post(f"/api/v1/units/{unit_id}/blocks", json=block, headers=bearer(anna)),
+        403,
+        "forbidden",
+    )
+    response = await client.post(f"/api/v1/units/{unit_id}/blocks", json=block, headers=bearer(staff))
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert [b["id"] for b in created["affected_bookings"]] == [booking["id"]]
+    # The booking is left for staff to handle, not cancelled behind anyone's back.
+    assert (await client.get(f"/api/v1/bookings/{booking['id']}", headers=bearer(anna))).json()[
+        "status"
+    ] == "confirmed"
+    assert_problem(
+        await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 16), at(WEDNESDAY, 17)), 403, "unit_blocked"
+    )
+
+    assert (await client.delete(f"/api/v1/blocks/{created['id']}", headers=bearer(staff))).status_code == 204
+    assert (
+        await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 16), at(WEDNESDAY, 17))
+    ).status_code == 201
+    async with db.read() as session:
+        actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
+    assert "unit.block" in actions
+    assert "unit.unblock" in actions
