@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
 from library.accounts.service import normalise_email
@@ -26,10 +26,11 @@ from library.booking.queries import load_location_hours, load_occupations, load_
 from library.booking.series import Repeat
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
-from library.catalog.models import Factor, Location, Resource, ResourceKind
+from library.catalog.models import Factor, Resource, ResourceKind
+from library.catalog.queries import get_location
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
-from library.errors import Problem, not_found
+from library.errors import Problem
 from library.i18n import pick
 
 Instant = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with an offset")]
@@ -243,11 +244,7 @@ class BookingsController(Controller):
         lang = language(request)
         now = clock.now()
         async with db.read() as session:
-            location = await session.scalar(
-                select(Location).where(Location.slug == slug).options(joinedload(Location.policy))
-            )
-            if location is None:
-                raise not_found(f"Der Standort „{slug}“", f"The location '{slug}'")
+            location = await get_location(session, slug)
             zone = ZoneInfo(location.timezone)
             the_day = day or now.astimezone(zone).date()
             hours = await load_location_hours(session, location, the_day, the_day)

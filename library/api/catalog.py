@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from library.api.common import Limit, Offset, Page, checked_range, iso_local, language, next_page_url
 from library.booking.policy import effective_policy
+from library.booking.queries import load_location_hours
 from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
-from library.catalog.hours import hours_between, local_instant
+from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
@@ -149,13 +150,11 @@ class CatalogController(Controller):
     ) -> list[DayHoursOut]:
         lang = language(request)
         async with db.read() as session:
-            location = await queries.get_location(session, slug, with_hours=True)
-        zone = ZoneInfo(location.timezone)
-        first = date_from or clock.now().astimezone(zone).date()
-        first, last = checked_range(first, date_to or first + timedelta(days=6), max_days=366)
-        days = hours_between(
-            first, last, queries.weekly_periods(location), queries.dated_exceptions(location, first, last)
-        )
+            location = await queries.get_location(session, slug)
+            zone = ZoneInfo(location.timezone)
+            first = date_from or clock.now().astimezone(zone).date()
+            first, last = checked_range(first, date_to or first + timedelta(days=6), max_days=366)
+            days = (await load_location_hours(session, location, first, last)).days(first, last)
         return [
             DayHoursOut(
                 date=day.day,

@@ -6,8 +6,10 @@ no-overlap guarantee in the database. A lost race surfaces as `SlotTaken`, never
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +44,8 @@ from library.db import Database, dialect_of
 from library.errors import Problem, not_found
 from library.notify.outbox import enqueue
 
+T = TypeVar("T")
+
 AUDITED_FIELDS = ("status", "start_at", "end_at", "unit_id", "user_id", "status_reason")
 MAX_ATTEMPTS = 4
 
@@ -49,9 +53,8 @@ MAX_ATTEMPTS = 4
 class SlotTaken(Exception):
     """Every unit of the resource is occupied at that time (or was taken a moment ago)."""
 
-    def __init__(self, resource: ResourceFacts, interval: Interval) -> None:
+    def __init__(self, interval: Interval) -> None:
         super().__init__("slot_taken")
-        self.resource = resource
         self.interval = interval
 
 
@@ -172,7 +175,7 @@ async def book_within(
     if not units:
         if blocked_only:
             raise RuleBroken(Refusal("unit_blocked"))
-        raise SlotTaken(resource, interval)
+        raise SlotTaken(interval)
     pending = (
         resource.requires_approval and request.purpose is BookingPurpose.VISITOR and not actor.role.is_staff
     )
@@ -254,23 +257,20 @@ async def create_series(
 
     Each occurrence is tried under a savepoint, so a refused one leaves the others intact.
     """
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            async with db.write() as session:
-                return await _book_series(
-                    session,
-                    request,
-                    repeat,
-                    skip_conflicts=skip_conflicts,
-                    booker=booker,
-                    actor=actor,
-                    now=now,
-                    base_url=base_url,
-                )
-        except IntegrityError as error:
-            if not is_overlap_violation(error):
-                raise
-    raise SeriesRefused([Skipped(Interval(request.start, request.end), "slot_taken")])
+    return await retrying_lost_races(
+        db,
+        lambda session: _book_series(
+            session,
+            request,
+            repeat,
+            skip_conflicts=skip_conflicts,
+            booker=booker,
+            actor=actor,
+            now=now,
+            base_url=base_url,
+        ),
+        lost=lambda: SeriesRefused([Skipped(Interval(request.start, request.end), "slot_taken")]),
+    )
 
 
 async def _book_series(
@@ -319,6 +319,21 @@ async def _book_series(
     return SeriesOutcome(series.id, booked, skipped)
 
 
+async def retrying_lost_races(
+    db: Database, work: Callable[[AsyncSession], Awaitable[T]], *, lost: Callable[[], Exception]
+) -> T:
+    """Run `work` in a write transaction, again with fresh facts when the database refused an
+    overlap: on PostgreSQL two requests may pick the same unit, and only one insert wins."""
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            async with db.write() as session:
+                return await work(session)
+        except IntegrityError as error:
+            if not is_overlap_violation(error):
+                raise
+    raise lost()
+
+
 async def create_booking(
     db: Database,
     request: NewBooking,
@@ -328,23 +343,12 @@ async def create_booking(
     now: datetime,
     base_url: str,
 ) -> Booking:
-    """Book a free unit. A lost race on PostgreSQL is retried with the next free unit."""
-    last: SlotTaken | None = None
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            async with db.write() as session:
-                booking = await book_within(
-                    session, request, booker=booker, actor=actor, now=now, base_url=base_url
-                )
-            return booking
-        except IntegrityError as error:
-            if not is_overlap_violation(error):
-                raise
-            async with db.read() as session:
-                resource, _ = await resource_facts(session, Resource.slug == request.resource_slug)
-            last = SlotTaken(resource, Interval(request.start, request.end))
-    assert last is not None
-    raise last
+    """Book a free unit; a lost race is retried and then picks the next free unit."""
+    return await retrying_lost_races(
+        db,
+        lambda session: book_within(session, request, booker=booker, actor=actor, now=now, base_url=base_url),
+        lost=lambda: SlotTaken(Interval(request.start, request.end)),
+    )
 
 
 async def find_alternatives(

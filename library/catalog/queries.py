@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import ScalarSelect, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from library.catalog.hours import DatedException, Period, WeeklyPeriod
 from library.catalog.models import (
     Factor,
     Location,
-    OpeningException,
     Resource,
     ResourceKind,
     Unit,
@@ -99,14 +96,11 @@ async def location_exists(session: AsyncSession, slug: str) -> bool:
     return await session.scalar(select(Location.id).where(Location.slug == slug)) is not None
 
 
-async def get_location(session: AsyncSession, slug: str, *, with_hours: bool = False) -> Location:
-    statement = select(Location).where(Location.slug == slug)
-    if with_hours:
-        statement = statement.options(
-            selectinload(Location.opening_periods),
-            selectinload(Location.exceptions).selectinload(OpeningException.periods),
-        )
-    location = await session.scalar(statement)
+async def get_location(session: AsyncSession, slug: str) -> Location:
+    """A location with its default policy, or 404."""
+    location = await session.scalar(
+        select(Location).where(Location.slug == slug).options(joinedload(Location.policy))
+    )
     if location is None:
         raise not_found(f"Der Standort „{slug}“", f"The location '{slug}'")
     return location
@@ -128,31 +122,3 @@ async def get_resource(session: AsyncSession, slug: str) -> tuple[Resource, int]
     if row is None:
         raise not_found(f"Das Angebot „{slug}“", f"The offer '{slug}'")
     return row[0], row[1]
-
-
-def weekly_periods(location: Location) -> list[WeeklyPeriod]:
-    return [
-        WeeklyPeriod(p.weekday, Period(p.start_time, p.end_time, p.staffed)) for p in location.opening_periods
-    ]
-
-
-def dated_exceptions(
-    location: Location, first: date | None = None, last: date | None = None
-) -> list[DatedException]:
-    """The location's exceptions, oldest first so that the newest wins where they overlap."""
-    chosen = [
-        e
-        for e in sorted(location.exceptions, key=lambda e: e.id)
-        if (first is None or e.date_to >= first) and (last is None or e.date_from <= last)
-    ]
-    return [
-        DatedException(
-            e.date_from,
-            e.date_to,
-            e.closed,
-            e.reason,
-            e.reason_en,
-            tuple(Period(p.start_time, p.end_time, p.staffed) for p in e.periods),
-        )
-        for e in chosen
-    ]
