@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.accounts.service import normalise_email
@@ -195,15 +195,16 @@ class BookingsController(Controller):
         self,
         db: DatabaseDep,
         clock: ClockDep,
+        state: State,
         slug: FromPath[str],
         date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
     ) -> AvailabilityOut:
         now = clock.now()
+        first = date_from or now.astimezone(state.settings.zone).date()
+        first, last = checked_range(first, date_to or first + timedelta(days=6), max_days=62)
         async with db.read() as session:
-            facts, hours = await service.resource_facts(session, Resource.slug == slug)
-            first = date_from or now.astimezone(hours.zone).date()
-            first, last = checked_range(first, date_to or first + timedelta(days=6), max_days=62)
+            facts, hours = await service.resource_facts(session, Resource.slug == slug, (first, last))
             window = Interval(service.day_of(first, hours).start, service.day_of(last, hours).end)
             occupations = await load_occupations(session, [facts.id], window.start, window.end)
         days = resource_availability(
@@ -419,7 +420,7 @@ class BookingsController(Controller):
         settings: Settings = state.settings
         zone = settings.zone
         statement = select(Booking).options(
-            selectinload(Booking.resource), selectinload(Booking.unit), selectinload(Booking.user)
+            joinedload(Booking.resource), joinedload(Booking.unit), joinedload(Booking.user)
         )
         if not user.role.is_staff:
             if for_user is not None:

@@ -14,7 +14,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import User
 from library.audit.log import record, snapshot
@@ -39,7 +39,7 @@ from library.booking.queries import (
 from library.booking.rules import Refusal, ResourceFacts, check_booking, occupied_span
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
-from library.catalog.models import Resource
+from library.catalog.models import Location, Resource
 from library.db import Database, dialect_of
 from library.errors import Problem, not_found
 from library.notify.outbox import enqueue
@@ -120,14 +120,29 @@ async def lock_person(session: AsyncSession, user_id: int) -> None:
         await session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
+ALL_DAYS = (date.min, date.max)
+NO_DAYS = (date.max, date.min)
+"""For callers that need a resource's policy but none of its location's dated exceptions."""
+
+
+def days_around(interval: Interval) -> tuple[date, date]:
+    """The local dates an interval can touch, in any time zone."""
+    return interval.start.date() - timedelta(days=1), interval.end.date() + timedelta(days=1)
+
+
 async def resource_facts(
-    session: AsyncSession, which: ColumnElement[bool]
+    session: AsyncSession, which: ColumnElement[bool], days: tuple[date, date] = ALL_DAYS
 ) -> tuple[ResourceFacts, LocationHours]:
-    """One resource's rules and its location's hours, or 404."""
-    location_id = await session.scalar(select(Resource.location_id).where(which))
-    if location_id is None:
+    """One resource's rules and its location's hours on those days, or 404."""
+    location = await session.scalar(
+        select(Location)
+        .join(Resource, Resource.location_id == Location.id)
+        .where(which)
+        .options(joinedload(Location.policy))
+    )
+    if location is None:
         raise not_found("Das Angebot", "The offer")
-    hours = await load_location_hours(session, location_id, date.min, date.max)
+    hours = await load_location_hours(session, location, *days)
     facts = await load_resource_facts(session, hours.base_policy, which)
     return facts[0], hours
 
@@ -143,8 +158,10 @@ async def book_within(
 ) -> Booking:
     """Check the rules and book inside the caller's write transaction (see create_booking)."""
     await lock_person(session, booker.id)
-    resource, hours = await resource_facts(session, Resource.slug == request.resource_slug)
     interval = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
+    resource, hours = await resource_facts(
+        session, Resource.slug == request.resource_slug, days_around(interval)
+    )
     local_day = request.start.astimezone(hours.zone).date()
     if request.override_reason is None and request.purpose is BookingPurpose.VISITOR:
         refusal = check_booking(
@@ -356,7 +373,10 @@ async def find_alternatives(
 ) -> list[Alternative]:
     """Alternatives to a taken slot that this person could book right now."""
     async with db.read() as session:
-        resource, hours = await resource_facts(session, Resource.slug == resource_slug)
+        first = wanted.start.astimezone(UTC).date() - timedelta(days=1)
+        resource, hours = await resource_facts(
+            session, Resource.slug == resource_slug, (first, first + timedelta(days=days_ahead + 2))
+        )
         similar = await load_resource_facts(
             session,
             hours.base_policy,
@@ -414,7 +434,7 @@ async def get_booking(
     statement = (
         select(Booking)
         .where(Booking.id == booking_id)
-        .options(selectinload(Booking.resource), selectinload(Booking.unit), selectinload(Booking.user))
+        .options(joinedload(Booking.resource), joinedload(Booking.unit), joinedload(Booking.user))
     )
     if for_update and dialect_of(session) == "postgresql":
         statement = statement.with_for_update(of=Booking)
@@ -480,7 +500,7 @@ async def cancel_booking(
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
             raise Problem(409, "invalid_state", params={"status": booking.status.value})
         if not actor.role.is_staff:
-            facts, _ = await resource_facts(session, Resource.id == booking.resource_id)
+            facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
             minutes = facts.policy.cancel_until_minutes
             if now > booking.start_at - timedelta(minutes=minutes):
                 raise Problem(403, "cancel_too_late", params={"minutes": minutes})
@@ -536,7 +556,7 @@ async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime,
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if booking.status is not BookingStatus.CONFIRMED:
             raise Problem(409, "invalid_state", params={"status": booking.status.value})
-        facts, _ = await resource_facts(session, Resource.id == booking.resource_id)
+        facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
         window = timedelta(minutes=facts.policy.checkin_window_minutes)
         opens, closes = booking.start_at - window, min(booking.start_at + window, booking.end_at)
         if not actor.role.is_staff and not (opens <= now <= closes):
@@ -579,7 +599,7 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
         policies: dict[int, int] = {}
         for booking, resource in candidates:
             if resource.id not in policies:
-                facts, _ = await resource_facts(session, Resource.id == resource.id)
+                facts, _ = await resource_facts(session, Resource.id == resource.id, NO_DAYS)
                 policies[resource.id] = facts.policy.checkin_window_minutes
             if now >= booking.start_at + timedelta(minutes=policies[resource.id]):
                 _change_status(
