@@ -6,12 +6,12 @@ is exactly what this person could book at this moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from library.booking.availability import MINUTE, DayAvailability, aligned_at_or_after
+from library.booking.availability import MINUTE, aligned_at_or_after
 from library.booking.intervals import Interval
 
 MAX_ALTERNATIVES = 5
@@ -24,17 +24,20 @@ class Alternative:
 
 
 def fitting_starts(
-    days: Sequence[DayAvailability], duration: timedelta, zone: ZoneInfo, slot_minutes: int
+    free: Iterable[Interval], duration: timedelta, zone: ZoneInfo, slot_minutes: int
 ) -> list[Interval]:
-    """Every grid-aligned interval of the given length that lies in a free interval."""
-    found = []
-    for day in days:
-        for free in day.free:
-            start = aligned_at_or_after(free.start, zone, slot_minutes)
-            while start + duration <= free.end:
-                found.append(Interval(start, start + duration))
-                start += slot_minutes * MINUTE
-    return found
+    """Every grid-aligned interval of the given length inside one of the free intervals.
+
+    Give it each unit's own free intervals (availability.free_per_unit), so that every
+    interval found fits on one unit.
+    """
+    found: set[Interval] = set()
+    for interval in free:
+        start = aligned_at_or_after(interval.start, zone, slot_minutes)
+        while start + duration <= interval.end:
+            found.add(Interval(start, start + duration))
+            start += slot_minutes * MINUTE
+    return sorted(found)
 
 
 def wall_minutes(moment: datetime, zone: ZoneInfo) -> int:

@@ -148,6 +148,30 @@ def count_units(per_unit: Iterable[Sequence[Interval]]) -> list[Tally]:
     return result
 
 
+def free_per_unit(
+    days: Sequence[DayHours],
+    zone: ZoneInfo,
+    policy: BookingPolicy,
+    *,
+    needs_staff: bool,
+    unit_ids: Sequence[int],
+    occupations: Iterable[Occupation],
+    now: datetime | None,
+) -> list[tuple[date, list[list[Interval]]]]:
+    """For each day, each unit's free intervals: what one booking, on one unit, can fit in."""
+    by_unit: dict[int, list[Occupation]] = {unit_id: [] for unit_id in unit_ids}
+    for occupation in occupations:
+        if occupation.unit_id in by_unit:
+            by_unit[occupation.unit_id].append(occupation)
+    result = []
+    for day in days:
+        windows = bookable_windows(day, zone, policy, needs_staff=needs_staff, now=now)
+        result.append(
+            (day.day, [unit_free_intervals(windows, by_unit[unit_id], zone, policy) for unit_id in unit_ids])
+        )
+    return result
+
+
 def resource_availability(
     days: Sequence[DayHours],
     zone: ZoneInfo,
@@ -158,17 +182,18 @@ def resource_availability(
     occupations: Iterable[Occupation],
     now: datetime | None,
 ) -> list[DayAvailability]:
-    """Free intervals per day, with the number of free units, for one resource."""
-    by_unit: dict[int, list[Occupation]] = {unit_id: [] for unit_id in unit_ids}
-    for occupation in occupations:
-        if occupation.unit_id in by_unit:
-            by_unit[occupation.unit_id].append(occupation)
-    result = []
-    for day in days:
-        windows = bookable_windows(day, zone, policy, needs_staff=needs_staff, now=now)
-        per_unit = [unit_free_intervals(windows, by_unit[unit_id], zone, policy) for unit_id in unit_ids]
-        result.append(DayAvailability(day.day, tuple(count_units(per_unit))))
-    return result
+    """Free intervals per day, with the number of free units, for one resource.
+
+    Adjacent intervals differ in their count (API.md). A count is of units free throughout
+    the interval; where one unit frees up as another is taken the count stays, so a booking
+    across that moment fits no single unit: `free_per_unit` answers such questions.
+    """
+    return [
+        DayAvailability(day, tuple(count_units(per_unit)))
+        for day, per_unit in free_per_unit(
+            days, zone, policy, needs_staff=needs_staff, unit_ids=unit_ids, occupations=occupations, now=now
+        )
+    ]
 
 
 def busy_intervals(

@@ -20,10 +20,9 @@ from library.accounts.models import User
 from library.audit.log import record, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import (
-    DayAvailability,
     Occupation,
     blocked_for_bookings,
-    resource_availability,
+    free_per_unit,
 )
 from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
@@ -373,9 +372,9 @@ async def find_alternatives(
 ) -> list[Alternative]:
     """Alternatives to a taken slot that this person could book right now."""
     async with db.read() as session:
-        first = wanted.start.astimezone(UTC).date() - timedelta(days=1)
+        around = wanted.start.astimezone(UTC).date() - timedelta(days=1)
         resource, hours = await resource_facts(
-            session, Resource.slug == resource_slug, (first, first + timedelta(days=days_ahead + 2))
+            session, Resource.slug == resource_slug, (around, around + timedelta(days=days_ahead + 2))
         )
         similar = await load_resource_facts(
             session,
@@ -396,8 +395,9 @@ async def find_alternatives(
         )
     by_slug = {r.slug: r for r in everyone}
 
-    def availability(facts: ResourceFacts, last_day: date) -> list[DayAvailability]:
-        return resource_availability(
+    def free_intervals(facts: ResourceFacts, last_day: date) -> list[Interval]:
+        """Each unit's free intervals, so that whatever fits one fits a single unit."""
+        per_day = free_per_unit(
             hours.days(first, last_day),
             hours.zone,
             facts.policy,
@@ -406,24 +406,20 @@ async def find_alternatives(
             occupations=occupations,
             now=now,
         )
+        return [interval for _, per_unit in per_day for intervals in per_unit for interval in intervals]
 
     def bookable(slug: str, interval: Interval) -> bool:
         facts = by_slug[slug]
         day = hours.day(interval.start.astimezone(hours.zone).date())
         return check_booking(interval, facts, day, hours.zone, now, booker_facts, usage[facts.id]) is None
 
+    duration = wanted.end - wanted.start
     times = nearest_times(
         wanted,
-        fitting_starts(
-            availability(resource, last), wanted.end - wanted.start, hours.zone, resource.policy.slot_minutes
-        ),
+        fitting_starts(free_intervals(resource, last), duration, hours.zone, resource.policy.slot_minutes),
         hours.zone,
     )
-    free_then = [
-        r.slug
-        for r in similar
-        if any(Interval(t.start, t.end).contains(wanted) for day in availability(r, first) for t in day.free)
-    ]
+    free_then = [r.slug for r in similar if any(i.contains(wanted) for i in free_intervals(r, first))]
     return choose_alternatives(wanted, times, free_then, bookable, resource.slug)
 
 
