@@ -22,6 +22,7 @@ from library.catalog.models import (
 )
 from library.db import Base
 from library.notify.models import OutboxMessage
+from library.workshops.models import Registration, Workshop, WorkshopSession
 
 __all__ = [
     "ApiToken",
@@ -38,9 +39,12 @@ __all__ = [
     "OpeningPeriod",
     "OutboxMessage",
     "Policy",
+    "Registration",
     "Resource",
     "Unit",
     "UnitBlock",
     "User",
     "UserCertification",
+    "Workshop",
+    "WorkshopSession",
 ]

@@ -1,0 +1,1 @@
+"""Workshops: sessions, fair sign-up (waitlist and lottery), attendance, certifications."""
