@@ -26,6 +26,7 @@ from library.api.bookings import BookingsController
 from library.api.catalog import CatalogController
 from library.api.inventory import InventoryController
 from library.api.problems import EXCEPTION_HANDLERS
+from library.api.workshops import WorkshopsController
 from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             AccountsController,
             BookingsController,
             InventoryController,
+            WorkshopsController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

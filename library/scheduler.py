@@ -16,6 +16,7 @@ from library.booking.service import release_no_shows
 from library.clock import Clock
 from library.config import Settings
 from library.db import Database
+from library.workshops.service import expire_offers
 
 log = logging.getLogger("library.scheduler")
 
@@ -30,7 +31,11 @@ async def _no_shows(db: Database, clock: Clock, settings: Settings) -> int:
     return await release_no_shows(db, now=clock.now(), base_url=settings.base_url)
 
 
-JOBS: tuple[Job, ...] = (Job("release_no_shows", _no_shows),)
+async def _lapsed_offers(db: Database, clock: Clock, settings: Settings) -> int:
+    return await expire_offers(db, now=clock.now(), base_url=settings.base_url)
+
+
+JOBS: tuple[Job, ...] = (Job("release_no_shows", _no_shows), Job("expire_offers", _lapsed_offers))
 
 
 async def run_jobs_once(db: Database, clock: Clock, settings: Settings) -> dict[str, int]:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from litestar import Litestar
@@ -27,6 +31,7 @@ from library.app import create_app
 from library.clock import SettableClock
 from library.config import Settings, normalise_database_url
 from library.db import Database
+from tests.live import free_port
 
 POSTGRES_URL = os.environ.get("LIBRARY_TEST_POSTGRES_URL", "")
 TEMPLATE_DB = f"library_template_{os.getpid()}"
@@ -140,6 +145,48 @@ async def client(settings: Settings, clock: SettableClock) -> AsyncIterator[Asyn
     """The whole application over HTTP (in-process), on the test database."""
     async with AsyncTestClient(app=create_app(settings, clock)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """`library serve` as people run it, with the scheduler ticking every second."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "LIBRARY_DATABASE_URL": database_url,
+        "LIBRARY_SECRET_KEY": "live-test-secret",
+        "LIBRARY_VAR_DIR": str(tmp_path),
+        "LIBRARY_SCHEDULER_INTERVAL": "1",
+    }
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "library.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "server.log", "w"),  # noqa: SIM115
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/factors", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "server.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        yield client
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -3,98 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import socket
-import subprocess
-import sys
 import time as walltime
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from sqlalchemy import select, text
 
 from library.accounts.models import User
-from library.accounts.service import issue_token
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import ResourceKind
 from library.db import Database
 from tests.factories import create_location, create_resource, hours
+from tests.live import visitors_with_tokens
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EVERY_DAY = tuple(hours(day, "06:00", "22:00") for day in range(1, 8))
 NO_QUOTAS = {"max_active_bookings": None, "max_minutes_per_week": None, "horizon_days": 60}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """`library serve` as people run it, with the scheduler ticking every second."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "LIBRARY_DATABASE_URL": database_url,
-        "LIBRARY_SECRET_KEY": "live-test-secret",
-        "LIBRARY_VAR_DIR": str(tmp_path),
-        "LIBRARY_SCHEDULER_INTERVAL": "1",
-    }
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "library.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "server.log", "w"),  # noqa: SIM115
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = walltime.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/factors", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or walltime.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "server.log").read_text())
-            walltime.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-async def visitors_with_tokens(db: Database, count: int) -> list[str]:
-    now = datetime.now(UTC)
-    tokens = []
-    async with db.write() as session:
-        users = [User(email=f"visitor{n}@example.org", name=f"Visitor {n}") for n in range(count)]
-        session.add_all(users)
-        await session.flush()
-        for user in users:
-            token, _ = await issue_token(session, user, now, timedelta(days=1))
-            tokens.append(token)
-    return tokens
-
-
 def upcoming(days: int, hour: int, minute: int = 0) -> datetime:
     day = datetime.now(BERLIN).date() + timedelta(days=days)
     return datetime.combine(day, time(hour, minute), tzinfo=BERLIN)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        yield client
 
 
 async def test_thirty_two_requests_for_one_slot_give_one_booking(

@@ -72,7 +72,9 @@ class Workshop(Base):
     sessions: Mapped[list[WorkshopSession]] = relationship(
         back_populates="workshop", order_by="WorkshopSession.start_at"
     )
-    required_certification: Mapped[Certification | None] = relationship(foreign_keys=[required_certification_id])
+    required_certification: Mapped[Certification | None] = relationship(
+        foreign_keys=[required_certification_id]
+    )
     grants_certification: Mapped[Certification | None] = relationship(foreign_keys=[grants_certification_id])
 
 
@@ -89,13 +91,17 @@ class WorkshopSession(Base):
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="RESTRICT"))
     # The room's booking: the session holds its room through the booking engine.
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), unique=True)
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), unique=True
+    )
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int] = mapped_column(Integer)
     registration_opens: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_closes: Mapped[datetime] = mapped_column(UTCDateTime)
-    mode: Mapped[SignupMode] = mapped_column(str_enum(SignupMode, "signup_mode"), default=SignupMode.FIRST_COME)
+    mode: Mapped[SignupMode] = mapped_column(
+        str_enum(SignupMode, "signup_mode"), default=SignupMode.FIRST_COME
+    )
     draw_seed: Mapped[str | None] = mapped_column(String(64))
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -127,9 +133,12 @@ class Registration(Base):
             postgresql_where=text("waitlist_position IS NOT NULL"),
         ),
         CheckConstraint(
-            "(status = 'waitlisted') = (waitlist_position IS NOT NULL)", name="waitlist_position_when_waitlisted"
+            "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
+            name="waitlist_position_when_waitlisted",
         ),
-        CheckConstraint("waitlist_position IS NULL OR waitlist_position >= 1", name="waitlist_position_positive"),
+        CheckConstraint(
+            "waitlist_position IS NULL OR waitlist_position >= 1", name="waitlist_position_positive"
+        ),
         Index("ix_registrations_user_id", "user_id"),
     )
 

@@ -1,0 +1,666 @@
+"""Workshops, sessions, registrations and certifications (API.md, Workshops and Certifications)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from library.accounts.models import Certification
+from library.accounts.viewer import UserDep
+from library.api.bookings import Instant, refused
+from library.api.common import Limit, Offset, Page, language, next_page_url
+from library.booking.service import RuleBroken, SlotTaken
+from library.catalog.hours import local_instant
+from library.catalog.models import Factor
+from library.config import Settings
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem, not_found
+from library.i18n import Lang, pick
+from library.workshops import service
+from library.workshops.models import (
+    HOLDING_STATUSES,
+    Registration,
+    RegistrationStatus,
+    SignupMode,
+    Workshop,
+    WorkshopSession,
+)
+from library.workshops.rules import session_state
+
+
+class SessionOut(msgspec.Struct):
+    id: int
+    start: datetime
+    end: datetime
+    room: str
+    capacity: int
+    confirmed: int
+    waitlisted: int
+    mode: SignupMode
+    registration_opens: datetime
+    registration_closes: datetime
+    state: str
+
+
+class WorkshopOut(msgspec.Struct, omit_defaults=True):
+    slug: str
+    title: str
+    factor: Factor
+    host: str
+    language: str
+    min_age: int | None
+    max_age: int | None
+    grants_certification: str | None
+    required_certification: str | None
+    sessions: list[SessionOut]
+    description: str | None = None
+
+
+class WorkshopIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    description: Annotated[str, msgspec.Meta(max_length=10_000)]
+    factor: Factor
+    title_en: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    description_en: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
+    slug: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")] | None = None
+    host: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] = "Stadtbibliothek Ulm"
+    language: Literal["de", "en"] = "de"
+    min_age: Annotated[int, msgspec.Meta(ge=0, le=120)] | None = None
+    max_age: Annotated[int, msgspec.Meta(ge=0, le=120)] | None = None
+    grants_certification: str | None = None
+    required_certification: str | None = None
+    offer_hours: Annotated[int, msgspec.Meta(ge=1, le=168)] | None = None
+
+
+class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
+    start: Instant
+    end: Instant
+    room: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+    registration_opens: Instant | None = None
+    registration_closes: Instant | None = None
+    mode: SignupMode = SignupMode.FIRST_COME
+
+
+class SessionChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    start: Instant | None = None
+    end: Instant | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class CancelSessionIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class RegistrationOut(msgspec.Struct, omit_defaults=True):
+    id: int
+    session: int
+    status: RegistrationStatus
+    waitlist_position: int | None = None
+    offered_until: datetime | None = None
+    workshop: str | None = None
+    user: dict[str, Any] | None = None
+
+
+class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
+    registration_ids: Annotated[list[int], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class DrawIn(msgspec.Struct, forbid_unknown_fields=True):
+    seed: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+
+
+class DrawOut(msgspec.Struct):
+    seed: str
+    registrations: list[RegistrationOut]
+
+
+class CertificationOut(msgspec.Struct):
+    key: str
+    name: str
+    description: str
+    valid_months: int | None
+
+
+class GrantIn(msgspec.Struct, forbid_unknown_fields=True):
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    expires_at: Instant | None = None
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class GrantOut(msgspec.Struct):
+    key: str
+    granted_at: datetime
+    expires_at: datetime | None
+
+
+class RevokeIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+def slugify(title: str) -> str:
+    folded = title.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    ascii_only = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80] or "workshop"
+
+
+async def sessions_out(
+    session: AsyncSession, sessions: list[WorkshopSession], settings: Settings, now: datetime
+) -> list[SessionOut]:
+    """Every session with its counts and state: one query for all the counts."""
+    ids = [s.id for s in sessions]
+    tally: dict[int, dict[RegistrationStatus, int]] = {i: {} for i in ids}
+    if ids:
+        rows = await session.execute(
+            select(Registration.session_id, Registration.status, func.count())
+            .where(Registration.session_id.in_(ids))
+            .group_by(Registration.session_id, Registration.status)
+        )
+        for session_id, status, number in rows:
+            tally[session_id][status] = number
+    zone = settings.zone
+    out = []
+    for s in sessions:
+        taken = sum(tally[s.id].get(status, 0) for status in HOLDING_STATUSES)
+        out.append(
+            SessionOut(
+                id=s.id,
+                start=s.start_at.astimezone(zone),
+                end=s.end_at.astimezone(zone),
+                room=s.resource.slug,
+                capacity=s.capacity,
+                confirmed=taken,
+                waitlisted=tally[s.id].get(RegistrationStatus.WAITLISTED, 0),
+                mode=s.mode,
+                registration_opens=s.registration_opens.astimezone(zone),
+                registration_closes=s.registration_closes.astimezone(zone),
+                state=session_state(service.session_facts(s), now, taken),
+            )
+        )
+    return out
+
+
+def registration_out(
+    registration: Registration, settings: Settings, *, with_user: bool = False, workshop: str | None = None
+) -> RegistrationOut:
+    return RegistrationOut(
+        id=registration.id,
+        session=registration.session_id,
+        status=registration.status,
+        waitlist_position=registration.waitlist_position,
+        offered_until=registration.offered_until.astimezone(settings.zone)
+        if registration.offered_until
+        else None,
+        workshop=workshop,
+        user={"id": registration.user.id, "name": registration.user.name, "email": registration.user.email}
+        if with_user and registration.user is not None
+        else None,
+    )
+
+
+WORKSHOP_OPTIONS = (
+    selectinload(Workshop.sessions).joinedload(WorkshopSession.resource),
+    joinedload(Workshop.grants_certification),
+    joinedload(Workshop.required_certification),
+)
+
+
+async def workshop_out(
+    session: AsyncSession,
+    workshop: Workshop,
+    lang: Lang,
+    settings: Settings,
+    now: datetime,
+    *,
+    detail: bool,
+    sessions: list[WorkshopSession] | None = None,
+) -> WorkshopOut:
+    shown = [s for s in (sessions if sessions is not None else workshop.sessions) if s.cancelled_at is None]
+    return WorkshopOut(
+        slug=workshop.slug,
+        title=pick(lang, workshop.title, workshop.title_en),
+        factor=workshop.factor,
+        host=workshop.host,
+        language=workshop.language,
+        min_age=workshop.min_age,
+        max_age=workshop.max_age,
+        grants_certification=workshop.grants_certification.key if workshop.grants_certification else None,
+        required_certification=workshop.required_certification.key
+        if workshop.required_certification
+        else None,
+        sessions=await sessions_out(session, shown, settings, now),
+        description=pick(lang, workshop.description, workshop.description_en) if detail else None,
+    )
+
+
+async def one_workshop(
+    db: DatabaseDep, slug: str, lang: Lang, settings: Settings, now: datetime
+) -> WorkshopOut:
+    async with db.read() as session:
+        workshop = await session.scalar(
+            select(Workshop).where(Workshop.slug == slug).options(*WORKSHOP_OPTIONS)
+        )
+        if workshop is None:
+            raise not_found(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
+        return await workshop_out(session, workshop, lang, settings, now, detail=True)
+
+
+def workshop_problem(error: Exception) -> Problem:
+    if isinstance(error, RuleBroken):
+        return refused(error)
+    if isinstance(error, SlotTaken):
+        return Problem(409, "slot_taken", extra={"alternatives": []})
+    raise error
+
+
+class WorkshopsController(Controller):
+    path = "/api/v1"
+    tags = ("workshops",)
+
+    @get("/workshops", summary="Workshops with their sessions, by factor and date")
+    async def list_workshops(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        factor: FromQuery[Factor | None] = None,
+        date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[WorkshopOut]:
+        settings: Settings = state.settings
+        now = clock.now()
+        lang = language(request)
+        first = local_instant(date_from, time(0), settings.zone) if date_from else now
+        last = local_instant(date_to + timedelta(days=1), time(0), settings.zone) if date_to else None
+        in_range = [WorkshopSession.end_at > first, WorkshopSession.cancelled_at.is_(None)]
+        if last is not None:
+            in_range.append(WorkshopSession.start_at < last)
+        statement: Select[Workshop] = (
+            select(Workshop)
+            .where(
+                select(WorkshopSession.id)
+                .where(WorkshopSession.workshop_id == Workshop.id, *in_range)
+                .exists()
+            )
+            .order_by(Workshop.title, Workshop.id)
+            .options(*WORKSHOP_OPTIONS)
+            .limit(limit + 1)
+            .offset(offset)
+        )
+        if factor is not None:
+            statement = statement.where(Workshop.factor == factor)
+        async with db.read() as session:
+            workshops = list((await session.scalars(statement)).unique())
+            items = []
+            for workshop in workshops[:limit]:
+                chosen = [
+                    s for s in workshop.sessions if s.end_at > first and (last is None or s.start_at < last)
+                ]
+                items.append(
+                    await workshop_out(session, workshop, lang, settings, now, detail=False, sessions=chosen)
+                )
+        return Page(
+            items=items,
+            next=next_page_url(request, limit=limit, offset=offset, has_more=len(workshops) > limit),
+        )
+
+    @get("/workshops/{slug:str}", summary="One workshop with its description and sessions")
+    async def get_workshop(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> WorkshopOut:
+        return await one_workshop(db, slug, language(request), state.settings, clock.now())
+
+    @post("/workshops", summary="Staff: create a workshop", status_code=201)
+    async def create_workshop(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[WorkshopIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> WorkshopOut:
+        if data.min_age is not None and data.max_age is not None and data.min_age > data.max_age:
+            raise Problem(
+                422,
+                "invalid_input",
+                params={"fields": "max_age"},
+                extra={"errors": [{"field": "max_age", "source": "body"}]},
+            )
+        new = service.NewWorkshop(
+            title=data.title,
+            title_en=data.title_en,
+            description=data.description,
+            description_en=data.description_en,
+            factor=data.factor,
+            slug=data.slug or slugify(data.title),
+            host=data.host,
+            language=data.language,
+            min_age=data.min_age,
+            max_age=data.max_age,
+            grants_certification=data.grants_certification,
+            required_certification=data.required_certification,
+            offer_hours=data.offer_hours,
+        )
+        workshop = await service.create_workshop(db, new, actor=staff, now=clock.now())
+        return await one_workshop(db, workshop.slug, language(request), state.settings, clock.now())
+
+    @post(
+        "/workshops/{slug:str}/sessions", summary="Staff: add a session; its room is booked", status_code=201
+    )
+    async def add_session(
+        self,
+        slug: FromPath[str],
+        data: JSONBody[SessionIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> SessionOut:
+        settings: Settings = state.settings
+        if data.end <= data.start:
+            raise Problem(422, "end_before_start", extra={"errors": [{"field": "end", "source": "body"}]})
+        new = service.NewSession(
+            start=data.start,
+            end=data.end,
+            room=data.room,
+            capacity=data.capacity,
+            registration_opens=data.registration_opens,
+            registration_closes=data.registration_closes,
+            mode=data.mode,
+        )
+        try:
+            created = await service.add_session(
+                db, slug, new, actor=staff, now=clock.now(), base_url=settings.base_url
+            )
+        except (RuleBroken, SlotTaken) as error:
+            raise workshop_problem(error) from error
+        return await self._session(db, created.id, settings, clock.now())
+
+    async def _session(
+        self, db: DatabaseDep, session_id: int, settings: Settings, now: datetime
+    ) -> SessionOut:
+        async with db.read() as session:
+            found = await session.scalar(
+                select(WorkshopSession)
+                .where(WorkshopSession.id == session_id)
+                .options(joinedload(WorkshopSession.resource))
+            )
+            if found is None:
+                raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+            return (await sessions_out(session, [found], settings, now))[0]
+
+    @patch(
+        "/workshop-sessions/{session_id:int}", summary="Staff: move a session (its room booking moves too)"
+    )
+    async def move_session(
+        self,
+        session_id: FromPath[int],
+        data: JSONBody[SessionChangeIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> SessionOut:
+        await service.move_or_cancel_session(
+            db,
+            session_id,
+            start=data.start,
+            end=data.end,
+            cancel=False,
+            reason=data.reason,
+            actor=staff,
+            now=clock.now(),
+            base_url=state.settings.base_url,
+        )
+        return await self._session(db, session_id, state.settings, clock.now())
+
+    @post(
+        "/workshop-sessions/{session_id:int}/cancel",
+        summary="Staff: cancel a session and free its room",
+        status_code=200,
+    )
+    async def cancel_session(
+        self,
+        session_id: FromPath[int],
+        data: JSONBody[CancelSessionIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> SessionOut:
+        await service.move_or_cancel_session(
+            db,
+            session_id,
+            start=None,
+            end=None,
+            cancel=True,
+            reason=data.reason,
+            actor=staff,
+            now=clock.now(),
+            base_url=state.settings.base_url,
+        )
+        return await self._session(db, session_id, state.settings, clock.now())
+
+    @post(
+        "/workshop-sessions/{session_id:int}/registrations", summary="Sign up for a session", status_code=201
+    )
+    async def register(
+        self, session_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+    ) -> RegistrationOut:
+        settings: Settings = state.settings
+        try:
+            registration = await service.register(
+                db, session_id, user=user, now=clock.now(), base_url=settings.base_url, zone=settings.zone
+            )
+        except RuleBroken as error:
+            raise refused(error) from error
+        return registration_out(registration, settings)
+
+    @get("/registrations", summary="The caller's registrations")
+    async def my_registrations(
+        self,
+        request: Request[Any, Any, Any],
+        user: UserDep,
+        db: DatabaseDep,
+        state: State,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[RegistrationOut]:
+        async with db.read() as session:
+            rows = list(
+                await session.execute(
+                    select(Registration, Workshop.slug)
+                    .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
+                    .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
+                    .where(Registration.user_id == user.id)
+                    .order_by(WorkshopSession.start_at, Registration.id)
+                    .limit(limit + 1)
+                    .offset(offset)
+                )
+            )
+        return Page(
+            items=[registration_out(r, state.settings, workshop=slug) for r, slug in rows[:limit]],
+            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+        )
+
+    @post(
+        "/registrations/{registration_id:int}/cancel",
+        summary="Cancel a registration; the waitlist moves up",
+        status_code=200,
+    )
+    async def cancel_registration(
+        self, registration_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+    ) -> RegistrationOut:
+        registration = await service.cancel_registration(
+            db, registration_id, actor=user, now=clock.now(), base_url=state.settings.base_url
+        )
+        return registration_out(registration, state.settings)
+
+    @post("/registrations/{registration_id:int}/accept", summary="Take up an offered place", status_code=200)
+    async def accept_offer(
+        self, registration_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+    ) -> RegistrationOut:
+        registration = await service.accept_offer(db, registration_id, actor=user, now=clock.now())
+        return registration_out(registration, state.settings)
+
+    @get(
+        "/workshop-sessions/{session_id:int}/registrations",
+        summary="Staff: participants and waitlist in order",
+    )
+    async def session_registrations(
+        self,
+        request: Request[Any, Any, Any],
+        session_id: FromPath[int],
+        staff: UserDep,
+        db: DatabaseDep,
+        state: State,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[RegistrationOut]:
+        # Places first, then lottery entries, the waitlist in order, cancellations last.
+        group = case(
+            (Registration.status.in_(HOLDING_STATUSES), 0),
+            (Registration.status == RegistrationStatus.ENTERED, 1),
+            (Registration.status == RegistrationStatus.WAITLISTED, 2),
+            else_=3,
+        )
+        async with db.read() as session:
+            if await session.get(WorkshopSession, session_id) is None:
+                raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+            rows = list(
+                await session.scalars(
+                    select(Registration)
+                    .where(Registration.session_id == session_id)
+                    .options(joinedload(Registration.user))
+                    .order_by(group, Registration.waitlist_position, Registration.draw_rank, Registration.id)
+                    .limit(limit + 1)
+                    .offset(offset)
+                )
+            )
+        return Page(
+            items=[registration_out(r, state.settings, with_user=True) for r in rows[:limit]],
+            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+        )
+
+    @post("/workshop-sessions/{session_id:int}/attendance", summary="Staff: mark attendance", status_code=200)
+    async def attendance(
+        self,
+        session_id: FromPath[int],
+        data: JSONBody[AttendanceIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> list[RegistrationOut]:
+        marked = await service.mark_attendance(
+            db,
+            session_id,
+            data.registration_ids,
+            actor=staff,
+            now=clock.now(),
+            base_url=state.settings.base_url,
+        )
+        return [registration_out(r, state.settings) for r in marked]
+
+    @post(
+        "/workshop-sessions/{session_id:int}/draw",
+        summary="Staff: draw a lottery session's places",
+        status_code=200,
+    )
+    async def draw(
+        self,
+        session_id: FromPath[int],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: JSONBody[DrawIn | None] = None,
+    ) -> DrawOut:
+        seed, drawn = await service.draw(
+            db,
+            session_id,
+            seed=data.seed if data else None,
+            actor=staff,
+            now=clock.now(),
+            base_url=state.settings.base_url,
+        )
+        return DrawOut(seed=seed, registrations=[registration_out(r, state.settings) for r in drawn])
+
+    @get("/certifications", summary="Certifications that unlock devices")
+    async def certifications(
+        self, request: Request[Any, Any, Any], db: DatabaseDep
+    ) -> list[CertificationOut]:
+        lang = language(request)
+        async with db.read() as session:
+            rows = await session.scalars(select(Certification).order_by(Certification.key))
+            return [
+                CertificationOut(
+                    c.key,
+                    pick(lang, c.name, c.name_en),
+                    pick(lang, c.description, c.description_en),
+                    c.valid_months,
+                )
+                for c in rows
+            ]
+
+    @post("/users/{user_id:int}/certifications", summary="Staff: grant a certification", status_code=201)
+    async def grant(
+        self,
+        user_id: FromPath[int],
+        data: JSONBody[GrantIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> GrantOut:
+        zone = state.settings.zone
+        held = await service.grant_certification(
+            db,
+            user_id,
+            data.key,
+            expires_at=data.expires_at,
+            note=data.note,
+            actor=staff,
+            now=clock.now(),
+            base_url=state.settings.base_url,
+        )
+        return GrantOut(
+            data.key,
+            held.granted_at.astimezone(zone),
+            held.expires_at.astimezone(zone) if held.expires_at else None,
+        )
+
+    @delete(
+        "/users/{user_id:int}/certifications/{key:str}",
+        summary="Staff: revoke a certification",
+        status_code=204,
+    )
+    async def revoke(
+        self,
+        user_id: FromPath[int],
+        key: FromPath[str],
+        reason: FromQuery[str],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+    ) -> None:
+        await service.revoke_certification(db, user_id, key, reason=reason, actor=staff, now=clock.now())

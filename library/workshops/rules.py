@@ -1,0 +1,107 @@
+"""Who may sign up when, what state a session is in, and the lottery draw: pure rules."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from library.booking.rules import Booker, Refusal, age_on
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    start: datetime
+    capacity: int
+    registration_opens: datetime
+    registration_closes: datetime
+    lottery: bool
+    drawn: bool
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class WorkshopFacts:
+    min_age: int | None
+    max_age: int | None
+    required_certification: str | None
+
+
+def session_state(session: SessionFacts, now: datetime, confirmed: int) -> str:
+    """upcoming, open, full (waitlist open), closed or drawn (API.md, Workshops)."""
+    if session.lottery and session.drawn:
+        return "drawn"
+    if session.cancelled or now >= session.registration_closes:
+        return "closed"
+    if now < session.registration_opens:
+        return "upcoming"
+    if not session.lottery and confirmed >= session.capacity:
+        return "full"
+    return "open"
+
+
+def check_registration(
+    workshop: WorkshopFacts, session: SessionFacts, booker: Booker, now: datetime, zone: ZoneInfo
+) -> Refusal | None:
+    """The first rule a sign-up breaks: the window, the age range, a required certification."""
+    if (
+        session.cancelled
+        or session.drawn
+        or not (session.registration_opens <= now < session.registration_closes)
+    ):
+        return Refusal("registration_closed")
+    day = session.start.astimezone(zone).date()
+    if workshop.min_age is not None or workshop.max_age is not None:
+        if booker.birth_date is None:
+            return Refusal("min_age", {"min_age": workshop.min_age or 0}, message_key="min_age_unknown")
+        age = age_on(booker.birth_date, day)
+        if workshop.min_age is not None and age < workshop.min_age:
+            return Refusal("min_age", {"min_age": workshop.min_age})
+        if workshop.max_age is not None and age > workshop.max_age:
+            return Refusal("max_age", {"max_age": workshop.max_age})
+    required = workshop.required_certification
+    if required is not None and not any(
+        c.key == required and (c.expires_at is None or c.expires_at > session.start)
+        for c in booker.certifications
+    ):
+        return Refusal("certification_required", {"certification": required})
+    return None
+
+
+@dataclass(frozen=True)
+class Entrant:
+    registration_id: int
+    won_recently: bool  # a place in this workshop not long ago: ranked after the others
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    winners: tuple[int, ...]
+    waitlist: tuple[int, ...]
+
+
+def draw_places(entrants: Sequence[Entrant], capacity: int, seed: str) -> DrawResult:
+    """Shuffle with a recorded seed (same seed and entrants, same result), people who won
+    recently after the others, then the first `capacity` get places and the rest wait in order."""
+    ordered = sorted(entrants, key=lambda e: e.registration_id)
+    random.Random(seed).shuffle(ordered)  # noqa: S311 - fairness, not secrecy: the seed is published
+    ranked = sorted(ordered, key=lambda e: e.won_recently)  # stable: keeps the drawn order within each group
+    ids = tuple(e.registration_id for e in ranked)
+    return DrawResult(winners=ids[:capacity], waitlist=ids[capacity:])
+
+
+def certification_expiry(granted: datetime, valid_months: int | None) -> datetime | None:
+    """Valid for whole months from the day it was earned; None: never expires."""
+    if valid_months is None:
+        return None
+    months = granted.month - 1 + valid_months
+    year, month = granted.year + months // 12, months % 12 + 1
+    day = min(granted.day, _days_in_month(year, month))
+    return granted.replace(year=year, month=month, day=day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return (following - date(year, month, 1)).days

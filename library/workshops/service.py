@@ -1,0 +1,736 @@
+"""Workshop operations, each one transaction: sessions with their rooms, sign-up, waitlist,
+lottery, attendance and certifications.
+
+Capacity and waitlist order hold under concurrent sign-ups because every change to a
+session's registrations first locks the session row (PostgreSQL) or runs in a
+BEGIN IMMEDIATE transaction (SQLite); partial unique indexes back this up.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from library.accounts.models import Certification, User, UserCertification
+from library.audit.log import record, snapshot
+from library.booking.intervals import Interval
+from library.booking.models import Booking, BookingPurpose, BookingStatus
+from library.booking.queries import load_booker
+from library.booking.service import NewBooking, RuleBroken, SlotTaken, book_within, retrying_lost_races
+from library.catalog.models import Factor
+from library.db import Database, dialect_of
+from library.errors import Problem, not_found
+from library.notify.outbox import enqueue
+from library.workshops.models import (
+    HOLDING_STATUSES,
+    Registration,
+    RegistrationStatus,
+    SignupMode,
+    Workshop,
+    WorkshopSession,
+)
+from library.workshops.rules import (
+    Entrant,
+    SessionFacts,
+    WorkshopFacts,
+    certification_expiry,
+    check_registration,
+    draw_places,
+)
+
+REGISTRATION_FIELDS = ("status", "waitlist_position", "offered_until")
+
+
+def session_facts(session: WorkshopSession) -> SessionFacts:
+    return SessionFacts(
+        start=session.start_at,
+        capacity=session.capacity,
+        registration_opens=session.registration_opens,
+        registration_closes=session.registration_closes,
+        lottery=session.mode is SignupMode.LOTTERY,
+        drawn=session.drawn_at is not None,
+        cancelled=session.cancelled_at is not None,
+    )
+
+
+@dataclass(frozen=True)
+class NewWorkshop:
+    title: str
+    description: str
+    factor: Factor
+    slug: str
+    title_en: str | None = None
+    description_en: str | None = None
+    host: str = "Stadtbibliothek Ulm"
+    language: str = "de"
+    min_age: int | None = None
+    max_age: int | None = None
+    grants_certification: str | None = None
+    required_certification: str | None = None
+    offer_hours: int | None = None
+
+
+async def certification_id(session: AsyncSession, key: str | None, field: str) -> int | None:
+    if key is None:
+        return None
+    found = await session.scalar(select(Certification.id).where(Certification.key == key))
+    if found is None:
+        raise Problem(
+            422,
+            "invalid_input",
+            params={"fields": field},
+            extra={"errors": [{"field": field, "source": "body"}]},
+        )
+    return found
+
+
+async def create_workshop(db: Database, new: NewWorkshop, *, actor: User, now: datetime) -> Workshop:
+    async with db.write() as session:
+        if await session.scalar(select(Workshop.id).where(Workshop.slug == new.slug)) is not None:
+            raise Problem(409, "slug_taken")
+        workshop = Workshop(
+            slug=new.slug,
+            title=new.title,
+            title_en=new.title_en,
+            description=new.description,
+            description_en=new.description_en,
+            factor=new.factor,
+            host=new.host,
+            language=new.language,
+            min_age=new.min_age,
+            max_age=new.max_age,
+            offer_hours=new.offer_hours,
+            grants_certification_id=await certification_id(
+                session, new.grants_certification, "grants_certification"
+            ),
+            required_certification_id=await certification_id(
+                session, new.required_certification, "required_certification"
+            ),
+            created_at=now,
+        )
+        session.add(workshop)
+        await session.flush()
+        record(
+            session,
+            actor_id=actor.id,
+            action="workshop.create",
+            object_type="workshop",
+            object_id=workshop.id,
+            at=now,
+            after=snapshot(workshop, ("slug", "title", "factor", "host")),
+        )
+    return workshop
+
+
+@dataclass(frozen=True)
+class NewSession:
+    start: datetime
+    end: datetime
+    room: str
+    capacity: int
+    registration_opens: datetime | None = None
+    registration_closes: datetime | None = None
+    mode: SignupMode = SignupMode.FIRST_COME
+
+
+async def add_session(
+    db: Database, workshop_slug: str, new: NewSession, *, actor: User, now: datetime, base_url: str
+) -> WorkshopSession:
+    """A session books its room through the booking engine, so the room is never double-booked."""
+    opens = (new.registration_opens or now).astimezone(UTC)
+    closes = (new.registration_closes or new.start).astimezone(UTC)
+    if closes <= opens:
+        raise Problem(
+            422,
+            "invalid_input",
+            params={"fields": "registration_closes"},
+            extra={"errors": [{"field": "registration_closes", "source": "body"}]},
+        )
+
+    async def work(session: AsyncSession) -> WorkshopSession:
+        workshop = await session.scalar(select(Workshop).where(Workshop.slug == workshop_slug))
+        if workshop is None:
+            raise not_found(f"Der Workshop „{workshop_slug}“", f"The workshop '{workshop_slug}'")
+        booking = await book_within(
+            session,
+            NewBooking(
+                resource_slug=new.room,
+                start=new.start,
+                end=new.end,
+                note=workshop.title,
+                purpose=BookingPurpose.WORKSHOP,
+            ),
+            booker=actor,
+            actor=actor,
+            now=now,
+            base_url=base_url,
+        )
+        workshop_session = WorkshopSession(
+            workshop_id=workshop.id,
+            resource_id=booking.resource_id,
+            booking_id=booking.id,
+            start_at=booking.start_at,
+            end_at=booking.end_at,
+            capacity=new.capacity,
+            registration_opens=opens,
+            registration_closes=closes,
+            mode=new.mode,
+            created_at=now,
+        )
+        session.add(workshop_session)
+        await session.flush()
+        record(
+            session,
+            actor_id=actor.id,
+            action="workshop_session.create",
+            object_type="workshop_session",
+            object_id=workshop_session.id,
+            at=now,
+            after=snapshot(
+                workshop_session, ("workshop_id", "start_at", "end_at", "capacity", "mode", "booking_id")
+            ),
+        )
+        return workshop_session
+
+    return await retrying_lost_races(db, work, lost=lambda: SlotTaken_for(new))
+
+
+def SlotTaken_for(new: NewSession) -> Exception:
+
+    return SlotTaken(Interval(new.start, new.end))
+
+
+async def locked_session(session: AsyncSession, session_id: int) -> WorkshopSession:
+    """The session row, locked until commit on PostgreSQL: one sign-up change at a time."""
+    statement = (
+        select(WorkshopSession)
+        .where(WorkshopSession.id == session_id)
+        .options(joinedload(WorkshopSession.workshop))
+    )
+    if dialect_of(session) == "postgresql":
+        statement = statement.with_for_update(of=WorkshopSession)
+    found = await session.scalar(statement)
+    if found is None:
+        raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+    return found
+
+
+async def counts(session: AsyncSession, session_id: int) -> tuple[int, int]:
+    """Places taken and people waiting."""
+    rows = await session.execute(
+        select(Registration.status, func.count())
+        .where(Registration.session_id == session_id)
+        .group_by(Registration.status)
+    )
+    by_status = {status: number for status, number in rows}
+    taken = sum(by_status.get(status, 0) for status in HOLDING_STATUSES)
+    return taken, by_status.get(RegistrationStatus.WAITLISTED, 0)
+
+
+def _audit(
+    session: AsyncSession,
+    registration: Registration,
+    action: str,
+    actor: User | None,
+    now: datetime,
+    before: dict[str, object] | None = None,
+    reason: str | None = None,
+) -> None:
+    record(
+        session,
+        actor_id=actor.id if actor else None,
+        action=action,
+        object_type="registration",
+        object_id=registration.id,
+        at=now,
+        before=before,
+        after=snapshot(registration, REGISTRATION_FIELDS),
+        reason=reason,
+    )
+
+
+def _tell(
+    session: AsyncSession, registration: Registration, user: User, now: datetime, base_url: str
+) -> None:
+    enqueue(
+        session,
+        kind=f"registration.{registration.status.value}",
+        user=user,
+        payload={"registration_id": registration.id, "session_id": registration.session_id},
+        now=now,
+        base_url=base_url,
+    )
+
+
+async def register(
+    db: Database, session_id: int, *, user: User, now: datetime, base_url: str, zone: ZoneInfo
+) -> Registration:
+    async with db.write() as session:
+        workshop_session = await locked_session(session, session_id)
+        workshop = workshop_session.workshop
+        required = None
+        if workshop.required_certification_id is not None:
+            required = await session.scalar(
+                select(Certification.key).where(Certification.id == workshop.required_certification_id)
+            )
+        refusal = check_registration(
+            WorkshopFacts(workshop.min_age, workshop.max_age, required),
+            session_facts(workshop_session),
+            await load_booker(session, user),
+            now,
+            zone,
+        )
+        if refusal is not None:
+            raise RuleBroken(refusal)
+        existing = await session.scalar(
+            select(Registration.id).where(
+                Registration.session_id == session_id,
+                Registration.user_id == user.id,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+        )
+        if existing is not None:
+            raise Problem(409, "already_registered")
+        taken, waiting = await counts(session, session_id)
+        if workshop_session.mode is SignupMode.LOTTERY:
+            registration = Registration(
+                session_id=session_id, user_id=user.id, status=RegistrationStatus.ENTERED
+            )
+        elif taken < workshop_session.capacity:
+            registration = Registration(
+                session_id=session_id, user_id=user.id, status=RegistrationStatus.CONFIRMED
+            )
+        else:
+            registration = Registration(
+                session_id=session_id,
+                user_id=user.id,
+                status=RegistrationStatus.WAITLISTED,
+                waitlist_position=waiting + 1,
+            )
+        registration.created_at = registration.updated_at = now
+        session.add(registration)
+        await session.flush()
+        _audit(session, registration, "registration.create", user, now)
+        _tell(session, registration, user, now, base_url)
+    return registration
+
+
+async def get_registration(session: AsyncSession, registration_id: int, viewer: User) -> Registration:
+    registration = await session.scalar(
+        select(Registration).where(Registration.id == registration_id).options(joinedload(Registration.user))
+    )
+    if registration is None or (registration.user_id != viewer.id and not viewer.role.is_staff):
+        raise not_found(f"Die Anmeldung {registration_id}", f"The registration {registration_id}")
+    return registration
+
+
+async def cancel_registration(
+    db: Database, registration_id: int, *, actor: User, now: datetime, base_url: str
+) -> Registration:
+    """Cancel; a freed place goes to the first on the waitlist (or is offered to them)."""
+    async with db.write() as session:
+        probe = await get_registration(session, registration_id, actor)
+        workshop_session = await locked_session(session, probe.session_id)
+        registration = await get_registration(session, registration_id, actor)
+        if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.ATTENDED):
+            raise Problem(409, "invalid_state", params={"status": registration.status.value})
+        before = snapshot(registration, REGISTRATION_FIELDS)
+        held_a_place = registration.status in HOLDING_STATUSES
+        left_position = registration.waitlist_position
+        registration.status = RegistrationStatus.CANCELLED
+        registration.waitlist_position = None
+        registration.offered_until = None
+        registration.updated_at = now
+        await session.flush()
+        _audit(session, registration, "registration.cancel", actor, now, before)
+        if left_position is not None:
+            await _close_gap(session, workshop_session.id, left_position, now)
+        # In a lottery before the draw nobody waits yet; after it, the waitlist moves up as usual.
+        waitlist_moves = (
+            workshop_session.mode is SignupMode.FIRST_COME or workshop_session.drawn_at is not None
+        )
+        if held_a_place and waitlist_moves:
+            await _fill_place(session, workshop_session, now, base_url)
+    return registration
+
+
+async def _close_gap(session: AsyncSession, session_id: int, freed: int, now: datetime) -> None:
+    """Move everyone behind a freed waitlist place one up, front to back (unique positions)."""
+    behind = await session.scalars(
+        select(Registration)
+        .where(Registration.session_id == session_id, Registration.waitlist_position > freed)
+        .order_by(Registration.waitlist_position)
+    )
+    for registration in behind:
+        assert registration.waitlist_position is not None
+        registration.waitlist_position -= 1
+        registration.updated_at = now
+        await session.flush()
+
+
+async def _fill_place(
+    session: AsyncSession, workshop_session: WorkshopSession, now: datetime, base_url: str
+) -> None:
+    first = await session.scalar(
+        select(Registration)
+        .where(Registration.session_id == workshop_session.id, Registration.waitlist_position == 1)
+        .options(joinedload(Registration.user))
+    )
+    if first is None:
+        return
+    before = snapshot(first, REGISTRATION_FIELDS)
+    hours = workshop_session.workshop.offer_hours
+    first.status = RegistrationStatus.OFFERED if hours else RegistrationStatus.CONFIRMED
+    first.offered_until = now + timedelta(hours=hours) if hours else None
+    first.waitlist_position = None
+    first.updated_at = now
+    await session.flush()
+    _audit(session, first, "registration.promote", None, now, before)
+    await _close_gap(session, workshop_session.id, 1, now)
+    if first.user is not None:
+        _tell(session, first, first.user, now, base_url)
+
+
+async def accept_offer(db: Database, registration_id: int, *, actor: User, now: datetime) -> Registration:
+    async with db.write() as session:
+        registration = await get_registration(session, registration_id, actor)
+        await locked_session(session, registration.session_id)
+        if registration.status is not RegistrationStatus.OFFERED:
+            raise Problem(409, "invalid_state", params={"status": registration.status.value})
+        before = snapshot(registration, REGISTRATION_FIELDS)
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.offered_until = None
+        registration.updated_at = now
+        await session.flush()
+        _audit(session, registration, "registration.accept", actor, now, before)
+    return registration
+
+
+async def expire_offers(db: Database, *, now: datetime, base_url: str) -> int:
+    """Offers not taken up in time lapse; the place goes to the next person. Safe to run twice."""
+    async with db.write() as session:
+        lapsed = list(
+            await session.scalars(
+                select(Registration.id).where(
+                    Registration.status == RegistrationStatus.OFFERED, Registration.offered_until <= now
+                )
+            )
+        )
+        for registration_id in lapsed:
+            registration = await session.get(Registration, registration_id)
+            assert registration is not None
+            workshop_session = await locked_session(session, registration.session_id)
+            await session.refresh(registration)
+            if registration.status is not RegistrationStatus.OFFERED:
+                continue
+            before = snapshot(registration, REGISTRATION_FIELDS)
+            registration.status = RegistrationStatus.CANCELLED
+            registration.offered_until = None
+            registration.updated_at = now
+            await session.flush()
+            _audit(session, registration, "registration.offer_lapsed", None, now, before)
+            await _fill_place(session, workshop_session, now, base_url)
+    return len(lapsed)
+
+
+async def draw(
+    db: Database, session_id: int, *, seed: str | None, actor: User, now: datetime, base_url: str
+) -> tuple[str, list[Registration]]:
+    """Draw a lottery session's places with a recorded seed; the rest wait in drawn order."""
+    async with db.write() as session:
+        workshop_session = await locked_session(session, session_id)
+        if workshop_session.mode is not SignupMode.LOTTERY:
+            raise Problem(409, "not_a_lottery")
+        if workshop_session.drawn_at is not None:
+            raise Problem(409, "already_drawn")
+        if now < workshop_session.registration_closes:
+            raise Problem(409, "registration_open")
+        seed = seed or secrets.token_hex(8)
+        entered = list(
+            await session.scalars(
+                select(Registration)
+                .where(
+                    Registration.session_id == session_id, Registration.status == RegistrationStatus.ENTERED
+                )
+                .options(joinedload(Registration.user))
+            )
+        )
+        since = now - timedelta(days=workshop_session.workshop.lottery_cooldown_days)
+        recent_winners = set(
+            await session.scalars(
+                select(Registration.user_id)
+                .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
+                .where(
+                    WorkshopSession.workshop_id == workshop_session.workshop_id,
+                    WorkshopSession.id != session_id,
+                    WorkshopSession.start_at >= since,
+                    Registration.status.in_(HOLDING_STATUSES),
+                )
+            )
+        )
+        result = draw_places(
+            [Entrant(r.id, r.user_id in recent_winners) for r in entered], workshop_session.capacity, seed
+        )
+        by_id = {r.id: r for r in entered}
+        for rank, registration_id in enumerate(result.winners + result.waitlist, start=1):
+            registration = by_id[registration_id]
+            registration.draw_rank = rank
+            registration.updated_at = now
+            if registration_id in result.winners:
+                registration.status = RegistrationStatus.CONFIRMED
+            else:
+                registration.status = RegistrationStatus.WAITLISTED
+                registration.waitlist_position = rank - len(result.winners)
+        workshop_session.draw_seed = seed
+        workshop_session.drawn_at = now
+        await session.flush()
+        record(
+            session,
+            actor_id=actor.id,
+            action="workshop_session.draw",
+            object_type="workshop_session",
+            object_id=session_id,
+            at=now,
+            after={"seed": seed, "winners": list(result.winners), "waitlist": list(result.waitlist)},
+        )
+        for registration in entered:
+            if registration.user is not None:
+                _tell(session, registration, registration.user, now, base_url)
+    return seed, [by_id[i] for i in result.winners + result.waitlist]
+
+
+async def mark_attendance(
+    db: Database, session_id: int, registration_ids: list[int], *, actor: User, now: datetime, base_url: str
+) -> list[Registration]:
+    """Tick people off; attending a workshop that grants a certification gives it to them."""
+    async with db.write() as session:
+        workshop_session = await locked_session(session, session_id)
+        chosen = list(
+            await session.scalars(
+                select(Registration)
+                .where(Registration.session_id == session_id, Registration.id.in_(registration_ids))
+                .options(joinedload(Registration.user))
+            )
+        )
+        if len(chosen) != len(set(registration_ids)):
+            raise Problem(
+                422,
+                "invalid_input",
+                params={"fields": "registration_ids"},
+                extra={"errors": [{"field": "registration_ids", "source": "body"}]},
+            )
+        grants = workshop_session.workshop.grants_certification_id
+        certification = await session.get(Certification, grants) if grants else None
+        for registration in chosen:
+            if registration.status is RegistrationStatus.ATTENDED:
+                continue
+            before = snapshot(registration, REGISTRATION_FIELDS)
+            registration.status = RegistrationStatus.ATTENDED
+            registration.waitlist_position = None
+            registration.updated_at = now
+            await session.flush()
+            _audit(session, registration, "registration.attended", actor, now, before)
+            if certification is not None and registration.user is not None:
+                await _grant(
+                    session,
+                    registration.user,
+                    certification,
+                    expires_at=certification_expiry(workshop_session.end_at, certification.valid_months),
+                    note=f"workshop session {session_id}",
+                    source="workshop",
+                    actor=actor,
+                    now=now,
+                    base_url=base_url,
+                )
+    return chosen
+
+
+async def _grant(
+    session: AsyncSession,
+    user: User,
+    certification: Certification,
+    *,
+    expires_at: datetime | None,
+    note: str,
+    source: str,
+    actor: User,
+    now: datetime,
+    base_url: str,
+) -> UserCertification:
+    held = UserCertification(
+        user_id=user.id,
+        certification_id=certification.id,
+        granted_at=now,
+        expires_at=expires_at,
+        granted_by_id=actor.id,
+        source=source,
+        note=note,
+    )
+    session.add(held)
+    await session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="certification.grant",
+        object_type="user",
+        object_id=user.id,
+        at=now,
+        after={
+            "certification": certification.key,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+        reason=note or None,
+    )
+    enqueue(
+        session,
+        kind="certification.granted",
+        user=user,
+        payload={"certification": certification.key},
+        now=now,
+        base_url=base_url,
+    )
+    return held
+
+
+async def grant_certification(
+    db: Database,
+    user_id: int,
+    key: str,
+    *,
+    expires_at: datetime | None,
+    note: str,
+    actor: User,
+    now: datetime,
+    base_url: str,
+) -> UserCertification:
+    async with db.write() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise not_found(f"Das Konto {user_id}", f"The account {user_id}")
+        certification = await session.scalar(select(Certification).where(Certification.key == key))
+        if certification is None:
+            raise Problem(
+                422,
+                "invalid_input",
+                params={"fields": "key"},
+                extra={"errors": [{"field": "key", "source": "body"}]},
+            )
+        if expires_at is None:
+            expires_at = certification_expiry(now, certification.valid_months)
+        return await _grant(
+            session,
+            user,
+            certification,
+            expires_at=expires_at,
+            note=note,
+            source="staff",
+            actor=actor,
+            now=now,
+            base_url=base_url,
+        )
+
+
+async def revoke_certification(
+    db: Database, user_id: int, key: str, *, reason: str, actor: User, now: datetime
+) -> int:
+    async with db.write() as session:
+        held = list(
+            await session.scalars(
+                select(UserCertification)
+                .join(Certification, Certification.id == UserCertification.certification_id)
+                .where(
+                    UserCertification.user_id == user_id,
+                    Certification.key == key,
+                    UserCertification.revoked_at.is_(None),
+                )
+            )
+        )
+        if not held:
+            raise not_found(f"Die Einweisung „{key}“", f"The certification '{key}'")
+        for one in held:
+            one.revoked_at = now
+        record(
+            session,
+            actor_id=actor.id,
+            action="certification.revoke",
+            object_type="user",
+            object_id=user_id,
+            at=now,
+            before={"certification": key},
+            reason=reason,
+        )
+    return len(held)
+
+
+async def move_or_cancel_session(
+    db: Database,
+    session_id: int,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    cancel: bool,
+    reason: str | None,
+    actor: User,
+    now: datetime,
+    base_url: str,
+) -> WorkshopSession:
+    """Moving a session moves its room booking; cancelling frees the room. Everyone registered
+    hears of it through the outbox."""
+    async with db.write() as session:
+        workshop_session = await locked_session(session, session_id)
+        booking = (
+            await session.get(Booking, workshop_session.booking_id) if workshop_session.booking_id else None
+        )
+        before = snapshot(workshop_session, ("start_at", "end_at", "cancelled_at"))
+        if cancel:
+            workshop_session.cancelled_at = now
+            if booking is not None:
+                booking.status = BookingStatus.CANCELLED
+                booking.cancelled_at = now
+            kind = "workshop_session.cancelled"
+        else:
+            new_start = (start or workshop_session.start_at).astimezone(UTC)
+            new_end = (end or workshop_session.end_at).astimezone(UTC)
+            if new_end <= new_start:
+                raise Problem(422, "end_before_start", extra={"errors": [{"field": "end", "source": "body"}]})
+            shift_start, shift_end = new_start - workshop_session.start_at, new_end - workshop_session.end_at
+            workshop_session.start_at, workshop_session.end_at = new_start, new_end
+            if booking is not None:
+                booking.start_at, booking.end_at = new_start, new_end
+                booking.occupied_start += shift_start
+                booking.occupied_end += shift_end
+            kind = "workshop_session.moved"
+        await session.flush()  # the overlap guarantee speaks for the moved room booking here
+        record(
+            session,
+            actor_id=actor.id,
+            action=kind,
+            object_type="workshop_session",
+            object_id=session_id,
+            at=now,
+            before=before,
+            after=snapshot(workshop_session, ("start_at", "end_at", "cancelled_at")),
+            reason=reason,
+        )
+        registered = await session.scalars(
+            select(Registration)
+            .where(Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED)
+            .options(joinedload(Registration.user))
+        )
+        for registration in registered:
+            if registration.user is not None:
+                enqueue(
+                    session,
+                    kind=kind,
+                    user=registration.user,
+                    payload={"session_id": session_id, "registration_id": registration.id, "reason": reason},
+                    now=now,
+                    base_url=base_url,
+                )
+    return workshop_session
