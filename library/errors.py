@@ -127,6 +127,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Eine Auffrischung erneuert sie.",
         "Your induction '{certification}' expired on {expired_at:%Y-%m-%d}. A refresher renews it.",
     ),
+    "certification_required_workshop": (
+        "Für dieses Gerät brauchen Sie die Einweisung „{certification}“. "
+        "Der Workshop „{workshop_title}“ vermittelt sie.",
+        "This device needs the induction '{certification}'. The workshop '{workshop_title}' gives it.",
+    ),
+    "certification_expired_workshop": (
+        "Ihre Einweisung „{certification}“ ist am {expired_at:%d.%m.%Y} abgelaufen. "
+        "Der Workshop „{workshop_title}“ erneuert sie.",
+        "Your induction '{certification}' expired on {expired_at:%Y-%m-%d}. "
+        "The workshop '{workshop_title}' renews it.",
+    ),
+    "max_age": ("Dieses Angebot ist bis {max_age} Jahre.", "This offer is for ages up to {max_age}."),
+    "registration_closed": (
+        "Die Anmeldung für diesen Termin ist nicht offen.",
+        "Registration for this session is not open.",
+    ),
+    "already_registered": (
+        "Sie sind für diesen Termin schon angemeldet.",
+        "You are already registered for this session.",
+    ),
+    "not_a_lottery": ("Dieser Termin wird nicht verlost.", "This session has no lottery."),
+    "already_drawn": ("Die Plätze sind schon verlost.", "The places have already been drawn."),
+    "registration_open": (
+        "Verlost wird erst nach dem Ende der Anmeldung.",
+        "The draw happens after registration closes.",
+    ),
     "min_age": ("Dieses Angebot ist erst ab {min_age} Jahren.", "This offer is for ages {min_age} and up."),
     "min_age_unknown": (
         "Dieses Angebot ist ab {min_age} Jahren. Bitte tragen Sie Ihr Geburtsdatum in Ihrem Konto ein.",
@@ -163,6 +189,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "series_conflicts": (
         "Einige Termine der Serie sind nicht buchbar; es wurde nichts gebucht.",
         "Some dates of the series cannot be booked; nothing was booked.",
+    ),
+    # Inventory and house rules (API.md, staff)
+    "slug_taken": (
+        "Die Kurzbezeichnung „{slug}“ ist schon vergeben. Bitte wählen Sie eine andere (Feld slug).",
+        "The slug '{slug}' is already taken. Please choose another one (field slug).",
+    ),
+    "inventory_number_taken": (
+        "Die Inventarnummer „{number}“ ist schon vergeben.",
+        "The inventory number '{number}' is already taken.",
+    ),
+    "label_taken": (
+        "Ein Exemplar dieses Angebots heißt schon „{label}“.",
+        "A unit of this offer is already called '{label}'.",
+    ),
+    "unit_has_bookings": (
+        "Für dieses Exemplar gibt es noch {count} anstehende Buchungen. Bitte verlegen oder "
+        "stornieren Sie sie zuerst, oder bestätigen Sie mit force, dass Sie sie selbst regeln.",
+        "This unit still has {count} upcoming bookings. Please move or cancel them first, or confirm "
+        "with force that you will handle them.",
+    ),
+    "unknown_location": (
+        "Es gibt keinen Standort „{slug}“.",
+        "There is no location '{slug}'.",
+    ),
+    "unknown_certification": (
+        "Es gibt keine Einweisung „{key}“.",
+        "There is no certification '{key}'.",
+    ),
+    "policy_out_of_range": (
+        "Der Wert für {fields} muss eine ganze Zahl zwischen {low} und {high} sein.",
+        "The value of {fields} must be a whole number between {low} and {high}.",
+    ),
+    "policy_min_above_max": (
+        "Die Mindestdauer ({min_minutes} Minuten) ist länger als die Höchstdauer ({max_minutes} Minuten).",
+        "The minimum length ({min_minutes} minutes) is longer than the maximum ({max_minutes} minutes).",
+    ),
+    "invalid_time": (
+        "Die Uhrzeit in {fields} ist ungültig: bitte als HH:MM schreiben, z. B. 09:30.",
+        "The time in {fields} is invalid: please write it as HH:MM, e.g. 09:30.",
+    ),
+    "invalid_weekday": (
+        "Der Wochentag in {fields} muss zwischen 1 (Montag) und 7 (Sonntag) liegen.",
+        "The weekday in {fields} must be between 1 (Monday) and 7 (Sunday).",
+    ),
+    "periods_overlap": (
+        "Die Zeiträume eines Tages überschneiden sich ({fields}).",
+        "The periods of one day overlap ({fields}).",
+    ),
+    "periods_required": (
+        "Sonderöffnungszeiten brauchen mindestens einen Zeitraum (oder closed: true für eine Schließung).",
+        "Special hours need at least one period (or closed: true for a closure).",
+    ),
+    "closed_with_periods": (
+        "Eine Schließung hat keine Öffnungszeiten: bitte periods weglassen oder closed: false setzen.",
+        "A closure has no opening periods: please leave out periods or set closed: false.",
+    ),
+    "dates_out_of_order": (
+        "Das letzte Datum darf nicht vor dem ersten liegen.",
+        "The last date must not be before the first.",
     ),
     "server_error": (
         "Ein interner Fehler ist aufgetreten. Er wurde protokolliert.",

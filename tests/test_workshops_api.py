@@ -258,6 +258,8 @@ async def test_attending_the_induction_unlocks_the_laser_cutter_until_it_expires
         await client.post("/api/v1/bookings", json=later, headers=bearer(anna)), 403, "certification_required"
     )
     assert "04.12.2027" in body["detail"]
+    assert "Einweisung Lasercutter" in body["detail"]  # the workshop that renews it
+    assert body["workshop"] == "einweisung-lasercutter"
 
 
 async def test_staff_grant_and_revoke_certifications_with_an_audit_trail(

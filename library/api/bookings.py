@@ -177,9 +177,10 @@ def alternatives_out(alternatives: list[Alternative], zone: ZoneInfo) -> list[di
 
 
 def refused(error: RuleBroken) -> Problem:
-    return Problem(
-        403, error.refusal.code, params=dict(error.refusal.params), message_key=error.refusal.message_key
-    )
+    """A broken house rule as a 403; a missing certification also names the workshop for it."""
+    params = dict(error.refusal.params)
+    extra = {"workshop": params["workshop"]} if "workshop" in params else {}
+    return Problem(403, error.refusal.code, params=params, extra=extra, message_key=error.refusal.message_key)
 
 
 def body_field_problem(status: int, code: str, field: str) -> Problem:

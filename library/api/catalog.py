@@ -7,17 +7,19 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Controller, Request, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
+from library.accounts.viewer import UserDep
 from library.api.common import Limit, Offset, Page, checked_range, iso_local, language, next_page_url
+from library.api.resource_input import ResourceIn, ResourcePatchIn, given
 from library.booking.policy import effective_policy
 from library.booking.queries import load_location_hours
-from library.catalog import queries
+from library.catalog import inventory, queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
-from library.catalog.models import Factor, Location, Resource, ResourceKind
+from library.catalog.models import Factor, Location, Resource, ResourceKind, UnitStatus
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
 from library.i18n import Lang, pick
@@ -93,10 +95,10 @@ class ResourceDetailOut(ResourceOut):
 
 
 def resource_out(resource: Resource, unit_count: int, lang: Lang) -> ResourceOut:
-    return ResourceOut(**_resource_fields(resource, unit_count, lang))
+    return ResourceOut(**resource_fields(resource, unit_count, lang))
 
 
-def _resource_fields(resource: Resource, unit_count: int, lang: Lang) -> dict[str, Any]:
+def resource_fields(resource: Resource, unit_count: int, lang: Lang) -> dict[str, Any]:
     certification = resource.required_certification
     return {
         "slug": resource.slug,
@@ -111,6 +113,24 @@ def _resource_fields(resource: Resource, unit_count: int, lang: Lang) -> dict[st
         "min_age": resource.min_age,
         "needs_staff": resource.needs_staff,
     }
+
+
+def resource_detail_out(resource: Resource, unit_count: int, lang: Lang) -> ResourceDetailOut:
+    """A resource with its description, effective house rules and bookable units."""
+    policy = effective_policy(resource.location.policy, resource.policy)
+    return ResourceDetailOut(
+        **resource_fields(resource, unit_count, lang),
+        description=pick(lang, resource.description, resource.description_en),
+        policy=PolicyOut(**policy.as_dict()),
+        features=list(resource.features or []),
+        units=[UnitOut(u.id, u.label) for u in resource.units if u.status == UnitStatus.AVAILABLE],
+    )
+
+
+async def resource_answer(request: Request[Any, Any, Any], db: DatabaseDep, slug: str) -> ResourceDetailOut:
+    async with db.read() as session:
+        resource, count = await queries.get_resource(session, slug)
+    return resource_detail_out(resource, count, language(request))
 
 
 class CatalogController(Controller):
@@ -210,14 +230,37 @@ class CatalogController(Controller):
     async def resource(
         self, request: Request[Any, Any, Any], db: DatabaseDep, slug: FromPath[str]
     ) -> ResourceDetailOut:
-        lang = language(request)
-        async with db.read() as session:
-            resource, count = await queries.get_resource(session, slug)
-        policy = effective_policy(resource.location.policy, resource.policy)
-        return ResourceDetailOut(
-            **_resource_fields(resource, count, lang),
-            description=pick(lang, resource.description, resource.description_en),
-            policy=PolicyOut(**policy.as_dict()),
-            features=list(resource.features or []),
-            units=[UnitOut(u.id, u.label) for u in resource.units if u.status == "available"],
+        return await resource_answer(request, db, slug)
+
+    @post("/resources", summary="Staff: add a resource with its units and house rules", status_code=201)
+    async def create_resource(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ResourceIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+    ) -> ResourceDetailOut:
+        values = given(data)
+        units = values.pop("units")
+        resource = await inventory.create_resource(
+            db,
+            values,
+            units=units if isinstance(units, int) else [unit.spec() for unit in units],
+            actor=staff,
+            now=clock.now(),
         )
+        return await resource_answer(request, db, resource.slug)
+
+    @patch("/resources/{slug:str}", summary="Staff: change a resource or its house rules")
+    async def update_resource(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[ResourcePatchIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+    ) -> ResourceDetailOut:
+        resource = await inventory.update_resource(db, slug, given(data), actor=staff, now=clock.now())
+        return await resource_answer(request, db, resource.slug)

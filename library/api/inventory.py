@@ -1,20 +1,107 @@
-"""Staff endpoints for the inventory (API.md, Inventory and house rules)."""
+"""Staff endpoints for the inventory and the house rules (API.md, Inventory and house rules).
+
+Thin controllers: the work and its checks are in library.catalog.inventory.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, post
+from litestar import Controller, delete, patch, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from library.accounts.viewer import UserDep
 from library.api.bookings import BookingOut, Instant, booking_out
-from library.catalog.inventory import block_unit, lift_block
+from library.api.resource_input import (
+    UNSET,
+    ClockTime,
+    InventoryNumber,
+    Label,
+    Reason,
+    SerialNumber,
+    UnitIn,
+    given,
+)
+from library.catalog import inventory
+from library.catalog.hours import Period, WeeklyPeriod
+from library.catalog.models import (
+    OpeningException,
+    OpeningPeriod,
+    Unit,
+    UnitCondition,
+    UnitStatus,
+)
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem
+
+
+class UnitPatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    label: Label | msgspec.UnsetType = UNSET
+    inventory_number: InventoryNumber | msgspec.UnsetType | None = UNSET
+    serial_number: SerialNumber | msgspec.UnsetType | None = UNSET
+    condition: UnitCondition | msgspec.UnsetType = UNSET
+    status: UnitStatus | msgspec.UnsetType = UNSET
+    force: bool = False
+
+
+class UnitDetailOut(msgspec.Struct, omit_defaults=True):
+    id: int
+    label: str
+    inventory_number: str | None
+    serial_number: str | None
+    condition: UnitCondition
+    status: UnitStatus
+    # Only after a forced retirement: the upcoming bookings that staff still have to handle.
+    bookings: list[BookingOut] = []
+
+
+class WeeklyHoursIn(msgspec.Struct, forbid_unknown_fields=True):
+    weekday: Annotated[int, msgspec.Meta(description="1 = Monday … 7 = Sunday")]
+    start: ClockTime
+    end: ClockTime
+    staffed: bool = True
+
+
+class WeeklyHoursOut(msgspec.Struct):
+    weekday: int
+    start: str
+    end: str
+    staffed: bool
+
+
+class PeriodIn(msgspec.Struct, forbid_unknown_fields=True):
+    start: ClockTime
+    end: ClockTime
+    staffed: bool = True
+
+
+class PeriodOut(msgspec.Struct):
+    start: str
+    end: str
+    staffed: bool
+
+
+class ExceptionIn(msgspec.Struct, forbid_unknown_fields=True):
+    date_from: date
+    date_to: date
+    closed: bool
+    reason: Reason
+    periods: Annotated[list[PeriodIn], msgspec.Meta(max_length=24)] = []
+    reason_en: Reason | None = None
+
+
+class ExceptionOut(msgspec.Struct):
+    id: int
+    date_from: date
+    date_to: date
+    closed: bool
+    periods: list[PeriodOut]
+    reason: str
+    reason_en: str | None
 
 
 class BlockIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -32,9 +119,80 @@ class BlockOut(msgspec.Struct):
     affected_bookings: list[BookingOut]
 
 
+def unit_out(unit: Unit, bookings: list[BookingOut] | None = None) -> UnitDetailOut:
+    return UnitDetailOut(
+        id=unit.id,
+        label=unit.label,
+        inventory_number=unit.inventory_number,
+        serial_number=unit.serial_number,
+        condition=unit.condition,
+        status=unit.status,
+        bookings=bookings or [],
+    )
+
+
+def period_out(start: time, end: time, staffed: bool) -> PeriodOut:
+    return PeriodOut(f"{start:%H:%M}", f"{end:%H:%M}", staffed)
+
+
+def weekly_out(rows: list[OpeningPeriod]) -> list[WeeklyHoursOut]:
+    return [
+        WeeklyHoursOut(r.weekday, f"{r.start_time:%H:%M}", f"{r.end_time:%H:%M}", r.staffed) for r in rows
+    ]
+
+
+def exception_out(exception: OpeningException) -> ExceptionOut:
+    return ExceptionOut(
+        id=exception.id,
+        date_from=exception.date_from,
+        date_to=exception.date_to,
+        closed=exception.closed,
+        periods=[period_out(p.start_time, p.end_time, p.staffed) for p in exception.periods],
+        reason=exception.reason,
+        reason_en=exception.reason_en,
+    )
+
+
 class InventoryController(Controller):
     path = "/api/v1"
     tags = ("inventory",)
+
+    @post("/resources/{slug:str}/units", summary="Staff: add a unit to a resource", status_code=201)
+    async def add_unit(
+        self, slug: FromPath[str], data: JSONBody[UnitIn], staff: UserDep, db: DatabaseDep, clock: ClockDep
+    ) -> UnitDetailOut:
+        unit = await inventory.add_unit(db, slug, data.spec(), actor=staff, now=clock.now())
+        return unit_out(unit)
+
+    @patch("/units/{unit_id:int}", summary="Staff: rename, assess or retire a unit")
+    async def update_unit(
+        self,
+        unit_id: FromPath[int],
+        data: JSONBody[UnitPatchIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> UnitDetailOut:
+        settings: Settings = state.settings
+        changes = given(data)
+        force = changes.pop("force")
+        try:
+            unit, kept = await inventory.update_unit(
+                db, unit_id, changes, force=force, actor=staff, now=clock.now()
+            )
+        except inventory.UnitHasBookings as stranded:
+            raise Problem(
+                409,
+                "unit_has_bookings",
+                params={"count": len(stranded.bookings)},
+                extra={
+                    "bookings": msgspec.to_builtins(
+                        [booking_out(b, settings.zone) for b in stranded.bookings]
+                    )
+                },
+            ) from stranded
+        return unit_out(unit, [booking_out(b, settings.zone) for b in kept])
 
     @post("/units/{unit_id:int}/blocks", summary="Staff: block a unit for a period (e.g. maintenance)")
     async def block(
@@ -47,7 +205,7 @@ class InventoryController(Controller):
         state: State,
     ) -> BlockOut:
         settings: Settings = state.settings
-        block, affected = await block_unit(
+        block, affected = await inventory.block_unit(
             db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=staff, now=clock.now()
         )
         zone = settings.zone
@@ -64,4 +222,62 @@ class InventoryController(Controller):
     async def unblock(
         self, block_id: FromPath[int], staff: UserDep, db: DatabaseDep, clock: ClockDep
     ) -> None:
-        await lift_block(db, block_id, actor=staff, now=clock.now())
+        await inventory.lift_block(db, block_id, actor=staff, now=clock.now())
+
+    @put("/locations/{slug:str}/weekly-hours", summary="Staff: replace a location's weekly opening hours")
+    async def weekly_hours(
+        self,
+        slug: FromPath[str],
+        data: JSONBody[list[WeeklyHoursIn]],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+    ) -> list[WeeklyHoursOut]:
+        week = [
+            WeeklyPeriod(
+                item.weekday,
+                Period(
+                    inventory.clock_time(item.start, f"[{index}].start"),
+                    inventory.clock_time(item.end, f"[{index}].end"),
+                    item.staffed,
+                ),
+            )
+            for index, item in enumerate(data)
+        ]
+        rows = await inventory.set_weekly_hours(db, slug, week, actor=staff, now=clock.now())
+        return weekly_out(rows)
+
+    @post(
+        "/locations/{slug:str}/exceptions",
+        summary="Staff: a holiday, a closure or special hours on some dates",
+        status_code=201,
+    )
+    async def add_exception(
+        self,
+        slug: FromPath[str],
+        data: JSONBody[ExceptionIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+    ) -> ExceptionOut:
+        periods = [
+            Period(
+                inventory.clock_time(p.start, f"periods[{index}].start"),
+                inventory.clock_time(p.end, f"periods[{index}].end"),
+                p.staffed,
+            )
+            for index, p in enumerate(data.periods)
+        ]
+        exception = await inventory.add_opening_exception(
+            db,
+            slug,
+            date_from=data.date_from,
+            date_to=data.date_to,
+            closed=data.closed,
+            periods=periods,
+            reason=data.reason,
+            reason_en=data.reason_en,
+            actor=staff,
+            now=clock.now(),
+        )
+        return exception_out(exception)

@@ -1,21 +1,477 @@
-"""Staff work on the inventory: blocking units for maintenance, and lifting blocks."""
+"""Staff work on the inventory and the house rules.
+
+Resources with their units and policy overrides, units one by one, blocks for maintenance,
+a location's weekly hours and its dated exceptions. Every change is written to the audit log
+in the same transaction, with what it was before and what it is after.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from itertools import pairwise
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from library.accounts.models import User
+from library.accounts.models import Certification, User
 from library.audit.log import record, snapshot
 from library.booking.models import ACTIVE_STATUSES, Booking
-from library.catalog.models import Unit, UnitBlock
+from library.booking.policy import POLICY_FIELDS, effective_policy, overrides_of
+from library.catalog.hours import Period, WeeklyPeriod
+from library.catalog.models import (
+    ExceptionPeriod,
+    Location,
+    OpeningException,
+    OpeningPeriod,
+    Policy,
+    Resource,
+    Unit,
+    UnitBlock,
+    UnitCondition,
+    UnitStatus,
+)
+from library.catalog.queries import get_location, get_resource
+from library.catalog.seed import SLUG_PATTERN
 from library.db import Database
 from library.errors import Problem, not_found
 
 BLOCK_FIELDS = ("unit_id", "start_at", "end_at", "reason")
+RESOURCE_FIELDS = (
+    "slug",
+    "name",
+    "name_en",
+    "kind",
+    "factor",
+    "location_id",
+    "description",
+    "description_en",
+    "capacity",
+    "features",
+    "requires_approval",
+    "required_certification_id",
+    "min_age",
+    "needs_staff",
+)
+UNIT_FIELDS = ("resource_id", "label", "inventory_number", "serial_number", "condition", "status")
+EXCEPTION_FIELDS = ("location_id", "date_from", "date_to", "closed", "reason", "reason_en")
+
+RESOURCE_CHANGES = frozenset(
+    {
+        *(name for name in RESOURCE_FIELDS if not name.endswith("_id")),
+        "location",
+        "required_certification",
+        "policy",
+    }
+)
+"""What a change to a resource may name: locations by slug, certifications by key."""
+
+UNIT_CHANGES = frozenset({"label", "inventory_number", "serial_number", "condition", "status"})
+
+POLICY_MAX = 100_000
+POLICY_LIMITS: dict[str, tuple[int, int]] = {
+    name: {"slot_minutes": (5, 1440), "min_minutes": (1, POLICY_MAX), "max_minutes": (1, POLICY_MAX)}.get(
+        name, (0, POLICY_MAX)
+    )
+    for name in POLICY_FIELDS
+}
+"""The smallest and largest value of each policy field (whole minutes, days or counts)."""
+
+MAX_SLUG_LENGTH = 80
+MAX_LABEL_LENGTH = 120
+CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def field_problem(status: int, code: str, field: str, **params: Any) -> Problem:
+    """A problem that names the offending body field (API.md: a 422 names the fields)."""
+    return Problem(
+        status,
+        code,
+        params={"fields": field, **params},
+        extra={"errors": [{"field": field, "source": "body"}]},
+    )
+
+
+def slugify(text: str) -> str:
+    """A slug from a name: lower case, umlauts spelled out (ä → ae), other characters → "-"."""
+    spelled = unicodedata.normalize("NFC", text).lower().translate(SPELLED_OUT)
+    ascii_only = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:MAX_SLUG_LENGTH].rstrip("-")
+
+
+def clock_time(text: str, field: str) -> time:
+    """A local wall-clock time written "HH:MM", e.g. "09:30"."""
+    match = CLOCK_TIME.match(text)
+    if match is None:
+        raise field_problem(422, "invalid_time", field, value=text)
+    return time(int(match[1]), int(match[2]))
+
+
+def check_periods(periods: Sequence[Period], field: str) -> None:
+    """Each period ends after it starts; periods of one day do not overlap ([start, end))."""
+    for index, period in enumerate(periods):
+        if period.end <= period.start:
+            raise field_problem(422, "end_before_start", f"{field}[{index}].end")
+    ordered = sorted(range(len(periods)), key=lambda index: periods[index].start)
+    for before, after in pairwise(ordered):
+        if periods[after].start < periods[before].end:
+            raise field_problem(422, "periods_overlap", f"{field}[{max(before, after)}].start")
+
+
+# Resources
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    label: str
+    inventory_number: str | None = None
+    serial_number: str | None = None
+    condition: UnitCondition = UnitCondition.GOOD
+
+
+async def create_resource(
+    db: Database,
+    values: Mapping[str, Any],
+    *,
+    units: int | Sequence[UnitSpec],
+    actor: User,
+    now: datetime,
+) -> Resource:
+    """A new resource with its units: `values` as in `update_resource`, `name`, `kind`, `factor`
+    and `location` required, the slug made from the name when not given.
+
+    `units` is a count (labelled "<name> 1", "<name> 2", …) or the units themselves.
+    """
+    values = {**values, "slug": values.get("slug") or slugify(str(values.get("name") or ""))}
+    if not values["slug"]:
+        raise field_problem(422, "invalid_input", "slug")
+    specs = _unit_specs(units, str(values.get("name") or ""))
+    async with db.write() as session:
+        resource = Resource(units=[], policy=None, required_certification_id=None)
+        await _apply_resource_changes(session, resource, values)
+        await _check_new_units(session, specs, listed_as="units")
+        resource.units = [
+            Unit(
+                label=spec.label,
+                inventory_number=spec.inventory_number,
+                serial_number=spec.serial_number,
+                condition=spec.condition,
+            )
+            for spec in specs
+        ]
+        resource.created_at = resource.updated_at = now
+        session.add(resource)
+        await _flush(session)
+        record(
+            session,
+            actor_id=actor.id,
+            action="resource.create",
+            object_type="resource",
+            object_id=resource.id,
+            at=now,
+            after={
+                **_resource_snapshot(resource),
+                "units": [snapshot(u, UNIT_FIELDS) for u in resource.units],
+            },
+        )
+    return resource
+
+
+async def update_resource(
+    db: Database, slug: str, changes: Mapping[str, Any], *, actor: User, now: datetime
+) -> Resource:
+    """Change some fields of a resource; only the fields named in `changes` are touched.
+
+    `location` is a location slug, `required_certification` a certification key (None: none),
+    `policy` a mapping of policy fields whose None removes that override (None: remove all).
+    The slug stays when the name changes: it is what other systems refer to.
+    """
+    async with db.write() as session:
+        resource, _ = await get_resource(session, slug)
+        before = _resource_snapshot(resource)
+        await _apply_resource_changes(session, resource, changes)
+        resource.updated_at = now
+        await _flush(session)
+        after = _resource_snapshot(resource)
+        changed = [name for name in after if after[name] != before[name]]
+        record(
+            session,
+            actor_id=actor.id,
+            action="resource.update",
+            object_type="resource",
+            object_id=resource.id,
+            at=now,
+            before={name: before[name] for name in changed},
+            after={name: after[name] for name in changed},
+        )
+    return resource
+
+
+async def _apply_resource_changes(
+    session: AsyncSession, resource: Resource, changes: Mapping[str, Any]
+) -> None:
+    unknown = sorted(set(changes) - RESOURCE_CHANGES)
+    if unknown:
+        raise field_problem(422, "invalid_input", ", ".join(unknown))
+    for name, value in changes.items():
+        if name in ("location", "required_certification", "policy"):
+            continue
+        if name == "slug" and value != resource.slug:
+            await _check_slug_free(session, value)
+        setattr(resource, name, value)
+    if "location" in changes:
+        location = await session.scalar(
+            select(Location).where(Location.slug == changes["location"]).options(joinedload(Location.policy))
+        )
+        if location is None:
+            raise field_problem(422, "unknown_location", "location", slug=changes["location"])
+        resource.location = location
+    if "required_certification" in changes:
+        key = changes["required_certification"]
+        certification = None
+        if key is not None:
+            certification = await session.scalar(select(Certification).where(Certification.key == key))
+            if certification is None:
+                raise field_problem(422, "unknown_certification", "required_certification", key=key)
+        resource.required_certification = certification
+    if "policy" in changes:
+        _apply_policy(resource, changes["policy"])
+    if "policy" in changes or "location" in changes:
+        _check_effective_policy(resource)
+
+
+async def _check_slug_free(session: AsyncSession, slug: str) -> None:
+    if not isinstance(slug, str) or len(slug) > MAX_SLUG_LENGTH or not SLUG_PATTERN.match(slug):
+        raise field_problem(422, "invalid_input", "slug")
+    if await session.scalar(select(Resource.id).where(Resource.slug == slug)) is not None:
+        raise field_problem(409, "slug_taken", "slug", slug=slug)
+
+
+def _apply_policy(resource: Resource, wanted: Mapping[str, int | None] | None) -> None:
+    """Merge policy overrides into the resource's own; a None removes an override."""
+    for name, value in (wanted or {}).items():
+        if name not in POLICY_LIMITS:
+            raise field_problem(422, "invalid_input", f"policy.{name}")
+        low, high = POLICY_LIMITS[name]
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
+        ):
+            raise field_problem(422, "policy_out_of_range", f"policy.{name}", low=low, high=high)
+    merged = {**overrides_of(resource.policy), **(wanted or {})} if wanted is not None else {}
+    overrides = {name: value for name, value in merged.items() if value is not None}
+    if not overrides:
+        resource.policy = None
+    elif resource.policy is None:
+        resource.policy = Policy(**overrides)
+    else:
+        for name in POLICY_FIELDS:
+            setattr(resource.policy, name, overrides.get(name))
+
+
+def _check_effective_policy(resource: Resource) -> None:
+    """The resource's overrides together with its location's defaults must make sense."""
+    location_policy = resource.location.policy if resource.location is not None else None
+    effective = effective_policy(location_policy, resource.policy)
+    if effective.min_minutes > effective.max_minutes:
+        own = overrides_of(resource.policy)
+        field = (
+            "policy.max_minutes"
+            if "max_minutes" in own and "min_minutes" not in own
+            else "policy.min_minutes"
+        )
+        raise field_problem(
+            422,
+            "policy_min_above_max",
+            field,
+            min_minutes=effective.min_minutes,
+            max_minutes=effective.max_minutes,
+        )
+
+
+def _resource_snapshot(resource: Resource) -> dict[str, Any]:
+    return {**snapshot(resource, RESOURCE_FIELDS), "policy": overrides_of(resource.policy)}
+
+
+# Units
+
+
+def _unit_specs(units: int | Sequence[UnitSpec], name: str) -> list[UnitSpec]:
+    if isinstance(units, int):
+        stem = name[: MAX_LABEL_LENGTH - 5].strip()
+        return [UnitSpec(f"{stem} {n}") for n in range(1, units + 1)]
+    return list(units)
+
+
+async def _check_new_units(
+    session: AsyncSession, specs: Sequence[UnitSpec], *, listed_as: str | None, resource_id: int | None = None
+) -> None:
+    """Labels are unique within a resource and inventory numbers across the library.
+
+    A problem names the field as `<listed_as>[i].label`, or plain `label` without `listed_as`.
+    """
+    labels: set[str] = set()
+    if resource_id is not None:
+        labels.update(await session.scalars(select(Unit.label).where(Unit.resource_id == resource_id)))
+    numbers = [spec.inventory_number for spec in specs if spec.inventory_number is not None]
+    taken = set(
+        await session.scalars(select(Unit.inventory_number).where(Unit.inventory_number.in_(numbers)))
+    )
+    for index, spec in enumerate(specs):
+        prefix = f"{listed_as}[{index}]." if listed_as is not None else ""
+        if spec.label in labels:
+            raise field_problem(409, "label_taken", f"{prefix}label", label=spec.label)
+        labels.add(spec.label)
+        if spec.inventory_number is not None:
+            if spec.inventory_number in taken:
+                raise field_problem(
+                    409, "inventory_number_taken", f"{prefix}inventory_number", number=spec.inventory_number
+                )
+            taken.add(spec.inventory_number)
+
+
+async def add_unit(db: Database, slug: str, spec: UnitSpec, *, actor: User, now: datetime) -> Unit:
+    async with db.write() as session:
+        resource, _ = await get_resource(session, slug)
+        await _check_new_units(session, [spec], listed_as=None, resource_id=resource.id)
+        unit = Unit(
+            resource_id=resource.id,
+            label=spec.label,
+            inventory_number=spec.inventory_number,
+            serial_number=spec.serial_number,
+            condition=spec.condition,
+            status=UnitStatus.AVAILABLE,
+        )
+        session.add(unit)
+        await _flush(session)
+        record(
+            session,
+            actor_id=actor.id,
+            action="unit.create",
+            object_type="unit",
+            object_id=unit.id,
+            at=now,
+            after=snapshot(unit, UNIT_FIELDS),
+        )
+    return unit
+
+
+class UnitHasBookings(Exception):
+    """Retiring the unit would strand these upcoming bookings; nothing was changed."""
+
+    def __init__(self, bookings: list[Booking]) -> None:
+        super().__init__("unit_has_bookings")
+        self.bookings = bookings
+
+
+async def update_unit(
+    db: Database,
+    unit_id: int,
+    changes: Mapping[str, Any],
+    *,
+    force: bool = False,
+    actor: User,
+    now: datetime,
+) -> tuple[Unit, list[Booking]]:
+    """Change a unit; returns it with the upcoming bookings it keeps after being retired.
+
+    Retiring a unit that still has upcoming bookings raises `UnitHasBookings` unless `force`.
+    Forced or not, those bookings are not cancelled here: staff move or cancel them, with the
+    list in hand, so that nobody learns of it at the desk.
+    """
+    unknown = sorted(set(changes) - UNIT_CHANGES)
+    if unknown:
+        raise field_problem(422, "invalid_input", ", ".join(unknown))
+    async with db.write() as session:
+        unit = await session.scalar(select(Unit).where(Unit.id == unit_id).with_for_update())
+        if unit is None:
+            raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+        stranded: list[Booking] = []
+        if changes.get("status") == UnitStatus.RETIRED and unit.status != UnitStatus.RETIRED:
+            stranded = await upcoming_bookings(session, unit_id, now)
+        if not stranded or force:
+            before = snapshot(unit, UNIT_FIELDS)
+            await _check_unit_changes(session, unit, changes)
+            for name, value in changes.items():
+                setattr(unit, name, value)
+            await _flush(session)
+            after = snapshot(unit, UNIT_FIELDS)
+            changed = [name for name in after if after[name] != before[name]]
+            record(
+                session,
+                actor_id=actor.id,
+                action="unit.update",
+                object_type="unit",
+                object_id=unit.id,
+                at=now,
+                before={name: before[name] for name in changed},
+                after={
+                    **{name: after[name] for name in changed},
+                    **({"kept_bookings": [b.id for b in stranded]} if stranded else {}),
+                },
+            )
+    # Raised after the transaction: a rollback would expire the bookings the answer lists.
+    if stranded and not force:
+        raise UnitHasBookings(stranded)
+    return unit, stranded
+
+
+async def _check_unit_changes(session: AsyncSession, unit: Unit, changes: Mapping[str, Any]) -> None:
+    label = changes.get("label")
+    if label is not None and label != unit.label:
+        clash = await session.scalar(
+            select(Unit.id).where(Unit.resource_id == unit.resource_id, Unit.label == label)
+        )
+        if clash is not None:
+            raise field_problem(409, "label_taken", "label", label=label)
+    number = changes.get("inventory_number")
+    if (
+        number is not None
+        and number != unit.inventory_number
+        and await session.scalar(select(Unit.id).where(Unit.inventory_number == number)) is not None
+    ):
+        raise field_problem(409, "inventory_number_taken", "inventory_number", number=number)
+
+
+def _with_people() -> tuple[Any, ...]:
+    return selectinload(Booking.resource), selectinload(Booking.unit), selectinload(Booking.user)
+
+
+async def upcoming_bookings(session: AsyncSession, unit_id: int, now: datetime) -> list[Booking]:
+    """The unit's active bookings that have not ended yet, the running one included."""
+    return list(
+        await session.scalars(
+            select(Booking)
+            .where(Booking.unit_id == unit_id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
+            .options(*_with_people())
+            .order_by(Booking.start_at, Booking.id)
+        )
+    )
+
+
+async def _flush(session: AsyncSession) -> None:
+    """Flush; a unique key that a concurrent request took in the meantime is a conflict, not a crash."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        message = str(error.orig)
+        for marker, code, field in (
+            ("inventory_number", "inventory_number_taken", "inventory_number"),
+            ("slug", "slug_taken", "slug"),
+            ("label", "label_taken", "label"),
+        ):
+            if marker in message:
+                raise field_problem(409, code, field) from error
+        raise
+
+
+# Blocks
 
 
 async def block_unit(
@@ -68,7 +524,7 @@ async def bookings_during(
                 Booking.occupied_start < end,
                 Booking.occupied_end > start,
             )
-            .options(selectinload(Booking.resource), selectinload(Booking.unit), selectinload(Booking.user))
+            .options(*_with_people())
             .order_by(Booking.start_at)
         )
     )
@@ -89,3 +545,134 @@ async def lift_block(db: Database, block_id: int, *, actor: User, now: datetime)
             before=snapshot(block, BLOCK_FIELDS),
         )
         await session.delete(block)
+
+
+# Opening hours
+
+
+def _period_plain(period: Period) -> dict[str, Any]:
+    return {"start": f"{period.start:%H:%M}", "end": f"{period.end:%H:%M}", "staffed": period.staffed}
+
+
+def _weekly_plain(rows: Sequence[OpeningPeriod]) -> list[dict[str, Any]]:
+    return [
+        {"weekday": row.weekday, **_period_plain(Period(row.start_time, row.end_time, row.staffed))}
+        for row in sorted(rows, key=lambda row: (row.weekday, row.start_time))
+    ]
+
+
+async def set_weekly_hours(
+    db: Database, location_slug: str, week: Sequence[WeeklyPeriod], *, actor: User, now: datetime
+) -> list[OpeningPeriod]:
+    """Replace a location's whole week of opening periods; returns them by weekday and time.
+
+    Items are named by their index in `week` when they are wrong ("[2].end"). An empty week
+    closes the location except on dated exceptions with special hours.
+    """
+    for index, item in enumerate(week):
+        if not 1 <= item.weekday <= 7:
+            raise field_problem(422, "invalid_weekday", f"[{index}].weekday")
+    for weekday in range(1, 8):
+        indexes = [index for index, item in enumerate(week) if item.weekday == weekday]
+        try:
+            check_periods([week[index].period for index in indexes], "")
+        except Problem as problem:
+            raise _renamed(problem, indexes) from None
+    async with db.write() as session:
+        location = await session.scalar(
+            select(Location)
+            .where(Location.slug == location_slug)
+            .options(selectinload(Location.opening_periods))
+        )
+        if location is None:
+            raise not_found(f"Der Standort „{location_slug}“", f"The location '{location_slug}'")
+        before = _weekly_plain(location.opening_periods)
+        location.opening_periods = [
+            OpeningPeriod(
+                weekday=item.weekday,
+                start_time=item.period.start,
+                end_time=item.period.end,
+                staffed=item.period.staffed,
+            )
+            for item in week
+        ]
+        await session.flush()
+        stored = sorted(location.opening_periods, key=lambda row: (row.weekday, row.start_time))
+        record(
+            session,
+            actor_id=actor.id,
+            action="location.weekly_hours",
+            object_type="location",
+            object_id=location.id,
+            at=now,
+            before={"weekly": before},
+            after={"weekly": _weekly_plain(stored)},
+        )
+    return stored
+
+
+def _renamed(problem: Problem, indexes: Sequence[int]) -> Problem:
+    """A problem about "[i]" of one weekday's periods, renamed to "[j]" of the whole week."""
+    for error in problem.extra.get("errors", []):
+        match = re.match(r"^\[(\d+)\]\.(.+)$", error["field"])
+        if match is not None:
+            error["field"] = f"[{indexes[int(match[1])]}].{match[2]}"
+    problem.params["fields"] = ", ".join(error["field"] for error in problem.extra.get("errors", []))
+    return problem
+
+
+async def add_opening_exception(
+    db: Database,
+    location_slug: str,
+    *,
+    date_from: date,
+    date_to: date,
+    closed: bool,
+    periods: Sequence[Period],
+    reason: str,
+    reason_en: str | None = None,
+    actor: User,
+    now: datetime,
+) -> OpeningException:
+    """A holiday or closure (`closed`, no periods) or special hours on some dates.
+
+    Where exceptions cover the same day, the newest wins.
+    """
+    if date_to < date_from:
+        raise field_problem(422, "dates_out_of_order", "date_to")
+    if closed and periods:
+        raise field_problem(422, "closed_with_periods", "periods")
+    if not closed and not periods:
+        raise field_problem(422, "periods_required", "periods")
+    check_periods(periods, "periods")
+    async with db.write() as session:
+        location = await get_location(session, location_slug)
+        exception = OpeningException(
+            location_id=location.id,
+            date_from=date_from,
+            date_to=date_to,
+            closed=closed,
+            reason=reason,
+            reason_en=reason_en,
+            periods=[
+                ExceptionPeriod(start_time=p.start, end_time=p.end, staffed=p.staffed)
+                for p in sorted(periods, key=lambda p: p.start)
+            ],
+        )
+        session.add(exception)
+        await session.flush()
+        record(
+            session,
+            actor_id=actor.id,
+            action="location.exception",
+            object_type="location",
+            object_id=location.id,
+            at=now,
+            after={
+                "id": exception.id,
+                **snapshot(exception, EXCEPTION_FIELDS),
+                "periods": [_period_plain(p) for p in sorted(periods, key=lambda p: p.start)],
+            },
+            reason=reason,
+        )
+    return exception

@@ -1,0 +1,118 @@
+"""Request bodies for adding and changing resources (API.md, Inventory and house rules)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from library.catalog import inventory
+from library.catalog.models import Factor, ResourceKind, UnitCondition
+from library.catalog.seed import SLUG_PATTERN
+
+UNSET: Any = msgspec.UNSET
+
+
+SlotMinutes = Annotated[
+    int,
+    msgspec.Meta(
+        ge=inventory.POLICY_LIMITS["slot_minutes"][0], le=inventory.POLICY_LIMITS["slot_minutes"][1]
+    ),
+]
+PolicyMinutes = Annotated[int, msgspec.Meta(ge=1, le=inventory.POLICY_MAX)]
+PolicyNumber = Annotated[int, msgspec.Meta(ge=0, le=inventory.POLICY_MAX)]
+Slug = Annotated[str, msgspec.Meta(pattern=SLUG_PATTERN.pattern, max_length=80)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
+Capacity = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+MinAge = Annotated[int, msgspec.Meta(ge=0, le=120)]
+Features = Annotated[
+    list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]], msgspec.Meta(max_length=50)
+]
+Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+InventoryNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+SerialNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+ClockTime = Annotated[str, msgspec.Meta(description="Local wall-clock time HH:MM", examples=["09:30"])]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+
+
+class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Overrides of the location's house rules; null removes an override."""
+
+    slot_minutes: SlotMinutes | msgspec.UnsetType | None = UNSET
+    min_minutes: PolicyMinutes | msgspec.UnsetType | None = UNSET
+    max_minutes: PolicyMinutes | msgspec.UnsetType | None = UNSET
+    horizon_days: PolicyNumber | msgspec.UnsetType | None = UNSET
+    lead_minutes: PolicyNumber | msgspec.UnsetType | None = UNSET
+    setup_minutes: PolicyNumber | msgspec.UnsetType | None = UNSET
+    buffer_minutes: PolicyNumber | msgspec.UnsetType | None = UNSET
+    max_active_bookings: PolicyNumber | msgspec.UnsetType | None = UNSET
+    max_minutes_per_week: PolicyNumber | msgspec.UnsetType | None = UNSET
+    max_minutes_per_day: PolicyNumber | msgspec.UnsetType | None = UNSET
+    max_bookings_per_day: PolicyNumber | msgspec.UnsetType | None = UNSET
+    cancel_until_minutes: PolicyNumber | msgspec.UnsetType | None = UNSET
+    checkin_window_minutes: PolicyNumber | msgspec.UnsetType | None = UNSET
+
+
+class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
+    label: Label
+    inventory_number: InventoryNumber | None = None
+    serial_number: SerialNumber | None = None
+    condition: UnitCondition = UnitCondition.GOOD
+
+    def spec(self) -> inventory.UnitSpec:
+        return inventory.UnitSpec(self.label, self.inventory_number, self.serial_number, self.condition)
+
+
+class ResourceIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    kind: ResourceKind
+    factor: Factor
+    location: Reference
+    slug: Slug | None = None
+    name_en: Name | None = None
+    description: LongText = ""
+    description_en: LongText | None = None
+    capacity: Capacity = 1
+    features: Features = []
+    requires_approval: bool = False
+    required_certification: Reference | None = None
+    min_age: MinAge | None = None
+    needs_staff: bool = False
+    policy: PolicyIn | None = None
+    units: (
+        Annotated[int, msgspec.Meta(ge=0, le=500, description="How many units, labelled '<name> 1', …")]
+        | Annotated[list[UnitIn], msgspec.Meta(max_length=500)]
+    ) = 1
+
+
+class ResourcePatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Any field of a new resource but `units` (see /resources/{slug}/units and /units/{id})."""
+
+    name: Name | msgspec.UnsetType = UNSET
+    kind: ResourceKind | msgspec.UnsetType = UNSET
+    factor: Factor | msgspec.UnsetType = UNSET
+    location: Reference | msgspec.UnsetType = UNSET
+    slug: Slug | msgspec.UnsetType = UNSET
+    name_en: Name | msgspec.UnsetType | None = UNSET
+    description: LongText | msgspec.UnsetType = UNSET
+    description_en: LongText | msgspec.UnsetType | None = UNSET
+    capacity: Capacity | msgspec.UnsetType = UNSET
+    features: Features | msgspec.UnsetType = UNSET
+    requires_approval: bool | msgspec.UnsetType = UNSET
+    required_certification: Reference | msgspec.UnsetType | None = UNSET
+    min_age: MinAge | msgspec.UnsetType | None = UNSET
+    needs_staff: bool | msgspec.UnsetType = UNSET
+    policy: PolicyIn | msgspec.UnsetType | None = UNSET
+
+
+def given(struct: msgspec.Struct) -> dict[str, Any]:
+    """The fields a request sets, nested policy included; fields left out are not there."""
+    out = {}
+    for name in struct.__struct_fields__:
+        value = getattr(struct, name)
+        if value is UNSET:
+            continue
+        out[name] = given(value) if isinstance(value, PolicyIn) else value
+    return out
