@@ -309,6 +309,16 @@ def message(code: str, lang: Lang, **params: Any) -> str:
         return template
 
 
+def field_problem(status: int, code: str, field: str, *, source: str = "body", **params: Any) -> Problem:
+    """A problem that names the offending field (API.md: a 422 names the fields)."""
+    return Problem(
+        status,
+        code,
+        params={"fields": field, **params},
+        extra={"errors": [{"field": field, "source": source}]},
+    )
+
+
 def not_found(what_de: str, what_en: str) -> Problem:
     """A 404 whose sentence names the thing, in either language."""
     return Problem(404, "not_found", params={"what": (what_de, what_en)})

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import ApiToken, Language, LoginFailure, LoginSession, Role, User
 from library.accounts.passwords import hash_password, is_weak_password, needs_rehash, verify_password
-from library.errors import Problem
+from library.errors import Problem, field_problem
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -50,11 +50,11 @@ async def register(
 ) -> User:
     email = normalise_email(email)
     if not EMAIL_PATTERN.match(email):
-        raise Problem(422, "invalid_input", params={"fields": "email"}, extra={"errors": [_field("email")]})
+        raise field_problem(422, "invalid_input", "email")
     if not name.strip():
-        raise Problem(422, "invalid_input", params={"fields": "name"}, extra={"errors": [_field("name")]})
+        raise field_problem(422, "invalid_input", "name")
     if is_weak_password(password):
-        raise Problem(422, "weak_password", extra={"errors": [_field("password")]})
+        raise field_problem(422, "weak_password", "password")
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Problem(409, "email_taken")
     user = User(
@@ -68,10 +68,6 @@ async def register(
     session.add(user)
     await session.flush()
     return user
-
-
-def _field(name: str) -> dict[str, str]:
-    return {"field": name, "source": "body"}
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from library.catalog.models import Factor, Resource, ResourceKind
 from library.catalog.queries import get_location
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
-from library.errors import Problem
+from library.errors import Problem, field_problem
 from library.i18n import pick
 
 Instant = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with an offset")]
@@ -183,10 +183,6 @@ def refused(error: RuleBroken) -> Problem:
     return Problem(403, error.refusal.code, params=params, extra=extra, message_key=error.refusal.message_key)
 
 
-def body_field_problem(status: int, code: str, field: str) -> Problem:
-    return Problem(status, code, extra={"errors": [{"field": field, "source": "body"}]})
-
-
 class BookingsController(Controller):
     path = "/api/v1"
     tags = ("bookings",)
@@ -298,7 +294,7 @@ class BookingsController(Controller):
         settings: Settings = state.settings
         now = clock.now()
         if data.end <= data.start:
-            raise body_field_problem(422, "end_before_start", "end")
+            raise field_problem(422, "end_before_start", "end")
         booker = await self._booker(db, user, data)
         if data.override_reason is not None and not user.role.is_staff:
             raise Problem(403, "forbidden")
@@ -341,7 +337,7 @@ class BookingsController(Controller):
         settings: Settings,
     ) -> SeriesOut:
         if repeat.count is not None and repeat.until is not None:
-            raise body_field_problem(422, "invalid_input", "repeat")
+            raise field_problem(422, "invalid_input", "repeat")
         zone = settings.zone
         try:
             outcome = await service.create_series(
@@ -393,7 +389,7 @@ class BookingsController(Controller):
         async with db.read() as session:
             booker = await session.scalar(select(User).where(User.email == normalise_email(data.for_user)))
         if booker is None:
-            raise body_field_problem(422, "unknown_user", "for_user")
+            raise field_problem(422, "unknown_user", "for_user")
         return booker
 
     async def _out(self, db: DatabaseDep, booking_id: int, viewer: User, settings: Settings) -> BookingOut:

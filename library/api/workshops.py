@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -21,10 +19,11 @@ from library.api.bookings import Instant, refused
 from library.api.common import Limit, Offset, Page, language, next_page_url
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
+from library.catalog.inventory import slugify
 from library.catalog.models import Factor
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
-from library.errors import Problem, not_found
+from library.errors import Problem, field_problem, not_found
 from library.i18n import Lang, pick
 from library.workshops import service
 from library.workshops.models import (
@@ -146,12 +145,6 @@ class GrantOut(msgspec.Struct):
 
 class RevokeIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-
-
-def slugify(title: str) -> str:
-    folded = title.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
-    ascii_only = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80] or "workshop"
 
 
 async def sessions_out(
@@ -339,12 +332,7 @@ class WorkshopsController(Controller):
         state: State,
     ) -> WorkshopOut:
         if data.min_age is not None and data.max_age is not None and data.min_age > data.max_age:
-            raise Problem(
-                422,
-                "invalid_input",
-                params={"fields": "max_age"},
-                extra={"errors": [{"field": "max_age", "source": "body"}]},
-            )
+            raise field_problem(422, "invalid_input", "max_age")
         new = service.NewWorkshop(
             title=data.title,
             title_en=data.title_en,
@@ -377,7 +365,7 @@ class WorkshopsController(Controller):
     ) -> SessionOut:
         settings: Settings = state.settings
         if data.end <= data.start:
-            raise Problem(422, "end_before_start", extra={"errors": [{"field": "end", "source": "body"}]})
+            raise field_problem(422, "end_before_start", "end")
         new = service.NewSession(
             start=data.start,
             end=data.end,

@@ -40,7 +40,7 @@ from library.catalog.models import (
 from library.catalog.queries import get_location, get_resource
 from library.catalog.seed import SLUG_PATTERN
 from library.db import Database
-from library.errors import Problem, not_found
+from library.errors import Problem, field_problem, not_found
 
 BLOCK_FIELDS = ("unit_id", "start_at", "end_at", "reason")
 RESOURCE_FIELDS = (
@@ -87,16 +87,6 @@ MAX_SLUG_LENGTH = 80
 MAX_LABEL_LENGTH = 120
 CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
-def field_problem(status: int, code: str, field: str, **params: Any) -> Problem:
-    """A problem that names the offending body field (API.md: a 422 names the fields)."""
-    return Problem(
-        status,
-        code,
-        params={"fields": field, **params},
-        extra={"errors": [{"field": field, "source": "body"}]},
-    )
 
 
 def slugify(text: str) -> str:
