@@ -1,0 +1,1 @@
+"""Benchmark scripts: build a synthetic library, measure, print tables (see docs/benchmarks.md)."""
