@@ -19,7 +19,7 @@ from library.accounts.viewer import UserDep
 from library.api.common import Limit, Offset, Page, checked_range, language, next_page_url
 from library.booking import service
 from library.booking.alternatives import Alternative
-from library.booking.availability import busy_intervals, resource_availability
+from library.booking.availability import Occupation, busy_intervals, resource_availability
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingStatus
 from library.booking.queries import load_location_hours, load_occupations, load_resource_facts
@@ -255,18 +255,22 @@ class BookingsController(Controller):
             span = service.day_of(the_day, hours)
             occupations = await load_occupations(session, [f.id for f in facts], span.start, span.end)
         day_hours = hours.day(the_day)
+        by_unit: dict[int, list[Occupation]] = {}
+        for occupation in occupations:
+            by_unit.setdefault(occupation.unit_id, []).append(occupation)
         resources = []
         for fact in facts:
+            own = [o for unit_id in fact.unit_ids for o in by_unit.get(unit_id, ())]
             free = resource_availability(
                 [day_hours],
                 zone,
                 fact.policy,
                 needs_staff=fact.needs_staff,
                 unit_ids=fact.unit_ids,
-                occupations=occupations,
+                occupations=own,
                 now=now,
             )[0].free
-            busy = busy_intervals(day_hours, zone, fact.unit_ids, occupations)
+            busy = busy_intervals(day_hours, zone, fact.unit_ids, own)
             resources.append(
                 DayResourceOut(
                     slug=fact.slug,
