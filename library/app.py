@@ -23,8 +23,10 @@ from litestar.template.config import TemplateConfig
 from library.accounts.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
 from library.api.accounts import AccountsController
 from library.api.bookings import BookingsController
+from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
 from library.api.inventory import InventoryController
+from library.api.outbox import OutboxController
 from library.api.problems import EXCEPTION_HANDLERS
 from library.api.workshops import WorkshopsController
 from library.clock import Clock, SystemClock
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             BookingsController,
             InventoryController,
             WorkshopsController,
+            CalendarsController,
+            OutboxController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

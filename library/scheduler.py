@@ -16,6 +16,7 @@ from library.booking.service import release_no_shows
 from library.clock import Clock
 from library.config import Settings
 from library.db import Database
+from library.notify.worker import send_due
 from library.workshops.service import expire_offers
 
 log = logging.getLogger("library.scheduler")
@@ -35,7 +36,28 @@ async def _lapsed_offers(db: Database, clock: Clock, settings: Settings) -> int:
     return await expire_offers(db, now=clock.now(), base_url=settings.base_url)
 
 
-JOBS: tuple[Job, ...] = (Job("release_no_shows", _no_shows), Job("expire_offers", _lapsed_offers))
+OUTBOX_BATCH = 200
+_said_once: set[str] = set()
+
+
+async def _send_outbox(db: Database, clock: Clock, settings: Settings) -> int:
+    """Send due notifications; without LIBRARY_SMTP_URL they wait in the outbox (said once)."""
+    if not settings.smtp_url:
+        if "no_smtp" not in _said_once:
+            _said_once.add("no_smtp")
+            log.warning("LIBRARY_SMTP_URL is not set: notifications stay queued in the outbox until it is")
+        return 0
+    return await send_due(
+        db, now=clock.now(), smtp_url=settings.smtp_url, base_url=settings.base_url, batch=OUTBOX_BATCH
+    )
+
+
+JOBS: tuple[Job, ...] = (
+    Job("release_no_shows", _no_shows),
+    Job("expire_offers", _lapsed_offers),
+    # Last, so the mails of this tick's no-shows and lapsed offers go out in the same tick.
+    Job("send_outbox", _send_outbox),
+)
 
 
 async def run_jobs_once(db: Database, clock: Clock, settings: Settings) -> dict[str, int]:

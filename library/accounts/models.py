@@ -39,6 +39,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the secret in the URL of the person's private calendar feed; None: no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
     certifications: Mapped[list[UserCertification]] = relationship(
         back_populates="user",

@@ -139,10 +139,8 @@ class NewSession:
     mode: SignupMode = SignupMode.FIRST_COME
 
 
-async def add_session(
-    db: Database, workshop_slug: str, new: NewSession, *, actor: User, now: datetime, base_url: str
-) -> WorkshopSession:
-    """A session books its room through the booking engine, so the room is never double-booked."""
+def registration_window(new: NewSession, now: datetime) -> tuple[datetime, datetime]:
+    """When sign-up opens and closes (default: from now until the session starts), in UTC."""
     opens = (new.registration_opens or now).astimezone(UTC)
     closes = (new.registration_closes or new.start).astimezone(UTC)
     if closes <= opens:
@@ -152,51 +150,70 @@ async def add_session(
             params={"fields": "registration_closes"},
             extra={"errors": [{"field": "registration_closes", "source": "body"}]},
         )
+    return opens, closes
+
+
+async def add_session_within(
+    session: AsyncSession, workshop: Workshop, new: NewSession, *, actor: User, now: datetime, base_url: str
+) -> WorkshopSession:
+    """Book the room and add the session inside the caller's write transaction (see add_session).
+
+    Raises RuleBroken or SlotTaken when the booking engine refuses the room.
+    """
+    opens, closes = registration_window(new, now)
+    booking = await book_within(
+        session,
+        NewBooking(
+            resource_slug=new.room,
+            start=new.start,
+            end=new.end,
+            note=workshop.title,
+            purpose=BookingPurpose.WORKSHOP,
+        ),
+        booker=actor,
+        actor=actor,
+        now=now,
+        base_url=base_url,
+    )
+    workshop_session = WorkshopSession(
+        workshop_id=workshop.id,
+        resource_id=booking.resource_id,
+        booking_id=booking.id,
+        start_at=booking.start_at,
+        end_at=booking.end_at,
+        capacity=new.capacity,
+        registration_opens=opens,
+        registration_closes=closes,
+        mode=new.mode,
+        created_at=now,
+    )
+    session.add(workshop_session)
+    await session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="workshop_session.create",
+        object_type="workshop_session",
+        object_id=workshop_session.id,
+        at=now,
+        after=snapshot(
+            workshop_session, ("workshop_id", "start_at", "end_at", "capacity", "mode", "booking_id")
+        ),
+    )
+    return workshop_session
+
+
+async def add_session(
+    db: Database, workshop_slug: str, new: NewSession, *, actor: User, now: datetime, base_url: str
+) -> WorkshopSession:
+    """A session books its room through the booking engine, so the room is never double-booked."""
+    registration_window(new, now)  # a bad window is refused before any transaction
 
     async def work(session: AsyncSession) -> WorkshopSession:
         workshop = await session.scalar(select(Workshop).where(Workshop.slug == workshop_slug))
         if workshop is None:
             raise not_found(f"Der Workshop „{workshop_slug}“", f"The workshop '{workshop_slug}'")
-        booking = await book_within(
-            session,
-            NewBooking(
-                resource_slug=new.room,
-                start=new.start,
-                end=new.end,
-                note=workshop.title,
-                purpose=BookingPurpose.WORKSHOP,
-            ),
-            booker=actor,
-            actor=actor,
-            now=now,
-            base_url=base_url,
-        )
-        workshop_session = WorkshopSession(
-            workshop_id=workshop.id,
-            resource_id=booking.resource_id,
-            booking_id=booking.id,
-            start_at=booking.start_at,
-            end_at=booking.end_at,
-            capacity=new.capacity,
-            registration_opens=opens,
-            registration_closes=closes,
-            mode=new.mode,
-            created_at=now,
-        )
-        session.add(workshop_session)
-        await session.flush()
-        record(
-            session,
-            actor_id=actor.id,
-            action="workshop_session.create",
-            object_type="workshop_session",
-            object_id=workshop_session.id,
-            at=now,
-            after=snapshot(
-                workshop_session, ("workshop_id", "start_at", "end_at", "capacity", "mode", "booking_id")
-            ),
-        )
-        return workshop_session
+        return await add_session_within(session, workshop, new, actor=actor, now=now, base_url=base_url)
 
     return await retrying_lost_races(db, work, lost=lambda: SlotTaken_for(new))
 

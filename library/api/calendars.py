@@ -1,0 +1,138 @@
+"""Calendar feeds (API.md, Calendars) and the signed-in person's feed token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, PathParameter
+
+from library.accounts.viewer import UserDep
+from library.api.common import language
+from library.config import Settings
+from library.deps import ClockDep, DatabaseDep
+from library.errors import not_found
+from library.notify import feeds
+
+CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, no-store"
+
+FeedName = Annotated[str, PathParameter(description="The feed's name with `.ics`, e.g. `gruppenraum-1.ics`")]
+
+
+class CalendarTokenOut(msgspec.Struct):
+    url: str
+    webcal_url: str
+
+
+def calendar_response(feed: feeds.Feed) -> Response[bytes]:
+    return Response(
+        content=feed.body,
+        media_type=CALENDAR,
+        headers={
+            "Cache-Control": PRIVATE_CACHE if feed.private else PUBLIC_CACHE,
+            # A private feed's address is its secret: do not hand it on as a referrer.
+            **({"Referrer-Policy": "no-referrer"} if feed.private else {}),
+        },
+    )
+
+
+def no_feed() -> Exception:
+    return not_found("Der Kalender", "The calendar")
+
+
+class CalendarsController(Controller):
+    tags = ("calendars",)
+
+    @get(
+        "/calendar/resources/{feed:str}",
+        summary="Busy times of a resource (iCalendar, public, no personal data)",
+        media_type=CALENDAR,
+    )
+    async def resource_calendar(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        feed: FeedName,
+    ) -> Response[bytes]:
+        slug = feeds.feed_name(feed)
+        if slug is None:
+            raise no_feed()
+        settings: Settings = state.settings
+        async with db.read() as session:
+            found = await feeds.resource_feed(
+                session, slug, now=clock.now(), base_url=settings.base_url, lang=language(request)
+            )
+        if found is None:
+            raise not_found(f"Das Angebot „{slug}“", f"The offer '{slug}'")
+        return calendar_response(found)
+
+    @get(
+        "/calendar/locations/{slug:str}/workshops.ics",
+        summary="Upcoming workshop sessions at a location (iCalendar, public)",
+        media_type=CALENDAR,
+    )
+    async def workshops_calendar(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        slug: FromPath[str],
+    ) -> Response[bytes]:
+        settings: Settings = state.settings
+        async with db.read() as session:
+            found = await feeds.workshops_feed(
+                session, slug, now=clock.now(), base_url=settings.base_url, lang=language(request)
+            )
+        if found is None:
+            raise not_found(f"Der Standort „{slug}“", f"The location '{slug}'")
+        return calendar_response(found)
+
+    @get(
+        "/calendar/users/{feed:str}",
+        summary="One person's bookings and registrations (iCalendar, private: the URL is the key)",
+        media_type=CALENDAR,
+    )
+    async def user_calendar(
+        self,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        feed: Annotated[str, PathParameter(description="The secret token with `.ics`")],
+    ) -> Response[bytes]:
+        token = feeds.feed_name(feed)
+        if token is None:
+            raise no_feed()
+        settings: Settings = state.settings
+        async with db.read() as session:
+            found = await feeds.user_feed(session, token, now=clock.now(), base_url=settings.base_url)
+        if found is None:
+            raise no_feed()
+        return calendar_response(found)
+
+    @post(
+        "/api/v1/me/calendar-token",
+        summary="A new address for the caller's private calendar feed; the old one stops working",
+        status_code=201,
+    )
+    async def renew_calendar_token(self, user: UserDep, db: DatabaseDep, state: State) -> CalendarTokenOut:
+        settings: Settings = state.settings
+        async with db.write() as session:
+            token = await feeds.renew_calendar_token(session, user.id)
+        url = feeds.user_feed_url(settings.base_url, token)
+        return CalendarTokenOut(url=url, webcal_url="webcal://" + url.split("://", 1)[1])
+
+    @delete(
+        "/api/v1/me/calendar-token",
+        summary="Switch the caller's private calendar feed off",
+        status_code=204,
+    )
+    async def revoke_calendar_token(self, user: UserDep, db: DatabaseDep) -> None:
+        async with db.write() as session:
+            await feeds.revoke_calendar_token(session, user.id)

@@ -1,0 +1,87 @@
+"""Staff: the notification outbox, to see what went out, what waits and what was given up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery
+from sqlalchemy import select
+
+from library.accounts.viewer import UserDep
+from library.api.common import Limit, Offset, Page, next_page_url
+from library.config import Settings
+from library.deps import ClockDep, DatabaseDep
+from library.notify import worker
+from library.notify.models import OutboxMessage, OutboxStatus
+
+
+class OutboxItemOut(msgspec.Struct):
+    id: int
+    kind: str
+    recipient: str
+    status: OutboxStatus
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+    message_id: str
+
+
+def outbox_item(row: OutboxMessage, settings: Settings) -> OutboxItemOut:
+    zone = settings.zone
+    return OutboxItemOut(
+        id=row.id,
+        kind=row.kind,
+        recipient=row.recipient,
+        status=row.status,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at.astimezone(zone),
+        sent_at=row.sent_at.astimezone(zone) if row.sent_at else None,
+        next_attempt_at=(row.next_attempt_at.astimezone(zone) if row.status is OutboxStatus.QUEUED else None),
+        message_id=row.message_id,
+    )
+
+
+class OutboxController(Controller):
+    path = "/api/v1/outbox"
+    tags = ("outbox",)
+
+    @get("/", summary="Staff: notifications, newest first")
+    async def list_outbox(
+        self,
+        request: Request[Any, Any, Any],
+        staff: UserDep,
+        db: DatabaseDep,
+        state: State,
+        status: FromQuery[OutboxStatus | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[OutboxItemOut]:
+        statement = select(OutboxMessage)
+        if status is not None:
+            statement = statement.where(OutboxMessage.status == status)
+        async with db.read() as session:
+            rows = (
+                await session.scalars(
+                    statement.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                    .limit(limit + 1)
+                    .offset(offset)
+                )
+            ).all()
+        return Page(
+            items=[outbox_item(row, state.settings) for row in rows[:limit]],
+            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+        )
+
+    @post("/{message_id:int}/retry", summary="Staff: send a given-up notification again", status_code=200)
+    async def retry(
+        self, staff: UserDep, db: DatabaseDep, clock: ClockDep, state: State, message_id: FromPath[int]
+    ) -> OutboxItemOut:
+        row = await worker.retry(db, message_id, now=clock.now(), actor_id=staff.id)
+        return outbox_item(row, state.settings)

@@ -1,0 +1,316 @@
+"""Calendar feeds (iCalendar) to subscribe to: a resource's busy times, a location's
+workshops, and one person's own bookings and registrations behind a secret URL.
+
+Times are UTC and UIDs stable (a person's booking has the same UID here as in its mails),
+so calendars update events instead of duplicating them. What is cancelled is left out and
+disappears from subscribed calendars on their next fetch. The public feeds carry no names,
+e-mail addresses or notes: only that and when something is busy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from library.accounts.models import User
+from library.accounts.service import digest, new_secret
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from library.catalog.models import Location, Resource, Unit, UnitBlock, UnitStatus
+from library.db import dialect_of
+from library.i18n import Lang, pick
+from library.notify.ics import (
+    EventFacts,
+    booking_uid,
+    host_of,
+    new_calendar,
+    new_event,
+    registration_uid,
+    sequence_at,
+    to_bytes,
+)
+from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
+
+PUBLIC_PAST = timedelta(days=1)
+PUBLIC_AHEAD = timedelta(days=90)
+WORKSHOPS_AHEAD = timedelta(days=180)
+PRIVATE_PAST = timedelta(days=30)
+REFRESH_HOURS = 1
+MAX_TOKEN_LENGTH = 200
+
+BUSY_STATUSES = (*ACTIVE_STATUSES, BookingStatus.COMPLETED)
+"""Bookings that hold (or held) their time; cancelled, rejected and no-shows are left out."""
+
+FEED_REGISTRATIONS = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.ATTENDED,
+    RegistrationStatus.OFFERED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.ENTERED,
+)
+REGISTRATION_NOTE = {
+    RegistrationStatus.OFFERED: ("Platz angeboten, bitte bestätigen", "place offered, please confirm"),
+    RegistrationStatus.WAITLISTED: ("Warteliste", "waiting list"),
+    RegistrationStatus.ENTERED: ("im Lostopf", "in the draw"),
+}
+
+
+@dataclass(frozen=True)
+class Feed:
+    body: bytes
+    private: bool
+
+
+def feed_name(name: str) -> str | None:
+    """`gruppenraum-1.ics` -> `gruppenraum-1`; anything else names no feed."""
+    stem, dot, extension = name.rpartition(".")
+    return stem if dot and extension == "ics" and stem else None
+
+
+def place(location: Location, lang: Lang, room: str | None = None) -> str:
+    parts = [room, pick(lang, location.name, location.name_en), location.address]
+    return ", ".join(part for part in parts if part)
+
+
+async def resource_feed(
+    session: AsyncSession, slug: str, *, now: datetime, base_url: str, lang: Lang
+) -> Feed | None:
+    """When a resource is busy in the next ~90 days: one event per booking or block."""
+    resource = await session.scalar(
+        select(Resource).where(Resource.slug == slug).options(joinedload(Resource.location))
+    )
+    if resource is None:
+        return None
+    units = {
+        unit.id: unit.label
+        for unit in await session.scalars(
+            select(Unit).where(Unit.resource_id == resource.id, Unit.status == UnitStatus.AVAILABLE)
+        )
+    }
+    several = len(units) > 1
+    name = pick(lang, resource.name, resource.name_en)
+    where = place(resource.location, lang, name)
+    host = host_of(base_url)
+    start, end = now - PUBLIC_PAST, now + PUBLIC_AHEAD
+    calendar = new_calendar(name=f"{name} ({pick(lang, 'belegt', 'busy')})", refresh_hours=REFRESH_HOURS)
+    busy_word = pick(lang, "Belegt", "Busy")
+    bookings = await session.execute(
+        select(Booking.id, Booking.unit_id, Booking.occupied_start, Booking.occupied_end, Booking.updated_at)
+        .where(
+            Booking.resource_id == resource.id,
+            Booking.status.in_(BUSY_STATUSES),
+            Booking.occupied_end > start,
+            Booking.occupied_start < end,
+        )
+        .order_by(Booking.occupied_start, Booking.id)
+    )
+    for booking_id, unit_id, busy_from, busy_until, updated_at in bookings:
+        unit = units.get(unit_id)
+        calendar.add_component(
+            new_event(
+                EventFacts(
+                    # Not the booking's own UID: a public busy time is not the person's event.
+                    uid=f"busy-{booking_id}@{host}",
+                    start=busy_from,
+                    end=busy_until,
+                    summary=f"{busy_word}: {name}" + (f" ({unit})" if several and unit else ""),
+                    stamp=updated_at,
+                    location=where,
+                    status="CONFIRMED",
+                    sequence=sequence_at(updated_at),
+                    last_modified=updated_at,
+                )
+            )
+        )
+    blocks = await session.execute(
+        select(UnitBlock.id, UnitBlock.unit_id, UnitBlock.start_at, UnitBlock.end_at, UnitBlock.created_at)
+        .join(Unit, Unit.id == UnitBlock.unit_id)
+        .where(Unit.resource_id == resource.id, UnitBlock.end_at > start, UnitBlock.start_at < end)
+        .order_by(UnitBlock.start_at, UnitBlock.id)
+    )
+    blocked_word = pick(lang, "Gesperrt", "Blocked")
+    for block_id, unit_id, block_from, block_until, created_at in blocks:
+        unit = units.get(unit_id)
+        calendar.add_component(
+            new_event(
+                EventFacts(
+                    uid=f"block-{block_id}@{host}",
+                    start=block_from,
+                    end=block_until,
+                    summary=f"{blocked_word}: {name}" + (f" ({unit})" if several and unit else ""),
+                    stamp=created_at,
+                    location=where,
+                    status="CONFIRMED",
+                )
+            )
+        )
+    return Feed(to_bytes(calendar), private=False)
+
+
+async def workshops_feed(
+    session: AsyncSession, location_slug: str, *, now: datetime, base_url: str, lang: Lang
+) -> Feed | None:
+    """A location's upcoming workshop sessions (cancelled ones are left out)."""
+    location = await session.scalar(select(Location).where(Location.slug == location_slug))
+    if location is None:
+        return None
+    host = host_of(base_url)
+    calendar = new_calendar(
+        name=f"{pick(lang, 'Workshops', 'Workshops')}: {pick(lang, location.name, location.name_en)}",
+        refresh_hours=REFRESH_HOURS,
+    )
+    sessions = await session.scalars(
+        select(WorkshopSession)
+        .join(Resource, Resource.id == WorkshopSession.resource_id)
+        .where(
+            Resource.location_id == location.id,
+            WorkshopSession.cancelled_at.is_(None),
+            WorkshopSession.end_at > now - PUBLIC_PAST,
+            WorkshopSession.start_at < now + WORKSHOPS_AHEAD,
+        )
+        .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.resource))
+        .order_by(WorkshopSession.start_at, WorkshopSession.id)
+    )
+    for workshop_session in sessions:
+        workshop: Workshop = workshop_session.workshop
+        room = workshop_session.resource
+        url = f"{base_url}/workshops/{workshop.slug}"
+        description = pick(lang, workshop.description, workshop.description_en).strip()
+        calendar.add_component(
+            new_event(
+                EventFacts(
+                    uid=f"workshop-session-{workshop_session.id}@{host}",
+                    start=workshop_session.start_at,
+                    end=workshop_session.end_at,
+                    summary=pick(lang, workshop.title, workshop.title_en),
+                    stamp=workshop_session.created_at,
+                    location=place(location, lang, pick(lang, room.name, room.name_en)),
+                    description=f"{description}\n\n{url}" if description else url,
+                    url=url,
+                    status="CONFIRMED",
+                )
+            )
+        )
+    return Feed(to_bytes(calendar), private=False)
+
+
+async def user_for_feed(session: AsyncSession, token: str) -> User | None:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return await session.scalar(
+        select(User).where(
+            User.calendar_token_hash == digest(token),
+            User.is_active.is_(True),
+            User.deleted_at.is_(None),
+        )
+    )
+
+
+async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_url: str) -> Feed | None:
+    """One person's bookings and registrations, from a month back on, in their language."""
+    user = await user_for_feed(session, token)
+    if user is None:
+        return None
+    lang: Lang = "en" if user.language.value == "en" else "de"
+    host = host_of(base_url)
+    calendar = new_calendar(
+        name=pick(lang, "Stadtbibliothek Ulm: meine Termine", "Ulm City Library: my dates"),
+        refresh_hours=REFRESH_HOURS,
+    )
+    bookings = await session.scalars(
+        select(Booking)
+        .where(
+            Booking.user_id == user.id,
+            Booking.status.in_(BUSY_STATUSES),
+            Booking.end_at > now - PRIVATE_PAST,
+        )
+        .options(joinedload(Booking.resource).joinedload(Resource.location), joinedload(Booking.unit))
+        .order_by(Booking.start_at, Booking.id)
+    )
+    for booking in bookings:
+        resource = booking.resource
+        name = pick(lang, resource.name, resource.name_en)
+        url = f"{base_url}/bookings/{booking.id}"
+        pending = booking.status is BookingStatus.PENDING
+        note = f" ({pick(lang, 'wartet auf Freigabe', 'awaiting approval')})" if pending else ""
+        calendar.add_component(
+            new_event(
+                EventFacts(
+                    uid=booking_uid(booking.id, host),
+                    start=booking.start_at,
+                    end=booking.end_at,
+                    summary=f"{name}{note}",
+                    stamp=booking.updated_at,
+                    location=place(resource.location, lang, name),
+                    description=f"{pick(lang, 'Exemplar', 'Unit')}: {booking.unit.label}\n{url}",
+                    url=url,
+                    status="TENTATIVE" if pending else "CONFIRMED",
+                    sequence=sequence_at(booking.updated_at),
+                    last_modified=booking.updated_at,
+                )
+            )
+        )
+    registrations = await session.execute(
+        select(Registration, WorkshopSession)
+        .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
+        .where(
+            Registration.user_id == user.id,
+            Registration.status.in_(FEED_REGISTRATIONS),
+            WorkshopSession.cancelled_at.is_(None),
+            WorkshopSession.end_at > now - PRIVATE_PAST,
+        )
+        .options(
+            joinedload(WorkshopSession.workshop),
+            joinedload(WorkshopSession.resource).joinedload(Resource.location),
+        )
+        .order_by(WorkshopSession.start_at, Registration.id)
+    )
+    for registration, workshop_session in registrations:
+        workshop, room = workshop_session.workshop, workshop_session.resource
+        url = f"{base_url}/registrations/{registration.id}"
+        remark = REGISTRATION_NOTE.get(registration.status)
+        holding = registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+        title = pick(lang, workshop.title, workshop.title_en)
+        calendar.add_component(
+            new_event(
+                EventFacts(
+                    uid=registration_uid(registration.id, host),
+                    start=workshop_session.start_at,
+                    end=workshop_session.end_at,
+                    summary=f"{title} ({pick(lang, *remark)})" if remark else title,
+                    stamp=registration.updated_at,
+                    location=place(room.location, lang, pick(lang, room.name, room.name_en)),
+                    description=url,
+                    url=url,
+                    status="CONFIRMED" if holding else "TENTATIVE",
+                    last_modified=registration.updated_at,
+                    transparent=not holding,
+                )
+            )
+        )
+    return Feed(to_bytes(calendar), private=True)
+
+
+def user_feed_url(base_url: str, token: str) -> str:
+    return f"{base_url}/calendar/users/{token}.ics"
+
+
+async def renew_calendar_token(session: AsyncSession, user_id: int) -> str:
+    """A new secret for the person's feed; the old URL stops working. Only its hash is kept."""
+    token = new_secret()
+    user = await session.get(User, user_id, with_for_update=dialect_of(session) == "postgresql")
+    if user is None:
+        raise LookupError(user_id)
+    user.calendar_token_hash = digest(token)
+    return token
+
+
+async def revoke_calendar_token(session: AsyncSession, user_id: int) -> bool:
+    user = await session.get(User, user_id)
+    if user is None or user.calendar_token_hash is None:
+        return False
+    user.calendar_token_hash = None
+    return True

@@ -1,0 +1,490 @@
+"""Mails built from outbox rows: subject and body from templates/emails, in the recipient's
+language, as plain text with an HTML alternative, and an .ics file where a calendar entry
+comes, changes or goes.
+
+The row carries only ids; the details (what, when, where) are read from the database when
+the mail is built, so a mail sent late still tells the truth. Everything a template needs
+is loaded first and rendered afterwards, without lazy loads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from library.accounts.models import Certification, User, UserCertification
+from library.booking.models import Booking, BookingStatus
+from library.catalog.models import Location, Resource, ResourceKind
+from library.config import PROJECT_ROOT
+from library.i18n import Lang, pick
+from library.notify.ics import (
+    EventFacts,
+    booking_uid,
+    host_of,
+    new_calendar,
+    new_event,
+    registration_uid,
+    sequence_at,
+    to_bytes,
+)
+from library.notify.models import OutboxMessage
+from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
+
+EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
+LIBRARY_NAME = ("Stadtbibliothek Ulm", "Ulm City Library")
+
+WEEKDAYS = {
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTHS = {
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+# Which mails bring a calendar entry along, and in which iTIP method (RFC 5546).
+BOOKING_CALENDAR = {"booking.confirmed": "REQUEST", "booking.cancelled": "CANCEL"}
+REGISTRATION_CALENDAR = {
+    "registration.confirmed": "REQUEST",
+    "registration.cancelled": "CANCEL",
+    "workshop_session.moved": "REQUEST",
+    "workshop_session.cancelled": "CANCEL",
+}
+HOLDING_PLACE = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+
+
+class Unbuildable(Exception):
+    """The mail cannot be built, e.g. what it reports no longer exists. Retrying will not help."""
+
+
+@dataclass(frozen=True)
+class Sender:
+    name: str
+    address: str
+
+    def header(self) -> str:
+        return str(Address(display_name=self.name, addr_spec=self.address))
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """A booking or a workshop session, as a mail shows it."""
+
+    title: str
+    start: datetime
+    end: datetime
+    when: str
+    place: str
+    unit: str | None
+    location: str
+    address: str
+    status: str
+
+    @property
+    def where(self) -> str:
+        """The room and building; a booking's title already names its room or device."""
+        return self.location if self.place == self.title else f"{self.place}, {self.location}"
+
+
+@dataclass
+class MailFacts:
+    occasions: list[Occasion] = field(default_factory=list)
+    manage_url: str | None = None
+    address: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    calendar: bytes | None = None
+    calendar_method: str | None = None
+    calendar_name: str = "termin.ics"
+
+
+def local_date(moment: datetime, zone: ZoneInfo, lang: Lang) -> str:
+    local = moment.astimezone(zone)
+    weekday = WEEKDAYS[lang][local.weekday()]
+    month = MONTHS[lang][local.month - 1]
+    if lang == "en":
+        return f"{weekday}, {local.day} {month} {local.year}"
+    return f"{weekday}, {local.day}. {month} {local.year}"
+
+
+def local_span(start: datetime, end: datetime, zone: ZoneInfo, lang: Lang) -> str:
+    """'Mittwoch, 2. Dezember 2026, 14:00–16:00 Uhr' or 'Wednesday, 2 December 2026, 14:00–16:00'."""
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    suffix = " Uhr" if lang == "de" else ""
+    if first.date() == last.date():
+        return f"{local_date(first, zone, lang)}, {first:%H:%M}–{last:%H:%M}{suffix}"
+    return (
+        f"{local_date(first, zone, lang)}, {first:%H:%M}{suffix} – "
+        f"{local_date(last, zone, lang)}, {last:%H:%M}{suffix}"
+    )
+
+
+def local_moment(moment: datetime, zone: ZoneInfo, lang: Lang) -> str:
+    local = moment.astimezone(zone)
+    return f"{local_date(local, zone, lang)}, {local:%H:%M}{' Uhr' if lang == 'de' else ''}"
+
+
+def place_line(location: Location, lang: Lang) -> str:
+    name = pick(lang, location.name, location.name_en)
+    return f"{name}, {location.address}" if location.address else name
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(EMAIL_TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["pick"] = pick
+    return env
+
+
+def render_parts(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of a mail: the kind's template gives the subject and the
+    message, the two layouts put greeting, details, link and the library's address around it."""
+    env = environment()
+    try:
+        template = env.get_template(f"{kind}.txt")
+    except TemplateNotFound:
+        template = env.get_template("generic.txt")
+    frame = template.new_context(context)
+    subject = " ".join("".join(template.blocks["subject"](frame)).split())
+    body = "".join(template.blocks["body"](frame)).strip()
+    paragraphs = [" ".join(part.split()) for part in body.split("\n\n") if part.strip()]
+    text = env.get_template("layout.txt").render({**context, "body": body})
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    html = env.get_template("layout.html").render({**context, "paragraphs": paragraphs})
+    return subject, text, html
+
+
+async def build_message(
+    session: AsyncSession, row: OutboxMessage, *, base_url: str, sender: Sender
+) -> EmailMessage:
+    """The mail for one outbox row; its Message-ID is the row's, fixed when it was queued."""
+    lang: Lang = "en" if row.language == "en" else "de"
+    user = await session.get(User, row.user_id) if row.user_id is not None else None
+    facts = await load_facts(session, row, lang=lang, base_url=base_url, sender=sender)
+    if not facts.address:
+        first = await session.scalar(select(Location).order_by(Location.position, Location.id).limit(1))
+        facts.address = place_line(first, lang) if first is not None else ""
+    context: dict[str, Any] = {
+        "lang": lang,
+        "kind": row.kind,
+        "name": user.name if user is not None and user.deleted_at is None else None,
+        "library": pick(lang, *LIBRARY_NAME),
+        "occasion": facts.occasions[0] if len(facts.occasions) == 1 else None,
+        "occasions": facts.occasions,
+        "manage_url": facts.manage_url,
+        "base_url": base_url,
+        "address": facts.address,
+        "reason": row.payload.get("reason") or None,
+        "has_calendar": facts.calendar is not None,
+        **facts.extra,
+    }
+    subject, text, html = render_parts(row.kind, context)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender.header()
+    message["To"] = row.recipient
+    message["Date"] = format_datetime(row.created_at)
+    message["Message-ID"] = row.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    if facts.calendar is not None:
+        params = {"method": facts.calendar_method} if facts.calendar_method else {}
+        message.add_attachment(
+            facts.calendar.decode(),
+            subtype="calendar",
+            charset="utf-8",
+            filename=facts.calendar_name,
+            params=params,
+        )
+    message["Content-Language"] = lang  # after the parts: set_content drops Content-* headers
+    return message
+
+
+async def load_facts(
+    session: AsyncSession, row: OutboxMessage, *, lang: Lang, base_url: str, sender: Sender
+) -> MailFacts:
+    payload = row.payload or {}
+    if row.kind == "booking.series":
+        return await series_facts(session, row, payload, lang=lang, base_url=base_url)
+    if row.kind.startswith("booking.") and "booking_id" in payload:
+        return await booking_facts(session, row, int(payload["booking_id"]), lang, base_url, sender)
+    if row.kind.startswith(("registration.", "workshop_session.")) and (
+        "registration_id" in payload or "session_id" in payload
+    ):
+        return await registration_facts(session, row, payload, lang, base_url, sender)
+    if row.kind.startswith("certification.") and "certification" in payload:
+        return await certification_facts(session, row, str(payload["certification"]), lang, base_url)
+    return MailFacts(manage_url=base_url)
+
+
+def booking_occasion(booking: Booking, lang: Lang) -> Occasion:
+    resource = booking.resource
+    location = resource.location
+    zone = ZoneInfo(location.timezone)
+    return Occasion(
+        title=pick(lang, resource.name, resource.name_en),
+        start=booking.start_at,
+        end=booking.end_at,
+        when=local_span(booking.start_at, booking.end_at, zone, lang),
+        place=pick(lang, resource.name, resource.name_en),
+        unit=booking.unit.label if resource.kind is not ResourceKind.ROOM else None,
+        location=pick(lang, location.name, location.name_en),
+        address=location.address,
+        status=booking.status.value,
+    )
+
+
+def booking_options() -> tuple[Any, ...]:
+    return (joinedload(Booking.resource).joinedload(Resource.location), joinedload(Booking.unit))
+
+
+async def booking_facts(
+    session: AsyncSession,
+    row: OutboxMessage,
+    booking_id: int,
+    lang: Lang,
+    base_url: str,
+    sender: Sender,
+) -> MailFacts:
+    booking = await session.scalar(
+        select(Booking).where(Booking.id == booking_id).options(*booking_options())
+    )
+    if booking is None:
+        raise Unbuildable(f"booking {booking_id} no longer exists")
+    occasion = booking_occasion(booking, lang)
+    facts = MailFacts(
+        occasions=[occasion],
+        manage_url=f"{base_url}/bookings/{booking.id}",
+        address=place_line(booking.resource.location, lang),
+        calendar_name=f"buchung-{booking.id}.ics" if lang == "de" else f"booking-{booking.id}.ics",
+    )
+    method = BOOKING_CALENDAR.get(row.kind)
+    if method is not None:
+        facts.calendar_method = method
+        facts.calendar = itip_calendar(
+            method,
+            EventFacts(
+                uid=booking_uid(booking.id, host_of(base_url)),
+                start=booking.start_at,
+                end=booking.end_at,
+                summary=occasion.title,
+                stamp=row.created_at,
+                location=f"{occasion.place}, {place_line(booking.resource.location, lang)}",
+                description=facts.manage_url,
+                url=facts.manage_url,
+                status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
+                sequence=sequence_at(row.created_at) + (1 if method == "CANCEL" else 0),
+            ),
+            sender=sender,
+            recipient=row.recipient,
+        )
+    return facts
+
+
+def itip_calendar(method: str, facts: EventFacts, *, sender: Sender, recipient: str) -> bytes:
+    calendar = new_calendar(method=method)
+    calendar.add_component(new_event(facts, organizer=(sender.name, sender.address), attendee=recipient))
+    return to_bytes(calendar)
+
+
+async def series_facts(
+    session: AsyncSession, row: OutboxMessage, payload: dict[str, Any], *, lang: Lang, base_url: str
+) -> MailFacts:
+    ids = [int(i) for i in payload.get("booking_ids", [])]
+    bookings = list(
+        await session.scalars(
+            select(Booking).where(Booking.id.in_(ids)).options(*booking_options()).order_by(Booking.start_at)
+        )
+    )
+    if not bookings:
+        raise Unbuildable(f"the bookings of series {payload.get('series_id')} no longer exist")
+    host = host_of(base_url)
+    calendar = new_calendar()
+    live = [b for b in bookings if b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)]
+    for booking in live:
+        occasion = booking_occasion(booking, lang)
+        calendar.add_component(
+            new_event(
+                EventFacts(
+                    uid=booking_uid(booking.id, host),
+                    start=booking.start_at,
+                    end=booking.end_at,
+                    summary=occasion.title,
+                    stamp=row.created_at,
+                    location=f"{occasion.place}, {place_line(booking.resource.location, lang)}",
+                    url=f"{base_url}/bookings/{booking.id}",
+                    status="CONFIRMED" if booking.status is BookingStatus.CONFIRMED else "TENTATIVE",
+                    sequence=sequence_at(row.created_at),
+                )
+            )
+        )
+    first = bookings[0]
+    return MailFacts(
+        occasions=[booking_occasion(b, lang) for b in bookings],
+        manage_url=f"{base_url}/bookings",
+        address=place_line(first.resource.location, lang),
+        # A file to import, not an invitation: iTIP wants one UID per message.
+        calendar=to_bytes(calendar) if live else None,
+        calendar_name="serie.ics" if lang == "de" else "series.ics",
+    )
+
+
+async def registration_facts(
+    session: AsyncSession,
+    row: OutboxMessage,
+    payload: dict[str, Any],
+    lang: Lang,
+    base_url: str,
+    sender: Sender,
+) -> MailFacts:
+    registration = None
+    if "registration_id" in payload:
+        registration = await session.get(Registration, int(payload["registration_id"]))
+        if registration is None:
+            raise Unbuildable(f"registration {payload['registration_id']} no longer exists")
+    session_id = registration.session_id if registration is not None else int(payload["session_id"])
+    workshop_session = await session.scalar(
+        select(WorkshopSession)
+        .where(WorkshopSession.id == session_id)
+        .options(
+            joinedload(WorkshopSession.workshop),
+            joinedload(WorkshopSession.resource).joinedload(Resource.location),
+        )
+    )
+    if workshop_session is None:
+        raise Unbuildable(f"workshop session {session_id} no longer exists")
+    workshop, room = workshop_session.workshop, workshop_session.resource
+    location = room.location
+    zone = ZoneInfo(location.timezone)
+    title = pick(lang, workshop.title, workshop.title_en)
+    occasion = Occasion(
+        title=title,
+        start=workshop_session.start_at,
+        end=workshop_session.end_at,
+        when=local_span(workshop_session.start_at, workshop_session.end_at, zone, lang),
+        place=pick(lang, room.name, room.name_en),
+        unit=None,
+        location=pick(lang, location.name, location.name_en),
+        address=location.address,
+        status="cancelled" if workshop_session.cancelled_at else "scheduled",
+    )
+    manage_url = (
+        f"{base_url}/registrations/{registration.id}"
+        if registration is not None
+        else f"{base_url}/workshops/{workshop.slug}"
+    )
+    facts = MailFacts(
+        occasions=[occasion],
+        manage_url=manage_url,
+        address=place_line(location, lang),
+        extra={
+            "workshop_host": workshop.host,
+            "waitlist_position": registration.waitlist_position if registration else None,
+            "offered_until": (
+                local_moment(registration.offered_until, zone, lang)
+                if registration is not None and registration.offered_until is not None
+                else None
+            ),
+        },
+        calendar_name=f"workshop-{workshop_session.id}.ics",
+    )
+    method = REGISTRATION_CALENDAR.get(row.kind)
+    if method == "REQUEST" and (registration is None or registration.status not in HOLDING_PLACE):
+        method = None  # a move matters to the calendar only of those who hold a place
+    if method is not None and registration is not None:
+        facts.calendar_method = method
+        facts.calendar = itip_calendar(
+            method,
+            EventFacts(
+                uid=registration_uid(registration.id, host_of(base_url)),
+                start=workshop_session.start_at,
+                end=workshop_session.end_at,
+                summary=title,
+                stamp=row.created_at,
+                location=f"{occasion.place}, {place_line(location, lang)}",
+                description=manage_url,
+                url=manage_url,
+                status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
+                sequence=sequence_at(row.created_at) + (1 if method == "CANCEL" else 0),
+            ),
+            sender=sender,
+            recipient=row.recipient,
+        )
+    return facts
+
+
+async def certification_facts(
+    session: AsyncSession, row: OutboxMessage, key: str, lang: Lang, base_url: str
+) -> MailFacts:
+    certification = await session.scalar(select(Certification).where(Certification.key == key))
+    if certification is None:
+        raise Unbuildable(f"certification {key} no longer exists")
+    held = None
+    if row.user_id is not None:
+        held = await session.scalar(
+            select(UserCertification)
+            .where(
+                UserCertification.user_id == row.user_id,
+                UserCertification.certification_id == certification.id,
+            )
+            .order_by(UserCertification.granted_at.desc(), UserCertification.id.desc())
+            .limit(1)
+        )
+    first = await session.scalar(select(Location).order_by(Location.position, Location.id).limit(1))
+    zone = ZoneInfo(first.timezone) if first is not None else ZoneInfo("Europe/Berlin")
+    return MailFacts(
+        manage_url=f"{base_url}/account",
+        address=place_line(first, lang) if first is not None else "",
+        extra={
+            "certification": pick(lang, certification.name, certification.name_en),
+            "expires": (
+                local_date(held.expires_at, zone, lang)
+                if held is not None and held.expires_at is not None
+                else None
+            ),
+        },
+    )
