@@ -17,7 +17,9 @@ from library.accounts.models import Role, User
 from library.audit.models import AuditEntry
 from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
+from library.config import Settings
 from library.db import Database
+from library.scheduler import run_jobs_once
 from library.workshops.rules import Entrant, draw_places
 from tests.factories import (
     assert_problem,
@@ -445,3 +447,31 @@ async def test_fifty_concurrent_sign_ups_for_ten_places(
     assert sum(r["status"] == "confirmed" for r in registrations) == 10
     positions = sorted(r["waitlist_position"] for r in registrations if r["status"] == "waitlisted")
     assert positions == list(range(1, 41))
+
+
+async def test_an_offer_not_taken_up_in_time_goes_to_the_next_person(
+    db: Database, client: Client, clock: SettableClock, settings: Settings
+) -> None:
+    await library_with_staff(db)
+    staff = await get_token(client, "staff@example.org")
+    workshop = await new_workshop(client, staff, offer_hours=12)
+    session = (await new_session(client, staff, workshop["slug"], capacity=1)).json()
+    url = f"/api/v1/workshop-sessions/{session['id']}/registrations"
+    tokens = []
+    for name in ("erste", "zweite", "dritte"):
+        await create_user(db, f"{name}@example.org", name=name)
+        tokens.append(await get_token(client, f"{name}@example.org"))
+    first = (await client.post(url, headers=bearer(tokens[0]))).json()
+    for token in tokens[1:]:
+        await client.post(url, headers=bearer(token))
+    await client.post(f"/api/v1/registrations/{first['id']}/cancel", headers=bearer(tokens[0]))
+
+    clock.set(clock.now() + timedelta(hours=11))
+    assert (await run_jobs_once(db, clock, settings))["expire_offers"] == 0
+    clock.set(clock.now() + timedelta(hours=2))
+    assert (await run_jobs_once(db, clock, settings))["expire_offers"] == 1
+
+    second = (await client.get("/api/v1/registrations", headers=bearer(tokens[1]))).json()["items"][0]
+    third = (await client.get("/api/v1/registrations", headers=bearer(tokens[2]))).json()["items"][0]
+    assert second["status"] == "cancelled"
+    assert third["status"] == "offered"
