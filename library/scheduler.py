@@ -17,7 +17,7 @@ from library.clock import Clock
 from library.config import Settings
 from library.db import Database
 from library.notify.worker import send_due
-from library.workshops.service import expire_offers
+from library.workshops.service import draw_closed_lotteries, expire_offers
 
 log = logging.getLogger("library.scheduler")
 
@@ -34,6 +34,10 @@ async def _no_shows(db: Database, clock: Clock, settings: Settings) -> int:
 
 async def _lapsed_offers(db: Database, clock: Clock, settings: Settings) -> int:
     return await expire_offers(db, now=clock.now(), base_url=settings.base_url)
+
+
+async def _lotteries(db: Database, clock: Clock, settings: Settings) -> int:
+    return await draw_closed_lotteries(db, now=clock.now(), base_url=settings.base_url)
 
 
 OUTBOX_BATCH = 200
@@ -55,6 +59,7 @@ async def _send_outbox(db: Database, clock: Clock, settings: Settings) -> int:
 JOBS: tuple[Job, ...] = (
     Job("release_no_shows", _no_shows),
     Job("expire_offers", _lapsed_offers),
+    Job("draw_lotteries", _lotteries),
     # Last, so the mails of this tick's no-shows and lapsed offers go out in the same tick.
     Job("send_outbox", _send_outbox),
 )

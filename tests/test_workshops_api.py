@@ -475,3 +475,46 @@ async def test_an_offer_not_taken_up_in_time_goes_to_the_next_person(
     third = (await client.get("/api/v1/registrations", headers=bearer(tokens[2]))).json()["items"][0]
     assert second["status"] == "cancelled"
     assert third["status"] == "offered"
+
+
+async def test_the_scheduler_draws_a_lottery_once_registration_closes(
+    db: Database, client: Client, clock: SettableClock, settings: Settings
+) -> None:
+    await library_with_staff(db)
+    staff = await get_token(client, "staff@example.org")
+    workshop = await new_workshop(client, staff, title="VR-Abend", factor="innovation")
+    session = (
+        await new_session(
+            client,
+            staff,
+            workshop["slug"],
+            mode="lottery",
+            capacity=1,
+            registration_closes=at(date(2026, 12, 2), 9),
+        )
+    ).json()
+    for name in ("a", "b", "c"):
+        await create_user(db, f"{name}@example.org", name=name)
+        token = await get_token(client, f"{name}@example.org")
+        await client.post(f"/api/v1/workshop-sessions/{session['id']}/registrations", headers=bearer(token))
+    assert (await run_jobs_once(db, clock, settings))["draw_lotteries"] == 0  # still open
+    clock.set(datetime(2026, 12, 2, 8, 1, tzinfo=UTC))  # 09:01 in Ulm
+    assert (await run_jobs_once(db, clock, settings))["draw_lotteries"] == 1
+    assert (await run_jobs_once(db, clock, settings))["draw_lotteries"] == 0  # drawn once only
+    listing = (
+        await client.get(f"/api/v1/workshop-sessions/{session['id']}/registrations", headers=bearer(staff))
+    ).json()
+    assert [(r["status"], r.get("waitlist_position")) for r in listing["items"]] == [
+        ("confirmed", None),
+        ("waitlisted", 1),
+        ("waitlisted", 2),
+    ]
+    async with db.read() as transaction:
+        seeds = (
+            await transaction.scalars(
+                select(AuditEntry.after).where(AuditEntry.action == "workshop_session.draw")
+            )
+        ).all()
+    assert len(seeds) == 1
+    assert seeds[0] is not None
+    assert seeds[0]["seed"]  # recorded, so the draw can be re-run and audited

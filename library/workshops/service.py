@@ -457,9 +457,12 @@ async def expire_offers(db: Database, *, now: datetime, base_url: str) -> int:
 
 
 async def draw(
-    db: Database, session_id: int, *, seed: str | None, actor: User, now: datetime, base_url: str
+    db: Database, session_id: int, *, seed: str | None, actor: User | None, now: datetime, base_url: str
 ) -> tuple[str, list[Registration]]:
-    """Draw a lottery session's places with a recorded seed; the rest wait in drawn order."""
+    """Draw a lottery session's places with a recorded seed; the rest wait in drawn order.
+
+    Staff may draw by hand; otherwise the scheduler draws once registration has closed.
+    """
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
         if workshop_session.mode is not SignupMode.LOTTERY:
@@ -509,7 +512,7 @@ async def draw(
         await session.flush()
         record(
             session,
-            actor_id=actor.id,
+            actor_id=actor.id if actor else None,
             action="workshop_session.draw",
             object_type="workshop_session",
             object_id=session_id,
@@ -751,3 +754,27 @@ async def move_or_cancel_session(
                     base_url=base_url,
                 )
     return workshop_session
+
+
+async def draw_closed_lotteries(db: Database, *, now: datetime, base_url: str) -> int:
+    """Draw every lottery whose registration has closed and that nobody has drawn yet."""
+    async with db.read() as session:
+        due = list(
+            await session.scalars(
+                select(WorkshopSession.id).where(
+                    WorkshopSession.mode == SignupMode.LOTTERY,
+                    WorkshopSession.drawn_at.is_(None),
+                    WorkshopSession.cancelled_at.is_(None),
+                    WorkshopSession.registration_closes <= now,
+                )
+            )
+        )
+    drawn = 0
+    for session_id in due:
+        try:
+            await draw(db, session_id, seed=None, actor=None, now=now, base_url=base_url)
+            drawn += 1
+        except Problem as problem:
+            if problem.code != "already_drawn":  # another process was quicker: fine
+                raise
+    return drawn
