@@ -579,3 +579,13 @@ async def test_staff_block_a_unit_and_see_the_bookings_to_handle(db: Database, c
         actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
     assert "unit.block" in actions
     assert "unit.unblock" in actions
+
+
+async def test_a_422_names_a_nested_field(db: Database, client: Client) -> None:
+    await setup_library(db)
+    token = await get_token(client)
+    wrong = await book(
+        client, token, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 15), repeat={"freq": 7}
+    )
+    body = assert_problem(wrong, 422, "invalid_input")
+    assert body["errors"][0]["field"] == "repeat.freq"
