@@ -147,15 +147,25 @@ class AlternativeOut(msgspec.Struct):
 
 
 def booking_out(booking: Booking, zone: ZoneInfo) -> BookingOut:
+    """A booking loaded with its resource, unit and person."""
+    return booking_parts_out(
+        booking, zone, booking.resource.slug, booking.unit.label, booking.user if booking.user else None
+    )
+
+
+def booking_parts_out(
+    booking: Booking, zone: ZoneInfo, resource_slug: str, unit_label: str, person: User | None
+) -> BookingOut:
+    """A booking whose resource, unit label and person the caller already has in hand."""
     return BookingOut(
         id=booking.id,
-        resource=booking.resource.slug,
-        unit=UnitRef(booking.unit.id, booking.unit.label),
+        resource=resource_slug,
+        unit=UnitRef(booking.unit_id, unit_label),
         start=booking.start_at.astimezone(zone),
         end=booking.end_at.astimezone(zone),
         status=booking.status,
         created_at=booking.created_at.astimezone(zone),
-        user=UserRef(booking.user.id, booking.user.name) if booking.user else None,
+        user=UserRef(person.id, person.name) if person else None,
         series_id=booking.series_id,
         checked_in_at=booking.checked_in_at.astimezone(zone) if booking.checked_in_at else None,
         note=booking.note,
@@ -315,7 +325,7 @@ class BookingsController(Controller):
                 db, new, data.repeat, booker=booker, actor=user, now=now, settings=settings
             )
         try:
-            booking = await service.create_booking(
+            booked = await service.create_booking(
                 db, new, booker=booker, actor=user, now=now, base_url=settings.base_url
             )
         except RuleBroken as error:
@@ -327,7 +337,8 @@ class BookingsController(Controller):
             raise Problem(
                 409, "slot_taken", extra={"alternatives": alternatives_out(alternatives, settings.zone)}
             ) from taken
-        return await self._out(db, booking.id, user, settings)
+        # Built from what the booking engine already has: no second round trip to the database.
+        return booking_parts_out(booked.booking, settings.zone, data.resource, booked.unit_label, booker)
 
     async def _series(
         self,

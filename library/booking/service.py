@@ -38,7 +38,7 @@ from library.booking.queries import (
 from library.booking.rules import Refusal, ResourceFacts, check_booking, occupied_span
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
-from library.catalog.models import Location, Resource
+from library.catalog.models import Location, Resource, Unit
 from library.db import Database, dialect_of
 from library.errors import Problem, not_found
 from library.notify.outbox import enqueue
@@ -373,6 +373,12 @@ async def retrying_lost_races(
     raise lost()
 
 
+@dataclass(frozen=True)
+class Booked:
+    booking: Booking
+    unit_label: str
+
+
 async def create_booking(
     db: Database,
     request: NewBooking,
@@ -381,13 +387,15 @@ async def create_booking(
     actor: User,
     now: datetime,
     base_url: str,
-) -> Booking:
+) -> Booked:
     """Book a free unit; a lost race is retried and then picks the next free unit."""
-    return await retrying_lost_races(
-        db,
-        lambda session: book_within(session, request, booker=booker, actor=actor, now=now, base_url=base_url),
-        lost=lambda: SlotTaken(Interval(request.start, request.end)),
-    )
+
+    async def work(session: AsyncSession) -> Booked:
+        booking = await book_within(session, request, booker=booker, actor=actor, now=now, base_url=base_url)
+        label = await session.scalar(select(Unit.label).where(Unit.id == booking.unit_id))
+        return Booked(booking, label or "")
+
+    return await retrying_lost_races(db, work, lost=lambda: SlotTaken(Interval(request.start, request.end)))
 
 
 async def find_alternatives(
