@@ -174,6 +174,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Einchecken ist nur kurz vor und nach dem Beginn möglich.",
         "Check-in is only possible shortly before and after the start.",
     ),
+    "message_not_dead": (
+        "Nur eine aufgegebene Nachricht kann erneut versucht werden; diese ist „{status}“.",
+        "Only a message that was given up can be tried again; this one is '{status}'.",
+    ),
     "invalid_state": (
         "Das geht bei einer Buchung im Zustand „{status}“ nicht.",
         "This is not possible for a booking in the state '{status}'.",

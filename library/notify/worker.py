@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from library.audit.log import record, snapshot
 from library.db import Database, dialect_of
 from library.errors import Problem, not_found
-from library.i18n import Lang
 from library.notify.ics import host_of
 from library.notify.mail import LIBRARY_NAME, Sender, Unbuildable, build_message
 from library.notify.models import OutboxMessage, OutboxStatus
@@ -297,19 +296,6 @@ def _settle(row: OutboxMessage, error: BaseException | None, now: datetime) -> O
     return Outcome.SERVER_DOWN if isinstance(error, SERVER_ERRORS) else Outcome.FAILED
 
 
-class NotRetryable(Problem):
-    """Only a message that was given up goes back to the queue; a sent one stays sent."""
-
-    def __init__(self, status: OutboxStatus) -> None:
-        super().__init__(409, "message_not_dead", params={"status": status.value})
-
-    def detail(self, lang: Lang) -> str:
-        status = self.params["status"]
-        if lang == "en":
-            return f"Only a message that was given up can be tried again; this one is '{status}'."
-        return f"Nur eine aufgegebene Nachricht kann erneut versucht werden; diese ist „{status}“."
-
-
 RETRY_FIELDS = ("status", "attempts", "next_attempt_at")
 
 
@@ -329,7 +315,8 @@ async def retry(
         if row is None:
             raise not_found(f"Die Nachricht {message_id}", f"The message {message_id}")
         if row.status is OutboxStatus.SENT:
-            raise NotRetryable(row.status)
+            # Only a message that was given up goes back to the queue; a sent one stays sent.
+            raise Problem(409, "message_not_dead", params={"status": row.status.value})
         if row.status is OutboxStatus.DEAD:
             before = snapshot(row, RETRY_FIELDS)
             row.status = OutboxStatus.QUEUED

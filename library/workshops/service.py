@@ -25,7 +25,7 @@ from library.booking.queries import load_booker
 from library.booking.service import NewBooking, RuleBroken, SlotTaken, book_within, retrying_lost_races
 from library.catalog.models import Factor
 from library.db import Database, dialect_of
-from library.errors import Problem, not_found
+from library.errors import Problem, field_problem, not_found
 from library.notify.outbox import enqueue
 from library.workshops.models import (
     HOLDING_STATUSES,
@@ -81,12 +81,7 @@ async def certification_id(session: AsyncSession, key: str | None, field: str) -
         return None
     found = await session.scalar(select(Certification.id).where(Certification.key == key))
     if found is None:
-        raise Problem(
-            422,
-            "invalid_input",
-            params={"fields": field},
-            extra={"errors": [{"field": field, "source": "body"}]},
-        )
+        raise field_problem(422, "invalid_input", field)
     return found
 
 
@@ -144,12 +139,7 @@ def registration_window(new: NewSession, now: datetime) -> tuple[datetime, datet
     opens = (new.registration_opens or now).astimezone(UTC)
     closes = (new.registration_closes or new.start).astimezone(UTC)
     if closes <= opens:
-        raise Problem(
-            422,
-            "invalid_input",
-            params={"fields": "registration_closes"},
-            extra={"errors": [{"field": "registration_closes", "source": "body"}]},
-        )
+        raise field_problem(422, "invalid_input", "registration_closes")
     return opens, closes
 
 
@@ -539,12 +529,7 @@ async def mark_attendance(
             )
         )
         if len(chosen) != len(set(registration_ids)):
-            raise Problem(
-                422,
-                "invalid_input",
-                params={"fields": "registration_ids"},
-                extra={"errors": [{"field": "registration_ids", "source": "body"}]},
-            )
+            raise field_problem(422, "invalid_input", "registration_ids")
         grants = workshop_session.workshop.grants_certification_id
         certification = await session.get(Certification, grants) if grants else None
         for registration in chosen:
@@ -635,12 +620,7 @@ async def grant_certification(
             raise not_found(f"Das Konto {user_id}", f"The account {user_id}")
         certification = await session.scalar(select(Certification).where(Certification.key == key))
         if certification is None:
-            raise Problem(
-                422,
-                "invalid_input",
-                params={"fields": "key"},
-                extra={"errors": [{"field": "key", "source": "body"}]},
-            )
+            raise field_problem(422, "invalid_input", "key")
         if expires_at is None:
             expires_at = certification_expiry(now, certification.valid_months)
         return await _grant(
@@ -718,7 +698,7 @@ async def move_or_cancel_session(
             new_start = (start or workshop_session.start_at).astimezone(UTC)
             new_end = (end or workshop_session.end_at).astimezone(UTC)
             if new_end <= new_start:
-                raise Problem(422, "end_before_start", extra={"errors": [{"field": "end", "source": "body"}]})
+                raise field_problem(422, "end_before_start", "end")
             shift_start, shift_end = new_start - workshop_session.start_at, new_end - workshop_session.end_at
             workshop_session.start_at, workshop_session.end_at = new_start, new_end
             if booking is not None:
