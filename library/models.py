@@ -5,6 +5,7 @@ from library.accounts.models import (
     Certification,
     LoginFailure,
     LoginSession,
+    PasswordReset,
     User,
     UserCertification,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "OpeningException",
     "OpeningPeriod",
     "OutboxMessage",
+    "PasswordReset",
     "Policy",
     "Registration",
     "Resource",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base, BigId, UTCDateTime, str_enum, utcnow
@@ -91,6 +91,24 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PasswordReset(Base):
+    """A password reset link sent by mail: valid for a short while, once.
+
+    The link's token is an HMAC of `nonce` under the secret key, so a copy of the database
+    alone can neither read nor make a working link; only the token's SHA-256 is looked up.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Certification(Base):
     """A skill that unlocks devices, e.g. the laser-cutter induction."""
 
@@ -108,12 +126,23 @@ class Certification(Base):
     valid_months: Mapped[int | None] = mapped_column(Integer)  # None: does not expire
 
 
+EXPIRY_NOTICE_DUE_SQL = "expires_at IS NOT NULL AND revoked_at IS NULL AND expiry_notice_queued_at IS NULL"
+"""Certifications held whose expiry notice is still to come: the notice job's condition."""
+
+
 class UserCertification(Base):
     """A certification held by a visitor, from a workshop or granted by staff."""
 
     __tablename__ = "user_certifications"
     __table_args__ = (
         Index("ix_user_certifications_user_id_certification_id", "user_id", "certification_id"),
+        # The notice job reads certifications expiring soon that have had no notice yet.
+        Index(
+            "ix_user_certifications_expiry_notice_due",
+            "expires_at",
+            sqlite_where=text(EXPIRY_NOTICE_DUE_SQL),
+            postgresql_where=text(EXPIRY_NOTICE_DUE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -127,6 +156,9 @@ class UserCertification(Base):
     source: Mapped[str] = mapped_column(String(40), default="staff")  # "staff" or "workshop"
     note: Mapped[str] = mapped_column(String(500), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the notice that this grant expires soon was queued. A renewal is a new row with
+    # a later expiry, so it gets a notice of its own.
+    expiry_notice_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="certifications", foreign_keys=[user_id])
     certification: Mapped[Certification] = relationship()

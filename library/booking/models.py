@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base, BigId, JSONData, UTCDateTime, str_enum, utcnow
@@ -35,6 +35,10 @@ ACTIVE_STATUSES: tuple[BookingStatus, ...] = (
 
 ACTIVE_STATUS_SQL = "('pending', 'confirmed', 'checked_in')"
 """The same, as the SQL list that the overlap constraint and trigger are written with."""
+
+
+REMINDER_DUE_SQL = "status = 'confirmed' AND purpose = 'visitor' AND reminder_queued_at IS NULL"
+"""Bookings still waiting for their reminder: the reminder job's condition and its index's."""
 
 
 class BookingPurpose(enum.StrEnum):
@@ -66,6 +70,13 @@ class Booking(Base):
         Index("ix_bookings_resource_id_occupied_end", "resource_id", "occupied_end"),
         Index("ix_bookings_user_id_start_at", "user_id", "start_at"),
         Index("ix_bookings_status_start_at", "status", "start_at"),
+        # The reminder job reads confirmed visitor bookings starting soon that have had none yet.
+        Index(
+            "ix_bookings_reminder_due",
+            "start_at",
+            sqlite_where=text(REMINDER_DUE_SQL),
+            postgresql_where=text(REMINDER_DUE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -96,6 +107,8 @@ class Booking(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    # When the reminder mail was queued; set in the same transaction, so there is only ever one.
+    reminder_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
     resource: Mapped[Resource] = relationship()

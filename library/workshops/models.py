@@ -38,6 +38,9 @@ HOLDING_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, Re
 LIVE_STATUSES_SQL = "('confirmed', 'waitlisted', 'offered', 'entered', 'attended')"
 """Registrations that count as registered: one each per person and session."""
 
+REMINDER_DUE_SQL = "status = 'confirmed' AND reminder_queued_at IS NULL"
+"""Registrations still waiting for their reminder: the reminder job's condition and its index's."""
+
 
 class Workshop(Base):
     __tablename__ = "workshops"
@@ -140,6 +143,13 @@ class Registration(Base):
             "waitlist_position IS NULL OR waitlist_position >= 1", name="waitlist_position_positive"
         ),
         Index("ix_registrations_user_id", "user_id"),
+        # The reminder job reads the confirmed registrations of sessions starting soon.
+        Index(
+            "ix_registrations_reminder_due",
+            "session_id",
+            sqlite_where=text(REMINDER_DUE_SQL),
+            postgresql_where=text(REMINDER_DUE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -149,6 +159,8 @@ class Registration(Base):
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
     draw_rank: Mapped[int | None] = mapped_column(Integer)
     offered_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the reminder mail was queued; set in the same transaction, so there is only ever one.
+    reminder_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
