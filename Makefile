@@ -8,8 +8,14 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
+AXE := node_modules/.installed
 
-.PHONY: run test setup lint typecheck clean
+.PHONY: run test setup lint typecheck messages clean
+
+# Page texts: English in the code, translated by Babel catalogues (German is the default language).
+LOCALE := library/web/locale
+CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +23,27 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(CATALOGUES:.po=.mo): %.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+setup: $(STAMP) $(CATALOGUES:.po=.mo)
+
+# After changing texts in code or templates: update the catalogues, then translate the new entries.
+messages: $(STAMP)
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate:2 --no-location --sort-output -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete
+
+# The browser tests drive Debian's Chromium (never a downloaded browser). Installing it needs
+# root; without it the browser tests skip, which CI (.ci/run, as root) does not allow.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	else echo "$(CHROMIUM) is missing and installing it needs root: the browser tests will skip"; fi
+
+# axe-core, which checks pages for accessibility in the browser tests, from package-lock.json.
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(AXE)
 
 run: setup
 	$(BIN)/library db upgrade
@@ -38,8 +64,8 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck $(CHROMIUM) $(AXE)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules test-artifacts

@@ -32,9 +32,9 @@ from library.api.workshops import WorkshopsController
 from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
-from library.i18n import pick
 from library.scheduler import run_forever
-from library.web.pages import PAGE_CONTROLLERS
+from library.web.routes import PAGE_CONTROLLERS
+from library.web.translations import install as install_translations
 
 SCHEMA_ASSETS = "/schema/assets"
 MAX_REQUEST_BODY = 2 * 1024 * 1024  # bytes; CSV imports are the largest bodies
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         template_config=TemplateConfig(
             directory=PROJECT_ROOT / "templates",
             engine=JinjaTemplateEngine,
-            engine_callback=lambda engine: engine.engine.globals.update(pick=pick),
+            engine_callback=lambda engine: install_translations(engine.engine),
         ),
         openapi_config=OpenAPIConfig(
             title="Stadtbibliothek Ulm: bookings and workshops",

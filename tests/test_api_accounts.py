@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -17,6 +15,7 @@ from library.clock import SettableClock
 from library.db import Database
 from tests import factories
 from tests.factories import DEFAULT_PASSWORD, assert_problem, bearer
+from tests.pages import sign_in_with_form
 
 Client = AsyncTestClient[Litestar]
 
@@ -338,26 +337,6 @@ async def test_secrets_are_not_stored_in_plain_text(client: Client, db: Database
 # --- browser sessions --------------------------------------------------------------------
 
 
-CSRF_FIELD = re.compile(r'name="_csrf_token"\s+value="([^"]+)"')
-
-
-async def login_form_token(client: Client) -> str:
-    page = await client.get("/login")
-    assert page.status_code == 200
-    found = CSRF_FIELD.search(page.text)
-    assert found is not None, page.text
-    return found.group(1)
-
-
-async def sign_in_with_form(client: Client, email: str, password: str) -> Response:
-    csrf = await login_form_token(client)
-    return await client.post(
-        "/login",
-        data={"email": email, "password": password, "_csrf_token": csrf, "next": "/"},
-        follow_redirects=False,
-    )
-
-
 async def test_form_login_sets_an_http_only_session_cookie(client: Client, db: Database) -> None:
     await factories.create_user(db)
     response = await sign_in_with_form(client, "anna@example.org", DEFAULT_PASSWORD)
@@ -402,7 +381,7 @@ async def test_form_login_with_wrong_password_shows_the_form_again(client: Clien
     assert response.headers["content-type"].startswith("text/html")
     assert 'value="anna@example.org"' in response.text
     assert "falsches-passwort" not in response.text
-    assert 'class="error"' in response.text
+    assert 'class="error-summary"' in response.text
     assert "E-Mail-Adresse oder Passwort stimmen nicht." in response.text
     assert "library_session" not in client.cookies
     assert_problem(await client.get(ME), 401, "unauthenticated")

@@ -82,7 +82,10 @@ class LoginSubjects:
         return cls(account=f"account:{digest(normalise_email(email))}", address=f"address:{digest(address)}")
 
 
-async def ensure_not_throttled(session: AsyncSession, subjects: LoginSubjects, now: datetime) -> None:
+async def ensure_not_throttled(
+    session: AsyncSession, subjects: LoginSubjects, now: datetime, *, message_key: str | None = None
+) -> None:
+    """429 once either subject has used up its attempts in the window; `message_key` says what of."""
     since = now - THROTTLE_WINDOW
     rows = (
         await session.execute(
@@ -100,6 +103,7 @@ async def ensure_not_throttled(session: AsyncSession, subjects: LoginSubjects, n
                 "too_many_attempts",
                 params={"minutes": (retry_after + 59) // 60},
                 headers={"Retry-After": str(retry_after)},
+                message_key=message_key,
             )
 
 
@@ -191,3 +195,8 @@ async def user_for_session(
 
 async def end_session(session: AsyncSession, login_session_id: int) -> None:
     await session.execute(delete(LoginSession).where(LoginSession.id == login_session_id))
+
+
+async def set_language(session: AsyncSession, user_id: int, language: Language) -> None:
+    """The language of the person's pages and mails."""
+    await session.execute(update(User).where(User.id == user_id).values(language=language))

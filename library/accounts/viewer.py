@@ -51,6 +51,12 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def provide_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: ClockDep) -> Viewer:
+    viewer = await _find_viewer(request, db, clock)
+    request.state.viewer = viewer  # error pages show the menu of whoever is signed in
+    return viewer
+
+
+async def _find_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: ClockDep) -> Viewer:
     now = clock.now()
     token = bearer_token(request)
     if token is not None:

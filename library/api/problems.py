@@ -20,13 +20,17 @@ from litestar.types import ExceptionHandlersMap
 
 from library.errors import Problem
 from library.i18n import negotiate_language
+from library.web.errors import is_page_request, page_problem_response
 
 log = logging.getLogger("library.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Response[dict[str, Any]]:
+def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Response[Any]:
+    """Problem JSON for the API; for a page, a sign-in redirect or a readable error page."""
+    if is_page_request(request):
+        return page_problem_response(request, problem)
     lang = negotiate_language(request.headers.get("accept-language"))
     return Response(
         content=problem.body(lang),

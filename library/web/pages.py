@@ -1,17 +1,17 @@
-"""Visitor pages: the home page with the five factors, and signing in and out."""
+"""Visitor pages everybody reaches: the home page with the five factors, signing in and out, language."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from library.accounts import service
+from library.accounts.models import Language
 from library.accounts.viewer import SESSION_COOKIE, ViewerDep
 from library.api.accounts import client_address
 from library.catalog import queries
@@ -19,41 +19,27 @@ from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
-from library.i18n import Lang, negotiate_language
+from library.web.common import LANG_COOKIE, AnyRequest, Form, form_values, page_language, render, safe_next
 
-LANG_COOKIE = "lang"
-
-
-def page_language(request: Request[Any, Any, Any]) -> Lang:
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in ("de", "en"):
-        return chosen  # type: ignore[return-value]
-    return negotiate_language(request.headers.get("accept-language"))
+ONE_YEAR = 365 * 24 * 3600
 
 
-def render(request: Request[Any, Any, Any], template: str, viewer: ViewerDep, **context: Any) -> Template:
-    return Template(
-        template_name=template,
-        context={"lang": page_language(request), "viewer": viewer, "request": request, **context},
+def session_cookie(session_id: str, settings: Settings) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=session_id,
+        httponly=True,
+        samesite="lax",
+        secure=settings.base_url.startswith("https://"),
+        max_age=settings.session_lifetime_hours * 3600,
     )
-
-
-class LoginForm(msgspec.Struct):
-    email: str = ""
-    password: str = ""
-    next: str = "/"
-
-
-def safe_next(target: str) -> str:
-    """Only local paths, so the login form cannot send people elsewhere."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
 class HomePages(Controller):
     include_in_schema = False
 
     @get("/", name="home")
-    async def home(self, request: Request[Any, Any, Any], viewer: ViewerDep, db: DatabaseDep) -> Template:
+    async def home(self, request: AnyRequest, viewer: ViewerDep, db: DatabaseDep) -> Template:
         lang = page_language(request)
         async with db.read() as session:
             counts = await queries.resource_counts_by_factor(session)
@@ -70,69 +56,50 @@ class HomePages(Controller):
 
     @get("/login", name="login")
     async def login_form(
-        self, request: Request[Any, Any, Any], viewer: ViewerDep, next: FromQuery[str] = "/"
+        self, request: AnyRequest, viewer: ViewerDep, next: FromQuery[str] = "/"
     ) -> Template:
-        return render(request, "login.html", viewer, form=LoginForm(next=safe_next(next)), error=None)
+        return render(request, "login.html", viewer, form=Form(values={"next": safe_next(next)}))
 
     @post("/login", name="login-submit")
     async def login(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
         state: State,
-        data: URLEncodedBody[LoginForm],
+        data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
         settings: Settings = state.settings
         now = clock.now()
-        subjects = service.LoginSubjects.of(data.email, client_address(request))
+        email, password = data.get("email", ""), data.get("password", "")
+        subjects = service.LoginSubjects.of(email, client_address(request))
         session_id = None
+        form = Form(values=form_values(data))
         try:
             async with db.write() as session:
                 await service.ensure_not_throttled(session, subjects, now)
                 user = await service.check_password(
-                    session, email=data.email, password=data.password, subjects=subjects, now=now
+                    session, email=email, password=password, subjects=subjects, now=now
                 )
                 if user is not None:
+                    # A new session id at every sign-in: an id planted before cannot be used.
                     if viewer.login_session is not None:
                         await service.end_session(session, viewer.login_session.id)
                     session_id, _ = await service.start_session(
                         session, user, now, timedelta(hours=settings.session_lifetime_hours)
                     )
         except Problem as problem:
-            return self._login_error(request, viewer, data, problem)
+            form.general = problem.detail(page_language(request))
+            response = render(request, "login.html", viewer, status=problem.status, form=form)
+            response.headers.update(problem.headers)
+            return response
         if session_id is None:
-            return self._login_error(request, viewer, data, Problem(401, "invalid_credentials"))
+            form.general = Problem(401, "invalid_credentials").detail(page_language(request))
+            return render(request, "login.html", viewer, status=401, form=form)
         return Redirect(
-            path=safe_next(data.next),
-            status_code=303,
-            cookies=[
-                Cookie(
-                    key=SESSION_COOKIE,
-                    value=session_id,
-                    httponly=True,
-                    samesite="lax",
-                    secure=settings.base_url.startswith("https://"),
-                    max_age=settings.session_lifetime_hours * 3600,
-                )
-            ],
+            path=safe_next(data.get("next")), status_code=303, cookies=[session_cookie(session_id, settings)]
         )
-
-    def _login_error(
-        self, request: Request[Any, Any, Any], viewer: ViewerDep, data: LoginForm, problem: Problem
-    ) -> Template:
-        # Keep what was typed (not the password) and say what is wrong next to the form.
-        response = render(
-            request,
-            "login.html",
-            viewer,
-            form=LoginForm(email=data.email, next=safe_next(data.next)),
-            error=problem.detail(page_language(request)),
-        )
-        response.status_code = problem.status
-        response.headers.update(problem.headers)
-        return response
 
     @post("/logout", name="logout")
     async def logout(self, viewer: ViewerDep, db: DatabaseDep) -> Redirect:
@@ -143,5 +110,19 @@ class HomePages(Controller):
         response.delete_cookie(SESSION_COOKIE)
         return response
 
-
-PAGE_CONTROLLERS = [HomePages]
+    @post("/language", name="language")
+    async def choose_language(
+        self, viewer: ViewerDep, db: DatabaseDep, data: URLEncodedBody[dict[str, str]]
+    ) -> Redirect:
+        """The chosen language sticks in a cookie and, when signed in, in the account (for mails)."""
+        lang = Language.EN if data.get("lang") == "en" else Language.DE
+        if viewer.user is not None and viewer.user.language is not lang:
+            async with db.write() as session:
+                await service.set_language(session, viewer.user.id, lang)
+        return Redirect(
+            path=safe_next(data.get("next")),
+            status_code=303,
+            cookies=[
+                Cookie(key=LANG_COOKIE, value=lang.value, max_age=ONE_YEAR, samesite="lax", httponly=True)
+            ],
+        )

@@ -1,0 +1,110 @@
+"""What every page shares: the reader's language, rendering, forms that keep what was typed, notices.
+
+Pages follow post-redirect-get: a form posts, the handler calls the same domain function the API
+uses, and answers 303 to a page that shows a notice (`?done=<key>`); when the domain says no
+(a `Problem`), the form is shown again with what was typed and the sentence next to the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request
+from litestar.response import Redirect, Template
+
+from library.accounts.viewer import Viewer
+from library.errors import Problem
+from library.i18n import Lang, negotiate_language
+from library.web.translations import translate
+
+LANG_COOKIE = "lang"
+AnyRequest = Request[Any, Any, Any]
+
+
+def page_language(request: AnyRequest) -> Lang:
+    """The language chosen on the page (cookie), else the browser's, else German."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in ("de", "en"):
+        return chosen  # type: ignore[return-value]
+    return negotiate_language(request.headers.get("accept-language"))
+
+
+def render(
+    request: AnyRequest, template: str, viewer: Viewer, *, status: int = 200, **context: Any
+) -> Template:
+    return Template(
+        template_name=template,
+        status_code=status,
+        context={"lang": page_language(request), "viewer": viewer, "request": request, **context},
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths, so a form cannot send people to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def see_other(path: str, *, done: str | None = None, **query: str) -> Redirect:
+    """The 303 after a successful form: the browser loads `path` and shows the notice `done`."""
+    params = {**query, **({"done": done} if done else {})}
+    return Redirect(path=f"{path}?{urlencode(params)}" if params else path, status_code=303)
+
+
+def notice(request: AnyRequest, notices: Mapping[str, str]) -> str | None:
+    """The sentence for `?done=<key>` (texts marked with N_), translated; unknown keys show nothing."""
+    key = request.query_params.get("done")
+    message = notices.get(key) if key else None
+    return translate(page_language(request), message) if message else None
+
+
+@dataclass
+class Form:
+    """A form as typed, with errors per field (already in the reader's language) and for the whole."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    general: str | None = None
+
+    def value(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors or self.general)
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def absorb(self, problem: Problem, lang: Lang, fields: Mapping[str, str] | None = None) -> None:
+        """Put a domain problem's sentence next to the field it names, else above the form.
+
+        `fields` maps the API's field names (e.g. `start`) to this form's names when they differ.
+        """
+        message = problem.detail(lang)
+        named = [
+            str(error.get("field"))
+            for error in problem.extra.get("errors", [])
+            if isinstance(error, dict) and error.get("field")
+        ]
+        placed = False
+        for name in named:
+            form_name = (fields or {}).get(name, name)
+            if form_name in self.values or (fields and name in fields):
+                self.add(form_name, message)
+                placed = True
+        if not placed:
+            self.general = message
+
+
+def form_values(data: Mapping[str, Any], *, secret: tuple[str, ...] = ("password",)) -> dict[str, str]:
+    """What was typed, as text, without the CSRF token and never re-showing secrets."""
+    return {
+        key: str(value)
+        for key, value in data.items()
+        if key != "_csrf_token" and not any(word in key for word in secret)
+    }

@@ -1,0 +1,39 @@
+"""Errors on pages: sign-in redirects and readable error pages instead of problem JSON."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Response
+from litestar.response import Redirect, Template
+
+from library.errors import Problem
+from library.web.common import AnyRequest, page_language
+
+API_PREFIXES = ("/api/", "/schema")
+
+
+def is_page_request(request: AnyRequest) -> bool:
+    return not request.url.path.startswith(API_PREFIXES)
+
+
+def page_problem_response(request: AnyRequest, problem: Problem) -> Response[str]:
+    """Anonymous visitors of a page that needs an account go to the login form and come back."""
+    if problem.status == 401:
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = back if request.method == "GET" else request.url.path
+        return Redirect(path=f"/login?{urlencode({'next': target})}", status_code=303)
+    lang = page_language(request)
+    viewer = request.state.get("viewer")
+    return Template(
+        template_name="error.html",
+        status_code=problem.status,
+        headers=problem.headers,
+        context={
+            "lang": lang,
+            "viewer": viewer,
+            "request": request,
+            "status": problem.status,
+            "message": problem.detail(lang),
+        },
+    )

@@ -1,0 +1,11 @@
+"""Every page controller, by area: what a visitor sees, the staff back office, the door displays."""
+
+from __future__ import annotations
+
+from litestar import Controller
+
+from library.web.pages import HomePages
+
+PAGE_CONTROLLERS: list[type[Controller]] = [
+    HomePages,
+]

@@ -1,0 +1,62 @@
+"""The German catalogue translates every page text, and the catalogues are current with the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from library.config import PROJECT_ROOT
+from library.web.translations import LOCALE_DIR
+
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "translate": (2,)}
+METHOD_MAP = [("library/**.py", "python"), ("templates/**.html", "jinja2")]
+
+
+def load(lang: str) -> Catalog:
+    with (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        return read_po(file)
+
+
+def texts_in_code() -> set[str]:
+    found = set()
+    for _, _, message, _, _ in extract_from_dir(
+        str(PROJECT_ROOT), METHOD_MAP, keywords=KEYWORDS, options_map={"templates/**.html": {}}
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_every_text_in_code_and_templates_is_in_the_catalogues() -> None:
+    code = texts_in_code()
+    assert code, "the extraction found no texts at all"
+    for lang in ("de", "en"):
+        catalogue_ids = {m.id[0] if isinstance(m.id, tuple) else m.id for m in load(lang) if m.id}
+        missing = sorted(code - catalogue_ids)
+        assert not missing, f"run `make messages` and translate; missing in {lang}: {missing}"
+
+
+def test_german_translates_everything_with_the_same_placeholders() -> None:
+    catalogue = load("de")
+    untranslated = [
+        message.id
+        for message in catalogue
+        if message.id
+        and (
+            "fuzzy" in message.flags
+            or not (all(message.string) if isinstance(message.string, tuple) else message.string)
+        )
+    ]
+    assert not untranslated, f"German texts missing: {untranslated}"
+    problems = [(message.id, errors) for message, errors in catalogue.check() if errors]
+    assert not problems, problems
+
+
+def test_compiled_catalogues_are_not_older_than_their_sources() -> None:
+    for lang in ("de", "en"):
+        source = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+        compiled = Path(str(source)[: -len(".po")] + ".mo")
+        assert compiled.exists(), "run `make setup` to compile the catalogues"
+        assert compiled.stat().st_mtime >= source.stat().st_mtime, "run `make setup` to recompile"
