@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.engine import make_url
 
 from library import migrations
@@ -31,7 +31,9 @@ from library.app import create_app
 from library.clock import SettableClock
 from library.config import Settings, normalise_database_url
 from library.db import Database
-from tests.live import free_port
+from library.i18n import Lang
+from tests.browser import launch_chromium
+from tests.live import library_env, serving
 
 POSTGRES_URL = os.environ.get("LIBRARY_TEST_POSTGRES_URL", "")
 TEMPLATE_DB = f"library_template_{os.getpid()}"
@@ -150,36 +152,59 @@ async def client(settings: Settings, clock: SettableClock) -> AsyncIterator[Asyn
 @pytest.fixture
 def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
     """`library serve` as people run it, with the scheduler ticking every second."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "LIBRARY_DATABASE_URL": database_url,
-        "LIBRARY_SECRET_KEY": "live-test-secret",
-        "LIBRARY_VAR_DIR": str(tmp_path),
-        "LIBRARY_SCHEDULER_INTERVAL": "1",
-    }
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "library.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "server.log", "w"),  # noqa: SIM115
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/factors", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "server.log").read_text())
-            time.sleep(0.2)
+    with serving(database_url, tmp_path, scheduler_interval="1") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def demo_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`library serve` on SQLite with the Ulm catalogue and demo data, shared by the browser tests.
+
+    Tests share its data: they add what they need (a new visitor, a booking) and never expect
+    the demo data to be untouched by other tests.
+    """
+    directory = tmp_path_factory.mktemp("demo")
+    database_url = fresh_sqlite_url(sqlite_template, directory)
+    subprocess.run(
+        [sys.executable, "-m", "library.cli", "seed", "--demo"],
+        env=library_env(database_url, directory),
+        check=True,
+    )
+    with serving(database_url, directory) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module; each test gets its own context (`page`).
+
+    Playwright's synchronous API keeps an event loop running while it is open, which would stop
+    asyncio in any other test: so it closes with the module, and a module of browser tests holds
+    no async tests or fixtures.
+    """
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def lang() -> Lang:
+    """The language a browser test's page asks for; parametrise `lang` with LANGUAGES to try both."""
+    return "de"
+
+
+@pytest.fixture
+def page(demo_server: str, browser: Browser, lang: Lang) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies), sending Accept-Language: `lang`.
+
+    `page.goto("/login")` opens a path of the demo server.
+    """
+    context = browser.new_context(
+        base_url=demo_server, locale=lang, extra_http_headers={"Accept-Language": lang}
+    )
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture

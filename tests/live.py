@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
 
 from library.accounts.models import User
 from library.accounts.service import issue_token
@@ -14,6 +23,50 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def library_env(database_url: str, var_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment for a `library` command on a test database (LIBRARY_<NAME> from settings)."""
+    return {
+        **os.environ,
+        "LIBRARY_DATABASE_URL": database_url,
+        "LIBRARY_SECRET_KEY": "live-test-secret",
+        "LIBRARY_VAR_DIR": str(var_dir),
+        **{f"LIBRARY_{name.upper()}": value for name, value in settings.items()},
+    }
+
+
+@contextmanager
+def serving(database_url: str, var_dir: Path, **settings: str) -> Iterator[str]:
+    """Run `library serve` as people run it until the block ends; yields its base URL.
+
+    The server's output goes to var_dir/server.log, which is shown when it fails to start.
+    """
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = var_dir / "server.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "library.cli", "serve", "--port", str(port)],
+            env=library_env(database_url, var_dir, base_url=base, **settings),
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/factors", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log.read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
 
 
 async def visitors_with_tokens(db: Database, count: int) -> list[str]:
