@@ -14,7 +14,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -33,6 +32,7 @@ from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
 from library.scheduler import run_forever
+from library.security import ScriptFileSwagger, header_hook
 from library.web.routes import PAGE_CONTROLLERS
 from library.web.translations import install as install_translations
 
@@ -120,12 +120,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             description="JSON API of the Ulm smart-library booking service. Contract: API.md.",
             path="/schema",
             render_plugins=[
-                SwaggerRenderPlugin(
+                ScriptFileSwagger(
                     js_url=f"{SCHEMA_ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{SCHEMA_ASSETS}/swagger-ui.css",
                     standalone_preset_js_url=f"{SCHEMA_ASSETS}/swagger-ui-standalone-preset.js",
                     path="/",
-                    favicon="<link rel='icon' href='data:,'>",
                 )
             ],
             components=Components(
@@ -136,6 +135,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 }
             ),
         ),
+        before_send=[header_hook(https=settings.base_url.startswith("https://"))],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,
     )
