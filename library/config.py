@@ -53,6 +53,8 @@ class Settings:
     scheduler_interval_seconds: float = 60.0
     token_lifetime_days: int = 30
     session_lifetime_hours: int = 12
+    # Days after which past bookings, registrations and sent mail no longer name the person.
+    retention_days: int = 90
 
     @property
     def is_production(self) -> bool:
@@ -89,7 +91,17 @@ class Settings:
             var_dir=var_dir,
             run_scheduler=os.environ.get("LIBRARY_SCHEDULER", "on") != "off",
             scheduler_interval_seconds=float(os.environ.get("LIBRARY_SCHEDULER_INTERVAL", "60")),
+            retention_days=_retention_days(),
         )
+
+
+def _retention_days() -> int:
+    value = os.environ.get("LIBRARY_RETENTION_DAYS", "90").strip() or "90"
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(
+            f"LIBRARY_RETENTION_DAYS={value!r} must be a whole number of days, at least 1"
+        )
+    return int(value)
 
 
 def normalise_database_url(url: str) -> str:

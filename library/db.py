@@ -111,13 +111,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    # A statement's values (e-mail addresses, names) stay out of error messages, hence out of logs.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     if pool_size == 0:
-        return create_async_engine(url, poolclass=NullPool)
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_async_engine(url, poolclass=NullPool, hide_parameters=True)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 class Database:

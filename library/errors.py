@@ -62,6 +62,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {minutes} Minuten.",
         "Too many failed sign-in attempts. Please wait {minutes} minutes.",
     ),
+    "wrong_password": (
+        "Das Passwort stimmt nicht.",
+        "The password is wrong.",
+    ),
+    "last_admin": (
+        "Sie sind die letzte Person mit Admin-Rechten. Geben Sie diese Rechte zuerst jemand anderem.",
+        "You are the last administrator. Please make someone else an administrator first.",
+    ),
     "method_not_allowed": (
         "Diese Methode ist hier nicht erlaubt.",
         "This method is not allowed here.",

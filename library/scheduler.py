@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from library.accounts.privacy import anonymise_expired
 from library.booking.service import release_no_shows
 from library.clock import Clock
 from library.config import Settings
@@ -40,6 +41,12 @@ async def _lotteries(db: Database, clock: Clock, settings: Settings) -> int:
     return await draw_closed_lotteries(db, now=clock.now(), base_url=settings.base_url)
 
 
+async def _retention(db: Database, clock: Clock, settings: Settings) -> int:
+    async with db.write() as session:
+        anonymised = await anonymise_expired(session, clock.now(), settings.retention_days)
+    return anonymised.total
+
+
 OUTBOX_BATCH = 200
 _said_once: set[str] = set()
 
@@ -60,6 +67,7 @@ JOBS: tuple[Job, ...] = (
     Job("release_no_shows", _no_shows),
     Job("expire_offers", _lapsed_offers),
     Job("draw_lotteries", _lotteries),
+    Job("anonymise_expired", _retention),
     # Last, so the mails of this tick's no-shows and lapsed offers go out in the same tick.
     Job("send_outbox", _send_outbox),
 )

@@ -73,7 +73,8 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
         lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
         lines.append(f"  {violation['helpUrl']}")
         for node in violation["nodes"]:
-            lines.append(f"    at {' '.join(map(str, node['target']))}: {node['failureSummary']}")
+            lines.append(f"    at {' '.join(map(str, node['target']))}")
+            lines.extend(f"      {line}" for line in node["failureSummary"].splitlines() if line.strip())
     return "\n".join(lines)
 
 

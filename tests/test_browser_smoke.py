@@ -79,3 +79,22 @@ def test_a_second_sign_in_replaces_the_first(page: Page) -> None:
 
     expect(page.locator("header")).to_contain_text("Demo-Bibliothekarin")
     expect(page.locator("header")).not_to_contain_text(visitor.name)
+
+
+def test_the_accessibility_check_names_each_violation_even_under_a_strict_csp(page: Page) -> None:
+    page.set_content(
+        '<html><head><meta http-equiv="Content-Security-Policy" content="script-src \'none\'"></head>'
+        '<body><main><img src="/static/site.css"><a href="/"></a></main></body></html>'
+    )
+
+    with pytest.raises(pytest.fail.Exception) as failure:
+        assert_accessible(page)
+
+    report = str(failure.value)
+    assert "- html-has-lang (serious)" in report
+    assert "- image-alt (critical): Images must have alternative text" in report
+    assert (
+        "    at img\n      Fix any of the following:\n        Element does not have an alt attribute"
+        in report
+    )
+    assert "- link-name (serious)" in report

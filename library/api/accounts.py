@@ -6,19 +6,19 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from library.accounts import service
+from library.accounts import privacy, service
 from library.accounts.models import Language, Role, UserCertification
 from library.accounts.viewer import UserDep, ViewerDep
 from library.api.common import language
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
-from library.errors import Problem
+from library.errors import Problem, field_problem
 from library.i18n import pick
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
@@ -49,6 +49,10 @@ class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
 class TokenOut(msgspec.Struct):
     token: str
     expires_at: datetime
+
+
+class DeleteAccountIn(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
 
 
 class HeldCertificationOut(msgspec.Struct):
@@ -151,3 +155,36 @@ class AccountsController(Controller):
                 if h.expires_at is None or h.expires_at > now
             ],
         )
+
+    @get("/me/export", summary="Everything the service holds about the caller, as a JSON download")
+    async def export(self, user: UserDep, db: DatabaseDep, clock: ClockDep) -> Response[dict[str, Any]]:
+        now = clock.now()
+        async with db.read() as session:
+            data = await privacy.export_user_data(session, user, now)
+        filename = privacy.export_filename(user, now)
+        return Response(data, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @delete(
+        "/me",
+        summary="Delete the caller's account: future bookings cancelled, personal data anonymised",
+        status_code=204,
+    )
+    async def delete_me(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[DeleteAccountIn],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> None:
+        now = clock.now()
+        async with db.write() as session:
+            confirmed = await privacy.password_confirmed(
+                session, user, data.password, address=client_address(request), now=now
+            )
+            if confirmed:
+                await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
+        # Outside the transaction, so that a wrong password is recorded before it is reported.
+        if not confirmed:
+            raise field_problem(403, "wrong_password", "password")

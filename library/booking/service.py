@@ -545,18 +545,27 @@ async def cancel_booking(
             )
             targets.extend(later)
         for target in targets:
-            # The owner cancelling needs no mail about it; a cancellation by staff does.
-            _change_status(
-                session,
-                target,
-                BookingStatus.CANCELLED,
-                actor=actor,
-                now=now,
-                reason=reason,
-                base_url=base_url,
-                notify=target.user_id != actor.id,
-            )
+            cancel_within(session, target, actor=actor, now=now, reason=reason, base_url=base_url)
     return booking
+
+
+def cancel_within(
+    session: AsyncSession, booking: Booking, *, actor: User, now: datetime, reason: str | None, base_url: str
+) -> None:
+    """Cancel a booking inside the caller's write transaction, without the checks of cancel_booking.
+
+    The owner cancelling needs no mail about it; a cancellation by staff does.
+    """
+    _change_status(
+        session,
+        booking,
+        BookingStatus.CANCELLED,
+        actor=actor,
+        now=now,
+        reason=reason,
+        base_url=base_url,
+        notify=booking.user_id != actor.id,
+    )
 
 
 async def decide_booking(

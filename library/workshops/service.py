@@ -342,28 +342,35 @@ async def cancel_registration(
 ) -> Registration:
     """Cancel; a freed place goes to the first on the waitlist (or is offered to them)."""
     async with db.write() as session:
-        probe = await get_registration(session, registration_id, actor)
-        workshop_session = await locked_session(session, probe.session_id)
-        registration = await get_registration(session, registration_id, actor)
-        if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.ATTENDED):
-            raise Problem(409, "invalid_state", params={"status": registration.status.value})
-        before = snapshot(registration, REGISTRATION_FIELDS)
-        held_a_place = registration.status in HOLDING_STATUSES
-        left_position = registration.waitlist_position
-        registration.status = RegistrationStatus.CANCELLED
-        registration.waitlist_position = None
-        registration.offered_until = None
-        registration.updated_at = now
-        await session.flush()
-        _audit(session, registration, "registration.cancel", actor, now, before)
-        if left_position is not None:
-            await _close_gap(session, workshop_session.id, left_position, now)
-        # In a lottery before the draw nobody waits yet; after it, the waitlist moves up as usual.
-        waitlist_moves = (
-            workshop_session.mode is SignupMode.FIRST_COME or workshop_session.drawn_at is not None
+        return await cancel_registration_within(
+            session, registration_id, actor=actor, now=now, base_url=base_url
         )
-        if held_a_place and waitlist_moves:
-            await _fill_place(session, workshop_session, now, base_url)
+
+
+async def cancel_registration_within(
+    session: AsyncSession, registration_id: int, *, actor: User, now: datetime, base_url: str
+) -> Registration:
+    """Cancel inside the caller's write transaction (see cancel_registration)."""
+    probe = await get_registration(session, registration_id, actor)
+    workshop_session = await locked_session(session, probe.session_id)
+    registration = await get_registration(session, registration_id, actor)
+    if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.ATTENDED):
+        raise Problem(409, "invalid_state", params={"status": registration.status.value})
+    before = snapshot(registration, REGISTRATION_FIELDS)
+    held_a_place = registration.status in HOLDING_STATUSES
+    left_position = registration.waitlist_position
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waitlist_position = None
+    registration.offered_until = None
+    registration.updated_at = now
+    await session.flush()
+    _audit(session, registration, "registration.cancel", actor, now, before)
+    if left_position is not None:
+        await _close_gap(session, workshop_session.id, left_position, now)
+    # In a lottery before the draw nobody waits yet; after it, the waitlist moves up as usual.
+    waitlist_moves = workshop_session.mode is SignupMode.FIRST_COME or workshop_session.drawn_at is not None
+    if held_a_place and waitlist_moves:
+        await _fill_place(session, workshop_session, now, base_url)
     return registration
 
 
