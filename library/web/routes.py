@@ -5,7 +5,9 @@ from __future__ import annotations
 from litestar import Controller
 
 from library.web.pages import HomePages
+from library.web.staff_desk import StaffDeskPages
 
 PAGE_CONTROLLERS: list[type[Controller]] = [
     HomePages,
+    StaffDeskPages,
 ]

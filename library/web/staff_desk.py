@@ -1,0 +1,128 @@
+"""Today at the desk: arrivals, check-ins due now, pending approvals, no-shows and blocked units
+of one location, each booking with one-click actions (the booking service's, as the API's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+
+from library.accounts.models import User
+from library.accounts.viewer import ViewerDep
+from library.booking import desk, service
+from library.config import Settings
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem
+from library.web.common import AnyRequest, notice, page_language, render, see_other
+from library.web.translations import N_
+
+NOTICES = {
+    "checked_in": N_("The booking was checked in."),
+    "approved": N_("The booking was approved. The visitor gets an e-mail."),
+    "rejected": N_("The booking was rejected. The visitor gets an e-mail."),
+    "cancelled": N_("The booking was cancelled."),
+}
+MAX_REASON = 500
+
+
+async def desk_page(
+    request: AnyRequest,
+    viewer: ViewerDep,
+    db: DatabaseDep,
+    clock: ClockDep,
+    location_slug: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    async with db.read() as session:
+        locations = await desk.desk_locations(session)
+        chosen = next(
+            (loc for loc in locations if loc.slug == location_slug), locations[0] if locations else None
+        )
+        today = await desk.load_desk(session, chosen, clock.now()) if chosen is not None else None
+    return render(
+        request,
+        "staff/desk.html",
+        viewer,
+        status=status,
+        locations=locations,
+        today=today,
+        error=error,
+        notice=None if error else notice(request, NOTICES),
+    )
+
+
+class StaffDeskPages(Controller):
+    include_in_schema = False
+
+    @get("/staff", name="staff-desk")
+    async def desk(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: NamedDependency[User],
+        db: DatabaseDep,
+        clock: ClockDep,
+        location: FromQuery[str] = "",
+    ) -> Response[Any]:
+        return await desk_page(request, viewer, db, clock, location)
+
+    @post("/staff/bookings/{booking_id:int}/{action:str}", name="staff-booking-action")
+    async def act(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: NamedDependency[User],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        booking_id: FromPath[int],
+        action: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Response[Any]:
+        """Check in, approve, reject or cancel; back to where the form was, with a notice."""
+        settings: Settings = state.settings
+        now, base_url = clock.now(), settings.base_url
+        reason = data.get("reason", "").strip()[:MAX_REASON] or None
+        location = data.get("location", "")
+        try:
+            if action == "check-in":
+                await service.check_in(db, booking_id, actor=staff, now=now, base_url=base_url)
+                done = "checked_in"
+            elif action in ("approve", "reject"):
+                await service.decide_booking(
+                    db,
+                    booking_id,
+                    approve=action == "approve",
+                    actor=staff,
+                    now=now,
+                    reason=reason,
+                    base_url=base_url,
+                )
+                done = "approved" if action == "approve" else "rejected"
+            elif action == "cancel":
+                await service.cancel_booking(
+                    db, booking_id, actor=staff, now=now, reason=reason, base_url=base_url
+                )
+                done = "cancelled"
+            else:
+                raise Problem(404, "not_found", params={"what": ("Die Seite", "The page")})
+        except Problem as problem:
+            if problem.status in (401, 403, 404):
+                raise
+            return await desk_page(
+                request,
+                viewer,
+                db,
+                clock,
+                location,
+                error=problem.detail(page_language(request)),
+                status=problem.status,
+            )
+        if data.get("back") == "bookings":
+            return see_other("/staff/bookings", done=done)
+        return see_other("/staff", done=done, **({"location": location} if location else {}))
