@@ -359,3 +359,13 @@ async def test_the_retention_period_comes_from_the_environment(monkeypatch: Any)
     assert Settings.from_env().retention_days == 90
     monkeypatch.setenv("LIBRARY_RETENTION_DAYS", "30")
     assert Settings.from_env().retention_days == 30
+
+
+async def test_the_openapi_document_lists_export_and_deletion(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    assert "get" in document["paths"]["/api/v1/me/export"]
+    deletion = document["paths"]["/api/v1/me"]["delete"]
+    body = deletion["requestBody"]["content"]["application/json"]["schema"]
+    if "$ref" in body:
+        body = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert body["required"] == ["password"]
