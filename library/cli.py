@@ -118,6 +118,45 @@ def users_create(email: str, name: str, role: str, password_stdin: bool) -> None
     click.echo(f"Created {role} {email} (id {user_id}).")
 
 
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Copy the whole database into FILE, safely while the service runs.
+
+    SQLite: an SQLite file made with the online backup API. PostgreSQL: a pg_dump archive
+    (custom format; pg_dump must be on PATH).
+    """
+    from library.backup import BackupError, backup
+
+    settings = load_settings()
+    try:
+        backup(settings.database_url, file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up the database to {file}.")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace everything a non-empty database holds.")
+def restore_command(file: Path, force: bool) -> None:
+    """Bring FILE (made by `library backup`) back into the configured database.
+
+    The database must be empty (a new SQLite file, or a newly created PostgreSQL database)
+    unless --force is given. Stop `library serve` and `library worker` first. PostgreSQL
+    needs pg_restore on PATH. Afterwards run `library db upgrade` if the backup is older
+    than this version.
+    """
+    from library.backup import BackupError, restore
+
+    settings = load_settings()
+    try:
+        restore(settings.database_url, file, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored the database from {file}.")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
