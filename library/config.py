@@ -53,6 +53,8 @@ class Settings:
     scheduler_interval_seconds: float = 60.0
     token_lifetime_days: int = 30
     session_lifetime_hours: int = 12
+    reminder_hours: int = 24  # a reminder goes out this long before a booking or workshop
+    certification_notice_days: int = 14  # a notice goes out this long before a certification expires
     # Days after which past bookings, registrations and sent mail no longer name the person.
     retention_days: int = 90
 
@@ -91,6 +93,8 @@ class Settings:
             var_dir=var_dir,
             run_scheduler=os.environ.get("LIBRARY_SCHEDULER", "on") != "off",
             scheduler_interval_seconds=float(os.environ.get("LIBRARY_SCHEDULER_INTERVAL", "60")),
+            reminder_hours=int(os.environ.get("LIBRARY_REMINDER_HOURS", "24")),
+            certification_notice_days=int(os.environ.get("LIBRARY_CERTIFICATION_NOTICE_DAYS", "14")),
             retention_days=_retention_days(),
         )
 

@@ -62,6 +62,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {minutes} Minuten.",
         "Too many failed sign-in attempts. Please wait {minutes} minutes.",
     ),
+    "too_many_reset_requests": (
+        "Zu viele Anfragen zum Zurücksetzen des Passworts. Bitte warten Sie {minutes} Minuten.",
+        "Too many password reset requests. Please wait {minutes} minutes.",
+    ),
+    "reset_link_invalid": (
+        "Dieser Link zum Zurücksetzen des Passworts ist ungültig, abgelaufen oder schon benutzt. "
+        "Bitte fordern Sie einen neuen an.",
+        "This password reset link is invalid, has expired or has already been used. "
+        "Please request a new one.",
+    ),
     "wrong_password": (
         "Das Passwort stimmt nicht.",
         "The password is wrong.",

@@ -17,6 +17,11 @@ from library.booking.service import release_no_shows
 from library.clock import Clock
 from library.config import Settings
 from library.db import Database
+from library.notify.reminders import (
+    queue_booking_reminders,
+    queue_certification_notices,
+    queue_registration_reminders,
+)
 from library.notify.worker import send_due
 from library.workshops.service import draw_closed_lotteries, expire_offers
 
@@ -47,6 +52,18 @@ async def _retention(db: Database, clock: Clock, settings: Settings) -> int:
     return anonymised.total
 
 
+async def _reminders(db: Database, clock: Clock, settings: Settings) -> int:
+    now, hours, base_url = clock.now(), settings.reminder_hours, settings.base_url
+    bookings = await queue_booking_reminders(db, now=now, hours=hours, base_url=base_url)
+    return bookings + await queue_registration_reminders(db, now=now, hours=hours, base_url=base_url)
+
+
+async def _certification_notices(db: Database, clock: Clock, settings: Settings) -> int:
+    return await queue_certification_notices(
+        db, now=clock.now(), days=settings.certification_notice_days, base_url=settings.base_url
+    )
+
+
 OUTBOX_BATCH = 200
 _said_once: set[str] = set()
 
@@ -59,7 +76,12 @@ async def _send_outbox(db: Database, clock: Clock, settings: Settings) -> int:
             log.warning("LIBRARY_SMTP_URL is not set: notifications stay queued in the outbox until it is")
         return 0
     return await send_due(
-        db, now=clock.now(), smtp_url=settings.smtp_url, base_url=settings.base_url, batch=OUTBOX_BATCH
+        db,
+        now=clock.now(),
+        smtp_url=settings.smtp_url,
+        base_url=settings.base_url,
+        batch=OUTBOX_BATCH,
+        secret_key=settings.secret_key,
     )
 
 
@@ -67,6 +89,8 @@ JOBS: tuple[Job, ...] = (
     Job("release_no_shows", _no_shows),
     Job("expire_offers", _lapsed_offers),
     Job("draw_lotteries", _lotteries),
+    Job("queue_reminders", _reminders),
+    Job("queue_certification_notices", _certification_notices),
     Job("anonymise_expired", _retention),
     # Last, so the mails of this tick's no-shows and lapsed offers go out in the same tick.
     Job("send_outbox", _send_outbox),

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from library.accounts import privacy, service
+from library.accounts import privacy, resets, service
 from library.accounts.models import Language, Role, UserCertification
 from library.accounts.viewer import UserDep, ViewerDep
 from library.api.common import language
@@ -49,6 +49,14 @@ class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
 class TokenOut(msgspec.Struct):
     token: str
     expires_at: datetime
+
+
+class PasswordResetIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class NewPasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
 
 
 class DeleteAccountIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -121,6 +129,41 @@ class AccountsController(Controller):
             raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
         async with db.write() as session:
             await service.revoke_token(session, viewer.token_id, clock.now())
+
+    @post(
+        "/auth/password-reset",
+        summary="Ask for a password reset link by mail; the same answer whether the account exists or not",
+        status_code=202,
+    )
+    async def request_password_reset(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordResetIn],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> None:
+        settings: Settings = state.settings
+        async with db.write() as session:
+            await resets.request_password_reset(
+                session,
+                data.email,
+                clock.now(),
+                address=client_address(request),
+                secret_key=settings.secret_key,
+                base_url=settings.base_url,
+            )
+
+    @post(
+        "/auth/password-reset/{token:str}",
+        summary="Set a new password with the link's token; signs the account out everywhere",
+        status_code=204,
+    )
+    async def reset_password(
+        self, token: FromPath[str], data: JSONBody[NewPasswordIn], db: DatabaseDep, clock: ClockDep
+    ) -> None:
+        async with db.write() as session:
+            await resets.reset_password(session, token, data.password, clock.now())
 
     @get("/me", summary="The caller's profile and certifications")
     async def me(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -20,11 +20,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from library.accounts.models import Certification, User, UserCertification
+from library.accounts.models import Certification, PasswordReset, User, UserCertification
+from library.accounts.resets import RESET_LIFETIME, RESET_MAIL, reset_link, reset_token
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Location, Resource, ResourceKind
 from library.config import PROJECT_ROOT
@@ -40,7 +41,7 @@ from library.notify.ics import (
     to_bytes,
 )
 from library.notify.models import OutboxMessage
-from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
+from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
 
 EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
 LIBRARY_NAME = ("Stadtbibliothek Ulm", "Ulm City Library")
@@ -198,12 +199,14 @@ def render_parts(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
 
 
 async def build_message(
-    session: AsyncSession, row: OutboxMessage, *, base_url: str, sender: Sender
+    session: AsyncSession, row: OutboxMessage, *, base_url: str, sender: Sender, secret_key: str = ""
 ) -> EmailMessage:
-    """The mail for one outbox row; its Message-ID is the row's, fixed when it was queued."""
+    """The mail for one outbox row; its Message-ID is the row's, fixed when it was queued.
+
+    `secret_key` signs the links a mail carries (password resets)."""
     lang: Lang = "en" if row.language == "en" else "de"
     user = await session.get(User, row.user_id) if row.user_id is not None else None
-    facts = await load_facts(session, row, lang=lang, base_url=base_url, sender=sender)
+    facts = await load_facts(session, row, lang=lang, base_url=base_url, sender=sender, secret_key=secret_key)
     if not facts.address:
         first = await session.scalar(select(Location).order_by(Location.position, Location.id).limit(1))
         facts.address = place_line(first, lang) if first is not None else ""
@@ -219,6 +222,7 @@ async def build_message(
         "address": facts.address,
         "reason": row.payload.get("reason") or None,
         "has_calendar": facts.calendar is not None,
+        "action_label": None,  # the words of the link to manage_url, when not "View and manage"
         **facts.extra,
     }
     subject, text, html = render_parts(row.kind, context)
@@ -245,9 +249,13 @@ async def build_message(
 
 
 async def load_facts(
-    session: AsyncSession, row: OutboxMessage, *, lang: Lang, base_url: str, sender: Sender
+    session: AsyncSession, row: OutboxMessage, *, lang: Lang, base_url: str, sender: Sender, secret_key: str
 ) -> MailFacts:
     payload = row.payload or {}
+    if row.kind == RESET_MAIL:
+        return await password_reset_facts(
+            session, payload, lang=lang, base_url=base_url, secret_key=secret_key
+        )
     if row.kind == "booking.series":
         return await series_facts(session, row, payload, lang=lang, base_url=base_url)
     if row.kind.startswith("booking.") and "booking_id" in payload:
@@ -257,7 +265,7 @@ async def load_facts(
     ):
         return await registration_facts(session, row, payload, lang, base_url, sender)
     if row.kind.startswith("certification.") and "certification" in payload:
-        return await certification_facts(session, row, str(payload["certification"]), lang, base_url)
+        return await certification_facts(session, row, payload, lang, base_url)
     return MailFacts(manage_url=base_url)
 
 
@@ -458,13 +466,18 @@ async def registration_facts(
 
 
 async def certification_facts(
-    session: AsyncSession, row: OutboxMessage, key: str, lang: Lang, base_url: str
+    session: AsyncSession, row: OutboxMessage, payload: dict[str, Any], lang: Lang, base_url: str
 ) -> MailFacts:
+    """A certification held: the grant the payload names, or else the person's latest one,
+    and the workshop that renews it (the one with the next session, if any has one)."""
+    key = str(payload["certification"])
     certification = await session.scalar(select(Certification).where(Certification.key == key))
     if certification is None:
         raise Unbuildable(f"certification {key} no longer exists")
     held = None
-    if row.user_id is not None:
+    if "user_certification_id" in payload:
+        held = await session.get(UserCertification, int(payload["user_certification_id"]))
+    elif row.user_id is not None:
         held = await session.scalar(
             select(UserCertification)
             .where(
@@ -474,6 +487,21 @@ async def certification_facts(
             .order_by(UserCertification.granted_at.desc(), UserCertification.id.desc())
             .limit(1)
         )
+    renewal = await session.scalar(
+        select(Workshop)
+        .outerjoin(
+            WorkshopSession,
+            (WorkshopSession.workshop_id == Workshop.id)
+            & (WorkshopSession.start_at > row.created_at)
+            & WorkshopSession.cancelled_at.is_(None),
+        )
+        .where(Workshop.grants_certification_id == certification.id)
+        .order_by(
+            func.min(WorkshopSession.start_at).is_(None), func.min(WorkshopSession.start_at), Workshop.id
+        )
+        .group_by(Workshop.id)
+        .limit(1)
+    )
     first = await session.scalar(select(Location).order_by(Location.position, Location.id).limit(1))
     zone = ZoneInfo(first.timezone) if first is not None else ZoneInfo("Europe/Berlin")
     return MailFacts(
@@ -486,5 +514,25 @@ async def certification_facts(
                 if held is not None and held.expires_at is not None
                 else None
             ),
+            "renewal": pick(lang, renewal.title, renewal.title_en) if renewal is not None else None,
+            "renewal_url": f"{base_url}/workshops/{renewal.slug}" if renewal is not None else None,
+        },
+    )
+
+
+async def password_reset_facts(
+    session: AsyncSession, payload: dict[str, Any], *, lang: Lang, base_url: str, secret_key: str
+) -> MailFacts:
+    """The link of a reset, made again from its nonce: the token itself is stored nowhere."""
+    if not secret_key:
+        raise Unbuildable("no secret key to sign the password reset link with")
+    reset = await session.get(PasswordReset, int(payload["reset_id"]))
+    if reset is None:
+        raise Unbuildable(f"password reset {payload['reset_id']} no longer exists")
+    return MailFacts(
+        manage_url=reset_link(base_url, reset_token(secret_key, reset.nonce)),
+        extra={
+            "action_label": pick(lang, "Neues Passwort festlegen", "Set a new password"),
+            "valid_minutes": RESET_LIFETIME // timedelta(minutes=1),
         },
     )

@@ -186,8 +186,13 @@ def sender_for(target: SmtpTarget, base_url: str) -> Sender:
     return Sender(name=LIBRARY_NAME[0], address=target.sender or f"noreply@{host_of(base_url)}")
 
 
-async def send_due(db: Database, *, now: datetime, smtp_url: str, base_url: str, batch: int = 50) -> int:
-    """Send up to `batch` queued messages that are due; the number the server accepted."""
+async def send_due(
+    db: Database, *, now: datetime, smtp_url: str, base_url: str, batch: int = 50, secret_key: str = ""
+) -> int:
+    """Send up to `batch` queued messages that are due; the number the server accepted.
+
+    `secret_key` signs the links that mails carry (password resets); without it they stay dead.
+    """
     target = SmtpTarget.parse(smtp_url)
     sender = sender_for(target, base_url)
     mailer = Mailer(target)
@@ -195,7 +200,7 @@ async def send_due(db: Database, *, now: datetime, smtp_url: str, base_url: str,
     sent = 0
     try:
         for _ in range(batch):
-            outcome = await one(db, mailer, now=now, base_url=base_url, sender=sender)
+            outcome = await one(db, mailer, now=now, base_url=base_url, sender=sender, secret_key=secret_key)
             if outcome is Outcome.SENT:
                 sent += 1
             elif outcome in (Outcome.NONE_DUE, Outcome.SERVER_DOWN):
@@ -208,19 +213,19 @@ async def send_due(db: Database, *, now: datetime, smtp_url: str, base_url: str,
 
 
 async def _next_locked(
-    db: Database, mailer: Mailer, *, now: datetime, base_url: str, sender: Sender
+    db: Database, mailer: Mailer, *, now: datetime, base_url: str, sender: Sender, secret_key: str
 ) -> Outcome:
     """PostgreSQL: lock one due row (skipping rows other workers hold), send, mark, commit."""
     async with db.write() as session:
         row = await session.scalar(due(now).with_for_update(skip_locked=True))
         if row is None:
             return Outcome.NONE_DUE
-        error = await _attempt(session, row, mailer, base_url=base_url, sender=sender)
+        error = await _attempt(session, row, mailer, base_url=base_url, sender=sender, secret_key=secret_key)
         return _settle(row, error, now)
 
 
 async def _next_sqlite(
-    db: Database, mailer: Mailer, *, now: datetime, base_url: str, sender: Sender
+    db: Database, mailer: Mailer, *, now: datetime, base_url: str, sender: Sender, secret_key: str
 ) -> Outcome:
     """SQLite (one worker): read and send outside a write transaction, then mark briefly."""
     async with db.read() as session:
@@ -230,7 +235,9 @@ async def _next_sqlite(
         message: EmailMessage | None = None
         error: BaseException | None = None
         try:
-            message = await build_message(session, row, base_url=base_url, sender=sender)
+            message = await build_message(
+                session, row, base_url=base_url, sender=sender, secret_key=secret_key
+            )
         except Exception as problem:
             error = _unexpected(row, problem)
     if message is not None:
@@ -243,10 +250,16 @@ async def _next_sqlite(
 
 
 async def _attempt(
-    session: AsyncSession, row: OutboxMessage, mailer: Mailer, *, base_url: str, sender: Sender
+    session: AsyncSession,
+    row: OutboxMessage,
+    mailer: Mailer,
+    *,
+    base_url: str,
+    sender: Sender,
+    secret_key: str,
 ) -> BaseException | None:
     try:
-        message = await build_message(session, row, base_url=base_url, sender=sender)
+        message = await build_message(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
     except Exception as problem:
         return _unexpected(row, problem)
     return await _send(mailer, message)

@@ -1,0 +1,132 @@
+"""Password reset by e-mail link, for the API and the pages alike.
+
+The link's token is never stored. A reset row keeps a random nonce; the token is the HMAC of
+that nonce under the secret key, so the mail can be built later by the outbox worker, while a
+copy of the database alone gives no working link. Requests are looked up by the token's
+SHA-256. Whether an account exists is never told: a request for an unknown address does
+nothing, and the caller answers the same either way.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.accounts.models import ApiToken, LoginFailure, LoginSession, PasswordReset, User
+from library.accounts.passwords import hash_password, is_weak_password
+from library.accounts.service import LoginSubjects, digest, ensure_not_throttled, normalise_email
+from library.audit.log import record
+from library.errors import Problem, field_problem
+from library.notify.outbox import enqueue
+
+RESET_LIFETIME = timedelta(minutes=30)
+RESET_MAIL = "account.password_reset"
+
+
+def reset_token(secret_key: str, nonce: str) -> str:
+    """The secret in the link, derived from the row's nonce with the service's secret key."""
+    mac = hmac.new(secret_key.encode(), f"password-reset:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def reset_link(base_url: str, token: str) -> str:
+    return f"{base_url}/password-reset/{token}"
+
+
+def reset_subjects(email: str, address: str) -> LoginSubjects:
+    """Reset requests are counted like failed logins, but apart from them: asking for a link
+    must not lock anyone out of signing in."""
+    login = LoginSubjects.of(email, address)
+    return LoginSubjects(account=f"reset:{login.account}", address=f"reset:{login.address}")
+
+
+async def request_password_reset(
+    session: AsyncSession, email: str, now: datetime, *, address: str, secret_key: str, base_url: str
+) -> None:
+    """Queue a reset link to the account with this address, if there is an active one.
+
+    Every request counts against the address and the client (429 `too_many_attempts` after
+    too many), whether or not the account exists, so the answer tells nothing.
+    """
+    subjects = reset_subjects(email, address)
+    await ensure_not_throttled(session, subjects, now, message_key="too_many_reset_requests")
+    session.add_all(
+        [LoginFailure(subject=subjects.account, at=now), LoginFailure(subject=subjects.address, at=now)]
+    )
+    user = await session.scalar(
+        select(User).where(
+            User.email == normalise_email(email), User.is_active.is_(True), User.deleted_at.is_(None)
+        )
+    )
+    if user is None:
+        return
+    nonce = secrets.token_urlsafe(32)
+    reset = PasswordReset(
+        user_id=user.id,
+        nonce=nonce,
+        token_hash=digest(reset_token(secret_key, nonce)),
+        created_at=now,
+        expires_at=now + RESET_LIFETIME,
+    )
+    session.add(reset)
+    await session.flush()
+    enqueue(session, kind=RESET_MAIL, user=user, payload={"reset_id": reset.id}, now=now, base_url=base_url)
+
+
+async def reset_password(session: AsyncSession, token: str, new_password: str, now: datetime) -> User:
+    """Set a new password with a link's token, once, within its lifetime.
+
+    Everyone signed in to the account is signed out: its API tokens are revoked and its
+    browser sessions ended, and its other reset links stop working. 400
+    `reset_link_invalid` for a token that is unknown, used or expired; 422 `weak_password`
+    leaves the link usable for a better password.
+    """
+    found = (
+        await session.execute(
+            select(PasswordReset, User)
+            .join(User, User.id == PasswordReset.user_id)
+            .where(PasswordReset.token_hash == digest(token))
+        )
+    ).first()
+    if found is None:
+        raise Problem(400, "reset_link_invalid")
+    reset, user = found
+    if reset.used_at is not None or reset.expires_at <= now or not user.is_active or user.deleted_at:
+        raise Problem(400, "reset_link_invalid")
+    if is_weak_password(new_password):
+        raise field_problem(422, "weak_password", "password")
+    # Taking the link is one conditional update, so two requests racing with it cannot both win.
+    taken = await session.scalar(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .returning(PasswordReset.id)
+    )
+    if taken is None:
+        raise Problem(400, "reset_link_invalid")
+    user.password_hash = hash_password(new_password)
+    await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    # The new password starts with a clean slate of failed logins.
+    await session.execute(
+        delete(LoginFailure).where(LoginFailure.subject == LoginSubjects.of(user.email, "").account)
+    )
+    record(
+        session, actor_id=user.id, action="user.password_reset", object_type="user", object_id=user.id, at=now
+    )
+    return user
