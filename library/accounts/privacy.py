@@ -4,7 +4,8 @@ forgetting who booked once the retention period is over (GDPR Art. 15, 17 and 5(
 What stays, and why:
 - A deleted account remains as a row without name, e-mail address, birth date or password, so
   that its past bookings and registrations still count in the statistics and the audit log
-  still says that "account 17" did something. Nothing on that row names a person.
+  still says that "account 17" did something. Nothing on that row names a person. Its
+  certifications, sign-ins and unsent mail go; sent mail keeps only its kind and time.
 - After `retention_days` (LIBRARY_RETENTION_DAYS, default 90) past bookings, registrations and
   sent mail no longer point at anyone: their resource, times and status stay, so usage counts
   do not change, but the person, their notes and the mail's address and content go.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Update, case, delete, exists, func, null, or_, select, update
+from sqlalchemy import CursorResult, Update, case, delete, exists, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -251,12 +252,12 @@ async def delete_account(
     the anonymous account. The last active administrator cannot delete their account.
     Run it in a write transaction after `password_confirmed`.
     """
+    if user.role is Role.ADMIN and not await _another_admin(session, user.id):
+        raise Problem(409, "last_admin")
     await lock_person(session, user.id)  # no booking of theirs slips in meanwhile
-    person = await session.get(User, user.id)
+    person = await session.get(User, user.id, populate_existing=True)
     if person is None or person.deleted_at is not None:
         raise not_found("Das Konto", "The account")
-    if person.role is Role.ADMIN and not await _another_admin(session, person.id):
-        raise Problem(409, "last_admin")
     bookings = await _cancel_bookings(session, person, now, base_url)
     registrations = await _cancel_registrations(session, person, now, base_url)
     await session.flush()
@@ -293,12 +294,14 @@ async def delete_account(
 
 
 async def _another_admin(session: AsyncSession, user_id: int) -> bool:
-    others = await session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.ADMIN, User.is_active.is_(True), User.id != user_id)
-    )
-    return bool(others)
+    """Whether someone else can still administer.
+
+    Two admins leaving at once wait for each other: both lock every admin row, in one order.
+    """
+    statement = select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id)
+    if dialect_of(session) == "postgresql":
+        statement = statement.with_for_update()
+    return any(admin != user_id for admin in await session.scalars(statement))
 
 
 async def _cancel_bookings(session: AsyncSession, person: User, now: datetime, base_url: str) -> int:
