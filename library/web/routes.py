@@ -6,8 +6,10 @@ from litestar import Controller
 
 from library.web.pages import HomePages
 from library.web.staff_desk import StaffDeskPages
+from library.web.staff_workshops import StaffWorkshopPages
 
 PAGE_CONTROLLERS: list[type[Controller]] = [
     HomePages,
     StaffDeskPages,
+    StaffWorkshopPages,
 ]

@@ -1,0 +1,84 @@
+"""Reading typed form fields: every form field arrives as text; a bad value becomes a sentence
+next to its field (never a 500 or a JSON error), and the caller sees None."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from library.catalog.hours import local_instant
+from library.i18n import Lang
+from library.web.common import Form
+from library.web.translations import N_, translate
+
+REQUIRED = N_("Please fill in this field.")
+BAD_DATE = N_("Please enter a date such as 2026-12-04.")
+BAD_TIME = N_("Please enter a time such as 14:30.")
+BAD_NUMBER = N_("Please enter a whole number from %(low)s to %(high)s.")
+
+
+def text(form: Form, name: str, lang: Lang, *, required: bool = False, max_length: int = 500) -> str:
+    """The field stripped; a required field left empty or an overlong one gets a message."""
+    value = form.value(name).strip()
+    if required and not value:
+        form.add(name, translate(lang, REQUIRED))
+    elif len(value) > max_length:
+        form.add(name, translate(lang, N_("At most %(count)s characters, please."), count=max_length))
+    return value
+
+
+def whole_number(
+    form: Form, name: str, lang: Lang, *, low: int, high: int, required: bool = False
+) -> int | None:
+    value = form.value(name).strip()
+    if not value:
+        if required:
+            form.add(name, translate(lang, REQUIRED))
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        form.add(name, translate(lang, BAD_NUMBER, low=low, high=high))
+        return None
+    return number
+
+
+def day(form: Form, name: str, lang: Lang, *, required: bool = False) -> date | None:
+    value = form.value(name).strip()
+    if not value:
+        if required:
+            form.add(name, translate(lang, REQUIRED))
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        form.add(name, translate(lang, BAD_DATE))
+        return None
+
+
+def clock_time(form: Form, name: str, lang: Lang, *, required: bool = False) -> time | None:
+    value = form.value(name).strip()
+    if not value:
+        if required:
+            form.add(name, translate(lang, REQUIRED))
+        return None
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        form.add(name, translate(lang, BAD_TIME))
+        return None
+
+
+def local_moment(form: Form, name: str, lang: Lang, zone: ZoneInfo) -> datetime | None:
+    """An optional `datetime-local` field (2026-12-04T14:30), read as wall-clock time in `zone`."""
+    value = form.value(name).strip()
+    if not value:
+        return None
+    try:
+        typed = datetime.fromisoformat(value)
+    except ValueError:
+        form.add(name, translate(lang, N_("Please enter a date and time such as 2026-12-04 14:30.")))
+        return None
+    return local_instant(typed.date(), typed.time(), zone)

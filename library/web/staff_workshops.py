@@ -1,0 +1,528 @@
+"""Staff: workshops and their sessions, and one session's people: participants, waitlist,
+lottery and attendance. Every change goes through library.workshops.service, as the API's do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import case, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from library.accounts.models import Certification, UserCertification
+from library.accounts.viewer import UserDep, ViewerDep
+from library.api.workshops import WORKSHOP_OPTIONS, SessionOut, sessions_out, workshop_problem
+from library.booking.conflicts import is_overlap_violation
+from library.booking.service import RuleBroken, SlotTaken
+from library.catalog.factors import FACTOR_TEXTS
+from library.catalog.hours import local_instant
+from library.catalog.inventory import slugify
+from library.catalog.models import Factor, Resource, ResourceKind
+from library.config import Settings
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem, not_found
+from library.i18n import Lang, pick
+from library.web import parsing
+from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
+from library.web.translations import N_, translate
+from library.workshops import service
+from library.workshops.models import (
+    HOLDING_STATUSES,
+    Registration,
+    RegistrationStatus,
+    SignupMode,
+    Workshop,
+    WorkshopSession,
+)
+
+NOTICES = {
+    "workshop_created": N_("The workshop was created."),
+    "session_added": N_("The session was added and its room booked."),
+    "session_moved": N_("The session was moved; everyone registered will be told."),
+    "session_cancelled": N_(
+        "The session was cancelled and its room freed; everyone registered will be told."
+    ),
+    "drawn": N_("The places were drawn; everyone who entered will be told."),
+    "attendance": N_("Attendance was saved."),
+}
+
+WORKSHOP_FIELDS = {"grants_certification": "grants", "required_certification": "requires"}
+ATTENDED_PREFIX = "attended-"
+
+
+class StaffWorkshopPages(Controller):
+    path = "/staff/workshops"
+    include_in_schema = False
+
+    @get("/", name="staff-workshops")
+    async def overview(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> Template:
+        return await overview_page(request, viewer, db, clock.now(), state.settings)
+
+    @post("/", name="staff-workshops-create")
+    async def create_workshop(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        lang = page_language(request)
+        form = Form(values=form_values(data))
+        new = read_workshop(form, lang)
+        status = 422
+        if new is not None:
+            try:
+                await service.create_workshop(db, new, actor=staff, now=clock.now())
+                return see_other("/staff/workshops", done="workshop_created")
+            except Problem as problem:
+                if problem.code == "slug_taken":
+                    form.add("slug", problem.detail(lang))
+                else:
+                    form.absorb(problem, lang, fields=WORKSHOP_FIELDS)
+                status = problem.status
+        return await overview_page(
+            request, viewer, db, clock.now(), state.settings, workshop_form=form, status=status
+        )
+
+    @post("/sessions", name="staff-workshops-add-session")
+    async def add_session(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        lang = page_language(request)
+        form = Form(values=form_values(data))
+        new = read_session(form, lang, settings)
+        status = 422
+        if new is not None:
+            try:
+                try:
+                    created = await service.add_session(
+                        db,
+                        form.value("workshop"),
+                        new,
+                        actor=staff,
+                        now=clock.now(),
+                        base_url=settings.base_url,
+                    )
+                except (RuleBroken, SlotTaken) as error:
+                    raise workshop_problem(error) from error
+                return see_other(f"/staff/workshops/sessions/{created.id}", done="session_added")
+            except Problem as problem:
+                form.absorb(problem, lang, fields={"start": "start", "end": "end"})
+                status = problem.status
+        return await overview_page(
+            request, viewer, db, clock.now(), settings, session_form=form, status=status
+        )
+
+    @get("/sessions/{session_id:int}", name="staff-workshop-session")
+    async def session_page(
+        self,
+        request: AnyRequest,
+        session_id: FromPath[int],
+        viewer: ViewerDep,
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> Template:
+        return await one_session_page(request, viewer, db, session_id, clock.now(), state.settings)
+
+    @post("/sessions/{session_id:int}/attendance", name="staff-workshop-attendance")
+    async def attendance(
+        self,
+        request: AnyRequest,
+        session_id: FromPath[int],
+        viewer: ViewerDep,
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """One form for the whole list: every ticked box is one registration that attended."""
+        lang = page_language(request)
+        chosen = []
+        for name in data:
+            if name.startswith(ATTENDED_PREFIX) and name.removeprefix(ATTENDED_PREFIX).isdigit():
+                chosen.append(int(name.removeprefix(ATTENDED_PREFIX)))
+        form = Form(values=form_values(data))
+        if not chosen:
+            form.general = translate(lang, N_("Please tick at least one person who took part."))
+            return await one_session_page(
+                request, viewer, db, session_id, clock.now(), state.settings, attendance_form=form, status=422
+            )
+        try:
+            await service.mark_attendance(
+                db, session_id, chosen, actor=staff, now=clock.now(), base_url=state.settings.base_url
+            )
+        except Problem as problem:
+            form.general = problem.detail(lang)
+            return await one_session_page(
+                request,
+                viewer,
+                db,
+                session_id,
+                clock.now(),
+                state.settings,
+                attendance_form=form,
+                status=problem.status,
+            )
+        return see_other(f"/staff/workshops/sessions/{session_id}", done="attendance")
+
+    @post("/sessions/{session_id:int}/draw", name="staff-workshop-draw")
+    async def draw(
+        self,
+        session_id: FromPath[int],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> Redirect:
+        """The lottery by hand, once registration has closed (the scheduler would do it too)."""
+        await service.draw(
+            db, session_id, seed=None, actor=staff, now=clock.now(), base_url=state.settings.base_url
+        )
+        return see_other(f"/staff/workshops/sessions/{session_id}", done="drawn")
+
+    @post("/sessions/{session_id:int}/move", name="staff-workshop-move")
+    async def move(
+        self,
+        request: AnyRequest,
+        session_id: FromPath[int],
+        viewer: ViewerDep,
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        lang = page_language(request)
+        form = Form(values=form_values(data))
+        day = parsing.day(form, "day", lang, required=True)
+        start = parsing.clock_time(form, "start", lang, required=True)
+        end = parsing.clock_time(form, "end", lang, required=True)
+        reason = parsing.text(form, "move_reason", lang)
+        status = 422
+        if day and start and end and not form.has_errors:
+            try:
+                await move_or_cancel(
+                    db,
+                    session_id,
+                    start=local_instant(day, start, settings.zone),
+                    end=local_instant(day, end, settings.zone),
+                    cancel=False,
+                    reason=reason or None,
+                    actor=staff,
+                    now=clock.now(),
+                    base_url=settings.base_url,
+                )
+                return see_other(f"/staff/workshops/sessions/{session_id}", done="session_moved")
+            except Problem as problem:
+                form.absorb(problem, lang, fields={"start": "start", "end": "end"})
+                status = problem.status
+        return await one_session_page(
+            request, viewer, db, session_id, clock.now(), settings, move_form=form, status=status
+        )
+
+    @post("/sessions/{session_id:int}/cancel", name="staff-workshop-cancel")
+    async def cancel(
+        self,
+        request: AnyRequest,
+        session_id: FromPath[int],
+        viewer: ViewerDep,
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        lang = page_language(request)
+        form = Form(values=form_values(data))
+        reason = parsing.text(form, "cancel_reason", lang, required=True)
+        if form.has_errors:
+            return await one_session_page(
+                request, viewer, db, session_id, clock.now(), state.settings, cancel_form=form, status=422
+            )
+        await move_or_cancel(
+            db,
+            session_id,
+            start=None,
+            end=None,
+            cancel=True,
+            reason=reason,
+            actor=staff,
+            now=clock.now(),
+            base_url=state.settings.base_url,
+        )
+        return see_other(f"/staff/workshops/sessions/{session_id}", done="session_cancelled")
+
+
+async def move_or_cancel(db: DatabaseDep, session_id: int, **change: Any) -> None:
+    """The service's move or cancel; a move onto a room already booked says so instead of failing."""
+    try:
+        await service.move_or_cancel_session(db, session_id, **change)
+    except IntegrityError as error:
+        if not is_overlap_violation(error):
+            raise
+        raise Problem(409, "slot_taken", extra={"alternatives": []}) from error
+
+
+def read_workshop(form: Form, lang: Lang) -> service.NewWorkshop | None:
+    """The new-workshop form as the service's NewWorkshop, or None with the messages in `form`."""
+    title = parsing.text(form, "title", lang, required=True, max_length=200)
+    title_en = parsing.text(form, "title_en", lang, max_length=200)
+    description = parsing.text(form, "description", lang, required=True, max_length=10_000)
+    description_en = parsing.text(form, "description_en", lang, max_length=10_000)
+    slug = parsing.text(form, "slug", lang, max_length=80)
+    host = parsing.text(form, "host", lang, required=True, max_length=200)
+    min_age = parsing.whole_number(form, "min_age", lang, low=0, high=120)
+    max_age = parsing.whole_number(form, "max_age", lang, low=0, high=120)
+    offer_hours = parsing.whole_number(form, "offer_hours", lang, low=1, high=168)
+    factor = form.value("factor")
+    if factor not in Factor.__members__.values():
+        form.add("factor", translate(lang, N_("Please choose one of the five factors.")))
+    if slug and slug != slugify(slug):
+        form.add("slug", translate(lang, N_("Only lower-case letters, digits and hyphens, please.")))
+    if min_age is not None and max_age is not None and min_age > max_age:
+        form.add("max_age", translate(lang, N_("The highest age must not be below the lowest.")))
+    if form.has_errors:
+        return None
+    return service.NewWorkshop(
+        title=title,
+        title_en=title_en or None,
+        description=description,
+        description_en=description_en or None,
+        factor=Factor(factor),
+        slug=slug or slugify(title),
+        host=host,
+        language="en" if form.value("language") == "en" else "de",
+        min_age=min_age,
+        max_age=max_age,
+        grants_certification=form.value("grants") or None,
+        required_certification=form.value("requires") or None,
+        offer_hours=offer_hours,
+    )
+
+
+def read_session(form: Form, lang: Lang, settings: Settings) -> service.NewSession | None:
+    if not form.value("workshop"):
+        form.add("workshop", translate(lang, parsing.REQUIRED))
+    if not form.value("room"):
+        form.add("room", translate(lang, parsing.REQUIRED))
+    day = parsing.day(form, "day", lang, required=True)
+    start = parsing.clock_time(form, "start", lang, required=True)
+    end = parsing.clock_time(form, "end", lang, required=True)
+    capacity = parsing.whole_number(form, "capacity", lang, low=1, high=10_000, required=True)
+    opens = parsing.local_moment(form, "registration_opens", lang, settings.zone)
+    closes = parsing.local_moment(form, "registration_closes", lang, settings.zone)
+    if form.value("mode") not in SignupMode.__members__.values():
+        form.add("mode", translate(lang, N_("Please choose how places are given.")))
+    if start and end and end <= start:
+        form.add("end", Problem(422, "end_before_start").detail(lang))
+    if form.has_errors or day is None or start is None or end is None or capacity is None:
+        return None
+    return service.NewSession(
+        start=local_instant(day, start, settings.zone),
+        end=local_instant(day, end, settings.zone),
+        room=form.value("room"),
+        capacity=capacity,
+        registration_opens=opens,
+        registration_closes=closes,
+        mode=SignupMode(form.value("mode")),
+    )
+
+
+async def choices(session: AsyncSession, lang: Lang) -> dict[str, list[tuple[str, str]]]:
+    """What the forms offer: factors, certifications, rooms and signup modes, in the reader's words."""
+    certifications = await session.scalars(select(Certification).order_by(Certification.key))
+    rooms = await session.scalars(
+        select(Resource)
+        .where(Resource.kind == ResourceKind.ROOM, Resource.active.is_(True))
+        .order_by(Resource.name)
+    )
+    return {
+        "factors": [(factor.value, text.localised(lang)[0]) for factor, text in FACTOR_TEXTS.items()],
+        "certifications": [(c.key, pick(lang, c.name, c.name_en)) for c in certifications],
+        "rooms": [(r.slug, pick(lang, r.name, r.name_en)) for r in rooms],
+        "modes": [
+            (SignupMode.FIRST_COME.value, translate(lang, N_("First come, first served (with a waitlist)"))),
+            (SignupMode.LOTTERY.value, translate(lang, N_("Lottery after registration closes"))),
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ListedSession:
+    session: WorkshopSession
+    facts: SessionOut
+
+
+async def overview_page(
+    request: AnyRequest,
+    viewer: ViewerDep,
+    db: DatabaseDep,
+    now: datetime,
+    settings: Settings,
+    *,
+    workshop_form: Form | None = None,
+    session_form: Form | None = None,
+    status: int = 200,
+) -> Template:
+    lang = page_language(request)
+    async with db.read() as session:
+        workshops = list(
+            (
+                await session.scalars(select(Workshop).order_by(Workshop.title).options(*WORKSHOP_OPTIONS))
+            ).unique()
+        )
+        listed = {}
+        for workshop in workshops:
+            facts = await sessions_out(session, workshop.sessions, settings, now)
+            listed[workshop.id] = [ListedSession(s, f) for s, f in zip(workshop.sessions, facts, strict=True)]
+        offered = await choices(session, lang)
+    return render(
+        request,
+        "staff/workshops.html",
+        viewer,
+        status=status,
+        workshops=workshops,
+        workshop_options=[(w.slug, pick(lang, w.title, w.title_en)) for w in workshops],
+        sessions=listed,
+        zone=settings.zone,
+        workshop_form=workshop_form or Form(values={"host": "Stadtbibliothek Ulm", "language": "de"}),
+        session_form=session_form or Form(values={"mode": SignupMode.FIRST_COME.value}),
+        notice=notice(request, NOTICES),
+        **offered,
+    )
+
+
+REGISTRATION_ORDER = case(
+    (Registration.status.in_(HOLDING_STATUSES), 0),
+    (Registration.status == RegistrationStatus.ENTERED, 1),
+    (Registration.status == RegistrationStatus.WAITLISTED, 2),
+    else_=3,
+)
+"""Places first, then lottery entries, the waitlist in order, cancellations last (as the API lists them)."""
+
+
+async def one_session_page(
+    request: AnyRequest,
+    viewer: ViewerDep,
+    db: DatabaseDep,
+    session_id: int,
+    now: datetime,
+    settings: Settings,
+    *,
+    attendance_form: Form | None = None,
+    move_form: Form | None = None,
+    cancel_form: Form | None = None,
+    status: int = 200,
+) -> Template:
+    async with db.read() as session:
+        found = await session.scalar(
+            select(WorkshopSession)
+            .where(WorkshopSession.id == session_id)
+            .options(
+                joinedload(WorkshopSession.resource),
+                joinedload(WorkshopSession.workshop).joinedload(Workshop.grants_certification),
+            )
+        )
+        if found is None:
+            raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+        facts = (await sessions_out(session, [found], settings, now))[0]
+        registrations = list(
+            await session.scalars(
+                select(Registration)
+                .where(Registration.session_id == session_id)
+                .options(joinedload(Registration.user))
+                .order_by(
+                    REGISTRATION_ORDER,
+                    Registration.waitlist_position,
+                    Registration.draw_rank,
+                    Registration.id,
+                )
+            )
+        )
+        granted = await certificates_held(session, found.workshop.grants_certification, registrations, now)
+    zone = settings.zone
+    local_start = found.start_at.astimezone(zone)
+    return render(
+        request,
+        "staff/workshop_session.html",
+        viewer,
+        status=status,
+        workshop_session=found,
+        workshop=found.workshop,
+        facts=facts,
+        zone=zone,
+        now=now,
+        participants=[
+            r for r in registrations if r.status in HOLDING_STATUSES or r.status is RegistrationStatus.ENTERED
+        ],
+        waitlist=[r for r in registrations if r.status is RegistrationStatus.WAITLISTED],
+        cancelled=sum(r.status is RegistrationStatus.CANCELLED for r in registrations),
+        granted=granted,
+        can_draw=found.mode is SignupMode.LOTTERY
+        and found.drawn_at is None
+        and found.cancelled_at is None
+        and now >= found.registration_closes,
+        attendance_form=attendance_form or Form(),
+        move_form=move_form
+        or Form(
+            values={
+                "day": local_start.date().isoformat(),
+                "start": local_start.strftime("%H:%M"),
+                "end": found.end_at.astimezone(zone).strftime("%H:%M"),
+            }
+        ),
+        cancel_form=cancel_form or Form(),
+        notice=notice(request, NOTICES),
+    )
+
+
+async def certificates_held(
+    session: AsyncSession,
+    certification: Certification | None,
+    registrations: list[Registration],
+    now: datetime,
+) -> dict[int, UserCertification]:
+    """Who of these people holds the certification the workshop grants, by user id (the latest grant)."""
+    user_ids = [r.user_id for r in registrations if r.user_id is not None]
+    if certification is None or not user_ids:
+        return {}
+    held = await session.scalars(
+        select(UserCertification)
+        .where(
+            UserCertification.certification_id == certification.id,
+            UserCertification.user_id.in_(user_ids),
+            UserCertification.revoked_at.is_(None),
+        )
+        .order_by(UserCertification.granted_at)
+    )
+    return {h.user_id: h for h in held if h.expires_at is None or h.expires_at > now}
