@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
@@ -369,3 +372,14 @@ async def test_the_openapi_document_lists_export_and_deletion(client: Client) ->
     if "$ref" in body:
         body = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
     assert body["required"] == ["password"]
+
+
+async def test_two_registrations_of_one_address_at_once_answer_409_and_log_no_address(
+    db: Database, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = {"email": "zoe@example.org", "password": DEFAULT_PASSWORD, "name": "Zoe Zeitgleich"}
+    with caplog.at_level(logging.INFO):  # what a running service logs
+        answers = await asyncio.gather(*(client.post("/api/v1/auth/register", json=body) for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    assert "zoe@example.org" not in caplog.text
+    assert "Zeitgleich" not in caplog.text
