@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from litestar import Controller
 
+from library.web.catalogue import CataloguePages
 from library.web.pages import HomePages
+from library.web.resource import ResourcePages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_workshops import StaffWorkshopPages
 
 PAGE_CONTROLLERS: list[type[Controller]] = [
     HomePages,
+    CataloguePages,
+    ResourcePages,
     StaffDeskPages,
     StaffWorkshopPages,
 ]

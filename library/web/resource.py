@@ -1,0 +1,500 @@
+"""One offer's page: what it is, its house rules in plain words, a week of availability, the booking form.
+
+Booking goes through `booking.service.create_booking` exactly as POST /api/v1/bookings does; a
+broken rule is shown next to the field it concerns, a taken slot with up to five alternatives
+that book in one click.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Template
+from sqlalchemy import select
+
+from library.accounts.models import User
+from library.accounts.viewer import UserDep, Viewer, ViewerDep
+from library.api.bookings import refused
+from library.booking import service
+from library.booking.alternatives import Alternative
+from library.booking.intervals import Interval
+from library.booking.models import BookingStatus
+from library.booking.policy import BookingPolicy, effective_policy
+from library.booking.service import NewBooking, RuleBroken, SlotTaken
+from library.catalog import queries
+from library.catalog.hours import local_instant
+from library.catalog.models import Resource
+from library.config import Settings
+from library.db import Database
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem
+from library.i18n import Lang, pick
+from library.web import parsing
+from library.web.availability import load_location_facts, monday_of, week_of_slots
+from library.web.catalogue import factor_name, kind_name
+from library.web.common import AnyRequest, Form, form_values, page_language, render, see_other
+from library.web.translations import N_, catalogue, translate
+from library.workshops.models import Workshop
+
+MAX_NOTE = 2000
+MAX_PARTICIPANTS = 1000
+MAX_LENGTH = 24 * 60  # longer ones are the house rules' to refuse, with their own sentence
+
+# Which field of the booking form a broken house rule concerns; the others are shown above the form.
+REFUSAL_FIELDS = {
+    "closed": "date",
+    "beyond_horizon": "date",
+    "quota_day": "date",
+    "not_aligned": "start",
+    "too_soon": "start",
+    "outside_opening_hours": "start",
+    "needs_staff": "start",
+    "unit_blocked": "start",
+    "too_short": "length",
+    "too_long": "length",
+    "quota_week": "length",
+}
+
+
+def duration_text(lang: Lang, minutes: int) -> str:
+    """E.g. "1 hour 30 minutes" / "1 Stunde 30 Minuten"."""
+    hours, rest = divmod(minutes, 60)
+    words = catalogue(lang)
+    parts = []
+    if hours:
+        parts.append(words.ngettext("%(num)d hour", "%(num)d hours", hours) % {"num": hours})
+    if rest or not hours:
+        parts.append(words.ngettext("%(num)d minute", "%(num)d minutes", rest) % {"num": rest})
+    return " ".join(parts)
+
+
+def plural(lang: Lang, singular: str, many: str, num: int, **values: Any) -> str:
+    return catalogue(lang).ngettext(singular, many, num) % {"num": num, **values}
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str
+    link: str | None = None
+    link_text: str | None = None
+
+
+def rules_in_words(
+    lang: Lang, resource: Resource, policy: BookingPolicy, workshop: Workshop | None
+) -> list[Rule]:
+    """The house rules of an offer as sentences, leaving out those that do not apply."""
+
+    def length(minutes: int) -> str:
+        return duration_text(lang, minutes)
+
+    rules = [
+        Rule(
+            translate(
+                lang,
+                N_("A booking lasts from %(min)s to %(max)s."),
+                min=length(policy.min_minutes),
+                max=length(policy.max_minutes),
+            )
+        ),
+        Rule(
+            translate(
+                lang,
+                N_("Start and end lie on a grid of %(slot)s, counted from midnight (for example 14:00)."),
+                slot=length(policy.slot_minutes),
+            )
+        ),
+        Rule(
+            plural(
+                lang,
+                "You can book up to %(num)d day ahead.",
+                "You can book up to %(num)d days ahead.",
+                policy.horizon_days,
+            )
+        ),
+    ]
+    if policy.lead_minutes:
+        rules.append(
+            Rule(
+                translate(
+                    lang,
+                    N_("Please book at least %(lead)s before the start."),
+                    lead=length(policy.lead_minutes),
+                )
+            )
+        )
+    if policy.setup_minutes:
+        rules.append(
+            Rule(
+                translate(
+                    lang,
+                    N_("%(time)s before each booking are kept free to set up."),
+                    time=length(policy.setup_minutes),
+                )
+            )
+        )
+    if policy.buffer_minutes:
+        rules.append(
+            Rule(
+                translate(
+                    lang,
+                    N_("%(time)s after each booking are kept free (for example to cool down)."),
+                    time=length(policy.buffer_minutes),
+                )
+            )
+        )
+    if policy.max_active_bookings is not None:
+        rules.append(
+            Rule(
+                plural(
+                    lang,
+                    "You can hold at most %(num)d upcoming booking of this offer.",
+                    "You can hold at most %(num)d upcoming bookings of this offer.",
+                    policy.max_active_bookings,
+                )
+            )
+        )
+    if policy.max_minutes_per_week is not None:
+        rules.append(
+            Rule(translate(lang, N_("At most %(time)s a week."), time=length(policy.max_minutes_per_week)))
+        )
+    if policy.max_minutes_per_day is not None:
+        rules.append(
+            Rule(translate(lang, N_("At most %(time)s a day."), time=length(policy.max_minutes_per_day)))
+        )
+    if policy.max_bookings_per_day is not None:
+        rules.append(
+            Rule(
+                plural(
+                    lang,
+                    "At most %(num)d booking a day.",
+                    "At most %(num)d bookings a day.",
+                    policy.max_bookings_per_day,
+                )
+            )
+        )
+    if resource.requires_approval:
+        rules.append(
+            Rule(translate(lang, N_("Library staff approve each booking; until then it is pending.")))
+        )
+    certification = resource.required_certification
+    if certification is not None:
+        name = pick(lang, certification.name, certification.name_en)
+        text = translate(lang, N_("You need the induction “%(name)s”."), name=name)
+        if workshop is not None:
+            rules.append(
+                Rule(
+                    text,
+                    f"/workshops/{workshop.slug}",
+                    translate(
+                        lang,
+                        N_("The workshop “%(title)s” gives it."),
+                        title=pick(lang, workshop.title, workshop.title_en),
+                    ),
+                )
+            )
+        else:
+            rules.append(Rule(text))
+    if resource.min_age is not None:
+        rules.append(Rule(translate(lang, N_("For ages %(age)s and up."), age=resource.min_age)))
+    if resource.needs_staff:
+        rules.append(
+            Rule(translate(lang, N_("Bookable only while library staff are there (staffed hours).")))
+        )
+    if policy.cancel_until_minutes:
+        rules.append(
+            Rule(
+                translate(
+                    lang,
+                    N_("You can cancel until %(time)s before the start."),
+                    time=length(policy.cancel_until_minutes),
+                )
+            )
+        )
+    else:
+        rules.append(Rule(translate(lang, N_("You can cancel until the start."))))
+    rules.append(
+        Rule(
+            translate(
+                lang,
+                N_(
+                    "Please check in between %(window)s before and %(window)s after the start; "
+                    "otherwise the booking is released."
+                ),
+                window=length(policy.checkin_window_minutes),
+            )
+        )
+    )
+    return rules
+
+
+def length_options(lang: Lang, policy: BookingPolicy) -> list[tuple[int, str]]:
+    """Every length on the booking grid between the shortest and the longest allowed."""
+    first = -(-policy.min_minutes // policy.slot_minutes) * policy.slot_minutes
+    return [
+        (minutes, duration_text(lang, minutes))
+        for minutes in range(first, policy.max_minutes + 1, policy.slot_minutes)
+    ]
+
+
+def default_length(policy: BookingPolicy) -> int:
+    preferred = 60 if policy.min_minutes <= 60 <= policy.max_minutes and 60 % policy.slot_minutes == 0 else 0
+    return preferred or -(-policy.min_minutes // policy.slot_minutes) * policy.slot_minutes
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An alternative to a taken slot, with the fields that book it in one click."""
+
+    resource_slug: str
+    resource_name: str
+    start: datetime
+    end: datetime
+    fields: dict[str, str]
+
+
+async def offers(
+    db: Database, alternatives: list[Alternative], zone: ZoneInfo, lang: Lang, carried: dict[str, str]
+) -> list[Offer]:
+    slugs = {a.resource_slug for a in alternatives}
+    async with db.read() as session:
+        names = {
+            slug: pick(lang, name, name_en)
+            for slug, name, name_en in await session.execute(
+                select(Resource.slug, Resource.name, Resource.name_en).where(Resource.slug.in_(slugs))
+            )
+        }
+    found = []
+    for alternative in alternatives:
+        start, end = alternative.interval.start.astimezone(zone), alternative.interval.end.astimezone(zone)
+        fields = {
+            **carried,
+            "date": start.date().isoformat(),
+            "start": start.strftime("%H:%M"),
+            "length": str(int((end - start) / timedelta(minutes=1))),
+        }
+        found.append(
+            Offer(alternative.resource_slug, names.get(alternative.resource_slug, ""), start, end, fields)
+        )
+    return found
+
+
+async def resource_page(
+    request: AnyRequest,
+    viewer: Viewer,
+    db: Database,
+    now: datetime,
+    slug: str,
+    *,
+    week: str = "",
+    form: Form | None = None,
+    status: int = 200,
+    **context: Any,
+) -> Template:
+    """The page, also when the booking form comes back with what was typed and what is wrong."""
+    lang = page_language(request)
+    week_form = Form(values={"week": week})
+    async with db.read() as session:
+        resource, unit_count = await queries.get_resource(session, slug)
+        location = resource.location
+        zone = ZoneInfo(location.timezone)
+        today = now.astimezone(zone).date()
+        chosen = parsing.day(week_form, "week", lang)
+        monday = monday_of(chosen or today)
+        facts = await load_location_facts(
+            session, location, monday, monday + timedelta(days=6), Resource.id == resource.id
+        )
+        workshop = None
+        if resource.required_certification_id is not None:
+            workshop = await session.scalar(
+                select(Workshop)
+                .where(Workshop.grants_certification_id == resource.required_certification_id)
+                .order_by(Workshop.id)
+                .limit(1)
+            )
+    if week_form.has_errors and status == 200:
+        status = 422
+    policy = effective_policy(location.policy, resource.policy)
+    resource_facts = facts.of(resource.id)
+    slots = (
+        week_of_slots(resource_facts, facts.hours, facts.occupations, monday, now)
+        if resource_facts is not None
+        else None
+    )
+    if form is None:
+        prefill = request.query_params
+        form = Form(
+            values={
+                "date": prefill.get("date") or today.isoformat(),
+                "start": prefill.get("start", ""),
+                "length": prefill.get("length") or str(default_length(policy)),
+                "participants": "",
+                "note": "",
+            }
+        )
+    return render(
+        request,
+        "catalogue/resource.html",
+        viewer,
+        status=status,
+        resource=resource,
+        location=location,
+        zone=zone,
+        unit_count=unit_count,
+        policy=policy,
+        rules=rules_in_words(lang, resource, policy, workshop),
+        factor=factor_name(lang, resource.factor),
+        kind=kind_name(lang, resource.kind),
+        week=slots,
+        week_form=week_form,
+        today=today,
+        form=form,
+        length_options=length_options(lang, policy),
+        features=[str(feature) for feature in resource.features or [] if feature],
+        login_url="/login?" + urlencode({"next": f"/resources/{resource.slug}"}),
+        hhmm=lambda moment: moment.astimezone(zone).strftime("%H:%M"),
+        **context,
+    )
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    start: datetime
+    end: datetime
+    note: str
+    participants: int | None
+
+
+async def read_booking_form(db: Database, slug: str, form: Form, lang: Lang) -> BookingRequest | None:
+    """The typed date, start and length as instants in the location's time zone, or None with errors."""
+    async with db.read() as session:
+        resource, _ = await queries.get_resource(session, slug)
+        zone = ZoneInfo(resource.location.timezone)
+    day = parsing.day(form, "date", lang, required=True)
+    at = parsing.clock_time(form, "start", lang, required=True)
+    minutes = parsing.whole_number(form, "length", lang, low=1, high=MAX_LENGTH, required=True)
+    participants = parsing.whole_number(form, "participants", lang, low=1, high=MAX_PARTICIPANTS)
+    note = parsing.text(form, "note", lang, max_length=MAX_NOTE)
+    if day is None or at is None or minutes is None or form.has_errors:
+        return None
+    start = local_instant(day, at, zone)
+    return BookingRequest(start, start + timedelta(minutes=minutes), note, participants)
+
+
+def carried_fields(form: Form) -> dict[str, str]:
+    """What an alternative books along with its own time: the note and the number of people."""
+    return {name: form.value(name) for name in ("note", "participants") if form.value(name)}
+
+
+class ResourcePages(Controller):
+    include_in_schema = False
+
+    @get("/resources/{slug:str}", name="resource")
+    async def resource(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        slug: FromPath[str],
+        week: FromQuery[str] = "",
+    ) -> Template:
+        return await resource_page(request, viewer, db, clock.now(), slug, week=week)
+
+    @post("/resources/{slug:str}/book", name="resource-book")
+    async def book(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        slug: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Response[Any]:
+        settings: Settings = state.settings
+        lang = page_language(request)
+        now = clock.now()
+        form = Form(values=form_values(data))
+        wanted = await read_booking_form(db, slug, form, lang)
+        week = "" if "date" in form.errors else form.value("date")
+        if wanted is None:
+            return await resource_page(request, viewer, db, now, slug, week=week, form=form, status=422)
+        new = NewBooking(
+            resource_slug=slug,
+            start=wanted.start,
+            end=wanted.end,
+            note=wanted.note,
+            participants=wanted.participants,
+        )
+        try:
+            booked = await service.create_booking(
+                db, new, booker=user, actor=user, now=now, base_url=settings.base_url
+            )
+        except RuleBroken as error:
+            problem = refused(error)
+            field = REFUSAL_FIELDS.get(error.refusal.code)
+            if field is None:
+                form.general = problem.detail(lang)
+            else:
+                form.add(field, problem.detail(lang))
+            workshop = error.refusal.params.get("workshop")
+            return await resource_page(
+                request,
+                viewer,
+                db,
+                now,
+                slug,
+                week=week,
+                form=form,
+                status=problem.status,
+                refusal_workshop=workshop,
+            )
+        except SlotTaken as taken:
+            return await self._taken(request, viewer, user, db, now, slug, form, taken.interval, week)
+        except Problem as problem:
+            form.absorb(problem, lang, fields={"start": "start", "end": "length"})
+            return await resource_page(
+                request, viewer, db, now, slug, week=week, form=form, status=problem.status
+            )
+        pending = booked.booking.status is BookingStatus.PENDING
+        return see_other("/my/bookings", done="pending" if pending else "booked")
+
+    async def _taken(
+        self,
+        request: AnyRequest,
+        viewer: Viewer,
+        user: User,
+        db: Database,
+        now: datetime,
+        slug: str,
+        form: Form,
+        wanted: Interval,
+        week: str,
+    ) -> Template:
+        lang = page_language(request)
+        alternatives = await service.find_alternatives(
+            db, booker=user, resource_slug=slug, wanted=wanted, now=now
+        )
+        async with db.read() as session:
+            resource, _ = await queries.get_resource(session, slug)
+        zone = ZoneInfo(resource.location.timezone)
+        form.general = Problem(409, "slot_taken").detail(lang)
+        return await resource_page(
+            request,
+            viewer,
+            db,
+            now,
+            slug,
+            week=week,
+            form=form,
+            status=409,
+            alternatives=await offers(db, alternatives, zone, lang, carried_fields(form)),
+        )
