@@ -9,14 +9,14 @@ import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification
 from library.accounts.viewer import UserDep
 from library.api.bookings import Instant, refused
-from library.api.common import Limit, Offset, Page, language, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
@@ -34,6 +34,7 @@ from library.workshops.models import (
     Workshop,
     WorkshopSession,
 )
+from library.workshops.queries import session_tallies
 from library.workshops.rules import session_state
 
 
@@ -151,20 +152,11 @@ async def sessions_out(
     session: AsyncSession, sessions: list[WorkshopSession], settings: Settings, now: datetime
 ) -> list[SessionOut]:
     """Every session with its counts and state: one query for all the counts."""
-    ids = [s.id for s in sessions]
-    tally: dict[int, dict[RegistrationStatus, int]] = {i: {} for i in ids}
-    if ids:
-        rows = await session.execute(
-            select(Registration.session_id, Registration.status, func.count())
-            .where(Registration.session_id.in_(ids))
-            .group_by(Registration.session_id, Registration.status)
-        )
-        for session_id, status, number in rows:
-            tally[session_id][status] = number
+    tallies = await session_tallies(session, [s.id for s in sessions])
     zone = settings.zone
     out = []
     for s in sessions:
-        taken = sum(tally[s.id].get(status, 0) for status in HOLDING_STATUSES)
+        taken = tallies[s.id].taken
         out.append(
             SessionOut(
                 id=s.id,
@@ -173,7 +165,7 @@ async def sessions_out(
                 room=s.resource.slug,
                 capacity=s.capacity,
                 confirmed=taken,
-                waitlisted=tally[s.id].get(RegistrationStatus.WAITLISTED, 0),
+                waitlisted=tallies[s.id].waiting,
                 mode=s.mode,
                 registration_opens=s.registration_opens.astimezone(zone),
                 registration_closes=s.registration_closes.astimezone(zone),
@@ -401,7 +393,7 @@ class WorkshopsController(Controller):
     )
     async def move_session(
         self,
-        session_id: FromPath[int],
+        session_id: RowId,
         data: JSONBody[SessionChangeIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -428,7 +420,7 @@ class WorkshopsController(Controller):
     )
     async def cancel_session(
         self,
-        session_id: FromPath[int],
+        session_id: RowId,
         data: JSONBody[CancelSessionIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -452,7 +444,7 @@ class WorkshopsController(Controller):
         "/workshop-sessions/{session_id:int}/registrations", summary="Sign up for a session", status_code=201
     )
     async def register(
-        self, session_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> RegistrationOut:
         settings: Settings = state.settings
         try:
@@ -496,7 +488,7 @@ class WorkshopsController(Controller):
         status_code=200,
     )
     async def cancel_registration(
-        self, registration_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> RegistrationOut:
         registration = await service.cancel_registration(
             db, registration_id, actor=user, now=clock.now(), base_url=state.settings.base_url
@@ -505,7 +497,7 @@ class WorkshopsController(Controller):
 
     @post("/registrations/{registration_id:int}/accept", summary="Take up an offered place", status_code=200)
     async def accept_offer(
-        self, registration_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> RegistrationOut:
         registration = await service.accept_offer(db, registration_id, actor=user, now=clock.now())
         return registration_out(registration, state.settings)
@@ -517,7 +509,7 @@ class WorkshopsController(Controller):
     async def session_registrations(
         self,
         request: Request[Any, Any, Any],
-        session_id: FromPath[int],
+        session_id: RowId,
         staff: UserDep,
         db: DatabaseDep,
         state: State,
@@ -552,7 +544,7 @@ class WorkshopsController(Controller):
     @post("/workshop-sessions/{session_id:int}/attendance", summary="Staff: mark attendance", status_code=200)
     async def attendance(
         self,
-        session_id: FromPath[int],
+        session_id: RowId,
         data: JSONBody[AttendanceIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -576,7 +568,7 @@ class WorkshopsController(Controller):
     )
     async def draw(
         self,
-        session_id: FromPath[int],
+        session_id: RowId,
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
@@ -613,7 +605,7 @@ class WorkshopsController(Controller):
     @post("/users/{user_id:int}/certifications", summary="Staff: grant a certification", status_code=201)
     async def grant(
         self,
-        user_id: FromPath[int],
+        user_id: RowId,
         data: JSONBody[GrantIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -644,7 +636,7 @@ class WorkshopsController(Controller):
     )
     async def revoke(
         self,
-        user_id: FromPath[int],
+        user_id: RowId,
         key: FromPath[str],
         reason: FromQuery[str],
         staff: UserDep,

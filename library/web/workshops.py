@@ -1,0 +1,332 @@
+"""Workshop pages for visitors: upcoming sessions, one workshop with sign-up, and my registrations.
+
+Sign-up, cancelling and taking up an offered place call the same workshop service as the API
+(library/workshops/service.py); a refusal (age, window, already registered) is shown at the
+session the person tried, with what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from library.accounts.viewer import UserDep, Viewer, ViewerDep
+from library.api.bookings import refused
+from library.booking.service import RuleBroken
+from library.catalog.factors import FACTOR_TEXTS
+from library.catalog.models import Factor, Location
+from library.config import Settings
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem, not_found
+from library.i18n import Lang, pick
+from library.web.common import AnyRequest, Form, notice, page_language, render, safe_next, see_other
+from library.web.translations import N_, translate
+from library.workshops import service
+from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
+from library.workshops.queries import (
+    Tally,
+    registrations_of,
+    session_tallies,
+    upcoming_sessions,
+    workshop_with_sessions,
+)
+from library.workshops.rules import session_state
+
+PAGE_SIZE = 30
+FACTORS = {factor.value: factor for factor in Factor}
+
+NOTICES = {
+    "confirmed": N_("You are registered: your place is confirmed. We have sent you an e-mail."),
+    "waitlisted": N_(
+        "The session is full, so you are on the waitlist. We will write to you when a place becomes free."
+    ),
+    "entered": N_("You are in the lottery. We will write to you after the draw."),
+    "cancelled": N_("Your registration is cancelled."),
+    "accepted": N_("You have taken up the place. See you there!"),
+}
+
+SIGNUP_ENDS = (RegistrationStatus.CANCELLED,)
+"""A registration in these states no longer stands in the way of signing up again."""
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session as a page shows it: when and where (in its location's time zone), how full,
+    and the reader's own registration, if any."""
+
+    session: WorkshopSession
+    state: str  # upcoming, open, full, closed or drawn (library.workshops.rules.session_state)
+    tally: Tally
+    mine: Registration | None = None
+
+    @property
+    def workshop(self) -> Workshop:
+        return self.session.workshop
+
+    @property
+    def zone(self) -> str:
+        return self.session.resource.location.timezone
+
+    @property
+    def lottery(self) -> bool:
+        return self.session.mode is SignupMode.LOTTERY
+
+    @property
+    def places_left(self) -> int:
+        return max(0, self.session.capacity - self.tally.taken)
+
+    @property
+    def can_sign_up(self) -> bool:
+        return self.state in ("open", "full") and (self.mine is None or self.mine.status in SIGNUP_ENDS)
+
+
+def session_views(
+    sessions: Sequence[WorkshopSession],
+    tallies: dict[int, Tally],
+    now: datetime,
+    mine: Sequence[Registration] = (),
+) -> list[SessionView]:
+    live = {r.session_id: r for r in mine if r.status not in SIGNUP_ENDS}
+    return [
+        SessionView(
+            session=s,
+            state=session_state(service.session_facts(s), now, tallies[s.id].taken),
+            tally=tallies[s.id],
+            mine=live.get(s.id),
+        )
+        for s in sessions
+    ]
+
+
+def factor_choices(lang: Lang) -> list[tuple[str, str]]:
+    return [(factor.value, text.localised(lang)[0]) for factor, text in FACTOR_TEXTS.items()]
+
+
+def page_url(chosen: dict[str, str], number: int) -> str:
+    """The list with the same filters, another page of it."""
+    query = {key: value for key, value in chosen.items() if value}
+    if number > 1:
+        query["page"] = str(number)
+    return f"/workshops?{urlencode(query)}" if query else "/workshops"
+
+
+def by_local_day(views: list[SessionView]) -> list[tuple[date, list[SessionView]]]:
+    """Sessions grouped under the local date they start on, in order."""
+    days: list[tuple[date, list[SessionView]]] = []
+    for view in views:
+        day = view.session.start_at.astimezone(ZoneInfo(view.zone)).date()
+        if days and days[-1][0] == day:
+            days[-1][1].append(view)
+        else:
+            days.append((day, [view]))
+    return days
+
+
+@dataclass(frozen=True)
+class SignupError:
+    session_id: int
+    message: str
+    needs_birth_date: bool
+
+
+async def workshop_page(
+    request: AnyRequest,
+    viewer: Viewer,
+    db: DatabaseDep,
+    now: datetime,
+    slug: str,
+    *,
+    status: int = 200,
+    signup_error: SignupError | None = None,
+) -> Template:
+    async with db.read() as session:
+        workshop = await workshop_with_sessions(session, slug)
+        if workshop is None:
+            raise not_found(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
+        upcoming = [s for s in workshop.sessions if s.end_at > now and s.cancelled_at is None]
+        ids = [s.id for s in upcoming]
+        tallies = await session_tallies(session, ids)
+        mine = await registrations_of(session, viewer.user.id, session_ids=ids) if viewer.user else []
+    return render(
+        request,
+        "workshops/detail.html",
+        viewer,
+        status=status,
+        workshop=workshop,
+        factor_name=dict(factor_choices(page_language(request)))[workshop.factor.value],
+        sessions=session_views(upcoming, tallies, now, mine),
+        signup_error=signup_error,
+        notice=notice(request, NOTICES),
+    )
+
+
+class WorkshopPages(Controller):
+    include_in_schema = False
+
+    @get("/workshops", name="workshops")
+    async def workshops(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        factor: FromQuery[str] = "",
+        location: FromQuery[str] = "",
+        page: FromQuery[str] = "1",
+    ) -> Template:
+        lang = page_language(request)
+        now = clock.now()
+        chosen_factor = FACTORS.get(factor)
+        number = int(page) if page.isdigit() and int(page) >= 1 else 1
+        async with db.read() as session:
+            locations = list(
+                await session.scalars(select(Location).order_by(Location.position, Location.name))
+            )
+            known_location = location if location in {loc.slug for loc in locations} else ""
+            sessions = await upcoming_sessions(
+                session,
+                now=now,
+                factor=chosen_factor,
+                location_slug=known_location or None,
+                limit=PAGE_SIZE + 1,
+                offset=(number - 1) * PAGE_SIZE,
+            )
+            shown = sessions[:PAGE_SIZE]
+            tallies = await session_tallies(session, [s.id for s in shown])
+        chosen = {"factor": chosen_factor.value if chosen_factor else "", "location": known_location}
+        form = Form(values=dict(chosen))
+        if factor and chosen_factor is None:
+            form.add("factor", translate(lang, N_("There is no such factor; all workshops are shown.")))
+        if location and not known_location:
+            form.add("location", translate(lang, N_("There is no such location; all locations are shown.")))
+        return render(
+            request,
+            "workshops/list.html",
+            viewer,
+            form=form,
+            days=by_local_day(session_views(shown, tallies, now)),
+            factors=factor_choices(lang),
+            locations_choices=[(loc.slug, pick(lang, loc.name, loc.name_en)) for loc in locations],
+            earlier_url=page_url(chosen, number - 1) if number > 1 else None,
+            later_url=page_url(chosen, number + 1) if len(sessions) > PAGE_SIZE else None,
+        )
+
+    @get("/workshops/{slug:str}", name="workshop")
+    async def workshop(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        slug: FromPath[str],
+    ) -> Template:
+        return await workshop_page(request, viewer, db, clock.now(), slug)
+
+    @post("/workshops/{slug:str}/sessions/{session_id:int}/register", name="workshop-register")
+    async def register(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        slug: FromPath[str],
+        session_id: FromPath[int],
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        now = clock.now()
+        async with db.read() as session:
+            found = await session.get(WorkshopSession, session_id)
+            workshop_id = await session.scalar(select(Workshop.id).where(Workshop.slug == slug))
+        if found is None or found.workshop_id != workshop_id:
+            raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+        try:
+            registration = await service.register(
+                db, session_id, user=user, now=now, base_url=settings.base_url, zone=settings.zone
+            )
+        except (RuleBroken, Problem) as error:
+            problem = refused(error) if isinstance(error, RuleBroken) else error
+            if problem.status == 404:
+                raise problem from error
+            signup_error = SignupError(
+                session_id,
+                problem.detail(page_language(request)),
+                needs_birth_date=problem.message_key == "min_age_unknown",
+            )
+            return await workshop_page(
+                request, viewer, db, now, slug, status=problem.status, signup_error=signup_error
+            )
+        return see_other(f"/workshops/{slug}", done=registration.status.value)
+
+    @get("/my/workshops", name="my-workshops")
+    async def my_workshops(
+        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, clock: ClockDep
+    ) -> Template:
+        now = clock.now()
+        async with db.read() as session:
+            registrations = await registrations_of(session, user.id)
+            tallies = await session_tallies(session, [r.session_id for r in registrations])
+        current = [
+            r
+            for r in registrations
+            if r.session.end_at > now
+            and r.session.cancelled_at is None
+            and r.status is not RegistrationStatus.CANCELLED
+        ]
+        earlier = [r for r in registrations if r not in current]
+        views = {
+            view.session.id: view
+            for view in session_views([r.session for r in registrations], tallies, now, registrations)
+        }
+        return render(
+            request,
+            "my/workshops.html",
+            viewer,
+            current=[(r, views[r.session_id]) for r in current],
+            earlier=list(reversed(earlier)),
+            notice=notice(request, NOTICES),
+        )
+
+    @post("/my/workshops/{registration_id:int}/cancel", name="my-workshop-cancel")
+    async def cancel(
+        self,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        registration_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Redirect:
+        await service.cancel_registration(
+            db, registration_id, actor=user, now=clock.now(), base_url=state.settings.base_url
+        )
+        return see_other(back_to(data), done="cancelled")
+
+    @post("/my/workshops/{registration_id:int}/accept", name="my-workshop-accept")
+    async def accept(
+        self,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        registration_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Redirect:
+        await service.accept_offer(db, registration_id, actor=user, now=clock.now())
+        return see_other(back_to(data), done="accepted")
+
+
+def back_to(data: dict[str, Any]) -> str:
+    """Where a form on a workshop page or on my workshops returns to (a local path only)."""
+    target = safe_next(data.get("next"))
+    return target if target.startswith(("/workshops/", "/my/workshops")) else "/my/workshops"

@@ -1,0 +1,122 @@
+"""Reading workshops for people to look at: sessions with their places taken, a person's registrations.
+
+The API and the pages count places the same way (`session_tallies`), so they never disagree
+about how many are left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from library.catalog.models import Factor, Location, Resource
+from library.workshops.models import (
+    HOLDING_STATUSES,
+    Registration,
+    RegistrationStatus,
+    Workshop,
+    WorkshopSession,
+)
+
+SESSION_PLACE = (joinedload(WorkshopSession.resource).joinedload(Resource.location),)
+"""A session's room and the room's location (whose time zone its times are shown in)."""
+
+
+@dataclass(frozen=True)
+class Tally:
+    taken: int  # places held: confirmed, offered or attended
+    waiting: int  # on the waitlist
+    entered: int  # in the lottery, before the draw
+
+
+async def session_tallies(session: AsyncSession, session_ids: Sequence[int]) -> dict[int, Tally]:
+    """Places taken and people waiting per session, in one query."""
+    by_status: dict[int, dict[RegistrationStatus, int]] = {i: {} for i in session_ids}
+    if session_ids:
+        rows = await session.execute(
+            select(Registration.session_id, Registration.status, func.count())
+            .where(Registration.session_id.in_(session_ids))
+            .group_by(Registration.session_id, Registration.status)
+        )
+        for session_id, status, number in rows:
+            by_status[session_id][status] = number
+    return {
+        session_id: Tally(
+            taken=sum(counts.get(status, 0) for status in HOLDING_STATUSES),
+            waiting=counts.get(RegistrationStatus.WAITLISTED, 0),
+            entered=counts.get(RegistrationStatus.ENTERED, 0),
+        )
+        for session_id, counts in by_status.items()
+    }
+
+
+async def upcoming_sessions(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    factor: Factor | None = None,
+    location_slug: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[WorkshopSession]:
+    """Sessions not yet over and not cancelled, soonest first, with workshop, room and location."""
+    statement = (
+        select(WorkshopSession)
+        .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
+        .where(WorkshopSession.end_at > now, WorkshopSession.cancelled_at.is_(None))
+        .options(joinedload(WorkshopSession.workshop), *SESSION_PLACE)
+        .order_by(WorkshopSession.start_at, WorkshopSession.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if factor is not None:
+        statement = statement.where(Workshop.factor == factor)
+    if location_slug:
+        statement = (
+            statement.join(Resource, Resource.id == WorkshopSession.resource_id)
+            .join(Location, Location.id == Resource.location_id)
+            .where(Location.slug == location_slug)
+        )
+    return list(await session.scalars(statement))
+
+
+async def workshop_with_sessions(session: AsyncSession, slug: str) -> Workshop | None:
+    """A workshop with its certifications and all its sessions (rooms and locations loaded)."""
+    return await session.scalar(
+        select(Workshop)
+        .where(Workshop.slug == slug)
+        .options(
+            selectinload(Workshop.sessions)
+            .joinedload(WorkshopSession.resource)
+            .joinedload(Resource.location),
+            joinedload(Workshop.grants_certification),
+            joinedload(Workshop.required_certification),
+        )
+    )
+
+
+async def registrations_of(
+    session: AsyncSession, user_id: int, *, session_ids: Sequence[int] | None = None
+) -> list[Registration]:
+    """A person's registrations (of some sessions, if given), by session start, each with its
+    session, workshop, room and location."""
+    statement = (
+        select(Registration)
+        .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
+        .where(Registration.user_id == user_id)
+        .options(
+            joinedload(Registration.session).joinedload(WorkshopSession.workshop),
+            joinedload(Registration.session)
+            .joinedload(WorkshopSession.resource)
+            .joinedload(Resource.location),
+        )
+        .order_by(WorkshopSession.start_at, Registration.id)
+    )
+    if session_ids is not None:
+        statement = statement.where(Registration.session_id.in_(session_ids))
+    return list(await session.scalars(statement))
