@@ -8,14 +8,13 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery
-from sqlalchemy import select
+from litestar.params import FromQuery
 
 from library.accounts.viewer import UserDep
-from library.api.common import Limit, Offset, Page, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, next_page_url
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
-from library.notify import worker
+from library.notify import outbox, worker
 from library.notify.models import OutboxMessage, OutboxStatus
 
 
@@ -63,17 +62,8 @@ class OutboxController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[OutboxItemOut]:
-        statement = select(OutboxMessage)
-        if status is not None:
-            statement = statement.where(OutboxMessage.status == status)
         async with db.read() as session:
-            rows = (
-                await session.scalars(
-                    statement.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-                    .limit(limit + 1)
-                    .offset(offset)
-                )
-            ).all()
+            rows = await outbox.newest_first(session, status=status, limit=limit, offset=offset)
         return Page(
             items=[outbox_item(row, state.settings) for row in rows[:limit]],
             next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
@@ -81,7 +71,7 @@ class OutboxController(Controller):
 
     @post("/{message_id:int}/retry", summary="Staff: send a given-up notification again", status_code=200)
     async def retry(
-        self, staff: UserDep, db: DatabaseDep, clock: ClockDep, state: State, message_id: FromPath[int]
+        self, staff: UserDep, db: DatabaseDep, clock: ClockDep, state: State, message_id: RowId
     ) -> OutboxItemOut:
         row = await worker.retry(db, message_id, now=clock.now(), actor_id=staff.id)
         return outbox_item(row, state.settings)

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import User
-from library.notify.models import OutboxMessage
+from library.notify.models import OutboxMessage, OutboxStatus
 
 
 def message_id(base_url: str) -> str:
@@ -40,3 +41,19 @@ def enqueue(
     )
     session.add(message)
     return message
+
+
+async def newest_first(
+    session: AsyncSession, *, status: OutboxStatus | None, limit: int, offset: int
+) -> list[OutboxMessage]:
+    """Messages for staff, newest first, of one status or all; up to `limit` + 1, so the caller
+    knows whether there is a next page."""
+    statement = select(OutboxMessage)
+    if status is not None:
+        statement = statement.where(OutboxMessage.status == status)
+    rows = await session.scalars(
+        statement.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(limit + 1)
+        .offset(offset)
+    )
+    return list(rows)

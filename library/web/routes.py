@@ -8,6 +8,7 @@ from library.web.catalogue import CataloguePages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
 from library.web.staff_desk import StaffDeskPages
+from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_workshops import StaffWorkshopPages
 
 PAGE_CONTROLLERS: list[type[Controller]] = [
@@ -16,4 +17,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     ResourcePages,
     StaffDeskPages,
     StaffWorkshopPages,
+    StaffOutboxPages,
 ]

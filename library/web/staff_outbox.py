@@ -1,0 +1,81 @@
+"""Staff: the notification outbox, to see what went out, what waits and what was given up,
+and to send a given-up message again (the same worker.retry as the API)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from library.accounts.viewer import UserDep, ViewerDep
+from library.deps import ClockDep, DatabaseDep
+from library.notify import outbox, worker
+from library.notify.models import OutboxStatus
+from library.web import parsing
+from library.web.common import AnyRequest, Form, notice, page_language, render, see_other
+from library.web.translations import N_, translate
+
+NOTICES = {"retried": N_("The message is back in the queue and goes out with the next run.")}
+PER_PAGE = 50
+
+
+class StaffOutboxPages(Controller):
+    path = "/staff/outbox"
+    include_in_schema = False
+
+    @get("/", name="staff-outbox")
+    async def outbox(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: UserDep,
+        db: DatabaseDep,
+        state: State,
+        status: FromQuery[str] = "",
+        page: FromQuery[str] = "1",
+    ) -> Template:
+        lang = page_language(request)
+        form = Form(values={"status": status, "page": page})
+        if status and status not in OutboxStatus.__members__.values():
+            form.add("status", translate(lang, N_("Please choose one of the listed states.")))
+        number = parsing.whole_number(form, "page", lang, low=1, high=100_000) or 1
+        rows = []
+        if not form.has_errors:
+            async with db.read() as session:
+                rows = await outbox.newest_first(
+                    session,
+                    status=OutboxStatus(status) if status else None,
+                    limit=PER_PAGE,
+                    offset=(number - 1) * PER_PAGE,
+                )
+        return render(
+            request,
+            "staff/outbox.html",
+            viewer,
+            status=422 if form.has_errors else 200,
+            form=form,
+            messages=rows[:PER_PAGE],
+            page=number,
+            has_more=len(rows) > PER_PAGE,
+            zone=state.settings.zone,
+            notice=notice(request, NOTICES),
+        )
+
+    @post("/{message_id:int}/retry", name="staff-outbox-retry")
+    async def retry(
+        self,
+        message_id: FromPath[int],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Redirect:
+        """A given-up message goes back to the queue; the list shows where it went."""
+        await worker.retry(db, message_id, now=clock.now(), actor_id=staff.id)
+        shown = data.get("status", "")
+        return see_other(
+            "/staff/outbox",
+            done="retried",
+            **({"status": shown} if shown in OutboxStatus.__members__.values() else {}),
+        )
