@@ -89,14 +89,16 @@ def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-async def assert_staff_only(client: Client, db: Database, path: str) -> None:
+async def assert_staff_only(client: Client, db: Database, *paths: str) -> None:
     """Anonymous → sign-in redirect; a visitor → 403 page. (Call before signing anyone in.)"""
-    anonymous = await client.get(path, follow_redirects=False)
-    assert anonymous.status_code == 303
-    assert anonymous.headers["location"].startswith("/login?next=")
+    for path in paths:
+        anonymous = await client.get(path, follow_redirects=False)
+        assert anonymous.status_code == 303
+        assert anonymous.headers["location"].startswith("/login?next=")
     await factories.create_user(db, "visitor-only@example.org")
     await sign_in(client, "visitor-only@example.org")
-    forbidden = await client.get(path)
-    assert forbidden.status_code == 403
-    assert forbidden.headers["content-type"].startswith("text/html")
+    for path in paths:
+        forbidden = await client.get(path)
+        assert forbidden.status_code == 403
+        assert forbidden.headers["content-type"].startswith("text/html")
     client.cookies.clear()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.accounts.viewer import UserDep
-from library.api.common import Limit, Offset, Page, checked_range, language, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, checked_range, language, next_page_url
 from library.booking import service
 from library.booking.alternatives import Alternative
 from library.booking.availability import Occupation, busy_intervals, resource_availability
@@ -309,7 +309,7 @@ class BookingsController(Controller):
         now = clock.now()
         if data.end <= data.start:
             raise field_problem(422, "end_before_start", "end")
-        booker = await self._booker(db, user, data)
+        booker = await service.booker_for(db, user, data.for_user)
         if data.override_reason is not None and not user.role.is_staff:
             raise Problem(403, "forbidden")
         new = NewBooking(
@@ -395,18 +395,6 @@ class BookingsController(Controller):
             ],
         )
 
-    async def _booker(self, db: DatabaseDep, user: User, data: BookingIn) -> User:
-        """Staff may book on behalf of a visitor, named by e-mail."""
-        if data.for_user is None:
-            return user
-        if not user.role.is_staff:
-            raise Problem(403, "forbidden")
-        async with db.read() as session:
-            booker = await session.scalar(select(User).where(User.email == normalise_email(data.for_user)))
-        if booker is None:
-            raise field_problem(422, "unknown_user", "for_user")
-        return booker
-
     async def _out(self, db: DatabaseDep, booking_id: int, viewer: User, settings: Settings) -> BookingOut:
         async with db.read() as session:
             booking = await service.get_booking(session, booking_id, viewer)
@@ -475,15 +463,13 @@ class BookingsController(Controller):
         )
 
     @get("/bookings/{booking_id:int}", summary="One booking")
-    async def get_one(
-        self, booking_id: FromPath[int], user: UserDep, db: DatabaseDep, state: State
-    ) -> BookingOut:
+    async def get_one(self, booking_id: RowId, user: UserDep, db: DatabaseDep, state: State) -> BookingOut:
         return await self._out(db, booking_id, user, state.settings)
 
     @post("/bookings/{booking_id:int}/cancel", summary="Cancel a booking", status_code=200)
     async def cancel(
         self,
-        booking_id: FromPath[int],
+        booking_id: RowId,
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
@@ -505,7 +491,7 @@ class BookingsController(Controller):
 
     @post("/bookings/{booking_id:int}/check-in", summary="Check in to a booking", status_code=200)
     async def check_in(
-        self, booking_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, booking_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> BookingOut:
         settings: Settings = state.settings
         await service.check_in(db, booking_id, actor=user, now=clock.now(), base_url=settings.base_url)
@@ -513,7 +499,7 @@ class BookingsController(Controller):
 
     @post("/bookings/{booking_id:int}/approve", summary="Staff: approve a pending booking", status_code=200)
     async def approve(
-        self, booking_id: FromPath[int], staff: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, booking_id: RowId, staff: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> BookingOut:
         settings: Settings = state.settings
         await service.decide_booking(
@@ -530,7 +516,7 @@ class BookingsController(Controller):
     @post("/bookings/{booking_id:int}/reject", summary="Staff: reject a pending booking", status_code=200)
     async def reject(
         self,
-        booking_id: FromPath[int],
+        booking_id: RowId,
         data: JSONBody[RejectIn],
         staff: UserDep,
         db: DatabaseDep,

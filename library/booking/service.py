@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification, User
+from library.accounts.service import normalise_email
 from library.audit.log import record, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import (
@@ -40,7 +41,7 @@ from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit
 from library.db import Database, dialect_of
-from library.errors import Problem, not_found
+from library.errors import Problem, field_problem, not_found
 from library.notify.outbox import enqueue
 from library.workshops.models import Workshop
 
@@ -396,6 +397,19 @@ async def create_booking(
         return Booked(booking, label or "")
 
     return await retrying_lost_races(db, work, lost=lambda: SlotTaken(Interval(request.start, request.end)))
+
+
+async def booker_for(db: Database, actor: User, email: str | None, *, field: str = "for_user") -> User:
+    """Who a booking is for: the actor, or (staff only) the person with that e-mail address."""
+    if email is None:
+        return actor
+    if not actor.role.is_staff:
+        raise Problem(403, "forbidden")
+    async with db.read() as session:
+        booker = await session.scalar(select(User).where(User.email == normalise_email(email)))
+    if booker is None:
+        raise field_problem(422, "unknown_user", field)
+    return booker
 
 
 async def find_alternatives(

@@ -10,6 +10,7 @@ from library.web.resource import ResourcePages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_workshops import StaffWorkshopPages
+from library.web.staff_bookings import StaffBookingPages
 
 PAGE_CONTROLLERS: list[type[Controller]] = [
     HomePages,
@@ -18,4 +19,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffDeskPages,
     StaffWorkshopPages,
     StaffOutboxPages,
+    StaffBookingPages,
 ]

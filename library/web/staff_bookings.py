@@ -1,0 +1,201 @@
+"""Staff bookings: search every booking, and book for a visitor (POST /api/v1/bookings with
+`for_user`, as the API does): staff may set aside the house rules with a reason, never an overlap."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, URLEncodedBody
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from library.accounts.models import User
+from library.accounts.viewer import ViewerDep
+from library.api.bookings import refused
+from library.booking import desk, service
+from library.booking.models import BookingStatus
+from library.booking.service import NewBooking, RuleBroken, SlotTaken
+from library.catalog.hours import local_instant
+from library.catalog.models import Location, Resource
+from library.config import Settings
+from library.db import Database
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem
+from library.web import parsing
+from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
+from library.web.staff_desk import NOTICES as DESK_NOTICES
+from library.web.translations import N_, translate
+
+PAGE_SIZE = 25
+NOTICES = {**DESK_NOTICES, "booked": N_("The booking was made for the visitor.")}
+BAD_STATUS = N_("Please choose a status from the list.")
+BAD_PAGE = N_("There is no such page.")
+OVERRIDE_HINT = N_("Staff may book anyway: give the reason for the exception here.")
+NOT_OVERRIDABLE = ("unit_blocked", "resource_unavailable")
+"""Refusals that hold for staff too: a reason changes nothing."""
+
+
+def search_from(form: Form, lang: Any) -> desk.BookingSearch:
+    """The search as typed; a bad date or status gets its message and is left out."""
+    status_text = form.value("status")
+    status = None
+    if status_text:
+        try:
+            status = BookingStatus(status_text)
+        except ValueError:
+            form.add("status", translate(lang, BAD_STATUS))
+    first = parsing.day(form, "from", lang)
+    last = parsing.day(form, "to", lang)
+    if first and last and last < first:
+        form.add("to", Problem(422, "dates_out_of_order").detail(lang))
+        last = None
+    return desk.BookingSearch(
+        person=parsing.text(form, "person", lang, max_length=254),
+        resource=parsing.text(form, "resource", lang, max_length=200),
+        date_from=first,
+        date_to=last,
+        status=status,
+    )
+
+
+async def bookable_resources(db: Database) -> list[Resource]:
+    """Active resources with their location, for choosing one."""
+    async with db.read() as session:
+        return list(
+            await session.scalars(
+                select(Resource)
+                .join(Location, Location.id == Resource.location_id)
+                .where(Resource.active.is_(True))
+                .options(selectinload(Resource.location))
+                .order_by(Location.position, Location.slug, Resource.name)
+            )
+        )
+
+
+class StaffBookingPages(Controller):
+    include_in_schema = False
+
+    @get("/staff/bookings", name="staff-bookings")
+    async def search(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: NamedDependency[User],
+        db: DatabaseDep,
+        state: State,
+        page: FromQuery[str] = "1",
+    ) -> Response[Any]:
+        lang = page_language(request)
+        settings: Settings = state.settings
+        fields = ("person", "resource", "from", "to", "status")
+        form = Form(values={name: request.query_params.get(name, "") for name in fields})
+        where = search_from(form, lang)
+        number = int(page) if page.isdigit() and int(page) >= 1 else 0
+        if number == 0:
+            form.general = translate(lang, BAD_PAGE)
+            number = 1
+        async with db.read() as session:
+            bookings, more = await desk.search_bookings(
+                session, where, settings.zone, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+            )
+        kept = {name: value for name, value in form.values.items() if value}
+
+        def page_link(n: int) -> str:
+            return "/staff/bookings?" + urlencode({**kept, "page": str(n)})
+
+        return render(
+            request,
+            "staff/bookings.html",
+            viewer,
+            status=422 if form.has_errors else 200,
+            form=form,
+            bookings=bookings,
+            zone=settings.zone,
+            statuses=[status.value for status in BookingStatus],
+            page=number,
+            previous_page=page_link(number - 1) if number > 1 else None,
+            next_page=page_link(number + 1) if more else None,
+            notice=notice(request, NOTICES),
+        )
+
+    @get("/staff/bookings/new", name="staff-booking-new")
+    async def new_form(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: NamedDependency[User],
+        db: DatabaseDep,
+        resource: FromQuery[str] = "",
+        email: FromQuery[str] = "",
+    ) -> Response[Any]:
+        form = Form(values={"resource": resource, "email": email})
+        return render(
+            request, "staff/booking_new.html", viewer, form=form, resources=await bookable_resources(db)
+        )
+
+    @post("/staff/bookings/new", name="staff-booking-create")
+    async def create(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: NamedDependency[User],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Response[Any]:
+        settings: Settings = state.settings
+        lang = page_language(request)
+        form = Form(values=form_values(data))
+        resources = await bookable_resources(db)
+
+        def again(status: int) -> Response[Any]:
+            return render(
+                request, "staff/booking_new.html", viewer, status=status, form=form, resources=resources
+            )
+
+        email = parsing.text(form, "email", lang, required=True, max_length=254)
+        slug = parsing.text(form, "resource", lang, required=True, max_length=80)
+        day = parsing.day(form, "date", lang, required=True)
+        start = parsing.clock_time(form, "start", lang, required=True)
+        end = parsing.clock_time(form, "end", lang, required=True)
+        note = parsing.text(form, "note", lang, max_length=2000)
+        reason = parsing.text(form, "override_reason", lang, max_length=500) or None
+        chosen = next((r for r in resources if r.slug == slug), None)
+        if slug and chosen is None:
+            form.add("resource", translate(lang, N_("Please choose a resource from the list.")))
+        if form.has_errors or chosen is None or day is None or start is None or end is None:
+            return again(422)
+        zone = ZoneInfo(chosen.location.timezone)
+        begins, ends = local_instant(day, start, zone), local_instant(day, end, zone)
+        if ends <= begins:
+            form.add("end", Problem(422, "end_before_start").detail(lang))
+            return again(422)
+        try:
+            booker = await service.booker_for(db, staff, email, field="email")
+            await service.create_booking(
+                db,
+                NewBooking(resource_slug=slug, start=begins, end=ends, note=note, override_reason=reason),
+                booker=booker,
+                actor=staff,
+                now=clock.now(),
+                base_url=settings.base_url,
+            )
+        except RuleBroken as error:
+            problem = refused(error)
+            form.general = problem.detail(lang)
+            if reason is None and error.refusal.code not in NOT_OVERRIDABLE:
+                form.add("override_reason", translate(lang, OVERRIDE_HINT))
+            return again(problem.status)
+        except SlotTaken:
+            form.general = Problem(409, "slot_taken").detail(lang)
+            return again(409)
+        except Problem as problem:
+            form.absorb(problem, lang)
+            return again(problem.status)
+        return see_other("/staff/bookings", done="booked", person=booker.email, **{"from": day.isoformat()})
