@@ -25,6 +25,7 @@ from library.api.bookings import BookingsController
 from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
 from library.api.inventory import InventoryController
+from library.api.openapi import document_problems
 from library.api.outbox import OutboxController
 from library.api.problems import EXCEPTION_HANDLERS
 from library.api.workshops import WorkshopsController
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     def provide_clock() -> Clock:
         return clock
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             CatalogController,
             AccountsController,
@@ -139,3 +140,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,
     )
+    document_problems(app)
+    return app

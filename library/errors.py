@@ -85,6 +85,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This method is not allowed here.",
     ),
     "request_too_large": ("Die Anfrage ist zu groß.", "The request is too large."),
+    "unstorable_value": (
+        "Ein Wert lässt sich nicht speichern: eine Zahl ist zu groß oder ein Text enthält ein Nullzeichen.",
+        "A value cannot be stored: a number is too large or a text contains a NUL character.",
+    ),
     # Booking rules (API.md, Bookings)
     "slot_taken": (
         "Zu dieser Zeit ist kein Exemplar frei. Vielleicht passt eine der Alternativen.",

@@ -8,15 +8,18 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from library.errors import Problem
 from library.i18n import Lang, negotiate_language
 
 T = TypeVar("T")
 
+MAX_ROW_ID = 2**63 - 1  # a 64-bit key: larger numbers cannot name a row on either engine
+
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Page size (at most 500).")]
-Offset = Annotated[int, QueryParameter(ge=0, description="How many items to skip.")]
+Offset = Annotated[int, QueryParameter(ge=0, le=10**9, description="How many items to skip.")]
+RowId = Annotated[int, PathParameter(ge=1, le=MAX_ROW_ID, description="The number of a record.")]
 
 
 class Page(msgspec.Struct, Generic[T]):

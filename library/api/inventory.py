@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 
 from library.accounts.viewer import UserDep
 from library.api.bookings import BookingOut, Instant, booking_out
+from library.api.common import RowId
 from library.api.resource_input import (
     UNSET,
     ClockTime,
@@ -167,7 +168,7 @@ class InventoryController(Controller):
     @patch("/units/{unit_id:int}", summary="Staff: rename, assess or retire a unit")
     async def update_unit(
         self,
-        unit_id: FromPath[int],
+        unit_id: RowId,
         data: JSONBody[UnitPatchIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -197,7 +198,7 @@ class InventoryController(Controller):
     @post("/units/{unit_id:int}/blocks", summary="Staff: block a unit for a period (e.g. maintenance)")
     async def block(
         self,
-        unit_id: FromPath[int],
+        unit_id: RowId,
         data: JSONBody[BlockIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -219,9 +220,7 @@ class InventoryController(Controller):
         )
 
     @delete("/blocks/{block_id:int}", summary="Staff: lift a block", status_code=204)
-    async def unblock(
-        self, block_id: FromPath[int], staff: UserDep, db: DatabaseDep, clock: ClockDep
-    ) -> None:
+    async def unblock(self, block_id: RowId, staff: UserDep, db: DatabaseDep, clock: ClockDep) -> None:
         await inventory.lift_block(db, block_id, actor=staff, now=clock.now())
 
     @put("/locations/{slug:str}/weekly-hours", summary="Staff: replace a location's weekly opening hours")

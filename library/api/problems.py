@@ -17,6 +17,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DataError
 
 from library.errors import Problem
 from library.i18n import negotiate_language
@@ -126,9 +127,17 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     return problem_response(request, Problem(HTTP_500_INTERNAL_SERVER_ERROR, "server_error"))
 
 
+def on_unstorable_value(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A value the database cannot hold (a number past 64 bits, a NUL byte in text) is bad input."""
+    log.info("refused a value the database cannot store on %s %s", request.method, request.url.path)
+    return problem_response(request, Problem(422, "unstorable_value"))
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     Problem: on_problem,
     ValidationException: on_validation,
     HTTPException: on_http_exception,
+    OverflowError: on_unstorable_value,
+    DataError: on_unstorable_value,
     Exception: on_unexpected,
 }

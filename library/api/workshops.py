@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from library.accounts.models import Certification
 from library.accounts.viewer import UserDep
 from library.api.bookings import Instant, refused
-from library.api.common import Limit, Offset, Page, language, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
@@ -393,7 +393,7 @@ class WorkshopsController(Controller):
     )
     async def move_session(
         self,
-        session_id: FromPath[int],
+        session_id: RowId,
         data: JSONBody[SessionChangeIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -420,7 +420,7 @@ class WorkshopsController(Controller):
     )
     async def cancel_session(
         self,
-        session_id: FromPath[int],
+        session_id: RowId,
         data: JSONBody[CancelSessionIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -444,7 +444,7 @@ class WorkshopsController(Controller):
         "/workshop-sessions/{session_id:int}/registrations", summary="Sign up for a session", status_code=201
     )
     async def register(
-        self, session_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> RegistrationOut:
         settings: Settings = state.settings
         try:
@@ -488,7 +488,7 @@ class WorkshopsController(Controller):
         status_code=200,
     )
     async def cancel_registration(
-        self, registration_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> RegistrationOut:
         registration = await service.cancel_registration(
             db, registration_id, actor=user, now=clock.now(), base_url=state.settings.base_url
@@ -497,7 +497,7 @@ class WorkshopsController(Controller):
 
     @post("/registrations/{registration_id:int}/accept", summary="Take up an offered place", status_code=200)
     async def accept_offer(
-        self, registration_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> RegistrationOut:
         registration = await service.accept_offer(db, registration_id, actor=user, now=clock.now())
         return registration_out(registration, state.settings)
@@ -509,7 +509,7 @@ class WorkshopsController(Controller):
     async def session_registrations(
         self,
         request: Request[Any, Any, Any],
-        session_id: FromPath[int],
+        session_id: RowId,
         staff: UserDep,
         db: DatabaseDep,
         state: State,
@@ -544,7 +544,7 @@ class WorkshopsController(Controller):
     @post("/workshop-sessions/{session_id:int}/attendance", summary="Staff: mark attendance", status_code=200)
     async def attendance(
         self,
-        session_id: FromPath[int],
+        session_id: RowId,
         data: JSONBody[AttendanceIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -568,7 +568,7 @@ class WorkshopsController(Controller):
     )
     async def draw(
         self,
-        session_id: FromPath[int],
+        session_id: RowId,
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
@@ -605,7 +605,7 @@ class WorkshopsController(Controller):
     @post("/users/{user_id:int}/certifications", summary="Staff: grant a certification", status_code=201)
     async def grant(
         self,
-        user_id: FromPath[int],
+        user_id: RowId,
         data: JSONBody[GrantIn],
         staff: UserDep,
         db: DatabaseDep,
@@ -636,7 +636,7 @@ class WorkshopsController(Controller):
     )
     async def revoke(
         self,
-        user_id: FromPath[int],
+        user_id: RowId,
         key: FromPath[str],
         reason: FromQuery[str],
         staff: UserDep,

@@ -10,11 +10,12 @@ from litestar.response import Redirect, Template
 from library.errors import Problem
 from library.web.common import AnyRequest, page_language
 
-API_PREFIXES = ("/api/", "/schema")
+# Paths read by programs (JSON API, calendar feeds, API docs): they get problem details, not pages.
+MACHINE_PREFIXES = ("/api/", "/calendar/", "/schema")
 
 
 def is_page_request(request: AnyRequest) -> bool:
-    return not request.url.path.startswith(API_PREFIXES)
+    return not request.url.path.startswith(MACHINE_PREFIXES)
 
 
 def page_problem_response(request: AnyRequest, problem: Problem) -> Response[str]:

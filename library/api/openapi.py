@@ -1,0 +1,96 @@
+"""The OpenAPI document says what the API really answers: problem details and closed request bodies.
+
+Litestar documents each handler's success answer; every API route can also answer with problem
+details (RFC 9457), and request bodies that refuse unknown fields say so (`additionalProperties:
+false`), so generated clients and schemathesis see the contract as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Reference, Schema
+
+from library.api.problems import PROBLEM_JSON
+from library.web.errors import MACHINE_PREFIXES
+
+PROBLEM_SCHEMA = "ProblemDetails"
+
+# Statuses any API route may answer, whatever it does: bad input, credentials, permissions, size.
+COMMON_PROBLEMS: dict[int, str] = {
+    400: "The request is malformed or names a link that is no longer valid.",
+    401: "Missing, wrong, expired or revoked credentials.",
+    403: "Not allowed for this account, or a cookie request without its CSRF header.",
+    404: "The thing named in the path does not exist (or is not visible to the caller).",
+    409: "The request conflicts with the current state (e.g. the slot was just taken).",
+    413: "The request body is too large.",
+    422: "The input is invalid or breaks a rule; `errors` names the fields.",
+    429: "Too many attempts; `Retry-After` says when to try again.",
+}
+
+
+def problem_schema() -> Schema:
+    text = Schema(type=OpenAPIType.STRING)
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=["type", "status", "title", "detail", "code"],
+        properties={
+            "type": text,
+            "status": Schema(type=OpenAPIType.INTEGER),
+            "title": text,
+            "detail": Schema(type=OpenAPIType.STRING, description="A sentence in the request's language."),
+            "code": Schema(type=OpenAPIType.STRING, description="A stable code to act on (API.md)."),
+            "errors": Schema(
+                type=OpenAPIType.ARRAY,
+                items=Schema(
+                    type=OpenAPIType.OBJECT,
+                    properties={"field": text, "source": text, "message": text},
+                ),
+            ),
+        },
+        description="Problem details (RFC 9457) with a stable `code`; some codes add members.",
+    )
+
+
+def _operations(item: Any) -> list[Operation]:
+    methods = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+    return [operation for method in methods if (operation := getattr(item, method, None)) is not None]
+
+
+def _closed_bodies() -> set[str]:
+    """Names of our request structs that refuse unknown fields."""
+    found: set[str] = set()
+    pending: list[type[msgspec.Struct]] = [msgspec.Struct]
+    while pending:
+        struct = pending.pop()
+        pending.extend(struct.__subclasses__())
+        if struct.__module__.startswith("library.") and struct.__struct_config__.forbid_unknown_fields:
+            found.add(struct.__name__)
+    return found
+
+
+def document_problems(app: Litestar) -> None:
+    """Complete the app's OpenAPI document once, before it is first served."""
+    document = app.openapi_schema
+    components = document.components
+    if components.schemas is None:
+        components.schemas = {}
+    components.schemas[PROBLEM_SCHEMA] = problem_schema()
+    problem_body = {
+        PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{PROBLEM_SCHEMA}"))
+    }
+    for path, item in (document.paths or {}).items():
+        if not path.startswith(MACHINE_PREFIXES):
+            continue
+        for operation in _operations(item):
+            responses = operation.responses if operation.responses is not None else {}
+            for status, description in COMMON_PROBLEMS.items():
+                # Replaces Litestar's generic 400 (our validation answers are problem details).
+                responses[str(status)] = OpenAPIResponse(description=description, content=problem_body)
+            operation.responses = responses
+    closed = _closed_bodies()
+    for name, schema in components.schemas.items():
+        if name in closed and isinstance(schema, Schema):
+            schema.additional_properties = False
