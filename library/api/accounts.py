@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
@@ -134,6 +134,7 @@ class AccountsController(Controller):
         "/auth/password-reset",
         summary="Ask for a password reset link by mail; the same answer whether the account exists or not",
         status_code=202,
+        media_type=MediaType.TEXT,
     )
     async def request_password_reset(
         self,
