@@ -197,6 +197,31 @@ async def workshops_feed(
     return Feed(to_bytes(calendar), private=False)
 
 
+def booking_event(booking: Booking, lang: Lang, base_url: str) -> EventFacts:
+    """A person's booking as a calendar event: the same UID and sequence in the feed and a download.
+
+    The booking comes with its resource, the resource's location and its unit loaded.
+    """
+    resource = booking.resource
+    name = pick(lang, resource.name, resource.name_en)
+    url = f"{base_url}/bookings/{booking.id}"
+    pending = booking.status is BookingStatus.PENDING
+    note = f" ({pick(lang, 'wartet auf Freigabe', 'awaiting approval')})" if pending else ""
+    return EventFacts(
+        uid=booking_uid(booking.id, host_of(base_url)),
+        start=booking.start_at,
+        end=booking.end_at,
+        summary=f"{name}{note}",
+        stamp=booking.updated_at,
+        location=place(resource.location, lang, name),
+        description=f"{pick(lang, 'Exemplar', 'Unit')}: {booking.unit.label}\n{url}",
+        url=url,
+        status="TENTATIVE" if pending else "CONFIRMED",
+        sequence=sequence_at(booking.updated_at),
+        last_modified=booking.updated_at,
+    )
+
+
 async def user_for_feed(session: AsyncSession, token: str) -> User | None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -231,28 +256,7 @@ async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_ur
         .order_by(Booking.start_at, Booking.id)
     )
     for booking in bookings:
-        resource = booking.resource
-        name = pick(lang, resource.name, resource.name_en)
-        url = f"{base_url}/bookings/{booking.id}"
-        pending = booking.status is BookingStatus.PENDING
-        note = f" ({pick(lang, 'wartet auf Freigabe', 'awaiting approval')})" if pending else ""
-        calendar.add_component(
-            new_event(
-                EventFacts(
-                    uid=booking_uid(booking.id, host),
-                    start=booking.start_at,
-                    end=booking.end_at,
-                    summary=f"{name}{note}",
-                    stamp=booking.updated_at,
-                    location=place(resource.location, lang, name),
-                    description=f"{pick(lang, 'Exemplar', 'Unit')}: {booking.unit.label}\n{url}",
-                    url=url,
-                    status="TENTATIVE" if pending else "CONFIRMED",
-                    sequence=sequence_at(booking.updated_at),
-                    last_modified=booking.updated_at,
-                )
-            )
-        )
+        calendar.add_component(new_event(booking_event(booking, lang, base_url)))
     registrations = await session.execute(
         select(Registration, WorkshopSession)
         .join(WorkshopSession, WorkshopSession.id == Registration.session_id)

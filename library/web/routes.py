@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller
 
 from library.web.catalogue import CataloguePages
+from library.web.my_bookings import MyBookingPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
 from library.web.staff_desk import StaffDeskPages
@@ -16,6 +17,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     HomePages,
     CataloguePages,
     ResourcePages,
+    MyBookingPages,
     StaffDeskPages,
     StaffWorkshopPages,
     StaffOutboxPages,

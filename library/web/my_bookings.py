@@ -1,0 +1,263 @@
+"""A visitor's own bookings: upcoming and past, cancelling, checking in, and each one as a calendar file.
+
+Cancelling and checking in are the booking service's (the same calls as the API's
+/bookings/{id}/cancel and /check-in), so the cancel deadline and check-in window are the domain's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from library.accounts.models import User
+from library.accounts.viewer import UserDep, Viewer, ViewerDep
+from library.booking import service
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
+from library.booking.policy import BookingPolicy, effective_policy
+from library.catalog.models import Location, Resource
+from library.config import Settings
+from library.db import Database
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem, not_found
+from library.i18n import Lang
+from library.notify.feeds import booking_event, feed_name
+from library.notify.ics import new_calendar, new_event, to_bytes
+from library.web.common import AnyRequest, notice, page_language, render, see_other
+from library.web.translations import N_, translate
+
+PAST_SHOWN = 50
+
+NOTICES = {
+    "booked": N_("Booked. You will find the booking below and get a confirmation by e-mail."),
+    "pending": N_(
+        "Your booking request is in. Library staff will approve it; until then it is pending. "
+        "We will let you know by e-mail."
+    ),
+    "cancelled": N_("The booking is cancelled."),
+    "checked_in": N_("You are checked in. Enjoy!"),
+}
+
+STATUS_NAMES: dict[BookingStatus, str] = {
+    BookingStatus.PENDING: N_("pending: awaiting approval by library staff"),
+    BookingStatus.CONFIRMED: N_("confirmed"),
+    BookingStatus.CHECKED_IN: N_("checked in"),
+    BookingStatus.COMPLETED: N_("completed"),
+    BookingStatus.CANCELLED: N_("cancelled"),
+    BookingStatus.REJECTED: N_("rejected"),
+    BookingStatus.NO_SHOW: N_("released: not checked in"),
+}
+
+
+def status_name(lang: Lang, status: BookingStatus) -> str:
+    return translate(lang, STATUS_NAMES[status])
+
+
+@dataclass(frozen=True)
+class MyBooking:
+    """A booking with what its owner may do with it now, by the domain's deadlines."""
+
+    booking: Booking
+    zone: ZoneInfo
+    cancellable_until: datetime | None
+    check_in_from: datetime | None
+    check_in_until: datetime | None
+    can_check_in: bool
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.cancellable_until is not None
+
+
+def with_actions(booking: Booking, policy: BookingPolicy, now: datetime) -> MyBooking:
+    """The cancel deadline and check-in window as booking.service.cancel_booking and check_in apply them."""
+    zone = ZoneInfo(booking.resource.location.timezone)
+    open_status = booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+    cancellable_until = (
+        booking.start_at - timedelta(minutes=policy.cancel_until_minutes)
+        if open_status and booking.end_at > now
+        else None
+    )
+    window = timedelta(minutes=policy.checkin_window_minutes)
+    opens, closes = booking.start_at - window, min(booking.start_at + window, booking.end_at)
+    confirmed = booking.status is BookingStatus.CONFIRMED and closes >= now
+    return MyBooking(
+        booking,
+        zone,
+        cancellable_until,
+        opens if confirmed else None,
+        closes if confirmed else None,
+        confirmed and opens <= now <= closes,
+    )
+
+
+async def my_bookings(db: Database, user: User, now: datetime) -> tuple[list[MyBooking], list[MyBooking]]:
+    """The person's upcoming bookings (soonest first) and the latest of the others."""
+    async with db.read() as session:
+        rows: Sequence[Booking] = (
+            await session.scalars(
+                select(Booking)
+                .where(Booking.user_id == user.id, Booking.purpose == BookingPurpose.VISITOR)
+                .options(
+                    joinedload(Booking.resource).joinedload(Resource.location).joinedload(Location.policy),
+                    joinedload(Booking.resource).joinedload(Resource.policy),
+                    joinedload(Booking.unit),
+                )
+                .order_by(Booking.start_at.desc(), Booking.id.desc())
+            )
+        ).all()
+    upcoming: list[MyBooking] = []
+    past: list[MyBooking] = []
+    for booking in rows:
+        policy = effective_policy(booking.resource.location.policy, booking.resource.policy)
+        entry = with_actions(booking, policy, now)
+        if booking.status in ACTIVE_STATUSES and booking.end_at > now:
+            upcoming.append(entry)
+        elif len(past) < PAST_SHOWN:
+            past.append(entry)
+    upcoming.reverse()
+    return upcoming, past
+
+
+async def bookings_page(
+    request: AnyRequest,
+    viewer: Viewer,
+    user: User,
+    db: Database,
+    now: datetime,
+    *,
+    status: int = 200,
+    errors: Mapping[int, str] | None = None,
+) -> Template:
+    lang = page_language(request)
+    upcoming, past = await my_bookings(db, user, now)
+    return render(
+        request,
+        "my/bookings.html",
+        viewer,
+        status=status,
+        notice=notice(request, NOTICES),
+        upcoming=upcoming,
+        past=past,
+        errors=errors or {},
+        has_feed=user.calendar_token_hash is not None,
+        status_name=lambda value: status_name(lang, value),
+    )
+
+
+async def own_booking(db: Database, booking_id: int, user: User) -> Booking:
+    """The person's own booking with what a calendar event needs; anyone else's is 'not found'."""
+    async with db.read() as session:
+        booking = await session.scalar(
+            select(Booking)
+            .where(Booking.id == booking_id, Booking.user_id == user.id)
+            .options(joinedload(Booking.resource).joinedload(Resource.location), joinedload(Booking.unit))
+        )
+    if booking is None:
+        raise not_found(f"Die Buchung {booking_id}", f"The booking {booking_id}")
+    return booking
+
+
+class MyBookingPages(Controller):
+    include_in_schema = False
+
+    @get("/my/bookings", name="my-bookings")
+    async def bookings(
+        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, clock: ClockDep
+    ) -> Template:
+        return await bookings_page(request, viewer, user, db, clock.now())
+
+    @get("/bookings/{booking_id:int}", name="booking-link")
+    async def booking_link(self, booking_id: FromPath[int]) -> Redirect:
+        """Where the links in mails and calendar events lead: the booking in the person's list."""
+        return Redirect(path=f"/my/bookings#booking-{booking_id}", status_code=303)
+
+    @get("/my/bookings/{file_name:str}", name="my-booking-ics")
+    async def calendar_file(
+        self,
+        request: AnyRequest,
+        user: UserDep,
+        db: DatabaseDep,
+        state: State,
+        file_name: FromPath[str],
+    ) -> Response[bytes]:
+        """One booking as an iCalendar file to add to a calendar; only for the person who booked it."""
+        stem = feed_name(file_name)
+        if stem is None or not stem.isdigit():
+            raise not_found(f"Die Datei {file_name}", f"The file {file_name}")
+        settings: Settings = state.settings
+        booking = await own_booking(db, int(stem), user)
+        calendar = new_calendar()
+        calendar.add_component(new_event(booking_event(booking, page_language(request), settings.base_url)))
+        return Response(
+            content=to_bytes(calendar),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'},
+        )
+
+    @post("/my/bookings/{booking_id:int}/cancel", name="my-booking-cancel")
+    async def cancel(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        booking_id: FromPath[int],
+    ) -> Response[Any]:
+        settings: Settings = state.settings
+        now = clock.now()
+        await own_booking(db, booking_id, user)
+        try:
+            await service.cancel_booking(
+                db, booking_id, actor=user, now=now, reason=None, base_url=settings.base_url
+            )
+        except Problem as problem:
+            return await self._refused(request, viewer, user, db, now, booking_id, problem)
+        return see_other("/my/bookings", done="cancelled")
+
+    @post("/my/bookings/{booking_id:int}/check-in", name="my-booking-check-in")
+    async def check_in(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        booking_id: FromPath[int],
+    ) -> Response[Any]:
+        settings: Settings = state.settings
+        now = clock.now()
+        await own_booking(db, booking_id, user)
+        try:
+            await service.check_in(db, booking_id, actor=user, now=now, base_url=settings.base_url)
+        except Problem as problem:
+            return await self._refused(request, viewer, user, db, now, booking_id, problem)
+        return see_other("/my/bookings", done="checked_in")
+
+    async def _refused(
+        self,
+        request: AnyRequest,
+        viewer: Viewer,
+        user: User,
+        db: Database,
+        now: datetime,
+        booking_id: int,
+        problem: Problem,
+    ) -> Template:
+        """The list again, with the domain's sentence next to the booking it concerns."""
+        message = problem.detail(page_language(request))
+        return await bookings_page(
+            request, viewer, user, db, now, status=problem.status, errors={booking_id: message}
+        )
