@@ -80,6 +80,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Sie sind die letzte Person mit Admin-Rechten. Geben Sie diese Rechte zuerst jemand anderem.",
         "You are the last administrator. Please make someone else an administrator first.",
     ),
+    "own_admin_role": (
+        "Ihre eigenen Admin-Rechte können Sie nicht abgeben; "
+        "das muss eine andere Person mit Admin-Rechten tun.",
+        "You cannot give up your own admin role; another administrator has to do that.",
+    ),
+    "own_account_active": (
+        "Ihr eigenes Konto können Sie nicht deaktivieren.",
+        "You cannot deactivate your own account.",
+    ),
     "method_not_allowed": (
         "Diese Methode ist hier nicht erlaubt.",
         "This method is not allowed here.",

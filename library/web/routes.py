@@ -10,6 +10,7 @@ from library.web.pages import HomePages
 from library.web.resource import ResourcePages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_outbox import StaffOutboxPages
+from library.web.staff_people import StaffPeoplePages
 from library.web.staff_workshops import StaffWorkshopPages
 from library.web.staff_bookings import StaffBookingPages
 
@@ -22,4 +23,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffWorkshopPages,
     StaffOutboxPages,
     StaffBookingPages,
+    StaffPeoplePages,
 ]
