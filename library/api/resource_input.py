@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Annotated, Any
 
 import msgspec
@@ -116,3 +119,62 @@ def given(struct: msgspec.Struct) -> dict[str, Any]:
             continue
         out[name] = given(value) if isinstance(value, PolicyIn) else value
     return out
+
+
+# Checking input field by field, for forms and files that report every wrong field at once
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a field wanted, for a sentence next to it: `kind` is required, number, text, slug,
+    choice, yes_no or list; `params` fill in the sentence (low/high, count, choices)."""
+
+    field: str
+    kind: str
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+def expected_of(info: msgspec.inspect.Type) -> tuple[str, dict[str, Any]]:
+    """What a msgspec type accepts, in the words of a form: a number from low to high, a choice…"""
+    if isinstance(info, msgspec.inspect.Metadata):
+        return expected_of(info.type)
+    if isinstance(info, msgspec.inspect.UnionType):
+        useful = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+        return expected_of(useful[0])
+    if isinstance(info, msgspec.inspect.IntType):
+        return "number", {"low": info.ge, "high": info.le}
+    if isinstance(info, msgspec.inspect.StrType):
+        if info.pattern is not None:
+            return "slug", {"count": info.max_length}
+        return "text", {"count": info.max_length}
+    if isinstance(info, msgspec.inspect.EnumType):
+        return "choice", {"choices": ", ".join(member.value for member in info.cls)}
+    if isinstance(info, msgspec.inspect.BoolType):
+        return "yes_no", {}
+    if isinstance(info, msgspec.inspect.ListType):
+        return "list", {"count": info.max_length}
+    return "text", {"count": None}
+
+
+def check_fields(raw: Mapping[str, Any], struct: type[msgspec.Struct], prefix: str = "") -> list[Expected]:
+    """Every field of `raw` that `struct` (e.g. ResourceIn) refuses, and every required one missing.
+
+    Values may be text ("3" for a number), as typed in a form or a file. A nested policy is
+    named "policy.<field>".
+    """
+    wrong = []
+    for spec in msgspec.structs.fields(struct):
+        name = f"{prefix}{spec.name}"
+        if spec.name not in raw or raw[spec.name] in ("", None):
+            if spec.required:
+                wrong.append(Expected(name, "required"))
+            continue
+        value = raw[spec.name]
+        if spec.name == "policy" and isinstance(value, Mapping):
+            wrong.extend(check_fields(value, PolicyIn, prefix=f"{name}."))
+            continue
+        try:
+            msgspec.convert(value, spec.type, strict=False)
+        except msgspec.ValidationError:
+            wrong.append(Expected(name, *expected_of(msgspec.inspect.type_info(spec.type))))
+    return wrong

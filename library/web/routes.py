@@ -13,6 +13,7 @@ from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
 from library.web.staff_workshops import StaffWorkshopPages
 from library.web.staff_bookings import StaffBookingPages
+from library.web.staff_inventory import StaffInventoryPages
 
 PAGE_CONTROLLERS: list[type[Controller]] = [
     HomePages,
@@ -24,4 +25,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffOutboxPages,
     StaffBookingPages,
     StaffPeoplePages,
+    StaffInventoryPages,
 ]
