@@ -9,11 +9,10 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from library.accounts import privacy, resets, service
-from library.accounts.models import Language, Role, UserCertification
+from library.accounts.models import Language, Role
+from library.accounts.queries import held_certifications
 from library.accounts.viewer import UserDep, ViewerDep
 from library.api.common import language
 from library.config import Settings
@@ -174,14 +173,7 @@ class AccountsController(Controller):
         zone = state.settings.zone
         now = clock.now()
         async with db.read() as session:
-            held = (
-                await session.scalars(
-                    select(UserCertification)
-                    .where(UserCertification.user_id == user.id, UserCertification.revoked_at.is_(None))
-                    .options(selectinload(UserCertification.certification))
-                    .order_by(UserCertification.granted_at)
-                )
-            ).all()
+            held = await held_certifications(session, user.id)
         return MeOut(
             id=user.id,
             email=user.email,

@@ -19,9 +19,20 @@ from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
-from library.web.common import LANG_COOKIE, AnyRequest, Form, form_values, page_language, render, safe_next
+from library.web.common import (
+    LANG_COOKIE,
+    AnyRequest,
+    Form,
+    form_values,
+    notice,
+    page_language,
+    render,
+    safe_next,
+)
+from library.web.translations import N_
 
 ONE_YEAR = 365 * 24 * 3600
+HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}
 
 
 def session_cookie(session_id: str, settings: Settings) -> Cookie:
@@ -52,7 +63,7 @@ class HomePages(Controller):
             }
             for factor, text in FACTOR_TEXTS.items()
         ]
-        return render(request, "home.html", viewer, factors=factors)
+        return render(request, "home.html", viewer, factors=factors, notice=notice(request, HOME_NOTICES))
 
     @get("/login", name="login")
     async def login_form(

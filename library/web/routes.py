@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from litestar import Controller
 
+from library.web.account import AccountPages
 from library.web.catalogue import CataloguePages
 from library.web.my_bookings import MyBookingPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
+from library.web.staff_bookings import StaffBookingPages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_outbox import StaffOutboxPages
-from library.web.staff_people import StaffPeoplePages
 from library.web.staff_workshops import StaffWorkshopPages
-from library.web.staff_bookings import StaffBookingPages
-from library.web.staff_inventory import StaffInventoryPages
+from library.web.workshops import WorkshopPages
 
 PAGE_CONTROLLERS: list[type[Controller]] = [
     HomePages,
     CataloguePages,
     ResourcePages,
     MyBookingPages,
+    WorkshopPages,
+    AccountPages,
     StaffDeskPages,
     StaffWorkshopPages,
     StaffOutboxPages,
     StaffBookingPages,
-    StaffPeoplePages,
-    StaffInventoryPages,
 ]

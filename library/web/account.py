@@ -1,0 +1,449 @@
+"""Account pages: registering, the profile, the private calendar address, export and deletion of
+one's data, password reset by e-mail, and what the library keeps about people (/privacy).
+
+Every form calls the same account functions as the API (library/accounts/); registering and
+setting a new password sign the person in with a fresh session, as the login form does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.accounts import privacy, resets, service
+from library.accounts.models import Language, User
+from library.accounts.queries import held_certifications
+from library.accounts.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep
+from library.api.accounts import client_address
+from library.config import Settings
+from library.deps import ClockDep, DatabaseDep
+from library.errors import Problem
+from library.i18n import Lang
+from library.notify import feeds
+from library.web import parsing
+from library.web.common import (
+    LANG_COOKIE,
+    AnyRequest,
+    Form,
+    form_values,
+    notice,
+    page_language,
+    render,
+    see_other,
+)
+from library.web.pages import ONE_YEAR, session_cookie
+from library.web.translations import N_, translate
+
+NOTICES = {
+    "welcome": N_("Welcome! Your account is ready and you are signed in."),
+    "profile_saved": N_("Your details have been saved."),
+    "calendar_off": N_("Your private calendar address has been switched off."),
+    "password_changed": N_("Your new password is set. You have been signed out everywhere else."),
+}
+RESET_REQUESTED = N_(
+    "If there is an account with this e-mail address, we have sent it a link to set a new password. "
+    "The link is valid for %(minutes)s minutes."
+)
+FUTURE_BIRTH_DATE = N_("The birth date cannot be in the future.")
+PASSWORDS_DIFFER = N_("The two passwords are not the same.")
+NEVER_CACHE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+"""For pages that show a secret (a calendar address, a reset link's token in the URL)."""
+
+LANGUAGE_CHOICES = (("de", "Deutsch"), ("en", "English"))
+
+
+def birth_date_of(form: Form, lang: Lang, today: date) -> date | None:
+    """The optional birth date typed into a form, not in the future."""
+    birth_date = parsing.day(form, "birth_date", lang)
+    if birth_date is not None and birth_date > today:
+        form.add("birth_date", translate(lang, FUTURE_BIRTH_DATE))
+        return None
+    return birth_date
+
+
+def language_of(form: Form) -> Language:
+    return Language.EN if form.value("language") == "en" else Language.DE
+
+
+def signed_in(
+    path: str, session_id: str, settings: Settings, *, done: str, lang: Language | None = None
+) -> Redirect:
+    """The 303 after registering or a new password: a fresh session cookie (and the language chosen)."""
+    redirect = see_other(path, done=done)
+    redirect.cookies.append(session_cookie(session_id, settings))
+    if lang is not None:
+        redirect.cookies.append(
+            Cookie(key=LANG_COOKIE, value=lang.value, max_age=ONE_YEAR, samesite="lax", httponly=True)
+        )
+    return redirect
+
+
+async def fresh_session(
+    session: AsyncSession, viewer: Viewer, user: User, now: datetime, settings: Settings
+) -> str:
+    """A new session id for `user`; the one the browser had before (if any) ends."""
+    if viewer.login_session is not None:
+        await service.end_session(session, viewer.login_session.id)
+    session_id, _ = await service.start_session(
+        session, user, now, timedelta(hours=settings.session_lifetime_hours)
+    )
+    return session_id
+
+
+class AccountPages(Controller):
+    include_in_schema = False
+
+    # ------------------------------------------------------------------ register
+
+    @get("/register", name="register")
+    async def register_form(self, request: AnyRequest, viewer: ViewerDep) -> Template | Redirect:
+        if viewer.user is not None:
+            return see_other("/account")
+        form = Form(values={"language": page_language(request)})
+        return render(request, "account/register.html", viewer, form=form, languages=LANGUAGE_CHOICES)
+
+    @post("/register", name="register-submit")
+    async def register(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        lang = page_language(request)
+        now = clock.now()
+        form = Form(values=form_values(data))
+        name = parsing.text(form, "name", lang, required=True, max_length=200)
+        email = parsing.text(form, "email", lang, required=True, max_length=254)
+        password = data.get("password", "")
+        if not password:
+            form.add("password", translate(lang, parsing.REQUIRED))
+        birth_date = birth_date_of(form, lang, now.astimezone(settings.zone).date())
+        language = language_of(form)
+        if not form.has_errors:
+            try:
+                async with db.write() as session:
+                    user = await service.register(
+                        session,
+                        email=email,
+                        password=password,
+                        name=name,
+                        birth_date=birth_date,
+                        language=language,
+                    )
+                    session_id = await fresh_session(session, viewer, user, now, settings)
+            except Problem as problem:
+                if problem.code == "email_taken":
+                    form.add("email", problem.detail(lang))
+                else:
+                    form.absorb(problem, lang, fields={"password": "password"})
+                return render(
+                    request,
+                    "account/register.html",
+                    viewer,
+                    status=problem.status,
+                    form=form,
+                    languages=LANGUAGE_CHOICES,
+                )
+            return signed_in("/account", session_id, settings, done="welcome", lang=language)
+        return render(
+            request, "account/register.html", viewer, status=422, form=form, languages=LANGUAGE_CHOICES
+        )
+
+    # ------------------------------------------------------------------ the account
+
+    @get("/account", name="account")
+    async def account(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> Template:
+        form = Form(
+            values={
+                "name": user.name,
+                "birth_date": user.birth_date.isoformat() if user.birth_date else "",
+                "language": user.language.value,
+            }
+        )
+        return await account_page(request, viewer, user, db, state.settings, clock.now(), form)
+
+    @post("/account", name="account-submit")
+    async def save_profile(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        lang = page_language(request)
+        now = clock.now()
+        today = now.astimezone(settings.zone).date()
+        form = Form(values=form_values(data))
+        name = parsing.text(form, "name", lang, required=True, max_length=200)
+        birth_date = birth_date_of(form, lang, today)
+        language = language_of(form)
+        if not form.has_errors:
+            try:
+                async with db.write() as session:
+                    await service.update_profile(
+                        session,
+                        user.id,
+                        name=name,
+                        birth_date=birth_date,
+                        language=language,
+                        today=today,
+                        now=now,
+                    )
+            except Problem as problem:
+                form.absorb(problem, lang)
+                return await account_page(
+                    request, viewer, user, db, settings, now, form, status=problem.status
+                )
+            redirect = see_other("/account", done="profile_saved")
+            redirect.cookies.append(
+                Cookie(key=LANG_COOKIE, value=language.value, max_age=ONE_YEAR, samesite="lax", httponly=True)
+            )
+            return redirect
+        return await account_page(request, viewer, user, db, settings, now, form, status=422)
+
+    @post("/account/calendar", name="account-calendar")
+    async def renew_calendar(
+        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, state: State
+    ) -> Template:
+        """A new private calendar address, shown this once (only its hash is kept): so this answer
+        is a page of its own rather than a redirect, and is never cached."""
+        settings: Settings = state.settings
+        async with db.write() as session:
+            token = await feeds.renew_calendar_token(session, user.id)
+        url = feeds.user_feed_url(settings.base_url, token)
+        page = render(
+            request,
+            "account/calendar.html",
+            viewer,
+            url=url,
+            webcal_url="webcal://" + url.split("://", 1)[1],
+        )
+        page.headers.update(NEVER_CACHE)
+        return page
+
+    @post("/account/calendar/off", name="account-calendar-off")
+    async def calendar_off(self, user: UserDep, db: DatabaseDep) -> Redirect:
+        async with db.write() as session:
+            await feeds.revoke_calendar_token(session, user.id)
+        return see_other("/account", done="calendar_off")
+
+    @get("/account/export", name="account-export")
+    async def export(self, user: UserDep, db: DatabaseDep, clock: ClockDep) -> Response[dict[str, Any]]:
+        """The same JSON as GET /api/v1/me/export, as a download."""
+        now = clock.now()
+        async with db.read() as session:
+            data = await privacy.export_user_data(session, user, now)
+        filename = privacy.export_filename(user, now)
+        return Response(
+            data,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @get("/account/delete", name="account-delete")
+    async def delete_form(self, request: AnyRequest, viewer: ViewerDep, user: UserDep) -> Template:
+        return render(request, "account/delete.html", viewer, form=Form())
+
+    @post("/account/delete", name="account-delete-submit")
+    async def delete(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """Asks for the password first, as DELETE /api/v1/me does; then signs out and goes home."""
+        lang = page_language(request)
+        now = clock.now()
+        form = Form()
+        try:
+            async with db.write() as session:
+                confirmed = await privacy.password_confirmed(
+                    session, user, data.get("password", ""), address=client_address(request), now=now
+                )
+                if confirmed:
+                    await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
+        except Problem as problem:
+            form.general = problem.detail(lang)
+            page = render(request, "account/delete.html", viewer, status=problem.status, form=form)
+            page.headers.update(problem.headers)
+            return page
+        # Outside the transaction, so that a wrong password counts before it is reported.
+        if not confirmed:
+            form.add("password", Problem(403, "wrong_password").detail(lang))
+            return render(request, "account/delete.html", viewer, status=403, form=form)
+        redirect = see_other("/", done="account_deleted")
+        redirect.delete_cookie(SESSION_COOKIE)
+        return redirect
+
+    # ------------------------------------------------------------------ password reset
+
+    @get("/password-reset", name="password-reset")
+    async def reset_request_form(self, request: AnyRequest, viewer: ViewerDep, state: State) -> Template:
+        done = request.query_params.get("done") == "reset_requested"
+        minutes = int(resets.RESET_LIFETIME.total_seconds() // 60)
+        return render(
+            request,
+            "account/password_reset.html",
+            viewer,
+            form=Form(),
+            notice=translate(page_language(request), RESET_REQUESTED, minutes=minutes) if done else None,
+        )
+
+    @post("/password-reset", name="password-reset-submit")
+    async def request_reset(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """The same answer whether an account has this address or not."""
+        settings: Settings = state.settings
+        lang = page_language(request)
+        form = Form(values=form_values(data))
+        email = parsing.text(form, "email", lang, required=True, max_length=254)
+        if not form.has_errors:
+            try:
+                async with db.write() as session:
+                    await resets.request_password_reset(
+                        session,
+                        email,
+                        clock.now(),
+                        address=client_address(request),
+                        secret_key=settings.secret_key,
+                        base_url=settings.base_url,
+                    )
+            except Problem as problem:
+                form.general = problem.detail(lang)
+                page = render(
+                    request, "account/password_reset.html", viewer, status=problem.status, form=form
+                )
+                page.headers.update(problem.headers)
+                return page
+            return see_other("/password-reset", done="reset_requested")
+        return render(request, "account/password_reset.html", viewer, status=422, form=form)
+
+    @get("/password-reset/{token:str}", name="password-reset-token")
+    async def new_password_form(
+        self, request: AnyRequest, viewer: ViewerDep, token: FromPath[str]
+    ) -> Template:
+        page = render(request, "account/new_password.html", viewer, form=Form(), token=token)
+        page.headers.update(NEVER_CACHE)
+        return page
+
+    @post("/password-reset/{token:str}", name="password-reset-token-submit")
+    async def set_new_password(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+        token: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        lang = page_language(request)
+        now = clock.now()
+        form = Form()
+        password = data.get("password", "")
+        if not password:
+            form.add("password", translate(lang, parsing.REQUIRED))
+        elif data.get("password_repeat", "") != password:
+            form.add("password_repeat", translate(lang, PASSWORDS_DIFFER))
+        status, link_dead = 422, False
+        if not form.has_errors:
+            try:
+                async with db.write() as session:
+                    user = await resets.reset_password(session, token, password, now)
+                    session_id = await fresh_session(session, viewer, user, now, settings)
+            except Problem as problem:
+                form.absorb(problem, lang, fields={"password": "password"})
+                status, link_dead = problem.status, problem.code == "reset_link_invalid"
+            else:
+                return signed_in("/account", session_id, settings, done="password_changed")
+        page = render(
+            request,
+            "account/new_password.html",
+            viewer,
+            status=status,
+            form=form,
+            token=token,
+            link_dead=link_dead,
+        )
+        page.headers.update(NEVER_CACHE)
+        return page
+
+    # ------------------------------------------------------------------ privacy
+
+    @get("/privacy", name="privacy")
+    async def privacy_page(self, request: AnyRequest, viewer: ViewerDep, state: State) -> Template:
+        settings: Settings = state.settings
+        return render(
+            request,
+            "privacy.html",
+            viewer,
+            retention_days=settings.retention_days,
+            session_hours=settings.session_lifetime_hours,
+            reset_minutes=int(resets.RESET_LIFETIME.total_seconds() // 60),
+        )
+
+
+async def account_page(
+    request: AnyRequest,
+    viewer: Viewer,
+    user: User,
+    db: DatabaseDep,
+    settings: Settings,
+    now: datetime,
+    form: Form,
+    *,
+    status: int = 200,
+) -> Template:
+    """The profile form (as typed, when it has errors), certifications, calendar and data."""
+    async with db.read() as session:
+        held = await held_certifications(session, user.id)
+    return render(
+        request,
+        "account/account.html",
+        viewer,
+        status=status,
+        form=form,
+        person=user,
+        certifications=held,
+        zone=settings.timezone,
+        now=now,
+        has_calendar=user.calendar_token_hash is not None,
+        languages=LANGUAGE_CHOICES,
+        notice=notice(request, NOTICES),
+    )
