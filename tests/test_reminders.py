@@ -172,6 +172,22 @@ async def test_a_reminder_arrives_over_smtp(
     assert "A reminder of your booking" in text_of(ben)
 
 
+async def test_a_reminder_sent_after_a_cancellation_says_so(
+    db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
+) -> None:
+    await library(db)
+    anna = await get_token(client)
+    booking = await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    clock.advance(timedelta(hours=5))
+    assert await reminders(db, clock, settings) == 1
+    cancelled = await client.post(f"/api/v1/bookings/{booking['id']}/cancel", headers=bearer(anna))
+    assert cancelled.status_code == 200, cancelled.text
+    assert await send(db, clock, settings, smtp) >= 1
+    [reminder] = [mail for mail in smtp.accepted if mail["Subject"].startswith("Erinnerung")]
+    assert "Diese Buchung wurde inzwischen storniert" in text_of(reminder)
+    assert "Bitte checken Sie" not in text_of(reminder)
+
+
 # --- workshops --------------------------------------------------------------------------
 
 
@@ -260,6 +276,31 @@ async def test_a_cancelled_session_or_registration_gets_no_reminder(
     clock.set(utc(FRIDAY, 14) - timedelta(hours=1))
     assert await reminders(db, clock, settings) == 0
     assert await queued(db, "registration.reminder") == []
+
+
+async def test_a_workshop_reminder_sent_after_withdrawing_says_so(
+    db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
+) -> None:
+    await library(db)
+    session_id = await workshop_session(client, await get_token(client, "staff@example.org"))
+    ben = await get_token(client, "ben@example.org")
+    registered = await client.post(
+        f"/api/v1/workshop-sessions/{session_id}/registrations", headers=bearer(ben)
+    )
+    assert registered.json()["status"] == "confirmed"
+    clock.set(utc(FRIDAY, 14) - timedelta(hours=2))
+    assert await reminders(db, clock, settings) == 1
+    withdrawn = await client.post(
+        f"/api/v1/registrations/{registered.json()['id']}/cancel", headers=bearer(ben)
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert await send(db, clock, settings, smtp) >= 1
+    [reminder] = [mail for mail in smtp.accepted if mail["Subject"].startswith("Reminder")]
+    # (a long subject is folded on the way; compare it unfolded)
+    assert " ".join(reminder["Subject"].split()) == (
+        "Reminder: Soldering for beginners, Friday, 4 December 2026, 14:00–16:00"
+    )
+    assert "You have cancelled your registration" in text_of(reminder)
 
 
 # --- certifications ---------------------------------------------------------------------

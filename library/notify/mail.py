@@ -432,6 +432,7 @@ async def registration_facts(
         extra={
             "workshop_host": workshop.host,
             "waitlist_position": registration.waitlist_position if registration else None,
+            "registration_status": registration.status.value if registration else None,
             "offered_until": (
                 local_moment(registration.offered_until, zone, lang)
                 if registration is not None and registration.offered_until is not None
