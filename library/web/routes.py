@@ -6,6 +6,7 @@ from litestar import Controller
 
 from library.web.account import AccountPages
 from library.web.catalogue import CataloguePages
+from library.web.display import DisplayPages
 from library.web.my_bookings import MyBookingPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
@@ -20,6 +21,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     CataloguePages,
     ResourcePages,
     MyBookingPages,
+    DisplayPages,
     WorkshopPages,
     AccountPages,
     StaffDeskPages,

@@ -1,0 +1,193 @@
+"""The door and lobby display of a location: today's schedule per offer and what is free now.
+
+Public and without personal data: a booking shows as "booked", a workshop by its title, a
+block as "not available"; never a name, an e-mail address or a note. German unless the
+screen asks otherwise (`?lang=en`, or the language chosen on the site), refreshing itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, get
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.accounts.viewer import ViewerDep
+from library.booking import service
+from library.booking.availability import free_per_unit, opening_windows
+from library.booking.intervals import Interval
+from library.booking.models import ACTIVE_STATUSES, Booking
+from library.booking.queries import LocationHours
+from library.booking.rules import ResourceFacts
+from library.catalog import queries
+from library.catalog.models import Unit
+from library.deps import ClockDep, DatabaseDep
+from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, pick
+from library.web.availability import LocationFacts, load_location_facts, units_free_at
+from library.web.common import LANG_COOKIE, AnyRequest, render
+from library.workshops.models import Workshop, WorkshopSession
+
+REFRESH_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of today's schedule: when, and what, without saying who."""
+
+    start: datetime
+    end: datetime
+    kind: Literal["booked", "workshop", "blocked"]
+    title: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One offer on the display: its state now and today's schedule."""
+
+    slug: str
+    name: str
+    state: Literal["free", "busy", "closed"]
+    free_units: int
+    unit_count: int
+    free_again: datetime | None
+    entries: list[Entry]
+
+
+def display_language(request: AnyRequest, asked: str) -> Lang:
+    """`?lang=` first, then the language chosen on the site; German, not the browser's, otherwise."""
+    for choice in (asked, request.cookies.get(LANG_COOKIE)):
+        if choice in LANGUAGES:
+            return choice  # type: ignore[return-value]
+    return DEFAULT_LANGUAGE
+
+
+async def todays_entries(
+    session: AsyncSession, facts: LocationFacts, day: Interval, lang: Lang
+) -> dict[int, list[Entry]]:
+    """Active bookings (a workshop's by its title) and blocks of the day, per resource."""
+    ids = [r.id for r in facts.resources]
+    rows = await session.execute(
+        select(
+            Booking.resource_id,
+            Booking.unit_id,
+            Booking.start_at,
+            Booking.end_at,
+            Workshop.title,
+            Workshop.title_en,
+        )
+        .outerjoin(WorkshopSession, WorkshopSession.booking_id == Booking.id)
+        .outerjoin(Workshop, Workshop.id == WorkshopSession.workshop_id)
+        .where(
+            Booking.resource_id.in_(ids),
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.end_at > day.start,
+            Booking.start_at < day.end,
+        )
+        .order_by(Booking.start_at, Booking.id)
+    )
+    labels = await unit_labels(session, facts)
+    resource_of_unit = {unit: r.id for r in facts.resources for unit in r.unit_ids}
+    entries: dict[int, list[Entry]] = {r.id: [] for r in facts.resources}
+    for resource_id, unit_id, start, end, title, title_en in rows:
+        kind: Literal["booked", "workshop"] = "workshop" if title else "booked"
+        entries[resource_id].append(
+            Entry(start, end, kind, pick(lang, title, title_en) if title else "", labels.get(unit_id, ""))
+        )
+    for occupation in facts.occupations:
+        if occupation.is_block and occupation.unit_id in resource_of_unit:
+            clipped = Interval(occupation.start, occupation.end).clip(day.start, day.end)
+            if clipped is not None:
+                entries[resource_of_unit[occupation.unit_id]].append(
+                    Entry(clipped.start, clipped.end, "blocked", unit=labels.get(occupation.unit_id, ""))
+                )
+    for found in entries.values():
+        found.sort(key=lambda entry: (entry.start, entry.end))
+    return entries
+
+
+async def unit_labels(session: AsyncSession, facts: LocationFacts) -> dict[int, str]:
+    """Unit labels, shown only where an offer has several units (a room's label is its name)."""
+    several = [unit for r in facts.resources if len(r.unit_ids) > 1 for unit in r.unit_ids]
+    if not several:
+        return {}
+    rows = await session.execute(select(Unit.id, Unit.label).where(Unit.id.in_(several)))
+    return {unit_id: label for unit_id, label in rows}
+
+
+def panel(
+    resource: ResourceFacts,
+    hours: LocationHours,
+    facts: LocationFacts,
+    now: datetime,
+    entries: list[Entry],
+    lang: Lang,
+) -> Panel:
+    day = hours.day(now.astimezone(hours.zone).date())
+    open_now = any(
+        w.start <= now < w.end for w in opening_windows(day, hours.zone, needs_staff=resource.needs_staff)
+    )
+    free = units_free_at(resource, hours, facts.occupations, now)
+    free_again = None
+    if open_now and not free:
+        [(_, per_unit)] = free_per_unit(
+            [day],
+            hours.zone,
+            resource.policy,
+            needs_staff=resource.needs_staff,
+            unit_ids=resource.unit_ids,
+            occupations=facts.occupations,
+            now=None,
+        )
+        free_again = min((i.start for unit in per_unit for i in unit if i.start > now), default=None)
+    state: Literal["free", "busy", "closed"] = "free" if free else "busy" if open_now else "closed"
+    return Panel(
+        resource.slug,
+        pick(lang, resource.name, resource.name_en),
+        state,
+        free,
+        len(resource.unit_ids),
+        free_again,
+        entries,
+    )
+
+
+class DisplayPages(Controller):
+    include_in_schema = False
+
+    @get("/display/{location_slug:str}", name="display")
+    async def display(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        location_slug: FromPath[str],
+        lang: FromQuery[str] = "",
+    ) -> Template:
+        language = display_language(request, lang)
+        now = clock.now()
+        async with db.read() as session:
+            location = await queries.get_location(session, location_slug)
+            today = now.astimezone(ZoneInfo(location.timezone)).date()
+            facts = await load_location_facts(session, location, today, today)
+            entries = await todays_entries(session, facts, service.day_of(today, facts.hours), language)
+        hours = facts.hours
+        return render(
+            request,
+            "display.html",
+            viewer,
+            lang=language,
+            location=location,
+            zone=hours.zone,
+            now=now,
+            today=hours.day(today),
+            panels=[panel(r, hours, facts, now, entries[r.id], language) for r in facts.resources],
+            refresh_seconds=REFRESH_SECONDS,
+        )
