@@ -245,3 +245,57 @@ async def update_profile(
         after=snapshot(user, PROFILE_FIELDS),
     )
     return user
+
+
+async def change_role(session: AsyncSession, user_id: int, role: Role, *, actor: User, now: datetime) -> User:
+    """An administrator gives someone another role; nobody takes their own admin rights away,
+    so the library always keeps an administrator. Audited with the role before and after."""
+    person = await _living_account(session, user_id)
+    if person.id == actor.id and person.role is Role.ADMIN and role is not Role.ADMIN:
+        raise Problem(409, "own_admin_role")
+    if person.role is not role:
+        before = snapshot(person, ("role",))
+        person.role = role
+        record(
+            session,
+            actor_id=actor.id,
+            action="user.role",
+            object_type="user",
+            object_id=person.id,
+            at=now,
+            before=before,
+            after=snapshot(person, ("role",)),
+        )
+    return person
+
+
+async def set_active(
+    session: AsyncSession, user_id: int, active: bool, *, actor: User, now: datetime
+) -> User:
+    """Deactivate an account (it can no longer sign in; its tokens and sessions stop working at
+    once) or reactivate it. Administrators cannot lock themselves out. Audited."""
+    person = await _living_account(session, user_id)
+    if person.id == actor.id and not active:
+        raise Problem(409, "own_account_active")
+    if person.is_active is not active:
+        before = snapshot(person, ("is_active",))
+        person.is_active = active
+        record(
+            session,
+            actor_id=actor.id,
+            action="user.activate" if active else "user.deactivate",
+            object_type="user",
+            object_id=person.id,
+            at=now,
+            before=before,
+            after=snapshot(person, ("is_active",)),
+        )
+    return person
+
+
+async def _living_account(session: AsyncSession, user_id: int) -> User:
+    """An account that exists and was not deleted (a deleted one is anonymised for good)."""
+    person = await session.get(User, user_id)
+    if person is None or person.deleted_at is not None:
+        raise not_found(f"Das Konto {user_id}", f"The account {user_id}")
+    return person

@@ -6,13 +6,14 @@ from litestar import Controller
 
 from library.web.account import AccountPages
 from library.web.catalogue import CataloguePages
-from library.web.display import DisplayPages
 from library.web.my_bookings import MyBookingPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
 from library.web.staff_bookings import StaffBookingPages
 from library.web.staff_desk import StaffDeskPages
+from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_outbox import StaffOutboxPages
+from library.web.staff_people import StaffPeoplePages
 from library.web.staff_workshops import StaffWorkshopPages
 from library.web.workshops import WorkshopPages
 
@@ -21,11 +22,12 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     CataloguePages,
     ResourcePages,
     MyBookingPages,
-    DisplayPages,
     WorkshopPages,
     AccountPages,
     StaffDeskPages,
     StaffWorkshopPages,
     StaffOutboxPages,
     StaffBookingPages,
+    StaffPeoplePages,
+    StaffInventoryPages,
 ]
