@@ -6,6 +6,7 @@ from litestar import Controller
 
 from library.web.account import AccountPages
 from library.web.catalogue import CataloguePages
+from library.web.display import DisplayPages
 from library.web.my_bookings import MyBookingPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
@@ -30,4 +31,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffBookingPages,
     StaffPeoplePages,
     StaffInventoryPages,
+    DisplayPages,
 ]
