@@ -64,7 +64,7 @@ def display_language(request: AnyRequest, asked: str) -> Lang:
     """`?lang=` first, then the language chosen on the site; German, not the browser's, otherwise."""
     for choice in (asked, request.cookies.get(LANG_COOKIE)):
         if choice in LANGUAGES:
-            return choice  # type: ignore[return-value]
+            return choice
     return DEFAULT_LANGUAGE
 
 
