@@ -10,6 +10,7 @@ from library.web.display import DisplayPages
 from library.web.my_bookings import MyBookingPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
+from library.web.staff_audit import StaffAuditPages
 from library.web.staff_bookings import StaffBookingPages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_inventory import StaffInventoryPages
@@ -32,4 +33,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffPeoplePages,
     StaffInventoryPages,
     DisplayPages,
+    StaffAuditPages,
 ]
