@@ -269,8 +269,9 @@ async def delete_account(
         .values({**BOOKING_TEXTS_FORGOTTEN, Booking.updated_at: now})
     )
     await session.execute(
+        # Unsent mail (queued, or given up and waiting for staff to retry) never goes out.
         delete(OutboxMessage).where(
-            OutboxMessage.user_id == person.id, OutboxMessage.status == OutboxStatus.QUEUED
+            OutboxMessage.user_id == person.id, OutboxMessage.status != OutboxStatus.SENT
         )
     )
     await session.execute(
