@@ -139,38 +139,65 @@ async def create_resource(
 
     `units` is a count (labelled "<name> 1", "<name> 2", …) or the units themselves.
     """
+    async with db.write() as session:
+        return await create_resource_within(session, values, units=units, actor=actor, now=now)
+
+
+async def create_resources(
+    db: Database,
+    wanted: Sequence[tuple[Mapping[str, Any], Sequence[UnitSpec]]],
+    *,
+    actor: User,
+    now: datetime,
+) -> list[Resource]:
+    """Several new resources in one transaction (a file import): all of them or none."""
+    async with db.write() as session:
+        return [
+            await create_resource_within(session, values, units=units, actor=actor, now=now)
+            for values, units in wanted
+        ]
+
+
+async def create_resource_within(
+    session: AsyncSession,
+    values: Mapping[str, Any],
+    *,
+    units: int | Sequence[UnitSpec],
+    actor: User,
+    now: datetime,
+) -> Resource:
+    """`create_resource` inside the caller's write transaction."""
     values = {**values, "slug": values.get("slug") or slugify(str(values.get("name") or ""))}
     if not values["slug"]:
         raise field_problem(422, "invalid_input", "slug")
     specs = _unit_specs(units, str(values.get("name") or ""))
-    async with db.write() as session:
-        resource = Resource(units=[], policy=None, required_certification_id=None)
-        await _apply_resource_changes(session, resource, values)
-        await _check_new_units(session, specs, listed_as="units")
-        resource.units = [
-            Unit(
-                label=spec.label,
-                inventory_number=spec.inventory_number,
-                serial_number=spec.serial_number,
-                condition=spec.condition,
-            )
-            for spec in specs
-        ]
-        resource.created_at = resource.updated_at = now
-        session.add(resource)
-        await _flush(session)
-        record(
-            session,
-            actor_id=actor.id,
-            action="resource.create",
-            object_type="resource",
-            object_id=resource.id,
-            at=now,
-            after={
-                **_resource_snapshot(resource),
-                "units": [snapshot(u, UNIT_FIELDS) for u in resource.units],
-            },
+    resource = Resource(units=[], policy=None, required_certification_id=None)
+    await _apply_resource_changes(session, resource, values)
+    await _check_new_units(session, specs, listed_as="units")
+    resource.units = [
+        Unit(
+            label=spec.label,
+            inventory_number=spec.inventory_number,
+            serial_number=spec.serial_number,
+            condition=spec.condition,
         )
+        for spec in specs
+    ]
+    resource.created_at = resource.updated_at = now
+    session.add(resource)
+    await _flush(session)
+    record(
+        session,
+        actor_id=actor.id,
+        action="resource.create",
+        object_type="resource",
+        object_id=resource.id,
+        at=now,
+        after={
+            **_resource_snapshot(resource),
+            "units": [snapshot(u, UNIT_FIELDS) for u in resource.units],
+        },
+    )
     return resource
 
 

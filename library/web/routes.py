@@ -14,6 +14,7 @@ from library.web.staff_audit import StaffAuditPages
 from library.web.staff_bookings import StaffBookingPages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_inventory import StaffInventoryPages
+from library.web.staff_inventory_csv import StaffInventoryFilePages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
 from library.web.staff_workshops import StaffWorkshopPages
@@ -34,4 +35,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffInventoryPages,
     DisplayPages,
     StaffAuditPages,
+    StaffInventoryFilePages,
 ]

@@ -1,0 +1,277 @@
+"""Resources and their units as a CSV file: one row per unit, checked row by row (pure functions).
+
+The columns are documented in docs/inventory-csv.md. Rows with the same `slug` are one
+resource: its columns are given on its first row and on later rows either repeated or left
+empty. A row without `unit_label` adds no unit (a resource without units). An export is a
+file an import reads again.
+
+Every row is checked before anything is saved, with the API's input rules
+(library.api.resource_input), and every problem is reported with its row (the header is row 1)
+and column; the caller saves only a file without problems.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from library.api.resource_input import Expected, ResourceIn, UnitIn, check_fields, given
+from library.booking.policy import POLICY_FIELDS, overrides_of
+from library.catalog.inventory import UnitSpec
+from library.catalog.models import Resource, UnitStatus
+
+RESOURCE_COLUMNS = (
+    "slug",
+    "name",
+    "name_en",
+    "kind",
+    "factor",
+    "location",
+    "description",
+    "description_en",
+    "capacity",
+    "features",
+    "requires_approval",
+    "required_certification",
+    "min_age",
+    "needs_staff",
+    *(f"policy.{name}" for name in POLICY_FIELDS),
+)
+UNIT_COLUMNS = ("unit_label", "inventory_number", "serial_number", "condition")
+COLUMNS = (*RESOURCE_COLUMNS, *UNIT_COLUMNS)
+REQUIRED_COLUMNS = ("slug", "name", "kind", "factor", "location")
+FLAG_COLUMNS = ("requires_approval", "needs_staff")
+FEATURE_SEPARATOR = "|"
+YES = ("yes", "ja", "true", "1")
+NO = ("no", "nein", "false", "0", "")
+MAX_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong in one cell: `kind` names the sentence (see Expected, and `unknown_column`,
+    `missing_column`, `differs`, `duplicate`, `unknown_location`, `unknown_certification`,
+    `slug_taken`, `inventory_number_taken`, `not_utf8`, `no_rows`, `too_many_rows`)."""
+
+    row: int
+    column: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ResourcePlan:
+    """One resource of the file, ready for inventory.create_resources."""
+
+    row: int
+    values: dict[str, Any]
+    units: list[UnitSpec] = field(default_factory=list)
+    unit_rows: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the database already holds that rows refer to or must not repeat."""
+
+    locations: frozenset[str]
+    certifications: frozenset[str]
+    slugs: frozenset[str]
+    inventory_numbers: frozenset[str]
+
+
+def decode(content: bytes) -> str | None:
+    """The file's text (UTF-8, with or without a byte order mark), or None."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _flag(text: str) -> bool | str:
+    """yes/no (also ja/nein, true/false, 1/0; empty is no); anything else stays text and is refused."""
+    lowered = text.strip().lower()
+    if lowered in YES:
+        return True
+    if lowered in NO:
+        return False
+    return text
+
+
+def _resource_input(cells: Mapping[str, str]) -> dict[str, Any]:
+    """A row's resource columns as the API's request body: empty cells are not given."""
+    raw: dict[str, Any] = {}
+    policy: dict[str, str] = {}
+    for column in RESOURCE_COLUMNS:
+        text = cells.get(column, "").strip()
+        if column in FLAG_COLUMNS:
+            raw[column] = _flag(text)
+        elif column == "features":
+            raw[column] = [part.strip() for part in text.split(FEATURE_SEPARATOR) if part.strip()]
+        elif column.startswith("policy.") and text:
+            policy[column.removeprefix("policy.")] = text
+        elif text:
+            raw[column] = text
+    if policy:
+        raw["policy"] = policy
+    raw["units"] = 0
+    return raw
+
+
+def _unit_input(cells: Mapping[str, str]) -> dict[str, Any]:
+    raw = {
+        "label": cells.get("unit_label", "").strip(),
+        "inventory_number": cells.get("inventory_number", "").strip(),
+        "serial_number": cells.get("serial_number", "").strip(),
+        "condition": cells.get("condition", "").strip(),
+    }
+    return {name: value for name, value in raw.items() if value}
+
+
+def _column_of(wrong: Expected) -> str:
+    return "unit_label" if wrong.field == "label" else wrong.field
+
+
+def parse(text: str) -> tuple[list[ResourcePlan], list[RowProblem]]:
+    """The resources of a CSV text and every problem found in it (an empty list: all good)."""
+    sample = text.split("\n", 1)[0]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [name.strip() for name in reader.fieldnames or []]
+    reader.fieldnames = header
+    problems = [RowProblem(1, name, "unknown_column") for name in header if name not in COLUMNS]
+    problems += [RowProblem(1, name, "missing_column") for name in REQUIRED_COLUMNS if name not in header]
+    if problems:
+        return [], problems
+    plans: dict[str, ResourcePlan] = {}
+    first_cells: dict[str, dict[str, str]] = {}
+    labels: dict[tuple[str, str], int] = {}
+    numbers: dict[str, int] = {}
+    count = 0
+    for count, cells in enumerate(reader, start=1):
+        row = count + 1
+        if count > MAX_ROWS:
+            return [], [RowProblem(row, "", "too_many_rows", {"count": MAX_ROWS})]
+        cells = {name: (value or "").strip() for name, value in cells.items() if name is not None}
+        if not any(cells.values()):
+            continue
+        slug = cells.get("slug", "")
+        if not slug:
+            problems.append(RowProblem(row, "slug", "required"))
+            continue
+        if slug not in plans:
+            raw = _resource_input(cells)
+            wrong = check_fields(raw, ResourceIn)
+            problems += [RowProblem(row, w.field, w.kind, w.params) for w in wrong]
+            values = given(msgspec.convert(raw, ResourceIn, strict=False)) if not wrong else {}
+            values.pop("units", None)
+            plans[slug] = ResourcePlan(row, values)
+            first_cells[slug] = cells
+        else:
+            plan = plans[slug]
+            for column in RESOURCE_COLUMNS:
+                if cells.get(column) and cells[column] != first_cells[slug].get(column, ""):
+                    problems.append(RowProblem(row, column, "differs", {"row": plan.row}))
+        unit = _unit_input(cells)
+        if not unit:
+            continue
+        wrong_unit = check_fields(unit, UnitIn)
+        problems += [RowProblem(row, _column_of(w), w.kind, w.params) for w in wrong_unit]
+        label, number = unit.get("label"), unit.get("inventory_number")
+        if label and (slug, label) in labels:
+            problems.append(RowProblem(row, "unit_label", "duplicate", {"row": labels[(slug, label)]}))
+        elif label:
+            labels[(slug, label)] = row
+        if number and number in numbers:
+            problems.append(RowProblem(row, "inventory_number", "duplicate", {"row": numbers[number]}))
+        elif number:
+            numbers[number] = row
+        if not wrong_unit:
+            plans[slug].units.append(msgspec.convert(unit, UnitIn, strict=False).spec())
+            plans[slug].unit_rows.append(row)
+    if not plans and not problems:
+        problems.append(RowProblem(2, "", "no_rows"))
+    return list(plans.values()), problems
+
+
+def check_references(plans: Iterable[ResourcePlan], known: Known) -> list[RowProblem]:
+    """Locations and certifications that must exist, slugs and inventory numbers that must not."""
+    problems = []
+    for plan in plans:
+        values = plan.values
+        if values.get("location") and values["location"] not in known.locations:
+            problems.append(
+                RowProblem(plan.row, "location", "unknown_location", {"slug": values["location"]})
+            )
+        key = values.get("required_certification")
+        if key and key not in known.certifications:
+            problems.append(
+                RowProblem(plan.row, "required_certification", "unknown_certification", {"key": key})
+            )
+        if values.get("slug") in known.slugs:
+            problems.append(RowProblem(plan.row, "slug", "slug_taken", {"slug": values["slug"]}))
+        for row, unit in zip(plan.unit_rows, plan.units, strict=True):
+            if unit.inventory_number in known.inventory_numbers:
+                problems.append(
+                    RowProblem(
+                        row, "inventory_number", "inventory_number_taken", {"number": unit.inventory_number}
+                    )
+                )
+    return problems
+
+
+def in_order(problems: Iterable[RowProblem]) -> list[RowProblem]:
+    """Problems by row, then in the order of the columns."""
+    return sorted(
+        problems, key=lambda p: (p.row, COLUMNS.index(p.column) if p.column in COLUMNS else len(COLUMNS))
+    )
+
+
+def _flag_text(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def export(resources: Sequence[Resource]) -> str:
+    """The resources (loaded with location, certification, policy and units) as CSV text: one
+    row per available unit, a resource without one on a row of its own. Retired units stay out."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for resource in resources:
+        own = overrides_of(resource.policy)
+        certification = resource.required_certification
+        cells = [
+            resource.slug,
+            resource.name,
+            resource.name_en or "",
+            resource.kind.value,
+            resource.factor.value,
+            resource.location.slug,
+            resource.description,
+            resource.description_en or "",
+            str(resource.capacity),
+            f" {FEATURE_SEPARATOR} ".join(str(feature) for feature in resource.features or []),
+            _flag_text(resource.requires_approval),
+            certification.key if certification else "",
+            "" if resource.min_age is None else str(resource.min_age),
+            _flag_text(resource.needs_staff),
+            *(str(own[name]) if name in own else "" for name in POLICY_FIELDS),
+        ]
+        units = [unit for unit in resource.units if unit.status is UnitStatus.AVAILABLE]
+        if not units:
+            writer.writerow([*cells, "", "", "", ""])
+        for unit in units:
+            writer.writerow(
+                [
+                    *cells,
+                    unit.label,
+                    unit.inventory_number or "",
+                    unit.serial_number or "",
+                    unit.condition.value,
+                ]
+            )
+    return out.getvalue()
