@@ -313,3 +313,14 @@ async def test_a_booking_that_needs_approval_says_it_is_pending(client: Client, 
         form_page="/resources/makerspace",
     )
     assert response.headers["location"] == "/my/bookings?done=pending"
+
+
+async def test_a_free_period_starting_now_offers_the_next_start_on_the_grid(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await library(db)
+    clock.set(datetime(2026, 12, 1, 9, 10, tzinfo=UTC))  # 10:10 in Ulm
+
+    page = await client.get("/resources/gruppenraum-1", headers=ENGLISH)
+    assert re.search(r"10:10\sAM to 7:00\sPM", page.text)
+    assert "date=2026-12-01&amp;start=10:30#book-title" in page.text

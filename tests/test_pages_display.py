@@ -65,11 +65,11 @@ async def busy_library(client: Client, db: Database) -> None:
 async def test_the_display_shows_today_in_german_without_personal_data(client: Client, db: Database) -> None:
     await busy_library(client, db)
 
-    page = await client.get("/display/zentralbibliothek", headers={"accept-language": "en"})
+    page = await client.get("/display/zentralbibliothek?refresh=on", headers={"accept-language": "en"})
     assert page.status_code == 200
     text = page.text
     assert '<html lang="de">' in text  # German for the door, whatever the screen's browser says
-    assert '<meta http-equiv="refresh" content="60">' in text
+    assert '<meta http-equiv="refresh" content="60">' in text  # the screens' link reloads every minute
     assert "Zentralbibliothek" in text
     assert "Gruppenraum 1" in text
     assert "Workshop: Löten für Anfänger" in text
@@ -84,6 +84,8 @@ async def test_free_now_and_in_use_until(client: Client, db: Database, clock: Se
 
     page = await client.get("/display/zentralbibliothek?lang=en")
     assert '<html lang="en">' in page.text
+    assert 'http-equiv="refresh"' not in page.text  # a person opening the link gets a still page
+    assert 'href="/display/zentralbibliothek?lang=en&amp;refresh=on"' in page.text
     text = page.text.replace("\u202f", " ")  # CLDR puts a narrow space before AM/PM
     room = text[text.index("<h2>Group room 1</h2>") : text.index("<h2>Makerspace</h2>")]
     assert "In use · free from 12:00 PM" in room

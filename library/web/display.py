@@ -2,7 +2,11 @@
 
 Public and without personal data: a booking shows as "booked", a workshop by its title, a
 block as "not available"; never a name, an e-mail address or a note. German unless the
-screen asks otherwise (`?lang=en`, or the language chosen on the site), refreshing itself.
+screen asks otherwise (`?lang=en`, or the language chosen on the site).
+
+The screens at the doors open it with `?refresh=on` and reload it every minute. Reloading is
+not the default: a page that reloads by itself while someone reads it with a screen reader or
+a magnifier fails WCAG 2.2.1 (Timing Adjustable), so a person opening the link gets a still page.
 """
 
 from __future__ import annotations
@@ -170,6 +174,7 @@ class DisplayPages(Controller):
         clock: ClockDep,
         location_slug: FromPath[str],
         lang: FromQuery[str] = "",
+        refresh: FromQuery[str] = "",
     ) -> Template:
         language = display_language(request, lang)
         now = clock.now()
@@ -189,5 +194,6 @@ class DisplayPages(Controller):
             now=now,
             today=hours.day(today),
             panels=[panel(r, hours, facts, now, entries[r.id], language) for r in facts.resources],
-            refresh_seconds=REFRESH_SECONDS,
+            refresh_seconds=REFRESH_SECONDS if refresh == "on" else None,
+            display_url=f"/display/{location.slug}",
         )

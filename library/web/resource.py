@@ -24,6 +24,7 @@ from library.accounts.viewer import UserDep, Viewer, ViewerDep
 from library.api.bookings import refused
 from library.booking import service
 from library.booking.alternatives import Alternative
+from library.booking.availability import aligned_at_or_after
 from library.booking.intervals import Interval
 from library.booking.models import BookingStatus
 from library.booking.policy import BookingPolicy, effective_policy
@@ -75,10 +76,6 @@ def duration_text(lang: Lang, minutes: int) -> str:
     return " ".join(parts)
 
 
-def plural(lang: Lang, singular: str, many: str, num: int, **values: Any) -> str:
-    return catalogue(lang).ngettext(singular, many, num) % {"num": num, **values}
-
-
 @dataclass(frozen=True)
 class Rule:
     text: str
@@ -93,6 +90,8 @@ def rules_in_words(
 
     def length(minutes: int) -> str:
         return duration_text(lang, minutes)
+
+    words = catalogue(lang)
 
     rules = [
         Rule(
@@ -111,12 +110,12 @@ def rules_in_words(
             )
         ),
         Rule(
-            plural(
-                lang,
+            words.ngettext(
                 "You can book up to %(num)d day ahead.",
                 "You can book up to %(num)d days ahead.",
                 policy.horizon_days,
             )
+            % {"num": policy.horizon_days}
         ),
     ]
     if policy.lead_minutes:
@@ -152,12 +151,12 @@ def rules_in_words(
     if policy.max_active_bookings is not None:
         rules.append(
             Rule(
-                plural(
-                    lang,
+                words.ngettext(
                     "You can hold at most %(num)d upcoming booking of this offer.",
                     "You can hold at most %(num)d upcoming bookings of this offer.",
                     policy.max_active_bookings,
                 )
+                % {"num": policy.max_active_bookings}
             )
         )
     if policy.max_minutes_per_week is not None:
@@ -171,12 +170,12 @@ def rules_in_words(
     if policy.max_bookings_per_day is not None:
         rules.append(
             Rule(
-                plural(
-                    lang,
+                words.ngettext(
                     "At most %(num)d booking a day.",
                     "At most %(num)d bookings a day.",
                     policy.max_bookings_per_day,
                 )
+                % {"num": policy.max_bookings_per_day}
             )
         )
     if resource.requires_approval:
@@ -358,6 +357,7 @@ async def resource_page(
         length_options=length_options(lang, policy),
         features=[str(feature) for feature in resource.features or [] if feature],
         login_url="/login?" + urlencode({"next": f"/resources/{resource.slug}"}),
+        first_start=lambda moment: aligned_at_or_after(moment, zone, policy.slot_minutes),
         hhmm=lambda moment: moment.astimezone(zone).strftime("%H:%M"),
         **context,
     )
