@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,6 @@ from library.i18n import Lang
 from library.notify import feeds
 from library.web import parsing
 from library.web.common import (
-    LANG_COOKIE,
     AnyRequest,
     Form,
     form_values,
@@ -37,7 +36,7 @@ from library.web.common import (
     render,
     see_other,
 )
-from library.web.pages import ONE_YEAR, session_cookie
+from library.web.pages import language_cookie, session_cookie
 from library.web.translations import N_, translate
 
 NOTICES = {
@@ -52,6 +51,7 @@ RESET_REQUESTED = N_(
 )
 FUTURE_BIRTH_DATE = N_("The birth date cannot be in the future.")
 PASSWORDS_DIFFER = N_("The two passwords are not the same.")
+BAD_EMAIL = N_("Please enter an e-mail address such as name@example.org.")
 NEVER_CACHE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """For pages that show a secret (a calendar address, a reset link's token in the URL)."""
 
@@ -78,9 +78,7 @@ def signed_in(
     redirect = see_other(path, done=done)
     redirect.cookies.append(session_cookie(session_id, settings))
     if lang is not None:
-        redirect.cookies.append(
-            Cookie(key=LANG_COOKIE, value=lang.value, max_age=ONE_YEAR, samesite="lax", httponly=True)
-        )
+        redirect.cookies.append(language_cookie(lang))
     return redirect
 
 
@@ -124,6 +122,8 @@ class AccountPages(Controller):
         form = Form(values=form_values(data))
         name = parsing.text(form, "name", lang, required=True, max_length=200)
         email = parsing.text(form, "email", lang, required=True, max_length=254)
+        if email and not service.EMAIL_PATTERN.match(service.normalise_email(email)):
+            form.add("email", translate(lang, BAD_EMAIL))
         password = data.get("password", "")
         if not password:
             form.add("password", translate(lang, parsing.REQUIRED))
@@ -217,9 +217,7 @@ class AccountPages(Controller):
                     request, viewer, user, db, settings, now, form, status=problem.status
                 )
             redirect = see_other("/account", done="profile_saved")
-            redirect.cookies.append(
-                Cookie(key=LANG_COOKIE, value=language.value, max_age=ONE_YEAR, samesite="lax", httponly=True)
-            )
+            redirect.cookies.append(language_cookie(language))
             return redirect
         return await account_page(request, viewer, user, db, settings, now, form, status=422)
 

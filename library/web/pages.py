@@ -46,6 +46,11 @@ def session_cookie(session_id: str, settings: Settings) -> Cookie:
     )
 
 
+def language_cookie(lang: Language) -> Cookie:
+    """The page language chosen, kept for a year."""
+    return Cookie(key=LANG_COOKIE, value=lang.value, max_age=ONE_YEAR, samesite="lax", httponly=True)
+
+
 class HomePages(Controller):
     include_in_schema = False
 
@@ -133,7 +138,5 @@ class HomePages(Controller):
         return Redirect(
             path=safe_next(data.get("next")),
             status_code=303,
-            cookies=[
-                Cookie(key=LANG_COOKIE, value=lang.value, max_age=ONE_YEAR, samesite="lax", httponly=True)
-            ],
+            cookies=[language_cookie(lang)],
         )

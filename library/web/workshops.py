@@ -46,7 +46,7 @@ PAGE_SIZE = 30
 FACTORS = {factor.value: factor for factor in Factor}
 
 NOTICES = {
-    "confirmed": N_("You are registered: your place is confirmed. We have sent you an e-mail."),
+    "confirmed": N_("You are registered: your place is confirmed. A confirmation is on its way by e-mail."),
     "waitlisted": N_(
         "The session is full, so you are on the waitlist. We will write to you when a place becomes free."
     ),
@@ -54,9 +54,6 @@ NOTICES = {
     "cancelled": N_("Your registration is cancelled."),
     "accepted": N_("You have taken up the place. See you there!"),
 }
-
-SIGNUP_ENDS = (RegistrationStatus.CANCELLED,)
-"""A registration in these states no longer stands in the way of signing up again."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ class SessionView:
 
     @property
     def can_sign_up(self) -> bool:
-        return self.state in ("open", "full") and (self.mine is None or self.mine.status in SIGNUP_ENDS)
+        return self.state in ("open", "full") and self.mine is None
 
 
 def session_views(
@@ -96,7 +93,8 @@ def session_views(
     now: datetime,
     mine: Sequence[Registration] = (),
 ) -> list[SessionView]:
-    live = {r.session_id: r for r in mine if r.status not in SIGNUP_ENDS}
+    # A cancelled registration does not stand in the way of signing up again.
+    live = {r.session_id: r for r in mine if r.status is not RegistrationStatus.CANCELLED}
     return [
         SessionView(
             session=s,
