@@ -180,6 +180,8 @@ async def test_the_calendar_address_is_shown_once_and_renewed(
     assert renewed.group(1) != url.group(1)
     assert (await client.get(path)).status_code == 404  # the old address stopped working
 
+    # The buttons' addresses lead to the account page (after signing in again, say).
+    assert (await client.get("/account/calendar", follow_redirects=False)).headers["location"] == "/account"
     off = await post_form(client, "/account/calendar/off", {}, form_page="/account")
     assert off.headers["location"] == "/account?done=calendar_off"
     assert "Make my calendar address" in (await client.get("/account", headers=EN)).text

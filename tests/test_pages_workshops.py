@@ -249,7 +249,12 @@ async def test_signing_up_needs_an_account(client: Client, db: Database, clock: 
 
     status, location = await sign_up(client, "vr-abend", session_id)
     assert status == 303
-    assert location.startswith("/login?next=")
+    assert location == f"/login?next=%2Fworkshops%2Fvr-abend%2Fsessions%2F{session_id}%2Fregister"
+    # After signing in, the form's address leads back to the session.
+    back = await client.get(f"/workshops/vr-abend/sessions/{session_id}/register", follow_redirects=False)
+    assert (back.status_code, back.headers["location"]) == (303, f"/workshops/vr-abend#session-{session_id}")
+    mine = await client.get("/my/workshops/7/cancel", follow_redirects=False)
+    assert mine.headers["location"] == "/my/workshops#registration-7"
     assert (await client.get("/my/workshops", follow_redirects=False)).headers["location"] == (
         "/login?next=%2Fmy%2Fworkshops"
     )

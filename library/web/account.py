@@ -247,6 +247,11 @@ class AccountPages(Controller):
             await feeds.revoke_calendar_token(session, user.id)
         return see_other("/account", done="calendar_off")
 
+    @get(["/account/calendar", "/account/calendar/off"], name="account-calendar-return")
+    async def back_to_account(self) -> Redirect:
+        """Signing in again after a session ran out returns to a button's address: show the account."""
+        return see_other("/account")
+
     @get("/account/export", name="account-export")
     async def export(self, user: UserDep, db: DatabaseDep, clock: ClockDep) -> Response[dict[str, Any]]:
         """The same JSON as GET /api/v1/me/export, as a download."""

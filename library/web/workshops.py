@@ -267,6 +267,12 @@ class WorkshopPages(Controller):
             )
         return see_other(f"/workshops/{slug}", done=registration.status.value)
 
+    @get("/workshops/{slug:str}/sessions/{session_id:int}/register", name="workshop-register-return")
+    async def back_to_workshop(self, slug: FromPath[str], session_id: FromPath[int]) -> Redirect:
+        """Signing in again after a session ran out returns here (the form's address): show the
+        workshop, at the session."""
+        return Redirect(path=f"/workshops/{slug}#session-{session_id}", status_code=303)
+
     @get("/my/workshops", name="my-workshops")
     async def my_workshops(
         self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, clock: ClockDep
@@ -322,6 +328,14 @@ class WorkshopPages(Controller):
     ) -> Redirect:
         await service.accept_offer(db, registration_id, actor=user, now=clock.now())
         return see_other(back_to(data), done="accepted")
+
+    @get(
+        ["/my/workshops/{registration_id:int}/cancel", "/my/workshops/{registration_id:int}/accept"],
+        name="my-workshop-return",
+    )
+    async def back_to_my_workshops(self, registration_id: FromPath[int]) -> Redirect:
+        """Signing in again after a session ran out returns to a button's address: show the list."""
+        return Redirect(path=f"/my/workshops#registration-{registration_id}", status_code=303)
 
 
 def back_to(data: dict[str, Any]) -> str:
