@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 
 from library.accounts.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
 from library.api.accounts import AccountsController
+from library.api.bodies import strict_json_body
 from library.api.bookings import BookingsController
 from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 }
             ),
         ),
+        before_request=strict_json_body,
         before_send=[header_hook(https=settings.base_url.startswith("https://"))],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Litestar
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Reference, Schema
 
+from library.api.bodies import optional_bodies
 from library.api.problems import PROBLEM_JSON
 from library.web.errors import MACHINE_PREFIXES
 
@@ -90,6 +91,10 @@ def document_problems(app: Litestar) -> None:
                 # Replaces Litestar's generic 400 (our validation answers are problem details).
                 responses[str(status)] = OpenAPIResponse(description=description, content=problem_body)
             operation.responses = responses
+    for path, method in optional_bodies(app):
+        operation = getattr((document.paths or {})[path], method)
+        if operation.request_body is not None:
+            operation.request_body.required = False
     closed = _closed_bodies()
     for name, schema in components.schemas.items():
         if name in closed and isinstance(schema, Schema):
