@@ -638,6 +638,31 @@ def _renamed(problem: Problem, indexes: Sequence[int]) -> Problem:
     return problem
 
 
+def _check_exception(date_from: date, date_to: date, closed: bool, periods: Sequence[Period]) -> None:
+    if date_to < date_from:
+        raise field_problem(422, "dates_out_of_order", "date_to")
+    if closed and periods:
+        raise field_problem(422, "closed_with_periods", "periods")
+    if not closed and not periods:
+        raise field_problem(422, "periods_required", "periods")
+    check_periods(periods, "periods")
+
+
+def _exception_periods(periods: Sequence[Period]) -> list[ExceptionPeriod]:
+    return [
+        ExceptionPeriod(start_time=p.start, end_time=p.end, staffed=p.staffed)
+        for p in sorted(periods, key=lambda p: p.start)
+    ]
+
+
+def _exception_plain(exception: OpeningException) -> dict[str, Any]:
+    return {
+        "id": exception.id,
+        **snapshot(exception, EXCEPTION_FIELDS),
+        "periods": [_period_plain(Period(p.start_time, p.end_time, p.staffed)) for p in exception.periods],
+    }
+
+
 async def add_opening_exception(
     db: Database,
     location_slug: str,
@@ -655,13 +680,7 @@ async def add_opening_exception(
 
     Where exceptions cover the same day, the newest wins.
     """
-    if date_to < date_from:
-        raise field_problem(422, "dates_out_of_order", "date_to")
-    if closed and periods:
-        raise field_problem(422, "closed_with_periods", "periods")
-    if not closed and not periods:
-        raise field_problem(422, "periods_required", "periods")
-    check_periods(periods, "periods")
+    _check_exception(date_from, date_to, closed, periods)
     async with db.write() as session:
         location = await get_location(session, location_slug)
         exception = OpeningException(
@@ -671,10 +690,7 @@ async def add_opening_exception(
             closed=closed,
             reason=reason,
             reason_en=reason_en,
-            periods=[
-                ExceptionPeriod(start_time=p.start, end_time=p.end, staffed=p.staffed)
-                for p in sorted(periods, key=lambda p: p.start)
-            ],
+            periods=_exception_periods(periods),
         )
         session.add(exception)
         await session.flush()
@@ -685,11 +701,71 @@ async def add_opening_exception(
             object_type="location",
             object_id=location.id,
             at=now,
-            after={
-                "id": exception.id,
-                **snapshot(exception, EXCEPTION_FIELDS),
-                "periods": [_period_plain(p) for p in sorted(periods, key=lambda p: p.start)],
-            },
+            after=_exception_plain(exception),
             reason=reason,
         )
     return exception
+
+
+async def _exception_for_update(session: AsyncSession, exception_id: int) -> OpeningException:
+    exception = await session.scalar(
+        select(OpeningException)
+        .where(OpeningException.id == exception_id)
+        .options(selectinload(OpeningException.periods))
+    )
+    if exception is None:
+        raise not_found(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
+    return exception
+
+
+async def change_opening_exception(
+    db: Database,
+    exception_id: int,
+    *,
+    date_from: date,
+    date_to: date,
+    closed: bool,
+    periods: Sequence[Period],
+    reason: str,
+    reason_en: str | None = None,
+    actor: User,
+    now: datetime,
+) -> OpeningException:
+    """Replace what an exception says, as `add_opening_exception` checks it; it keeps its
+    place among overlapping exceptions."""
+    _check_exception(date_from, date_to, closed, periods)
+    async with db.write() as session:
+        exception = await _exception_for_update(session, exception_id)
+        before = _exception_plain(exception)
+        exception.date_from, exception.date_to, exception.closed = date_from, date_to, closed
+        exception.reason, exception.reason_en = reason, reason_en
+        exception.periods = _exception_periods(periods)
+        await session.flush()
+        record(
+            session,
+            actor_id=actor.id,
+            action="location.exception_change",
+            object_type="location",
+            object_id=exception.location_id,
+            at=now,
+            before=before,
+            after=_exception_plain(exception),
+            reason=reason,
+        )
+    return exception
+
+
+async def remove_opening_exception(db: Database, exception_id: int, *, actor: User, now: datetime) -> None:
+    """The location keeps its weekly hours on those dates again."""
+    async with db.write() as session:
+        exception = await _exception_for_update(session, exception_id)
+        record(
+            session,
+            actor_id=actor.id,
+            action="location.exception_remove",
+            object_type="location",
+            object_id=exception.location_id,
+            at=now,
+            before=_exception_plain(exception),
+        )
+        await session.delete(exception)

@@ -13,6 +13,7 @@ from library.web.resource import ResourcePages
 from library.web.staff_audit import StaffAuditPages
 from library.web.staff_bookings import StaffBookingPages
 from library.web.staff_desk import StaffDeskPages
+from library.web.staff_hours import StaffHoursPages
 from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
 from library.web.staff_outbox import StaffOutboxPages
@@ -36,4 +37,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     DisplayPages,
     StaffAuditPages,
     StaffInventoryFilePages,
+    StaffHoursPages,
 ]
