@@ -9,6 +9,7 @@ nothing, and the caller answers the same either way.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -110,7 +111,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str, n
     )
     if taken is None:
         raise Problem(400, "reset_link_invalid")
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await asyncio.to_thread(hash_password, new_password)  # not on the event loop
     await session.execute(
         update(PasswordReset)
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
