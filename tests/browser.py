@@ -40,6 +40,8 @@ SCREENSHOT_WIDTHS = (375, 1280)
 
 DEMO_STAFF_EMAIL = "staff@demo.ulm.example"
 DEMO_STAFF_PASSWORD = "demo-staff-2026"
+DEMO_ADMIN_EMAIL = "admin@demo.ulm.example"
+DEMO_ADMIN_PASSWORD = "demo-admin-2026"
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
