@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from library.accounts.models import Role
+from library.api.problems import loggable_path
 from library.db import Database
 from tests import factories
 from tests.factories import assert_problem, bearer
@@ -62,3 +63,9 @@ async def test_a_cancel_without_a_body_is_documented_as_allowed(client: Client) 
     register = document["paths"]["/api/v1/auth/register"]["post"]
     assert register["requestBody"]["required"] is True
     assert document["components"]["schemas"]["RegisterIn"]["additionalProperties"] is False
+
+
+def test_logs_keep_paths_without_their_secret_tokens() -> None:
+    assert loggable_path("/calendar/users/s3cr3t.ics") == "/calendar/users/…"
+    assert loggable_path("/api/v1/auth/password-reset/abc/x") == "/api/v1/auth/password-reset/…/x"
+    assert loggable_path("/api/v1/bookings/7") == "/api/v1/bookings/7"

@@ -121,15 +121,25 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return problem_response(request, problem)
 
 
+# Path segments that are secrets: private calendar feeds and password reset links.
+SECRET_SEGMENT = re.compile(r"(/calendar/users/|/password-reset/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The path as logs may keep it: secret tokens masked (and never the query, which may name people)."""
+    return SECRET_SEGMENT.sub(r"\1…", path)
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    # The path without its query: queries can carry personal data.
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unexpected error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc)
     return problem_response(request, Problem(HTTP_500_INTERNAL_SERVER_ERROR, "server_error"))
 
 
 def on_unstorable_value(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A value the database cannot hold (a number past 64 bits, a NUL byte in text) is bad input."""
-    log.info("refused a value the database cannot store on %s %s", request.method, request.url.path)
+    log.info(
+        "refused a value the database cannot store on %s %s", request.method, loggable_path(request.url.path)
+    )
     return problem_response(request, Problem(422, "unstorable_value"))
 
 
