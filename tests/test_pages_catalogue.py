@@ -324,3 +324,32 @@ async def test_a_free_period_starting_now_offers_the_next_start_on_the_grid(
     page = await client.get("/resources/gruppenraum-1", headers=ENGLISH)
     assert re.search(r"10:10\sAM to 7:00\sPM", page.text)
     assert "date=2026-12-01&amp;start=10:30#book-title" in page.text
+
+
+async def test_a_weekly_series_is_all_or_nothing_unless_skipping_is_chosen(
+    client: Client, db: Database
+) -> None:
+    await library(db)
+    await factories.create_user(db, "staff@example.org", role=Role.STAFF)
+    await book_directly(client, "gruppenraum-1", "2026-12-09T14:00:00+01:00", "2026-12-09T15:00:00+01:00")
+    await factories.create_user(db)
+    await sign_in(client, "anna@example.org")
+    page = "/resources/gruppenraum-1"
+    series = {"date": "2026-12-02", "start": "14:00", "length": "60", "repeat": "weekly", "times": "3"}
+
+    client.cookies.set("lang", "en")
+    refused = await post_form(client, f"{page}/book", series, form_page=page)
+    assert refused.status_code == 409
+    assert "Some dates of the series cannot be booked; nothing was booked." in refused.text
+    assert re.search(
+        r"<li>Wednesday, December 9, 2026, 2:00\sPM to 3:00\sPM: already taken</li>", refused.text
+    )
+    skipping = await post_form(client, f"{page}/book", {**series, "skip": "on"}, form_page=page)
+    assert skipping.status_code == 303
+    assert skipping.headers["location"] == "/my/bookings?done=series_partly"
+    async with db.read() as session:
+        mine = (await session.scalars(select(Booking).where(Booking.series_id.is_not(None)))).all()
+    assert sorted(b.start_at.day for b in mine) == [2, 16]
+    no_count = await post_form(client, f"{page}/book", {**series, "times": ""}, form_page=page)
+    assert no_count.status_code == 422
+    assert 'id="error-times"' in no_count.text

@@ -43,6 +43,11 @@ NOTICES = {
         "Your booking request is in. Library staff will approve it; until then it is pending. "
         "We will let you know by e-mail."
     ),
+    "series": N_("Booked: every date of the series. You will get a confirmation by e-mail."),
+    "series_partly": N_(
+        "Booked the dates of the series that were free; the others were skipped. "
+        "You will get a confirmation by e-mail."
+    ),
     "cancelled": N_("The booking is cancelled."),
     "checked_in": N_("You are checked in. Enjoy!"),
 }

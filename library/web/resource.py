@@ -28,6 +28,7 @@ from library.booking.availability import aligned_at_or_after
 from library.booking.intervals import Interval
 from library.booking.models import BookingStatus
 from library.booking.policy import BookingPolicy, effective_policy
+from library.booking.series import Repeat
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog import queries
 from library.catalog.hours import local_instant
@@ -46,6 +47,7 @@ from library.workshops.models import Workshop
 
 MAX_NOTE = 2000
 MAX_PARTICIPANTS = 1000
+MAX_TIMES = 12  # a series booked from the page; longer ones through the API
 MAX_LENGTH = 24 * 60  # longer ones are the house rules' to refuse, with their own sentence
 
 # Which field of the booking form a broken house rule concerns; the others are shown above the form.
@@ -62,6 +64,15 @@ REFUSAL_FIELDS = {
     "too_long": "length",
     "quota_week": "length",
 }
+
+
+SKIP_REASONS = {
+    "slot_taken": N_("already taken"),
+    "closed": N_("the library is closed that day"),
+    "outside_opening_hours": N_("outside the opening hours"),
+    "beyond_horizon": N_("too far ahead"),
+}
+OTHER_REASON = N_("not possible under the rules for booking")
 
 
 def duration_text(lang: Lang, minutes: int) -> str:
@@ -369,6 +380,8 @@ class BookingRequest:
     end: datetime
     note: str
     participants: int | None
+    repeat: Repeat | None = None
+    skip_conflicts: bool = False
 
 
 async def read_booking_form(db: Database, slug: str, form: Form, lang: Lang) -> BookingRequest | None:
@@ -381,10 +394,22 @@ async def read_booking_form(db: Database, slug: str, form: Form, lang: Lang) -> 
     minutes = parsing.whole_number(form, "length", lang, low=1, high=MAX_LENGTH, required=True)
     participants = parsing.whole_number(form, "participants", lang, low=1, high=MAX_PARTICIPANTS)
     note = parsing.text(form, "note", lang, max_length=MAX_NOTE)
+    freq = form.value("repeat")
+    if freq not in ("", "daily", "weekly"):
+        form.add("repeat", translate(lang, N_("Please choose one of the listed options.")))
+    times = parsing.whole_number(form, "times", lang, low=2, high=MAX_TIMES, required=bool(freq))
     if day is None or at is None or minutes is None or form.has_errors:
         return None
     start = local_instant(day, at, zone)
-    return BookingRequest(start, start + timedelta(minutes=minutes), note, participants)
+    repeat = Repeat("daily" if freq == "daily" else "weekly", count=times) if freq and times else None
+    return BookingRequest(
+        start,
+        start + timedelta(minutes=minutes),
+        note,
+        participants,
+        repeat,
+        skip_conflicts=form.value("skip") == "on",
+    )
 
 
 def carried_fields(form: Form) -> dict[str, str]:
@@ -434,6 +459,8 @@ class ResourcePages(Controller):
             note=wanted.note,
             participants=wanted.participants,
         )
+        if wanted.repeat is not None:
+            return await self._series(request, viewer, user, db, now, settings, new, wanted, form, week)
         try:
             booked = await service.create_booking(
                 db, new, booker=user, actor=user, now=now, base_url=settings.base_url
@@ -466,6 +493,54 @@ class ResourcePages(Controller):
             )
         pending = booked.booking.status is BookingStatus.PENDING
         return see_other("/my/bookings", done="pending" if pending else "booked")
+
+    async def _series(
+        self,
+        request: AnyRequest,
+        viewer: Viewer,
+        user: User,
+        db: Database,
+        now: datetime,
+        settings: Settings,
+        new: NewBooking,
+        wanted: BookingRequest,
+        form: Form,
+        week: str,
+    ) -> Response[Any]:
+        """A repeating booking, all or nothing unless the person chose to skip what cannot be had."""
+        assert wanted.repeat is not None
+        lang = page_language(request)
+        try:
+            outcome = await service.create_series(
+                db,
+                new,
+                wanted.repeat,
+                skip_conflicts=wanted.skip_conflicts,
+                booker=user,
+                actor=user,
+                now=now,
+                base_url=settings.base_url,
+            )
+        except service.SeriesRefused as refusal:
+            form.general = Problem(409, "series_conflicts").detail(lang)
+            skipped = [
+                (s.interval.start, s.interval.end, translate(lang, SKIP_REASONS.get(s.code, OTHER_REASON)))
+                for s in refusal.skipped
+            ]
+            return await resource_page(
+                request,
+                viewer,
+                db,
+                now,
+                slug=new.resource_slug,
+                week=week,
+                form=form,
+                status=409,
+                skipped=skipped,
+            )
+        if any(b.status is BookingStatus.PENDING for b in outcome.bookings):
+            return see_other("/my/bookings", done="pending")
+        return see_other("/my/bookings", done="series_partly" if outcome.skipped else "series")
 
     async def _taken(
         self,
