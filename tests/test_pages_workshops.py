@@ -255,6 +255,8 @@ async def test_signing_up_needs_an_account(client: Client, db: Database, clock: 
     assert (back.status_code, back.headers["location"]) == (303, f"/workshops/vr-abend#session-{session_id}")
     mine = await client.get("/my/workshops/7/cancel", follow_redirects=False)
     assert mine.headers["location"] == "/my/workshops#registration-7"
+    from_a_mail = await client.get("/registrations/7", follow_redirects=False)
+    assert from_a_mail.headers["location"] == "/my/workshops#registration-7"
     assert (await client.get("/my/workshops", follow_redirects=False)).headers["location"] == (
         "/login?next=%2Fmy%2Fworkshops"
     )

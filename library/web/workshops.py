@@ -330,11 +330,16 @@ class WorkshopPages(Controller):
         return see_other(back_to(data), done="accepted")
 
     @get(
-        ["/my/workshops/{registration_id:int}/cancel", "/my/workshops/{registration_id:int}/accept"],
-        name="my-workshop-return",
+        [
+            "/registrations/{registration_id:int}",
+            "/my/workshops/{registration_id:int}/cancel",
+            "/my/workshops/{registration_id:int}/accept",
+        ],
+        name="my-workshop-link",
     )
-    async def back_to_my_workshops(self, registration_id: FromPath[int]) -> Redirect:
-        """Signing in again after a session ran out returns to a button's address: show the list."""
+    async def registration_link(self, registration_id: FromPath[int]) -> Redirect:
+        """Where the links in mails and calendar events lead, and a button's address after signing
+        in again: the registration in the person's list."""
         return Redirect(path=f"/my/workshops#registration-{registration_id}", status_code=303)
 
 
