@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -27,7 +27,7 @@ from library.errors import Problem, field_problem, not_found
 from library.i18n import Lang, pick
 from library.workshops import service
 from library.workshops.models import (
-    HOLDING_STATUSES,
+    STAFF_ORDER,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -516,13 +516,6 @@ class WorkshopsController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[RegistrationOut]:
-        # Places first, then lottery entries, the waitlist in order, cancellations last.
-        group = case(
-            (Registration.status.in_(HOLDING_STATUSES), 0),
-            (Registration.status == RegistrationStatus.ENTERED, 1),
-            (Registration.status == RegistrationStatus.WAITLISTED, 2),
-            else_=3,
-        )
         async with db.read() as session:
             if await session.get(WorkshopSession, session_id) is None:
                 raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
@@ -531,7 +524,7 @@ class WorkshopsController(Controller):
                     select(Registration)
                     .where(Registration.session_id == session_id)
                     .options(joinedload(Registration.user))
-                    .order_by(group, Registration.waitlist_position, Registration.draw_rank, Registration.id)
+                    .order_by(*STAFF_ORDER)
                     .limit(limit + 1)
                     .offset(offset)
                 )
@@ -638,9 +631,9 @@ class WorkshopsController(Controller):
         self,
         user_id: RowId,
         key: FromPath[str],
-        reason: FromQuery[str],
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
+        reason: FromQuery[str] = "",  # checked after sign-in: the service asks for it by name
     ) -> None:
         await service.revoke_certification(db, user_id, key, reason=reason, actor=staff, now=clock.now())

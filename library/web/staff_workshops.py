@@ -11,7 +11,7 @@ from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -35,6 +35,7 @@ from library.web.translations import N_, translate
 from library.workshops import service
 from library.workshops.models import (
     HOLDING_STATUSES,
+    STAFF_ORDER,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -422,15 +423,6 @@ async def overview_page(
     )
 
 
-REGISTRATION_ORDER = case(
-    (Registration.status.in_(HOLDING_STATUSES), 0),
-    (Registration.status == RegistrationStatus.ENTERED, 1),
-    (Registration.status == RegistrationStatus.WAITLISTED, 2),
-    else_=3,
-)
-"""Places first, then lottery entries, the waitlist in order, cancellations last (as the API lists them)."""
-
-
 async def one_session_page(
     request: AnyRequest,
     viewer: ViewerDep,
@@ -461,12 +453,7 @@ async def one_session_page(
                 select(Registration)
                 .where(Registration.session_id == session_id)
                 .options(joinedload(Registration.user))
-                .order_by(
-                    REGISTRATION_ORDER,
-                    Registration.waitlist_position,
-                    Registration.draw_rank,
-                    Registration.id,
-                )
+                .order_by(*STAFF_ORDER)
             )
         )
         granted = await certificates_held(session, found.workshop.grants_certification, registrations, now)

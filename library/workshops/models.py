@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, case, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.catalog.models import Factor
@@ -166,3 +166,18 @@ class Registration(Base):
 
     session: Mapped[WorkshopSession] = relationship()
     user: Mapped[User | None] = relationship()
+
+
+STAFF_ORDER = (
+    case(
+        (Registration.status.in_(HOLDING_STATUSES), 0),
+        (Registration.status == RegistrationStatus.ENTERED, 1),
+        (Registration.status == RegistrationStatus.WAITLISTED, 2),
+        else_=3,
+    ),
+    Registration.waitlist_position,
+    Registration.draw_rank,
+    Registration.id,
+)
+"""How staff see a session's registrations: places first, then lottery entries, the waitlist
+in order, cancellations last."""
