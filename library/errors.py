@@ -213,6 +213,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Das geht bei einer Buchung im Zustand „{status}“ nicht.",
         "This is not possible for a booking in the state '{status}'.",
     ),
+    "reason_required": (
+        "Bitte geben Sie einen Grund an (Feld {fields}).",
+        "Please give a reason (field {fields}).",
+    ),
     "override_needs_reason": (
         "Eine Ausnahme von den Regeln braucht eine Begründung.",
         "An exception to the rules needs a reason.",

@@ -646,6 +646,8 @@ async def grant_certification(
 async def revoke_certification(
     db: Database, user_id: int, key: str, *, reason: str, actor: User, now: datetime
 ) -> int:
+    if not reason.strip():
+        raise field_problem(422, "reason_required", "reason")
     async with db.write() as session:
         held = list(
             await session.scalars(
