@@ -306,3 +306,20 @@ async def test_staff_move_and_cancel_a_session(client: Client, db: Database, clo
     assert "Abgesagt" in after
     assert f'action="{page}/cancel"' not in after
     assert timedelta(hours=1, minutes=30) == found.end_at - found.start_at
+
+
+async def test_sessions_of_long_ago_leave_the_list_recent_ones_stay(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    await sign_in(client, "staff@example.org")
+    link = f'href="/staff/workshops/sessions/{facts["session"].id}"'
+    for days_ago, listed in ((29, True), (31, False)):
+        async with db.write() as session:
+            found = await session.get(WorkshopSession, facts["session"].id)
+            assert found is not None
+            found.end_at = clock.now() - timedelta(days=days_ago)
+            found.start_at = found.end_at - timedelta(hours=1)
+        page = await client.get("/staff/workshops")
+        assert (link in page.text) is listed
+    assert "Keine Termine in Zukunft oder in den letzten 30 Tagen." in page.text

@@ -4,7 +4,7 @@ lottery and attendance. Every change goes through library.workshops.service, as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, get, post
@@ -56,6 +56,8 @@ NOTICES = {
 
 WORKSHOP_FIELDS = {"grants_certification": "grants", "required_certification": "requires"}
 ATTENDED_PREFIX = "attended-"
+RECENT = timedelta(days=30)
+"""Sessions that ended this long ago are still listed: attendance is often marked afterwards."""
 
 
 class StaffWorkshopPages(Controller):
@@ -404,8 +406,9 @@ async def overview_page(
         )
         listed = {}
         for workshop in workshops:
-            facts = await sessions_out(session, workshop.sessions, settings, now)
-            listed[workshop.id] = [ListedSession(s, f) for s, f in zip(workshop.sessions, facts, strict=True)]
+            current = [s for s in workshop.sessions if s.end_at >= now - RECENT]
+            facts = await sessions_out(session, current, settings, now)
+            listed[workshop.id] = [ListedSession(s, f) for s, f in zip(current, facts, strict=True)]
         offered = await choices(session, lang)
     return render(
         request,
