@@ -341,8 +341,10 @@ def turned_away(status: int, location: str, who: Who, path: str, rule: Rule) -> 
         if is_page(path):
             return status in (302, 303) and location.startswith("/login")
         return status == 401
+    if rule.hides:  # API.md: another person's booking or registration is a 404, never a 403
+        return status == 404 or (is_page(path) and status == 403)
     # A 404 elsewhere is an open door to something already gone (e.g. a block lifted just before).
-    return status == 403 or (rule.hides and status == 404)
+    return status == 403
 
 
 async def test_every_route_lets_in_exactly_who_the_table_says(
