@@ -38,14 +38,22 @@ def library_env(database_url: str, var_dir: Path, **settings: str) -> dict[str, 
 
 @contextmanager
 def serving(database_url: str, var_dir: Path, **settings: str) -> Iterator[str]:
-    """Run `library serve` as people run it until the block ends; yields its base URL.
-
-    The server's output goes to var_dir/server.log, which is shown when it fails to start.
-    """
+    """Run `library serve` as people run it until the block ends; yields its base URL."""
     port = free_port()
+    with serving_on(port, database_url, var_dir, **settings):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving_on(port: int, database_url: str, var_dir: Path, **settings: str) -> Iterator[int]:
+    """Run `library serve` on `port` until the block ends; yields its process id once it answers.
+
+    Started again on the same port, it takes over the address of one that was killed. The
+    server's output is added to var_dir/server.log, which is shown when it fails to start.
+    """
     base = f"http://127.0.0.1:{port}"
     log = var_dir / "server.log"
-    with log.open("w") as log_file:
+    with log.open("a") as log_file:
         process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "library.cli", "serve", "--port", str(port)],
             env=library_env(database_url, var_dir, base_url=base, **settings),
@@ -63,7 +71,7 @@ def serving(database_url: str, var_dir: Path, **settings: str) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(log.read_text())
             time.sleep(0.2)
-        yield base
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=15)
