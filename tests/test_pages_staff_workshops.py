@@ -323,3 +323,29 @@ async def test_sessions_of_long_ago_leave_the_list_recent_ones_stay(
         page = await client.get("/staff/workshops")
         assert (link in page.text) is listed
     assert "Keine Termine in Zukunft oder in den letzten 30 Tagen." in page.text
+
+
+async def test_a_session_cannot_move_onto_its_room_s_other_booking(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    later = await service.add_session(
+        db,
+        "laser-induction",
+        service.NewSession(start=at(FRIDAY, 16), end=at(FRIDAY, 17), room="makerspace", capacity=2),
+        actor=facts["staff"],
+        now=clock.now(),
+        base_url=BASE_URL,
+    )
+    await sign_in(client, "staff@example.org")
+    page = f"/staff/workshops/sessions/{later.id}"
+    clash = await post_form(
+        client, f"{page}/move", {"day": "2026-12-04", "start": "15:00", "end": "16:00"}, form_page=page
+    )
+    assert clash.status_code == 409
+    assert "Zu dieser Zeit ist kein Exemplar frei." in clash.text
+    assert 'value="15:00"' in clash.text  # what was typed stays
+    async with db.read() as session:
+        kept = await session.get(WorkshopSession, later.id)
+        assert kept is not None
+        assert kept.start_at == at(FRIDAY, 16)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from litestar import Controller, get, post
 from litestar.datastructures import State
@@ -16,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from library.accounts.models import Certification, UserCertification
+from library.accounts.models import Certification, User, UserCertification
 from library.accounts.viewer import UserDep, ViewerDep
 from library.api.workshops import WORKSHOP_OPTIONS, SessionOut, sessions_out, workshop_problem
 from library.booking.conflicts import is_overlap_violation
@@ -286,10 +285,31 @@ class StaffWorkshopPages(Controller):
         return see_other(f"/staff/workshops/sessions/{session_id}", done="session_cancelled")
 
 
-async def move_or_cancel(db: DatabaseDep, session_id: int, **change: Any) -> None:
-    """The service's move or cancel; a move onto a room already booked says so instead of failing."""
+async def move_or_cancel(
+    db: DatabaseDep,
+    session_id: int,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    cancel: bool,
+    reason: str | None,
+    actor: User,
+    now: datetime,
+    base_url: str,
+) -> None:
+    """The service's move or cancel; a move onto a time its room is booked says so instead of failing."""
     try:
-        await service.move_or_cancel_session(db, session_id, **change)
+        await service.move_or_cancel_session(
+            db,
+            session_id,
+            start=start,
+            end=end,
+            cancel=cancel,
+            reason=reason,
+            actor=actor,
+            now=now,
+            base_url=base_url,
+        )
     except IntegrityError as error:
         if not is_overlap_violation(error):
             raise
