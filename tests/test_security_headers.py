@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import AsyncIterator
 
 import pytest
+from httpx import Response
+from litestar.testing import AsyncTestClient
 
+from library.app import create_app
+from library.clock import SettableClock
+from library.config import Settings
+from library.db import Database
+from tests import factories
 from tests.factories import assert_problem
-from tests.pages import Client
+from tests.pages import Client, post_form, sign_in_with_form
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
@@ -55,3 +64,49 @@ async def test_a_body_over_the_limit_is_refused_with_413(client: Client) -> None
         headers={"content-type": "application/json"},
     )
     assert_problem(response, 413, "request_too_large")
+
+
+@pytest.fixture
+async def https_client(settings: Settings, clock: SettableClock) -> AsyncIterator[Client]:
+    """The service as deployed behind HTTPS (LIBRARY_BASE_URL=https://…)."""
+    behind_https = dataclasses.replace(settings, base_url="https://bibliothek.ulm.example")
+    async with AsyncTestClient(
+        app=create_app(behind_https, clock), base_url="https://testserver.local"
+    ) as test_client:
+        yield test_client
+
+
+def set_cookie(response: Response, name: str) -> str:
+    found = [value for value in response.headers.get_list("set-cookie") if value.startswith(f"{name}=")]
+    assert len(found) == 1, response.headers.get_list("set-cookie")
+    return found[0].lower()
+
+
+async def test_cookies_are_http_only_same_site_and_secure_behind_https(
+    https_client: Client, db: Database
+) -> None:
+    await factories.create_user(db)
+    csrf = set_cookie(await https_client.get("/login"), "csrftoken")
+    assert "secure" in csrf
+    assert "samesite=lax" in csrf
+    login = await sign_in_with_form(https_client, "anna@example.org")
+    assert login.status_code == 303
+    session = set_cookie(login, "library_session")
+    assert "httponly" in session
+    assert "samesite=lax" in session
+    assert "secure" in session
+    assert "strict-transport-security" in login.headers
+    language = await post_form(https_client, "/language", {"lang": "en", "next": "/"})
+    cookie = set_cookie(language, "lang")
+    assert "secure" in cookie
+    assert "httponly" in cookie
+
+
+async def test_signing_in_again_gives_a_new_session_id(client: Client, db: Database) -> None:
+    await factories.create_user(db)
+    first = set_cookie(await sign_in_with_form(client, "anna@example.org"), "library_session")
+    second = set_cookie(await sign_in_with_form(client, "anna@example.org"), "library_session")
+    assert first.split(";")[0] != second.split(";")[0]
+    # The first id no longer works once the second sign-in replaced it.
+    client.cookies.set("library_session", first.split(";")[0].split("=", 1)[1])
+    assert (await client.get("/api/v1/me")).status_code == 401

@@ -78,7 +78,7 @@ def signed_in(
     redirect = see_other(path, done=done)
     redirect.cookies.append(session_cookie(session_id, settings))
     if lang is not None:
-        redirect.cookies.append(language_cookie(lang))
+        redirect.cookies.append(language_cookie(lang, settings))
     return redirect
 
 
@@ -217,7 +217,7 @@ class AccountPages(Controller):
                     request, viewer, user, db, settings, now, form, status=problem.status
                 )
             redirect = see_other("/account", done="profile_saved")
-            redirect.cookies.append(language_cookie(language))
+            redirect.cookies.append(language_cookie(language, settings))
             return redirect
         return await account_page(request, viewer, user, db, settings, now, form, status=422)
 

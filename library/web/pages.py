@@ -46,9 +46,16 @@ def session_cookie(session_id: str, settings: Settings) -> Cookie:
     )
 
 
-def language_cookie(lang: Language) -> Cookie:
+def language_cookie(lang: Language, settings: Settings) -> Cookie:
     """The page language chosen, kept for a year."""
-    return Cookie(key=LANG_COOKIE, value=lang.value, max_age=ONE_YEAR, samesite="lax", httponly=True)
+    return Cookie(
+        key=LANG_COOKIE,
+        value=lang.value,
+        max_age=ONE_YEAR,
+        samesite="lax",
+        httponly=True,
+        secure=settings.base_url.startswith("https://"),
+    )
 
 
 class HomePages(Controller):
@@ -128,7 +135,7 @@ class HomePages(Controller):
 
     @post("/language", name="language")
     async def choose_language(
-        self, viewer: ViewerDep, db: DatabaseDep, data: URLEncodedBody[dict[str, str]]
+        self, viewer: ViewerDep, db: DatabaseDep, state: State, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
         """The chosen language sticks in a cookie and, when signed in, in the account (for mails)."""
         lang = Language.EN if data.get("lang") == "en" else Language.DE
@@ -138,5 +145,5 @@ class HomePages(Controller):
         return Redirect(
             path=safe_next(data.get("next")),
             status_code=303,
-            cookies=[language_cookie(lang)],
+            cookies=[language_cookie(lang, state.settings)],
         )
