@@ -353,3 +353,15 @@ async def test_a_weekly_series_is_all_or_nothing_unless_skipping_is_chosen(
     no_count = await post_form(client, f"{page}/book", {**series, "times": ""}, form_page=page)
     assert no_count.status_code == 422
     assert 'id="error-times"' in no_count.text
+
+
+async def test_signing_in_from_an_expired_booking_form_comes_back_to_the_form(
+    client: Client, db: Database
+) -> None:
+    await library(db)
+
+    sent = await post_form(client, "/resources/gruppenraum-1/book", {"date": "2026-12-02", "start": "14:00"})
+    assert sent.headers["location"] == "/login?next=%2Fresources%2Fgruppenraum-1%2Fbook"
+    back = await client.get("/resources/gruppenraum-1/book", follow_redirects=False)
+    assert back.status_code == 303
+    assert back.headers["location"] == "/resources/gruppenraum-1#book-title"

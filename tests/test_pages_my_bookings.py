@@ -148,3 +148,13 @@ async def test_links_in_mails_lead_to_the_booking_in_the_list(client: Client) ->
     response = await client.get("/bookings/42", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/my/bookings#booking-42"
+
+
+async def test_signing_in_after_an_expired_session_comes_back_to_the_list(
+    client: Client, db: Database
+) -> None:
+    sent = await post_form(client, "/my/bookings/7/cancel", {})
+    assert sent.headers["location"] == "/login?next=%2Fmy%2Fbookings%2F7%2Fcancel"
+    for action in ("cancel", "check-in"):
+        back = await client.get(f"/my/bookings/7/{action}", follow_redirects=False)
+        assert back.headers["location"] == "/my/bookings#booking-7"

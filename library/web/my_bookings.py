@@ -209,6 +209,14 @@ class MyBookingPages(Controller):
             headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'},
         )
 
+    @get(
+        ["/my/bookings/{booking_id:int}/cancel", "/my/bookings/{booking_id:int}/check-in"],
+        name="my-booking-back",
+    )
+    async def back_to_list(self, booking_id: FromPath[int]) -> Redirect:
+        """Where signing in after a button pressed without a session comes back to: the list."""
+        return Redirect(path=f"/my/bookings#booking-{booking_id}", status_code=303)
+
     @post("/my/bookings/{booking_id:int}/cancel", name="my-booking-cancel")
     async def cancel(
         self,

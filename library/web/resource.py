@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from library.accounts.models import User
@@ -431,6 +431,11 @@ class ResourcePages(Controller):
         week: FromQuery[str] = "",
     ) -> Template:
         return await resource_page(request, viewer, db, clock.now(), slug, week=week)
+
+    @get("/resources/{slug:str}/book", name="resource-book-form")
+    async def book_form(self, slug: FromPath[str]) -> Redirect:
+        """Where signing in after a form sent without a session comes back to: the form itself."""
+        return Redirect(path=f"/resources/{slug}#book-title", status_code=303)
 
     @post("/resources/{slug:str}/book", name="resource-book")
     async def book(
