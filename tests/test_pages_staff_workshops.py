@@ -325,7 +325,7 @@ async def test_sessions_of_long_ago_leave_the_list_recent_ones_stay(
     assert "Keine Termine in Zukunft oder in den letzten 30 Tagen." in page.text
 
 
-async def test_a_session_cannot_move_onto_its_room_s_other_booking(
+async def test_a_session_cannot_move_onto_another_booking_of_its_room(
     client: Client, db: Database, clock: SettableClock
 ) -> None:
     facts = await library_with_a_workshop(db, clock)
@@ -345,6 +345,12 @@ async def test_a_session_cannot_move_onto_its_room_s_other_booking(
     assert clash.status_code == 409
     assert "Zu dieser Zeit ist kein Exemplar frei." in clash.text
     assert 'value="15:00"' in clash.text  # what was typed stays
+    api = await client.patch(
+        f"/api/v1/workshop-sessions/{later.id}",
+        json={"start": at(FRIDAY, 15).isoformat(), "end": at(FRIDAY, 16).isoformat()},
+        headers=factories.bearer(await factories.get_token(client, "staff@example.org")),
+    )
+    factories.assert_problem(api, 409, "slot_taken")  # the API says the same
     async with db.read() as session:
         kept = await session.get(WorkshopSession, later.id)
         assert kept is not None

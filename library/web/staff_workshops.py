@@ -11,14 +11,12 @@ from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from library.accounts.models import Certification, User, UserCertification
+from library.accounts.models import Certification, UserCertification
 from library.accounts.viewer import UserDep, ViewerDep
 from library.api.workshops import WORKSHOP_OPTIONS, SessionOut, sessions_out, workshop_problem
-from library.booking.conflicts import is_overlap_violation
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
@@ -233,7 +231,7 @@ class StaffWorkshopPages(Controller):
         status = 422
         if day and start and end and not form.has_errors:
             try:
-                await move_or_cancel(
+                await service.move_or_cancel_session(
                     db,
                     session_id,
                     start=local_instant(day, start, settings.zone),
@@ -271,7 +269,7 @@ class StaffWorkshopPages(Controller):
             return await one_session_page(
                 request, viewer, db, session_id, clock.now(), state.settings, cancel_form=form, status=422
             )
-        await move_or_cancel(
+        await service.move_or_cancel_session(
             db,
             session_id,
             start=None,
@@ -283,37 +281,6 @@ class StaffWorkshopPages(Controller):
             base_url=state.settings.base_url,
         )
         return see_other(f"/staff/workshops/sessions/{session_id}", done="session_cancelled")
-
-
-async def move_or_cancel(
-    db: DatabaseDep,
-    session_id: int,
-    *,
-    start: datetime | None,
-    end: datetime | None,
-    cancel: bool,
-    reason: str | None,
-    actor: User,
-    now: datetime,
-    base_url: str,
-) -> None:
-    """The service's move or cancel; a move onto a time its room is booked says so instead of failing."""
-    try:
-        await service.move_or_cancel_session(
-            db,
-            session_id,
-            start=start,
-            end=end,
-            cancel=cancel,
-            reason=reason,
-            actor=actor,
-            now=now,
-            base_url=base_url,
-        )
-    except IntegrityError as error:
-        if not is_overlap_violation(error):
-            raise
-        raise Problem(409, "slot_taken", extra={"alternatives": []}) from error
 
 
 def read_workshop(form: Form, lang: Lang) -> service.NewWorkshop | None:

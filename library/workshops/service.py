@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import Certification, User, UserCertification
 from library.audit.log import record, snapshot
+from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingStatus
 from library.booking.queries import load_booker
@@ -715,7 +717,12 @@ async def move_or_cancel_session(
                 booking.occupied_start += shift_start
                 booking.occupied_end += shift_end
             kind = "workshop_session.moved"
-        await session.flush()  # the overlap guarantee speaks for the moved room booking here
+        try:
+            await session.flush()  # the overlap guarantee speaks for the moved room booking here
+        except IntegrityError as error:
+            if not is_overlap_violation(error):
+                raise
+            raise Problem(409, "slot_taken", extra={"alternatives": []}) from error
         record(
             session,
             actor_id=actor.id,
