@@ -365,3 +365,23 @@ async def test_signing_in_from_an_expired_booking_form_comes_back_to_the_form(
     back = await client.get("/resources/gruppenraum-1/book", follow_redirects=False)
     assert back.status_code == 303
     assert back.headers["location"] == "/resources/gruppenraum-1#book-title"
+
+
+async def test_dates_far_from_today_are_typos_not_errors(client: Client, db: Database) -> None:
+    await library(db)
+    await factories.create_user(db)
+
+    catalogue = await client.get("/catalogue?on=9999-12-31&at=12:00", headers=ENGLISH)
+    assert catalogue.status_code == 422
+    assert "Please enter a date within ten years from today." in catalogue.text
+    week = await client.get("/resources/gruppenraum-1?week=9999-12-31", headers=ENGLISH)
+    assert week.status_code == 422
+    await sign_in(client, "anna@example.org")
+    booking = await post_form(
+        client,
+        "/resources/gruppenraum-1/book",
+        {"date": "9999-12-31", "start": "14:00", "length": "60"},
+        form_page="/resources/gruppenraum-1",
+    )
+    assert booking.status_code == 422
+    assert 'id="error-date"' in booking.text

@@ -42,6 +42,18 @@ KIND_NAMES: dict[ResourceKind, str] = {
 }
 
 
+YEARS_AROUND = 10
+"""Dates on the pages lie within this many years of today; others are typos (and beyond date.max)."""
+
+
+def near_today(form: Form, name: str, lang: Lang, day: date | None, today: date) -> date | None:
+    """The date if it lies within YEARS_AROUND of today, else None with a message next to the field."""
+    if day is None or abs((day - today).days) <= YEARS_AROUND * 366:
+        return day
+    form.add(name, translate(lang, N_("Please enter a date within ten years from today.")))
+    return None
+
+
 def kind_name(lang: Lang, kind: ResourceKind) -> str:
     return translate(lang, KIND_NAMES[kind])
 
@@ -86,6 +98,7 @@ def read_filters(
     on: str,
     at: str,
     page: str,
+    today: date,
 ) -> Filters:
     factor_value = kind_value = location_value = None
     if factor:
@@ -103,7 +116,8 @@ def read_filters(
             location_value = location
         else:
             form.add("location", translate(lang, "Please choose one of the listed locations."))
-    free_on, free_at = parsing.day(form, "on", lang), parsing.clock_time(form, "at", lang)
+    free_on = near_today(form, "on", lang, parsing.day(form, "on", lang), today)
+    free_at = parsing.clock_time(form, "at", lang)
     if on and not at:
         form.add("at", translate(lang, "Please enter a time as well."))
     if at and not on:
@@ -201,6 +215,7 @@ class CataloguePages(Controller):
                 on=on,
                 at=at,
                 page=page,
+                today=now.date(),  # a coarse bound: any zone will do
             )
             offset = (filters.page - 1) * PAGE_SIZE
             if filters.by_time:

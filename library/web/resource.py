@@ -40,7 +40,7 @@ from library.errors import Problem
 from library.i18n import Lang, pick
 from library.web import parsing
 from library.web.availability import load_location_facts, monday_of, week_of_slots
-from library.web.catalogue import factor_name, kind_name
+from library.web.catalogue import factor_name, kind_name, near_today
 from library.web.common import AnyRequest, Form, form_values, page_language, render, see_other
 from library.web.translations import N_, catalogue, translate
 from library.workshops.models import Workshop
@@ -244,18 +244,23 @@ def rules_in_words(
     return rules
 
 
+def shortest_length(policy: BookingPolicy) -> int:
+    """The minimum length rounded up to the grid: a booking must start and end on it."""
+    return -(-policy.min_minutes // policy.slot_minutes) * policy.slot_minutes
+
+
 def length_options(lang: Lang, policy: BookingPolicy) -> list[tuple[int, str]]:
     """Every length on the booking grid between the shortest and the longest allowed."""
-    first = -(-policy.min_minutes // policy.slot_minutes) * policy.slot_minutes
     return [
         (minutes, duration_text(lang, minutes))
-        for minutes in range(first, policy.max_minutes + 1, policy.slot_minutes)
+        for minutes in range(shortest_length(policy), policy.max_minutes + 1, policy.slot_minutes)
     ]
 
 
 def default_length(policy: BookingPolicy) -> int:
-    preferred = 60 if policy.min_minutes <= 60 <= policy.max_minutes and 60 % policy.slot_minutes == 0 else 0
-    return preferred or -(-policy.min_minutes // policy.slot_minutes) * policy.slot_minutes
+    """An hour where the rules allow it, else the shortest booking."""
+    hour_fits = policy.min_minutes <= 60 <= policy.max_minutes and 60 % policy.slot_minutes == 0
+    return 60 if hour_fits else shortest_length(policy)
 
 
 @dataclass(frozen=True)
@@ -315,7 +320,7 @@ async def resource_page(
         location = resource.location
         zone = ZoneInfo(location.timezone)
         today = now.astimezone(zone).date()
-        chosen = parsing.day(week_form, "week", lang)
+        chosen = near_today(week_form, "week", lang, parsing.day(week_form, "week", lang), today)
         monday = monday_of(chosen or today)
         facts = await load_location_facts(
             session, location, monday, monday + timedelta(days=6), Resource.id == resource.id
@@ -384,12 +389,15 @@ class BookingRequest:
     skip_conflicts: bool = False
 
 
-async def read_booking_form(db: Database, slug: str, form: Form, lang: Lang) -> BookingRequest | None:
+async def read_booking_form(
+    db: Database, slug: str, form: Form, lang: Lang, now: datetime
+) -> BookingRequest | None:
     """The typed date, start and length as instants in the location's time zone, or None with errors."""
     async with db.read() as session:
         resource, _ = await queries.get_resource(session, slug)
         zone = ZoneInfo(resource.location.timezone)
-    day = parsing.day(form, "date", lang, required=True)
+    today = now.astimezone(zone).date()
+    day = near_today(form, "date", lang, parsing.day(form, "date", lang, required=True), today)
     at = parsing.clock_time(form, "start", lang, required=True)
     minutes = parsing.whole_number(form, "length", lang, low=1, high=MAX_LENGTH, required=True)
     participants = parsing.whole_number(form, "participants", lang, low=1, high=MAX_PARTICIPANTS)
@@ -453,7 +461,7 @@ class ResourcePages(Controller):
         lang = page_language(request)
         now = clock.now()
         form = Form(values=form_values(data))
-        wanted = await read_booking_form(db, slug, form, lang)
+        wanted = await read_booking_form(db, slug, form, lang, now)
         week = "" if "date" in form.errors else form.value("date")
         if wanted is None:
             return await resource_page(request, viewer, db, now, slug, week=week, form=form, status=422)
