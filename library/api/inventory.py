@@ -6,7 +6,7 @@ Thin controllers: the work and its checks are in library.catalog.inventory.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, patch, post, put
@@ -154,6 +154,25 @@ def exception_out(exception: OpeningException) -> ExceptionOut:
     )
 
 
+def exception_values(data: ExceptionIn) -> dict[str, Any]:
+    """An exception's body as the inventory service takes it; a wrong time names its period."""
+    return {
+        "date_from": data.date_from,
+        "date_to": data.date_to,
+        "closed": data.closed,
+        "periods": [
+            Period(
+                inventory.clock_time(p.start, f"periods[{index}].start"),
+                inventory.clock_time(p.end, f"periods[{index}].end"),
+                p.staffed,
+            )
+            for index, p in enumerate(data.periods)
+        ],
+        "reason": data.reason,
+        "reason_en": data.reason_en,
+    }
+
+
 class InventoryController(Controller):
     path = "/api/v1"
     tags = ("inventory",)
@@ -259,24 +278,29 @@ class InventoryController(Controller):
         db: DatabaseDep,
         clock: ClockDep,
     ) -> ExceptionOut:
-        periods = [
-            Period(
-                inventory.clock_time(p.start, f"periods[{index}].start"),
-                inventory.clock_time(p.end, f"periods[{index}].end"),
-                p.staffed,
-            )
-            for index, p in enumerate(data.periods)
-        ]
         exception = await inventory.add_opening_exception(
-            db,
-            slug,
-            date_from=data.date_from,
-            date_to=data.date_to,
-            closed=data.closed,
-            periods=periods,
-            reason=data.reason,
-            reason_en=data.reason_en,
-            actor=staff,
-            now=clock.now(),
+            db, slug, **exception_values(data), actor=staff, now=clock.now()
         )
         return exception_out(exception)
+
+    @put("/exceptions/{exception_id:int}", summary="Staff: change a closure or special hours")
+    async def change_exception(
+        self,
+        exception_id: FromPath[int],
+        data: JSONBody[ExceptionIn],
+        staff: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+    ) -> ExceptionOut:
+        exception = await inventory.change_opening_exception(
+            db, exception_id, **exception_values(data), actor=staff, now=clock.now()
+        )
+        return exception_out(exception)
+
+    @delete(
+        "/exceptions/{exception_id:int}", summary="Staff: remove a closure or special hours", status_code=204
+    )
+    async def remove_exception(
+        self, exception_id: FromPath[int], staff: UserDep, db: DatabaseDep, clock: ClockDep
+    ) -> None:
+        await inventory.remove_opening_exception(db, exception_id, actor=staff, now=clock.now())
