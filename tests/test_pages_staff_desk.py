@@ -132,3 +132,14 @@ async def test_the_desk_shows_another_location_when_chosen(client: Client, db: D
     assert "Gruppenraum West" not in central.text
     assert "Gruppenraum West" in west.text
     assert '<option value="weststadt" selected>' in west.text
+
+
+async def test_an_unknown_desk_action_is_a_404_page(client: Client, db: Database) -> None:
+    world = await desk_world(db)
+    booking = await book(db, world.resource, world.visitor, utc(2026, 12, 1, 13))
+    await sign_in(client, "sam@example.org")
+
+    response = await post_form(client, f"/staff/bookings/{booking.id}/teleport", {}, form_page="/staff")
+
+    assert response.status_code == 404
+    assert await status_of(db, booking.id) is BookingStatus.CONFIRMED

@@ -264,3 +264,16 @@ async def test_retiring_a_unit_with_bookings_asks_to_confirm(client: Client, db:
         UnitStatus.RETIRED,
         UnitStatus.RETIRED,
     ]
+
+
+async def test_an_unknown_unit_or_resource_is_a_readable_404_page(client: Client, db: Database) -> None:
+    await desk_world(db)
+    await sign_in(client, "sam@example.org")
+
+    unit = await client.get("/staff/units/999999")
+    resource = await client.get("/staff/resources/no-such-thing")
+
+    assert unit.status_code == 404
+    assert "Das Exemplar 999999 wurde nicht gefunden." in unit.text
+    assert resource.status_code == 404
+    assert resource.headers["content-type"].startswith("text/html")

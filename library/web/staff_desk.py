@@ -15,7 +15,7 @@ from library.accounts.viewer import ViewerDep
 from library.booking import desk, service
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
-from library.errors import Problem
+from library.errors import Problem, not_found
 from library.web.common import AnyRequest, notice, page_language, render, see_other
 from library.web.translations import N_
 
@@ -110,7 +110,7 @@ class StaffDeskPages(Controller):
                 )
                 done = "cancelled"
             else:
-                raise Problem(404, "not_found", params={"what": ("Die Seite", "The page")})
+                raise not_found("Die Seite", "The page")
         except Problem as problem:
             if problem.status in (401, 403, 404):
                 raise

@@ -21,7 +21,7 @@ from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import Location, OpeningException
 from library.db import Database
 from library.deps import ClockDep, DatabaseDep
-from library.errors import Problem
+from library.errors import Problem, not_found
 from library.i18n import Lang
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
@@ -273,11 +273,7 @@ class StaffHoursPages(Controller):
                 .options(selectinload(OpeningException.periods), selectinload(OpeningException.location))
             )
         if found is None:
-            raise Problem(
-                404,
-                "not_found",
-                params={"what": (f"Die Ausnahme {exception_id}", f"The exception {exception_id}")},
-            )
+            raise not_found(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
         return render(
             request,
             "staff/hours_exception.html",

@@ -34,7 +34,7 @@ from library.catalog import inventory, queries
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
 from library.db import Database
 from library.deps import ClockDep, DatabaseDep
-from library.errors import Problem
+from library.errors import Problem, not_found
 from library.i18n import Lang
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
@@ -62,7 +62,7 @@ EXPECTED = {
 }
 TEXT_FIELDS = ("name", "name_en", "slug", "kind", "factor", "location", "description", "description_en")
 CLEARABLE = ("name_en", "description_en", "required_certification", "min_age")
-"""Fields a change may empty: none, the German text, no certification, no age limit."""
+"""Fields a change may empty: the English texts, the certification needed, the age limit."""
 FLAGS = ("requires_approval", "needs_staff")
 
 
@@ -155,9 +155,7 @@ async def unit_details(db: Database, unit_id: int, now: datetime) -> dict[str, A
             .options(selectinload(Unit.resource).selectinload(Resource.location))
         )
         if unit is None:
-            raise Problem(
-                404, "not_found", params={"what": (f"Das Exemplar {unit_id}", f"The unit {unit_id}")}
-            )
+            raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
         blocks = (
             await session.scalars(
                 select(UnitBlock)
@@ -177,6 +175,20 @@ async def unit_details(db: Database, unit_id: int, now: datetime) -> dict[str, A
         "blocks": touched,
         "upcoming": upcoming,
     }
+
+
+async def unit_zone(db: Database, unit_id: int) -> ZoneInfo:
+    """The time zone of the unit's location, in which staff type times."""
+    async with db.read() as session:
+        timezone = await session.scalar(
+            select(Location.timezone)
+            .join(Resource, Resource.location_id == Location.id)
+            .join(Unit, Unit.resource_id == Resource.id)
+            .where(Unit.id == unit_id)
+        )
+    if timezone is None:
+        raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+    return ZoneInfo(timezone)
 
 
 def unit_form(unit: Unit) -> Form:
@@ -450,7 +462,6 @@ class StaffInventoryPages(Controller):
             form=form or unit_form(details["unit"]),
             block_form=block or Form(),
             stranded=stranded,
-            conditions=[c.value for c in type(details["unit"].condition)],
             notice=notice(request, NOTICES),
             **details,
         )
@@ -524,7 +535,7 @@ class StaffInventoryPages(Controller):
     ) -> Response[Any]:
         lang, now = page_language(request), clock.now()
         form = Form(values=form_values(data))
-        zone = (await unit_details(db, unit_id, now))["zone"]
+        zone = await unit_zone(db, unit_id)
         for name in ("start", "end"):
             if not form.value(name).strip():
                 form.add(name, translate(lang, parsing.REQUIRED))
@@ -541,7 +552,6 @@ class StaffInventoryPages(Controller):
     @post("/staff/blocks/{block_id:int}/lift", name="staff-block-lift")
     async def lift_block(
         self,
-        viewer: ViewerDep,
         staff: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
