@@ -210,3 +210,25 @@ async def test_the_booking_form_names_each_wrong_field(client: Client, db: Datab
     assert 'id="error-email"' in stranger.text
     assert "Es gibt kein Konto mit dieser E-Mail-Adresse." in stranger.text
     assert 'value="nobody@example.org"' in stranger.text
+
+
+async def test_an_action_from_the_search_results_comes_back_to_them(client: Client, db: Database) -> None:
+    world = await desk_world(db)
+    booking = await book(db, world.resource, world.visitor, utc(2026, 12, 2, 9))
+    other = await book(db, world.resource, world.visitor, utc(2026, 12, 3, 9))
+    await sign_in(client, "sam@example.org")
+    results = await client.get("/staff/bookings?person=anna&page=1&done=booked")
+    assert 'name="back" value="/staff/bookings?person=anna&amp;page=1&amp;done=booked"' in results.text
+
+    response = await post_form(
+        client,
+        f"/staff/bookings/{booking.id}/cancel",
+        {"back": "/staff/bookings?person=anna&page=1&done=booked", "reason": "Doppelt"},
+        form_page="/staff/bookings",
+    )
+    away = await post_form(
+        client, f"/staff/bookings/{other.id}/cancel", {"back": "//evil.example/"}, form_page="/staff/bookings"
+    )
+
+    assert response.headers["location"] == "/staff/bookings?person=anna&page=1&done=cancelled"
+    assert away.headers["location"] == "/?done=cancelled"

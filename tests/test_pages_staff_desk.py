@@ -67,7 +67,7 @@ async def test_staff_check_in_from_the_desk_and_come_back_with_a_notice(client: 
     response = await post_form(
         client,
         f"/staff/bookings/{booking.id}/check-in",
-        {"location": "zentralbibliothek"},
+        {"back": "/staff?location=zentralbibliothek"},
         form_page="/staff",
     )
 

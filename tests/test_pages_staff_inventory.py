@@ -230,7 +230,9 @@ async def test_staff_block_a_unit_and_see_the_bookings_it_touches(client: Client
     assert block.start_at == utc(2026, 12, 2, 7)
     shown = await client.get(response.headers["location"])
     assert "Neue Lampe" in shown.text
-    assert "Anna Muster" in shown.text.split('id="blocks"')[1].split("</section>")[0]
+    in_block = shown.text.split('id="blocks"')[1].split("</section>")[0]
+    assert "Anna Muster" in in_block
+    assert f'name="back" value="{page}"' in in_block  # staff cancel or move it from here
     assert wrong.status_code == 422
     assert 'id="error-end"' in wrong.text
     assert 'id="error-reason"' in wrong.text

@@ -4,6 +4,7 @@ of one location, each booking with one-click actions (the booking service's, as 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
@@ -16,7 +17,7 @@ from library.booking import desk, service
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
-from library.web.common import AnyRequest, notice, page_language, render, see_other
+from library.web.common import AnyRequest, notice, page_language, render, safe_next, see_other
 from library.web.translations import N_
 
 NOTICES = {
@@ -84,11 +85,16 @@ class StaffDeskPages(Controller):
         action: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        """Check in, approve, reject or cancel; back to where the form was, with a notice."""
+        """Check in, approve, reject or cancel; back to the page of the form (`back`) with a notice.
+
+        When the booking service says no (e.g. approved a moment ago by someone else), the desk
+        shows its sentence.
+        """
         settings: Settings = state.settings
         now, base_url = clock.now(), settings.base_url
         reason = data.get("reason", "").strip()[:MAX_REASON] or None
-        location = data.get("location", "")
+        back_path, _, back_query = safe_next(data.get("back") or "/staff").partition("?")
+        back = {key: value for key, value in parse_qsl(back_query) if key != "done"}
         try:
             if action == "check-in":
                 await service.check_in(db, booking_id, actor=staff, now=now, base_url=base_url)
@@ -119,10 +125,8 @@ class StaffDeskPages(Controller):
                 viewer,
                 db,
                 clock,
-                location,
+                back.get("location", ""),
                 error=problem.detail(page_language(request)),
                 status=problem.status,
             )
-        if data.get("back") == "bookings":
-            return see_other("/staff/bookings", done=done)
-        return see_other("/staff", done=done, **({"location": location} if location else {}))
+        return see_other(back_path, done=done, **back)
