@@ -15,13 +15,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import ApiToken, Language, LoginFailure, LoginSession, Role, User
 from library.accounts.passwords import hash_password, is_weak_password, needs_rehash, verify_password
 from library.audit.log import record, snapshot
+from library.db import Database
 from library.errors import Problem, field_problem, not_found
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -53,6 +54,33 @@ async def register(
     language: Language = Language.DE,
     role: Role = Role.VISITOR,
 ) -> User:
+    """Create an account inside the caller's write transaction (see register_account)."""
+    email = valid_new_account(email, password, name)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    return await add_account(session, email, password_hash, name, birth_date, language, role)
+
+
+async def register_account(
+    db: Database,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    birth_date: date | None = None,
+    language: Language = Language.DE,
+    role: Role = Role.VISITOR,
+) -> User:
+    """Create an account in a write transaction of its own, with the password hashed before it
+    begins: meanwhile a transaction would hold a pooled connection (on SQLite, the one writer),
+    and under load the others would wait for it until they time out."""
+    email = valid_new_account(email, password, name)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with db.write() as session:
+        return await add_account(session, email, password_hash, name, birth_date, language, role)
+
+
+def valid_new_account(email: str, password: str, name: str) -> str:
+    """The normalised address, or the 422 that names the first bad field."""
     email = normalise_email(email)
     if not EMAIL_PATTERN.match(email):
         raise field_problem(422, "invalid_input", "email")
@@ -60,12 +88,24 @@ async def register(
         raise field_problem(422, "invalid_input", "name")
     if is_weak_password(password):
         raise field_problem(422, "weak_password", "password")
+    return email
+
+
+async def add_account(
+    session: AsyncSession,
+    email: str,
+    password_hash: str,
+    name: str,
+    birth_date: date | None,
+    language: Language,
+    role: Role,
+) -> User:
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Problem(409, "email_taken")
     user = User(
         email=email,
         name=name.strip(),
-        password_hash=await asyncio.to_thread(hash_password, password),
+        password_hash=password_hash,
         birth_date=birth_date,
         language=language,
         role=role,
@@ -123,10 +163,39 @@ async def check_password(
 
     The caller commits before answering, so that a failure counts even though it is an error.
     """
-    user = await session.scalar(
-        select(User).where(User.email == normalise_email(email), User.is_active.is_(True))
-    )
-    if user is None or not await asyncio.to_thread(verify_password, user.password_hash, password):
+    user = await session.scalar(select(User).where(*active_account(email)))
+    matches = user is not None and await asyncio.to_thread(verify_password, user.password_hash, password)
+    return await record_sign_in(session, user if matches else None, password, subjects, now)
+
+
+async def sign_in(
+    db: Database, *, email: str, password: str, subjects: LoginSubjects, now: datetime
+) -> User | None:
+    """check_password in transactions of its own, none open while argon2 works (see register_account).
+
+    Raises 429 when throttled. The stored hash is read, checked in a worker thread, and the
+    outcome recorded and committed in a short write transaction, for the hash that was checked.
+    """
+    async with db.read() as session:
+        await ensure_not_throttled(session, subjects, now)
+        stored = await session.scalar(select(User.password_hash).where(*active_account(email)))
+    matches = await asyncio.to_thread(verify_password, stored, password)
+    async with db.write() as session:
+        checked = select(User).where(*active_account(email), User.password_hash == stored)
+        return await record_sign_in(
+            session, await session.scalar(checked) if matches else None, password, subjects, now
+        )
+
+
+def active_account(email: str) -> tuple[ColumnElement[bool], ...]:
+    return User.email == normalise_email(email), User.is_active.is_(True)
+
+
+async def record_sign_in(
+    session: AsyncSession, user: User | None, password: str, subjects: LoginSubjects, now: datetime
+) -> User | None:
+    """Count a failure (user None), or clear the account's failures and renew an outdated hash."""
+    if user is None:
         session.add_all(
             [LoginFailure(subject=subjects.account, at=now), LoginFailure(subject=subjects.address, at=now)]
         )

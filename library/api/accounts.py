@@ -84,15 +84,14 @@ class AccountsController(Controller):
 
     @post("/auth/register", summary="Create a visitor account")
     async def register(self, data: JSONBody[RegisterIn], db: DatabaseDep) -> UserOut:
-        async with db.write() as session:
-            user = await service.register(
-                session,
-                email=data.email,
-                password=data.password,
-                name=data.name,
-                birth_date=data.birth_date,
-                language=data.language,
-            )
+        user = await service.register_account(
+            db,
+            email=data.email,
+            password=data.password,
+            name=data.name,
+            birth_date=data.birth_date,
+            language=data.language,
+        )
         return UserOut(user.id, user.email, user.name, user.role)
 
     @post("/auth/tokens", summary="Sign in and get a bearer token")
@@ -107,19 +106,14 @@ class AccountsController(Controller):
         settings: Settings = state.settings
         now = clock.now()
         subjects = service.LoginSubjects.of(data.email, client_address(request))
-        async with db.write() as session:
-            await service.ensure_not_throttled(session, subjects, now)
-            user = await service.check_password(
-                session, email=data.email, password=data.password, subjects=subjects, now=now
-            )
-            token = None
-            if user is not None:
-                token, row = await service.issue_token(
-                    session, user, now, timedelta(days=settings.token_lifetime_days)
-                )
-        # Outside the transaction, so that a failure is recorded before it is reported.
-        if token is None:
+        # A failure is recorded (and committed) before it is reported.
+        user = await service.sign_in(db, email=data.email, password=data.password, subjects=subjects, now=now)
+        if user is None:
             raise Problem(401, "invalid_credentials")
+        async with db.write() as session:
+            token, row = await service.issue_token(
+                session, user, now, timedelta(days=settings.token_lifetime_days)
+            )
         return TokenOut(token, row.expires_at.astimezone(settings.zone))
 
     @delete("/auth/tokens/current", summary="Sign out: the token stops working", status_code=204)
