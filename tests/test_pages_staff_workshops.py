@@ -303,7 +303,7 @@ async def test_staff_move_and_cancel_a_session(client: Client, db: Database, clo
         kinds = list(await session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)))
     assert kinds[-2:] == ["workshop_session.moved", "workshop_session.cancelled"]
     after = (await client.get(cancelled.headers["location"])).text
-    assert "Abgesagt" in after
+    assert "Termin abgesagt" in after
     assert f'action="{page}/cancel"' not in after
     assert timedelta(hours=1, minutes=30) == found.end_at - found.start_at
 
