@@ -121,9 +121,21 @@ async def test_the_reminder_window_is_a_setting(
     db: Database, client: Client, clock: SettableClock, settings: Settings
 ) -> None:
     await library(db)
-    await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    await book(client, await get_token(client), "gruppenraum-1", at(FRIDAY, 14), at(FRIDAY, 16))
+    clock.set(utc(FRIDAY, 14) - timedelta(hours=28))
     assert await reminders(db, clock, settings) == 0
     assert await reminders(db, clock, replace(settings, reminder_hours=30)) == 1
+
+
+async def test_a_booking_made_inside_the_window_gets_no_reminder_after_its_confirmation(
+    db: Database, client: Client, clock: SettableClock, settings: Settings
+) -> None:
+    await library(db)
+    clock.set(utc(WEDNESDAY, 10) - timedelta(hours=22))
+    await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 10), at(WEDNESDAY, 11))
+    assert await reminders(db, clock, settings) == 0  # 22 hours ahead: the confirmation is enough
+    clock.set(utc(WEDNESDAY, 9))
+    assert await reminders(db, clock, settings) == 0  # and it is not picked up again later
 
 
 def test_the_reminder_and_notice_windows_come_from_the_environment(

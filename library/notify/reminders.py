@@ -37,7 +37,7 @@ async def queue_booking_reminders(db: Database, *, now: datetime, hours: int, ba
     async with db.write() as session:
         due = (
             await session.execute(
-                select(Booking.id, User)
+                select(Booking.id, Booking.created_at, Booking.start_at, User)
                 .join(User, User.id == Booking.user_id)
                 .where(
                     text(BOOKING_REMINDER_DUE_SQL),
@@ -52,7 +52,12 @@ async def queue_booking_reminders(db: Database, *, now: datetime, hours: int, ba
         ).all()
         if not due:
             return 0
-        for booking_id, user in due:
+        window = timedelta(hours=hours)
+        queued = 0
+        for booking_id, created_at, start_at, user in due:
+            if created_at > start_at - window:
+                continue  # booked inside the window: the confirmation just said it all
+            queued += 1
             enqueue(
                 session,
                 kind="booking.reminder",
@@ -65,10 +70,10 @@ async def queue_booking_reminders(db: Database, *, now: datetime, hours: int, ba
         # entry's SEQUENCE comes from updated_at).
         await session.execute(
             update(Booking)
-            .where(Booking.id.in_([booking_id for booking_id, _ in due]))
+            .where(Booking.id.in_([row.id for row in due]))
             .values(reminder_queued_at=now, updated_at=Booking.updated_at)
         )
-    return len(due)
+    return queued
 
 
 async def queue_registration_reminders(db: Database, *, now: datetime, hours: int, base_url: str) -> int:
