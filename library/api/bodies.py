@@ -60,7 +60,7 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
 
 def optional_bodies(app: Litestar) -> set[tuple[str, str]]:
     """(path, method) of the API operations whose body may be left out."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue

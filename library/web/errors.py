@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Response
@@ -18,7 +19,7 @@ def is_page_request(request: AnyRequest) -> bool:
     return not request.url.path.startswith(MACHINE_PREFIXES)
 
 
-def page_problem_response(request: AnyRequest, problem: Problem) -> Response[str]:
+def page_problem_response(request: AnyRequest, problem: Problem) -> Response[Any]:
     """Anonymous visitors of a page that needs an account go to the login form and come back."""
     if problem.status == 401:
         back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
