@@ -279,3 +279,27 @@ async def test_an_unknown_unit_or_resource_is_a_readable_404_page(client: Client
     assert "Das Exemplar 999999 wurde nicht gefunden." in unit.text
     assert resource.status_code == 404
     assert resource.headers["content-type"].startswith("text/html")
+
+
+async def test_visitors_cannot_post_any_staff_form(client: Client, db: Database) -> None:
+    world = await desk_world(db)
+    [unit, _] = await units_of(db, world.resource.id)
+    await sign_in(client, "anna@example.org")
+    forms = [
+        "/staff/resources/new",
+        "/staff/resources/lesesaal",
+        "/staff/resources/lesesaal/units",
+        f"/staff/units/{unit.id}",
+        f"/staff/units/{unit.id}/blocks",
+        f"/staff/units/{unit.id}/retire",
+        "/staff/hours/zentralbibliothek/week",
+        "/staff/hours/zentralbibliothek/exceptions",
+        "/staff/bookings/new",
+    ]
+
+    for path in forms:
+        response = await post_form(client, path, {"label": "X", "rows": "0"}, form_page="/login")
+        assert response.status_code == 403, path
+    upload = await post_form(client, "/staff/resources/import", {}, form_page="/login")
+    assert upload.status_code == 403
+    assert [u.status for u in await units_of(db, world.resource.id)] == [UnitStatus.AVAILABLE] * 2
