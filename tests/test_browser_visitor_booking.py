@@ -81,7 +81,7 @@ def test_a_visitor_books_a_vr_headset_sees_it_and_cancels_it(page: Page, lang: L
     page.locator(".week-nav a[href*='week=']").last.click()
     page.locator(".free-days a[href*='start=']").first.click()
     expect(page.locator("#field-start")).not_to_have_value("")
-    page.locator("form[action='/resources/vr-brille/book'] button[type='submit']").click()
+    page.locator("form[action^='/resources/vr-brille/book'] button[type='submit']").click()
     if "/my/bookings" not in page.url:
         assert_accessible(page)
         save_screenshots(page, "resource-alternatives", lang)
@@ -100,3 +100,29 @@ def test_a_visitor_books_a_vr_headset_sees_it_and_cancels_it(page: Page, lang: L
         "VR-Brille" if lang == "de" else "VR headset"
     )
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_taken_room_offers_alternatives_that_book_in_one_click(page: Page, lang: Lang) -> None:
+    visitor = register_adult(page, lang)
+    sign_in(page, visitor.email, visitor.password, next="/resources/gruppenraum-3")
+    save_screenshots(page, "resource-signed-in", lang)
+    page.locator(".week-nav a[href*='week=']").last.click()
+    page.locator(".free-days a[href*='start=']").first.click()
+    day = page.locator("#field-date").input_value()
+    start = page.locator("#field-start").input_value()
+    page.locator("form[action^='/resources/gruppenraum-3/book'] button[type='submit']").click()
+    expect(page).to_have_url(re.compile(r"/my/bookings\?done="))
+
+    # The same room at the same time again: now it is taken, by this very visitor.
+    page.goto(f"/resources/gruppenraum-3?date={day}&start={start}")
+    page.locator("form[action^='/resources/gruppenraum-3/book'] button[type='submit']").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    alternatives = page.locator(".alternatives button")
+    expect(alternatives.first).to_be_visible()
+    assert alternatives.count() <= 5
+    assert_accessible(page)
+    save_screenshots(page, "resource-alternatives", lang)
+    alternatives.first.click()
+    expect(page).to_have_url(re.compile(r"/my/bookings\?done="))
+    expect(page.locator("#upcoming-title + ul li.booking")).to_have_count(2)

@@ -145,10 +145,10 @@ async def test_the_resource_page_shows_rules_in_words_and_the_week(client: Clien
     assert '<th scope="col">' in text
     assert '<th scope="row">' in text
     assert re.search(r"10:00\sAM to 7:00\sPM \(5 units free\)", text)
-    assert "start=10:00#book-title" in text  # a free period pre-fills the booking form
+    assert "start=10:00&amp;length=60#book-title" in text  # a free period pre-fills the booking form
     assert "closed" in text  # the weekend
     assert 'href="/login?next=%2Fresources%2Fvr-brille"' in text
-    assert 'action="/resources/vr-brille/book"' not in text
+    assert 'action="/resources/vr-brille/book' not in text
     german = await client.get("/resources/vr-brille")
     assert "<h1>VR-Brille</h1>" in german.text
 
@@ -281,7 +281,7 @@ async def test_a_taken_slot_offers_alternatives_that_book_in_one_click(client: C
     assert taken.status_code == 409
     assert "Zu dieser Zeit ist kein Exemplar frei." in taken.text
     offers = re.findall(
-        r'<form method="post" action="/resources/gruppenraum-1/book" class="inline">(.*?)</form>',
+        r'<form method="post" action="/resources/gruppenraum-1/book\#book-title" class="inline">(.*?)</form>',
         taken.text,
         re.S,
     )
@@ -323,7 +323,16 @@ async def test_a_free_period_starting_now_offers_the_next_start_on_the_grid(
 
     page = await client.get("/resources/gruppenraum-1", headers=ENGLISH)
     assert re.search(r"10:10\sAM to 7:00\sPM", page.text)
-    assert "date=2026-12-01&amp;start=10:30#book-title" in page.text
+    assert "date=2026-12-01&amp;start=10:30&amp;length=60#book-title" in page.text
+
+
+async def test_a_short_free_period_offers_a_booking_that_fits(client: Client, db: Database) -> None:
+    await library(db)
+    await factories.create_user(db, "staff@example.org", role=Role.STAFF)
+    await book_directly(client, "gruppenraum-1", "2026-12-02T10:30:00+01:00", "2026-12-02T14:30:00+01:00")
+
+    page = await client.get("/resources/gruppenraum-1?week=2026-12-02", headers=ENGLISH)
+    assert "date=2026-12-02&amp;start=10:00&amp;length=30#book-title" in page.text
 
 
 async def test_a_weekly_series_is_all_or_nothing_unless_skipping_is_chosen(

@@ -263,6 +263,12 @@ def default_length(policy: BookingPolicy) -> int:
     return 60 if hour_fits else shortest_length(policy)
 
 
+def fitting_length(policy: BookingPolicy, start: datetime, end: datetime) -> int:
+    """The usual length, or less where a free period starting at `start` is shorter."""
+    room = int((end - start) / timedelta(minutes=1)) // policy.slot_minutes * policy.slot_minutes
+    return max(min(default_length(policy), room), shortest_length(policy))
+
+
 @dataclass(frozen=True)
 class Offer:
     """An alternative to a taken slot, with the fields that book it in one click."""
@@ -374,6 +380,7 @@ async def resource_page(
         features=[str(feature) for feature in resource.features or [] if feature],
         login_url="/login?" + urlencode({"next": f"/resources/{resource.slug}"}),
         first_start=lambda moment: aligned_at_or_after(moment, zone, policy.slot_minutes),
+        fitting_length=lambda start, end: fitting_length(policy, start, end),
         hhmm=lambda moment: moment.astimezone(zone).strftime("%H:%M"),
         **context,
     )
