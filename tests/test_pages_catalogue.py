@@ -148,6 +148,11 @@ async def test_the_resource_page_shows_rules_in_words_and_the_week(client: Clien
     assert "start=10:00&amp;length=60#book-title" in text  # a free period pre-fills the booking form
     assert "closed" in text  # the weekend
     assert 'href="/login?next=%2Fresources%2Fvr-brille"' in text
+    chosen = await client.get("/resources/vr-brille?week=2026-12-07&date=2026-12-08&start=14:00")
+    assert (
+        'href="/login?next=%2Fresources%2Fvr-brille%3Fweek%3D2026-12-07%26date%3D2026-12-08%26start%3D14%3A00"'
+        in (chosen.text)
+    )
     assert 'action="/resources/vr-brille/book' not in text
     german = await client.get("/resources/vr-brille")
     assert "<h1>VR-Brille</h1>" in german.text

@@ -306,6 +306,14 @@ async def offers(
     return found
 
 
+def sign_in_url(request: AnyRequest, slug: str) -> str:
+    """Signing in comes back to this page with the chosen week and pre-filled time."""
+    back = f"/resources/{slug}"
+    if request.method == "GET" and request.url.query:
+        back += f"?{request.url.query}"
+    return "/login?" + urlencode({"next": back})
+
+
 async def resource_page(
     request: AnyRequest,
     viewer: Viewer,
@@ -378,7 +386,7 @@ async def resource_page(
         form=form,
         length_options=length_options(lang, policy),
         features=[str(feature) for feature in resource.features or [] if feature],
-        login_url="/login?" + urlencode({"next": f"/resources/{resource.slug}"}),
+        login_url=sign_in_url(request, resource.slug),
         first_start=lambda moment: aligned_at_or_after(moment, zone, policy.slot_minutes),
         fitting_length=lambda start, end: fitting_length(policy, start, end),
         hhmm=lambda moment: moment.astimezone(zone).strftime("%H:%M"),
