@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import User
 from library.audit.models import AuditEntry
+from library.catalog.queries import escape_like
 
 
 @dataclass(frozen=True)
@@ -25,19 +26,15 @@ class AuditFilter:
     before: datetime | None = None
 
 
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _statement(wanted: AuditFilter) -> Select[AuditEntry, User]:
     statement = select(AuditEntry, User).outerjoin(User, User.id == AuditEntry.actor_id)
     if wanted.actor:
-        pattern = f"%{_like(wanted.actor.lower())}%"
+        pattern = f"%{escape_like(wanted.actor.lower())}%"
         statement = statement.where(
             or_(func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
         )
     if wanted.action:
-        statement = statement.where(AuditEntry.action.like(f"{_like(wanted.action)}%", escape="\\"))
+        statement = statement.where(AuditEntry.action.like(f"{escape_like(wanted.action)}%", escape="\\"))
     if wanted.object_type:
         statement = statement.where(AuditEntry.object_type == wanted.object_type)
     if wanted.object_id:

@@ -18,6 +18,7 @@ from library.accounts import service as accounts
 from library.accounts.models import Certification, Role, User, UserCertification
 from library.accounts.viewer import UserDep, ViewerDep
 from library.catalog.hours import local_instant
+from library.catalog.queries import escape_like
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, field_problem
@@ -240,7 +241,7 @@ async def users_page(
         select(User).where(User.deleted_at.is_(None)).order_by(User.name, User.id).limit(USERS_SHOWN + 1)
     )
     if wanted:
-        pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = f"%{escape_like(wanted)}%"
         statement = statement.where(
             or_(func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
         )
