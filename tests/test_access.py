@@ -110,6 +110,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/blocks/{block_id}"): STAFF,
     ("PUT", "/api/v1/locations/{slug}/weekly-hours"): STAFF,
     ("POST", "/api/v1/locations/{slug}/exceptions"): STAFF,
+    ("PUT", "/api/v1/exceptions/{exception_id}"): STAFF,
+    ("DELETE", "/api/v1/exceptions/{exception_id}"): STAFF,
     ("GET", "/api/v1/outbox"): STAFF,
     ("POST", "/api/v1/outbox/{message_id}/retry"): STAFF,
     # Calendar feeds: the secret in the address is the key (the public feed shows no names)
@@ -134,7 +136,32 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/workshops"): PUBLIC,
     ("GET", "/workshops/{slug}"): PUBLIC,
     ("GET", "/bookings/{booking_id}"): PUBLIC,  # the link in mails: a redirect to my bookings
+    ("GET", "/registrations/{registration_id}"): PUBLIC,  # likewise, to my workshops
+    ("GET", "/display/{location_slug}"): PUBLIC,  # the door display: no personal data
+    ("GET", "/privacy"): PUBLIC,
+    ("GET", "/register"): PUBLIC,
+    ("POST", "/register"): PUBLIC,
+    ("GET", "/password-reset"): PUBLIC,
+    ("POST", "/password-reset"): PUBLIC,
+    ("GET", "/password-reset/{token}"): PUBLIC,
+    ("POST", "/password-reset/{token}"): PUBLIC,
+    # A GET on a button's address (e.g. after signing in again) only leads back to its page
+    ("GET", "/resources/{slug}/book"): PUBLIC,
+    ("GET", "/workshops/{slug}/sessions/{session_id}/register"): PUBLIC,
+    ("GET", "/my/bookings/{booking_id}/cancel"): PUBLIC,
+    ("GET", "/my/bookings/{booking_id}/check-in"): PUBLIC,
+    ("GET", "/my/workshops/{registration_id}/accept"): PUBLIC,
+    ("GET", "/my/workshops/{registration_id}/cancel"): PUBLIC,
+    ("GET", "/account/calendar"): PUBLIC,
+    ("GET", "/account/calendar/off"): PUBLIC,
     # Pages of a signed-in visitor
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account"): SIGNED_IN,
+    ("POST", "/account/calendar"): SIGNED_IN,
+    ("POST", "/account/calendar/off"): SIGNED_IN,
+    ("GET", "/account/export"): SIGNED_IN,
+    ("GET", "/account/delete"): SIGNED_IN,
+    ("POST", "/account/delete"): SIGNED_IN,
     ("POST", "/resources/{slug}/book"): SIGNED_IN,
     ("POST", "/workshops/{slug}/sessions/{session_id}/register"): SIGNED_IN,
     ("GET", "/my/bookings"): SIGNED_IN,
@@ -163,6 +190,27 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/staff/workshops/sessions/{session_id}/cancel"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/draw"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/move"): STAFF,
+    ("GET", "/staff/resources"): STAFF,
+    ("GET", "/staff/resources/new"): STAFF,
+    ("POST", "/staff/resources/new"): STAFF,
+    ("GET", "/staff/resources/{slug}"): STAFF,
+    ("POST", "/staff/resources/{slug}"): STAFF,
+    ("POST", "/staff/resources/{slug}/units"): STAFF,
+    ("GET", "/staff/resources/export.csv"): STAFF,
+    ("GET", "/staff/resources/import"): STAFF,
+    ("POST", "/staff/resources/import"): STAFF,
+    ("GET", "/staff/units/{unit_id}"): STAFF,
+    ("POST", "/staff/units/{unit_id}"): STAFF,
+    ("POST", "/staff/units/{unit_id}/blocks"): STAFF,
+    ("POST", "/staff/units/{unit_id}/retire"): STAFF,
+    ("POST", "/staff/blocks/{block_id}/lift"): STAFF,
+    ("GET", "/staff/hours"): STAFF,
+    ("POST", "/staff/hours/{slug}/week"): STAFF,
+    ("POST", "/staff/hours/{slug}/exceptions"): STAFF,
+    ("GET", "/staff/hours/exceptions/{exception_id}"): STAFF,
+    ("POST", "/staff/hours/exceptions/{exception_id}"): STAFF,
+    ("POST", "/staff/hours/exceptions/{exception_id}/remove"): STAFF,
+    ("GET", "/staff/audit"): ADMIN,
     ("GET", "/staff/users"): ADMIN,
     ("POST", "/staff/users/{user_id}/active"): ADMIN,
     ("POST", "/staff/users/{user_id}/role"): ADMIN,
@@ -277,6 +325,8 @@ async def build_world(client: Client, db: Database) -> World:
             "action": "check-in",
             "workshop": slug,
             "location": location.slug,
+            "location_slug": location.slug,
+            "exception_id": "1",
             "resource": "gruppenraum",
         },
     )
@@ -290,7 +340,7 @@ def concrete(path: str, world: World) -> str:
             return f"{world.values['resource']}.ics"
         if name != "slug":
             return world.values[name]
-        if before.endswith(("/locations/", "/display/")):
+        if before.endswith(("/locations/", "/display/", "/hours/")):
             return world.values["location"]
         if before.endswith("/workshops/"):
             return world.values["workshop"]

@@ -212,7 +212,7 @@ async def test_deleting_the_account_asks_for_the_password_then_signs_out(
     wrong = await post_form(
         client, "/account/delete", {"password": "not-my-password"}, form_page="/account/delete"
     )
-    assert wrong.status_code == 403
+    assert wrong.status_code == 422
     assert re.search(r'id="error-password">Das Passwort stimmt nicht', wrong.text)
     assert (await client.get("/account")).status_code == 200  # still there
 

@@ -300,8 +300,9 @@ class AccountPages(Controller):
             return page
         # Outside the transaction, so that a wrong password counts before it is reported.
         if not confirmed:
-            form.add("password", Problem(403, "wrong_password").detail(lang))
-            return render(request, "account/delete.html", viewer, status=403, form=form)
+            # The page shows it next to the field like any other typing mistake (the API says 403).
+            form.add("password", Problem(422, "wrong_password").detail(lang))
+            return render(request, "account/delete.html", viewer, status=422, form=form)
         redirect = see_other("/", done="account_deleted")
         redirect.delete_cookie(SESSION_COOKIE)
         return redirect
