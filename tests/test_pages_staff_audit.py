@@ -161,3 +161,17 @@ async def test_the_log_is_paginated(client: Client, db: Database, clock: Settabl
     assert "<code>booking.cancel</code>" in second.text
     assert 'href="/staff/audit?action=booking&amp;page=1"' in second.text
     assert "page=3" not in second.text
+
+
+async def test_an_actor_who_deleted_their_account_is_not_named(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    found = await a_log(db, clock)
+    async with db.write() as session:
+        gone = await session.get(User, found["staff"].id)
+        assert gone is not None
+        gone.name, gone.email, gone.deleted_at = "", "deleted-2@invalid", clock.now()
+    await sign_in(client, "admin@example.org")
+    page = await client.get("/staff/audit?action=booking")
+    assert "Gelöschtes Konto" in page.text
+    assert "deleted-2@invalid" not in page.text

@@ -355,3 +355,18 @@ async def test_a_session_cannot_move_onto_another_booking_of_its_room(
         kept = await session.get(WorkshopSession, later.id)
         assert kept is not None
         assert kept.start_at == at(FRIDAY, 16)
+
+
+async def test_a_participant_who_deleted_their_account_is_not_named(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    await sign_up(db, clock, facts["session"].id, facts["visitors"][:1])
+    async with db.write() as session:
+        gone = await session.get(User, facts["visitors"][0].id)
+        assert gone is not None
+        gone.name, gone.email, gone.deleted_at = "", "deleted-1@invalid", clock.now()
+    await sign_in(client, "staff@example.org")
+    page = await client.get(f"/staff/workshops/sessions/{facts['session'].id}")
+    assert "Gelöschtes Konto" in page.text
+    assert "deleted-1@invalid" not in page.text
