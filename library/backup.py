@@ -6,9 +6,9 @@
   must be of the server's major version or newer. The dump holds the schema with its overlap
   guarantee (the exclusion constraint and the btree_gist extension it needs).
 
-A restore goes into an empty database (no tables at all) unless it is forced, and then it
-replaces everything the target held. It is all or nothing: a restore that fails leaves the
-target as it was.
+The backup file is readable by its owner only. A restore goes into an empty database (no
+tables at all) unless it is forced, and then it replaces everything the target held. It is all
+or nothing: a restore that fails leaves the target as it was.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def backup(database_url: str, target: Path) -> None:
             _sqlite_backup(_sqlite_file(url), partial)
         else:
             _run(_tool("pg_dump"), "--format=custom", f"--file={partial}", url=url)
+        partial.chmod(0o600)  # it holds personal data and password hashes: for the operator's eyes only
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)

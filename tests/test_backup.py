@@ -89,6 +89,7 @@ async def test_a_backup_restores_into_an_empty_database(
 
     backed_up = invoke(db.url, "backup", str(archive))
     assert backed_up.exit_code == 0, backed_up.output
+    assert archive.stat().st_mode & 0o077 == 0  # personal data: nobody but its owner reads it
     restored = invoke(restore_target, "restore", str(archive))
     assert restored.exit_code == 0, restored.output
 
