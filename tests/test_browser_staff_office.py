@@ -54,6 +54,13 @@ def signed_up_visitor(request: APIRequestContext, session_id: int) -> str:
     return name
 
 
+def fits_a_phone(page: Page) -> bool:
+    """At 375 px the page does not scroll sideways (wide tables scroll inside their own box)."""
+    page.set_viewport_size({"width": 375, "height": 800})
+    width: int = page.evaluate("() => document.documentElement.scrollWidth")
+    return width <= 375
+
+
 def check_page(page: Page, path: str, name: str, lang: Lang) -> None:
     page.goto(path)
     expect(page.locator("html")).to_have_attribute("lang", lang)
@@ -61,6 +68,7 @@ def check_page(page: Page, path: str, name: str, lang: Lang) -> None:
     assert_accessible(page)
     for screenshot in save_screenshots(page, name, lang):
         assert screenshot.stat().st_size > 0
+    assert fits_a_phone(page)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -96,6 +104,7 @@ def test_a_form_with_mistakes_stays_accessible(page: Page, lang: Lang) -> None:
     expect(form.locator("input[name='email']")).to_have_value("nobody@example.org")
     assert_accessible(page)
     save_screenshots(page, "staff-certifications-error", lang)
+    assert fits_a_phone(page)
 
 
 def test_staff_mark_attendance_and_the_participant_holds_the_certification(page: Page) -> None:
