@@ -90,6 +90,8 @@ class Tally:
     latencies: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     answers: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     unanswered: Counter[str] = field(default_factory=Counter)
+    unanswered_why: Counter[str] = field(default_factory=Counter)
+    """The httpx errors of the requests without an answer, by name."""
     server_errors: list[str] = field(default_factory=list)
     bookings: dict[int, str] = field(default_factory=dict)
     """Every booking answered with 201, and the status the visitor saw last."""
@@ -144,8 +146,9 @@ class Visitor:
         began = time.perf_counter()
         try:
             response = await self.client.request(method, path, headers=self.headers, **request)
-        except httpx.TransportError:
+        except httpx.TransportError as error:
             self.tally.unanswered[kind] += 1
+            self.tally.unanswered_why[type(error).__name__] += 1
             await asyncio.sleep(RETRY_PAUSE)
             return None
         self.tally.latencies[kind].append(time.perf_counter() - began)
@@ -467,10 +470,10 @@ def print_tally(engine: str, tally: Tally) -> None:
     unanswered = sum(tally.unanswered.values())
     rate = tally.round_requests / tally.seconds
     print(
-        f"\n{engine}: {len(tally.latencies['register'])} visitors registered and got tokens in "
+        f"\n{engine}: {tally.answers['token']['201']} visitors registered and got tokens in "
         f"{tally.sign_in_seconds:.0f} s; then {tally.round_requests:,} answers in {tally.seconds:.0f} s "
         f"= {rate:,.1f} req/s; {tally.server_error_count} answers 5xx in all; "
-        f"{unanswered} requests without an answer"
+        f"{unanswered} requests without an answer (refused, cut off, or none in {REQUEST_TIMEOUT:g} s)"
     )
     print("\n| request | answers | p50 ms | p95 ms | p99 ms | no answer | answers by status |")
     print("|---|---:|---:|---:|---:|---:|---|")
@@ -481,6 +484,10 @@ def print_tally(engine: str, tally: Tally) -> None:
         print(
             f"| {kind} | {len(latencies):,} | {p50:.0f} | {p95:.0f} | {p99:.0f} "
             f"| {tally.unanswered[kind]} | {statuses} |"
+        )
+    if tally.unanswered_why:
+        print(
+            "\nwithout an answer: " + ", ".join(f"{n} {why}" for why, n in tally.unanswered_why.most_common())
         )
     for error in tally.server_errors:
         print(f"  5xx: {error}")
