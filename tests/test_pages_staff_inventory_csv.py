@@ -59,9 +59,14 @@ async def test_a_good_file_is_imported_whole(client: Client, db: Database) -> No
 
     response = await upload(client, GOOD)
 
-    assert response.status_code == 200, response.text
-    assert "/staff/resources/naehmaschine" in response.text
-    assert "Die Datei wurde importiert." in response.text
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/staff/resources/import?created=2026-12-01T09")
+    shown = await client.get(response.headers["location"])
+    added = shown.text.split('id="created"')[1].split("</section>")[0]
+    assert "/staff/resources/naehmaschine" in added
+    assert "2 Exemplare" in added
+    assert "/staff/resources/lesesaal" not in added
+    assert "Die Datei wurde importiert." in shown.text
     async with db.read() as session:
         labels = (
             await session.scalars(
@@ -119,7 +124,7 @@ async def test_a_file_that_is_not_csv_text_is_refused_readably(client: Client, d
 async def test_an_export_imports_again_and_exports_the_same(client: Client, db: Database) -> None:
     await staff_world(db)
     await sign_in(client, "sam@example.org")
-    assert (await upload(client, GOOD)).status_code == 200
+    assert (await upload(client, GOOD)).status_code == 303
     async with db.write() as session:
         # What a file must quote: quotes, commas and line breaks; and a certification to refer to.
         room = await session.scalar(select(Resource).where(Resource.slug == "gruppenraum"))
@@ -143,7 +148,7 @@ async def test_an_export_imports_again_and_exports_the_same(client: Client, db: 
         .replace("INV-10", "INV-20")
     )
     again = await upload(client, renamed)
-    assert again.status_code == 200, again.text
+    assert again.status_code == 303, again.text
     # ...and comes out as it went in.
     second = (await client.get("/staff/resources/export.csv")).content.decode("utf-8-sig")
     lines = second.splitlines()

@@ -3,12 +3,13 @@ transaction or nothing) and export in the same format (library.catalog.csv_io)."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import MultipartBody
+from litestar.params import FromQuery, MultipartBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -18,10 +19,11 @@ from library.accounts.viewer import ViewerDep
 from library.api.resource_input import Expected
 from library.catalog import csv_io, inventory
 from library.catalog.models import Location, Resource, Unit
+from library.catalog.queries import unit_count_column
 from library.deps import ClockDep, DatabaseDep
 from library.errors import MESSAGES, Problem, message
 from library.i18n import Lang
-from library.web.common import AnyRequest, page_language, render
+from library.web.common import AnyRequest, notice, page_language, render, see_other
 from library.web.staff_inventory import EXPECTED, NOTICES, expected_text
 from library.web.translations import N_, translate
 
@@ -66,9 +68,37 @@ class StaffInventoryFilePages(Controller):
 
     @get("/staff/resources/import", name="staff-resources-import")
     async def import_form(
-        self, request: AnyRequest, viewer: ViewerDep, staff: NamedDependency[User]
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        staff: NamedDependency[User],
+        db: DatabaseDep,
+        created: FromQuery[str] = "",
     ) -> Response[Any]:
-        return render(request, "staff/resources_import.html", viewer, columns=csv_io.COLUMNS)
+        """The upload form; after an import (`created`: its instant) also what it added."""
+        added: list[tuple[Resource, int]] = []
+        try:
+            at = datetime.fromisoformat(created) if created else None
+        except ValueError:
+            at = None
+        if at is not None and at.tzinfo is not None:
+            async with db.read() as session:
+                added = [
+                    (resource, count)
+                    for resource, count in await session.execute(
+                        select(Resource, unit_count_column())
+                        .where(Resource.created_at == at)
+                        .order_by(Resource.id)
+                    )
+                ]
+        return render(
+            request,
+            "staff/resources_import.html",
+            viewer,
+            columns=csv_io.COLUMNS,
+            created=added,
+            notice=notice(request, NOTICES),
+        )
 
     @post("/staff/resources/import", name="staff-resources-import-submit")
     async def import_file(
@@ -112,20 +142,15 @@ class StaffInventoryFilePages(Controller):
             )
         if problems:
             return report(problems)
+        now = clock.now()
         try:
-            created = await inventory.create_resources(
-                db, [(plan.values, plan.units) for plan in plans], actor=staff, now=clock.now()
+            await inventory.create_resources(
+                db, [(plan.values, plan.units) for plan in plans], actor=staff, now=now
             )
         except Problem as problem:  # taken in the meantime by someone else: nothing was saved
             return report([], status=problem.status, general=problem.detail(lang))
-        return render(
-            request,
-            "staff/resources_import.html",
-            viewer,
-            columns=csv_io.COLUMNS,
-            created=[(resource, len(plan.units)) for resource, plan in zip(created, plans, strict=True)],
-            notice=translate(lang, NOTICES["imported"]),
-        )
+        # All of the file's resources share the instant they were added: the page lists them by it.
+        return see_other("/staff/resources/import", done="imported", created=now.isoformat())
 
     @get("/staff/resources/export.csv", name="staff-resources-export")
     async def export(self, viewer: ViewerDep, staff: NamedDependency[User], db: DatabaseDep) -> Response[str]:
