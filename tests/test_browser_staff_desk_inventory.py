@@ -4,6 +4,7 @@ bad CSV file is refused with a readable report."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -139,3 +140,25 @@ def test_a_bad_csv_file_is_refused_with_a_readable_report(page: Page, lang: Lang
     save_screenshots(page, "staff-import-report", lang)
     page.goto("/staff/resources?q=testger")
     expect(page.locator("a[href='/staff/resources/testgeraet']")).to_have_count(0)
+
+
+def test_a_good_csv_file_is_imported_and_listed(page: Page) -> None:
+    slug = f"testgeraet-{uuid.uuid4().hex[:8]}"
+    sign_in_as_staff(page, next="/staff/resources/import")
+    good = (
+        "slug,name,kind,factor,location,unit_label\n"
+        f"{slug},Testgerät,device,technology,zentralbibliothek,Gerät 1\n"
+        f"{slug},,,,,Gerät 2\n"
+    )
+    page.locator("input[name='file']").set_input_files(
+        {"name": "inventar.csv", "mimeType": "text/csv", "buffer": good.encode()}
+    )
+    page.locator("form[action='/staff/resources/import'] button[type='submit']").click()
+
+    expect(page.get_by_role("status")).to_be_visible()
+    expect(
+        page.locator(f"section[aria-labelledby='created'] a[href='/staff/resources/{slug}']")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"/staff/resources/{slug}")
+    expect(page.locator("a[href^='/staff/units/']")).to_have_count(2)
