@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Role
-from library.catalog.models import OpeningException, OpeningPeriod
+from library.catalog.models import Location, OpeningException, OpeningPeriod
 from library.db import Database
 from tests import factories
 from tests.pages import Client, post_form, sign_in
@@ -35,6 +35,11 @@ async def weekly(db: Database) -> list[tuple[int, time, time, bool]]:
             select(OpeningPeriod).order_by(OpeningPeriod.location_id, OpeningPeriod.weekday)
         )
         return [(r.weekday, r.start_time, r.end_time, r.staffed) for r in rows]
+
+
+async def locations(db: Database) -> list[Location]:
+    async with db.read() as session:
+        return list(await session.scalars(select(Location)))
 
 
 async def exceptions(db: Database) -> list[OpeningException]:
@@ -261,3 +266,38 @@ async def test_wrong_exceptions_are_explained_next_to_the_field(client: Client, 
         form_page=HOURS,
     )
     assert 'id="error-date_to"' in dates.text
+
+
+async def test_changing_an_exception_keeps_all_its_periods(client: Client, db: Database) -> None:
+    await staff_world(db)
+    [location] = [loc for loc in await locations(db) if loc.slug == "zentralbibliothek"]
+    quarters = [
+        ("08:00", "09:00", True),
+        ("10:00", "11:00", True),
+        ("12:00", "13:00", False),
+        ("14:00", "15:00", True),
+    ]
+    exception = await factories.add_exception(
+        db, location, date(2026, 12, 31), closed=False, reason="Silvester", periods=quarters
+    )
+    await sign_in(client, "sam@example.org")
+    edit = f"/staff/hours/exceptions/{exception.id}"
+
+    form = await client.get(edit)
+    assert 'name="prows" value="5"' in form.text
+    assert 'value="14:00"' in form.text
+    typed = {
+        "prows": "5",
+        "date_from": "2026-12-31",
+        "kind": "special",
+        "reason": "Jahreswechsel",
+        **{f"pstart-{i}": start for i, (start, _, _) in enumerate(quarters)},
+        **{f"pend-{i}": end for i, (_, end, _) in enumerate(quarters)},
+        "pstart-4": "16:00",
+        "pend-4": "17:00",
+    }
+    changed = await post_form(client, edit, typed, form_page=edit)
+
+    assert changed.status_code == 303
+    [saved] = await exceptions(db)
+    assert [f"{p.start_time:%H:%M}" for p in saved.periods] == ["08:00", "10:00", "12:00", "14:00", "16:00"]

@@ -36,7 +36,7 @@ NOTICES = {
 SPARE_ROWS = 3
 """Empty rows under the weekly periods, for adding some."""
 PERIOD_ROWS = 3
-"""Rows for the special hours of an exception."""
+"""Rows for the special hours of a new exception; a change gets one more than it has."""
 MAX_ROWS = 70
 
 
@@ -94,8 +94,9 @@ def read_week(form: Form, lang: Lang) -> tuple[list[WeeklyPeriod], dict[str, str
 
 def exception_form(exception: OpeningException | None = None) -> Form:
     if exception is None:
-        return Form(values={"kind": "closed"})
+        return Form(values={"kind": "closed", "prows": str(PERIOD_ROWS)})
     values = {
+        "prows": str(max(PERIOD_ROWS, len(exception.periods) + 1)),
         "date_from": exception.date_from.isoformat(),
         "date_to": exception.date_to.isoformat(),
         "kind": "closed" if exception.closed else "special",
@@ -121,7 +122,8 @@ def read_exception(form: Form, lang: Lang) -> tuple[dict[str, Any] | None, dict[
     closed = form.value("kind") != "special"
     periods: list[Period] = []
     fields = {"periods": "pstart-0"}
-    for row in range(PERIOD_ROWS):
+    rows = form.value("prows")
+    for row in range(min(int(rows), MAX_ROWS) if rows.isdigit() else PERIOD_ROWS):
         if closed or not (form.value(f"pstart-{row}").strip() or form.value(f"pend-{row}").strip()):
             continue
         start = parsing.clock_time(form, f"pstart-{row}", lang, required=True)
@@ -179,7 +181,6 @@ class StaffHoursPages(Controller):
             week=week or (week_form(chosen) if chosen else Form()),
             exceptions=upcoming,
             exception=exception or exception_form(),
-            period_rows=PERIOD_ROWS,
             notice=notice(request, NOTICES),
         )
 
@@ -282,7 +283,6 @@ class StaffHoursPages(Controller):
             location=found.location,
             found=found,
             exception=form or exception_form(found),
-            period_rows=PERIOD_ROWS,
         )
 
     @post("/staff/hours/exceptions/{exception_id:int}", name="staff-hours-exception-change")
