@@ -5,7 +5,6 @@ says why.
 
 Signed in as staff so the fuzzer reaches every route. The one operation that revokes the token it
 is called with runs in a second pass with a token of its own, so nothing is left out.
-The configuration (schemathesis.toml) names the single exclusion and why.
 """
 
 from __future__ import annotations
