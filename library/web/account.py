@@ -7,14 +7,13 @@ setting a new password sign the person in with a fresh session, as the login for
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts import privacy, resets, service
 from library.accounts.models import Language, User
@@ -36,7 +35,7 @@ from library.web.common import (
     render,
     see_other,
 )
-from library.web.pages import language_cookie, session_cookie
+from library.web.pages import fresh_session, language_cookie, session_cookie
 from library.web.translations import N_, translate
 
 NOTICES = {
@@ -82,18 +81,6 @@ def signed_in(
     return redirect
 
 
-async def fresh_session(
-    session: AsyncSession, viewer: Viewer, user: User, now: datetime, settings: Settings
-) -> str:
-    """A new session id for `user`; the one the browser had before (if any) ends."""
-    if viewer.login_session is not None:
-        await service.end_session(session, viewer.login_session.id)
-    session_id, _ = await service.start_session(
-        session, user, now, timedelta(hours=settings.session_lifetime_hours)
-    )
-    return session_id
-
-
 class AccountPages(Controller):
     include_in_schema = False
 
@@ -131,15 +118,11 @@ class AccountPages(Controller):
         language = language_of(form)
         if not form.has_errors:
             try:
+                # The password is hashed before any transaction opens (see register_account).
+                user = await service.register_account(
+                    db, email=email, password=password, name=name, birth_date=birth_date, language=language
+                )
                 async with db.write() as session:
-                    user = await service.register(
-                        session,
-                        email=email,
-                        password=password,
-                        name=name,
-                        birth_date=birth_date,
-                        language=language,
-                    )
                     session_id = await fresh_session(session, viewer, user, now, settings)
             except Problem as problem:
                 if problem.code == "email_taken":

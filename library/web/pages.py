@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts import service
-from library.accounts.models import Language
-from library.accounts.viewer import SESSION_COOKIE, ViewerDep
+from library.accounts.models import Language, User
+from library.accounts.viewer import SESSION_COOKIE, Viewer, ViewerDep
 from library.api.accounts import client_address
 from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
@@ -44,6 +45,18 @@ def session_cookie(session_id: str, settings: Settings) -> Cookie:
         secure=settings.base_url.startswith("https://"),
         max_age=settings.session_lifetime_hours * 3600,
     )
+
+
+async def fresh_session(
+    session: AsyncSession, viewer: Viewer, user: User, now: datetime, settings: Settings
+) -> str:
+    """A new session id at every sign-in (an id planted before is worthless); the old one ends."""
+    if viewer.login_session is not None:
+        await service.end_session(session, viewer.login_session.id)
+    session_id, _ = await service.start_session(
+        session, user, now, timedelta(hours=settings.session_lifetime_hours)
+    )
+    return session_id
 
 
 def language_cookie(lang: Language, settings: Settings) -> Cookie:
@@ -100,18 +113,11 @@ class HomePages(Controller):
         session_id = None
         form = Form(values=form_values(data))
         try:
-            async with db.write() as session:
-                await service.ensure_not_throttled(session, subjects, now)
-                user = await service.check_password(
-                    session, email=email, password=password, subjects=subjects, now=now
-                )
-                if user is not None:
-                    # A new session id at every sign-in: an id planted before cannot be used.
-                    if viewer.login_session is not None:
-                        await service.end_session(session, viewer.login_session.id)
-                    session_id, _ = await service.start_session(
-                        session, user, now, timedelta(hours=settings.session_lifetime_hours)
-                    )
+            # As the API does: no transaction is open while argon2 works (see service.sign_in).
+            user = await service.sign_in(db, email=email, password=password, subjects=subjects, now=now)
+            if user is not None:
+                async with db.write() as session:
+                    session_id = await fresh_session(session, viewer, user, now, settings)
         except Problem as problem:
             form.general = problem.detail(page_language(request))
             response = render(request, "login.html", viewer, status=problem.status, form=form)
