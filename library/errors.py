@@ -94,6 +94,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This method is not allowed here.",
     ),
     "request_too_large": ("Die Anfrage ist zu groß.", "The request is too large."),
+    "busy": (
+        "Gerade ist sehr viel los. Bitte versuchen Sie es in ein paar Sekunden noch einmal.",
+        "The service is very busy right now. Please try again in a few seconds.",
+    ),
     "unstorable_value": (
         "Ein Wert lässt sich nicht speichern: eine Zahl ist zu groß oder ein Text enthält ein Nullzeichen.",
         "A value cannot be stored: a number is too large or a text contains a NUL character.",

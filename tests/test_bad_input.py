@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from litestar.testing import RequestFactory
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from library.accounts.models import Role
-from library.api.problems import loggable_path
+from library.api.problems import EXCEPTION_HANDLERS, loggable_path
 from library.db import Database
 from tests import factories
 from tests.factories import assert_problem, bearer
@@ -69,3 +72,11 @@ def test_logs_keep_paths_without_their_secret_tokens() -> None:
     assert loggable_path("/calendar/users/s3cr3t.ics") == "/calendar/users/…"
     assert loggable_path("/api/v1/auth/password-reset/abc/x") == "/api/v1/auth/password-reset/…/x"
     assert loggable_path("/api/v1/bookings/7") == "/api/v1/bookings/7"
+
+
+def test_no_free_database_connection_is_a_503_with_retry_after() -> None:
+    request = RequestFactory().get("/api/v1/resources", headers={"accept-language": "en"})
+    response = EXCEPTION_HANDLERS[PoolTimeout](request, PoolTimeout("QueuePool limit reached"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.content["code"] == "busy"

@@ -18,6 +18,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DataError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from library.errors import Problem
 from library.i18n import negotiate_language
@@ -143,11 +144,20 @@ def on_unstorable_value(request: Request[Any, Any, Any], exc: Exception) -> Resp
     return problem_response(request, Problem(422, "unstorable_value"))
 
 
+def on_overload(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """No database connection came free in time: the service is overloaded, not broken."""
+    log.warning(
+        "no database connection free in time on %s %s", request.method, loggable_path(request.url.path)
+    )
+    return problem_response(request, Problem(503, "busy", headers={"Retry-After": "5"}))
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     Problem: on_problem,
     ValidationException: on_validation,
     HTTPException: on_http_exception,
     OverflowError: on_unstorable_value,
     DataError: on_unstorable_value,
+    PoolTimeout: on_overload,
     Exception: on_unexpected,
 }
