@@ -16,7 +16,12 @@ from tests.browser import (
     sign_in_as_staff,
 )
 
-PAGES = {"home": "/", "login": "/login"}
+PAGES = {
+    "home": "/",
+    "login": "/login",
+    "not-found": "/no-such-page",  # the error page every refusal uses
+    "reset-link": "/password-reset/no-such-link",  # the page behind a reset mail's link
+}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
