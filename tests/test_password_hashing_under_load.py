@@ -83,28 +83,6 @@ async def test_a_registration_hashes_beside_the_event_loop(
     assert verify_password(user.password_hash, DEFAULT_PASSWORD)
 
 
-async def test_a_sign_in_checks_the_password_beside_the_event_loop(
-    db: Database, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await factories.create_user(db, EMAIL)
-    held = Held(verify_password)
-    monkeypatch.setattr(service, "verify_password", held)
-
-    async def sign_in() -> User | None:
-        async with db.write() as session:
-            return await service.check_password(
-                session,
-                email=EMAIL,
-                password=DEFAULT_PASSWORD,
-                subjects=service.LoginSubjects.of(EMAIL, "127.0.0.1"),
-                now=clock.now(),
-            )
-
-    user = await run_while_held(held, sign_in())
-    assert user is not None
-    assert user.email == EMAIL
-
-
 async def test_the_api_registration_hashes_before_its_transaction(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,13 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import ApiToken, LoginFailure, LoginSession, Role, User, UserCertification
-from library.accounts.service import LoginSubjects, check_password, ensure_not_throttled
+from library.accounts.service import LoginSubjects, sign_in
 from library.audit.log import record, snapshot
 from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
 from library.booking.service import cancel_within, lock_person
 from library.catalog.models import Resource
-from library.db import dialect_of
+from library.db import Database, dialect_of
 from library.errors import Problem, not_found
 from library.notify.models import OutboxMessage, OutboxStatus
 from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
@@ -222,17 +222,14 @@ def _audit_entry(entry: AuditEntry, user_id: int, about_them: set[tuple[str, str
     }
 
 
-async def password_confirmed(
-    session: AsyncSession, user: User, password: str, *, address: str, now: datetime
-) -> bool:
+async def password_confirmed(db: Database, user: User, password: str, *, address: str, now: datetime) -> bool:
     """Whether the person gave their current password, before something irreversible.
 
-    A wrong password counts as a failed sign-in (and is throttled like one), so a stolen token
-    cannot be used to guess it; the caller commits before it reports the failure.
+    Checked as a sign-in is (no transaction open while argon2 works): a wrong password counts as
+    a failed sign-in and is throttled like one, so a stolen token cannot be used to guess it.
     """
     subjects = LoginSubjects.of(user.email, address)
-    await ensure_not_throttled(session, subjects, now)
-    found = await check_password(session, email=user.email, password=password, subjects=subjects, now=now)
+    found = await sign_in(db, email=user.email, password=password, subjects=subjects, now=now)
     return found is not None
 
 
@@ -250,7 +247,7 @@ async def delete_account(
     Cancellations go through the booking and workshop services, so the waitlist moves up and
     the audit log and outbox see them. Past bookings and registrations stay, counted for
     the anonymous account. The last active administrator cannot delete their account.
-    Run it in a write transaction after `password_confirmed`.
+    Run it in a write transaction once `password_confirmed` said yes.
     """
     if user.role is Role.ADMIN and not await _another_admin(session, user.id):
         raise Problem(409, "last_admin")

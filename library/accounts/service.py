@@ -156,22 +156,11 @@ async def ensure_not_throttled(
             )
 
 
-async def check_password(
-    session: AsyncSession, *, email: str, password: str, subjects: LoginSubjects, now: datetime
-) -> User | None:
-    """The user for these credentials, or None after recording the failure.
-
-    The caller commits before answering, so that a failure counts even though it is an error.
-    """
-    user = await session.scalar(select(User).where(*active_account(email)))
-    matches = user is not None and await asyncio.to_thread(verify_password, user.password_hash, password)
-    return await record_sign_in(session, user if matches else None, password, subjects, now)
-
-
 async def sign_in(
     db: Database, *, email: str, password: str, subjects: LoginSubjects, now: datetime
 ) -> User | None:
-    """check_password in transactions of its own, none open while argon2 works (see register_account).
+    """The user for these credentials, or None after recording the failure; no transaction is
+    open while argon2 works (see register_account).
 
     Raises 429 when throttled. The stored hash is read, checked in a worker thread, and the
     outcome recorded and committed in a short write transaction, for the hash that was checked.

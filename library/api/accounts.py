@@ -209,12 +209,9 @@ class AccountsController(Controller):
         state: State,
     ) -> None:
         now = clock.now()
-        async with db.write() as session:
-            confirmed = await privacy.password_confirmed(
-                session, user, data.password, address=client_address(request), now=now
-            )
-            if confirmed:
-                await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
-        # Outside the transaction, so that a wrong password is recorded before it is reported.
-        if not confirmed:
+        if not await privacy.password_confirmed(
+            db, user, data.password, address=client_address(request), now=now
+        ):
             raise field_problem(403, "wrong_password", "password")
+        async with db.write() as session:
+            await privacy.delete_account(session, user, now, base_url=state.settings.base_url)

@@ -270,18 +270,17 @@ class AccountPages(Controller):
         now = clock.now()
         form = Form()
         try:
-            async with db.write() as session:
-                confirmed = await privacy.password_confirmed(
-                    session, user, data.get("password", ""), address=client_address(request), now=now
-                )
-                if confirmed:
+            confirmed = await privacy.password_confirmed(
+                db, user, data.get("password", ""), address=client_address(request), now=now
+            )
+            if confirmed:
+                async with db.write() as session:
                     await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
         except Problem as problem:
             form.general = problem.detail(lang)
             page = render(request, "account/delete.html", viewer, status=problem.status, form=form)
             page.headers.update(problem.headers)
             return page
-        # Outside the transaction, so that a wrong password counts before it is reported.
         if not confirmed:
             # The page shows it next to the field like any other typing mistake (the API says 403).
             form.add("password", Problem(422, "wrong_password").detail(lang))
