@@ -8,6 +8,8 @@ way are left to Litestar, which reports them after the sign-in checks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -18,35 +20,39 @@ from library.api.problems import BODY_FIELD
 from library.errors import Problem
 
 
-def _body_type(request: Request[Any, Any, Any]) -> Any:
-    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
-    return None if parameter is None else parameter.annotation
+@dataclass(frozen=True)
+class BodyReaders:
+    lenient: msgspec.json.Decoder[Any]
+    strict: msgspec.json.Decoder[Any]
 
 
-def _is_typed_body(annotation: Any) -> bool:
+@cache
+def body_readers(annotation: Any) -> BodyReaders | None:
+    """Both readings of one body type, built once per type; None for a type msgspec cannot read."""
     try:
-        msgspec.json.schema(annotation)
+        msgspec.json.schema(annotation)  # refuses types msgspec cannot describe, and so not read
     except (TypeError, ValueError):
-        return False
-    return True
+        return None
+    return BodyReaders(
+        msgspec.json.Decoder(annotation, strict=False), msgspec.json.Decoder(annotation, strict=True)
+    )
 
 
 async def strict_json_body(request: Request[Any, Any, Any]) -> None:
     """A `before_request` hook: refuse a JSON body whose types are only right when coerced."""
-    annotation = _body_type(request)
-    if annotation is None or not request.headers.get("content-type", "").startswith("application/json"):
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if parameter is None or not request.headers.get("content-type", "").startswith("application/json"):
         return
-    if not _is_typed_body(annotation):
-        return
+    readers = body_readers(parameter.annotation)
     raw = await request.body()
-    if not raw:
+    if readers is None or not raw:
         return
     try:
-        msgspec.json.decode(raw, type=annotation, strict=False)
+        readers.lenient.decode(raw)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return  # wrong however read: Litestar reports it, after authentication
     try:
-        msgspec.json.decode(raw, type=annotation, strict=True)
+        readers.strict.decode(raw)
     except msgspec.ValidationError as exc:
         found = BODY_FIELD.search(str(exc))
         field = found.group(1) if found else "body"
