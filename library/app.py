@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             secret=settings.secret_key,
             cookie_name=CSRF_COOKIE,
             header_name=CSRF_HEADER,
-            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_secure=settings.behind_https,
             cookie_samesite="lax",
             # The API checks its own way: bearer requests need none, cookie requests echo the cookie.
             exclude=["^/api/"],
@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ),
         ),
         before_request=strict_json_body,
-        before_send=[header_hook(https=settings.base_url.startswith("https://"))],
+        before_send=[header_hook(https=settings.behind_https)],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,
     )

@@ -63,6 +63,11 @@ class Settings:
         return self.env == "production"
 
     @property
+    def behind_https(self) -> bool:
+        """Served over HTTPS: cookies are `Secure` and browsers are told to stay on HTTPS."""
+        return self.base_url.startswith("https://")
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -42,7 +42,7 @@ def session_cookie(session_id: str, settings: Settings) -> Cookie:
         value=session_id,
         httponly=True,
         samesite="lax",
-        secure=settings.base_url.startswith("https://"),
+        secure=settings.behind_https,
         max_age=settings.session_lifetime_hours * 3600,
     )
 
@@ -67,7 +67,7 @@ def language_cookie(lang: Language, settings: Settings) -> Cookie:
         max_age=ONE_YEAR,
         samesite="lax",
         httponly=True,
-        secure=settings.base_url.startswith("https://"),
+        secure=settings.behind_https,
     )
 
 
