@@ -10,7 +10,8 @@ from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
-from library.accounts import privacy, resets, service
+from library import privacy
+from library.accounts import resets, service
 from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
 from library.accounts.viewer import UserDep, ViewerDep

@@ -15,7 +15,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from library.accounts import privacy, resets, service
+from library import privacy
+from library.accounts import resets, service
 from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
 from library.accounts.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep
