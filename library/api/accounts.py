@@ -14,11 +14,11 @@ from library import privacy
 from library.accounts import resets, service
 from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
-from library.accounts.viewer import UserDep, ViewerDep
 from library.api.common import language
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, field_problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, ViewerDep
 from library.i18n import pick
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]

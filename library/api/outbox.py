@@ -10,10 +10,10 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import FromQuery
 
-from library.accounts.viewer import UserDep
 from library.api.common import Limit, Offset, Page, RowId, next_page_url
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep
 from library.notify import worker
 from library.outbox import queue
 from library.outbox.models import OutboxMessage, OutboxStatus

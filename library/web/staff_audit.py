@@ -14,11 +14,11 @@ from litestar.datastructures import State
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from library.accounts.viewer import UserDep, ViewerDep
 from library.audit import queries
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
-from library.deps import DatabaseDep
+from library.http.deps import DatabaseDep
+from library.http.viewer import UserDep, ViewerDep
 from library.i18n import Lang
 from library.web import parsing
 from library.web.common import AnyRequest, Form, page_language, render

@@ -8,8 +8,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from library.accounts.viewer import UserDep, ViewerDep
-from library.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, ViewerDep
 from library.notify import worker
 from library.outbox import queue
 from library.outbox.models import OutboxStatus

@@ -15,8 +15,8 @@ from litestar.di import NamedDependency, Provide
 
 from library.accounts import service
 from library.accounts.models import LoginSession, Role, User
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.http.deps import ClockDep, DatabaseDep
 
 SESSION_COOKIE = "library_session"
 CSRF_COOKIE = "csrftoken"
