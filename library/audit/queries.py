@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import User
 from library.audit.models import AuditEntry
-from library.catalog.queries import escape_like
+from library.db import escape_like
 
 
 @dataclass(frozen=True)

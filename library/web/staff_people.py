@@ -17,8 +17,8 @@ from sqlalchemy.orm import joinedload
 from library.accounts import service as accounts
 from library.accounts.models import Certification, Role, User, UserCertification
 from library.catalog.hours import local_instant
-from library.catalog.queries import escape_like
 from library.config import Settings
+from library.db import escape_like
 from library.errors import Problem, field_problem
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep, ViewerDep
