@@ -1,4 +1,7 @@
-"""Reading the audit log: who did what to which object, when and why, newest first."""
+"""Reading the audit log: who did what to which object, when and why, newest first.
+
+It lives with the accounts, not in audit: the log sits below every domain that writes to it, and
+a search by who acted joins the people it names."""
 
 from __future__ import annotations
 
