@@ -18,7 +18,7 @@ from library.api.common import language
 from library.config import Settings
 from library.errors import Problem, field_problem
 from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import UserDep, ViewerDep
+from library.http.viewer import UserDep, ViewerDep, client_address
 from library.i18n import pick
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
@@ -73,10 +73,6 @@ class MeOut(UserOut):
     birth_date: date | None
     language: Language
     certifications: list[HeldCertificationOut]
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 class AccountsController(Controller):

@@ -50,6 +50,11 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip()
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """Where a request comes from: failed password checks are counted against it too."""
+    return request.client.host if request.client else "unknown"
+
+
 async def provide_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: ClockDep) -> Viewer:
     viewer = await _find_viewer(request, db, clock)
     request.state.viewer = viewer  # error pages show the menu of whoever is signed in

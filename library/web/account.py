@@ -19,11 +19,10 @@ from library import privacy
 from library.accounts import resets, service
 from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
-from library.api.accounts import client_address
 from library.config import Settings
 from library.errors import Problem
 from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep
+from library.http.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep, client_address
 from library.i18n import Lang
 from library.notify import feeds
 from library.web import parsing
