@@ -60,7 +60,7 @@ from bench.synthetic import (
 from library.audit.models import AuditEntry
 from library.booking.models import ACTIVE_STATUS_SQL, Booking, BookingStatus
 from library.config import normalise_database_url
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from library.workshops.models import (
     HOLDING_STATUSES,
     Registration,

@@ -19,7 +19,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from library.accounts.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
 from library.api.accounts import AccountsController
 from library.api.bodies import strict_json_body
 from library.api.bookings import BookingsController
@@ -33,8 +32,9 @@ from library.api.workshops import WorkshopsController
 from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
+from library.http.security import ScriptFileSwagger, header_hook
+from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
 from library.scheduler import run_forever
-from library.security import ScriptFileSwagger, header_hook
 from library.web.routes import PAGE_CONTROLLERS
 from library.web.translations import install as install_translations
 

@@ -22,7 +22,7 @@ from library.catalog.models import (
     UnitBlock,
 )
 from library.db import Base
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from library.workshops.models import Registration, Workshop, WorkshopSession
 
 __all__ = [

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from library.accounts.privacy import anonymise_expired
 from library.booking.service import release_no_shows
 from library.clock import Clock
 from library.config import Settings
@@ -23,6 +22,7 @@ from library.notify.reminders import (
     queue_registration_reminders,
 )
 from library.notify.worker import send_due
+from library.privacy import anonymise_expired
 from library.workshops.service import draw_closed_lotteries, expire_offers
 
 log = logging.getLogger("library.scheduler")

@@ -17,7 +17,7 @@ from library.catalog.models import ResourceKind, UnitBlock
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from library.scheduler import run_jobs_once
 from tests.factories import (
     add_exception,

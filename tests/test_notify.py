@@ -35,9 +35,9 @@ from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.notify import worker
-from library.notify.models import OutboxMessage, OutboxStatus
-from library.notify.outbox import enqueue
 from library.notify.worker import SmtpTarget, backoff, send_due
+from library.outbox.models import OutboxMessage, OutboxStatus
+from library.outbox.queue import enqueue
 from library.scheduler import run_jobs_once
 from tests.factories import (
     assert_problem,

@@ -12,7 +12,7 @@ from library.accounts.models import User
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from tests import factories
 from tests.factories import DEFAULT_PASSWORD
 from tests.pages import Client, post_form, sign_in

@@ -11,8 +11,8 @@ from library.audit.models import AuditEntry
 from library.clock import SettableClock
 from library.db import Database
 from library.notify import worker
-from library.notify.models import OutboxMessage, OutboxStatus
-from library.notify.outbox import enqueue
+from library.outbox.models import OutboxMessage, OutboxStatus
+from library.outbox.queue import enqueue
 from tests import factories
 from tests.pages import Client, post_form, sign_in
 

@@ -10,7 +10,7 @@ from library.accounts.models import Role, User, UserCertification
 from library.audit.models import AuditEntry
 from library.clock import SettableClock
 from library.db import Database
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from tests import factories
 from tests.pages import Client, post_form, sign_in
 

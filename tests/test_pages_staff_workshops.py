@@ -13,7 +13,7 @@ from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
 from library.db import Database
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, WorkshopSession
 from tests import factories

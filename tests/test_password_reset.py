@@ -18,7 +18,7 @@ from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.notify.mail import Sender, Unbuildable, build_message
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from library.scheduler import run_jobs_once
 from tests import test_notify
 from tests.factories import DEFAULT_PASSWORD, assert_problem, bearer, create_user, get_token

@@ -23,7 +23,7 @@ from library.catalog.models import Factor, Resource, ResourceKind
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
-from library.notify.models import OutboxMessage, OutboxStatus
+from library.outbox.models import OutboxMessage, OutboxStatus
 from library.scheduler import run_jobs_once
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
 from tests.conftest import TEST_NOW

@@ -15,12 +15,12 @@ from library.booking.models import Booking
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
-from library.notify.models import OutboxMessage
 from library.notify.reminders import (
     queue_booking_reminders,
     queue_certification_notices,
     queue_registration_reminders,
 )
+from library.outbox.models import OutboxMessage
 from library.scheduler import run_jobs_once
 from tests import test_notify
 from tests.factories import (

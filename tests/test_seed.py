@@ -43,7 +43,7 @@ from library.catalog.seed import (
     read_yaml,
 )
 from library.db import Base, Database
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from library.workshops.models import SignupMode, Workshop, WorkshopSession
 from tests.factories import create_user
 

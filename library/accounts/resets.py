@@ -24,7 +24,7 @@ from library.accounts.passwords import hash_password, is_weak_password
 from library.accounts.service import LoginSubjects, digest, ensure_not_throttled, normalise_email
 from library.audit.log import record
 from library.errors import Problem, field_problem
-from library.notify.outbox import enqueue
+from library.outbox.queue import enqueue
 
 RESET_LIFETIME = timedelta(minutes=30)
 RESET_MAIL = "account.password_reset"

@@ -10,14 +10,15 @@ from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
-from library.accounts import privacy, resets, service
+from library import privacy
+from library.accounts import resets, service
 from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
-from library.accounts.viewer import UserDep, ViewerDep
 from library.api.common import language
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, field_problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, ViewerDep, client_address
 from library.i18n import pick
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
@@ -72,10 +73,6 @@ class MeOut(UserOut):
     birth_date: date | None
     language: Language
     certifications: list[HeldCertificationOut]
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 class AccountsController(Controller):

@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.accounts.service import normalise_email
-from library.accounts.viewer import UserDep
 from library.api.common import Limit, Offset, Page, RowId, checked_range, language, next_page_url
 from library.booking import service
 from library.booking.alternatives import Alternative
@@ -29,8 +28,9 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.catalog.queries import get_location
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, field_problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep
 from library.i18n import pick
 
 Instant = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with an offset")]

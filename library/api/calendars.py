@@ -9,11 +9,11 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, PathParameter
 
-from library.accounts.viewer import UserDep
 from library.api.common import language
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import not_found
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep
 from library.notify import feeds
 
 CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8" to text types

@@ -13,7 +13,6 @@ from litestar import Controller, delete, patch, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
-from library.accounts.viewer import UserDep
 from library.api.bookings import BookingOut, Instant, booking_out
 from library.api.common import RowId
 from library.api.resource_input import (
@@ -36,8 +35,9 @@ from library.catalog.models import (
     UnitStatus,
 )
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep
 
 
 class UnitPatchIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -10,12 +10,13 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import FromQuery
 
-from library.accounts.viewer import UserDep
 from library.api.common import Limit, Offset, Page, RowId, next_page_url
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
-from library.notify import outbox, worker
-from library.notify.models import OutboxMessage, OutboxStatus
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep
+from library.notify import worker
+from library.outbox import queue
+from library.outbox.models import OutboxMessage, OutboxStatus
 
 
 class OutboxItemOut(msgspec.Struct):
@@ -63,7 +64,7 @@ class OutboxController(Controller):
         offset: Offset = 0,
     ) -> Page[OutboxItemOut]:
         async with db.read() as session:
-            rows = await outbox.newest_first(session, status=status, limit=limit, offset=offset)
+            rows = await queue.newest_first(session, status=status, limit=limit, offset=offset)
         return Page(
             items=[outbox_item(row, state.settings) for row in rows[:limit]],
             next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),

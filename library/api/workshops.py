@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification
-from library.accounts.viewer import UserDep
 from library.api.bookings import Instant, refused
 from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
 from library.booking.service import RuleBroken, SlotTaken
@@ -22,8 +21,9 @@ from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, field_problem, not_found
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep
 from library.i18n import Lang, pick
 from library.workshops import service
 from library.workshops.models import (

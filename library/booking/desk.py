@@ -19,7 +19,7 @@ from library.booking.models import Booking, BookingPurpose, BookingStatus
 from library.booking.policy import effective_policy
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit, UnitBlock
-from library.catalog.queries import escape_like
+from library.db import escape_like
 
 
 async def desk_locations(session: AsyncSession) -> Sequence[Location]:

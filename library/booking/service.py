@@ -42,7 +42,7 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit
 from library.db import Database, dialect_of
 from library.errors import Problem, field_problem, not_found
-from library.notify.outbox import enqueue
+from library.outbox.queue import enqueue
 from library.workshops.models import Workshop
 
 T = TypeVar("T")

@@ -17,6 +17,7 @@ from library.catalog.models import (
     Unit,
     UnitStatus,
 )
+from library.db import escape_like
 from library.errors import not_found
 
 
@@ -35,11 +36,6 @@ def unit_count_column() -> ScalarSelect[int]:
         .correlate(Resource)
         .scalar_subquery()
     )
-
-
-def escape_like(text: str) -> str:
-    """Search text taken literally: % and _ are not wildcards here."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _filtered(statement: Select[Resource, int], where: ResourceFilter) -> Select[Resource, int]:

@@ -1,1 +1,1 @@
-"""Notifications: the outbox, mail, calendar files and the worker that sends them."""
+"""Notifications: mail, calendar files and feeds, reminders, and the worker that sends the outbox."""

@@ -40,7 +40,7 @@ from library.notify.ics import (
     sequence_at,
     to_bytes,
 )
-from library.notify.models import OutboxMessage
+from library.outbox.models import OutboxMessage
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
 
 EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"

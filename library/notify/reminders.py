@@ -22,7 +22,7 @@ from library.accounts.models import EXPIRY_NOTICE_DUE_SQL, Certification, User, 
 from library.booking.models import REMINDER_DUE_SQL as BOOKING_REMINDER_DUE_SQL
 from library.booking.models import Booking
 from library.db import Database
-from library.notify.outbox import enqueue
+from library.outbox.queue import enqueue
 from library.workshops.models import REMINDER_DUE_SQL as REGISTRATION_REMINDER_DUE_SQL
 from library.workshops.models import Registration, WorkshopSession
 

@@ -37,7 +37,7 @@ from library.db import Database, dialect_of
 from library.errors import Problem, not_found
 from library.notify.ics import host_of
 from library.notify.mail import LIBRARY_NAME, Sender, Unbuildable, build_message
-from library.notify.models import OutboxMessage, OutboxStatus
+from library.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("library.notify")
 

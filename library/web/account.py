@@ -15,14 +15,14 @@ from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from library.accounts import privacy, resets, service
+from library import privacy
+from library.accounts import resets, service
 from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
-from library.accounts.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep
-from library.api.accounts import client_address
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep, client_address
 from library.i18n import Lang
 from library.notify import feeds
 from library.web import parsing

@@ -17,12 +17,12 @@ from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from library.accounts.viewer import ViewerDep
 from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind
-from library.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import ViewerDep
 from library.i18n import Lang, pick
 from library.web import parsing
 from library.web.availability import load_location_facts, units_free_at

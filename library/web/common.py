@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from litestar import Request
 from litestar.response import Redirect, Template
 
-from library.accounts.viewer import Viewer
 from library.errors import Problem
+from library.http.viewer import Viewer
 from library.i18n import Lang, negotiate_language
 from library.web.translations import translate
 

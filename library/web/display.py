@@ -22,7 +22,6 @@ from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from library.accounts.viewer import ViewerDep
 from library.booking import service
 from library.booking.availability import free_per_unit, opening_windows
 from library.booking.intervals import Interval
@@ -31,7 +30,8 @@ from library.booking.queries import LocationHours
 from library.booking.rules import ResourceFacts
 from library.catalog import queries
 from library.catalog.models import Unit
-from library.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import ViewerDep
 from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, pick
 from library.web.availability import LocationFacts, load_location_facts, units_free_at
 from library.web.common import LANG_COOKIE, AnyRequest, render

@@ -20,15 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
-from library.accounts.viewer import UserDep, Viewer, ViewerDep
 from library.booking import service
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
 from library.booking.policy import BookingPolicy, effective_policy
 from library.catalog.models import Location, Resource
 from library.config import Settings
 from library.db import Database
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import Lang
 from library.notify.feeds import booking_event, feed_name
 from library.notify.ics import new_calendar, new_event, to_bytes

@@ -13,13 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts import service
 from library.accounts.models import Language, User
-from library.accounts.viewer import SESSION_COOKIE, Viewer, ViewerDep
-from library.api.accounts import client_address
 from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import SESSION_COOKIE, Viewer, ViewerDep, client_address
 from library.web.common import (
     LANG_COOKIE,
     AnyRequest,

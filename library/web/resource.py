@@ -20,7 +20,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from library.accounts.models import User
-from library.accounts.viewer import UserDep, Viewer, ViewerDep
 from library.api.bookings import refused
 from library.booking import service
 from library.booking.alternatives import Alternative
@@ -35,8 +34,9 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Resource
 from library.config import Settings
 from library.db import Database
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import Lang, pick
 from library.web import parsing
 from library.web.availability import load_location_facts, monday_of, week_of_slots

@@ -14,11 +14,11 @@ from litestar.datastructures import State
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from library.accounts.viewer import UserDep, ViewerDep
-from library.audit import queries
+from library.accounts import audit_search
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
-from library.deps import DatabaseDep
+from library.http.deps import DatabaseDep
+from library.http.viewer import UserDep, ViewerDep
 from library.i18n import Lang
 from library.web import parsing
 from library.web.common import AnyRequest, Form, page_language, render
@@ -104,9 +104,9 @@ class StaffAuditPages(Controller):
             form.add("date_to", translate(lang, N_("The last day must not be before the first.")))
         rows: list[Any] = []
         async with db.read() as session:
-            types = await queries.object_types(session)
+            types = await audit_search.object_types(session)
             if not form.has_errors:
-                wanted = queries.AuditFilter(
+                wanted = audit_search.AuditFilter(
                     actor=form.value("actor"),
                     action=form.value("action"),
                     object_type=form.value("object_type"),
@@ -114,7 +114,9 @@ class StaffAuditPages(Controller):
                     since=local_instant(first, time(0), zone) if first else None,
                     before=local_instant(last + timedelta(days=1), time(0), zone) if last else None,
                 )
-                rows = await queries.search(session, wanted, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+                rows = await audit_search.search(
+                    session, wanted, limit=PER_PAGE, offset=(number - 1) * PER_PAGE
+                )
         shown = rows[:PER_PAGE]
         query = {name: form.value(name) for name in form.values if name != "page" and form.value(name)}
         return render(

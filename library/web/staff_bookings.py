@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
-from library.accounts.viewer import ViewerDep
 from library.api.bookings import refused
 from library.booking import desk, service
 from library.booking.models import BookingStatus
@@ -24,8 +23,9 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
 from library.config import Settings
 from library.db import Database
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import ViewerDep
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
 from library.web.staff_desk import NOTICES as DESK_NOTICES

@@ -12,11 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 
 from library.accounts.models import User
-from library.accounts.viewer import ViewerDep
 from library.booking import desk, service
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import ViewerDep
 from library.web.common import AnyRequest, notice, page_language, render, safe_next, see_other
 from library.web.translations import N_
 

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
-from library.accounts.viewer import ViewerDep
 from library.catalog import inventory
 from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import Location, OpeningException
 from library.db import Database
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import ViewerDep
 from library.i18n import Lang
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other

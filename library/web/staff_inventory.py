@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, User
-from library.accounts.viewer import ViewerDep
 from library.api.resource_input import (
     Expected,
     ResourceIn,
@@ -33,8 +32,9 @@ from library.booking.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog import inventory, queries
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
 from library.db import Database
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import ViewerDep
 from library.i18n import Lang
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name

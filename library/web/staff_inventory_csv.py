@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, User
-from library.accounts.viewer import ViewerDep
 from library.api.resource_input import Expected
 from library.catalog import csv_io, inventory
 from library.catalog.models import Location, Resource, Unit
 from library.catalog.queries import unit_count_column
-from library.deps import ClockDep, DatabaseDep
 from library.errors import MESSAGES, Problem, message
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import ViewerDep
 from library.i18n import Lang
 from library.web.common import AnyRequest, notice, page_language, render, see_other
 from library.web.staff_inventory import EXPECTED, NOTICES, expected_text

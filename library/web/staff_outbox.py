@@ -8,10 +8,11 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from library.accounts.viewer import UserDep, ViewerDep
-from library.deps import ClockDep, DatabaseDep
-from library.notify import outbox, worker
-from library.notify.models import OutboxStatus
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, ViewerDep
+from library.notify import worker
+from library.outbox import queue
+from library.outbox.models import OutboxStatus
 from library.web import parsing
 from library.web.common import AnyRequest, Form, notice, page_language, render, see_other
 from library.web.translations import N_, translate
@@ -43,7 +44,7 @@ class StaffOutboxPages(Controller):
         rows = []
         if not form.has_errors:
             async with db.read() as session:
-                rows = await outbox.newest_first(
+                rows = await queue.newest_first(
                     session,
                     status=OutboxStatus(status) if status else None,
                     limit=PER_PAGE,

@@ -16,12 +16,12 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts import service as accounts
 from library.accounts.models import Certification, Role, User, UserCertification
-from library.accounts.viewer import UserDep, ViewerDep
 from library.catalog.hours import local_instant
-from library.catalog.queries import escape_like
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.db import escape_like
 from library.errors import Problem, field_problem
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, ViewerDep
 from library.i18n import pick
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other

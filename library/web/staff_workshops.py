@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import Certification, UserCertification
-from library.accounts.viewer import UserDep, ViewerDep
 from library.api.workshops import WORKSHOP_OPTIONS, SessionOut, sessions_out, workshop_problem
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.factors import FACTOR_TEXTS
@@ -23,8 +22,9 @@ from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, ViewerDep
 from library.i18n import Lang, pick
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other

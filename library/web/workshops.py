@@ -20,14 +20,14 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from library.accounts.viewer import UserDep, Viewer, ViewerDep
 from library.api.bookings import refused
 from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.models import Factor, Location
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import Lang, pick
 from library.web.common import AnyRequest, Form, notice, page_language, render, safe_next, see_other
 from library.web.translations import N_, translate

@@ -28,7 +28,7 @@ from library.booking.service import NewBooking, RuleBroken, SlotTaken, book_with
 from library.catalog.models import Factor
 from library.db import Database, dialect_of
 from library.errors import Problem, field_problem, not_found
-from library.notify.outbox import enqueue
+from library.outbox.queue import enqueue
 from library.workshops.models import (
     HOLDING_STATUSES,
     Registration,

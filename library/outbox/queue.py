@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from library.accounts.models import User
-from library.notify.models import OutboxMessage, OutboxStatus
+from library.outbox.models import OutboxMessage, OutboxStatus
+
+
+class Recipient(Protocol):
+    """Whom a message goes to: an account (accounts.models.User), which sits above the outbox."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def language(self) -> str: ...
 
 
 def message_id(base_url: str) -> str:
@@ -24,7 +36,7 @@ def enqueue(
     session: AsyncSession,
     *,
     kind: str,
-    user: User,
+    user: Recipient,
     payload: dict[str, Any],
     now: datetime,
     base_url: str,
@@ -33,7 +45,7 @@ def enqueue(
         kind=kind,
         user_id=user.id,
         recipient=user.email,
-        language=user.language.value,
+        language=str(user.language),
         payload=payload,
         message_id=message_id(base_url),
         created_at=now,

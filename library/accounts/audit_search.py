@@ -1,4 +1,7 @@
-"""Reading the audit log: who did what to which object, when and why, newest first."""
+"""Reading the audit log: who did what to which object, when and why, newest first.
+
+It lives with the accounts, not in audit: the log sits below every domain that writes to it, and
+a search by who acted joins the people it names."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import User
 from library.audit.models import AuditEntry
-from library.catalog.queries import escape_like
+from library.db import escape_like
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from library.booking.service import cancel_within, lock_person
 from library.catalog.models import Resource
 from library.db import Database, dialect_of
 from library.errors import Problem, not_found
-from library.notify.models import OutboxMessage, OutboxStatus
+from library.outbox.models import OutboxMessage, OutboxStatus
 from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
 from library.workshops.service import cancel_registration_within
 

@@ -15,8 +15,8 @@ from litestar.di import NamedDependency, Provide
 
 from library.accounts import service
 from library.accounts.models import LoginSession, Role, User
-from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.http.deps import ClockDep, DatabaseDep
 
 SESSION_COOKIE = "library_session"
 CSRF_COOKIE = "csrftoken"
@@ -48,6 +48,11 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
     return token.strip()
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """Where a request comes from: failed password checks are counted against it too."""
+    return request.client.host if request.client else "unknown"
 
 
 async def provide_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: ClockDep) -> Viewer:
