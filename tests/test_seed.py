@@ -20,7 +20,6 @@ from library.accounts.models import Certification, Role, User, UserCertification
 from library.accounts.passwords import verify_password
 from library.audit.models import AuditEntry
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
-from library.booking.policy import effective_policy
 from library.booking.service import NewBooking, create_booking
 from library.catalog.hours import DatedException, Period, WeeklyPeriod, hours_on
 from library.catalog.models import (
@@ -34,6 +33,7 @@ from library.catalog.models import (
     ResourceKind,
     Unit,
 )
+from library.catalog.policy import effective_policy
 from library.catalog.seed import (
     SYSTEM_EMAIL,
     SeedError,

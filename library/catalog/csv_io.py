@@ -21,9 +21,9 @@ from typing import Any
 import msgspec
 
 from library.api.resource_input import Expected, ResourceIn, UnitIn, check_fields, given
-from library.booking.policy import POLICY_FIELDS, overrides_of
 from library.catalog.inventory import UnitSpec
 from library.catalog.models import Resource, UnitStatus
+from library.catalog.policy import POLICY_FIELDS, overrides_of
 
 RESOURCE_COLUMNS = (
     "slug",

@@ -23,7 +23,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from library.accounts.models import Certification, User
 from library.audit.log import record, snapshot
 from library.booking.models import ACTIVE_STATUSES, Booking
-from library.booking.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import (
     ExceptionPeriod,
@@ -37,6 +36,7 @@ from library.catalog.models import (
     UnitCondition,
     UnitStatus,
 )
+from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.queries import get_location, get_resource
 from library.catalog.seed import SLUG_PATTERN
 from library.db import Database

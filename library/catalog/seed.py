@@ -35,7 +35,6 @@ from library.accounts.passwords import hash_password, verify_password
 from library.booking.availability import opening_windows
 from library.booking.intervals import Interval
 from library.booking.models import Booking
-from library.booking.policy import POLICY_FIELDS
 from library.booking.queries import LocationHours, load_location_hours, load_occupations
 from library.booking.rules import age_on, occupied_span
 from library.booking.service import (
@@ -60,6 +59,7 @@ from library.catalog.models import (
     ResourceKind,
     Unit,
 )
+from library.catalog.policy import POLICY_FIELDS
 from library.db import Database
 from library.workshops.models import Registration, SignupMode, Workshop, WorkshopSession
 from library.workshops.service import NewSession, add_session_within

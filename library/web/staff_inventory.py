@@ -29,9 +29,9 @@ from library.api.resource_input import (
     check_fields,
     given,
 )
-from library.booking.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog import inventory, queries
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
+from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.db import Database
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
