@@ -1,6 +1,7 @@
 """Staff endpoints for the inventory and the house rules (API.md, Inventory and house rules).
 
-Thin controllers: the work and its checks are in library.catalog.inventory.
+Thin controllers: the work and its checks are in library.catalog.inventory, and where
+bookings are concerned in library.booking.units.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from library.api.resource_input import (
     UnitIn,
     given,
 )
+from library.booking import units
 from library.catalog import inventory
 from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import (
@@ -198,10 +200,10 @@ class InventoryController(Controller):
         changes = given(data)
         force = changes.pop("force")
         try:
-            unit, kept = await inventory.update_unit(
+            unit, kept = await units.update_unit(
                 db, unit_id, changes, force=force, actor=staff, now=clock.now()
             )
-        except inventory.UnitHasBookings as stranded:
+        except units.UnitHasBookings as stranded:
             raise Problem(
                 409,
                 "unit_has_bookings",
@@ -225,7 +227,7 @@ class InventoryController(Controller):
         state: State,
     ) -> BlockOut:
         settings: Settings = state.settings
-        block, affected = await inventory.block_unit(
+        block, affected = await units.block_unit(
             db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=staff, now=clock.now()
         )
         zone = settings.zone
