@@ -17,16 +17,6 @@ from litestar.params import FromPath, JSONBody
 from library.accounts.viewer import UserDep
 from library.api.bookings import BookingOut, Instant, booking_out
 from library.api.common import RowId
-from library.api.resource_input import (
-    UNSET,
-    ClockTime,
-    InventoryNumber,
-    Label,
-    Reason,
-    SerialNumber,
-    UnitIn,
-    given,
-)
 from library.booking import units
 from library.catalog import inventory
 from library.catalog.hours import Period, WeeklyPeriod
@@ -37,9 +27,13 @@ from library.catalog.models import (
     UnitCondition,
     UnitStatus,
 )
+from library.catalog.resource_input import UNSET, InventoryNumber, Label, SerialNumber, UnitIn, given
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+
+ClockTime = Annotated[str, msgspec.Meta(description="Local wall-clock time HH:MM", examples=["09:30"])]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 
 
 class UnitPatchIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from library.accounts.models import Certification, User
 from library.audit.log import record, snapshot
 from library.catalog.hours import Period, WeeklyPeriod
+from library.catalog.limits import MAX_LABEL_LENGTH, MAX_SLUG_LENGTH, POLICY_LIMITS, SLUG_PATTERN
 from library.catalog.models import (
     ExceptionPeriod,
     Location,
@@ -38,7 +39,6 @@ from library.catalog.models import (
 )
 from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.queries import get_location, get_resource
-from library.catalog.seed import SLUG_PATTERN
 from library.db import Database
 from library.errors import Problem, field_problem, not_found
 
@@ -74,17 +74,6 @@ RESOURCE_CHANGES = frozenset(
 
 UNIT_CHANGES = frozenset({"label", "inventory_number", "serial_number", "condition", "status"})
 
-POLICY_MAX = 100_000
-POLICY_LIMITS: dict[str, tuple[int, int]] = {
-    name: {"slot_minutes": (5, 1440), "min_minutes": (1, POLICY_MAX), "max_minutes": (1, POLICY_MAX)}.get(
-        name, (0, POLICY_MAX)
-    )
-    for name in POLICY_FIELDS
-}
-"""The smallest and largest value of each policy field (whole minutes, days or counts)."""
-
-MAX_SLUG_LENGTH = 80
-MAX_LABEL_LENGTH = 120
 CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 

@@ -1,6 +1,6 @@
 """Staff inventory: resources with their house rules, units, maintenance blocks and retiring units.
 
-Input is checked by the API's own rules (library.api.resource_input) and saved by the same
+Input is checked by the API's own rules (library.catalog.resource_input) and saved by the same
 functions as POST/PATCH /api/v1/resources (library.catalog.inventory, library.booking.units).
 """
 
@@ -21,7 +21,11 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, User
 from library.accounts.viewer import ViewerDep
-from library.api.resource_input import (
+from library.booking import units
+from library.catalog import inventory, queries
+from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
+from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
+from library.catalog.resource_input import (
     Expected,
     ResourceIn,
     ResourcePatchIn,
@@ -29,10 +33,6 @@ from library.api.resource_input import (
     check_fields,
     given,
 )
-from library.booking import units
-from library.catalog import inventory, queries
-from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
-from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.db import Database
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found

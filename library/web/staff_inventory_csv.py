@@ -16,10 +16,10 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, User
 from library.accounts.viewer import ViewerDep
-from library.api.resource_input import Expected
 from library.catalog import csv_io, inventory
 from library.catalog.models import Location, Resource, Unit
 from library.catalog.queries import unit_count_column
+from library.catalog.resource_input import Expected
 from library.deps import ClockDep, DatabaseDep
 from library.errors import MESSAGES, Problem, message
 from library.i18n import Lang
