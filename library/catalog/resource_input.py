@@ -159,12 +159,16 @@ def expected_of(info: msgspec.inspect.Type) -> tuple[str, dict[str, Any]]:
     return "text", {"count": None}
 
 
-def check_fields(raw: Mapping[str, Any], struct: type[msgspec.Struct], prefix: str = "") -> list[Expected]:
-    """Every field of `raw` that `struct` (e.g. ResourceIn) refuses, and every required one missing.
+def checked_fields(
+    raw: Mapping[str, Any], struct: type[msgspec.Struct], prefix: str = ""
+) -> tuple[dict[str, Any], list[Expected]]:
+    """The fields of `raw` that `struct` (e.g. ResourceIn) takes, converted to its types, and
+    every field it refuses or that is required and missing.
 
     Values may be text ("3" for a number), as typed in a form or a file. A nested policy is
     named "policy.<field>".
     """
+    values: dict[str, Any] = {}
     wrong = []
     for spec in msgspec.structs.fields(struct):
         name = f"{prefix}{spec.name}"
@@ -174,10 +178,16 @@ def check_fields(raw: Mapping[str, Any], struct: type[msgspec.Struct], prefix: s
             continue
         value = raw[spec.name]
         if spec.name == "policy" and isinstance(value, Mapping):
-            wrong.extend(check_fields(value, PolicyIn, prefix=f"{name}."))
+            values[spec.name], wrong_in_policy = checked_fields(value, PolicyIn, prefix=f"{name}.")
+            wrong.extend(wrong_in_policy)
             continue
         try:
-            msgspec.convert(value, spec.type, strict=False)
+            values[spec.name] = msgspec.convert(value, spec.type, strict=False)
         except msgspec.ValidationError:
             wrong.append(Expected(name, *expected_of(msgspec.inspect.type_info(spec.type))))
-    return wrong
+    return values, wrong
+
+
+def check_fields(raw: Mapping[str, Any], struct: type[msgspec.Struct]) -> list[Expected]:
+    """Every field of `raw` that `struct` refuses, and every required one missing."""
+    return checked_fields(raw, struct)[1]
