@@ -34,16 +34,13 @@ from library.catalog.models import (
     Unit,
 )
 from library.catalog.policy import effective_policy
-from library.catalog.seed import (
-    SYSTEM_EMAIL,
-    SeedError,
-    load_seed,
-    read_catalogue,
-    read_demo,
-    read_yaml,
-)
 from library.db import Base, Database
 from library.notify.models import OutboxMessage
+from library.seeding.catalogue import read_catalogue
+from library.seeding.demo import read_demo
+from library.seeding.files import SeedError, read_yaml
+from library.seeding.load import load_seed
+from library.seeding.workshops import SYSTEM_EMAIL
 from library.workshops.models import SignupMode, Workshop, WorkshopSession
 from tests.factories import create_user
 
