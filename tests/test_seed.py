@@ -406,6 +406,26 @@ def _duplicate_first_resource(data: Any) -> None:
         ("resources.yaml", _set(["resources", "lasercutter", "name_en"], None), "'name_en' is missing"),
         ("resources.yaml", _set(["resources", "lasercutter", "policy", "slot_minutes"], 2), "slot_minutes"),
         (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "min_age"], 130),
+            "resource 'lasercutter': 'min_age' must be a whole number from 0 to 120, found int 130",
+        ),
+        (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "capacity"], 20_000),
+            "'capacity' must be a whole number from 1 to 10000",
+        ),
+        (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "units", 0, "inventory_number"], "U" * 61),
+            "resource 'lasercutter', unit #1: 'inventory_number' must be text of at most 60 characters",
+        ),
+        (
+            "locations.yaml",
+            _set(["locations", "zentralbibliothek", "policy"], {"horizon_days": -1}),
+            "location 'zentralbibliothek', policy: 'horizon_days' must be a whole number from 0 to 100000",
+        ),
+        (
             "locations.yaml",
             _set(["locations", "zentralbibliothek", "hours", "saturday"], ["10:00-25:00"]),
             "bad time in saturday '25:00'",

@@ -121,7 +121,7 @@ class Fields:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
-                self.fail(f"'{key}' is missing")
+                self.fail(SENTENCES["required"].format(field=key))
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.fail(f"'{key}' must be text, found {describe(value)}")
@@ -171,7 +171,7 @@ class Fields:
         try:
             return enum_class(str(value))
         except ValueError:
-            self.fail(f"unknown {key} {value!r} (one of: {allowed})")
+            self.fail(SENTENCES["choice"].format(field=key, value=value, choices=allowed))
             return None
 
     def day(self, key: str) -> date | None:

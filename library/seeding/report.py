@@ -1,4 +1,4 @@
-"""What a seed run did, per kind of row, so that a second run can be seen to change nothing."""
+"""The tally of a seed run, and the one way it changes a row, so that the tally is right."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from library.seeding.files import (
     CERTIFICATIONS_FILE,
     LOCATIONS_FILE,
     RESOURCES_FILE,
+    SENTENCES,
     Fields,
     SeedError,
     duplicates,
@@ -117,7 +118,7 @@ def _read_resource(
         name = FILE_NAMES.get(refused.field, refused.field)
         fields.refuse(refused, fields.get(name), name)
     if not given.get("slug"):
-        fields.fail("'slug' is missing")
+        fields.fail(SENTENCES["required"].format(field="slug"))
     if not given.get("name_en"):
         fields.fail("'name_en' is missing: every offer needs an English name")
     location = values.get("location", "")
@@ -176,7 +177,7 @@ def _read_series(series: Fields) -> list[UnitSpec]:
     first = series.integer("first") or 1
     templates = {key: series.text(key) for key in ("label", "inventory_number", "serial_number")}
     if not templates["label"]:
-        series.fail("'label' is missing")
+        series.fail(SENTENCES["required"].format(field="label"))
         return []
     bad = [t for t in templates.values() if re.search(r"[{}]", NUMBER_PLACEHOLDER.sub("", t))]
     if bad:
