@@ -40,7 +40,7 @@ from library.seeding.resources import ResourceSpec
 from library.workshops.models import Registration, SignupMode, Workshop, WorkshopSession
 from library.workshops.service import NewSession, add_session_within
 
-SESSION_DAY_SEARCH = 14  # the same for a workshop session given in days from today
+SESSION_DAY_SEARCH = 14  # how many days a session given in days from today may move on to an open day
 INTRO_WEEK_SEARCH = 8  # how many weeks the introduction week may move on to find its rooms free
 INTRO_DAY_SPAN = 28  # the introduction week's open days lie within so many days of its Monday
 SYSTEM_EMAIL = "system@library.invalid"  # the account that books the seed's workshop sessions
