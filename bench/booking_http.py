@@ -62,9 +62,9 @@ from bench.synthetic import (
 from library.accounts.models import User
 from library.accounts.service import issue_token
 from library.booking.models import ACTIVE_STATUSES, Booking
-from library.booking.policy import DEFAULT_POLICY
 from library.catalog.hours import local_instant
 from library.catalog.models import Resource, Unit, UnitStatus
+from library.catalog.policy import DEFAULT_POLICY
 from library.config import normalise_database_url
 from library.db import Database
 

@@ -57,8 +57,9 @@ def db_upgrade(revision: str) -> None:
 )
 def seed(demo: bool, seed_dir: Path) -> None:
     """Load the catalogue from seed/ (safe to run again: it updates in place)."""
-    from library.catalog.seed import SeedError, load_seed
     from library.db import Database
+    from library.seeding.files import SeedError
+    from library.seeding.load import load_seed
 
     settings = load_settings()
 

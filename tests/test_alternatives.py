@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from library.booking.alternatives import MAX_ALTERNATIVES, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import Occupation, free_per_unit
 from library.booking.intervals import Interval
-from library.booking.policy import BookingPolicy
 from library.catalog.hours import DayHours, Period
+from library.catalog.policy import BookingPolicy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 12, 7)

@@ -19,8 +19,8 @@ from library.booking.availability import (
     resource_availability,
 )
 from library.booking.intervals import Interval, merge, subtract
-from library.booking.policy import BookingPolicy
 from library.catalog.hours import DayHours, Period
+from library.catalog.policy import BookingPolicy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SATURDAY = date(2026, 12, 5)

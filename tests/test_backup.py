@@ -21,10 +21,10 @@ from sqlalchemy.engine import make_url
 import library.models  # noqa: F401 - every table in Base.metadata, to count them all
 from library.accounts.models import User
 from library.booking.models import ACTIVE_STATUSES, Booking
-from library.catalog.seed import load_seed
 from library.cli import main
 from library.config import PROJECT_ROOT
 from library.db import Base, Database
+from library.seeding.load import load_seed
 from tests.test_overlap_guarantee import expect_overlap_refused, row
 
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from library.booking.policy import DEFAULT_POLICY, POLICY_FIELDS, BookingPolicy, effective_policy
 from library.catalog.hours import (
     DatedException,
     DayHours,
@@ -18,6 +17,7 @@ from library.catalog.hours import (
     hours_on,
     local_instant,
 )
+from library.catalog.policy import DEFAULT_POLICY, POLICY_FIELDS, BookingPolicy, effective_policy
 from library.i18n import negotiate_language
 
 BERLIN = ZoneInfo("Europe/Berlin")

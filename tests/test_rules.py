@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from library.booking.intervals import Interval
-from library.booking.policy import BookingPolicy
 from library.booking.rules import (
     Booker,
     HeldCertification,
@@ -21,6 +20,7 @@ from library.booking.rules import (
     usage_of,
 )
 from library.catalog.hours import DatedException, DayHours, Period
+from library.catalog.policy import BookingPolicy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Ulm

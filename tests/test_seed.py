@@ -20,7 +20,6 @@ from library.accounts.models import Certification, Role, User, UserCertification
 from library.accounts.passwords import verify_password
 from library.audit.models import AuditEntry
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
-from library.booking.policy import effective_policy
 from library.booking.service import NewBooking, create_booking
 from library.catalog.hours import DatedException, Period, WeeklyPeriod, hours_on
 from library.catalog.models import (
@@ -34,16 +33,14 @@ from library.catalog.models import (
     ResourceKind,
     Unit,
 )
-from library.catalog.seed import (
-    SYSTEM_EMAIL,
-    SeedError,
-    load_seed,
-    read_catalogue,
-    read_demo,
-    read_yaml,
-)
+from library.catalog.policy import effective_policy
 from library.db import Base, Database
 from library.outbox.models import OutboxMessage
+from library.seeding.catalogue import read_catalogue
+from library.seeding.demo import read_demo
+from library.seeding.files import SeedError, read_yaml
+from library.seeding.load import load_seed
+from library.seeding.workshops import SYSTEM_EMAIL
 from library.workshops.models import SignupMode, Workshop, WorkshopSession
 from tests.factories import create_user
 
@@ -408,6 +405,26 @@ def _duplicate_first_resource(data: Any) -> None:
         ("resources.yaml", _set(["resources", "lasercutter", "min_agee"], 16), "unknown field min_agee"),
         ("resources.yaml", _set(["resources", "lasercutter", "name_en"], None), "'name_en' is missing"),
         ("resources.yaml", _set(["resources", "lasercutter", "policy", "slot_minutes"], 2), "slot_minutes"),
+        (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "min_age"], 130),
+            "resource 'lasercutter': 'min_age' must be a whole number from 0 to 120, found int 130",
+        ),
+        (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "capacity"], 20_000),
+            "'capacity' must be a whole number from 1 to 10000",
+        ),
+        (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "units", 0, "inventory_number"], "U" * 61),
+            "resource 'lasercutter', unit #1: 'inventory_number' must be text of at most 60 characters",
+        ),
+        (
+            "locations.yaml",
+            _set(["locations", "zentralbibliothek", "policy"], {"horizon_days": -1}),
+            "location 'zentralbibliothek', policy: 'horizon_days' must be a whole number from 0 to 100000",
+        ),
         (
             "locations.yaml",
             _set(["locations", "zentralbibliothek", "hours", "saturday"], ["10:00-25:00"]),

@@ -12,13 +12,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
 from library.api.common import Limit, Offset, Page, checked_range, iso_local, language, next_page_url
-from library.api.resource_input import ResourceIn, ResourcePatchIn, given
-from library.booking.policy import effective_policy
 from library.booking.queries import load_location_hours
 from library.catalog import inventory, queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind, UnitStatus
+from library.catalog.policy import effective_policy
+from library.catalog.resource_input import ResourceIn, ResourcePatchIn, given
 from library.errors import Problem
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep

@@ -1,6 +1,7 @@
 """Staff endpoints for the inventory and the house rules (API.md, Inventory and house rules).
 
-Thin controllers: the work and its checks are in library.catalog.inventory.
+Thin controllers: the work and its checks are in library.catalog.inventory, and where
+bookings are concerned in library.booking.units.
 """
 
 from __future__ import annotations
@@ -15,16 +16,7 @@ from litestar.params import FromPath, JSONBody
 
 from library.api.bookings import BookingOut, Instant, booking_out
 from library.api.common import RowId
-from library.api.resource_input import (
-    UNSET,
-    ClockTime,
-    InventoryNumber,
-    Label,
-    Reason,
-    SerialNumber,
-    UnitIn,
-    given,
-)
+from library.booking import units
 from library.catalog import inventory
 from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import (
@@ -34,10 +26,14 @@ from library.catalog.models import (
     UnitCondition,
     UnitStatus,
 )
+from library.catalog.resource_input import UNSET, InventoryNumber, Label, SerialNumber, UnitIn, given
 from library.config import Settings
 from library.errors import Problem
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep
+
+ClockTime = Annotated[str, msgspec.Meta(description="Local wall-clock time HH:MM", examples=["09:30"])]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 
 
 class UnitPatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -198,10 +194,10 @@ class InventoryController(Controller):
         changes = given(data)
         force = changes.pop("force")
         try:
-            unit, kept = await inventory.update_unit(
+            unit, kept = await units.update_unit(
                 db, unit_id, changes, force=force, actor=staff, now=clock.now()
             )
-        except inventory.UnitHasBookings as stranded:
+        except units.UnitHasBookings as stranded:
             raise Problem(
                 409,
                 "unit_has_bookings",
@@ -225,7 +221,7 @@ class InventoryController(Controller):
         state: State,
     ) -> BlockOut:
         settings: Settings = state.settings
-        block, affected = await inventory.block_unit(
+        block, affected = await units.block_unit(
             db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=staff, now=clock.now()
         )
         zone = settings.zone

@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from library.booking.intervals import Interval, merge, subtract
-from library.booking.policy import BookingPolicy
 from library.catalog.hours import DayHours, local_instant
+from library.catalog.policy import BookingPolicy
 
 MINUTE = timedelta(minutes=1)
 

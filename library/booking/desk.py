@@ -16,9 +16,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import User
 from library.booking.models import Booking, BookingPurpose, BookingStatus
-from library.booking.policy import effective_policy
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit, UnitBlock
+from library.catalog.policy import effective_policy
 from library.db import escape_like
 
 

@@ -20,7 +20,6 @@ from library.accounts.models import Certification, User, UserCertification
 from library.booking.availability import Occupation
 from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
-from library.booking.policy import POLICY_FIELDS, BookingPolicy, effective_policy
 from library.booking.rules import Booker, HeldCertification, ResourceFacts, Usage, usage_of
 from library.catalog.hours import DatedException, DayHours, Period, WeeklyPeriod, hours_between
 from library.catalog.models import (
@@ -33,6 +32,7 @@ from library.catalog.models import (
     UnitBlock,
     UnitStatus,
 )
+from library.catalog.policy import POLICY_FIELDS, BookingPolicy, effective_policy
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from library.booking.availability import (
 )
 from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES
-from library.booking.policy import BookingPolicy
 from library.catalog.hours import DayHours
+from library.catalog.policy import BookingPolicy
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ resource: its columns are given on its first row and on later rows either repeat
 empty. A row without `unit_label` adds no unit (a resource without units). An export is a
 file an import reads again.
 
-Every row is checked before anything is saved, with the API's input rules
-(library.api.resource_input), and every problem is reported with its row (the header is row 1)
-and column; the caller saves only a file without problems.
+Every row is checked before anything is saved, with the input rules the API applies too
+(library.catalog.resource_input), and every problem is reported with its row (the header is
+row 1) and column; the caller saves only a file without problems.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 
 import msgspec
 
-from library.api.resource_input import Expected, ResourceIn, UnitIn, check_fields, given
-from library.booking.policy import POLICY_FIELDS, overrides_of
 from library.catalog.inventory import UnitSpec
 from library.catalog.models import Resource, UnitStatus
+from library.catalog.policy import POLICY_FIELDS, overrides_of
+from library.catalog.resource_input import Expected, ResourceIn, UnitIn, check_fields, given
 
 RESOURCE_COLUMNS = (
     "slug",

@@ -2,7 +2,8 @@
 
 Resources with their units and policy overrides, units one by one, blocks for maintenance,
 a location's weekly hours and its dated exceptions. Every change is written to the audit log
-in the same transaction, with what it was before and what it is after.
+in the same transaction, with what it was before and what it is after. What touches bookings
+(retiring a booked unit, placing a block) is in library.booking.units.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from itertools import pairwise
 from typing import Any
 
@@ -22,9 +23,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification, User
 from library.audit.log import record, snapshot
-from library.booking.models import ACTIVE_STATUSES, Booking
-from library.booking.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.hours import Period, WeeklyPeriod
+from library.catalog.limits import MAX_LABEL_LENGTH, MAX_SLUG_LENGTH, POLICY_LIMITS, SLUG_PATTERN
 from library.catalog.models import (
     ExceptionPeriod,
     Location,
@@ -37,8 +37,8 @@ from library.catalog.models import (
     UnitCondition,
     UnitStatus,
 )
+from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.queries import get_location, get_resource
-from library.catalog.seed import SLUG_PATTERN
 from library.db import Database
 from library.errors import Problem, field_problem, not_found
 
@@ -74,17 +74,6 @@ RESOURCE_CHANGES = frozenset(
 
 UNIT_CHANGES = frozenset({"label", "inventory_number", "serial_number", "condition", "status"})
 
-POLICY_MAX = 100_000
-POLICY_LIMITS: dict[str, tuple[int, int]] = {
-    name: {"slot_minutes": (5, 1440), "min_minutes": (1, POLICY_MAX), "max_minutes": (1, POLICY_MAX)}.get(
-        name, (0, POLICY_MAX)
-    )
-    for name in POLICY_FIELDS
-}
-"""The smallest and largest value of each policy field (whole minutes, days or counts)."""
-
-MAX_SLUG_LENGTH = 80
-MAX_LABEL_LENGTH = 120
 CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
@@ -379,64 +368,37 @@ async def add_unit(db: Database, slug: str, spec: UnitSpec, *, actor: User, now:
     return unit
 
 
-class UnitHasBookings(Exception):
-    """Retiring the unit would strand these upcoming bookings; nothing was changed."""
-
-    def __init__(self, bookings: list[Booking]) -> None:
-        super().__init__("unit_has_bookings")
-        self.bookings = bookings
-
-
-async def update_unit(
-    db: Database,
-    unit_id: int,
+async def update_unit_within(
+    session: AsyncSession,
+    unit: Unit,
     changes: Mapping[str, Any],
     *,
-    force: bool = False,
     actor: User,
     now: datetime,
-) -> tuple[Unit, list[Booking]]:
-    """Change a unit; returns it with the upcoming bookings it keeps after being retired.
-
-    Retiring a unit that still has upcoming bookings raises `UnitHasBookings` unless `force`.
-    Forced or not, those bookings are not cancelled here: staff move or cancel them, with the
-    list in hand, so that nobody learns of it at the desk.
-    """
+    noted: Mapping[str, Any] | None = None,
+) -> None:
+    """Change a unit inside the caller's write transaction (see booking.units.update_unit);
+    `noted` adds to what the audit entry records after the change."""
     unknown = sorted(set(changes) - UNIT_CHANGES)
     if unknown:
         raise field_problem(422, "invalid_input", ", ".join(unknown))
-    async with db.write() as session:
-        unit = await session.scalar(select(Unit).where(Unit.id == unit_id).with_for_update())
-        if unit is None:
-            raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
-        stranded: list[Booking] = []
-        if changes.get("status") == UnitStatus.RETIRED and unit.status != UnitStatus.RETIRED:
-            stranded = await upcoming_bookings(session, unit_id, now)
-        if not stranded or force:
-            before = snapshot(unit, UNIT_FIELDS)
-            await _check_unit_changes(session, unit, changes)
-            for name, value in changes.items():
-                setattr(unit, name, value)
-            await _flush(session)
-            after = snapshot(unit, UNIT_FIELDS)
-            changed = [name for name in after if after[name] != before[name]]
-            record(
-                session,
-                actor_id=actor.id,
-                action="unit.update",
-                object_type="unit",
-                object_id=unit.id,
-                at=now,
-                before={name: before[name] for name in changed},
-                after={
-                    **{name: after[name] for name in changed},
-                    **({"kept_bookings": [b.id for b in stranded]} if stranded else {}),
-                },
-            )
-    # Raised after the transaction: a rollback would expire the bookings the answer lists.
-    if stranded and not force:
-        raise UnitHasBookings(stranded)
-    return unit, stranded
+    before = snapshot(unit, UNIT_FIELDS)
+    await _check_unit_changes(session, unit, changes)
+    for name, value in changes.items():
+        setattr(unit, name, value)
+    await _flush(session)
+    after = snapshot(unit, UNIT_FIELDS)
+    changed = [name for name in after if after[name] != before[name]]
+    record(
+        session,
+        actor_id=actor.id,
+        action="unit.update",
+        object_type="unit",
+        object_id=unit.id,
+        at=now,
+        before={name: before[name] for name in changed},
+        after={**{name: after[name] for name in changed}, **(noted or {})},
+    )
 
 
 async def _check_unit_changes(session: AsyncSession, unit: Unit, changes: Mapping[str, Any]) -> None:
@@ -456,22 +418,6 @@ async def _check_unit_changes(session: AsyncSession, unit: Unit, changes: Mappin
         raise field_problem(409, "inventory_number_taken", "inventory_number", number=number)
 
 
-def _with_people() -> tuple[Any, ...]:
-    return selectinload(Booking.resource), selectinload(Booking.unit), selectinload(Booking.user)
-
-
-async def upcoming_bookings(session: AsyncSession, unit_id: int, now: datetime) -> list[Booking]:
-    """The unit's active bookings that have not ended yet, the running one included."""
-    return list(
-        await session.scalars(
-            select(Booking)
-            .where(Booking.unit_id == unit_id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
-            .options(*_with_people())
-            .order_by(Booking.start_at, Booking.id)
-        )
-    )
-
-
 async def _flush(session: AsyncSession) -> None:
     """Flush; a unique key that a concurrent request took in the meantime is a conflict, not a crash."""
     try:
@@ -488,63 +434,7 @@ async def _flush(session: AsyncSession) -> None:
         raise
 
 
-# Blocks
-
-
-async def block_unit(
-    db: Database, unit_id: int, *, start: datetime, end: datetime, reason: str, actor: User, now: datetime
-) -> tuple[UnitBlock, list[Booking]]:
-    """Block a unit and list the bookings in that period for staff to move or cancel.
-
-    Those bookings are left as they are: cancelling them silently would leave people standing
-    at the desk; staff decide, with the list in hand.
-    """
-    if end <= start:
-        raise Problem(422, "end_before_start", extra={"errors": [{"field": "end", "source": "body"}]})
-    async with db.write() as session:
-        unit = await session.get(Unit, unit_id)
-        if unit is None:
-            raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
-        block = UnitBlock(
-            unit_id=unit_id,
-            start_at=start.astimezone(UTC),
-            end_at=end.astimezone(UTC),
-            reason=reason,
-            created_by_id=actor.id,
-            created_at=now,
-        )
-        session.add(block)
-        await session.flush()
-        affected = await bookings_during(session, unit_id, block.start_at, block.end_at)
-        record(
-            session,
-            actor_id=actor.id,
-            action="unit.block",
-            object_type="unit",
-            object_id=unit_id,
-            at=now,
-            after={**snapshot(block, BLOCK_FIELDS), "affected_bookings": [b.id for b in affected]},
-            reason=reason,
-        )
-    return block, affected
-
-
-async def bookings_during(
-    session: AsyncSession, unit_id: int, start: datetime, end: datetime
-) -> list[Booking]:
-    return list(
-        await session.scalars(
-            select(Booking)
-            .where(
-                Booking.unit_id == unit_id,
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.occupied_start < end,
-                Booking.occupied_end > start,
-            )
-            .options(*_with_people())
-            .order_by(Booking.start_at)
-        )
-    )
+# Blocks (placing one lists the bookings it touches: see booking.units.block_unit)
 
 
 async def lift_block(db: Database, block_id: int, *, actor: User, now: datetime) -> None:

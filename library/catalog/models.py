@@ -229,7 +229,7 @@ class Policy(Base):
     """House rules for booking: defaults of a location, or the overrides of one resource.
 
     A null field means "not set here": the effective policy of a resource takes each field from
-    the resource, else its location, else the built-in default (see booking.policy).
+    the resource, else its location, else the built-in default (see catalog.policy).
     """
 
     __tablename__ = "policies"

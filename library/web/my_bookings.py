@@ -22,8 +22,8 @@ from sqlalchemy.orm import joinedload
 from library.accounts.models import User
 from library.booking import service
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
-from library.booking.policy import BookingPolicy, effective_policy
 from library.catalog.models import Location, Resource
+from library.catalog.policy import BookingPolicy, effective_policy
 from library.config import Settings
 from library.db import Database
 from library.errors import Problem, not_found

@@ -26,12 +26,12 @@ from library.booking.alternatives import Alternative
 from library.booking.availability import aligned_at_or_after
 from library.booking.intervals import Interval
 from library.booking.models import BookingStatus
-from library.booking.policy import BookingPolicy, effective_policy
 from library.booking.series import Repeat
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog import queries
 from library.catalog.hours import local_instant
 from library.catalog.models import Resource
+from library.catalog.policy import BookingPolicy, effective_policy
 from library.config import Settings
 from library.db import Database
 from library.errors import Problem

@@ -1,7 +1,7 @@
 """Staff inventory: resources with their house rules, units, maintenance blocks and retiring units.
 
-Input is checked by the API's own rules (library.api.resource_input) and saved by the same
-functions as POST/PATCH /api/v1/resources (library.catalog.inventory).
+Input is checked by the API's own rules (library.catalog.resource_input) and saved by the same
+functions as POST/PATCH /api/v1/resources (library.catalog.inventory, library.booking.units).
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, User
-from library.api.resource_input import (
+from library.booking import units
+from library.catalog import inventory, queries
+from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
+from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
+from library.catalog.resource_input import (
     Expected,
     ResourceIn,
     ResourcePatchIn,
@@ -28,9 +32,6 @@ from library.api.resource_input import (
     check_fields,
     given,
 )
-from library.booking.policy import POLICY_FIELDS, effective_policy, overrides_of
-from library.catalog import inventory, queries
-from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
 from library.db import Database
 from library.errors import Problem, not_found
 from library.http.deps import ClockDep, DatabaseDep
@@ -164,10 +165,10 @@ async def unit_details(db: Database, unit_id: int, now: datetime) -> dict[str, A
             )
         ).all()
         touched = [
-            (block, await inventory.bookings_during(session, unit_id, block.start_at, block.end_at))
+            (block, await units.bookings_during(session, unit_id, block.start_at, block.end_at))
             for block in blocks
         ]
-        upcoming = await inventory.upcoming_bookings(session, unit_id, now)
+        upcoming = await units.upcoming_bookings(session, unit_id, now)
     return {
         "unit": unit,
         "resource": unit.resource,
@@ -301,10 +302,10 @@ class StaffInventoryPages(Controller):
         raw = resource_input(form, new=True)
         if checked(form, lang, raw, ResourceIn):
             values = given(msgspec.convert(raw, ResourceIn, strict=False))
-            units = values.pop("units")
+            count = values.pop("units")
             try:
                 resource = await inventory.create_resource(
-                    db, values, units=units, actor=staff, now=clock.now()
+                    db, values, units=count, actor=staff, now=clock.now()
                 )
             except Problem as problem:
                 form.absorb(problem, lang)
@@ -484,7 +485,7 @@ class StaffInventoryPages(Controller):
             return await self._unit_page(request, viewer, db, now, unit_id, form=form, status=422)
         changes = msgspec.to_builtins(msgspec.convert(raw, UnitIn, strict=False))
         try:
-            await inventory.update_unit(db, unit_id, changes, actor=staff, now=now)
+            await units.update_unit(db, unit_id, changes, actor=staff, now=now)
         except Problem as problem:
             if problem.status == 404:
                 raise
@@ -506,7 +507,7 @@ class StaffInventoryPages(Controller):
         """Retire; with upcoming bookings, list them and ask again (`force`), as the API's 409."""
         now = clock.now()
         try:
-            await inventory.update_unit(
+            await units.update_unit(
                 db,
                 unit_id,
                 {"status": UnitStatus.RETIRED},
@@ -514,7 +515,7 @@ class StaffInventoryPages(Controller):
                 actor=staff,
                 now=now,
             )
-        except inventory.UnitHasBookings as stranded:
+        except units.UnitHasBookings as stranded:
             return await self._unit_page(
                 request, viewer, db, now, unit_id, stranded=stranded.bookings, status=409
             )
@@ -546,7 +547,7 @@ class StaffInventoryPages(Controller):
             form.add("end", Problem(422, "end_before_start").detail(lang))
         if form.has_errors or start is None or end is None:
             return await self._unit_page(request, viewer, db, now, unit_id, block=form, status=422)
-        await inventory.block_unit(db, unit_id, start=start, end=end, reason=reason, actor=staff, now=now)
+        await units.block_unit(db, unit_id, start=start, end=end, reason=reason, actor=staff, now=now)
         return see_other(f"/staff/units/{unit_id}", done="blocked")
 
     @post("/staff/blocks/{block_id:int}/lift", name="staff-block-lift")

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, User
-from library.api.resource_input import Expected
 from library.catalog import csv_io, inventory
 from library.catalog.models import Location, Resource, Unit
 from library.catalog.queries import unit_count_column
+from library.catalog.resource_input import Expected
 from library.errors import MESSAGES, Problem, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep

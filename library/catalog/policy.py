@@ -1,4 +1,7 @@
-"""The effective house rules of a resource: its overrides, else its location's, else defaults."""
+"""The effective house rules of a resource: its overrides, else its location's, else defaults.
+
+House rules are catalogue data (set on locations and resources); booking reads them.
+"""
 
 from __future__ import annotations
 

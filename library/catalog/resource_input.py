@@ -1,4 +1,9 @@
-"""Request bodies for adding and changing resources (API.md, Inventory and house rules)."""
+"""A resource and its units as input: the typed structures that check them one way.
+
+The API takes them as request bodies (API.md, Inventory and house rules); the staff pages, the
+CSV import (library.catalog.csv_io) and the seed files (library.seeding) check their fields
+with `check_fields`, which names every wrong field with what it expected.
+"""
 
 from __future__ import annotations
 
@@ -9,35 +14,31 @@ from typing import Annotated, Any
 
 import msgspec
 
-from library.catalog import inventory
+from library.catalog import limits
+from library.catalog.inventory import UnitSpec
 from library.catalog.models import Factor, ResourceKind, UnitCondition
-from library.catalog.seed import SLUG_PATTERN
 
 UNSET: Any = msgspec.UNSET
 
 
 SlotMinutes = Annotated[
-    int,
-    msgspec.Meta(
-        ge=inventory.POLICY_LIMITS["slot_minutes"][0], le=inventory.POLICY_LIMITS["slot_minutes"][1]
-    ),
+    int, msgspec.Meta(ge=limits.POLICY_LIMITS["slot_minutes"][0], le=limits.POLICY_LIMITS["slot_minutes"][1])
 ]
-PolicyMinutes = Annotated[int, msgspec.Meta(ge=1, le=inventory.POLICY_MAX)]
-PolicyNumber = Annotated[int, msgspec.Meta(ge=0, le=inventory.POLICY_MAX)]
-Slug = Annotated[str, msgspec.Meta(pattern=SLUG_PATTERN.pattern, max_length=80)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
-Capacity = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
-MinAge = Annotated[int, msgspec.Meta(ge=0, le=120)]
+PolicyMinutes = Annotated[int, msgspec.Meta(ge=1, le=limits.POLICY_MAX)]
+PolicyNumber = Annotated[int, msgspec.Meta(ge=0, le=limits.POLICY_MAX)]
+Slug = Annotated[str, msgspec.Meta(pattern=limits.SLUG_PATTERN.pattern, max_length=limits.MAX_SLUG_LENGTH)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_NAME_LENGTH)]
+LongText = Annotated[str, msgspec.Meta(max_length=limits.MAX_TEXT_LENGTH)]
+Capacity = Annotated[int, msgspec.Meta(ge=limits.MIN_CAPACITY, le=limits.MAX_CAPACITY)]
+MinAge = Annotated[int, msgspec.Meta(ge=0, le=limits.MAX_AGE)]
 Features = Annotated[
-    list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]], msgspec.Meta(max_length=50)
+    list[Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_FEATURE_LENGTH)]],
+    msgspec.Meta(max_length=limits.MAX_FEATURES),
 ]
-Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
-Label = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-InventoryNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
-SerialNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-ClockTime = Annotated[str, msgspec.Meta(description="Local wall-clock time HH:MM", examples=["09:30"])]
-Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_REFERENCE_LENGTH)]
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_LABEL_LENGTH)]
+InventoryNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_INVENTORY_NUMBER_LENGTH)]
+SerialNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_SERIAL_NUMBER_LENGTH)]
 
 
 class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,8 +65,8 @@ class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
     serial_number: SerialNumber | None = None
     condition: UnitCondition = UnitCondition.GOOD
 
-    def spec(self) -> inventory.UnitSpec:
-        return inventory.UnitSpec(self.label, self.inventory_number, self.serial_number, self.condition)
+    def spec(self) -> UnitSpec:
+        return UnitSpec(self.label, self.inventory_number, self.serial_number, self.condition)
 
 
 class ResourceIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -85,8 +86,10 @@ class ResourceIn(msgspec.Struct, forbid_unknown_fields=True):
     needs_staff: bool = False
     policy: PolicyIn | None = None
     units: (
-        Annotated[int, msgspec.Meta(ge=0, le=500, description="How many units, labelled '<name> 1', …")]
-        | Annotated[list[UnitIn], msgspec.Meta(max_length=500)]
+        Annotated[
+            int, msgspec.Meta(ge=0, le=limits.MAX_UNITS, description="How many units, labelled '<name> 1', …")
+        ]
+        | Annotated[list[UnitIn], msgspec.Meta(max_length=limits.MAX_UNITS)]
     ) = 1
 
 
@@ -156,12 +159,16 @@ def expected_of(info: msgspec.inspect.Type) -> tuple[str, dict[str, Any]]:
     return "text", {"count": None}
 
 
-def check_fields(raw: Mapping[str, Any], struct: type[msgspec.Struct], prefix: str = "") -> list[Expected]:
-    """Every field of `raw` that `struct` (e.g. ResourceIn) refuses, and every required one missing.
+def checked_fields(
+    raw: Mapping[str, Any], struct: type[msgspec.Struct], prefix: str = ""
+) -> tuple[dict[str, Any], list[Expected]]:
+    """The fields of `raw` that `struct` (e.g. ResourceIn) takes, converted to its types, and
+    every field it refuses or that is required and missing.
 
     Values may be text ("3" for a number), as typed in a form or a file. A nested policy is
     named "policy.<field>".
     """
+    values: dict[str, Any] = {}
     wrong = []
     for spec in msgspec.structs.fields(struct):
         name = f"{prefix}{spec.name}"
@@ -171,10 +178,16 @@ def check_fields(raw: Mapping[str, Any], struct: type[msgspec.Struct], prefix: s
             continue
         value = raw[spec.name]
         if spec.name == "policy" and isinstance(value, Mapping):
-            wrong.extend(check_fields(value, PolicyIn, prefix=f"{name}."))
+            values[spec.name], wrong_in_policy = checked_fields(value, PolicyIn, prefix=f"{name}.")
+            wrong.extend(wrong_in_policy)
             continue
         try:
-            msgspec.convert(value, spec.type, strict=False)
+            values[spec.name] = msgspec.convert(value, spec.type, strict=False)
         except msgspec.ValidationError:
             wrong.append(Expected(name, *expected_of(msgspec.inspect.type_info(spec.type))))
-    return wrong
+    return values, wrong
+
+
+def check_fields(raw: Mapping[str, Any], struct: type[msgspec.Struct]) -> list[Expected]:
+    """Every field of `raw` that `struct` refuses, and every required one missing."""
+    return checked_fields(raw, struct)[1]
