@@ -32,8 +32,8 @@ from library.clock import SettableClock
 from library.config import Settings, normalise_database_url
 from library.db import Database
 from library.i18n import Lang
-from tests.browser import launch_chromium
-from tests.live import library_env, serving
+from tests.support.browser import launch_chromium
+from tests.support.live_server import library_env, serving
 
 POSTGRES_URL = os.environ.get("LIBRARY_TEST_POSTGRES_URL", "")
 TEMPLATE_DB = f"library_template_{os.getpid()}"

@@ -26,8 +26,8 @@ from library.catalog.models import ResourceKind
 from library.clock import SettableClock
 from library.db import Database
 from library.notify.feeds import renew_calendar_token
-from tests import factories
-from tests.factories import bearer
+from tests.support import factories
+from tests.support.factories import bearer
 
 Client = AsyncTestClient[Litestar]
 Who = Literal["anonymous", "owner", "other", "staff", "admin"]

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from library.accounts.models import ApiToken, User
 from library.clock import SettableClock
 from library.db import Database
-from tests import factories
-from tests.factories import DEFAULT_PASSWORD, assert_problem, bearer
-from tests.pages import sign_in_with_form
+from tests.support import factories
+from tests.support.factories import DEFAULT_PASSWORD, assert_problem, bearer
+from tests.support.forms import sign_in_with_form
 
 Client = AsyncTestClient[Litestar]
 

@@ -23,9 +23,9 @@ from library.config import Settings
 from library.db import Database
 from library.scheduler import run_jobs_once
 from library.workshops.models import Registration
-from tests.factories import bearer, create_resource, get_token
-from tests.test_booking_api import Client, at, book, setup_library
-from tests.test_workshops_api import new_session, new_workshop
+from tests.api.test_bookings import Client, at, book, setup_library
+from tests.api.test_workshops import new_session, new_workshop
+from tests.support.factories import bearer, create_resource, get_token
 
 WEDNESDAY = date(2026, 12, 2)
 FRIDAY = date(2026, 12, 4)

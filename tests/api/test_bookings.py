@@ -19,7 +19,7 @@ from library.config import Settings
 from library.db import Database
 from library.notify.models import OutboxMessage
 from library.scheduler import run_jobs_once
-from tests.factories import (
+from tests.support.factories import (
     add_exception,
     assert_problem,
     bearer,

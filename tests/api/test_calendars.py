@@ -17,7 +17,7 @@ from sqlalchemy import select
 from library.accounts.models import Language, Role, User
 from library.catalog.models import ResourceKind
 from library.db import Database
-from tests.factories import (
+from tests.support.factories import (
     assert_problem,
     bearer,
     create_location,

@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from library.accounts.models import Certification
 from library.catalog.models import Factor, Location, Resource, ResourceKind
 from library.db import Database
-from tests import factories
-from tests.factories import assert_problem
+from tests.support import factories
+from tests.support.factories import assert_problem
 
 Client = AsyncTestClient[Litestar]
 

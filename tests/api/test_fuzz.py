@@ -19,7 +19,7 @@ import httpx
 from library.accounts.models import Role
 from library.config import PROJECT_ROOT
 from library.db import Database
-from tests import factories
+from tests.support import factories
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 REVOKES_ITS_TOKEN = "/api/v1/auth/tokens/current"

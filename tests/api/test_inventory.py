@@ -18,7 +18,7 @@ from library.catalog.inventory import slugify
 from library.catalog.models import Location
 from library.db import Database
 from library.errors import MESSAGES
-from tests.factories import (
+from tests.support.factories import (
     assert_problem,
     bearer,
     create_certification,

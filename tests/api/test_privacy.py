@@ -27,7 +27,7 @@ from library.notify.models import OutboxMessage, OutboxStatus
 from library.scheduler import run_jobs_once
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
 from tests.conftest import TEST_NOW
-from tests.factories import (
+from tests.support.factories import (
     DEFAULT_PASSWORD,
     assert_problem,
     bearer,

@@ -21,7 +21,7 @@ from library.config import Settings
 from library.db import Database
 from library.scheduler import run_jobs_once
 from library.workshops.rules import Entrant, draw_places
-from tests.factories import (
+from tests.support.factories import (
     assert_problem,
     bearer,
     create_certification,
@@ -31,7 +31,7 @@ from tests.factories import (
     get_token,
     hours,
 )
-from tests.live import visitors_with_tokens
+from tests.support.live_server import visitors_with_tokens
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY = date(2026, 12, 4)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from library.i18n import LANGUAGES, Lang
-from tests.browser import (
+from tests.support.browser import (
     DEMO_STAFF_EMAIL,
     assert_accessible,
     register_visitor,

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from library.i18n import LANGUAGES, Lang
-from tests.browser import assert_accessible, register_visitor, save_screenshots, sign_in_as_staff
+from tests.support.browser import assert_accessible, register_visitor, save_screenshots, sign_in_as_staff
 
 ULM = ZoneInfo("Europe/Berlin")
 PAGES = {

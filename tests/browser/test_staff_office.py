@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from library.i18n import LANGUAGES, Lang
-from tests.browser import (
+from tests.support.browser import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
     assert_accessible,

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from library.i18n import LANGUAGES, Lang
-from tests.browser import Visitor, assert_accessible, save_screenshots, sign_in
+from tests.support.browser import Visitor, assert_accessible, save_screenshots, sign_in
 
 PUBLIC_PAGES = {
     "catalogue": "/catalogue",

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from library.i18n import LANGUAGES, Lang
-from tests.browser import assert_accessible, save_screenshots, sign_in_as_new_visitor
+from tests.support.browser import assert_accessible, save_screenshots, sign_in_as_new_visitor
 
 INDUCTION = "einweisung-overlock-naehmaschine"  # demo data: first come, three places, from age 12
 PASSWORD = "a-long-test-password-26"

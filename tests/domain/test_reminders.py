@@ -22,14 +22,14 @@ from library.notify.reminders import (
     queue_registration_reminders,
 )
 from library.scheduler import run_jobs_once
-from tests import test_notify
-from tests.factories import (
+from tests.support.factories import (
     bearer,
     create_certification,
     get_token,
     grant_certification,
 )
-from tests.test_notify import (
+from tests.system import test_notify
+from tests.system.test_notify import (
     FRIDAY,
     WEDNESDAY,
     Client,

@@ -45,9 +45,9 @@ from library.catalog.seed import (
 from library.db import Base, Database
 from library.notify.models import OutboxMessage
 from library.workshops.models import SignupMode, Workshop, WorkshopSession
-from tests.factories import create_user
+from tests.support.factories import create_user
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Ulm
 COUNTED: tuple[type[Base], ...] = (

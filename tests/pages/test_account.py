@@ -13,9 +13,9 @@ from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.notify.models import OutboxMessage
-from tests import factories
-from tests.factories import DEFAULT_PASSWORD
-from tests.pages import Client, post_form, sign_in
+from tests.support import factories
+from tests.support.factories import DEFAULT_PASSWORD
+from tests.support.forms import Client, post_form, sign_in
 
 EN = {"accept-language": "en"}
 NEW_PASSWORD = "Donau-Ufer-Morgen-7"

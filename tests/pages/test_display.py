@@ -11,8 +11,8 @@ from library.accounts.models import Role
 from library.catalog.models import ResourceKind
 from library.clock import SettableClock
 from library.db import Database
-from tests import factories
-from tests.pages import Client
+from tests.support import factories
+from tests.support.forms import Client
 
 
 async def busy_library(client: Client, db: Database) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from library.booking.models import Booking, BookingStatus
 from library.clock import SettableClock
 from library.db import Database
-from tests import factories
-from tests.pages import Client, post_form, sign_in
+from tests.support import factories
+from tests.support.forms import Client, post_form, sign_in
 
 ENGLISH = {"accept-language": "en"}
 

@@ -8,8 +8,8 @@ from library.accounts.models import Role, User
 from library.audit.log import record
 from library.clock import SettableClock
 from library.db import Database
-from tests import factories
-from tests.pages import Client, sign_in
+from tests.support import factories
+from tests.support.forms import Client, sign_in
 
 
 async def a_log(db: Database, clock: SettableClock) -> dict[str, User]:

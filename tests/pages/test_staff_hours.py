@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 from library.accounts.models import Role
 from library.catalog.models import Location, OpeningException, OpeningPeriod
 from library.db import Database
-from tests import factories
-from tests.pages import Client, post_form, sign_in
-from tests.staff_pages import assert_staff_only
+from tests.support import factories
+from tests.support.forms import Client, post_form, sign_in
+from tests.support.staff_pages import assert_staff_only
 
 HOURS = "/staff/hours"
 WEEK = "/staff/hours/zentralbibliothek/week"

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from library.accounts.models import Certification, Role
 from library.catalog.models import Resource, Unit
 from library.db import Database
-from tests import factories
-from tests.pages import Client, csrf_token, sign_in
-from tests.staff_pages import assert_staff_only
+from tests.support import factories
+from tests.support.forms import Client, csrf_token, sign_in
+from tests.support.staff_pages import assert_staff_only
 
 IMPORT = "/staff/resources/import"
 GOOD = (

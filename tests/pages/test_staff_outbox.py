@@ -13,8 +13,8 @@ from library.db import Database
 from library.notify import worker
 from library.notify.models import OutboxMessage, OutboxStatus
 from library.notify.outbox import enqueue
-from tests import factories
-from tests.pages import Client, post_form, sign_in
+from tests.support import factories
+from tests.support.forms import Client, post_form, sign_in
 
 BASE_URL = "http://library.test"
 

@@ -11,8 +11,8 @@ from library.audit.models import AuditEntry
 from library.clock import SettableClock
 from library.db import Database
 from library.notify.models import OutboxMessage
-from tests import factories
-from tests.pages import Client, post_form, sign_in
+from tests.support import factories
+from tests.support.forms import Client, post_form, sign_in
 
 
 async def people(db: Database, clock: SettableClock) -> dict[str, User]:

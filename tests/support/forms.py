@@ -9,7 +9,7 @@ from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.factories import DEFAULT_PASSWORD
+from tests.support.factories import DEFAULT_PASSWORD
 
 Client = AsyncTestClient[Litestar]
 CSRF_FIELD = re.compile(r'name="_csrf_token"\s+value="([^"]+)"')

@@ -11,8 +11,8 @@ from library.accounts.models import Role, User
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Location, Resource, Unit, UnitBlock
 from library.db import Database
-from tests import factories
-from tests.pages import Client, sign_in
+from tests.support import factories
+from tests.support.forms import Client, sign_in
 
 
 @dataclass(frozen=True)

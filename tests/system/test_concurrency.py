@@ -16,8 +16,8 @@ from library.accounts.models import User
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import ResourceKind
 from library.db import Database
-from tests.factories import create_location, create_resource, hours
-from tests.live import visitors_with_tokens
+from tests.support.factories import create_location, create_resource, hours
+from tests.support.live_server import visitors_with_tokens
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EVERY_DAY = tuple(hours(day, "06:00", "22:00") for day in range(1, 8))

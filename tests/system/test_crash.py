@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.crash import load_through_kills
 from bench.load import check_database
-from tests.live import free_port, library_env, serving_on
+from tests.support.live_server import free_port, library_env, serving_on
 
 VISITORS = 10
 SECONDS = 15

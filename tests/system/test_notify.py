@@ -39,7 +39,7 @@ from library.notify.models import OutboxMessage, OutboxStatus
 from library.notify.outbox import enqueue
 from library.notify.worker import SmtpTarget, backoff, send_due
 from library.scheduler import run_jobs_once
-from tests.factories import (
+from tests.support.factories import (
     assert_problem,
     bearer,
     create_certification,
@@ -48,7 +48,7 @@ from tests.factories import (
     create_user,
     get_token,
 )
-from tests.live import free_port
+from tests.support.live_server import free_port
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEDNESDAY = date(2026, 12, 2)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm

@@ -25,8 +25,8 @@ from library.accounts.models import User
 from library.accounts.passwords import hash_password, verify_password
 from library.clock import SettableClock
 from library.db import Database
-from tests import factories
-from tests.factories import DEFAULT_PASSWORD
+from tests.support import factories
+from tests.support.factories import DEFAULT_PASSWORD
 
 T = TypeVar("T")
 WAIT_SECONDS = 60  # only a safety net: the work is released as soon as the loop has been seen running
