@@ -15,7 +15,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -34,6 +33,9 @@ from library.db import Database
 from library.i18n import Lang
 from tests.support.browser import launch_chromium
 from tests.support.live_server import library_env, serving
+from tests.support.times import TEST_NOW
+
+pytest_plugins = ["tests.support.mail"]  # the `smtp` fixture
 
 POSTGRES_URL = os.environ.get("LIBRARY_TEST_POSTGRES_URL", "")
 TEMPLATE_DB = f"library_template_{os.getpid()}"
@@ -125,9 +127,6 @@ async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Data
     database = Database(fresh_sqlite_url(sqlite_template, tmp_path), pool_size=5)
     yield database
     await database.dispose()
-
-
-TEST_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Ulm
 
 
 @pytest.fixture

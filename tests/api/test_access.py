@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 from litestar.routes import HTTPRoute
-from litestar.testing import AsyncTestClient
 
 from library.accounts import service
 from library.accounts.models import Role, User
@@ -27,13 +25,12 @@ from library.clock import SettableClock
 from library.db import Database
 from library.notify.feeds import renew_calendar_token
 from tests.support import factories
+from tests.support.api import Client
 from tests.support.factories import bearer
+from tests.support.times import FRIDAY, at
 
-Client = AsyncTestClient[Litestar]
 Who = Literal["anonymous", "owner", "other", "staff", "admin"]
 PEOPLE: tuple[Who, ...] = ("anonymous", "owner", "other", "staff", "admin")
-BERLIN = ZoneInfo("Europe/Berlin")
-FRIDAY = date(2026, 12, 4)  # the test clock stands at Tuesday 2026-12-01
 
 
 @dataclass(frozen=True)
@@ -249,10 +246,6 @@ class World:
     people: dict[Who, User | None]
     subject: User  # the account admin pages change, so the five above stay as they are
     values: dict[str, str]
-
-
-def at(day: date, hour: int) -> str:
-    return datetime.combine(day, time(hour), tzinfo=BERLIN).isoformat()
 
 
 async def build_world(client: Client, db: Database) -> World:

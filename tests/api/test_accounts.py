@@ -6,18 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from library.accounts.models import ApiToken, User
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
+from tests.support.api import Client
 from tests.support.factories import DEFAULT_PASSWORD, assert_problem, bearer
 from tests.support.forms import sign_in_with_form
-
-Client = AsyncTestClient[Litestar]
 
 ENGLISH = {"Accept-Language": "en"}
 REGISTER = "/api/v1/auth/register"

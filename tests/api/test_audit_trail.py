@@ -9,7 +9,7 @@ write the audit log breaks that chain.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -23,12 +23,9 @@ from library.config import Settings
 from library.db import Database
 from library.scheduler import run_jobs_once
 from library.workshops.models import Registration
-from tests.api.test_bookings import Client, at, book, setup_library
-from tests.api.test_workshops import new_session, new_workshop
+from tests.support.api import Client, book, new_session, new_workshop, setup_library
 from tests.support.factories import bearer, create_resource, get_token
-
-WEDNESDAY = date(2026, 12, 2)
-FRIDAY = date(2026, 12, 4)
+from tests.support.times import FRIDAY, WEDNESDAY, at
 
 
 async def lifecycle(db: Database, client: Client, clock: SettableClock, settings: Settings) -> None:

@@ -9,8 +9,8 @@ from library.accounts.models import Role
 from library.api.problems import EXCEPTION_HANDLERS, loggable_path
 from library.db import Database
 from tests.support import factories
+from tests.support.api import Client
 from tests.support.factories import assert_problem, bearer
-from tests.support.forms import Client
 
 TOO_BIG = 2**64 + 5
 

@@ -2,99 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
-from library.accounts.models import Role
 from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
-from library.catalog.models import ResourceKind, UnitBlock
+from library.catalog.models import UnitBlock
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.notify.models import OutboxMessage
 from library.scheduler import run_jobs_once
+from tests.support.api import Client, book, setup_library
 from tests.support.factories import (
     add_exception,
     assert_problem,
     bearer,
-    create_certification,
-    create_location,
-    create_resource,
-    create_user,
     get_token,
     grant_certification,
 )
-
-BERLIN = ZoneInfo("Europe/Berlin")
-WEDNESDAY = date(2026, 12, 2)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
-SATURDAY = date(2026, 12, 5)
-
-Client = AsyncTestClient[Litestar]
-
-
-def at(day: date, hour: int, minute: int = 0) -> str:
-    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).isoformat()
-
-
-async def setup_library(db: Database) -> dict[str, Any]:
-    location = await create_location(db)
-    room = await create_resource(db, location, "gruppenraum-1", name="Gruppenraum 1")
-    other_room = await create_resource(db, location, "gruppenraum-2", name="Gruppenraum 2")
-    laser = await create_certification(db, "laser-cutter", name="Einweisung Lasercutter")
-    cutter = await create_resource(
-        db,
-        location,
-        "lasercutter",
-        kind=ResourceKind.DEVICE,
-        certification=laser,
-        min_age=16,
-        needs_staff=True,
-    )
-    printer = await create_resource(
-        db,
-        location,
-        "3d-drucker",
-        kind=ResourceKind.DEVICE,
-        units=2,
-        policy={"buffer_minutes": 30, "max_minutes_per_week": 240},
-    )
-    forum = await create_resource(db, location, "veranstaltungsforum", requires_approval=True)
-    internet = await create_resource(
-        db,
-        location,
-        "internetplatz",
-        kind=ResourceKind.WORKSPACE,
-        units=2,
-        policy={"slot_minutes": 30, "min_minutes": 30, "max_minutes": 30, "max_bookings_per_day": 1},
-    )
-    visitor = await create_user(db, "anna@example.org", birth_date=date(1990, 5, 1))
-    await create_user(db, "ben@example.org", name="Ben", birth_date=date(2012, 3, 1))
-    await create_user(db, "staff@example.org", name="Sabine", role=Role.STAFF)
-    return {
-        "location": location,
-        "room": room,
-        "other_room": other_room,
-        "cutter": cutter,
-        "printer": printer,
-        "forum": forum,
-        "internet": internet,
-        "laser": laser,
-        "visitor": visitor,
-    }
-
-
-async def book(client: Client, token: str, resource: str, start: str, end: str, **extra: Any) -> Any:
-    return await client.post(
-        "/api/v1/bookings",
-        json={"resource": resource, "start": start, "end": end, **extra},
-        headers=bearer(token),
-    )
+from tests.support.times import SATURDAY, WEDNESDAY, at
 
 
 async def test_a_visitor_books_a_free_room_and_sees_it(db: Database, client: Client) -> None:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from httpx import Response
 from icalendar import Calendar
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from library.accounts.models import Language, Role, User
 from library.catalog.models import ResourceKind
 from library.db import Database
+from tests.support.api import Client
 from tests.support.factories import (
     assert_problem,
     bearer,
@@ -25,20 +23,7 @@ from tests.support.factories import (
     create_user,
     get_token,
 )
-
-BERLIN = ZoneInfo("Europe/Berlin")
-WEDNESDAY = date(2026, 12, 2)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
-THURSDAY = date(2026, 12, 3)
-FRIDAY = date(2026, 12, 4)
-Client = AsyncTestClient[Litestar]
-
-
-def at(day: date, hour: int, minute: int = 0) -> str:
-    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).isoformat()
-
-
-def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).astimezone(UTC)
+from tests.support.times import FRIDAY, THURSDAY, WEDNESDAY, at, utc
 
 
 async def library(db: Database) -> None:

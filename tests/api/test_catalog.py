@@ -9,16 +9,13 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from library.accounts.models import Certification
 from library.catalog.models import Factor, Location, Resource, ResourceKind
 from library.db import Database
 from tests.support import factories
+from tests.support.api import Client
 from tests.support.factories import assert_problem
-
-Client = AsyncTestClient[Litestar]
 
 ENGLISH = {"Accept-Language": "en"}
 FACTOR_KEYS = ["technology", "knowhow", "networking", "space", "innovation"]

@@ -3,13 +3,10 @@ weekly hours and dated exceptions, with their checks, permissions and audit entr
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from library.accounts.models import Role
@@ -18,6 +15,7 @@ from library.catalog.inventory import slugify
 from library.catalog.models import Location
 from library.db import Database
 from library.errors import MESSAGES
+from tests.support.api import Client
 from tests.support.factories import (
     assert_problem,
     bearer,
@@ -27,12 +25,8 @@ from tests.support.factories import (
     create_user,
     get_token,
 )
+from tests.support.times import THURSDAY, WEDNESDAY, at
 
-Client = AsyncTestClient[Litestar]
-
-BERLIN = ZoneInfo("Europe/Berlin")
-WEDNESDAY = date(2026, 12, 2)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
-THURSDAY = date(2026, 12, 3)
 ENGLISH = {"Accept-Language": "en"}
 NEW_CODES = (
     "slug_taken",
@@ -50,10 +44,6 @@ NEW_CODES = (
     "closed_with_periods",
     "dates_out_of_order",
 )
-
-
-def at(day: date, hour: int, minute: int = 0) -> str:
-    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).isoformat()
 
 
 async def setup_library(db: Database, client: Client) -> dict[str, Any]:

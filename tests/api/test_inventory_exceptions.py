@@ -8,8 +8,8 @@ from library.accounts.models import Role
 from library.audit.models import AuditEntry
 from library.db import Database
 from tests.support import factories
+from tests.support.api import Client
 from tests.support.factories import assert_problem, bearer, get_token
-from tests.support.forms import Client
 
 CHRISTMAS = {"date_from": "2026-12-24", "date_to": "2026-12-26", "closed": True, "reason": "Weihnachten"}
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from library.db import Database
+from tests.support.api import Client
 from tests.support.factories import assert_problem, create_location
-from tests.support.forms import Client
 
 PLAIN_LISTS = {"/api/v1/factors", "/api/v1/locations", "/api/v1/certifications"}  # API.md: plain arrays
 DATE_RANGES = {"/api/v1/locations/{slug}/opening-hours"}  # bounded by from/to (at most a set number of days)

@@ -20,11 +20,9 @@ from library.db import Database
 from library.notify.mail import Sender, Unbuildable, build_message
 from library.notify.models import OutboxMessage
 from library.scheduler import run_jobs_once
+from tests.support.api import Client
 from tests.support.factories import DEFAULT_PASSWORD, assert_problem, bearer, create_user, get_token
-from tests.system import test_notify
-from tests.system.test_notify import Client, Inbox, html_of, outbox, text_of
-
-smtp = test_notify.smtp  # the SMTP server fixture
+from tests.support.mail import Inbox, html_of, outbox, text_of
 
 NEW_PASSWORD = "Donau-Schwimmer-2027"
 SENDER = Sender("Stadtbibliothek Ulm", "noreply@127.0.0.1")

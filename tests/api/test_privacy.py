@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from library.accounts.models import ApiToken, LoginSession, Role, User
@@ -26,7 +23,7 @@ from library.db import Database
 from library.notify.models import OutboxMessage, OutboxStatus
 from library.scheduler import run_jobs_once
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
-from tests.conftest import TEST_NOW
+from tests.support.api import Client
 from tests.support.factories import (
     DEFAULT_PASSWORD,
     assert_problem,
@@ -36,15 +33,7 @@ from tests.support.factories import (
     create_user,
     get_token,
 )
-
-BERLIN = ZoneInfo("Europe/Berlin")
-WEDNESDAY = date(2026, 12, 2)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
-FRIDAY = date(2026, 12, 4)
-Client = AsyncTestClient[Litestar]
-
-
-def at(day: date, hour: int) -> str:
-    return datetime.combine(day, time(hour), tzinfo=BERLIN).isoformat()
+from tests.support.times import FRIDAY, TEST_NOW, WEDNESDAY, at
 
 
 async def book(client: Client, token: str, day: date, hour: int, resource: str = "gruppenraum") -> int:

@@ -15,8 +15,9 @@ from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from tests.support import factories
+from tests.support.api import Client
 from tests.support.factories import assert_problem
-from tests.support.forms import Client, post_form, sign_in_with_form
+from tests.support.forms import post_form, sign_in_with_form
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)

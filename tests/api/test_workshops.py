@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from library.accounts.models import Role, User
@@ -21,6 +18,7 @@ from library.config import Settings
 from library.db import Database
 from library.scheduler import run_jobs_once
 from library.workshops.rules import Entrant, draw_places
+from tests.support.api import Client, new_session, new_workshop
 from tests.support.factories import (
     assert_problem,
     bearer,
@@ -32,14 +30,7 @@ from tests.support.factories import (
     hours,
 )
 from tests.support.live_server import visitors_with_tokens
-
-BERLIN = ZoneInfo("Europe/Berlin")
-FRIDAY = date(2026, 12, 4)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
-Client = AsyncTestClient[Litestar]
-
-
-def at(day: date, hour: int, minute: int = 0) -> str:
-    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).isoformat()
+from tests.support.times import BERLIN, FRIDAY, at
 
 
 async def library_with_staff(db: Database) -> dict[str, Any]:
@@ -51,29 +42,6 @@ async def library_with_staff(db: Database) -> dict[str, Any]:
     await create_user(db, "anna@example.org", birth_date=date(1990, 5, 1))
     await create_user(db, "kid@example.org", name="Kind", birth_date=date(2016, 5, 1))
     return {"location": location, "laser": laser}
-
-
-async def new_workshop(client: Client, staff: str, **fields: Any) -> dict[str, Any]:
-    body = {
-        "title": "Einweisung Lasercutter",
-        "description": "Sicher schneiden.",
-        "factor": "knowhow",
-        **fields,
-    }
-    response = await client.post("/api/v1/workshops", json=body, headers=bearer(staff))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-async def new_session(client: Client, staff: str, slug: str, **fields: Any) -> Any:
-    body = {
-        "start": at(FRIDAY, 14),
-        "end": at(FRIDAY, 15, 30),
-        "room": "makerspace",
-        "capacity": 10,
-        **fields,
-    }
-    return await client.post(f"/api/v1/workshops/{slug}/sessions", json=body, headers=bearer(staff))
 
 
 async def test_a_session_books_its_room_and_cannot_take_a_booked_one(db: Database, client: Client) -> None:

@@ -6,19 +6,18 @@ even if the application had a bug.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from library.booking.conflicts import is_overlap_violation
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit
 from library.db import Database
+from tests.support.booking_rows import T0, expect_overlap_refused, insert_booking, row
 
-T0 = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
@@ -36,36 +35,6 @@ async def two_units(db: Database) -> tuple[int, int, int]:
         session.add_all([location, resource, first, second])
         await session.flush()
         return resource.id, first.id, second.id
-
-
-def row(resource_id: int, unit_id: int, start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "resource_id": resource_id,
-        "unit_id": unit_id,
-        "start_at": start,
-        "end_at": end,
-        "occupied_start": start,
-        "occupied_end": end,
-        "status": BookingStatus.CONFIRMED,
-        "purpose": "visitor",
-        "note": "",
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    values.update(extra)
-    return values
-
-
-async def insert_booking(db: Database, values: dict[str, Any]) -> int:
-    async with db.write() as session:
-        result = await session.execute(insert(Booking).values(**values).returning(Booking.id))
-        return int(result.scalar_one())
-
-
-async def expect_overlap_refused(db: Database, values: dict[str, Any]) -> None:
-    with pytest.raises(IntegrityError) as refused:
-        await insert_booking(db, values)
-    assert is_overlap_violation(refused.value)
 
 
 async def test_overlapping_rows_are_refused(db: Database) -> None:

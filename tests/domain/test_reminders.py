@@ -22,28 +22,15 @@ from library.notify.reminders import (
     queue_registration_reminders,
 )
 from library.scheduler import run_jobs_once
+from tests.support.api import Client, booked
 from tests.support.factories import (
     bearer,
     create_certification,
     get_token,
     grant_certification,
 )
-from tests.system import test_notify
-from tests.system.test_notify import (
-    FRIDAY,
-    WEDNESDAY,
-    Client,
-    Inbox,
-    at,
-    book,
-    library,
-    outbox,
-    send,
-    text_of,
-    utc,
-)
-
-smtp = test_notify.smtp  # the SMTP server fixture
+from tests.support.mail import Inbox, library_with_readers, outbox, send, text_of
+from tests.support.times import FRIDAY, WEDNESDAY, at, utc
 
 # The clock stands at Tuesday 2026-12-01 10:00 in Ulm; Wednesday 14:00 is 28 hours ahead.
 
@@ -72,11 +59,11 @@ async def person(db: Database, email: str) -> User:
 async def test_a_booking_reminder_is_queued_once_in_the_bookers_language(
     db: Database, client: Client, clock: SettableClock, settings: Settings
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     anna = await get_token(client)
-    kept = await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
-    dropped = await book(client, anna, "makerspace", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
-    ben = await book(
+    kept = await booked(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    dropped = await booked(client, anna, "makerspace", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    ben = await booked(
         client,
         await get_token(client, "ben@example.org"),
         "gruppenraum-2",
@@ -107,10 +94,10 @@ async def test_a_booking_reminder_is_queued_once_in_the_bookers_language(
 async def test_after_a_downtime_only_bookings_yet_to_start_are_reminded(
     db: Database, client: Client, clock: SettableClock, settings: Settings
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     anna = await get_token(client)
-    await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
-    later = await book(client, anna, "gruppenraum-2", at(WEDNESDAY, 17), at(WEDNESDAY, 18))
+    await booked(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    later = await booked(client, anna, "gruppenraum-2", at(WEDNESDAY, 17), at(WEDNESDAY, 18))
 
     clock.set(utc(WEDNESDAY, 14, 30))  # the service was down from Tuesday morning until now
     assert await reminders(db, clock, settings) == 1
@@ -120,8 +107,8 @@ async def test_after_a_downtime_only_bookings_yet_to_start_are_reminded(
 async def test_the_reminder_window_is_a_setting(
     db: Database, client: Client, clock: SettableClock, settings: Settings
 ) -> None:
-    await library(db)
-    await book(client, await get_token(client), "gruppenraum-1", at(FRIDAY, 14), at(FRIDAY, 16))
+    await library_with_readers(db)
+    await booked(client, await get_token(client), "gruppenraum-1", at(FRIDAY, 14), at(FRIDAY, 16))
     clock.set(utc(FRIDAY, 14) - timedelta(hours=28))
     assert await reminders(db, clock, settings) == 0
     assert await reminders(db, clock, replace(settings, reminder_hours=30)) == 1
@@ -130,9 +117,9 @@ async def test_the_reminder_window_is_a_setting(
 async def test_a_booking_made_inside_the_window_gets_no_reminder_after_its_confirmation(
     db: Database, client: Client, clock: SettableClock, settings: Settings
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     clock.set(utc(WEDNESDAY, 10) - timedelta(hours=22))
-    await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 10), at(WEDNESDAY, 11))
+    await booked(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 10), at(WEDNESDAY, 11))
     assert await reminders(db, clock, settings) == 0  # 22 hours ahead: the confirmation is enough
     clock.set(utc(WEDNESDAY, 9))
     assert await reminders(db, clock, settings) == 0  # and it is not picked up again later
@@ -156,9 +143,9 @@ def test_the_reminder_and_notice_windows_come_from_the_environment(
 async def test_a_reminder_arrives_over_smtp(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
-    await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
-    await book(
+    await library_with_readers(db)
+    await booked(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    await booked(
         client,
         await get_token(client, "ben@example.org"),
         "gruppenraum-2",
@@ -187,9 +174,9 @@ async def test_a_reminder_arrives_over_smtp(
 async def test_a_reminder_sent_after_a_cancellation_says_so(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     anna = await get_token(client)
-    booking = await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    booking = await booked(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
     clock.advance(timedelta(hours=5))
     assert await reminders(db, clock, settings) == 1
     cancelled = await client.post(f"/api/v1/bookings/{booking['id']}/cancel", headers=bearer(anna))
@@ -231,7 +218,7 @@ async def workshop_session(
 async def test_confirmed_workshop_places_are_reminded_once_through_the_scheduler(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     session_id = await workshop_session(client, await get_token(client, "staff@example.org"))
     anna = await client.post(
         f"/api/v1/workshop-sessions/{session_id}/registrations", headers=bearer(await get_token(client))
@@ -263,7 +250,7 @@ async def test_confirmed_workshop_places_are_reminded_once_through_the_scheduler
 async def test_a_cancelled_session_or_registration_gets_no_reminder(
     db: Database, client: Client, clock: SettableClock, settings: Settings
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     staff = await get_token(client, "staff@example.org")
     session_id = await workshop_session(client, staff, capacity=2)
     anna = await get_token(client)
@@ -293,7 +280,7 @@ async def test_a_cancelled_session_or_registration_gets_no_reminder(
 async def test_a_workshop_reminder_sent_after_withdrawing_says_so(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     session_id = await workshop_session(client, await get_token(client, "staff@example.org"))
     ben = await get_token(client, "ben@example.org")
     registered = await client.post(
@@ -321,7 +308,7 @@ async def test_a_workshop_reminder_sent_after_withdrawing_says_so(
 async def test_an_expiring_certification_gets_one_notice_per_expiry_naming_the_renewing_workshop(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     laser = await create_certification(
         db, "lasercutter", name="Einweisung Lasercutter", name_en="Laser cutter induction", valid_months=12
     )
@@ -376,7 +363,7 @@ async def test_an_expiring_certification_gets_one_notice_per_expiry_naming_the_r
 async def test_revoked_and_lasting_certifications_get_no_notice(
     db: Database, clock: SettableClock, settings: Settings
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     laser = await create_certification(db, "lasercutter")
     now = clock.now()
     await grant_certification(

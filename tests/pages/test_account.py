@@ -14,8 +14,9 @@ from library.config import Settings
 from library.db import Database
 from library.notify.models import OutboxMessage
 from tests.support import factories
+from tests.support.api import Client
 from tests.support.factories import DEFAULT_PASSWORD
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.forms import post_form, sign_in
 
 EN = {"accept-language": "en"}
 NEW_PASSWORD = "Donau-Ufer-Morgen-7"

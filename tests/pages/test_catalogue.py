@@ -17,7 +17,8 @@ from library.catalog.models import Factor, Location, ResourceKind
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 
 ENGLISH = {"accept-language": "en"}
 

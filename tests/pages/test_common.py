@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 
 
 async def test_home_page_is_german_by_default_and_english_on_request(client: Client) -> None:

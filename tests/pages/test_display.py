@@ -12,7 +12,7 @@ from library.catalog.models import ResourceKind
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client
+from tests.support.api import Client
 
 
 async def busy_library(client: Client, db: Database) -> None:

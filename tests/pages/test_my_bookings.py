@@ -14,7 +14,8 @@ from library.booking.models import Booking, BookingStatus
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 
 ENGLISH = {"accept-language": "en"}
 

@@ -9,7 +9,8 @@ from library.audit.log import record
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, sign_in
+from tests.support.api import Client
+from tests.support.forms import sign_in
 
 
 async def a_log(db: Database, clock: SettableClock) -> dict[str, User]:

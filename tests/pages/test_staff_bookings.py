@@ -8,7 +8,8 @@ from library.accounts.models import User
 from library.booking.models import Booking, BookingStatus
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 from tests.support.staff_pages import assert_staff_only, book, desk_world, utc
 
 # The test clock: Tuesday 2026-12-01, 09:00 UTC = 10:00 in Ulm.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from library.booking.models import BookingStatus
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 from tests.support.staff_pages import assert_staff_only, block, book, desk_world, status_of, utc
 
 # The test clock: Tuesday 2026-12-01, 09:00 UTC = 10:00 in Ulm.

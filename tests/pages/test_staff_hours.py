@@ -11,7 +11,8 @@ from library.accounts.models import Role
 from library.catalog.models import Location, OpeningException, OpeningPeriod
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 from tests.support.staff_pages import assert_staff_only
 
 HOURS = "/staff/hours"

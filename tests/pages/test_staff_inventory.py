@@ -7,7 +7,8 @@ from sqlalchemy import select
 from library.catalog.models import Resource, ResourceKind, Unit, UnitBlock, UnitCondition, UnitStatus
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 from tests.support.staff_pages import assert_staff_only, book, desk_world, utc
 
 RESOURCE_FORM = {

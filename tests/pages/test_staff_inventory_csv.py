@@ -9,7 +9,8 @@ from library.accounts.models import Certification, Role
 from library.catalog.models import Resource, Unit
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, csrf_token, sign_in
+from tests.support.api import Client
+from tests.support.forms import csrf_token, sign_in
 from tests.support.staff_pages import assert_staff_only
 
 IMPORT = "/staff/resources/import"

@@ -14,7 +14,8 @@ from library.notify import worker
 from library.notify.models import OutboxMessage, OutboxStatus
 from library.notify.outbox import enqueue
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 
 BASE_URL = "http://library.test"
 

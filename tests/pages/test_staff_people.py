@@ -12,7 +12,8 @@ from library.clock import SettableClock
 from library.db import Database
 from library.notify.models import OutboxMessage
 from tests.support import factories
-from tests.support.forms import Client, post_form, sign_in
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
 
 
 async def people(db: Database, clock: SettableClock) -> dict[str, User]:

@@ -6,12 +6,10 @@ import re
 from typing import Any
 
 from httpx import Response
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
+from tests.support.api import Client
 from tests.support.factories import DEFAULT_PASSWORD
 
-Client = AsyncTestClient[Litestar]
 CSRF_FIELD = re.compile(r'name="_csrf_token"\s+value="([^"]+)"')
 
 

@@ -12,7 +12,8 @@ from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Location, Resource, Unit, UnitBlock
 from library.db import Database
 from tests.support import factories
-from tests.support.forms import Client, sign_in
+from tests.support.api import Client
+from tests.support.forms import sign_in
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from library.catalog.seed import load_seed
 from library.cli import main
 from library.config import PROJECT_ROOT
 from library.db import Base, Database
-from tests.domain.test_overlap_guarantee import expect_overlap_refused, row
+from tests.support.booking_rows import expect_overlap_refused, row
 
 
 @pytest.fixture

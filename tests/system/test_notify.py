@@ -8,161 +8,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import email.policy
 import logging
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from icalendar import Calendar
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from library import scheduler
-from library.accounts.models import Language, Role, User
+from library.accounts.models import User
 from library.audit.models import AuditEntry
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.notify import worker
-from library.notify.models import OutboxMessage, OutboxStatus
+from library.notify.models import OutboxStatus
 from library.notify.outbox import enqueue
-from library.notify.worker import SmtpTarget, backoff, send_due
+from library.notify.worker import SmtpTarget, backoff
 from library.scheduler import run_jobs_once
+from tests.support.api import Client, booked
 from tests.support.factories import (
     assert_problem,
     bearer,
     create_certification,
     create_location,
-    create_resource,
     create_user,
     get_token,
 )
-from tests.support.live_server import free_port
-
-BERLIN = ZoneInfo("Europe/Berlin")
-WEDNESDAY = date(2026, 12, 2)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
-FRIDAY = date(2026, 12, 4)
-Client = AsyncTestClient[Litestar]
-
-
-def at(day: date, hour: int, minute: int = 0) -> str:
-    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).isoformat()
-
+from tests.support.mail import Inbox, html_of, library_with_readers, outbox, send, text_of
+from tests.support.times import FRIDAY, WEDNESDAY, at, utc
 
 # --- the SMTP server ---------------------------------------------------------------------
 
 
-@dataclass
-class Inbox:
-    """What the test server accepted, and how it should behave."""
-
-    url: str = ""
-    accepted: list[EmailMessage] = field(default_factory=list)
-    refusals_left: int = 0
-    refuse_always: bool = False
-    refusal: str = "451 4.3.0 Try again later"
-    refused: int = 0
-    delay: float = 0.0  # seconds to think before answering
-    hold_after: int | None = None  # hold the delivery after this many accepted ones
-    holding: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def by_recipient(self) -> dict[str, EmailMessage]:
-        return {str(message["To"]): message for message in self.accepted}
-
-    async def wait_until_holding(self, seconds: float = 20) -> None:
-        deadline = asyncio.get_running_loop().time() + seconds
-        while not self.holding.is_set():
-            assert asyncio.get_running_loop().time() < deadline, "the server never got the held message"
-            await asyncio.sleep(0.01)
-
-
-class Handler:
-    def __init__(self, inbox: Inbox) -> None:
-        self.inbox = inbox
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        inbox = self.inbox
-        if inbox.refuse_always or inbox.refusals_left > 0:
-            inbox.refusals_left = max(0, inbox.refusals_left - 1)
-            inbox.refused += 1
-            return inbox.refusal
-        if inbox.delay:
-            await asyncio.sleep(inbox.delay)
-        if inbox.hold_after is not None and len(inbox.accepted) >= inbox.hold_after:
-            inbox.holding.set()
-            await asyncio.to_thread(inbox.release.wait)
-        content = envelope.content if isinstance(envelope.content, bytes) else b""
-        parsed = email.message_from_bytes(content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        inbox.accepted.append(parsed)
-        return "250 2.0.0 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(Handler(inbox), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.url = f"smtp://127.0.0.1:{controller.port}"
-    try:
-        yield inbox
-    finally:
-        inbox.release.set()
-        controller.stop()
-
-
 # --- helpers ----------------------------------------------------------------------------
-
-
-async def library(db: Database) -> None:
-    location = await create_location(db)
-    await create_resource(db, location, "gruppenraum-1", name="Gruppenraum 1", name_en="Group room 1")
-    await create_resource(db, location, "gruppenraum-2", name="Gruppenraum 2", name_en="Group room 2")
-    await create_resource(db, location, "makerspace", name="Makerspace")
-    await create_user(db, "anna@example.org", name="Anna Muster", birth_date=date(1990, 5, 1))
-    await create_user(db, "ben@example.org", name="Ben Smith", language=Language.EN)
-    await create_user(db, "staff@example.org", name="Sabine", role=Role.STAFF)
-
-
-async def book(client: Client, token: str, resource: str, start: str, end: str) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/bookings", json={"resource": resource, "start": start, "end": end}, headers=bearer(token)
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-async def outbox(db: Database) -> list[OutboxMessage]:
-    async with db.read() as session:
-        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
-async def send(db: Database, clock: SettableClock, settings: Settings, inbox: Inbox) -> int:
-    return await send_due(db, now=clock.now(), smtp_url=inbox.url, base_url=settings.base_url)
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert isinstance(part, EmailMessage)
-    return str(part.get_content())
-
-
-def html_of(message: EmailMessage) -> str:
-    part = message.get_body(("html",))
-    assert isinstance(part, EmailMessage)
-    return str(part.get_content())
 
 
 def calendar_of(message: EmailMessage) -> tuple[str, Calendar]:
@@ -181,20 +64,18 @@ def single_event(calendar: Calendar) -> Any:
     return events[0]
 
 
-def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).astimezone(UTC)
-
-
 # --- mails ------------------------------------------------------------------------------
 
 
 async def test_a_confirmation_arrives_in_the_recipients_language_with_a_calendar_entry(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
-    anna = await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    await library_with_readers(db)
+    anna = await booked(
+        client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16)
+    )
     ben_token = await get_token(client, "ben@example.org")
-    ben = await book(client, ben_token, "gruppenraum-2", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    ben = await booked(client, ben_token, "gruppenraum-2", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
     rows = {row.recipient: row for row in await outbox(db)}
     assert {row.kind for row in rows.values()} == {"booking.confirmed"}
     assert smtp.accepted == []  # nothing is sent inside a request
@@ -249,8 +130,8 @@ async def test_a_confirmation_arrives_in_the_recipients_language_with_a_calendar
 async def test_a_cancellation_by_staff_cancels_the_calendar_entry(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
-    booking = await book(
+    await library_with_readers(db)
+    booking = await booked(
         client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16)
     )
     assert await send(db, clock, settings, smtp) == 1
@@ -281,7 +162,7 @@ async def test_a_cancellation_by_staff_cancels_the_calendar_entry(
 async def test_workshop_mails_follow_the_registration_and_its_session(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     staff = await get_token(client, "staff@example.org")
     workshop = await client.post(
         "/api/v1/workshops",
@@ -359,8 +240,8 @@ async def test_workshop_mails_follow_the_registration_and_its_session(
 async def test_refusals_are_retried_with_backoff_until_the_server_accepts(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
-    await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    await library_with_readers(db)
+    await booked(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
     smtp.refusals_left = 2
     start = clock.now()
 
@@ -393,8 +274,8 @@ async def test_refusals_are_retried_with_backoff_until_the_server_accepts(
 async def test_a_message_never_accepted_goes_dead_and_staff_can_retry_it(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
-    await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    await library_with_readers(db)
+    await booked(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
     smtp.refuse_always = True
     waits = []
     for _ in range(worker.MAX_ATTEMPTS):
@@ -458,8 +339,8 @@ async def test_a_message_never_accepted_goes_dead_and_staff_can_retry_it(
 async def test_a_permanent_refusal_gives_up_at_once(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
-    await library(db)
-    await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    await library_with_readers(db)
+    await booked(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
     smtp.refuse_always = True
     smtp.refusal = "550 5.1.1 Mailbox unavailable"
     assert await send(db, clock, settings, smtp) == 0
@@ -472,7 +353,7 @@ async def test_a_permanent_refusal_gives_up_at_once(
 async def test_the_staff_list_is_newest_first_and_paginated(
     db: Database, client: Client, clock: SettableClock
 ) -> None:
-    await library(db)
+    await library_with_readers(db)
     async with db.write() as session:
         anna = await session.scalar(select(User).where(User.email == "anna@example.org"))
         assert anna is not None
@@ -584,8 +465,8 @@ async def test_the_scheduler_sends_when_a_server_is_configured(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await library(db)
-    await book(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    await library_with_readers(db)
+    await booked(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
     monkeypatch.setattr(scheduler, "_said_once", set())
     with caplog.at_level(logging.WARNING, logger="library.scheduler"):
         assert (await run_jobs_once(db, clock, settings))["send_outbox"] == 0
