@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.engine import make_url
 
 from library import migrations
+from library.accounts.passwords import use_password_hashing
 from library.app import create_app
 from library.clock import SettableClock
 from library.config import Settings, normalise_database_url
@@ -134,10 +135,24 @@ def clock() -> SettableClock:
     return SettableClock(TEST_NOW)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test hashes passwords cheaply: in this process, and in the `library` commands it runs.
+
+    The standard cost is tested on its own (tests/domain/test_passwords.py).
+    """
+    monkeypatch.setenv("LIBRARY_PASSWORD_HASHING", "fast")
+    use_password_hashing("fast")
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=database_url, secret_key="test-secret-key", var_dir=tmp_path, run_scheduler=False
+        database_url=database_url,
+        secret_key="test-secret-key",
+        var_dir=tmp_path,
+        run_scheduler=False,
+        password_hashing="fast",
     )
 
 

@@ -26,12 +26,16 @@ def free_port() -> int:
 
 
 def library_env(database_url: str, var_dir: Path, **settings: str) -> dict[str, str]:
-    """The environment for a `library` command on a test database (LIBRARY_<NAME> from settings)."""
+    """The environment for a `library` command on a test database (LIBRARY_<NAME> from settings).
+
+    Passwords are hashed cheaply there too, as in every test.
+    """
     return {
         **os.environ,
         "LIBRARY_DATABASE_URL": database_url,
         "LIBRARY_SECRET_KEY": "live-test-secret",
         "LIBRARY_VAR_DIR": str(var_dir),
+        "LIBRARY_PASSWORD_HASHING": "fast",
         **{f"LIBRARY_{name.upper()}": value for name, value in settings.items()},
     }
 
