@@ -11,7 +11,7 @@ visitor saw accepted (201) there with the status it saw last. Exits non-zero whe
     .venv/bin/python -m bench.crash --engine sqlite
     .venv/bin/python -m bench.crash --engine postgresql --kills 2
 
-tests/test_crash.py runs the same, shorter, on both engines.
+tests/system/test_crash.py runs the same, shorter, on both engines.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from library.accounts.passwords import use_password_hashing
 from library.api.accounts import AccountsController
 from library.api.bodies import strict_json_body
 from library.api.bookings import BookingsController
@@ -45,6 +46,7 @@ MAX_REQUEST_BODY = 2 * 1024 * 1024  # bytes; CSV imports are the largest bodies
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
+    use_password_hashing(settings.password_hashing)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -15,10 +15,15 @@ DEMO_STAFF_HINT = "staff@demo.ulm.example"
 
 
 def load_settings() -> Settings:
+    """The settings from the environment, with passwords hashed at their cost (seed, `users create`)."""
+    from library.accounts.passwords import use_password_hashing
+
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
+    use_password_hashing(settings.password_hashing)
+    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

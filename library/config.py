@@ -6,9 +6,15 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# How costly argon2 is: `standard` wherever people sign in; `fast` only for tests, which hash
+# hundreds of passwords and need no protection against guessing.
+PasswordHashing = Literal["standard", "fast"]
 
 
 class ConfigurationError(RuntimeError):
@@ -57,6 +63,7 @@ class Settings:
     certification_notice_days: int = 14  # a notice goes out this long before a certification expires
     # Days after which past bookings, registrations and sent mail no longer name the person.
     retention_days: int = 90
+    password_hashing: PasswordHashing = "standard"  # noqa: S105 - a cost, not a password
 
     @property
     def is_production(self) -> bool:
@@ -101,6 +108,7 @@ class Settings:
             reminder_hours=int(os.environ.get("LIBRARY_REMINDER_HOURS", "24")),
             certification_notice_days=int(os.environ.get("LIBRARY_CERTIFICATION_NOTICE_DAYS", "14")),
             retention_days=_retention_days(),
+            password_hashing=_password_hashing(env),
         )
 
 
@@ -111,6 +119,19 @@ def _retention_days() -> int:
             f"LIBRARY_RETENTION_DAYS={value!r} must be a whole number of days, at least 1"
         )
     return int(value)
+
+
+def _password_hashing(env: str) -> PasswordHashing:
+    value = os.environ.get("LIBRARY_PASSWORD_HASHING", "standard").strip() or "standard"
+    if value == "standard":
+        return "standard"
+    if value != "fast":
+        raise ConfigurationError(f"LIBRARY_PASSWORD_HASHING={value!r} must be standard or fast")
+    if env == "production":
+        raise ConfigurationError(
+            "LIBRARY_PASSWORD_HASHING=fast is for tests only: it makes passwords cheap to guess"
+        )
+    return "fast"
 
 
 def normalise_database_url(url: str) -> str:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -27,13 +26,17 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.engine import make_url
 
 from library import migrations
+from library.accounts.passwords import use_password_hashing
 from library.app import create_app
 from library.clock import SettableClock
 from library.config import Settings, normalise_database_url
 from library.db import Database
 from library.i18n import Lang
-from tests.browser import launch_chromium
-from tests.live import library_env, serving
+from tests.support.browser import launch_chromium
+from tests.support.live_server import library_env, serving
+from tests.support.times import TEST_NOW
+
+pytest_plugins = ["tests.support.mail"]  # the `smtp` fixture
 
 POSTGRES_URL = os.environ.get("LIBRARY_TEST_POSTGRES_URL", "")
 TEMPLATE_DB = f"library_template_{os.getpid()}"
@@ -127,18 +130,29 @@ async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Data
     await database.dispose()
 
 
-TEST_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Ulm
-
-
 @pytest.fixture
 def clock() -> SettableClock:
     return SettableClock(TEST_NOW)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test hashes passwords cheaply: in this process, and in the `library` commands it runs.
+
+    The standard cost is tested on its own (tests/domain/test_passwords.py).
+    """
+    monkeypatch.setenv("LIBRARY_PASSWORD_HASHING", "fast")
+    use_password_hashing("fast")
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=database_url, secret_key="test-secret-key", var_dir=tmp_path, run_scheduler=False
+        database_url=database_url,
+        secret_key="test-secret-key",
+        var_dir=tmp_path,
+        run_scheduler=False,
+        password_hashing="fast",
     )
 
 

@@ -1,16 +1,33 @@
-"""Password hashing with argon2, and the rule for what counts as a weak password."""
+"""Password hashing with argon2, and the rule for what counts as a weak password.
+
+The cost of hashing is set once per process from the settings (`use_password_hashing`): the
+standard cost everywhere people sign in, a fast one only for tests. A hash made at another
+cost is renewed at the next sign-in (`needs_rehash`).
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+from library.config import PasswordHashing
+
+_HASHERS: dict[PasswordHashing, PasswordHasher] = {
+    "standard": PasswordHasher(),  # argon2-cffi's defaults (RFC 9106, low memory)
+    "fast": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
+_hasher = _HASHERS["standard"]
 
 MIN_PASSWORD_LENGTH = 10
+
+
+def use_password_hashing(hashing: PasswordHashing) -> None:
+    """Hash at this cost from now on, in this process."""
+    global _hasher
+    _hasher = _HASHERS[hashing]
 
 
 def hash_password(password: str) -> str:
@@ -29,7 +46,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    """True when the hash was made with older parameters than the current ones."""
+    """True when the hash was made with other parameters than the current ones (older or cheaper)."""
     return _hasher.check_needs_rehash(password_hash)
 
 

@@ -1,0 +1,310 @@
+"""Account pages: register, profile, calendar address, export and deletion, password reset, privacy."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+
+from library.accounts.models import User
+from library.clock import SettableClock
+from library.config import Settings
+from library.db import Database
+from library.outbox.models import OutboxMessage
+from tests.support import factories
+from tests.support.api import Client
+from tests.support.factories import DEFAULT_PASSWORD
+from tests.support.forms import post_form, sign_in
+
+EN = {"accept-language": "en"}
+NEW_PASSWORD = "Donau-Ufer-Morgen-7"
+
+
+def register_data(**fields: str) -> dict[str, str]:
+    return {
+        "name": "Berta Beispiel",
+        "email": "berta@example.org",
+        "password": NEW_PASSWORD,
+        "birth_date": "1995-03-14",
+        "language": "en",
+        **fields,
+    }
+
+
+async def test_registering_signs_in_and_keeps_the_chosen_language(client: Client, db: Database) -> None:
+    form = await client.get("/register")
+    assert form.status_code == 200
+    assert '<html lang="de">' in form.text
+    assert 'for="field-birth_date"' in form.text
+
+    response = await post_form(client, "/register", register_data(), form_page="/register")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account?done=welcome"
+    account = await client.get(response.headers["location"])
+    assert account.status_code == 200
+    assert '<html lang="en">' in account.text  # the language chosen
+    assert "Welcome! Your account is ready and you are signed in." in account.text
+    assert 'value="1995-03-14"' in account.text
+    async with db.read() as session:
+        user = await session.scalar(select(User).where(User.email == "berta@example.org"))
+    assert user is not None
+    assert user.name == "Berta Beispiel"
+    assert user.language.value == "en"
+    # Signed in already: the form is not shown again.
+    again = await client.get("/register", follow_redirects=False)
+    assert again.headers["location"] == "/account"
+
+
+async def test_registration_errors_stand_next_to_their_fields_and_the_password_is_never_shown(
+    client: Client, db: Database
+) -> None:
+    await factories.create_user(db, "taken@example.org")
+
+    bad_email = await post_form(
+        client, "/register", register_data(email="not-an-address"), form_page="/register"
+    )
+    assert bad_email.status_code == 422
+    assert 'id="error-email"' in bad_email.text
+    assert 'value="not-an-address"' in bad_email.text
+    assert NEW_PASSWORD not in bad_email.text
+
+    weak = await post_form(client, "/register", register_data(password="password"), form_page="/register")
+    assert weak.status_code == 422
+    assert re.search(r'id="error-password">Das Passwort ist zu schwach', weak.text)
+    assert 'value="Berta Beispiel"' in weak.text
+
+    taken = await post_form(
+        client, "/register", register_data(email="Taken@example.org"), form_page="/register"
+    )
+    assert taken.status_code == 409
+    assert re.search(r'id="error-email">Für diese E-Mail-Adresse gibt es schon ein Konto', taken.text)
+    assert NEW_PASSWORD not in taken.text
+
+    missing = await post_form(
+        client,
+        "/register",
+        {"name": "", "email": "", "password": "", "birth_date": "1.2.3"},
+        form_page="/register",
+    )
+    assert missing.status_code == 422
+    for field in ("name", "email", "password", "birth_date"):
+        assert f'id="error-{field}"' in missing.text
+    future = await post_form(
+        client, "/register", register_data(birth_date="2030-01-01"), form_page="/register"
+    )
+    assert future.status_code == 422
+    assert 'id="error-birth_date"' in future.text
+
+
+async def test_the_account_page_needs_a_sign_in_and_shows_certifications(
+    client: Client, db: Database
+) -> None:
+    anonymous = await client.get("/account", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Faccount"
+
+    anna = await factories.create_user(db, birth_date=date(1990, 5, 1))
+    laser = await factories.create_certification(db, "laser-cutter", name="Einweisung Lasercutter")
+    sewing = await factories.create_certification(
+        db, "sewing", name="Einweisung Nähmaschine", name_en="Sewing"
+    )
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    await factories.grant_certification(
+        db, anna, laser, granted_at=now, expires_at=datetime(2027, 6, 1, tzinfo=UTC)
+    )
+    await factories.grant_certification(
+        db, anna, sewing, granted_at=now - timedelta(days=400), expires_at=now - timedelta(days=30)
+    )
+    await sign_in(client, "anna@example.org")
+
+    page = await client.get("/account", headers=EN)
+    assert page.status_code == 200
+    assert "anna@example.org" in page.text
+    assert "Einweisung Lasercutter:" in page.text
+    assert "valid until Tuesday, June 1, 2027" in page.text
+    assert "Sewing:" in page.text
+    assert "expired on Sunday, November 1, 2026" in page.text
+    german = await client.get("/account")
+    assert "Dienstag, 1. Juni 2027" in german.text
+
+
+async def test_the_profile_is_saved_and_a_bad_birth_date_is_explained(client: Client, db: Database) -> None:
+    await factories.create_user(db)
+    await sign_in(client, "anna@example.org")
+
+    bad = await post_form(
+        client,
+        "/account",
+        {"name": "Anna M.", "birth_date": "31.12.1990", "language": "de"},
+        form_page="/account",
+    )
+    assert bad.status_code == 422
+    assert 'id="error-birth_date"' in bad.text
+    assert 'value="31.12.1990"' in bad.text
+    assert 'value="Anna M."' in bad.text
+
+    saved = await post_form(
+        client,
+        "/account",
+        {"name": "Anna M.", "birth_date": "1990-12-31", "language": "en"},
+        form_page="/account",
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/account?done=profile_saved"
+    page = await client.get(saved.headers["location"])
+    assert "Your details have been saved." in page.text
+    assert 'value="1990-12-31"' in page.text
+    me = (await client.get("/api/v1/me")).json()
+    assert (me["name"], me["birth_date"], me["language"]) == ("Anna M.", "1990-12-31", "en")
+
+
+async def test_the_calendar_address_is_shown_once_and_renewed(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    await factories.create_user(db)
+    await sign_in(client, "anna@example.org")
+
+    first = await post_form(client, "/account/calendar", {}, form_page="/account")
+    assert first.status_code == 200
+    assert first.headers["cache-control"] == "no-store"
+    url = re.search(r'value="(http[^"]+\.ics)"', first.text)
+    assert url is not None
+    path = url.group(1).removeprefix(settings.base_url)
+    assert (await client.get(path)).status_code == 200
+    assert "Make a new calendar address" in (await client.get("/account", headers=EN)).text
+
+    second = await post_form(client, "/account/calendar", {}, form_page="/account")
+    renewed = re.search(r'value="(http[^"]+\.ics)"', second.text)
+    assert renewed is not None
+    assert renewed.group(1) != url.group(1)
+    assert (await client.get(path)).status_code == 404  # the old address stopped working
+
+    # The buttons' addresses lead to the account page (after signing in again, say).
+    assert (await client.get("/account/calendar", follow_redirects=False)).headers["location"] == "/account"
+    off = await post_form(client, "/account/calendar/off", {}, form_page="/account")
+    assert off.headers["location"] == "/account?done=calendar_off"
+    assert "Make my calendar address" in (await client.get("/account", headers=EN)).text
+
+
+async def test_my_data_is_exported_as_a_json_download(client: Client, db: Database) -> None:
+    await factories.create_user(db)
+    await sign_in(client, "anna@example.org")
+
+    response = await client.get("/account/export")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].startswith('attachment; filename="library-data-')
+    data = json.loads(response.text)
+    assert data["profile"]["email"] == "anna@example.org"
+    assert "password_hash" not in response.text
+
+
+async def test_deleting_the_account_asks_for_the_password_then_signs_out(
+    client: Client, db: Database
+) -> None:
+    anna = await factories.create_user(db)
+    await sign_in(client, "anna@example.org")
+
+    form = await client.get("/account/delete", headers=EN)
+    assert form.status_code == 200
+    assert "This cannot be undone." in form.text
+
+    wrong = await post_form(
+        client, "/account/delete", {"password": "not-my-password"}, form_page="/account/delete"
+    )
+    assert wrong.status_code == 422
+    assert re.search(r'id="error-password">Das Passwort stimmt nicht', wrong.text)
+    assert (await client.get("/account")).status_code == 200  # still there
+
+    done = await post_form(
+        client, "/account/delete", {"password": DEFAULT_PASSWORD}, form_page="/account/delete"
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/?done=account_deleted"
+    home = await client.get("/?done=account_deleted", headers=EN)
+    assert "Your account has been deleted and you have been signed out." in home.text
+    assert 'href="/login"' in home.text
+    assert (await client.get("/account", follow_redirects=False)).status_code == 303
+    async with db.read() as session:
+        gone = await session.get(User, anna.id)
+    assert gone is not None
+    assert gone.deleted_at is not None
+    assert gone.email != "anna@example.org"
+
+
+async def test_a_password_reset_answers_the_same_and_the_link_sets_a_new_password(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    from library.accounts.resets import reset_token
+
+    anna = await factories.create_user(db)
+    page = await client.get("/password-reset", headers=EN)
+    assert page.status_code == 200
+    assert 'for="field-email"' in page.text
+
+    for email in ("anna@example.org", "nobody@example.org"):
+        response = await post_form(client, "/password-reset", {"email": email}, form_page="/password-reset")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/password-reset?done=reset_requested"
+    notice = await client.get("/password-reset?done=reset_requested", headers=EN)
+    assert "If there is an account with this e-mail address, we have sent it a link" in notice.text
+    assert "valid for 30 minutes" in notice.text
+    empty = await post_form(client, "/password-reset", {"email": ""}, form_page="/password-reset")
+    assert empty.status_code == 422
+    assert 'id="error-email"' in empty.text
+
+    async with db.read() as session:
+        from library.accounts.models import PasswordReset
+
+        reset = await session.scalar(select(PasswordReset).where(PasswordReset.user_id == anna.id))
+        assert reset is not None
+        queued = await session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == anna.id))
+        assert queued is not None
+    token = reset_token(settings.secret_key, reset.nonce)
+    link = f"/password-reset/{token}"
+    form = await client.get(link, headers=EN)
+    assert form.status_code == 200
+    assert form.headers["referrer-policy"] == "no-referrer"
+
+    differ = await post_form(
+        client, link, {"password": NEW_PASSWORD, "password_repeat": "other"}, form_page=link
+    )
+    assert differ.status_code == 422
+    assert 'id="error-password_repeat"' in differ.text
+    assert NEW_PASSWORD not in differ.text
+    weak = await post_form(
+        client, link, {"password": "password", "password_repeat": "password"}, form_page=link
+    )
+    assert weak.status_code == 422
+    assert 'id="error-password"' in weak.text
+
+    done = await post_form(
+        client, link, {"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}, form_page=link
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/account?done=password_changed"
+    assert (await client.get("/account")).status_code == 200  # signed in with the new password's session
+    await sign_in(client, "anna@example.org", NEW_PASSWORD)
+
+    used = await post_form(
+        client, link, {"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}, form_page=link
+    )
+    assert used.status_code == 400
+    assert "Dieser Link zum Zurücksetzen des Passworts ist ungültig" in used.text
+    assert 'href="/password-reset"' in used.text
+
+
+async def test_the_privacy_page_names_the_retention_period_and_no_person(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    page = await client.get("/privacy", headers=EN)
+    assert page.status_code == 200
+    assert "90 days after they are over" in page.text
+    assert 'href="/account"' in page.text
+    await factories.create_user(db)
+    await sign_in(client, "anna@example.org")
+    signed_in = await client.get("/privacy")
+    main = signed_in.text.split('<main id="main"', 1)[1]
+    assert "anna@example.org" not in main
+    assert "Anna Muster" not in main

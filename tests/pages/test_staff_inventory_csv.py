@@ -1,0 +1,160 @@
+"""Importing and exporting the inventory as CSV on the staff pages: all or nothing, and a round trip."""
+
+from __future__ import annotations
+
+from httpx import Response
+from sqlalchemy import func, select
+
+from library.accounts.models import Certification, Role
+from library.catalog.models import Resource, Unit
+from library.db import Database
+from tests.support import factories
+from tests.support.api import Client
+from tests.support.forms import csrf_token, sign_in
+from tests.support.staff_pages import assert_staff_only
+
+IMPORT = "/staff/resources/import"
+GOOD = (
+    "slug,name,name_en,kind,factor,location,features,requires_approval,policy.max_minutes,"
+    "unit_label,inventory_number,serial_number,condition\n"
+    "naehmaschine,Nähmaschine,Sewing machine,device,technology,zentralbibliothek,Overlock | Freiarm,yes,180,"
+    "Maschine 1,INV-100,SN-1,new\n"
+    "naehmaschine,,,,,,,,,Maschine 2,INV-101,,\n"
+    "gruppenraum,Gruppenraum,,room,space,zentralbibliothek,,no,,,,,\n"
+)
+
+
+async def staff_world(db: Database) -> None:
+    location = await factories.create_location(db)
+    await factories.create_certification(db, "laser", name="Lasercutter-Einweisung")
+    await factories.create_resource(db, location, "lesesaal", name="Lesesaal", units=1)
+    await factories.create_user(db, "sam@example.org", name="Sam Theke", role=Role.STAFF)
+
+
+async def upload(client: Client, text: str, name: str = "inventar.csv") -> Response:
+    token = await csrf_token(client, IMPORT)
+    return await client.post(
+        IMPORT,
+        data={"_csrf_token": token},
+        files={"file": (name, text.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+
+
+async def resource_count(db: Database) -> int:
+    async with db.read() as session:
+        return int(await session.scalar(select(func.count(Resource.id))) or 0)
+
+
+async def test_the_import_and_export_are_for_staff_only(client: Client, db: Database) -> None:
+    await staff_world(db)
+    await assert_staff_only(client, db, IMPORT, "/staff/resources/export.csv")
+
+
+async def test_a_good_file_is_imported_whole(client: Client, db: Database) -> None:
+    await staff_world(db)
+    await sign_in(client, "sam@example.org")
+    form = await client.get(IMPORT)
+    assert 'enctype="multipart/form-data"' in form.text
+    assert "<code>inventory_number</code>" in form.text
+
+    response = await upload(client, GOOD)
+
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/staff/resources/import?created=2026-12-01T09")
+    shown = await client.get(response.headers["location"])
+    added = shown.text.split('id="created"')[1].split("</section>")[0]
+    assert "/staff/resources/naehmaschine" in added
+    assert "2 Exemplare" in added
+    assert "/staff/resources/lesesaal" not in added
+    assert "Die Datei wurde importiert." in shown.text
+    async with db.read() as session:
+        labels = (
+            await session.scalars(
+                select(Unit.label).join(Resource).where(Resource.slug == "naehmaschine").order_by(Unit.id)
+            )
+        ).all()
+    assert labels == ["Maschine 1", "Maschine 2"]
+    assert await resource_count(db) == 3
+
+
+async def test_a_bad_file_saves_nothing_and_reports_every_bad_row(client: Client, db: Database) -> None:
+    await staff_world(db)
+    await sign_in(client, "sam@example.org")
+    bad = GOOD + (
+        "drucker,Drucker,,printer,technology,zentralbibliothek,,vielleicht,,Drucker 1,INV-100,,\n"
+        "lesesaal,Lesesaal,,room,space,weststadt,,,,,,,\n"
+    )
+
+    response = await upload(client, bad)
+
+    assert response.status_code == 422
+    assert "Nichts wurde importiert" in response.text
+    report = response.text.split("<tbody>")[1]
+    for row, column in (
+        (5, "kind"),
+        (5, "requires_approval"),
+        (5, "inventory_number"),
+        (6, "slug"),
+        (6, "location"),
+    ):
+        assert f'<th scope="row">{row}</th>\n      <td><code>{column}</code></td>' in report
+    assert "Bitte verwenden Sie einen dieser Werte: room, workspace, device." in report
+    assert "Es gibt keinen Standort „weststadt“." in report
+    assert await resource_count(db) == 1
+
+
+async def test_a_file_that_is_not_csv_text_is_refused_readably(client: Client, db: Database) -> None:
+    await staff_world(db)
+    await sign_in(client, "sam@example.org")
+    token = await csrf_token(client, IMPORT)
+
+    latin = await client.post(
+        IMPORT,
+        data={"_csrf_token": token},
+        files={"file": ("x.csv", "Nähmaschine".encode("latin-1"), "text/csv")},
+    )
+    nothing = await client.post(IMPORT, data={"_csrf_token": token}, files={"file": ("", b"", "text/csv")})
+
+    assert latin.status_code == 422
+    assert "UTF-8" in latin.text
+    assert nothing.status_code == 422
+    assert 'role="alert"' in nothing.text
+
+
+async def test_an_export_imports_again_and_exports_the_same(client: Client, db: Database) -> None:
+    await staff_world(db)
+    await sign_in(client, "sam@example.org")
+    assert (await upload(client, GOOD)).status_code == 303
+    async with db.write() as session:
+        # What a file must quote: quotes, commas and line breaks; and a certification to refer to.
+        room = await session.scalar(select(Resource).where(Resource.slug == "gruppenraum"))
+        assert room is not None
+        room.min_age = 16
+        room.description = 'Mit "Beamer",\nzweite Zeile'
+        room.required_certification_id = await session.scalar(
+            select(Certification.id).where(Certification.key == "laser")
+        )
+
+    exported = await client.get("/staff/resources/export.csv")
+
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    first = exported.content.decode("utf-8-sig")
+    # The same inventory under new slugs and inventory numbers goes in again...
+    renamed = (
+        first.replace("naehmaschine", "naehmaschine-2")
+        .replace("gruppenraum", "gruppenraum-2")
+        .replace("lesesaal", "lesesaal-2")
+        .replace("INV-10", "INV-20")
+    )
+    again = await upload(client, renamed)
+    assert again.status_code == 303, again.text
+    # ...and comes out as it went in.
+    second = (await client.get("/staff/resources/export.csv")).content.decode("utf-8-sig")
+    lines = second.splitlines()
+    header, rows = lines[0], lines[1:]
+    assert header == first.splitlines()[0]
+    original_rows = first.splitlines()[1:]
+    renamed_rows = renamed.splitlines()[1:]
+    assert sorted(rows) == sorted(original_rows + renamed_rows)

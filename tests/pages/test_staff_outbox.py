@@ -1,0 +1,134 @@
+"""The staff outbox page: what went out, what waits, what was given up and why; sending it again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from library.accounts.models import Role
+from library.audit.models import AuditEntry
+from library.clock import SettableClock
+from library.db import Database
+from library.notify import worker
+from library.outbox.models import OutboxMessage, OutboxStatus
+from library.outbox.queue import enqueue
+from tests.support import factories
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
+
+BASE_URL = "http://library.test"
+
+GIVEN_UP = "cannot build the message: booking 999 no longer exists"
+
+
+async def an_outbox(db: Database, clock: SettableClock) -> dict[str, OutboxMessage]:
+    """A sent and a queued message, and one the worker gave up on: its booking is gone."""
+    await factories.create_user(db, "staff@example.org", name="Sabine Staff", role=Role.STAFF)
+    anna = await factories.create_user(db, "anna@example.org")
+    now = clock.now()
+    async with db.write() as session:
+        dead = enqueue(
+            session,
+            kind="booking.confirmed",
+            user=anna,
+            payload={"booking_id": 999},
+            now=now,
+            base_url=BASE_URL,
+        )
+    await worker.send_due(db, now=now, smtp_url="smtp://127.0.0.1:1", base_url=BASE_URL)
+    async with db.write() as session:
+        sent = enqueue(session, kind="booking.cancelled", user=anna, payload={}, now=now, base_url=BASE_URL)
+        sent.status, sent.attempts, sent.sent_at = OutboxStatus.SENT, 1, now
+        sent.created_at = now + timedelta(minutes=1)
+        queued = enqueue(session, kind="booking.reminder", user=anna, payload={}, now=now, base_url=BASE_URL)
+        queued.attempts, queued.next_attempt_at = 2, now + timedelta(minutes=4)
+        queued.created_at = now + timedelta(minutes=2)
+    return {"dead": dead, "sent": sent, "queued": queued}
+
+
+async def test_anonymous_people_sign_in_first_and_visitors_are_refused(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    rows = await an_outbox(db, clock)
+    anonymous = await client.get("/staff/outbox?status=dead", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Fstaff%2Foutbox%3Fstatus%3Ddead"
+    await sign_in(client, "anna@example.org")
+    assert (await client.get("/staff/outbox")).status_code == 403
+    retry = await post_form(client, f"/staff/outbox/{rows['dead'].id}/retry", {}, form_page="/")
+    assert retry.status_code == 403
+    async with db.read() as session:
+        assert await session.scalar(
+            select(OutboxMessage.status).where(OutboxMessage.id == rows["dead"].id)
+        ) == (OutboxStatus.DEAD)
+
+
+async def test_staff_see_every_message_and_why_one_was_given_up(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await an_outbox(db, clock)
+    await sign_in(client, "staff@example.org")
+    page = await client.get("/staff/outbox")
+    assert page.status_code == 200
+    for kind in ("booking.confirmed", "booking.reminder", "booking.cancelled"):
+        assert kind in page.text
+    assert page.text.index("booking.reminder") < page.text.index("booking.confirmed")  # newest first
+    assert "anna@example.org" in page.text
+    dead_row = next(row for row in page.text.split("<tr>") if "booking.confirmed" in row)
+    assert GIVEN_UP in dead_row
+    assert "Aufgegeben" in dead_row
+    assert "<td>1</td>" in dead_row  # the worker tried once: a missing booking is final
+    assert "Erneut senden" in dead_row
+    english = await client.get("/staff/outbox", headers={"accept-language": "en"})
+    assert "Given up" in english.text
+    assert "Send again" in english.text
+
+
+async def test_the_filter_shows_one_state_and_a_bad_value_is_explained(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await an_outbox(db, clock)
+    await sign_in(client, "staff@example.org")
+    dead = await client.get("/staff/outbox?status=dead")
+    assert "booking.confirmed" in dead.text
+    assert "booking.reminder" not in dead.text
+    assert '<option value="dead" selected>' in dead.text
+    sent = await client.get("/staff/outbox?status=sent")
+    assert "booking.cancelled" in sent.text
+    assert "Erneut senden" not in sent.text  # only a given-up message is sent again
+    bad = await client.get("/staff/outbox?status=lost")
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("text/html")
+    assert 'id="error-status"' in bad.text
+
+
+async def test_a_dead_message_goes_back_to_the_queue_and_that_is_audited(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    rows = await an_outbox(db, clock)
+    await sign_in(client, "staff@example.org")
+    response = await post_form(
+        client, f"/staff/outbox/{rows['dead'].id}/retry", {"status": "dead"}, form_page="/staff/outbox"
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/outbox?status=dead&done=retried"
+    shown = await client.get(response.headers["location"])
+    assert "Die Nachricht ist wieder in der Warteschlange" in shown.text
+    assert "booking.confirmed" not in shown.text  # no longer given up
+    queued = await client.get("/staff/outbox?status=queued")
+    assert "booking.confirmed" in queued.text
+    async with db.read() as session:
+        row = await session.get(OutboxMessage, rows["dead"].id)
+        assert row is not None
+        assert row.status is OutboxStatus.QUEUED
+        assert row.attempts == 0
+        assert row.next_attempt_at == clock.now()
+        audit = await session.scalar(select(AuditEntry).where(AuditEntry.action == "outbox.retry"))
+        assert audit is not None
+        assert audit.object_id == str(row.id)
+    sent_again = await post_form(
+        client, f"/staff/outbox/{rows['sent'].id}/retry", {}, form_page="/staff/outbox"
+    )
+    assert sent_again.status_code == 409  # a sent message stays sent: a readable page says why
+    assert "Nur eine aufgegebene Nachricht" in sent_again.text

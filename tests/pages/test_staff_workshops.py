@@ -1,0 +1,373 @@
+"""Staff workshop pages: workshops with their sessions, a session's people, lottery and attendance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from library.accounts.models import Role, User, UserCertification
+from library.booking.models import Booking, BookingStatus
+from library.catalog.models import Factor, ResourceKind
+from library.clock import SettableClock
+from library.db import Database
+from library.outbox.models import OutboxMessage
+from library.workshops import service
+from library.workshops.models import Registration, RegistrationStatus, SignupMode, WorkshopSession
+from tests.support import factories
+from tests.support.api import Client
+from tests.support.forms import post_form, sign_in
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FRIDAY = date(2026, 12, 4)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
+BASE_URL = "http://library.test"
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN)
+
+
+async def library_with_a_workshop(db: Database, clock: SettableClock, **session: Any) -> dict[str, Any]:
+    """A makerspace, a laser-cutter induction with one Friday session, staff and three visitors."""
+    location = await factories.create_location(db)
+    await factories.create_resource(db, location, "makerspace", name="Makerspace", kind=ResourceKind.ROOM)
+    laser = await factories.create_certification(
+        db, "laser-cutter", name="Einweisung Lasercutter", name_en="Laser cutter induction", valid_months=12
+    )
+    staff = await factories.create_user(db, "staff@example.org", name="Sabine Staff", role=Role.STAFF)
+    visitors = [
+        await factories.create_user(db, f"visitor{n}@example.org", name=f"Visitor {n}") for n in range(1, 4)
+    ]
+    workshop = await service.create_workshop(
+        db,
+        service.NewWorkshop(
+            title="Einweisung Lasercutter",
+            title_en="Laser cutter induction",
+            description="Sicher schneiden.",
+            factor=Factor.KNOWHOW,
+            slug="laser-induction",
+            grants_certification="laser-cutter",
+        ),
+        actor=staff,
+        now=clock.now(),
+    )
+    new = service.NewSession(
+        start=at(FRIDAY, 14), end=at(FRIDAY, 15, 30), room="makerspace", capacity=2, **session
+    )
+    created = await service.add_session(
+        db, workshop.slug, new, actor=staff, now=clock.now(), base_url=BASE_URL
+    )
+    return {"staff": staff, "visitors": visitors, "session": created, "laser": laser}
+
+
+async def sign_up(db: Database, clock: SettableClock, session_id: int, visitors: list[User]) -> None:
+    for visitor in visitors:
+        await service.register(db, session_id, user=visitor, now=clock.now(), base_url=BASE_URL, zone=BERLIN)
+
+
+async def test_anonymous_people_are_sent_to_sign_in_and_visitors_are_refused(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    session_page = f"/staff/workshops/sessions/{facts['session'].id}"
+    for page in ("/staff/workshops", session_page):
+        response = await client.get(page, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=%2Fstaff%2Fworkshops")
+    await sign_in(client, "visitor1@example.org")
+    for page in ("/staff/workshops", session_page):
+        refused = await client.get(page)
+        assert refused.status_code == 403
+        assert "Berechtigungen" in refused.text
+    attendance = await post_form(
+        client, f"{session_page}/attendance", {f"attended-{facts['session'].id}": "on"}, form_page="/"
+    )
+    assert attendance.status_code == 403
+
+
+async def test_staff_see_workshops_with_their_sessions_in_german_and_english(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    await sign_up(db, clock, facts["session"].id, facts["visitors"][:1])
+    await sign_in(client, "staff@example.org")
+    german = await client.get("/staff/workshops")
+    assert german.status_code == 200
+    assert "Einweisung Lasercutter" in german.text
+    assert f'href="/staff/workshops/sessions/{facts["session"].id}"' in german.text
+    assert "Makerspace" in german.text
+    assert "1 von 2" in german.text
+    assert 'aria-current="page"' in german.text
+    english = await client.get("/staff/workshops", headers={"accept-language": "en"})
+    assert "Laser cutter induction" in english.text
+    assert "1 of 2" in english.text
+    assert "Add a session" in english.text
+
+
+async def test_staff_create_a_workshop_and_a_bad_form_keeps_what_was_typed(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await library_with_a_workshop(db, clock)
+    await sign_in(client, "staff@example.org")
+    form = {
+        "title": "Löten für Anfänger",
+        "description": "Vom Bausatz zur blinkenden LED.",
+        "factor": "knowhow",
+        "slug": "Not A Slug",
+        "host": "Stadtbibliothek Ulm",
+        "language": "de",
+        "min_age": "12",
+        "max_age": "10",
+        "grants": "",
+        "requires": "laser-cutter",
+    }
+    bad = await post_form(client, "/staff/workshops", form, form_page="/staff/workshops")
+    assert bad.status_code == 422
+    assert "Bitte nur Kleinbuchstaben, Ziffern und Bindestriche." in bad.text
+    assert 'id="error-max_age"' in bad.text
+    assert 'value="Löten für Anfänger"' in bad.text
+    good = await post_form(
+        client, "/staff/workshops", {**form, "slug": "", "max_age": "99"}, form_page="/staff/workshops"
+    )
+    assert good.status_code == 303
+    assert good.headers["location"] == "/staff/workshops?done=workshop_created"
+    listed = await client.get(good.headers["location"])
+    assert "Löten für Anfänger" in listed.text
+    assert 'role="status"' in listed.text
+    again = await post_form(
+        client, "/staff/workshops", {**form, "slug": "", "max_age": ""}, form_page="/staff/workshops"
+    )
+    assert again.status_code == 409
+    assert 'id="error-slug"' in again.text
+
+
+async def test_staff_add_a_session_that_books_its_room(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await library_with_a_workshop(db, clock)
+    await sign_in(client, "staff@example.org")
+    form = {
+        "workshop": "laser-induction",
+        "room": "makerspace",
+        "day": "2026-12-07",
+        "start": "16:00",
+        "end": "15:00",
+        "capacity": "8",
+        "mode": "lottery",
+        "registration_opens": "",
+        "registration_closes": "2026-12-05T12:00",
+    }
+    backwards = await post_form(client, "/staff/workshops/sessions", form, form_page="/staff/workshops")
+    assert backwards.status_code == 422
+    assert 'id="error-end"' in backwards.text
+    assert 'value="2026-12-05T12:00"' in backwards.text
+    taken = await post_form(
+        client,
+        "/staff/workshops/sessions",
+        {**form, "day": "2026-12-04", "start": "14:30", "end": "15:00"},
+        form_page="/staff/workshops",
+    )
+    assert taken.status_code == 409  # the Friday session already holds the makerspace
+    assert "error-summary" in taken.text
+    added = await post_form(
+        client, "/staff/workshops/sessions", {**form, "end": "18:00"}, form_page="/staff/workshops"
+    )
+    assert added.status_code == 303, added.text
+    assert added.headers["location"].endswith("?done=session_added")
+    async with db.read() as session:
+        created = await session.scalar(select(WorkshopSession).where(WorkshopSession.capacity == 8))
+        assert created is not None
+        assert created.mode is SignupMode.LOTTERY
+        assert created.start_at == at(date(2026, 12, 7), 16)
+        assert created.registration_closes == at(date(2026, 12, 5), 12)
+        booking = await session.get(Booking, created.booking_id)
+        assert booking is not None
+        assert booking.status is BookingStatus.CONFIRMED
+    page = await client.get(added.headers["location"])
+    assert "Verlosung" in page.text
+    assert "Jetzt verlosen" not in page.text  # registration is still open
+
+
+async def test_a_session_lists_participants_and_the_waitlist_in_order(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    await sign_up(db, clock, facts["session"].id, facts["visitors"])
+    await sign_in(client, "staff@example.org")
+    page = await client.get(f"/staff/workshops/sessions/{facts['session'].id}")
+    assert page.status_code == 200
+    participants, waitlist = page.text.split('id="waitlist"')
+    assert "visitor1@example.org" in participants
+    assert "visitor2@example.org" in participants
+    assert "visitor3@example.org" in waitlist
+    assert "visitor3@example.org" not in participants
+    assert "Bestätigt" in participants
+    assert "Einweisung Lasercutter" in participants  # attending grants it, and the page says so
+
+
+async def test_staff_mark_attendance_in_one_form_which_grants_the_certification(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    await sign_up(db, clock, facts["session"].id, facts["visitors"][:2])
+    async with db.read() as session:
+        first, second = (await session.scalars(select(Registration).order_by(Registration.id))).all()
+    clock.set(at(FRIDAY, 16))
+    await sign_in(client, "staff@example.org")
+    page = f"/staff/workshops/sessions/{facts['session'].id}"
+    nobody = await post_form(client, f"{page}/attendance", {}, form_page=page)
+    assert nobody.status_code == 422
+    assert "Bitte kreuzen Sie mindestens eine Person an" in nobody.text
+    marked = await post_form(client, f"{page}/attendance", {f"attended-{first.id}": "on"}, form_page=page)
+    assert marked.status_code == 303
+    assert marked.headers["location"] == f"{page}?done=attendance"
+    shown = await client.get(marked.headers["location"], headers={"accept-language": "en"})
+    assert "Attendance was saved." in shown.text
+    assert f'name="attended-{first.id}" value="on" checked disabled' in shown.text
+    assert "Held until" in shown.text
+    async with db.read() as session:
+        held = (await session.scalars(select(UserCertification))).all()
+        assert [h.user_id for h in held] == [first.user_id]
+        assert held[0].expires_at is not None
+        assert held[0].expires_at.date() == date(2027, 12, 4)
+        statuses = {r.id: r.status for r in await session.scalars(select(Registration))}
+        assert statuses == {first.id: RegistrationStatus.ATTENDED, second.id: RegistrationStatus.CONFIRMED}
+        mails = list(await session.scalars(select(OutboxMessage.kind)))
+        assert "certification.granted" in mails
+
+
+async def test_staff_draw_a_lottery_once_registration_has_closed(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(
+        db, clock, mode=SignupMode.LOTTERY, registration_closes=at(date(2026, 12, 3), 12)
+    )
+    await sign_up(db, clock, facts["session"].id, facts["visitors"])
+    await sign_in(client, "staff@example.org")
+    page = f"/staff/workshops/sessions/{facts['session'].id}"
+    before = await client.get(page)
+    assert "Jetzt verlosen" not in before.text
+    assert before.text.count("Für die Verlosung angemeldet") == 3
+    early = await post_form(client, f"{page}/draw", {}, form_page=page)
+    assert early.status_code == 409  # registration is still open: a readable error page
+    assert early.headers["content-type"].startswith("text/html")
+    clock.set(at(date(2026, 12, 3), 12, 1))
+    await sign_in(client, "staff@example.org")  # the session of two days ago has ended
+    ready = await client.get(page)
+    assert "Jetzt verlosen" in ready.text
+    drawn = await post_form(client, f"{page}/draw", {}, form_page=page)
+    assert drawn.status_code == 303
+    after = await client.get(drawn.headers["location"])
+    assert "Jetzt verlosen" not in after.text
+    async with db.read() as session:
+        statuses = sorted(r.status.value for r in await session.scalars(select(Registration)))
+    assert statuses == ["confirmed", "confirmed", "waitlisted"]
+
+
+async def test_staff_move_and_cancel_a_session(client: Client, db: Database, clock: SettableClock) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    await sign_up(db, clock, facts["session"].id, facts["visitors"][:1])
+    await sign_in(client, "staff@example.org")
+    page = f"/staff/workshops/sessions/{facts['session'].id}"
+    shown = await client.get(page)
+    assert 'value="2026-12-04"' in shown.text
+    assert 'value="14:00"' in shown.text
+    bad = await post_form(
+        client,
+        f"{page}/move",
+        {"day": "4.12.", "start": "15:00", "end": "16:00", "move_reason": ""},
+        form_page=page,
+    )
+    assert bad.status_code == 422
+    assert 'id="error-day"' in bad.text
+    assert 'value="4.12."' in bad.text
+    moved = await post_form(
+        client,
+        f"{page}/move",
+        {"day": "2026-12-04", "start": "16:00", "end": "17:30", "move_reason": "Raumtausch"},
+        form_page=page,
+    )
+    assert moved.status_code == 303
+    no_reason = await post_form(client, f"{page}/cancel", {"cancel_reason": " "}, form_page=page)
+    assert no_reason.status_code == 422
+    assert 'id="error-cancel_reason"' in no_reason.text
+    cancelled = await post_form(client, f"{page}/cancel", {"cancel_reason": "Krankheit"}, form_page=page)
+    assert cancelled.status_code == 303
+    assert cancelled.headers["location"] == f"{page}?done=session_cancelled"
+    async with db.read() as session:
+        found = await session.get(WorkshopSession, facts["session"].id)
+        assert found is not None
+        assert found.start_at == at(FRIDAY, 16)
+        assert found.cancelled_at is not None
+        kinds = list(await session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)))
+    assert kinds[-2:] == ["workshop_session.moved", "workshop_session.cancelled"]
+    after = (await client.get(cancelled.headers["location"])).text
+    assert "Termin abgesagt" in after
+    assert f'action="{page}/cancel"' not in after
+    assert timedelta(hours=1, minutes=30) == found.end_at - found.start_at
+
+
+async def test_sessions_of_long_ago_leave_the_list_recent_ones_stay(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    await sign_in(client, "staff@example.org")
+    link = f'href="/staff/workshops/sessions/{facts["session"].id}"'
+    for days_ago, listed in ((29, True), (31, False)):
+        async with db.write() as session:
+            found = await session.get(WorkshopSession, facts["session"].id)
+            assert found is not None
+            found.end_at = clock.now() - timedelta(days=days_ago)
+            found.start_at = found.end_at - timedelta(hours=1)
+        page = await client.get("/staff/workshops")
+        assert (link in page.text) is listed
+    assert "Keine Termine in Zukunft oder in den letzten 30 Tagen." in page.text
+
+
+async def test_a_session_cannot_move_onto_another_booking_of_its_room(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    later = await service.add_session(
+        db,
+        "laser-induction",
+        service.NewSession(start=at(FRIDAY, 16), end=at(FRIDAY, 17), room="makerspace", capacity=2),
+        actor=facts["staff"],
+        now=clock.now(),
+        base_url=BASE_URL,
+    )
+    await sign_in(client, "staff@example.org")
+    page = f"/staff/workshops/sessions/{later.id}"
+    clash = await post_form(
+        client, f"{page}/move", {"day": "2026-12-04", "start": "15:00", "end": "16:00"}, form_page=page
+    )
+    assert clash.status_code == 409
+    assert "Zu dieser Zeit ist kein Exemplar frei." in clash.text
+    assert 'value="15:00"' in clash.text  # what was typed stays
+    api = await client.patch(
+        f"/api/v1/workshop-sessions/{later.id}",
+        json={"start": at(FRIDAY, 15).isoformat(), "end": at(FRIDAY, 16).isoformat()},
+        headers=factories.bearer(await factories.get_token(client, "staff@example.org")),
+    )
+    factories.assert_problem(api, 409, "slot_taken")  # the API says the same
+    async with db.read() as session:
+        kept = await session.get(WorkshopSession, later.id)
+        assert kept is not None
+        assert kept.start_at == at(FRIDAY, 16)
+
+
+async def test_a_participant_who_deleted_their_account_is_not_named(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    await sign_up(db, clock, facts["session"].id, facts["visitors"][:1])
+    async with db.write() as session:
+        gone = await session.get(User, facts["visitors"][0].id)
+        assert gone is not None
+        gone.name, gone.email, gone.deleted_at = "", "deleted-1@invalid", clock.now()
+    await sign_in(client, "staff@example.org")
+    page = await client.get(f"/staff/workshops/sessions/{facts['session'].id}")
+    assert "Gelöschtes Konto" in page.text
+    assert "deleted-1@invalid" not in page.text
