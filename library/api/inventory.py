@@ -35,7 +35,7 @@ from library.catalog.models import (
     UnitStatus,
 )
 from library.config import Settings
-from library.errors import Problem
+from library.errors import Conflict
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep
 
@@ -202,10 +202,9 @@ class InventoryController(Controller):
                 db, unit_id, changes, force=force, actor=staff, now=clock.now()
             )
         except inventory.UnitHasBookings as stranded:
-            raise Problem(
-                409,
+            raise Conflict(
                 "unit_has_bookings",
-                params={"count": len(stranded.bookings)},
+                count=len(stranded.bookings),
                 extra={
                     "bookings": msgspec.to_builtins(
                         [booking_out(b, settings.zone) for b in stranded.bookings]
