@@ -48,6 +48,7 @@ class HttpProblem(LibraryError):
 
 
 def status_of(error: LibraryError) -> int:
+    """The status a kind of refusal answers with; the same on a page as in the API."""
     if isinstance(error, HttpProblem):
         return error.status
     return next(int(status) for kind, status in STATUSES.items() if isinstance(error, kind))
@@ -65,6 +66,7 @@ def headers_of(error: LibraryError) -> dict[str, str]:
 
 
 def problem_body(error: LibraryError, lang: Lang) -> dict[str, Any]:
+    """The problem details: the fields concerned, then any further members the error brings."""
     status = status_of(error)
     named = [{"field": field, "source": error.source} for field in error.fields]
     return {
