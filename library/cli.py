@@ -99,7 +99,7 @@ def users_create(email: str, name: str, role: str, password_stdin: bool) -> None
     from library.accounts import service
     from library.accounts.models import Role
     from library.db import Database
-    from library.errors import Problem
+    from library.errors import LibraryError
 
     if not password_stdin:
         raise click.UsageError("Give --password-stdin and pipe the password in.")
@@ -119,7 +119,7 @@ def users_create(email: str, name: str, role: str, password_stdin: bool) -> None
 
     try:
         user_id = asyncio.run(run())
-    except Problem as problem:
+    except LibraryError as problem:
         raise click.ClickException(problem.detail("en")) from problem
     click.echo(f"Created {role} {email} (id {user_id}).")
 

@@ -1,12 +1,12 @@
-"""Problems: errors with a stable code and a sentence a person understands (RFC 9457).
+"""Domain errors: refusals with a stable code and a sentence a person understands.
 
-Domain functions raise `Problem`; the API turns it into `application/problem+json` in the
-request's language, and the pages show the same sentence next to the field.
+Domain functions raise a `LibraryError` of the kind that fits; `library.http.problems` turns it
+into an HTTP status and `application/problem+json` in the request's language, and the pages show
+the same sentence next to the field.
 """
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 from library.i18n import Lang
@@ -299,43 +299,76 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-class Problem(Exception):
-    """An error a client can act on: an HTTP status, a stable code and a localised sentence."""
+class LibraryError(Exception):
+    """A refusal a person can act on: a stable code, the fields concerned, the values its sentence needs.
+
+    Each subclass says what kind of refusal it is; how that is answered (an HTTP status, a message
+    next to a field) is the presenters' business. `extra` holds further answer members, e.g. the
+    alternatives to a taken slot; a presenter that knows more per field may give its own `errors`.
+    """
 
     def __init__(
         self,
-        status: int,
         code: str,
-        *,
-        params: dict[str, Any] | None = None,
+        *fields: str,
+        source: str = "body",
         extra: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
         message_key: str | None = None,
+        **params: Any,
     ) -> None:
         super().__init__(code)
-        self.status = status
         self.code = code
+        self.fields = fields
+        self.source = source
         self.message_key = message_key or code
-        self.params = params or {}
+        self.params = params
         self.extra = extra or {}
-        self.headers = headers or {}
 
     def detail(self, lang: Lang) -> str:
-        return message(self.message_key, lang, **self.params)
+        return message(self.message_key, lang, **{"fields": ", ".join(self.fields), **self.params})
 
-    @property
-    def title(self) -> str:
-        return HTTPStatus(self.status).phrase
 
-    def body(self, lang: Lang) -> dict[str, Any]:
-        return {
-            "type": "about:blank",
-            "status": self.status,
-            "title": self.title,
-            "detail": self.detail(lang),
-            "code": self.code,
-            **self.extra,
-        }
+class NotFound(LibraryError):
+    """The thing asked for does not exist (or the asker may not know that it does)."""
+
+    def __init__(self, what_de: str, what_en: str) -> None:
+        super().__init__("not_found", what=(what_de, what_en))
+
+
+class NotSignedIn(LibraryError):
+    """Nobody is signed in, or the credentials given do not sign anyone in."""
+
+
+class NotAllowed(LibraryError):
+    """A role or a house rule forbids this to the person asking."""
+
+
+class Conflict(LibraryError):
+    """The current state does not allow it: a taken slot, a used name, a booking already cancelled."""
+
+
+class InvalidInput(LibraryError):
+    """What was given cannot be used; the fields concerned are named."""
+
+
+class InvalidLink(LibraryError):
+    """A link from a mail that no longer works: unknown, expired or already used."""
+
+
+class TryLater(LibraryError):
+    """Not now: `retry_after` says in how many seconds asking again can succeed."""
+
+    def __init__(self, code: str, *, retry_after: int, message_key: str | None = None, **params: Any) -> None:
+        super().__init__(code, message_key=message_key, **params)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(TryLater):
+    """Too many tries in a short time (sign-ins, reset requests): a brake against guessing."""
+
+
+class Busy(TryLater):
+    """The service is overloaded for a moment; nothing is broken."""
 
 
 def message(code: str, lang: Lang, **params: Any) -> str:
@@ -350,18 +383,3 @@ def message(code: str, lang: Lang, **params: Any) -> str:
         return template.format(**values).strip()
     except (KeyError, IndexError, ValueError):
         return template
-
-
-def field_problem(status: int, code: str, field: str, *, source: str = "body", **params: Any) -> Problem:
-    """A problem that names the offending field (API.md: a 422 names the fields)."""
-    return Problem(
-        status,
-        code,
-        params={"fields": field, **params},
-        extra={"errors": [{"field": field, "source": source}]},
-    )
-
-
-def not_found(what_de: str, what_en: str) -> Problem:
-    """A 404 whose sentence names the thing, in either language."""
-    return Problem(404, "not_found", params={"what": (what_de, what_en)})

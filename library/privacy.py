@@ -36,7 +36,7 @@ from library.booking.models import Booking, BookingPurpose, BookingSeries, Booki
 from library.booking.service import cancel_within, lock_person
 from library.catalog.models import Resource
 from library.db import Database, dialect_of
-from library.errors import Problem, not_found
+from library.errors import Conflict, NotFound
 from library.outbox.models import OutboxMessage, OutboxStatus
 from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
 from library.workshops.service import cancel_registration_within
@@ -113,7 +113,7 @@ async def export_user_data(session: AsyncSession, user: User, now: datetime) -> 
     """
     person = await session.get(User, user.id)
     if person is None:
-        raise not_found("Das Konto", "The account")
+        raise NotFound("Das Konto", "The account")
     bookings = list(
         await session.scalars(
             select(Booking)
@@ -250,11 +250,11 @@ async def delete_account(
     Run it in a write transaction once `password_confirmed` said yes.
     """
     if user.role is Role.ADMIN and not await _another_admin(session, user.id):
-        raise Problem(409, "last_admin")
+        raise Conflict("last_admin")
     await lock_person(session, user.id)  # no booking of theirs slips in meanwhile
     person = await session.get(User, user.id, populate_existing=True)
     if person is None or person.deleted_at is not None:
-        raise not_found("Das Konto", "The account")
+        raise NotFound("Das Konto", "The account")
     bookings = await _cancel_bookings(session, person, now, base_url)
     registrations = await _cancel_registrations(session, person, now, base_url)
     await session.flush()

@@ -23,7 +23,7 @@ from library.accounts.models import ApiToken, LoginFailure, LoginSession, Passwo
 from library.accounts.passwords import hash_password, is_weak_password
 from library.accounts.service import LoginSubjects, digest, ensure_not_throttled, normalise_email
 from library.audit.log import record
-from library.errors import Problem, field_problem
+from library.errors import InvalidInput, InvalidLink
 from library.outbox.queue import enqueue
 
 RESET_LIFETIME = timedelta(minutes=30)
@@ -52,7 +52,7 @@ async def request_password_reset(
 ) -> None:
     """Queue a reset link to the account with this address, if there is an active one.
 
-    Every request counts against the address and the client (429 `too_many_attempts` after
+    Every request counts against the address and the client (`too_many_attempts` after
     too many), whether or not the account exists, so the answer tells nothing.
     """
     subjects = reset_subjects(email, address)
@@ -84,9 +84,9 @@ async def reset_password(session: AsyncSession, token: str, new_password: str, n
     """Set a new password with a link's token, once, within its lifetime.
 
     Everyone signed in to the account is signed out: its API tokens are revoked and its
-    browser sessions ended, and its other reset links stop working. 400
-    `reset_link_invalid` for a token that is unknown, used or expired; 422 `weak_password`
-    leaves the link usable for a better password.
+    browser sessions ended, and its other reset links stop working. `reset_link_invalid` for a
+    token that is unknown, used or expired; `weak_password` leaves the link usable for a better
+    password.
     """
     found = (
         await session.execute(
@@ -96,12 +96,12 @@ async def reset_password(session: AsyncSession, token: str, new_password: str, n
         )
     ).first()
     if found is None:
-        raise Problem(400, "reset_link_invalid")
+        raise InvalidLink("reset_link_invalid")
     reset, user = found
     if reset.used_at is not None or reset.expires_at <= now or not user.is_active or user.deleted_at:
-        raise Problem(400, "reset_link_invalid")
+        raise InvalidLink("reset_link_invalid")
     if is_weak_password(new_password):
-        raise field_problem(422, "weak_password", "password")
+        raise InvalidInput("weak_password", "password")
     # Taking the link is one conditional update, so two requests racing with it cannot both win.
     taken = await session.scalar(
         update(PasswordReset)
@@ -110,7 +110,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str, n
         .returning(PasswordReset.id)
     )
     if taken is None:
-        raise Problem(400, "reset_link_invalid")
+        raise InvalidLink("reset_link_invalid")
     user.password_hash = await asyncio.to_thread(hash_password, new_password)  # not on the event loop
     await session.execute(
         update(PasswordReset)

@@ -23,7 +23,7 @@ from library.accounts.models import ApiToken, Language, LoginFailure, LoginSessi
 from library.accounts.passwords import hash_password, is_weak_password, needs_rehash, verify_password
 from library.audit.log import record, snapshot
 from library.db import Database
-from library.errors import Problem, field_problem, not_found
+from library.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -80,14 +80,14 @@ async def register_account(
 
 
 def valid_new_account(email: str, password: str, name: str) -> str:
-    """The normalised address, or the 422 that names the first bad field."""
+    """The normalised address, or `InvalidInput` naming the first bad field."""
     email = normalise_email(email)
     if not EMAIL_PATTERN.match(email):
-        raise field_problem(422, "invalid_input", "email")
+        raise InvalidInput("invalid_input", "email")
     if not name.strip():
-        raise field_problem(422, "invalid_input", "name")
+        raise InvalidInput("invalid_input", "name")
     if is_weak_password(password):
-        raise field_problem(422, "weak_password", "password")
+        raise InvalidInput("weak_password", "password")
     return email
 
 
@@ -101,7 +101,7 @@ async def add_account(
     role: Role,
 ) -> User:
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Problem(409, "email_taken")
+        raise Conflict("email_taken")
     user = User(
         email=email,
         name=name.strip(),
@@ -114,8 +114,8 @@ async def add_account(
     try:
         await session.flush()
     except IntegrityError:
-        # Registered a moment ago by a parallel request. Not a 500: its log would quote the address.
-        raise Problem(409, "email_taken") from None
+        # Registered a moment ago by a parallel request. Not a crash: its log would quote the address.
+        raise Conflict("email_taken") from None
     return user
 
 
@@ -134,7 +134,8 @@ class LoginSubjects:
 async def ensure_not_throttled(
     session: AsyncSession, subjects: LoginSubjects, now: datetime, *, message_key: str | None = None
 ) -> None:
-    """429 once either subject has used up its attempts in the window; `message_key` says what of."""
+    """`TooManyAttempts` once either subject has used up its attempts in the window; `message_key`
+    says what of."""
     since = now - THROTTLE_WINDOW
     rows = (
         await session.execute(
@@ -147,12 +148,9 @@ async def ensure_not_throttled(
         limit = MAX_FAILURES_PER_ACCOUNT if subject == subjects.account else MAX_FAILURES_PER_ADDRESS
         if count >= limit:
             retry_after = max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1)
-            raise Problem(
-                429,
-                "too_many_attempts",
-                params={"minutes": (retry_after + 59) // 60},
-                headers={"Retry-After": str(retry_after)},
-                message_key=message_key,
+            minutes = (retry_after + 59) // 60
+            raise TooManyAttempts(
+                "too_many_attempts", retry_after=retry_after, message_key=message_key, minutes=minutes
             )
 
 
@@ -162,7 +160,7 @@ async def sign_in(
     """The user for these credentials, or None after recording the failure; no transaction is
     open while argon2 works (see register_account).
 
-    Raises 429 when throttled. The stored hash is read, checked in a worker thread, and the
+    Raises `TooManyAttempts` when throttled. The stored hash is read, checked in a worker thread, and the
     outcome recorded and committed in a short write transaction, for the hash that was checked.
     """
     async with db.read() as session:
@@ -284,12 +282,12 @@ async def update_profile(
 ) -> User:
     """The person's own name, birth date (age rules need it) and language (pages and mails)."""
     if not name.strip():
-        raise field_problem(422, "invalid_input", "name")
+        raise InvalidInput("invalid_input", "name")
     if birth_date is not None and not (today.year - 120 <= birth_date.year and birth_date <= today):
-        raise field_problem(422, "invalid_input", "birth_date")
+        raise InvalidInput("invalid_input", "birth_date")
     user = await session.get(User, user_id)
     if user is None:
-        raise not_found("Das Konto", "The account")
+        raise NotFound("Das Konto", "The account")
     before = snapshot(user, PROFILE_FIELDS)
     user.name, user.birth_date, user.language = name.strip(), birth_date, language
     record(
@@ -310,7 +308,7 @@ async def change_role(session: AsyncSession, user_id: int, role: Role, *, actor:
     so the library always keeps an administrator. Audited with the role before and after."""
     person = await _living_account(session, user_id)
     if person.id == actor.id and person.role is Role.ADMIN and role is not Role.ADMIN:
-        raise Problem(409, "own_admin_role")
+        raise Conflict("own_admin_role")
     if person.role is not role:
         before = snapshot(person, ("role",))
         person.role = role
@@ -334,7 +332,7 @@ async def set_active(
     once) or reactivate it. Administrators cannot lock themselves out. Audited."""
     person = await _living_account(session, user_id)
     if person.id == actor.id and not active:
-        raise Problem(409, "own_account_active")
+        raise Conflict("own_account_active")
     if person.is_active is not active:
         before = snapshot(person, ("is_active",))
         person.is_active = active
@@ -355,5 +353,5 @@ async def _living_account(session: AsyncSession, user_id: int) -> User:
     """An account that exists and was not deleted (a deleted one is anonymised for good)."""
     person = await session.get(User, user_id)
     if person is None or person.deleted_at is not None:
-        raise not_found(f"Das Konto {user_id}", f"The account {user_id}")
+        raise NotFound(f"Das Konto {user_id}", f"The account {user_id}")
     return person

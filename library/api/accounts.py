@@ -16,7 +16,7 @@ from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
 from library.api.common import language
 from library.config import Settings
-from library.errors import Problem, field_problem
+from library.errors import NotAllowed, NotSignedIn
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep, ViewerDep, client_address
 from library.i18n import pick
@@ -106,7 +106,7 @@ class AccountsController(Controller):
         # A failure is recorded (and committed) before it is reported.
         user = await service.sign_in(db, email=data.email, password=data.password, subjects=subjects, now=now)
         if user is None:
-            raise Problem(401, "invalid_credentials")
+            raise NotSignedIn("invalid_credentials")
         async with db.write() as session:
             token, row = await service.issue_token(
                 session, user, now, timedelta(days=settings.token_lifetime_days)
@@ -116,7 +116,7 @@ class AccountsController(Controller):
     @delete("/auth/tokens/current", summary="Sign out: the token stops working", status_code=204)
     async def revoke_current_token(self, viewer: ViewerDep, db: DatabaseDep, clock: ClockDep) -> None:
         if viewer.via != "token" or viewer.token_id is None:
-            raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+            raise NotSignedIn("unauthenticated")
         async with db.write() as session:
             await service.revoke_token(session, viewer.token_id, clock.now())
 
@@ -209,6 +209,6 @@ class AccountsController(Controller):
         if not await privacy.password_confirmed(
             db, user, data.password, address=client_address(request), now=now
         ):
-            raise field_problem(403, "wrong_password", "password")
+            raise NotAllowed("wrong_password", "password")
         async with db.write() as session:
             await privacy.delete_account(session, user, now, base_url=state.settings.base_url)

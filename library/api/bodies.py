@@ -17,7 +17,7 @@ from litestar import Litestar, Request
 from litestar.routes import HTTPRoute
 
 from library.api.problems import BODY_FIELD
-from library.errors import Problem
+from library.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,9 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
     except msgspec.ValidationError as exc:
         found = BODY_FIELD.search(str(exc))
         field = found.group(1) if found else "body"
-        raise Problem(
-            422,
+        raise InvalidInput(
             "invalid_input",
-            params={"fields": field},
+            field,
             extra={"errors": [{"field": field, "source": "body", "message": str(exc)}]},
         ) from exc
 

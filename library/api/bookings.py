@@ -28,7 +28,7 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.catalog.queries import get_location
 from library.config import Settings
-from library.errors import Problem, field_problem
+from library.errors import Conflict, InvalidInput, NotAllowed
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep
 from library.i18n import pick
@@ -186,11 +186,11 @@ def alternatives_out(alternatives: list[Alternative], zone: ZoneInfo) -> list[di
     ]
 
 
-def refused(error: RuleBroken) -> Problem:
-    """A broken house rule as a 403; a missing certification also names the workshop for it."""
+def refused(error: RuleBroken) -> NotAllowed:
+    """A broken house rule as a refusal; a missing certification also names the workshop for it."""
     params = dict(error.refusal.params)
     extra = {"workshop": params["workshop"]} if "workshop" in params else {}
-    return Problem(403, error.refusal.code, params=params, extra=extra, message_key=error.refusal.message_key)
+    return NotAllowed(error.refusal.code, extra=extra, message_key=error.refusal.message_key, **params)
 
 
 class BookingsController(Controller):
@@ -308,10 +308,10 @@ class BookingsController(Controller):
         settings: Settings = state.settings
         now = clock.now()
         if data.end <= data.start:
-            raise field_problem(422, "end_before_start", "end")
+            raise InvalidInput("end_before_start", "end")
         booker = await service.booker_for(db, user, data.for_user)
         if data.override_reason is not None and not user.role.is_staff:
-            raise Problem(403, "forbidden")
+            raise NotAllowed("forbidden")
         new = NewBooking(
             resource_slug=data.resource,
             start=data.start,
@@ -334,8 +334,8 @@ class BookingsController(Controller):
             alternatives = await service.find_alternatives(
                 db, booker=booker, resource_slug=data.resource, wanted=taken.interval, now=now
             )
-            raise Problem(
-                409, "slot_taken", extra={"alternatives": alternatives_out(alternatives, settings.zone)}
+            raise Conflict(
+                "slot_taken", extra={"alternatives": alternatives_out(alternatives, settings.zone)}
             ) from taken
         # Built from what the booking engine already has: no second round trip to the database.
         return booking_parts_out(booked.booking, settings.zone, data.resource, booked.unit_label, booker)
@@ -352,7 +352,7 @@ class BookingsController(Controller):
         settings: Settings,
     ) -> SeriesOut:
         if repeat.count is not None and repeat.until is not None:
-            raise field_problem(422, "invalid_input", "repeat")
+            raise InvalidInput("invalid_input", "repeat")
         zone = settings.zone
         try:
             outcome = await service.create_series(
@@ -383,7 +383,7 @@ class BookingsController(Controller):
                         "alternatives": alternatives_out(found, zone),
                     }
                 )
-            raise Problem(409, "series_conflicts", extra={"conflicts": conflicts}) from refusal
+            raise Conflict("series_conflicts", extra={"conflicts": conflicts}) from refusal
         async with db.read() as session:
             bookings = [await service.get_booking(session, b.id, actor) for b in outcome.bookings]
         return SeriesOut(
@@ -424,7 +424,7 @@ class BookingsController(Controller):
         )
         if not user.role.is_staff:
             if for_user is not None:
-                raise Problem(403, "forbidden")
+                raise NotAllowed("forbidden")
             statement = statement.where(Booking.user_id == user.id)
         async with db.read() as session:
             if for_user is not None:
@@ -436,9 +436,7 @@ class BookingsController(Controller):
                     )
                 )
                 if owner is None:
-                    raise Problem(
-                        422, "unknown_user", extra={"errors": [{"field": "user", "source": "query"}]}
-                    )
+                    raise InvalidInput("unknown_user", "user", source="query")
                 statement = statement.where(Booking.user_id == owner)
             if date_from is not None:
                 statement = statement.where(Booking.end_at > local_instant(date_from, time(0), zone))

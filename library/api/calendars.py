@@ -11,7 +11,7 @@ from litestar.params import FromPath, PathParameter
 
 from library.api.common import language
 from library.config import Settings
-from library.errors import not_found
+from library.errors import NotFound
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep
 from library.notify import feeds
@@ -41,7 +41,7 @@ def calendar_response(feed: feeds.Feed) -> Response[bytes]:
 
 
 def no_feed() -> Exception:
-    return not_found("Der Kalender", "The calendar")
+    return NotFound("Der Kalender", "The calendar")
 
 
 class CalendarsController(Controller):
@@ -69,7 +69,7 @@ class CalendarsController(Controller):
                 session, slug, now=clock.now(), base_url=settings.base_url, lang=language(request)
             )
         if found is None:
-            raise not_found(f"Das Angebot „{slug}“", f"The offer '{slug}'")
+            raise NotFound(f"Das Angebot „{slug}“", f"The offer '{slug}'")
         return calendar_response(found)
 
     @get(
@@ -91,7 +91,7 @@ class CalendarsController(Controller):
                 session, slug, now=clock.now(), base_url=settings.base_url, lang=language(request)
             )
         if found is None:
-            raise not_found(f"Der Standort „{slug}“", f"The location '{slug}'")
+            raise NotFound(f"Der Standort „{slug}“", f"The location '{slug}'")
         return calendar_response(found)
 
     @get(

@@ -19,7 +19,7 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind, UnitStatus
 from library.catalog.policy import effective_policy
 from library.catalog.resource_input import ResourceIn, ResourcePatchIn, given
-from library.errors import Problem
+from library.errors import InvalidInput
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep
 from library.i18n import Lang, pick
@@ -210,10 +210,10 @@ class CatalogController(Controller):
         lang = language(request)
         async with db.read() as session:
             if location is not None and not await queries.location_exists(session, location):
-                raise Problem(
-                    422,
+                raise InvalidInput(
                     "invalid_query",
-                    params={"fields": "location"},
+                    "location",
+                    source="query",
                     extra={
                         "errors": [{"field": "location", "source": "query", "message": "unknown location"}]
                     },

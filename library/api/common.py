@@ -10,7 +10,7 @@ import msgspec
 from litestar import Request
 from litestar.params import PathParameter, QueryParameter
 
-from library.errors import Problem
+from library.errors import InvalidInput
 from library.i18n import Lang, negotiate_language
 
 T = TypeVar("T")
@@ -41,14 +41,9 @@ def next_page_url(request: Request[Any, Any, Any], *, limit: int, offset: int, h
 
 def checked_range(first: date, last: date, *, max_days: int) -> tuple[date, date]:
     if last < first:
-        raise Problem(422, "end_before_start", extra={"errors": [{"field": "to", "source": "query"}]})
+        raise InvalidInput("end_before_start", "to", source="query")
     if (last - first).days + 1 > max_days:
-        raise Problem(
-            422,
-            "range_too_long",
-            params={"max_days": max_days},
-            extra={"errors": [{"field": "to", "source": "query"}]},
-        )
+        raise InvalidInput("range_too_long", "to", source="query", max_days=max_days)
     return first, last
 
 

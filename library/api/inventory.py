@@ -28,7 +28,7 @@ from library.catalog.models import (
 )
 from library.catalog.resource_input import UNSET, InventoryNumber, Label, SerialNumber, UnitIn, given
 from library.config import Settings
-from library.errors import Problem
+from library.errors import Conflict
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep
 
@@ -198,10 +198,9 @@ class InventoryController(Controller):
                 db, unit_id, changes, force=force, actor=staff, now=clock.now()
             )
         except units.UnitHasBookings as stranded:
-            raise Problem(
-                409,
+            raise Conflict(
                 "unit_has_bookings",
-                params={"count": len(stranded.bookings)},
+                count=len(stranded.bookings),
                 extra={
                     "bookings": msgspec.to_builtins(
                         [booking_out(b, settings.zone) for b in stranded.bookings]

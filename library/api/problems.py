@@ -15,12 +15,12 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from library.errors import Problem
+from library.errors import Busy, InvalidInput, LibraryError, NotAllowed, NotFound
+from library.http.problems import HttpProblem, headers_of, problem_body, status_of
 from library.i18n import negotiate_language
 from library.web.errors import is_page_request, page_problem_response
 
@@ -29,20 +29,20 @@ log = logging.getLogger("library.errors")
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Response[Any]:
+def problem_response(request: Request[Any, Any, Any], problem: LibraryError) -> Response[Any]:
     """Problem JSON for the API; for a page, a sign-in redirect or a readable error page."""
     if is_page_request(request):
         return page_problem_response(request, problem)
     lang = negotiate_language(request.headers.get("accept-language"))
     return Response(
-        content=problem.body(lang),
-        status_code=problem.status,
+        content=problem_body(problem, lang),
+        status_code=status_of(problem),
         media_type=PROBLEM_JSON,
-        headers=problem.headers,
+        headers=headers_of(problem),
     )
 
 
-def on_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
+def on_problem(request: Request[Any, Any, Any], exc: LibraryError) -> Response[Any]:
     return problem_response(request, exc)
 
 
@@ -71,7 +71,9 @@ def _public_names(request: Request[Any, Any, Any] | None) -> dict[str, str]:
     return names
 
 
-def validation_problem(exc: ValidationException, request: Request[Any, Any, Any] | None = None) -> Problem:
+def validation_problem(
+    exc: ValidationException, request: Request[Any, Any, Any] | None = None
+) -> InvalidInput:
     """Name every offending field; a missing time zone gets its own code (API.md)."""
     errors: list[dict[str, Any]] = []
     public_names = _public_names(request)
@@ -87,11 +89,11 @@ def validation_problem(exc: ValidationException, request: Request[Any, Any, Any]
             )
     if not errors:
         errors.append({"field": "body", "source": "body", "message": str(exc.detail)})
-    fields = ", ".join(dict.fromkeys(error["field"] for error in errors))
+    fields = dict.fromkeys(error["field"] for error in errors)
     if any("timezone" in error["message"] for error in errors):
-        return Problem(422, "naive_datetime", params={"field": fields}, extra={"errors": errors})
+        return InvalidInput("naive_datetime", *fields, field=", ".join(fields), extra={"errors": errors})
     code = "invalid_query" if all(error["source"] == "query" for error in errors) else "invalid_input"
-    return Problem(422, code, params={"fields": fields}, extra={"errors": errors})
+    return InvalidInput(code, *fields, extra={"errors": errors})
 
 
 def _source_name(source: object) -> str:
@@ -105,20 +107,19 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
 
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, NotFoundException):
-        problem = Problem(404, "not_found", params={"what": ("Die Adresse", "The address")})
+        problem: LibraryError = NotFound("Die Adresse", "The address")
     elif isinstance(exc, MethodNotAllowedException):
-        problem = Problem(405, "method_not_allowed", headers=dict(exc.headers or {}))
+        problem = HttpProblem(405, "method_not_allowed", headers=dict(exc.headers or {}))
     elif isinstance(exc, NotAuthorizedException):
-        problem = Problem(401, "unauthenticated")
+        problem = HttpProblem(401, "unauthenticated")
     elif isinstance(exc, PermissionDeniedException):
-        code = "csrf_failed" if "CSRF" in str(exc.detail) else "forbidden"
-        problem = Problem(403, code)
+        problem = NotAllowed("csrf_failed" if "CSRF" in str(exc.detail) else "forbidden")
     elif exc.status_code == 413:
-        problem = Problem(413, "request_too_large")
+        problem = HttpProblem(413, "request_too_large")
     elif exc.status_code >= 500:
         return on_unexpected(request, exc)
     else:
-        problem = Problem(exc.status_code, "invalid_input", params={"fields": str(exc.detail)})
+        problem = HttpProblem(exc.status_code, "invalid_input", fields=str(exc.detail))
     return problem_response(request, problem)
 
 
@@ -133,7 +134,7 @@ def loggable_path(path: str) -> str:
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unexpected error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc)
-    return problem_response(request, Problem(HTTP_500_INTERNAL_SERVER_ERROR, "server_error"))
+    return problem_response(request, HttpProblem(500, "server_error"))
 
 
 def on_unstorable_value(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -141,7 +142,7 @@ def on_unstorable_value(request: Request[Any, Any, Any], exc: Exception) -> Resp
     log.info(
         "refused a value the database cannot store on %s %s", request.method, loggable_path(request.url.path)
     )
-    return problem_response(request, Problem(422, "unstorable_value"))
+    return problem_response(request, InvalidInput("unstorable_value"))
 
 
 def on_overload(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -149,11 +150,11 @@ def on_overload(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     log.warning(
         "no database connection free in time on %s %s", request.method, loggable_path(request.url.path)
     )
-    return problem_response(request, Problem(503, "busy", headers={"Retry-After": "5"}))
+    return problem_response(request, Busy("busy", retry_after=5))
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    Problem: on_problem,
+    LibraryError: on_problem,
     ValidationException: on_validation,
     HTTPException: on_http_exception,
     OverflowError: on_unstorable_value,

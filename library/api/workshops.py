@@ -21,7 +21,7 @@ from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor
 from library.config import Settings
-from library.errors import Problem, field_problem, not_found
+from library.errors import Conflict, InvalidInput, LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep
 from library.i18n import Lang, pick
@@ -236,15 +236,15 @@ async def one_workshop(
             select(Workshop).where(Workshop.slug == slug).options(*WORKSHOP_OPTIONS)
         )
         if workshop is None:
-            raise not_found(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
+            raise NotFound(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
         return await workshop_out(session, workshop, lang, settings, now, detail=True)
 
 
-def workshop_problem(error: Exception) -> Problem:
+def workshop_problem(error: Exception) -> LibraryError:
     if isinstance(error, RuleBroken):
         return refused(error)
     if isinstance(error, SlotTaken):
-        return Problem(409, "slot_taken", extra={"alternatives": []})
+        return Conflict("slot_taken", extra={"alternatives": []})
     raise error
 
 
@@ -324,7 +324,7 @@ class WorkshopsController(Controller):
         state: State,
     ) -> WorkshopOut:
         if data.min_age is not None and data.max_age is not None and data.min_age > data.max_age:
-            raise field_problem(422, "invalid_input", "max_age")
+            raise InvalidInput("invalid_input", "max_age")
         new = service.NewWorkshop(
             title=data.title,
             title_en=data.title_en,
@@ -357,7 +357,7 @@ class WorkshopsController(Controller):
     ) -> SessionOut:
         settings: Settings = state.settings
         if data.end <= data.start:
-            raise field_problem(422, "end_before_start", "end")
+            raise InvalidInput("end_before_start", "end")
         new = service.NewSession(
             start=data.start,
             end=data.end,
@@ -385,7 +385,7 @@ class WorkshopsController(Controller):
                 .options(joinedload(WorkshopSession.resource))
             )
             if found is None:
-                raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+                raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
             return (await sessions_out(session, [found], settings, now))[0]
 
     @patch(
@@ -518,7 +518,7 @@ class WorkshopsController(Controller):
     ) -> Page[RegistrationOut]:
         async with db.read() as session:
             if await session.get(WorkshopSession, session_id) is None:
-                raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+                raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
             rows = list(
                 await session.scalars(
                     select(Registration)

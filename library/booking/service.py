@@ -1,7 +1,7 @@
 """Booking operations: create, cancel, approve, reject, check in; each one transaction.
 
 Controllers call these; the rules live in booking.rules and booking.availability, the
-no-overlap guarantee in the database. A lost race surfaces as `SlotTaken`, never as a 500.
+no-overlap guarantee in the database. A lost race surfaces as `SlotTaken`, never as a crash.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit
 from library.db import Database, dialect_of
-from library.errors import Problem, field_problem, not_found
+from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from library.outbox.queue import enqueue
 from library.workshops.models import Workshop
 
@@ -134,7 +134,7 @@ def days_around(interval: Interval) -> tuple[date, date]:
 async def resource_facts(
     session: AsyncSession, which: ColumnElement[bool], days: tuple[date, date] = ALL_DAYS
 ) -> tuple[ResourceFacts, LocationHours]:
-    """One resource's rules and its location's hours on those days, or 404."""
+    """One resource's rules and its location's hours on those days, or `NotFound`."""
     location = await session.scalar(
         select(Location)
         .join(Resource, Resource.location_id == Location.id)
@@ -142,7 +142,7 @@ async def resource_facts(
         .options(joinedload(Location.policy))
     )
     if location is None:
-        raise not_found("Das Angebot", "The offer")
+        raise NotFound("Das Angebot", "The offer")
     hours = await load_location_hours(session, location, *days)
     facts = await load_resource_facts(session, hours.base_policy, which)
     return facts[0], hours
@@ -404,11 +404,11 @@ async def booker_for(db: Database, actor: User, email: str | None, *, field: str
     if email is None:
         return actor
     if not actor.role.is_staff:
-        raise Problem(403, "forbidden")
+        raise NotAllowed("forbidden")
     async with db.read() as session:
         booker = await session.scalar(select(User).where(User.email == normalise_email(email)))
     if booker is None:
-        raise field_problem(422, "unknown_user", field)
+        raise InvalidInput("unknown_user", field)
     return booker
 
 
@@ -481,7 +481,7 @@ async def get_booking(
         statement = statement.with_for_update(of=Booking)
     booking = await session.scalar(statement)
     if booking is None or (booking.user_id != viewer.id and not viewer.role.is_staff):
-        raise not_found(f"Die Buchung {booking_id}", f"The booking {booking_id}")
+        raise NotFound(f"Die Buchung {booking_id}", f"The booking {booking_id}")
     return booking
 
 
@@ -539,12 +539,12 @@ async def cancel_booking(
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
-            raise Problem(409, "invalid_state", params={"status": booking.status.value})
+            raise Conflict("invalid_state", status=booking.status.value)
         if not actor.role.is_staff:
             facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
             minutes = facts.policy.cancel_until_minutes
             if now > booking.start_at - timedelta(minutes=minutes):
-                raise Problem(403, "cancel_too_late", params={"minutes": minutes})
+                raise NotAllowed("cancel_too_late", minutes=minutes)
         targets = [booking]
         if following and booking.series_id is not None:
             later = await session.scalars(
@@ -595,7 +595,7 @@ async def decide_booking(
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if booking.status is not BookingStatus.PENDING:
-            raise Problem(409, "invalid_state", params={"status": booking.status.value})
+            raise Conflict("invalid_state", status=booking.status.value)
         status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
         _change_status(session, booking, status, actor=actor, now=now, reason=reason, base_url=base_url)
     return booking
@@ -605,12 +605,12 @@ async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime,
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if booking.status is not BookingStatus.CONFIRMED:
-            raise Problem(409, "invalid_state", params={"status": booking.status.value})
+            raise Conflict("invalid_state", status=booking.status.value)
         facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
         window = timedelta(minutes=facts.policy.checkin_window_minutes)
         opens, closes = booking.start_at - window, min(booking.start_at + window, booking.end_at)
         if not actor.role.is_staff and not (opens <= now <= closes):
-            raise Problem(409, "checkin_window", params={"opens": opens, "closes": closes})
+            raise Conflict("checkin_window", opens=opens, closes=closes)
         before = snapshot(booking, AUDITED_FIELDS)
         booking.status = BookingStatus.CHECKED_IN
         booking.checked_in_at = now

@@ -20,7 +20,7 @@ from library.booking.models import ACTIVE_STATUSES, Booking
 from library.catalog.inventory import BLOCK_FIELDS, update_unit_within
 from library.catalog.models import Unit, UnitBlock, UnitStatus
 from library.db import Database
-from library.errors import Problem, not_found
+from library.errors import InvalidInput, NotFound
 
 
 class UnitHasBookings(Exception):
@@ -49,7 +49,7 @@ async def update_unit(
     async with db.write() as session:
         unit = await session.scalar(select(Unit).where(Unit.id == unit_id).with_for_update())
         if unit is None:
-            raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+            raise NotFound(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
         stranded: list[Booking] = []
         if changes.get("status") == UnitStatus.RETIRED and unit.status != UnitStatus.RETIRED:
             stranded = await upcoming_bookings(session, unit_id, now)
@@ -87,11 +87,11 @@ async def block_unit(
     at the desk; staff decide, with the list in hand.
     """
     if end <= start:
-        raise Problem(422, "end_before_start", extra={"errors": [{"field": "end", "source": "body"}]})
+        raise InvalidInput("end_before_start", "end")
     async with db.write() as session:
         unit = await session.get(Unit, unit_id)
         if unit is None:
-            raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+            raise NotFound(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
         block = UnitBlock(
             unit_id=unit_id,
             start_at=start.astimezone(UTC),

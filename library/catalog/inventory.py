@@ -40,7 +40,7 @@ from library.catalog.models import (
 from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.queries import get_location, get_resource
 from library.db import Database
-from library.errors import Problem, field_problem, not_found
+from library.errors import Conflict, InvalidInput, NotFound
 
 BLOCK_FIELDS = ("unit_id", "start_at", "end_at", "reason")
 RESOURCE_FIELDS = (
@@ -89,7 +89,7 @@ def clock_time(text: str, field: str) -> time:
     """A local wall-clock time written "HH:MM", e.g. "09:30"."""
     match = CLOCK_TIME.match(text)
     if match is None:
-        raise field_problem(422, "invalid_time", field, value=text)
+        raise InvalidInput("invalid_time", field, value=text)
     return time(int(match[1]), int(match[2]))
 
 
@@ -97,11 +97,11 @@ def check_periods(periods: Sequence[Period], field: str) -> None:
     """Each period ends after it starts; periods of one day do not overlap ([start, end))."""
     for index, period in enumerate(periods):
         if period.end <= period.start:
-            raise field_problem(422, "end_before_start", f"{field}[{index}].end")
+            raise InvalidInput("end_before_start", f"{field}[{index}].end")
     ordered = sorted(range(len(periods)), key=lambda index: periods[index].start)
     for before, after in pairwise(ordered):
         if periods[after].start < periods[before].end:
-            raise field_problem(422, "periods_overlap", f"{field}[{max(before, after)}].start")
+            raise InvalidInput("periods_overlap", f"{field}[{max(before, after)}].start")
 
 
 # Resources
@@ -158,7 +158,7 @@ async def create_resource_within(
     """`create_resource` inside the caller's write transaction."""
     values = {**values, "slug": values.get("slug") or slugify(str(values.get("name") or ""))}
     if not values["slug"]:
-        raise field_problem(422, "invalid_input", "slug")
+        raise InvalidInput("invalid_input", "slug")
     specs = _unit_specs(units, str(values.get("name") or ""))
     resource = Resource(units=[], policy=None, required_certification_id=None)
     await _apply_resource_changes(session, resource, values)
@@ -225,7 +225,7 @@ async def _apply_resource_changes(
 ) -> None:
     unknown = sorted(set(changes) - RESOURCE_CHANGES)
     if unknown:
-        raise field_problem(422, "invalid_input", ", ".join(unknown))
+        raise InvalidInput("invalid_input", ", ".join(unknown))
     for name, value in changes.items():
         if name in ("location", "required_certification", "policy"):
             continue
@@ -237,7 +237,7 @@ async def _apply_resource_changes(
             select(Location).where(Location.slug == changes["location"]).options(joinedload(Location.policy))
         )
         if location is None:
-            raise field_problem(422, "unknown_location", "location", slug=changes["location"])
+            raise InvalidInput("unknown_location", "location", slug=changes["location"])
         resource.location = location
     if "required_certification" in changes:
         key = changes["required_certification"]
@@ -245,7 +245,7 @@ async def _apply_resource_changes(
         if key is not None:
             certification = await session.scalar(select(Certification).where(Certification.key == key))
             if certification is None:
-                raise field_problem(422, "unknown_certification", "required_certification", key=key)
+                raise InvalidInput("unknown_certification", "required_certification", key=key)
         resource.required_certification = certification
     if "policy" in changes:
         _apply_policy(resource, changes["policy"])
@@ -255,21 +255,21 @@ async def _apply_resource_changes(
 
 async def _check_slug_free(session: AsyncSession, slug: str) -> None:
     if not isinstance(slug, str) or len(slug) > MAX_SLUG_LENGTH or not SLUG_PATTERN.match(slug):
-        raise field_problem(422, "invalid_input", "slug")
+        raise InvalidInput("invalid_input", "slug")
     if await session.scalar(select(Resource.id).where(Resource.slug == slug)) is not None:
-        raise field_problem(409, "slug_taken", "slug", slug=slug)
+        raise Conflict("slug_taken", "slug", slug=slug)
 
 
 def _apply_policy(resource: Resource, wanted: Mapping[str, int | None] | None) -> None:
     """Merge policy overrides into the resource's own; a None removes an override."""
     for name, value in (wanted or {}).items():
         if name not in POLICY_LIMITS:
-            raise field_problem(422, "invalid_input", f"policy.{name}")
+            raise InvalidInput("invalid_input", f"policy.{name}")
         low, high = POLICY_LIMITS[name]
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
         ):
-            raise field_problem(422, "policy_out_of_range", f"policy.{name}", low=low, high=high)
+            raise InvalidInput("policy_out_of_range", f"policy.{name}", low=low, high=high)
     merged = {**overrides_of(resource.policy), **(wanted or {})} if wanted is not None else {}
     overrides = {name: value for name, value in merged.items() if value is not None}
     if not overrides:
@@ -292,8 +292,7 @@ def _check_effective_policy(resource: Resource) -> None:
             if "max_minutes" in own and "min_minutes" not in own
             else "policy.min_minutes"
         )
-        raise field_problem(
-            422,
+        raise InvalidInput(
             "policy_min_above_max",
             field,
             min_minutes=effective.min_minutes,
@@ -332,12 +331,12 @@ async def _check_new_units(
     for index, spec in enumerate(specs):
         prefix = f"{listed_as}[{index}]." if listed_as is not None else ""
         if spec.label in labels:
-            raise field_problem(409, "label_taken", f"{prefix}label", label=spec.label)
+            raise Conflict("label_taken", f"{prefix}label", label=spec.label)
         labels.add(spec.label)
         if spec.inventory_number is not None:
             if spec.inventory_number in taken:
-                raise field_problem(
-                    409, "inventory_number_taken", f"{prefix}inventory_number", number=spec.inventory_number
+                raise Conflict(
+                    "inventory_number_taken", f"{prefix}inventory_number", number=spec.inventory_number
                 )
             taken.add(spec.inventory_number)
 
@@ -381,7 +380,7 @@ async def update_unit_within(
     `noted` adds to what the audit entry records after the change."""
     unknown = sorted(set(changes) - UNIT_CHANGES)
     if unknown:
-        raise field_problem(422, "invalid_input", ", ".join(unknown))
+        raise InvalidInput("invalid_input", ", ".join(unknown))
     before = snapshot(unit, UNIT_FIELDS)
     await _check_unit_changes(session, unit, changes)
     for name, value in changes.items():
@@ -408,14 +407,14 @@ async def _check_unit_changes(session: AsyncSession, unit: Unit, changes: Mappin
             select(Unit.id).where(Unit.resource_id == unit.resource_id, Unit.label == label)
         )
         if clash is not None:
-            raise field_problem(409, "label_taken", "label", label=label)
+            raise Conflict("label_taken", "label", label=label)
     number = changes.get("inventory_number")
     if (
         number is not None
         and number != unit.inventory_number
         and await session.scalar(select(Unit.id).where(Unit.inventory_number == number)) is not None
     ):
-        raise field_problem(409, "inventory_number_taken", "inventory_number", number=number)
+        raise Conflict("inventory_number_taken", "inventory_number", number=number)
 
 
 async def _flush(session: AsyncSession) -> None:
@@ -430,7 +429,7 @@ async def _flush(session: AsyncSession) -> None:
             ("label", "label_taken", "label"),
         ):
             if marker in message:
-                raise field_problem(409, code, field) from error
+                raise Conflict(code, field) from error
         raise
 
 
@@ -441,7 +440,7 @@ async def lift_block(db: Database, block_id: int, *, actor: User, now: datetime)
     async with db.write() as session:
         block = await session.get(UnitBlock, block_id)
         if block is None:
-            raise not_found(f"Die Sperre {block_id}", f"The block {block_id}")
+            raise NotFound(f"Die Sperre {block_id}", f"The block {block_id}")
         record(
             session,
             actor_id=actor.id,
@@ -478,12 +477,12 @@ async def set_weekly_hours(
     """
     for index, item in enumerate(week):
         if not 1 <= item.weekday <= 7:
-            raise field_problem(422, "invalid_weekday", f"[{index}].weekday")
+            raise InvalidInput("invalid_weekday", f"[{index}].weekday")
     for weekday in range(1, 8):
         indexes = [index for index, item in enumerate(week) if item.weekday == weekday]
         try:
             check_periods([week[index].period for index in indexes], "")
-        except Problem as problem:
+        except InvalidInput as problem:
             raise _renamed(problem, indexes) from None
     async with db.write() as session:
         location = await session.scalar(
@@ -492,7 +491,7 @@ async def set_weekly_hours(
             .options(selectinload(Location.opening_periods))
         )
         if location is None:
-            raise not_found(f"Der Standort „{location_slug}“", f"The location '{location_slug}'")
+            raise NotFound(f"Der Standort „{location_slug}“", f"The location '{location_slug}'")
         before = _weekly_plain(location.opening_periods)
         location.opening_periods = [
             OpeningPeriod(
@@ -518,23 +517,24 @@ async def set_weekly_hours(
     return stored
 
 
-def _renamed(problem: Problem, indexes: Sequence[int]) -> Problem:
+def _renamed(problem: InvalidInput, indexes: Sequence[int]) -> InvalidInput:
     """A problem about "[i]" of one weekday's periods, renamed to "[j]" of the whole week."""
-    for error in problem.extra.get("errors", []):
-        match = re.match(r"^\[(\d+)\]\.(.+)$", error["field"])
-        if match is not None:
-            error["field"] = f"[{indexes[int(match[1])]}].{match[2]}"
-    problem.params["fields"] = ", ".join(error["field"] for error in problem.extra.get("errors", []))
+
+    def in_week(field: str) -> str:
+        match = re.match(r"^\[(\d+)\]\.(.+)$", field)
+        return f"[{indexes[int(match[1])]}].{match[2]}" if match is not None else field
+
+    problem.fields = tuple(in_week(field) for field in problem.fields)
     return problem
 
 
 def _check_exception(date_from: date, date_to: date, closed: bool, periods: Sequence[Period]) -> None:
     if date_to < date_from:
-        raise field_problem(422, "dates_out_of_order", "date_to")
+        raise InvalidInput("dates_out_of_order", "date_to")
     if closed and periods:
-        raise field_problem(422, "closed_with_periods", "periods")
+        raise InvalidInput("closed_with_periods", "periods")
     if not closed and not periods:
-        raise field_problem(422, "periods_required", "periods")
+        raise InvalidInput("periods_required", "periods")
     check_periods(periods, "periods")
 
 
@@ -604,7 +604,7 @@ async def _exception_for_update(session: AsyncSession, exception_id: int) -> Ope
         .options(selectinload(OpeningException.periods))
     )
     if exception is None:
-        raise not_found(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
+        raise NotFound(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
     return exception
 
 

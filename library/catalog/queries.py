@@ -18,7 +18,7 @@ from library.catalog.models import (
     UnitStatus,
 )
 from library.db import escape_like
-from library.errors import not_found
+from library.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -93,12 +93,12 @@ async def location_exists(session: AsyncSession, slug: str) -> bool:
 
 
 async def get_location(session: AsyncSession, slug: str) -> Location:
-    """A location with its default policy, or 404."""
+    """A location with its default policy, or `NotFound`."""
     location = await session.scalar(
         select(Location).where(Location.slug == slug).options(joinedload(Location.policy))
     )
     if location is None:
-        raise not_found(f"Der Standort „{slug}“", f"The location '{slug}'")
+        raise NotFound(f"Der Standort „{slug}“", f"The location '{slug}'")
     return location
 
 
@@ -116,5 +116,5 @@ async def get_resource(session: AsyncSession, slug: str) -> tuple[Resource, int]
         )
     ).first()
     if row is None:
-        raise not_found(f"Das Angebot „{slug}“", f"The offer '{slug}'")
+        raise NotFound(f"Das Angebot „{slug}“", f"The offer '{slug}'")
     return row[0], row[1]

@@ -15,7 +15,7 @@ from litestar.di import NamedDependency, Provide
 
 from library.accounts import service
 from library.accounts.models import LoginSession, Role, User
-from library.errors import Problem
+from library.errors import NotAllowed, NotSignedIn
 from library.http.deps import ClockDep, DatabaseDep
 
 SESSION_COOKIE = "library_session"
@@ -46,7 +46,7 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+        raise NotSignedIn("unauthenticated")
     return token.strip()
 
 
@@ -69,7 +69,7 @@ async def _find_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: 
             found = await service.user_for_token(session, token, now)
         if found is None:
             # Credentials were given and are wrong, expired or revoked: say so, do not serve anonymously.
-            raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+            raise NotSignedIn("unauthenticated")
         return Viewer(user=found[0], via="token", token_id=found[1].id)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
@@ -87,24 +87,24 @@ def _check_api_csrf(request: Request[Any, Any, Any]) -> None:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
     if not cookie or not hmac.compare_digest(cookie, header):
-        raise Problem(403, "csrf_failed")
+        raise NotAllowed("csrf_failed")
 
 
 async def provide_user(viewer: ViewerDep) -> User:
     if viewer.user is None:
-        raise Problem(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+        raise NotSignedIn("unauthenticated")
     return viewer.user
 
 
 async def provide_staff(user: UserDep) -> User:
     if not user.role.is_staff:
-        raise Problem(403, "forbidden")
+        raise NotAllowed("forbidden")
     return user
 
 
 async def provide_admin(user: UserDep) -> User:
     if user.role is not Role.ADMIN:
-        raise Problem(403, "forbidden")
+        raise NotAllowed("forbidden")
     return user
 
 

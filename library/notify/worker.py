@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.audit.log import record, snapshot
 from library.db import Database, dialect_of
-from library.errors import Problem, not_found
+from library.errors import Conflict, NotFound
 from library.notify.ics import host_of
 from library.notify.mail import LIBRARY_NAME, Sender, Unbuildable, build_message
 from library.outbox.models import OutboxMessage, OutboxStatus
@@ -326,10 +326,10 @@ async def retry(
             statement = statement.with_for_update()
         row = await session.scalar(statement)
         if row is None:
-            raise not_found(f"Die Nachricht {message_id}", f"The message {message_id}")
+            raise NotFound(f"Die Nachricht {message_id}", f"The message {message_id}")
         if row.status is OutboxStatus.SENT:
             # Only a message that was given up goes back to the queue; a sent one stays sent.
-            raise Problem(409, "message_not_dead", params={"status": row.status.value})
+            raise Conflict("message_not_dead", status=row.status.value)
         if row.status is OutboxStatus.DEAD:
             before = snapshot(row, RETRY_FIELDS)
             row.status = OutboxStatus.QUEUED

@@ -20,8 +20,9 @@ from library.accounts import resets, service
 from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
 from library.config import Settings
-from library.errors import Problem
+from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep, client_address
 from library.i18n import Lang
 from library.notify import feeds
@@ -124,7 +125,7 @@ class AccountPages(Controller):
                 )
                 async with db.write() as session:
                     session_id = await fresh_session(session, viewer, user, now, settings)
-            except Problem as problem:
+            except LibraryError as problem:
                 if problem.code == "email_taken":
                     form.add("email", problem.detail(lang))
                 else:
@@ -133,7 +134,7 @@ class AccountPages(Controller):
                     request,
                     "account/register.html",
                     viewer,
-                    status=problem.status,
+                    status=status_of(problem),
                     form=form,
                     languages=LANGUAGE_CHOICES,
                 )
@@ -194,10 +195,10 @@ class AccountPages(Controller):
                         today=today,
                         now=now,
                     )
-            except Problem as problem:
+            except LibraryError as problem:
                 form.absorb(problem, lang)
                 return await account_page(
-                    request, viewer, user, db, settings, now, form, status=problem.status
+                    request, viewer, user, db, settings, now, form, status=status_of(problem)
                 )
             redirect = see_other("/account", done="profile_saved")
             redirect.cookies.append(language_cookie(language, settings))
@@ -276,14 +277,14 @@ class AccountPages(Controller):
             if confirmed:
                 async with db.write() as session:
                     await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
-        except Problem as problem:
+        except LibraryError as problem:
             form.general = problem.detail(lang)
-            page = render(request, "account/delete.html", viewer, status=problem.status, form=form)
-            page.headers.update(problem.headers)
+            page = render(request, "account/delete.html", viewer, status=status_of(problem), form=form)
+            page.headers.update(headers_of(problem))
             return page
         if not confirmed:
             # The page shows it next to the field like any other typing mistake (the API says 403).
-            form.add("password", Problem(422, "wrong_password").detail(lang))
+            form.add("password", message("wrong_password", lang))
             return render(request, "account/delete.html", viewer, status=422, form=form)
         redirect = see_other("/", done="account_deleted")
         redirect.delete_cookie(SESSION_COOKIE)
@@ -329,12 +330,12 @@ class AccountPages(Controller):
                         secret_key=settings.secret_key,
                         base_url=settings.base_url,
                     )
-            except Problem as problem:
+            except LibraryError as problem:
                 form.general = problem.detail(lang)
                 page = render(
-                    request, "account/password_reset.html", viewer, status=problem.status, form=form
+                    request, "account/password_reset.html", viewer, status=status_of(problem), form=form
                 )
-                page.headers.update(problem.headers)
+                page.headers.update(headers_of(problem))
                 return page
             return see_other("/password-reset", done="reset_requested")
         return render(request, "account/password_reset.html", viewer, status=422, form=form)
@@ -373,9 +374,9 @@ class AccountPages(Controller):
                 async with db.write() as session:
                     user = await resets.reset_password(session, token, password, now)
                     session_id = await fresh_session(session, viewer, user, now, settings)
-            except Problem as problem:
+            except LibraryError as problem:
                 form.absorb(problem, lang, fields={"password": "password"})
-                status, link_dead = problem.status, problem.code == "reset_link_invalid"
+                status, link_dead = status_of(problem), problem.code == "reset_link_invalid"
             else:
                 return signed_in("/account", session_id, settings, done="password_changed")
         page = render(

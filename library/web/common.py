@@ -2,7 +2,7 @@
 
 Pages follow post-redirect-get: a form posts, the handler calls the same domain function the API
 uses, and answers 303 to a page that shows a notice (`?done=<key>`); when the domain says no
-(a `Problem`), the form is shown again with what was typed and the sentence next to the field.
+(a `LibraryError`), the form is shown again with what was typed and the sentence next to the field.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from litestar import Request
 from litestar.response import Redirect, Template
 
-from library.errors import Problem
+from library.errors import LibraryError
 from library.http.viewer import Viewer
 from library.i18n import Lang, negotiate_language
 from library.web.translations import translate
@@ -80,19 +80,14 @@ class Form:
     def add(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
-    def absorb(self, problem: Problem, lang: Lang, fields: Mapping[str, str] | None = None) -> None:
+    def absorb(self, problem: LibraryError, lang: Lang, fields: Mapping[str, str] | None = None) -> None:
         """Put a domain problem's sentence next to the field it names, else above the form.
 
         `fields` maps the API's field names (e.g. `start`) to this form's names when they differ.
         """
         message = problem.detail(lang)
-        named = [
-            str(error.get("field"))
-            for error in problem.extra.get("errors", [])
-            if isinstance(error, dict) and error.get("field")
-        ]
         placed = False
-        for name in named:
+        for name in problem.fields:
             form_name = (fields or {}).get(name, name)
             if form_name in self.values or (fields and name in fields):
                 self.add(form_name, message)

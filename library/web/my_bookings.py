@@ -26,8 +26,9 @@ from library.catalog.models import Location, Resource
 from library.catalog.policy import BookingPolicy, effective_policy
 from library.config import Settings
 from library.db import Database
-from library.errors import Problem, not_found
+from library.errors import LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import Lang
 from library.notify.feeds import booking_event, feed_name
@@ -168,7 +169,7 @@ async def own_booking(db: Database, booking_id: int, user: User) -> Booking:
             .options(joinedload(Booking.resource).joinedload(Resource.location), joinedload(Booking.unit))
         )
     if booking is None:
-        raise not_found(f"Die Buchung {booking_id}", f"The booking {booking_id}")
+        raise NotFound(f"Die Buchung {booking_id}", f"The booking {booking_id}")
     return booking
 
 
@@ -198,7 +199,7 @@ class MyBookingPages(Controller):
         """One booking as an iCalendar file to add to a calendar; only for the person who booked it."""
         stem = feed_name(file_name)
         if stem is None or not stem.isdigit():
-            raise not_found(f"Die Datei {file_name}", f"The file {file_name}")
+            raise NotFound(f"Die Datei {file_name}", f"The file {file_name}")
         settings: Settings = state.settings
         booking = await own_booking(db, int(stem), user)
         calendar = new_calendar()
@@ -235,7 +236,7 @@ class MyBookingPages(Controller):
             await service.cancel_booking(
                 db, booking_id, actor=user, now=now, reason=None, base_url=settings.base_url
             )
-        except Problem as problem:
+        except LibraryError as problem:
             return await self._refused(request, viewer, user, db, now, booking_id, problem)
         return see_other("/my/bookings", done="cancelled")
 
@@ -255,7 +256,7 @@ class MyBookingPages(Controller):
         await own_booking(db, booking_id, user)
         try:
             await service.check_in(db, booking_id, actor=user, now=now, base_url=settings.base_url)
-        except Problem as problem:
+        except LibraryError as problem:
             return await self._refused(request, viewer, user, db, now, booking_id, problem)
         return see_other("/my/bookings", done="checked_in")
 
@@ -267,10 +268,10 @@ class MyBookingPages(Controller):
         db: Database,
         now: datetime,
         booking_id: int,
-        problem: Problem,
+        problem: LibraryError,
     ) -> Template:
         """The list again, with the domain's sentence next to the booking it concerns."""
         message = problem.detail(page_language(request))
         return await bookings_page(
-            request, viewer, user, db, now, status=problem.status, errors={booking_id: message}
+            request, viewer, user, db, now, status=status_of(problem), errors={booking_id: message}
         )

@@ -16,8 +16,9 @@ from library.accounts.models import Language, User
 from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
-from library.errors import Problem
+from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, Viewer, ViewerDep, client_address
 from library.web.common import (
     LANG_COOKIE,
@@ -117,13 +118,13 @@ class HomePages(Controller):
             if user is not None:
                 async with db.write() as session:
                     session_id = await fresh_session(session, viewer, user, now, settings)
-        except Problem as problem:
+        except LibraryError as problem:
             form.general = problem.detail(page_language(request))
-            response = render(request, "login.html", viewer, status=problem.status, form=form)
-            response.headers.update(problem.headers)
+            response = render(request, "login.html", viewer, status=status_of(problem), form=form)
+            response.headers.update(headers_of(problem))
             return response
         if session_id is None:
-            form.general = Problem(401, "invalid_credentials").detail(page_language(request))
+            form.general = message("invalid_credentials", page_language(request))
             return render(request, "login.html", viewer, status=401, form=form)
         return Redirect(
             path=safe_next(data.get("next")), status_code=303, cookies=[session_cookie(session_id, settings)]

@@ -34,8 +34,9 @@ from library.catalog.models import Resource
 from library.catalog.policy import BookingPolicy, effective_policy
 from library.config import Settings
 from library.db import Database
-from library.errors import Problem
+from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import Lang, pick
 from library.web import parsing
@@ -509,15 +510,15 @@ class ResourcePages(Controller):
                 slug,
                 week=week,
                 form=form,
-                status=problem.status,
+                status=status_of(problem),
                 refusal_workshop=workshop,
             )
         except SlotTaken as taken:
             return await self._taken(request, viewer, user, db, now, slug, form, taken.interval, week)
-        except Problem as problem:
+        except LibraryError as problem:
             form.absorb(problem, lang, fields={"start": "start", "end": "length"})
             return await resource_page(
-                request, viewer, db, now, slug, week=week, form=form, status=problem.status
+                request, viewer, db, now, slug, week=week, form=form, status=status_of(problem)
             )
         pending = booked.booking.status is BookingStatus.PENDING
         return see_other("/my/bookings", done="pending" if pending else "booked")
@@ -550,7 +551,7 @@ class ResourcePages(Controller):
                 base_url=settings.base_url,
             )
         except service.SeriesRefused as refusal:
-            form.general = Problem(409, "series_conflicts").detail(lang)
+            form.general = message("series_conflicts", lang)
             skipped = [
                 (s.interval.start, s.interval.end, translate(lang, SKIP_REASONS.get(s.code, OTHER_REASON)))
                 for s in refusal.skipped
@@ -589,7 +590,7 @@ class ResourcePages(Controller):
         async with db.read() as session:
             resource, _ = await queries.get_resource(session, slug)
         zone = ZoneInfo(resource.location.timezone)
-        form.general = Problem(409, "slot_taken").detail(lang)
+        form.general = message("slot_taken", lang)
         return await resource_page(
             request,
             viewer,

@@ -23,8 +23,9 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
 from library.config import Settings
 from library.db import Database
-from library.errors import Problem
+from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import ViewerDep
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
@@ -52,7 +53,7 @@ def search_from(form: Form, lang: Any) -> desk.BookingSearch:
     first = parsing.day(form, "from", lang)
     last = parsing.day(form, "to", lang)
     if first and last and last < first:
-        form.add("to", Problem(422, "dates_out_of_order").detail(lang))
+        form.add("to", message("dates_out_of_order", lang))
         last = None
     return desk.BookingSearch(
         person=parsing.text(form, "person", lang, max_length=254),
@@ -174,7 +175,7 @@ class StaffBookingPages(Controller):
         zone = ZoneInfo(chosen.location.timezone)
         begins, ends = local_instant(day, start, zone), local_instant(day, end, zone)
         if ends <= begins:
-            form.add("end", Problem(422, "end_before_start").detail(lang))
+            form.add("end", message("end_before_start", lang))
             return again(422)
         try:
             booker = await service.booker_for(db, staff, email, field="email")
@@ -191,11 +192,11 @@ class StaffBookingPages(Controller):
             form.general = problem.detail(lang)
             if reason is None and error.refusal.code not in NOT_OVERRIDABLE:
                 form.add("override_reason", translate(lang, OVERRIDE_HINT))
-            return again(problem.status)
+            return again(status_of(problem))
         except SlotTaken:
-            form.general = Problem(409, "slot_taken").detail(lang)
+            form.general = message("slot_taken", lang)
             return again(409)
-        except Problem as problem:
+        except LibraryError as problem:
             form.absorb(problem, lang)
-            return again(problem.status)
+            return again(status_of(problem))
         return see_other("/staff/bookings", done="booked", person=booker.email, **{"from": day.isoformat()})

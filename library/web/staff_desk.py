@@ -14,8 +14,9 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from library.accounts.models import User
 from library.booking import desk, service
 from library.config import Settings
-from library.errors import Problem, not_found
+from library.errors import LibraryError, NotAllowed, NotFound, NotSignedIn
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import ViewerDep
 from library.web.common import AnyRequest, notice, page_language, render, safe_next, see_other
 from library.web.translations import N_
@@ -116,9 +117,9 @@ class StaffDeskPages(Controller):
                 )
                 done = "cancelled"
             else:
-                raise not_found("Die Seite", "The page")
-        except Problem as problem:
-            if problem.status in (401, 403, 404):
+                raise NotFound("Die Seite", "The page")
+        except LibraryError as problem:
+            if isinstance(problem, (NotSignedIn, NotAllowed, NotFound)):
                 raise
             return await desk_page(
                 request,
@@ -127,6 +128,6 @@ class StaffDeskPages(Controller):
                 clock,
                 back.get("location", ""),
                 error=problem.detail(page_language(request)),
-                status=problem.status,
+                status=status_of(problem),
             )
         return see_other(back_path, done=done, **back)

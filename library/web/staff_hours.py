@@ -19,7 +19,7 @@ from library.catalog import inventory
 from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import Location, OpeningException
 from library.db import Database
-from library.errors import Problem, not_found
+from library.errors import LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep
 from library.i18n import Lang
@@ -213,8 +213,8 @@ class StaffHoursPages(Controller):
         if not form.has_errors:
             try:
                 await inventory.set_weekly_hours(db, slug, week, actor=staff, now=now)
-            except Problem as problem:
-                if problem.status == 404:
+            except LibraryError as problem:
+                if isinstance(problem, NotFound):
                     raise
                 form.absorb(problem, lang, fields=fields)
             else:
@@ -238,8 +238,8 @@ class StaffHoursPages(Controller):
         if values is not None:
             try:
                 await inventory.add_opening_exception(db, slug, **values, actor=staff, now=now)
-            except Problem as problem:
-                if problem.status == 404:
+            except LibraryError as problem:
+                if isinstance(problem, NotFound):
                     raise
                 form.absorb(problem, lang, fields=fields)
             else:
@@ -274,7 +274,7 @@ class StaffHoursPages(Controller):
                 .options(selectinload(OpeningException.periods), selectinload(OpeningException.location))
             )
         if found is None:
-            raise not_found(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
+            raise NotFound(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
         return render(
             request,
             "staff/hours_exception.html",
@@ -304,8 +304,8 @@ class StaffHoursPages(Controller):
                 changed = await inventory.change_opening_exception(
                     db, exception_id, **values, actor=staff, now=clock.now()
                 )
-            except Problem as problem:
-                if problem.status == 404:
+            except LibraryError as problem:
+                if isinstance(problem, NotFound):
                     raise
                 form.absorb(problem, lang, fields=fields)
             else:

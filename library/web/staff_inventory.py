@@ -33,8 +33,9 @@ from library.catalog.resource_input import (
     given,
 )
 from library.db import Database
-from library.errors import Problem, not_found
+from library.errors import LibraryError, NotFound, message
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import ViewerDep
 from library.i18n import Lang
 from library.web import parsing
@@ -156,7 +157,7 @@ async def unit_details(db: Database, unit_id: int, now: datetime) -> dict[str, A
             .options(selectinload(Unit.resource).selectinload(Resource.location))
         )
         if unit is None:
-            raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+            raise NotFound(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
         blocks = (
             await session.scalars(
                 select(UnitBlock)
@@ -188,7 +189,7 @@ async def unit_zone(db: Database, unit_id: int) -> ZoneInfo:
             .where(Unit.id == unit_id)
         )
     if timezone is None:
-        raise not_found(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+        raise NotFound(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
     return ZoneInfo(timezone)
 
 
@@ -307,13 +308,13 @@ class StaffInventoryPages(Controller):
                 resource = await inventory.create_resource(
                     db, values, units=count, actor=staff, now=clock.now()
                 )
-            except Problem as problem:
+            except LibraryError as problem:
                 form.absorb(problem, lang)
                 return render(
                     request,
                     "staff/resource_form.html",
                     viewer,
-                    status=problem.status,
+                    status=status_of(problem),
                     form=form,
                     resource=None,
                     **await choices(db, page_language(request)),
@@ -393,11 +394,11 @@ class StaffInventoryPages(Controller):
                 actor=staff,
                 now=clock.now(),
             )
-        except Problem as problem:
-            if problem.status == 404:
+        except LibraryError as problem:
+            if isinstance(problem, NotFound):
                 raise
             form.absorb(problem, lang)
-            return await self._resource_page(request, viewer, db, slug, form=form, status=problem.status)
+            return await self._resource_page(request, viewer, db, slug, form=form, status=status_of(problem))
         return see_other(f"/staff/resources/{resource.slug}", done="saved")
 
     # Units
@@ -422,11 +423,11 @@ class StaffInventoryPages(Controller):
             await inventory.add_unit(
                 db, slug, msgspec.convert(raw, UnitIn, strict=False).spec(), actor=staff, now=clock.now()
             )
-        except Problem as problem:
-            if problem.status == 404:
+        except LibraryError as problem:
+            if isinstance(problem, NotFound):
                 raise
             form.absorb(problem, lang)
-            return await self._resource_page(request, viewer, db, slug, unit=form, status=problem.status)
+            return await self._resource_page(request, viewer, db, slug, unit=form, status=status_of(problem))
         return see_other(f"/staff/resources/{slug}", done="unit_added")
 
     @get("/staff/units/{unit_id:int}", name="staff-unit")
@@ -486,11 +487,13 @@ class StaffInventoryPages(Controller):
         changes = msgspec.to_builtins(msgspec.convert(raw, UnitIn, strict=False))
         try:
             await units.update_unit(db, unit_id, changes, actor=staff, now=now)
-        except Problem as problem:
-            if problem.status == 404:
+        except LibraryError as problem:
+            if isinstance(problem, NotFound):
                 raise
             form.absorb(problem, lang)
-            return await self._unit_page(request, viewer, db, now, unit_id, form=form, status=problem.status)
+            return await self._unit_page(
+                request, viewer, db, now, unit_id, form=form, status=status_of(problem)
+            )
         return see_other(f"/staff/units/{unit_id}", done="saved")
 
     @post("/staff/units/{unit_id:int}/retire", name="staff-unit-retire")
@@ -544,7 +547,7 @@ class StaffInventoryPages(Controller):
         end = parsing.local_moment(form, "end", lang, zone)
         reason = parsing.text(form, "reason", lang, required=True, max_length=300)
         if start is not None and end is not None and end <= start:
-            form.add("end", Problem(422, "end_before_start").detail(lang))
+            form.add("end", message("end_before_start", lang))
         if form.has_errors or start is None or end is None:
             return await self._unit_page(request, viewer, db, now, unit_id, block=form, status=422)
         await units.block_unit(db, unit_id, start=start, end=end, reason=reason, actor=staff, now=now)

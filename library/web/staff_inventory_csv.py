@@ -19,8 +19,9 @@ from library.catalog import csv_io, inventory
 from library.catalog.models import Location, Resource, Unit
 from library.catalog.queries import unit_count_column
 from library.catalog.resource_input import Expected
-from library.errors import MESSAGES, Problem, message
+from library.errors import MESSAGES, LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import ViewerDep
 from library.i18n import Lang
 from library.web.common import AnyRequest, notice, page_language, render, see_other
@@ -147,8 +148,8 @@ class StaffInventoryFilePages(Controller):
             await inventory.create_resources(
                 db, [(plan.values, plan.units) for plan in plans], actor=staff, now=now
             )
-        except Problem as problem:  # taken in the meantime by someone else: nothing was saved
-            return report([], status=problem.status, general=problem.detail(lang))
+        except LibraryError as problem:  # taken in the meantime by someone else: nothing was saved
+            return report([], status=status_of(problem), general=problem.detail(lang))
         # All of the file's resources share the instant they were added: the page lists them by it.
         return see_other("/staff/resources/import", done="imported", created=now.isoformat())
 

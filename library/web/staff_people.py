@@ -19,8 +19,9 @@ from library.accounts.models import Certification, Role, User, UserCertification
 from library.catalog.hours import local_instant
 from library.config import Settings
 from library.db import escape_like
-from library.errors import Problem, field_problem
+from library.errors import InvalidInput, LibraryError
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import UserDep, ViewerDep
 from library.i18n import pick
 from library.web import parsing
@@ -88,7 +89,7 @@ class StaffPeoplePages(Controller):
                         )
                     )
                 if person is None:
-                    raise field_problem(422, "unknown_user", "email")
+                    raise InvalidInput("unknown_user", "email")
                 await workshops.grant_certification(
                     db,
                     person.id,
@@ -100,9 +101,9 @@ class StaffPeoplePages(Controller):
                     base_url=settings.base_url,
                 )
                 return see_other("/staff/certifications", done="granted")
-            except Problem as problem:
+            except LibraryError as problem:
                 form.absorb(problem, lang)
-                status = problem.status
+                status = status_of(problem)
         return await certifications_page(request, viewer, db, now, settings, grant_form=form, status=status)
 
     @post("/certifications/revoke", name="staff-certifications-revoke")
@@ -158,9 +159,11 @@ class StaffPeoplePages(Controller):
         try:
             async with db.write() as session:
                 await accounts.change_role(session, user_id, Role(data["role"]), actor=admin, now=clock.now())
-        except Problem as problem:
+        except LibraryError as problem:
             failure = Form(general=problem.detail(page_language(request)))
-            return await users_page(request, viewer, db, query, action_form=failure, status=problem.status)
+            return await users_page(
+                request, viewer, db, query, action_form=failure, status=status_of(problem)
+            )
         return see_other("/staff/users", done="role_changed", **({"q": query} if query else {}))
 
     @post("/users/{user_id:int}/active", name="staff-users-active")
@@ -179,9 +182,11 @@ class StaffPeoplePages(Controller):
         try:
             async with db.write() as session:
                 await accounts.set_active(session, user_id, active, actor=admin, now=clock.now())
-        except Problem as problem:
+        except LibraryError as problem:
             failure = Form(general=problem.detail(page_language(request)))
-            return await users_page(request, viewer, db, query, action_form=failure, status=problem.status)
+            return await users_page(
+                request, viewer, db, query, action_form=failure, status=status_of(problem)
+            )
         done = "reactivated" if active else "deactivated"
         return see_other("/staff/users", done=done, **({"q": query} if query else {}))
 

@@ -22,8 +22,9 @@ from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.config import Settings
-from library.errors import Problem, not_found
+from library.errors import LibraryError, NotFound, message
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import UserDep, ViewerDep
 from library.i18n import Lang, pick
 from library.web import parsing
@@ -92,12 +93,12 @@ class StaffWorkshopPages(Controller):
             try:
                 await service.create_workshop(db, new, actor=staff, now=clock.now())
                 return see_other("/staff/workshops", done="workshop_created")
-            except Problem as problem:
+            except LibraryError as problem:
                 if problem.code == "slug_taken":
                     form.add("slug", problem.detail(lang))
                 else:
                     form.absorb(problem, lang, fields=WORKSHOP_FIELDS)
-                status = problem.status
+                status = status_of(problem)
         return await overview_page(
             request, viewer, db, clock.now(), state.settings, workshop_form=form, status=status
         )
@@ -132,9 +133,9 @@ class StaffWorkshopPages(Controller):
                 except (RuleBroken, SlotTaken) as error:
                     raise workshop_problem(error) from error
                 return see_other(f"/staff/workshops/sessions/{created.id}", done="session_added")
-            except Problem as problem:
+            except LibraryError as problem:
                 form.absorb(problem, lang, fields={"start": "start", "end": "end"})
-                status = problem.status
+                status = status_of(problem)
         return await overview_page(
             request, viewer, db, clock.now(), settings, session_form=form, status=status
         )
@@ -180,7 +181,7 @@ class StaffWorkshopPages(Controller):
             await service.mark_attendance(
                 db, session_id, chosen, actor=staff, now=clock.now(), base_url=state.settings.base_url
             )
-        except Problem as problem:
+        except LibraryError as problem:
             form.general = problem.detail(lang)
             return await one_session_page(
                 request,
@@ -190,7 +191,7 @@ class StaffWorkshopPages(Controller):
                 clock.now(),
                 state.settings,
                 attendance_form=form,
-                status=problem.status,
+                status=status_of(problem),
             )
         return see_other(f"/staff/workshops/sessions/{session_id}", done="attendance")
 
@@ -243,9 +244,9 @@ class StaffWorkshopPages(Controller):
                     base_url=settings.base_url,
                 )
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="session_moved")
-            except Problem as problem:
+            except LibraryError as problem:
                 form.absorb(problem, lang, fields={"start": "start", "end": "end"})
-                status = problem.status
+                status = status_of(problem)
         return await one_session_page(
             request, viewer, db, session_id, clock.now(), settings, move_form=form, status=status
         )
@@ -334,7 +335,7 @@ def read_session(form: Form, lang: Lang, settings: Settings) -> service.NewSessi
     if form.value("mode") not in SignupMode.__members__.values():
         form.add("mode", translate(lang, N_("Please choose how places are given.")))
     if start and end and end <= start:
-        form.add("end", Problem(422, "end_before_start").detail(lang))
+        form.add("end", message("end_before_start", lang))
     if form.has_errors or day is None or start is None or end is None or capacity is None:
         return None
     return service.NewSession(
@@ -436,7 +437,7 @@ async def one_session_page(
             )
         )
         if found is None:
-            raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+            raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
         facts = (await sessions_out(session, [found], settings, now))[0]
         registrations = list(
             await session.scalars(

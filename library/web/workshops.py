@@ -25,8 +25,9 @@ from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.models import Factor, Location
 from library.config import Settings
-from library.errors import Problem, not_found
+from library.errors import LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import Lang, pick
 from library.web.common import AnyRequest, Form, notice, page_language, render, safe_next, see_other
@@ -150,7 +151,7 @@ async def workshop_page(
     async with db.read() as session:
         workshop = await workshop_with_sessions(session, slug)
         if workshop is None:
-            raise not_found(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
+            raise NotFound(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
         upcoming = [s for s in workshop.sessions if s.end_at > now and s.cancelled_at is None]
         ids = [s.id for s in upcoming]
         tallies = await session_tallies(session, ids)
@@ -248,14 +249,14 @@ class WorkshopPages(Controller):
             found = await session.get(WorkshopSession, session_id)
             workshop_id = await session.scalar(select(Workshop.id).where(Workshop.slug == slug))
         if found is None or found.workshop_id != workshop_id:
-            raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+            raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
         try:
             registration = await service.register(
                 db, session_id, user=user, now=now, base_url=settings.base_url, zone=settings.zone
             )
-        except (RuleBroken, Problem) as error:
+        except (RuleBroken, LibraryError) as error:
             problem = refused(error) if isinstance(error, RuleBroken) else error
-            if problem.status == 404:
+            if isinstance(problem, NotFound):
                 raise problem from error
             signup_error = SignupError(
                 session_id,
@@ -263,7 +264,7 @@ class WorkshopPages(Controller):
                 needs_birth_date=problem.message_key == "min_age_unknown",
             )
             return await workshop_page(
-                request, viewer, db, now, slug, status=problem.status, signup_error=signup_error
+                request, viewer, db, now, slug, status=status_of(problem), signup_error=signup_error
             )
         return see_other(f"/workshops/{slug}", done=registration.status.value)
 

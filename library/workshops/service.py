@@ -27,7 +27,7 @@ from library.booking.queries import load_booker
 from library.booking.service import NewBooking, RuleBroken, SlotTaken, book_within, retrying_lost_races
 from library.catalog.models import Factor
 from library.db import Database, dialect_of
-from library.errors import Problem, field_problem, not_found
+from library.errors import Conflict, InvalidInput, NotFound
 from library.outbox.queue import enqueue
 from library.workshops.models import (
     HOLDING_STATUSES,
@@ -83,14 +83,14 @@ async def certification_id(session: AsyncSession, key: str | None, field: str) -
         return None
     found = await session.scalar(select(Certification.id).where(Certification.key == key))
     if found is None:
-        raise field_problem(422, "invalid_input", field)
+        raise InvalidInput("invalid_input", field)
     return found
 
 
 async def create_workshop(db: Database, new: NewWorkshop, *, actor: User, now: datetime) -> Workshop:
     async with db.write() as session:
         if await session.scalar(select(Workshop.id).where(Workshop.slug == new.slug)) is not None:
-            raise Problem(409, "slug_taken")
+            raise Conflict("slug_taken")
         workshop = Workshop(
             slug=new.slug,
             title=new.title,
@@ -141,7 +141,7 @@ def registration_window(new: NewSession, now: datetime) -> tuple[datetime, datet
     opens = (new.registration_opens or now).astimezone(UTC)
     closes = (new.registration_closes or new.start).astimezone(UTC)
     if closes <= opens:
-        raise field_problem(422, "invalid_input", "registration_closes")
+        raise InvalidInput("invalid_input", "registration_closes")
     return opens, closes
 
 
@@ -204,7 +204,7 @@ async def add_session(
     async def work(session: AsyncSession) -> WorkshopSession:
         workshop = await session.scalar(select(Workshop).where(Workshop.slug == workshop_slug))
         if workshop is None:
-            raise not_found(f"Der Workshop „{workshop_slug}“", f"The workshop '{workshop_slug}'")
+            raise NotFound(f"Der Workshop „{workshop_slug}“", f"The workshop '{workshop_slug}'")
         return await add_session_within(session, workshop, new, actor=actor, now=now, base_url=base_url)
 
     return await retrying_lost_races(db, work, lost=lambda: SlotTaken_for(new))
@@ -226,7 +226,7 @@ async def locked_session(session: AsyncSession, session_id: int) -> WorkshopSess
         statement = statement.with_for_update(of=WorkshopSession)
     found = await session.scalar(statement)
     if found is None:
-        raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
+        raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
     return found
 
 
@@ -305,7 +305,7 @@ async def register(
             )
         )
         if existing is not None:
-            raise Problem(409, "already_registered")
+            raise Conflict("already_registered")
         taken, waiting = await counts(session, session_id)
         if workshop_session.mode is SignupMode.LOTTERY:
             registration = Registration(
@@ -335,7 +335,7 @@ async def get_registration(session: AsyncSession, registration_id: int, viewer: 
         select(Registration).where(Registration.id == registration_id).options(joinedload(Registration.user))
     )
     if registration is None or (registration.user_id != viewer.id and not viewer.role.is_staff):
-        raise not_found(f"Die Anmeldung {registration_id}", f"The registration {registration_id}")
+        raise NotFound(f"Die Anmeldung {registration_id}", f"The registration {registration_id}")
     return registration
 
 
@@ -357,7 +357,7 @@ async def cancel_registration_within(
     workshop_session = await locked_session(session, probe.session_id)
     registration = await get_registration(session, registration_id, actor)
     if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.ATTENDED):
-        raise Problem(409, "invalid_state", params={"status": registration.status.value})
+        raise Conflict("invalid_state", status=registration.status.value)
     before = snapshot(registration, REGISTRATION_FIELDS)
     held_a_place = registration.status in HOLDING_STATUSES
     left_position = registration.waitlist_position
@@ -418,7 +418,7 @@ async def accept_offer(db: Database, registration_id: int, *, actor: User, now: 
         registration = await get_registration(session, registration_id, actor)
         await locked_session(session, registration.session_id)
         if registration.status is not RegistrationStatus.OFFERED:
-            raise Problem(409, "invalid_state", params={"status": registration.status.value})
+            raise Conflict("invalid_state", status=registration.status.value)
         before = snapshot(registration, REGISTRATION_FIELDS)
         registration.status = RegistrationStatus.CONFIRMED
         registration.offered_until = None
@@ -465,11 +465,11 @@ async def draw(
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
         if workshop_session.mode is not SignupMode.LOTTERY:
-            raise Problem(409, "not_a_lottery")
+            raise Conflict("not_a_lottery")
         if workshop_session.drawn_at is not None:
-            raise Problem(409, "already_drawn")
+            raise Conflict("already_drawn")
         if now < workshop_session.registration_closes:
-            raise Problem(409, "registration_open")
+            raise Conflict("registration_open")
         seed = seed or secrets.token_hex(8)
         entered = list(
             await session.scalars(
@@ -538,7 +538,7 @@ async def mark_attendance(
             )
         )
         if len(chosen) != len(set(registration_ids)):
-            raise field_problem(422, "invalid_input", "registration_ids")
+            raise InvalidInput("invalid_input", "registration_ids")
         grants = workshop_session.workshop.grants_certification_id
         certification = await session.get(Certification, grants) if grants else None
         for registration in chosen:
@@ -626,10 +626,10 @@ async def grant_certification(
     async with db.write() as session:
         user = await session.get(User, user_id)
         if user is None:
-            raise not_found(f"Das Konto {user_id}", f"The account {user_id}")
+            raise NotFound(f"Das Konto {user_id}", f"The account {user_id}")
         certification = await session.scalar(select(Certification).where(Certification.key == key))
         if certification is None:
-            raise field_problem(422, "invalid_input", "key")
+            raise InvalidInput("invalid_input", "key")
         if expires_at is None:
             expires_at = certification_expiry(now, certification.valid_months)
         return await _grant(
@@ -649,7 +649,7 @@ async def revoke_certification(
     db: Database, user_id: int, key: str, *, reason: str, actor: User, now: datetime
 ) -> int:
     if not reason.strip():
-        raise field_problem(422, "reason_required", "reason")
+        raise InvalidInput("reason_required", "reason")
     async with db.write() as session:
         held = list(
             await session.scalars(
@@ -663,7 +663,7 @@ async def revoke_certification(
             )
         )
         if not held:
-            raise not_found(f"Die Einweisung „{key}“", f"The certification '{key}'")
+            raise NotFound(f"Die Einweisung „{key}“", f"The certification '{key}'")
         for one in held:
             one.revoked_at = now
         record(
@@ -709,7 +709,7 @@ async def move_or_cancel_session(
             new_start = (start or workshop_session.start_at).astimezone(UTC)
             new_end = (end or workshop_session.end_at).astimezone(UTC)
             if new_end <= new_start:
-                raise field_problem(422, "end_before_start", "end")
+                raise InvalidInput("end_before_start", "end")
             shift_start, shift_end = new_start - workshop_session.start_at, new_end - workshop_session.end_at
             workshop_session.start_at, workshop_session.end_at = new_start, new_end
             if booking is not None:
@@ -722,7 +722,7 @@ async def move_or_cancel_session(
         except IntegrityError as error:
             if not is_overlap_violation(error):
                 raise
-            raise Problem(409, "slot_taken", extra={"alternatives": []}) from error
+            raise Conflict("slot_taken", extra={"alternatives": []}) from error
         record(
             session,
             actor_id=actor.id,
@@ -770,7 +770,7 @@ async def draw_closed_lotteries(db: Database, *, now: datetime, base_url: str) -
         try:
             await draw(db, session_id, seed=None, actor=None, now=now, base_url=base_url)
             drawn += 1
-        except Problem as problem:
+        except Conflict as problem:
             if problem.code != "already_drawn":  # another process was quicker: fine
                 raise
     return drawn
