@@ -13,8 +13,9 @@ AXE := node_modules/.installed
 
 .PHONY: run test setup lint typecheck messages clean
 
-# Page texts: English in the code, translated by Babel catalogues (German is the default language).
-LOCALE := library/web/locale
+# Texts of pages, mails and problem details: English in the code, translated by Babel catalogues
+# (German is the default language).
+LOCALE := library/locale
 CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 
 $(STAMP): pyproject.toml constraints.txt

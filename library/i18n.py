@@ -1,12 +1,31 @@
-"""German by default, English by choice: picking the language and the text in it."""
+"""German by default, English by choice: picking the language, translating into it, and writing
+dates, times and numbers as it does.
+
+Texts are written in English in the code and templates (`_("…")` in Jinja, `N_("…")` in Python)
+and translated by the catalogues `library/locale/<lang>/LC_MESSAGES/messages.po`, which serve
+the pages, the mails and the problem details alike: another language is another catalogue.
+German is the default language, so its catalogue must translate everything (a test checks).
+`make messages` extracts and updates the catalogues; `make setup` compiles them. Dates, times
+and numbers take the language's own formats from Babel, never patterns of our own.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from babel import dates, numbers
+from babel.support import NullTranslations, Translations
 
 Lang = Literal["de", "en"]
 LANGUAGES: tuple[Lang, ...] = ("de", "en")
 DEFAULT_LANGUAGE: Lang = "de"
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
 
 
 def negotiate_language(accept_language: str | None) -> Lang:
@@ -31,5 +50,59 @@ def negotiate_language(accept_language: str | None) -> Lang:
 
 
 def pick(lang: Lang, german: str, english: str | None) -> str:
-    """The English text where asked for and present, else the German one."""
+    """The English text where asked for and present, else the German one: for data kept in two
+    columns (`name`, `name_en`); texts of the code go through the catalogues instead."""
     return english if lang == "en" and english else german
+
+
+def N_(message: str) -> str:
+    """Marks a text for extraction; it is translated where it is shown."""
+    return message
+
+
+@cache
+def catalogue(lang: Lang) -> NullTranslations:
+    return Translations.load(str(LOCALE_DIR), [lang], DOMAIN)
+
+
+def translate(lang: Lang, message: str, **values: Any) -> str:
+    text = catalogue(lang).gettext(message)
+    return text % values if values else text
+
+
+def local(value: datetime, zone: ZoneInfo | str | None) -> datetime:
+    """The instant on the wall clocks of a place's time zone (unchanged without one)."""
+    if zone is None:
+        return value
+    return value.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+
+
+def _day(value: date | datetime, zone: ZoneInfo | str | None) -> date | datetime:
+    return local(value, zone) if isinstance(value, datetime) else value
+
+
+def format_datetime(value: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Di., 1. Dez. 2026, 14:00" / "Tue, Dec 1, 2026, 2:00 PM" in the location's time zone."""
+    moment = local(value, zone)
+    day = dates.format_skeleton("yMMMEd", moment, locale=lang)
+    return f"{day}, {dates.format_time(moment, 'short', locale=lang)}"
+
+
+def format_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Dienstag, 1. Dezember 2026" / "Tuesday, December 1, 2026"."""
+    return dates.format_date(_day(value, zone), "full", locale=lang)
+
+
+def format_short_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Di., 1. Dez." / "Tue, Dec 1"."""
+    return dates.format_skeleton("MMMEd", _day(value, zone), locale=lang)
+
+
+def format_time(value: datetime | time, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "14:00" / "2:00 PM"."""
+    moment = local(value, zone) if isinstance(value, datetime) else value
+    return dates.format_time(moment, "short", locale=lang)
+
+
+def format_number(value: float, lang: Lang) -> str:
+    return numbers.format_decimal(value, locale=lang)

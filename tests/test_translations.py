@@ -9,7 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from library.config import PROJECT_ROOT
-from library.web.translations import LOCALE_DIR
+from library.i18n import LOCALE_DIR
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "translate": (2,)}
 METHOD_MAP = [("library/**.py", "python"), ("templates/**.html", "jinja2")]

@@ -23,7 +23,7 @@ from library.api.accounts import client_address
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.notify import feeds
 from library.web import parsing
 from library.web.common import (
@@ -36,7 +36,6 @@ from library.web.common import (
     see_other,
 )
 from library.web.pages import fresh_session, language_cookie, session_cookie
-from library.web.translations import N_, translate
 
 NOTICES = {
     "welcome": N_("Welcome! Your account is ready and you are signed in."),

@@ -17,8 +17,7 @@ from litestar.response import Redirect, Template
 
 from library.accounts.viewer import Viewer
 from library.errors import Problem
-from library.i18n import Lang, negotiate_language
-from library.web.translations import translate
+from library.i18n import Lang, negotiate_language, translate
 
 LANG_COOKIE = "lang"
 AnyRequest = Request[Any, Any, Any]

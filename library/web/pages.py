@@ -20,6 +20,7 @@ from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.i18n import N_
 from library.web.common import (
     LANG_COOKIE,
     AnyRequest,
@@ -30,7 +31,6 @@ from library.web.common import (
     render,
     safe_next,
 )
-from library.web.translations import N_
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}

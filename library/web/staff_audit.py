@@ -19,10 +19,9 @@ from library.audit import queries
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
 from library.deps import DatabaseDep
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, page_language, render
-from library.web.translations import N_, translate
 
 PER_PAGE = 50
 

@@ -26,10 +26,10 @@ from library.config import Settings
 from library.db import Database
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.i18n import N_, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
 from library.web.staff_desk import NOTICES as DESK_NOTICES
-from library.web.translations import N_, translate
 
 PAGE_SIZE = 25
 NOTICES = {**DESK_NOTICES, "booked": N_("The booking was made for the visitor.")}

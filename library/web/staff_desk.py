@@ -17,8 +17,8 @@ from library.booking import desk, service
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
+from library.i18n import N_
 from library.web.common import AnyRequest, notice, page_language, render, safe_next, see_other
-from library.web.translations import N_
 
 NOTICES = {
     "checked_in": N_("The booking was checked in."),

@@ -35,11 +35,10 @@ from library.catalog.models import Factor, Location, Resource, ResourceKind, Uni
 from library.db import Database
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 
 PAGE_SIZE = 50
 NOTICES = {

@@ -22,10 +22,9 @@ from library.catalog.models import Location, Resource, Unit
 from library.catalog.queries import unit_count_column
 from library.deps import ClockDep, DatabaseDep
 from library.errors import MESSAGES, Problem, message
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.web.common import AnyRequest, notice, page_language, render, see_other
 from library.web.staff_inventory import EXPECTED, NOTICES, expected_text
-from library.web.translations import N_, translate
 
 MAX_FILE_BYTES = 2_000_000
 FILE_PROBLEMS = {

@@ -10,11 +10,11 @@ from litestar.response import Redirect, Template
 
 from library.accounts.viewer import UserDep, ViewerDep
 from library.deps import ClockDep, DatabaseDep
+from library.i18n import N_, translate
 from library.notify import outbox, worker
 from library.notify.models import OutboxStatus
 from library.web import parsing
 from library.web.common import AnyRequest, Form, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 
 NOTICES = {"retried": N_("The message is back in the queue and goes out with the next run.")}
 PER_PAGE = 50

@@ -22,10 +22,9 @@ from library.catalog.queries import escape_like
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, field_problem
-from library.i18n import pick
+from library.i18n import N_, pick, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 from library.workshops import service as workshops
 
 NOTICES = {

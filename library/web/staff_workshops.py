@@ -25,10 +25,9 @@ from library.catalog.models import Factor, Resource, ResourceKind
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
-from library.i18n import Lang, pick
+from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 from library.workshops import service
 from library.workshops.models import (
     HOLDING_STATUSES,

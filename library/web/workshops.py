@@ -28,9 +28,8 @@ from library.catalog.models import Factor, Location
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
-from library.i18n import Lang, pick
+from library.i18n import N_, Lang, pick, translate
 from library.web.common import AnyRequest, Form, notice, page_language, render, safe_next, see_other
-from library.web.translations import N_, translate
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
 from library.workshops.queries import (
