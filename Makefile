@@ -33,7 +33,7 @@ setup: $(STAMP) $(CATALOGUES:.po=.mo)
 messages: $(STAMP)
 	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate:2 --no-location --sort-output -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i var/messages.pot -d $(LOCALE) --width 100 --no-fuzzy-matching --ignore-obsolete
 
 # The browser tests drive Debian's Chromium (never a downloaded browser). Installing it needs
 # root; without it the browser tests skip, which CI (.ci/run, as root) does not allow.

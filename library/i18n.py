@@ -98,10 +98,39 @@ def format_short_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str |
     return dates.format_skeleton("MMMEd", _day(value, zone), locale=lang)
 
 
+def format_numeric_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "01.12.2026" / "Dec 1, 2026": a date inside a sentence."""
+    return dates.format_date(_day(value, zone), "medium", locale=lang)
+
+
 def format_time(value: datetime | time, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
     """E.g. "14:00" / "2:00 PM"."""
     moment = local(value, zone) if isinstance(value, datetime) else value
     return dates.format_time(moment, "short", locale=lang)
+
+
+def _date_and_time(day: str, clock: str, lang: Lang) -> str:
+    """A date and a time (or span of times) joined as the language joins them."""
+    pattern = str(dates.get_datetime_format("full", locale=lang))
+    return pattern.replace("{1}", day).replace("{0}", clock)
+
+
+def format_moment(value: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """The full date and the time, e.g. "Mittwoch, 2. Dezember 2026, 14:00"."""
+    moment = local(value, zone)
+    return _date_and_time(format_date(moment, lang), format_time(moment, lang), lang)
+
+
+def format_span(start: datetime, end: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Mittwoch, 2. Dezember 2026, 14:00–16:00 Uhr" / "Wednesday, December 2, 2026,
+    2:00 – 4:00 PM"; a span over midnight gives both ends in full."""
+    first, last = local(start, zone), local(end, zone)
+    if first.date() != last.date():
+        return f"{format_moment(first, lang)} – {format_moment(last, lang)}"
+    # The language's clock: 24 hours ("HH:mm") or 12 ("h:mm a").
+    skeleton = "Hm" if "H" in dates.get_time_format("short", locale=lang).pattern else "hm"
+    hours = dates.format_interval(first.time(), last.time(), skeleton, locale=lang)
+    return _date_and_time(format_date(first, lang), hours, lang)
 
 
 def format_number(value: float, lang: Lang) -> str:

@@ -1,7 +1,9 @@
-"""The German catalogue translates every page text, and the catalogues are current with the code."""
+"""The German catalogue translates every text of pages, mails and problem details, and the
+catalogues are current with the code."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -9,10 +11,23 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from library.config import PROJECT_ROOT
+from library.errors import MESSAGES
 from library.i18n import LOCALE_DIR
 
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "translate": (2,)}
-METHOD_MAP = [("library/**.py", "python"), ("templates/**.html", "jinja2")]
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "N_": None,
+    "translate": (2,),
+}
+METHOD_MAP = [
+    ("library/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/emails/**.txt", "jinja2"),
+]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
 def load(lang: str) -> Catalog:
@@ -23,7 +38,10 @@ def load(lang: str) -> Catalog:
 def texts_in_code() -> set[str]:
     found = set()
     for _, _, message, _, _ in extract_from_dir(
-        str(PROJECT_ROOT), METHOD_MAP, keywords=KEYWORDS, options_map={"templates/**.html": {}}
+        str(PROJECT_ROOT),
+        METHOD_MAP,
+        keywords=KEYWORDS,
+        options_map={pattern: {} for pattern, _ in METHOD_MAP},
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
@@ -60,3 +78,14 @@ def test_compiled_catalogues_are_not_older_than_their_sources() -> None:
         compiled = Path(str(source)[: -len(".po")] + ".mo")
         assert compiled.exists(), "run `make setup` to compile the catalogues"
         assert compiled.stat().st_mtime >= source.stat().st_mtime, "run `make setup` to recompile"
+
+
+def test_every_problem_detail_is_translated_with_its_placeholders() -> None:
+    catalogue = load("de")
+    for code, english in MESSAGES.items():
+        entry = catalogue.get(english)
+        assert entry is not None, f"{code}: run `make messages`"
+        assert isinstance(entry.string, str), code
+        assert entry.string, f"{code}: translate it into German"
+        assert entry.string != english, code
+        assert sorted(PLACEHOLDER.findall(entry.string)) == sorted(PLACEHOLDER.findall(english)), code
