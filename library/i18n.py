@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from babel import dates, numbers
+from babel import Locale, dates, numbers
 from babel.support import NullTranslations, Translations
 
 Lang = Literal["de", "en"]
@@ -47,6 +47,11 @@ def negotiate_language(accept_language: str | None) -> Lang:
         if primary in LANGUAGES and quality > 0:
             ranked.append((-quality, position, "en" if primary == "en" else "de"))
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
+
+
+def own_name(lang: Lang) -> str:
+    """A language's name in itself ("Deutsch", "English"), as a switch to it is labelled."""
+    return Locale.parse(lang).get_display_name(lang) or lang
 
 
 def pick(lang: Lang, german: str, english: str | None) -> str:

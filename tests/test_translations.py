@@ -1,5 +1,5 @@
-"""The German catalogue translates every text of pages, mails and problem details, and the
-catalogues are current with the code."""
+"""The German catalogue translates every text of pages, mails and problem details, the catalogues
+are current with the code, and no template picks its words by language itself."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ METHOD_MAP = [
     ("templates/emails/**.txt", "jinja2"),
 ]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+# A template that asks which language it is in to choose its words, instead of `_()`.
+LANGUAGE_BRANCH = re.compile(r"""lang\s*[!=]=|pick\(\s*lang\s*,\s*["']""")
 
 
 def load(lang: str) -> Catalog:
@@ -89,3 +91,12 @@ def test_every_problem_detail_is_translated_with_its_placeholders() -> None:
         assert entry.string, f"{code}: translate it into German"
         assert entry.string != english, code
         assert sorted(PLACEHOLDER.findall(entry.string)) == sorted(PLACEHOLDER.findall(english)), code
+
+
+def test_templates_choose_no_words_by_language() -> None:
+    branching = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in sorted((PROJECT_ROOT / "templates").rglob("*"))
+        if path.suffix in {".html", ".txt"} and LANGUAGE_BRANCH.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not branching, f"use _() and the catalogues instead of a language branch: {branching}"

@@ -1,5 +1,5 @@
-"""The pages' side of `library.i18n`: `_`, `ngettext`, `localised` and the date
-filters in templates, each in the language of the page being rendered (its `lang`)."""
+"""The pages' side of `library.i18n`: `_`, `ngettext`, `localised`, `other_languages` and the
+date filters in templates, each in the language of the page being rendered (its `lang`)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,13 @@ def format_number(context: Context, value: float) -> str:
 
 
 @pass_context
+def other_languages(context: Context) -> list[tuple[Lang, str]]:
+    """The languages a page can switch to, each with its name in itself."""
+    current = context_language(context)
+    return [(lang, i18n.own_name(lang)) for lang in LANGUAGES if lang != current]
+
+
+@pass_context
 def localised(context: Context, thing: Any, attribute: str) -> str:
     """A text kept in both languages on a record (`name`, `name_en`): English where asked and present."""
     german = getattr(thing, attribute, "") or ""
@@ -68,6 +75,7 @@ def install(environment: Environment) -> None:
         gettext=_gettext, ngettext=_ngettext, newstyle=True
     )
     environment.globals["localised"] = localised
+    environment.globals["other_languages"] = other_languages
     environment.filters.update(
         datetime=format_datetime,
         date=format_date,
