@@ -19,7 +19,7 @@ from library.audit import queries
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
 from library.deps import DatabaseDep
-from library.i18n import N_, Lang, translate
+from library.i18n import N_, Lang, format_datetime, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, page_language, render
 
@@ -57,7 +57,7 @@ def readable(value: Any, lang: Lang, zone: ZoneInfo) -> str:
             return value
         if moment.tzinfo is None or "T" not in value:
             return value
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return format_datetime(moment, lang, zone)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
