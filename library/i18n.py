@@ -45,8 +45,13 @@ def negotiate_language(accept_language: str | None) -> Lang:
                 except ValueError:
                     quality = 0.0
         if primary in LANGUAGES and quality > 0:
-            ranked.append((-quality, position, "en" if primary == "en" else "de"))
+            ranked.append((-quality, position, primary))
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
+
+
+def known_language(code: str | None) -> Lang:
+    """The language a stored or chosen code names, German if it names none of ours."""
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def own_name(lang: Lang) -> str:

@@ -21,7 +21,7 @@ from library.accounts.service import digest, new_secret
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from library.catalog.models import Location, Resource, Unit, UnitBlock, UnitStatus
 from library.db import dialect_of
-from library.i18n import N_, Lang, pick, translate
+from library.i18n import N_, Lang, known_language, pick, translate
 from library.notify.ics import (
     EventFacts,
     booking_uid,
@@ -239,7 +239,7 @@ async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_ur
     user = await user_for_feed(session, token)
     if user is None:
         return None
-    lang: Lang = "en" if user.language.value == "en" else "de"
+    lang = known_language(user.language.value)
     host = host_of(base_url)
     calendar = new_calendar(
         name=translate(lang, N_("Ulm City Library: my dates")),

@@ -29,7 +29,17 @@ from library.accounts.resets import RESET_LIFETIME, RESET_MAIL, reset_link, rese
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Location, Resource, ResourceKind
 from library.config import PROJECT_ROOT
-from library.i18n import N_, Lang, catalogue, format_date, format_moment, format_span, pick, translate
+from library.i18n import (
+    N_,
+    Lang,
+    catalogue,
+    format_date,
+    format_moment,
+    format_span,
+    known_language,
+    pick,
+    translate,
+)
 from library.notify.ics import (
     EventFacts,
     booking_uid,
@@ -152,7 +162,7 @@ async def build_message(
     """The mail for one outbox row; its Message-ID is the row's, fixed when it was queued.
 
     `secret_key` signs the links a mail carries (password resets)."""
-    lang: Lang = "en" if row.language == "en" else "de"
+    lang = known_language(row.language)
     user = await session.get(User, row.user_id) if row.user_id is not None else None
     facts = await load_facts(session, row, lang=lang, base_url=base_url, sender=sender, secret_key=secret_key)
     if not facts.address:
