@@ -143,5 +143,11 @@ def format_span(start: datetime, end: datetime, lang: Lang, zone: ZoneInfo | str
     return _date_and_time(format_date(first, lang), hours, lang)
 
 
+def weekday_names(lang: Lang) -> list[tuple[int, str]]:
+    """The days of the week by ISO number (1 = Monday), named in the language."""
+    names = dates.get_day_names("wide", locale=lang)
+    return [(day + 1, names[day]) for day in range(7)]
+
+
 def format_number(value: float, lang: Lang) -> str:
     return numbers.format_decimal(value, locale=lang)

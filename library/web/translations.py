@@ -1,5 +1,6 @@
-"""The pages' side of `library.i18n`: `_`, `ngettext`, `localised`, `other_languages` and the
-date filters in templates, each in the language of the page being rendered (its `lang`)."""
+"""The pages' side of `library.i18n`: `_`, `ngettext`, `localised`, `other_languages`,
+`weekday_names` and the date filters in templates, each in the language of the page being
+rendered (its `lang`)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,11 @@ def other_languages(context: Context) -> list[tuple[Lang, str]]:
 
 
 @pass_context
+def weekday_names(context: Context) -> list[tuple[int, str]]:
+    return i18n.weekday_names(context_language(context))
+
+
+@pass_context
 def localised(context: Context, thing: Any, attribute: str) -> str:
     """A text kept in both languages on a record (`name`, `name_en`): English where asked and present."""
     german = getattr(thing, attribute, "") or ""
@@ -76,6 +82,7 @@ def install(environment: Environment) -> None:
     )
     environment.globals["localised"] = localised
     environment.globals["other_languages"] = other_languages
+    environment.globals["weekday_names"] = weekday_names
     environment.filters.update(
         datetime=format_datetime,
         date=format_date,
