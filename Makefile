@@ -13,8 +13,9 @@ AXE := node_modules/.installed
 
 .PHONY: run test setup lint typecheck messages clean
 
-# Page texts: English in the code, translated by Babel catalogues (German is the default language).
-LOCALE := library/web/locale
+# Texts of pages, mails and problem details: English in the code, translated by Babel catalogues
+# (German is the default language).
+LOCALE := library/locale
 CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -32,7 +33,7 @@ setup: $(STAMP) $(CATALOGUES:.po=.mo)
 messages: $(STAMP)
 	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate:2 --no-location --sort-output -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i var/messages.pot -d $(LOCALE) --width 100 --no-fuzzy-matching --ignore-obsolete
 
 # The browser tests drive Debian's Chromium (never a downloaded browser). Installing it needs
 # root; without it the browser tests skip, which CI (.ci/run, as root) does not allow.

@@ -1,12 +1,31 @@
-"""German by default, English by choice: picking the language and the text in it."""
+"""German by default, English by choice: picking the language, translating into it, and writing
+dates, times and numbers as it does.
+
+Texts are written in English in the code and templates (`_("…")` in Jinja, `N_("…")` in Python)
+and translated by the catalogues `library/locale/<lang>/LC_MESSAGES/messages.po`, which serve
+the pages, the mails and the problem details alike: another language is another catalogue.
+German is the default language, so its catalogue must translate everything (a test checks).
+`make messages` extracts and updates the catalogues; `make setup` compiles them. Dates, times
+and numbers take the language's own formats from Babel, never patterns of our own.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from babel import Locale, dates, numbers
+from babel.support import NullTranslations, Translations
 
 Lang = Literal["de", "en"]
 LANGUAGES: tuple[Lang, ...] = ("de", "en")
 DEFAULT_LANGUAGE: Lang = "de"
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
 
 
 def negotiate_language(accept_language: str | None) -> Lang:
@@ -26,10 +45,109 @@ def negotiate_language(accept_language: str | None) -> Lang:
                 except ValueError:
                     quality = 0.0
         if primary in LANGUAGES and quality > 0:
-            ranked.append((-quality, position, "en" if primary == "en" else "de"))
+            ranked.append((-quality, position, primary))
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
 
 
+def known_language(code: str | None) -> Lang:
+    """The language a stored or chosen code names, German if it names none of ours."""
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def own_name(lang: Lang) -> str:
+    """A language's name in itself ("Deutsch", "English"), as a switch to it is labelled."""
+    return Locale.parse(lang).get_display_name(lang) or lang
+
+
 def pick(lang: Lang, german: str, english: str | None) -> str:
-    """The English text where asked for and present, else the German one."""
+    """The English text where asked for and present, else the German one: for data kept in two
+    columns (`name`, `name_en`); texts of the code go through the catalogues instead."""
     return english if lang == "en" and english else german
+
+
+def N_(message: str) -> str:
+    """Marks a text for extraction; it is translated where it is shown."""
+    return message
+
+
+@cache
+def catalogue(lang: Lang) -> NullTranslations:
+    return Translations.load(str(LOCALE_DIR), [lang], DOMAIN)
+
+
+def translate(lang: Lang, message: str, **values: Any) -> str:
+    text = catalogue(lang).gettext(message)
+    return text % values if values else text
+
+
+def local(value: datetime, zone: ZoneInfo | str | None) -> datetime:
+    """The instant on the wall clocks of a place's time zone (unchanged without one)."""
+    if zone is None:
+        return value
+    return value.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+
+
+def _day(value: date | datetime, zone: ZoneInfo | str | None) -> date | datetime:
+    return local(value, zone) if isinstance(value, datetime) else value
+
+
+def format_datetime(value: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Di., 1. Dez. 2026, 14:00" / "Tue, Dec 1, 2026, 2:00 PM" in the location's time zone."""
+    moment = local(value, zone)
+    day = dates.format_skeleton("yMMMEd", moment, locale=lang)
+    return f"{day}, {dates.format_time(moment, 'short', locale=lang)}"
+
+
+def format_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Dienstag, 1. Dezember 2026" / "Tuesday, December 1, 2026"."""
+    return dates.format_date(_day(value, zone), "full", locale=lang)
+
+
+def format_short_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Di., 1. Dez." / "Tue, Dec 1"."""
+    return dates.format_skeleton("MMMEd", _day(value, zone), locale=lang)
+
+
+def format_numeric_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "01.12.2026" / "Dec 1, 2026": a date inside a sentence."""
+    return dates.format_date(_day(value, zone), "medium", locale=lang)
+
+
+def format_time(value: datetime | time, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "14:00" / "2:00 PM"."""
+    moment = local(value, zone) if isinstance(value, datetime) else value
+    return dates.format_time(moment, "short", locale=lang)
+
+
+def _date_and_time(day: str, clock: str, lang: Lang) -> str:
+    """A date and a time (or span of times) joined as the language joins them."""
+    pattern = str(dates.get_datetime_format("full", locale=lang))
+    return pattern.replace("{1}", day).replace("{0}", clock)
+
+
+def format_moment(value: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """The full date and the time, e.g. "Mittwoch, 2. Dezember 2026, 14:00"."""
+    moment = local(value, zone)
+    return _date_and_time(format_date(moment, lang), format_time(moment, lang), lang)
+
+
+def format_span(start: datetime, end: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Mittwoch, 2. Dezember 2026, 14:00–16:00 Uhr" / "Wednesday, December 2, 2026,
+    2:00 – 4:00 PM"; a span over midnight gives both ends in full."""
+    first, last = local(start, zone), local(end, zone)
+    if first.date() != last.date():
+        return f"{format_moment(first, lang)} – {format_moment(last, lang)}"
+    # The language's clock: 24 hours ("HH:mm") or 12 ("h:mm a").
+    skeleton = "Hm" if "H" in dates.get_time_format("short", locale=lang).pattern else "hm"
+    hours = dates.format_interval(first.time(), last.time(), skeleton, locale=lang)
+    return _date_and_time(format_date(first, lang), hours, lang)
+
+
+def weekday_names(lang: Lang) -> list[tuple[int, str]]:
+    """The days of the week by ISO number (1 = Monday), named in the language."""
+    names = dates.get_day_names("wide", locale=lang)
+    return [(day + 1, names[day]) for day in range(7)]
+
+
+def format_number(value: float, lang: Lang) -> str:
+    return numbers.format_decimal(value, locale=lang)

@@ -21,7 +21,7 @@ from library.accounts.service import digest, new_secret
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from library.catalog.models import Location, Resource, Unit, UnitBlock, UnitStatus
 from library.db import dialect_of
-from library.i18n import Lang, pick
+from library.i18n import N_, Lang, known_language, pick, translate
 from library.notify.ics import (
     EventFacts,
     booking_uid,
@@ -52,9 +52,9 @@ FEED_REGISTRATIONS = (
     RegistrationStatus.ENTERED,
 )
 REGISTRATION_NOTE = {
-    RegistrationStatus.OFFERED: ("Platz angeboten, bitte bestätigen", "place offered, please confirm"),
-    RegistrationStatus.WAITLISTED: ("Warteliste", "waiting list"),
-    RegistrationStatus.ENTERED: ("im Lostopf", "in the draw"),
+    RegistrationStatus.OFFERED: N_("place offered, please confirm"),
+    RegistrationStatus.WAITLISTED: N_("waiting list"),
+    RegistrationStatus.ENTERED: N_("in the draw"),
 }
 
 
@@ -95,8 +95,8 @@ async def resource_feed(
     where = place(resource.location, lang, name)
     host = host_of(base_url)
     start, end = now - PUBLIC_PAST, now + PUBLIC_AHEAD
-    calendar = new_calendar(name=f"{name} ({pick(lang, 'belegt', 'busy')})", refresh_hours=REFRESH_HOURS)
-    busy_word = pick(lang, "Belegt", "Busy")
+    calendar = new_calendar(name=f"{name} ({translate(lang, N_('busy'))})", refresh_hours=REFRESH_HOURS)
+    busy_word = translate(lang, N_("Busy"))
     bookings = await session.execute(
         select(Booking.id, Booking.unit_id, Booking.occupied_start, Booking.occupied_end, Booking.updated_at)
         .where(
@@ -131,7 +131,7 @@ async def resource_feed(
         .where(Unit.resource_id == resource.id, UnitBlock.end_at > start, UnitBlock.start_at < end)
         .order_by(UnitBlock.start_at, UnitBlock.id)
     )
-    blocked_word = pick(lang, "Gesperrt", "Blocked")
+    blocked_word = translate(lang, N_("Blocked"))
     for block_id, unit_id, block_from, block_until, created_at in blocks:
         unit = units.get(unit_id)
         calendar.add_component(
@@ -159,7 +159,7 @@ async def workshops_feed(
         return None
     host = host_of(base_url)
     calendar = new_calendar(
-        name=f"{pick(lang, 'Workshops', 'Workshops')}: {pick(lang, location.name, location.name_en)}",
+        name=f"{translate(lang, N_('Workshops'))}: {pick(lang, location.name, location.name_en)}",
         refresh_hours=REFRESH_HOURS,
     )
     sessions = await session.scalars(
@@ -206,7 +206,7 @@ def booking_event(booking: Booking, lang: Lang, base_url: str) -> EventFacts:
     name = pick(lang, resource.name, resource.name_en)
     url = f"{base_url}/bookings/{booking.id}"
     pending = booking.status is BookingStatus.PENDING
-    note = f" ({pick(lang, 'wartet auf Freigabe', 'awaiting approval')})" if pending else ""
+    note = f" ({translate(lang, N_('awaiting approval'))})" if pending else ""
     return EventFacts(
         uid=booking_uid(booking.id, host_of(base_url)),
         start=booking.start_at,
@@ -214,7 +214,7 @@ def booking_event(booking: Booking, lang: Lang, base_url: str) -> EventFacts:
         summary=f"{name}{note}",
         stamp=booking.updated_at,
         location=place(resource.location, lang, name),
-        description=f"{pick(lang, 'Exemplar', 'Unit')}: {booking.unit.label}\n{url}",
+        description=f"{translate(lang, N_('Unit'))}: {booking.unit.label}\n{url}",
         url=url,
         status="TENTATIVE" if pending else "CONFIRMED",
         sequence=sequence_at(booking.updated_at),
@@ -239,10 +239,10 @@ async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_ur
     user = await user_for_feed(session, token)
     if user is None:
         return None
-    lang: Lang = "en" if user.language.value == "en" else "de"
+    lang = known_language(user.language.value)
     host = host_of(base_url)
     calendar = new_calendar(
-        name=pick(lang, "Stadtbibliothek Ulm: meine Termine", "Ulm City Library: my dates"),
+        name=translate(lang, N_("Ulm City Library: my dates")),
         refresh_hours=REFRESH_HOURS,
     )
     bookings = await session.scalars(
@@ -284,7 +284,7 @@ async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_ur
                     uid=registration_uid(registration.id, host),
                     start=workshop_session.start_at,
                     end=workshop_session.end_at,
-                    summary=f"{title} ({pick(lang, *remark)})" if remark else title,
+                    summary=f"{title} ({translate(lang, remark)})" if remark else title,
                     stamp=registration.updated_at,
                     location=place(room.location, lang, pick(lang, room.name, room.name_en)),
                     description=url,

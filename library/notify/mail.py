@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,17 @@ from library.accounts.resets import RESET_LIFETIME, RESET_MAIL, reset_link, rese
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Location, Resource, ResourceKind
 from library.config import PROJECT_ROOT
-from library.i18n import Lang, pick
+from library.i18n import (
+    N_,
+    Lang,
+    catalogue,
+    format_date,
+    format_moment,
+    format_span,
+    known_language,
+    pick,
+    translate,
+)
 from library.notify.ics import (
     EventFacts,
     booking_uid,
@@ -44,42 +54,7 @@ from library.outbox.models import OutboxMessage
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
 
 EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
-LIBRARY_NAME = ("Stadtbibliothek Ulm", "Ulm City Library")
-
-WEEKDAYS = {
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-MONTHS = {
-    "de": (
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
+LIBRARY_NAME = N_("Ulm City Library")
 
 # Which mails bring a calendar entry along, and in which iTIP method (RFC 5546).
 BOOKING_CALENDAR = {"booking.confirmed": "REQUEST", "booking.cancelled": "CANCEL"}
@@ -136,62 +111,45 @@ class MailFacts:
     calendar_name: str = "termin.ics"
 
 
-def local_date(moment: datetime, zone: ZoneInfo, lang: Lang) -> str:
-    local = moment.astimezone(zone)
-    weekday = WEEKDAYS[lang][local.weekday()]
-    month = MONTHS[lang][local.month - 1]
-    if lang == "en":
-        return f"{weekday}, {local.day} {month} {local.year}"
-    return f"{weekday}, {local.day}. {month} {local.year}"
-
-
-def local_span(start: datetime, end: datetime, zone: ZoneInfo, lang: Lang) -> str:
-    """'Mittwoch, 2. Dezember 2026, 14:00–16:00 Uhr' or 'Wednesday, 2 December 2026, 14:00–16:00'."""
-    first, last = start.astimezone(zone), end.astimezone(zone)
-    suffix = " Uhr" if lang == "de" else ""
-    if first.date() == last.date():
-        return f"{local_date(first, zone, lang)}, {first:%H:%M}–{last:%H:%M}{suffix}"
-    return (
-        f"{local_date(first, zone, lang)}, {first:%H:%M}{suffix} – "
-        f"{local_date(last, zone, lang)}, {last:%H:%M}{suffix}"
-    )
-
-
-def local_moment(moment: datetime, zone: ZoneInfo, lang: Lang) -> str:
-    local = moment.astimezone(zone)
-    return f"{local_date(local, zone, lang)}, {local:%H:%M}{' Uhr' if lang == 'de' else ''}"
-
-
 def place_line(location: Location, lang: Lang) -> str:
     name = pick(lang, location.name, location.name_en)
     return f"{name}, {location.address}" if location.address else name
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
+@cache
+def environment(lang: Lang) -> Environment:
+    """The mail templates with `_` translating into one language, the recipient's."""
     env = Environment(
         loader=FileSystemLoader(EMAIL_TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.globals["pick"] = pick
+    env.install_gettext_translations(catalogue(lang), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
-def render_parts(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a mail: the kind's template gives the subject and the
-    message, the two layouts put greeting, details, link and the library's address around it."""
-    env = environment()
+def one_line(text: str) -> str:
+    """Lines and runs of blanks joined by one space. The thin and narrow no-break spaces Babel
+    writes inside a time span stay, so that a mail header keeps the span together."""
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()
+
+
+def render_parts(kind: str, lang: Lang, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of a mail in a language: the kind's template gives the
+    subject and the message, the two layouts put greeting, details, link and the library's
+    address around it."""
+    env = environment(lang)
     try:
         template = env.get_template(f"{kind}.txt")
     except TemplateNotFound:
         template = env.get_template("generic.txt")
     frame = template.new_context(context)
-    subject = " ".join("".join(template.blocks["subject"](frame)).split())
+    subject = one_line("".join(template.blocks["subject"](frame)))
     body = "".join(template.blocks["body"](frame)).strip()
-    paragraphs = [" ".join(part.split()) for part in body.split("\n\n") if part.strip()]
+    paragraphs = [one_line(part) for part in body.split("\n\n") if part.strip()]
     text = env.get_template("layout.txt").render({**context, "body": body})
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     html = env.get_template("layout.html").render({**context, "paragraphs": paragraphs})
@@ -204,7 +162,7 @@ async def build_message(
     """The mail for one outbox row; its Message-ID is the row's, fixed when it was queued.
 
     `secret_key` signs the links a mail carries (password resets)."""
-    lang: Lang = "en" if row.language == "en" else "de"
+    lang = known_language(row.language)
     user = await session.get(User, row.user_id) if row.user_id is not None else None
     facts = await load_facts(session, row, lang=lang, base_url=base_url, sender=sender, secret_key=secret_key)
     if not facts.address:
@@ -214,7 +172,7 @@ async def build_message(
         "lang": lang,
         "kind": row.kind,
         "name": user.name if user is not None and user.deleted_at is None else None,
-        "library": pick(lang, *LIBRARY_NAME),
+        "library": translate(lang, LIBRARY_NAME),
         "occasion": facts.occasions[0] if len(facts.occasions) == 1 else None,
         "occasions": facts.occasions,
         "manage_url": facts.manage_url,
@@ -225,7 +183,7 @@ async def build_message(
         "action_label": None,  # the words of the link to manage_url, when not "View and manage"
         **facts.extra,
     }
-    subject, text, html = render_parts(row.kind, context)
+    subject, text, html = render_parts(row.kind, lang, context)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender.header()
@@ -277,7 +235,7 @@ def booking_occasion(booking: Booking, lang: Lang) -> Occasion:
         title=pick(lang, resource.name, resource.name_en),
         start=booking.start_at,
         end=booking.end_at,
-        when=local_span(booking.start_at, booking.end_at, zone, lang),
+        when=format_span(booking.start_at, booking.end_at, lang, zone),
         place=pick(lang, resource.name, resource.name_en),
         unit=booking.unit.label if resource.kind is not ResourceKind.ROOM else None,
         location=pick(lang, location.name, location.name_en),
@@ -308,7 +266,7 @@ async def booking_facts(
         occasions=[occasion],
         manage_url=f"{base_url}/bookings/{booking.id}",
         address=place_line(booking.resource.location, lang),
-        calendar_name=f"buchung-{booking.id}.ics" if lang == "de" else f"booking-{booking.id}.ics",
+        calendar_name=translate(lang, N_("booking-%(id)s.ics"), id=booking.id),
     )
     method = BOOKING_CALENDAR.get(row.kind)
     if method is not None:
@@ -377,7 +335,7 @@ async def series_facts(
         address=place_line(first.resource.location, lang),
         # A file to import, not an invitation: iTIP wants one UID per message.
         calendar=to_bytes(calendar) if live else None,
-        calendar_name="serie.ics" if lang == "de" else "series.ics",
+        calendar_name=translate(lang, N_("series.ics")),
     )
 
 
@@ -413,7 +371,7 @@ async def registration_facts(
         title=title,
         start=workshop_session.start_at,
         end=workshop_session.end_at,
-        when=local_span(workshop_session.start_at, workshop_session.end_at, zone, lang),
+        when=format_span(workshop_session.start_at, workshop_session.end_at, lang, zone),
         place=pick(lang, room.name, room.name_en),
         unit=None,
         location=pick(lang, location.name, location.name_en),
@@ -434,7 +392,7 @@ async def registration_facts(
             "waitlist_position": registration.waitlist_position if registration else None,
             "registration_status": registration.status.value if registration else None,
             "offered_until": (
-                local_moment(registration.offered_until, zone, lang)
+                format_moment(registration.offered_until, lang, zone)
                 if registration is not None and registration.offered_until is not None
                 else None
             ),
@@ -511,7 +469,7 @@ async def certification_facts(
         extra={
             "certification": pick(lang, certification.name, certification.name_en),
             "expires": (
-                local_date(held.expires_at, zone, lang)
+                format_date(held.expires_at, lang, zone)
                 if held is not None and held.expires_at is not None
                 else None
             ),
@@ -533,7 +491,8 @@ async def password_reset_facts(
     return MailFacts(
         manage_url=reset_link(base_url, reset_token(secret_key, reset.nonce)),
         extra={
-            "action_label": pick(lang, "Neues Passwort festlegen", "Set a new password"),
+            # The mail's own words for the link ("festlegen"), not the reset page's button ("setzen").
+            "action_label": catalogue(lang).pgettext("mail", "Set a new password"),
             "valid_minutes": RESET_LIFETIME // timedelta(minutes=1),
         },
     )

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from library.audit.log import record, snapshot
 from library.db import Database, dialect_of
 from library.errors import Conflict, NotFound
+from library.i18n import DEFAULT_LANGUAGE, translate
 from library.notify.ics import host_of
 from library.notify.mail import LIBRARY_NAME, Sender, Unbuildable, build_message
 from library.outbox.models import OutboxMessage, OutboxStatus
@@ -183,7 +184,10 @@ def due(now: datetime) -> Select[OutboxMessage]:
 
 
 def sender_for(target: SmtpTarget, base_url: str) -> Sender:
-    return Sender(name=LIBRARY_NAME[0], address=target.sender or f"noreply@{host_of(base_url)}")
+    return Sender(
+        name=translate(DEFAULT_LANGUAGE, LIBRARY_NAME),
+        address=target.sender or f"noreply@{host_of(base_url)}",
+    )
 
 
 async def send_due(

@@ -24,7 +24,7 @@ from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep, client_address
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.notify import feeds
 from library.web import parsing
 from library.web.common import (
@@ -37,7 +37,6 @@ from library.web.common import (
     see_other,
 )
 from library.web.pages import fresh_session, language_cookie, session_cookie
-from library.web.translations import N_, translate
 
 NOTICES = {
     "welcome": N_("Welcome! Your account is ready and you are signed in."),

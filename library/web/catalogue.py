@@ -23,11 +23,10 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep
-from library.i18n import Lang, pick
+from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
 from library.web.availability import load_location_facts, units_free_at
 from library.web.common import AnyRequest, Form, page_language, render
-from library.web.translations import N_, translate
 
 PAGE_SIZE = 50
 MAX_CHECKED = 2000

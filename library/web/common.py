@@ -17,8 +17,7 @@ from litestar.response import Redirect, Template
 
 from library.errors import LibraryError
 from library.http.viewer import Viewer
-from library.i18n import Lang, negotiate_language
-from library.web.translations import translate
+from library.i18n import LANGUAGES, Lang, negotiate_language, translate
 
 LANG_COOKIE = "lang"
 AnyRequest = Request[Any, Any, Any]
@@ -27,8 +26,8 @@ AnyRequest = Request[Any, Any, Any]
 def page_language(request: AnyRequest) -> Lang:
     """The language chosen on the page (cookie), else the browser's, else German."""
     chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in ("de", "en"):
-        return chosen  # type: ignore[return-value]
+    if chosen in LANGUAGES:
+        return chosen
     return negotiate_language(request.headers.get("accept-language"))
 
 

@@ -30,11 +30,10 @@ from library.errors import LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.notify.feeds import booking_event, feed_name
 from library.notify.ics import new_calendar, new_event, to_bytes
 from library.web.common import AnyRequest, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 
 PAST_SHOWN = 50
 

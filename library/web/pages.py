@@ -20,6 +20,7 @@ from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, Viewer, ViewerDep, client_address
+from library.i18n import N_
 from library.web.common import (
     LANG_COOKIE,
     AnyRequest,
@@ -30,7 +31,6 @@ from library.web.common import (
     render,
     safe_next,
 )
-from library.web.translations import N_
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}

@@ -7,9 +7,8 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from library.catalog.hours import local_instant
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.web.common import Form
-from library.web.translations import N_, translate
 
 REQUIRED = N_("Please fill in this field.")
 BAD_DATE = N_("Please enter a date such as 2026-12-04.")

@@ -38,12 +38,11 @@ from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
-from library.i18n import Lang, pick
+from library.i18n import N_, Lang, catalogue, pick, translate
 from library.web import parsing
 from library.web.availability import load_location_facts, monday_of, week_of_slots
 from library.web.catalogue import factor_name, kind_name, near_today
 from library.web.common import AnyRequest, Form, form_values, page_language, render, see_other
-from library.web.translations import N_, catalogue, translate
 from library.workshops.models import Workshop
 
 MAX_NOTE = 2000

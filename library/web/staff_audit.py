@@ -19,10 +19,9 @@ from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
 from library.http.deps import DatabaseDep
 from library.http.viewer import UserDep, ViewerDep
-from library.i18n import Lang
+from library.i18n import N_, Lang, format_datetime, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, page_language, render
-from library.web.translations import N_, translate
 
 PER_PAGE = 50
 
@@ -58,7 +57,7 @@ def readable(value: Any, lang: Lang, zone: ZoneInfo) -> str:
             return value
         if moment.tzinfo is None or "T" not in value:
             return value
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return format_datetime(moment, lang, zone)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

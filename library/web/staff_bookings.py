@@ -27,10 +27,10 @@ from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import ViewerDep
+from library.i18n import N_, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
 from library.web.staff_desk import NOTICES as DESK_NOTICES
-from library.web.translations import N_, translate
 
 PAGE_SIZE = 25
 NOTICES = {**DESK_NOTICES, "booked": N_("The booking was made for the visitor.")}

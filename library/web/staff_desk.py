@@ -18,8 +18,8 @@ from library.errors import LibraryError, NotAllowed, NotFound, NotSignedIn
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import ViewerDep
+from library.i18n import N_
 from library.web.common import AnyRequest, notice, page_language, render, safe_next, see_other
-from library.web.translations import N_
 
 NOTICES = {
     "checked_in": N_("The booking was checked in."),

@@ -22,10 +22,9 @@ from library.db import Database
 from library.errors import LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 
 NOTICES = {
     "week_saved": N_("The weekly opening hours were saved."),

@@ -23,10 +23,9 @@ from library.errors import MESSAGES, LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import ViewerDep
-from library.i18n import Lang
+from library.i18n import N_, Lang, translate
 from library.web.common import AnyRequest, notice, page_language, render, see_other
 from library.web.staff_inventory import EXPECTED, NOTICES, expected_text
-from library.web.translations import N_, translate
 
 MAX_FILE_BYTES = 2_000_000
 FILE_PROBLEMS = {

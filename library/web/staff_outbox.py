@@ -10,12 +10,12 @@ from litestar.response import Redirect, Template
 
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep, ViewerDep
+from library.i18n import N_, translate
 from library.notify import worker
 from library.outbox import queue
 from library.outbox.models import OutboxStatus
 from library.web import parsing
 from library.web.common import AnyRequest, Form, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 
 NOTICES = {"retried": N_("The message is back in the queue and goes out with the next run.")}
 PER_PAGE = 50

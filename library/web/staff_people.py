@@ -23,10 +23,9 @@ from library.errors import InvalidInput, LibraryError
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, ViewerDep
-from library.i18n import pick
+from library.i18n import N_, pick, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 from library.workshops import service as workshops
 
 NOTICES = {

@@ -26,10 +26,9 @@ from library.errors import LibraryError, NotFound, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, ViewerDep
-from library.i18n import Lang, pick
+from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
-from library.web.translations import N_, translate
 from library.workshops import service
 from library.workshops.models import (
     HOLDING_STATUSES,

@@ -29,9 +29,8 @@ from library.errors import LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
-from library.i18n import Lang, pick
+from library.i18n import N_, Lang, pick, translate
 from library.web.common import AnyRequest, Form, notice, page_language, render, safe_next, see_other
-from library.web.translations import N_, translate
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
 from library.workshops.queries import (

@@ -14,7 +14,7 @@ from library.audit.models import AuditEntry
 from library.catalog.inventory import slugify
 from library.catalog.models import Location
 from library.db import Database
-from library.errors import MESSAGES
+from library.errors import MESSAGES, message
 from tests.support.api import Client
 from tests.support.factories import (
     assert_problem,
@@ -114,7 +114,8 @@ def test_slugs_are_made_from_names(name: str, slug: str) -> None:
 
 def test_every_new_code_speaks_german_and_english() -> None:
     for code in NEW_CODES:
-        german, english = MESSAGES[code]
+        assert code in MESSAGES
+        german, english = message(code, "de"), message(code, "en")
         assert german
         assert english
         assert german != english

@@ -1,7 +1,9 @@
-"""The German catalogue translates every page text, and the catalogues are current with the code."""
+"""The German catalogue translates every text of pages, mails and problem details, the catalogues
+are current with the code, and no template picks its words by language itself."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -9,10 +11,25 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from library.config import PROJECT_ROOT
-from library.web.translations import LOCALE_DIR
+from library.errors import MESSAGES
+from library.i18n import LOCALE_DIR
 
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "translate": (2,)}
-METHOD_MAP = [("library/**.py", "python"), ("templates/**.html", "jinja2")]
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "N_": None,
+    "translate": (2,),
+}
+METHOD_MAP = [
+    ("library/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/emails/**.txt", "jinja2"),
+]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+# A template that asks which language it is in to choose its words, instead of `_()`.
+LANGUAGE_BRANCH = re.compile(r"""lang\s*[!=]=|pick\(\s*lang\s*,\s*["']""")
 
 
 def load(lang: str) -> Catalog:
@@ -23,7 +40,10 @@ def load(lang: str) -> Catalog:
 def texts_in_code() -> set[str]:
     found = set()
     for _, _, message, _, _ in extract_from_dir(
-        str(PROJECT_ROOT), METHOD_MAP, keywords=KEYWORDS, options_map={"templates/**.html": {}}
+        str(PROJECT_ROOT),
+        METHOD_MAP,
+        keywords=KEYWORDS,
+        options_map={pattern: {} for pattern, _ in METHOD_MAP},
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
@@ -60,3 +80,23 @@ def test_compiled_catalogues_are_not_older_than_their_sources() -> None:
         compiled = Path(str(source)[: -len(".po")] + ".mo")
         assert compiled.exists(), "run `make setup` to compile the catalogues"
         assert compiled.stat().st_mtime >= source.stat().st_mtime, "run `make setup` to recompile"
+
+
+def test_every_problem_detail_is_translated_with_its_placeholders() -> None:
+    catalogue = load("de")
+    for code, english in MESSAGES.items():
+        entry = catalogue.get(english)
+        assert entry is not None, f"{code}: run `make messages`"
+        assert isinstance(entry.string, str), code
+        assert entry.string, f"{code}: translate it into German"
+        assert entry.string != english, code
+        assert sorted(PLACEHOLDER.findall(entry.string)) == sorted(PLACEHOLDER.findall(english)), code
+
+
+def test_templates_choose_no_words_by_language() -> None:
+    branching = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in sorted((PROJECT_ROOT / "templates").rglob("*"))
+        if path.suffix in {".html", ".txt"} and LANGUAGE_BRANCH.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not branching, f"use _() and the catalogues instead of a language branch: {branching}"
