@@ -28,6 +28,7 @@ from library.booking.availability import (
 from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
+from library.booking.policy import BookingPolicy
 from library.booking.queries import (
     LocationHours,
     load_booker,
@@ -36,7 +37,17 @@ from library.booking.queries import (
     load_resource_facts,
     load_usage,
 )
-from library.booking.rules import Refusal, ResourceFacts, check_booking, occupied_span
+from library.booking.rules import (
+    Refusal,
+    ResourceFacts,
+    cancel_deadline,
+    check_booking,
+    checkin_window,
+    is_no_show,
+    may_become,
+    occupied_span,
+    statuses_before,
+)
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit
@@ -538,13 +549,12 @@ async def cancel_booking(
     """Cancel a booking, or with `following` also the later occurrences of its series."""
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
-        if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+        if not may_become(booking.status, BookingStatus.CANCELLED):
             raise Problem(409, "invalid_state", params={"status": booking.status.value})
         if not actor.role.is_staff:
             facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
-            minutes = facts.policy.cancel_until_minutes
-            if now > booking.start_at - timedelta(minutes=minutes):
-                raise Problem(403, "cancel_too_late", params={"minutes": minutes})
+            if now > cancel_deadline(booking.start_at, facts.policy):
+                raise Problem(403, "cancel_too_late", params={"minutes": facts.policy.cancel_until_minutes})
         targets = [booking]
         if following and booking.series_id is not None:
             later = await session.scalars(
@@ -552,7 +562,7 @@ async def cancel_booking(
                 .where(
                     Booking.series_id == booking.series_id,
                     Booking.start_at > booking.start_at,
-                    Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)),
+                    Booking.status.in_(statuses_before(BookingStatus.CANCELLED)),
                 )
                 .options(selectinload(Booking.user))
                 .order_by(Booking.start_at)
@@ -594,9 +604,9 @@ async def decide_booking(
 ) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
-        if booking.status is not BookingStatus.PENDING:
-            raise Problem(409, "invalid_state", params={"status": booking.status.value})
         status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
+        if not may_become(booking.status, status):
+            raise Problem(409, "invalid_state", params={"status": booking.status.value})
         _change_status(session, booking, status, actor=actor, now=now, reason=reason, base_url=base_url)
     return booking
 
@@ -604,13 +614,12 @@ async def decide_booking(
 async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime, base_url: str) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
-        if booking.status is not BookingStatus.CONFIRMED:
+        if not may_become(booking.status, BookingStatus.CHECKED_IN):
             raise Problem(409, "invalid_state", params={"status": booking.status.value})
         facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
-        window = timedelta(minutes=facts.policy.checkin_window_minutes)
-        opens, closes = booking.start_at - window, min(booking.start_at + window, booking.end_at)
-        if not actor.role.is_staff and not (opens <= now <= closes):
-            raise Problem(409, "checkin_window", params={"opens": opens, "closes": closes})
+        window = checkin_window(Interval(booking.start_at, booking.end_at), facts.policy)
+        if not actor.role.is_staff and not window.is_open(now):
+            raise Problem(409, "checkin_window", params={"opens": window.opens, "closes": window.closes})
         before = snapshot(booking, AUDITED_FIELDS)
         booking.status = BookingStatus.CHECKED_IN
         booking.checked_in_at = now
@@ -638,7 +647,7 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
             select(Booking, Resource)
             .join(Resource, Resource.id == Booking.resource_id)
             .where(
-                Booking.status == BookingStatus.CONFIRMED,
+                Booking.status.in_(statuses_before(BookingStatus.NO_SHOW)),
                 Booking.purpose == BookingPurpose.VISITOR,
                 Booking.start_at <= now,
             )
@@ -646,12 +655,12 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
             .with_for_update(skip_locked=True, of=Booking)
         )
         released = 0
-        policies: dict[int, int] = {}
+        policies: dict[int, BookingPolicy] = {}
         for booking, resource in candidates:
             if resource.id not in policies:
                 facts, _ = await resource_facts(session, Resource.id == resource.id, NO_DAYS)
-                policies[resource.id] = facts.policy.checkin_window_minutes
-            if now >= booking.start_at + timedelta(minutes=policies[resource.id]):
+                policies[resource.id] = facts.policy
+            if is_no_show(booking.start_at, policies[resource.id], now):
                 _change_status(
                     session,
                     booking,
