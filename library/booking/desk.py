@@ -69,7 +69,12 @@ async def load_desk(session: AsyncSession, location: Location, now: datetime) ->
                 Booking.start_at >= start,
                 Booking.start_at < end,
                 Booking.status.in_(
-                    (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
+                    (
+                        BookingStatus.CONFIRMED,
+                        BookingStatus.CHECKED_IN,
+                        BookingStatus.COMPLETED,
+                        BookingStatus.NO_SHOW,
+                    )
                 ),
             )
             .order_by(Booking.start_at, Booking.id)

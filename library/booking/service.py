@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -672,3 +672,37 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
                 )
                 released += 1
     return released
+
+
+async def complete_bookings(db: Database, *, now: datetime) -> int:
+    """Checked-in bookings whose held time is over become completed: one UPDATE for all of them,
+    with an audit entry each, as for every scheduled status change.
+
+    Over means past the buffer too, so the unit stays held through its cool-down (a completed
+    booking no longer occupies it). Safe to run twice and from several processes: a completed
+    row no longer matches, and on PostgreSQL a concurrent run waits for the row's lock and then
+    finds it changed.
+    """
+    (before,) = statuses_before(BookingStatus.COMPLETED)
+    async with db.write() as session:
+        completed = (
+            await session.execute(
+                update(Booking)
+                .where(Booking.status == before, Booking.occupied_end <= now)
+                .values(status=BookingStatus.COMPLETED, updated_at=now)
+                .returning(Booking.id, *(getattr(Booking, name) for name in AUDITED_FIELDS))
+            )
+        ).all()
+        for row in completed:
+            after = snapshot(row, AUDITED_FIELDS)
+            record(
+                session,
+                actor_id=None,
+                action=f"booking.{BookingStatus.COMPLETED.value}",
+                object_type="booking",
+                object_id=row.id,
+                at=now,
+                before={**after, "status": before.value},
+                after=after,
+            )
+    return len(completed)
