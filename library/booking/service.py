@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from library.accounts.models import Certification, User
+from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.audit.log import record, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
@@ -54,7 +54,6 @@ from library.catalog.models import Location, Resource, Unit
 from library.db import Database, dialect_of
 from library.errors import Problem, field_problem, not_found
 from library.notify.outbox import enqueue
-from library.workshops.models import Workshop
 
 T = TypeVar("T")
 
@@ -159,28 +158,6 @@ async def resource_facts(
     return facts[0], hours
 
 
-async def with_renewal(session: AsyncSession, refusal: Refusal) -> Refusal:
-    """A missing or expired certification: name the workshop that grants it."""
-    if refusal.code != "certification_required":
-        return refusal
-    workshop = (
-        await session.execute(
-            select(Workshop.slug, Workshop.title)
-            .join(Certification, Certification.id == Workshop.grants_certification_id)
-            .where(Certification.key == refusal.params["certification"])
-            .order_by(Workshop.id)
-            .limit(1)
-        )
-    ).first()
-    if workshop is None:
-        return refusal
-    return replace(
-        refusal,
-        params={**refusal.params, "workshop": workshop.slug, "workshop_title": workshop.title},
-        message_key=f"{refusal.message_key or refusal.code}_workshop",
-    )
-
-
 async def book_within(
     session: AsyncSession,
     request: NewBooking,
@@ -217,7 +194,7 @@ async def book_within(
             )[resource.id],
         )
         if refusal is not None:
-            raise RuleBroken(await with_renewal(session, refusal))
+            raise RuleBroken(refusal)
     elif not resource.active or not resource.unit_ids:
         raise RuleBroken(Refusal("resource_unavailable"))
     occupied = occupied_span(interval, resource.policy)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
 from library.accounts.viewer import ViewerDep
-from library.api.bookings import refused
 from library.booking import desk, service
 from library.booking.models import BookingStatus
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
@@ -26,6 +25,7 @@ from library.config import Settings
 from library.db import Database
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem
+from library.http.refusals import booking_refused
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
 from library.web.staff_desk import NOTICES as DESK_NOTICES
@@ -187,7 +187,7 @@ class StaffBookingPages(Controller):
                 base_url=settings.base_url,
             )
         except RuleBroken as error:
-            problem = refused(error)
+            problem = await booking_refused(db, error.refusal, clock.now())
             form.general = problem.detail(lang)
             if reason is None and error.refusal.code not in NOT_OVERRIDABLE:
                 form.add("override_reason", translate(lang, OVERRIDE_HINT))

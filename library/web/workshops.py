@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from library.accounts.viewer import UserDep, Viewer, ViewerDep
-from library.api.bookings import refused
+from library.booking.errors import refused
 from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.models import Factor, Location
@@ -254,7 +254,7 @@ class WorkshopPages(Controller):
                 db, session_id, user=user, now=now, base_url=settings.base_url, zone=settings.zone
             )
         except (RuleBroken, Problem) as error:
-            problem = refused(error) if isinstance(error, RuleBroken) else error
+            problem = refused(error.refusal) if isinstance(error, RuleBroken) else error
             if problem.status == 404:
                 raise problem from error
             signup_error = SignupError(
