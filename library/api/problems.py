@@ -21,25 +21,9 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from library.errors import Problem
-from library.i18n import negotiate_language
-from library.web.errors import is_page_request, page_problem_response
+from library.http.answers import problem_response
 
 log = logging.getLogger("library.errors")
-
-PROBLEM_JSON = "application/problem+json"
-
-
-def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Response[Any]:
-    """Problem JSON for the API; for a page, a sign-in redirect or a readable error page."""
-    if is_page_request(request):
-        return page_problem_response(request, problem)
-    lang = negotiate_language(request.headers.get("accept-language"))
-    return Response(
-        content=problem.body(lang),
-        status_code=problem.status,
-        media_type=PROBLEM_JSON,
-        headers=problem.headers,
-    )
 
 
 def on_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]:

@@ -17,19 +17,12 @@ from litestar.response import Redirect, Template
 
 from library.accounts.viewer import Viewer
 from library.errors import Problem
-from library.i18n import Lang, negotiate_language
+from library.http.answers import LANG_COOKIE as LANG_COOKIE
+from library.http.answers import page_language as page_language
+from library.i18n import Lang
 from library.web.translations import translate
 
-LANG_COOKIE = "lang"
 AnyRequest = Request[Any, Any, Any]
-
-
-def page_language(request: AnyRequest) -> Lang:
-    """The language chosen on the page (cookie), else the browser's, else German."""
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in ("de", "en"):
-        return chosen  # type: ignore[return-value]
-    return negotiate_language(request.headers.get("accept-language"))
 
 
 def render(
