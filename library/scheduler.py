@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from library.booking.service import release_no_shows
+from library.booking.service import complete_bookings, release_no_shows
 from library.clock import Clock
 from library.config import Settings
 from library.db import Database
@@ -36,6 +36,10 @@ class Job:
 
 async def _no_shows(db: Database, clock: Clock, settings: Settings) -> int:
     return await release_no_shows(db, now=clock.now(), base_url=settings.base_url)
+
+
+async def _completed(db: Database, clock: Clock, settings: Settings) -> int:
+    return await complete_bookings(db, now=clock.now())
 
 
 async def _lapsed_offers(db: Database, clock: Clock, settings: Settings) -> int:
@@ -87,6 +91,7 @@ async def _send_outbox(db: Database, clock: Clock, settings: Settings) -> int:
 
 JOBS: tuple[Job, ...] = (
     Job("release_no_shows", _no_shows),
+    Job("complete_bookings", _completed),
     Job("expire_offers", _lapsed_offers),
     Job("draw_lotteries", _lotteries),
     Job("queue_reminders", _reminders),

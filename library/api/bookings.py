@@ -30,6 +30,7 @@ from library.catalog.queries import get_location
 from library.config import Settings
 from library.errors import Conflict, InvalidInput, NotAllowed
 from library.http.deps import ClockDep, DatabaseDep
+from library.http.refusals import booking_refused
 from library.http.viewer import UserDep
 from library.i18n import pick
 
@@ -186,13 +187,6 @@ def alternatives_out(alternatives: list[Alternative], zone: ZoneInfo) -> list[di
     ]
 
 
-def refused(error: RuleBroken) -> NotAllowed:
-    """A broken house rule as a refusal; a missing certification also names the workshop for it."""
-    params = dict(error.refusal.params)
-    extra = {"workshop": params["workshop"]} if "workshop" in params else {}
-    return NotAllowed(error.refusal.code, extra=extra, message_key=error.refusal.message_key, **params)
-
-
 class BookingsController(Controller):
     path = "/api/v1"
     tags = ("bookings",)
@@ -329,7 +323,7 @@ class BookingsController(Controller):
                 db, new, booker=booker, actor=user, now=now, base_url=settings.base_url
             )
         except RuleBroken as error:
-            raise refused(error) from error
+            raise await booking_refused(db, error.refusal, now) from error
         except SlotTaken as taken:
             alternatives = await service.find_alternatives(
                 db, booker=booker, resource_slug=data.resource, wanted=taken.interval, now=now
@@ -366,7 +360,7 @@ class BookingsController(Controller):
                 base_url=settings.base_url,
             )
         except RuleBroken as error:
-            raise refused(error) from error
+            raise await booking_refused(db, error.refusal, now) from error
         except service.SeriesRefused as refusal:
             conflicts = []
             for number, skipped in enumerate(refusal.skipped):

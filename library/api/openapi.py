@@ -14,8 +14,7 @@ from litestar import Litestar
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Reference, Schema
 
 from library.api.bodies import optional_bodies
-from library.api.problems import PROBLEM_JSON
-from library.web.errors import MACHINE_PREFIXES
+from library.http.answers import MACHINE_PREFIXES, PROBLEM_JSON
 
 PROBLEM_SCHEMA = "ProblemDetails"
 

@@ -20,26 +20,10 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from library.errors import Busy, InvalidInput, LibraryError, NotAllowed, NotFound
-from library.http.problems import HttpProblem, headers_of, problem_body, status_of
-from library.i18n import negotiate_language
-from library.web.errors import is_page_request, page_problem_response
+from library.http.answers import problem_response
+from library.http.problems import HttpProblem
 
 log = logging.getLogger("library.errors")
-
-PROBLEM_JSON = "application/problem+json"
-
-
-def problem_response(request: Request[Any, Any, Any], problem: LibraryError) -> Response[Any]:
-    """Problem JSON for the API; for a page, a sign-in redirect or a readable error page."""
-    if is_page_request(request):
-        return page_problem_response(request, problem)
-    lang = negotiate_language(request.headers.get("accept-language"))
-    return Response(
-        content=problem_body(problem, lang),
-        status_code=status_of(problem),
-        media_type=PROBLEM_JSON,
-        headers=headers_of(problem),
-    )
 
 
 def on_problem(request: Request[Any, Any, Any], exc: LibraryError) -> Response[Any]:

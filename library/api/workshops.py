@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification
-from library.api.bookings import Instant, refused
+from library.api.bookings import Instant
 from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
+from library.booking.errors import refused
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
@@ -242,7 +243,7 @@ async def one_workshop(
 
 def workshop_problem(error: Exception) -> LibraryError:
     if isinstance(error, RuleBroken):
-        return refused(error)
+        return refused(error.refusal)
     if isinstance(error, SlotTaken):
         return Conflict("slot_taken", extra={"alternatives": []})
     raise error
@@ -452,7 +453,7 @@ class WorkshopsController(Controller):
                 db, session_id, user=user, now=clock.now(), base_url=settings.base_url, zone=settings.zone
             )
         except RuleBroken as error:
-            raise refused(error) from error
+            raise refused(error.refusal) from error
         return registration_out(registration, settings)
 
     @get("/registrations", summary="The caller's registrations")

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import User
+from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingStatus
+from library.booking.rules import checkin_window, may_become
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit, UnitBlock
 from library.catalog.policy import effective_policy
@@ -29,12 +31,6 @@ async def desk_locations(session: AsyncSession) -> Sequence[Location]:
             select(Location).options(joinedload(Location.policy)).order_by(Location.position, Location.slug)
         )
     ).all()
-
-
-def checkin_window(booking: Booking, minutes: int) -> tuple[datetime, datetime]:
-    """When a visitor may check in: from `minutes` before the start until as long after it."""
-    window = timedelta(minutes=minutes)
-    return booking.start_at - window, min(booking.start_at + window, booking.end_at)
 
 
 @dataclass(frozen=True)
@@ -73,7 +69,12 @@ async def load_desk(session: AsyncSession, location: Location, now: datetime) ->
                 Booking.start_at >= start,
                 Booking.start_at < end,
                 Booking.status.in_(
-                    (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
+                    (
+                        BookingStatus.CONFIRMED,
+                        BookingStatus.CHECKED_IN,
+                        BookingStatus.COMPLETED,
+                        BookingStatus.NO_SHOW,
+                    )
                 ),
             )
             .order_by(Booking.start_at, Booking.id)
@@ -99,9 +100,9 @@ async def load_desk(session: AsyncSession, location: Location, now: datetime) ->
     ).all()
 
     def due(booking: Booking) -> bool:
-        minutes = effective_policy(location.policy, booking.resource.policy).checkin_window_minutes
-        opens, closes = checkin_window(booking, minutes)
-        return booking.status is BookingStatus.CONFIRMED and opens <= now <= closes
+        policy = effective_policy(location.policy, booking.resource.policy)
+        window = checkin_window(Interval(booking.start_at, booking.end_at), policy)
+        return may_become(booking.status, BookingStatus.CHECKED_IN) and window.is_open(now)
 
     return DeskDay(
         location=location,

@@ -1,4 +1,6 @@
-"""The house rules for one booking request: pure checks that name the first rule broken.
+"""The house rules of a booking: pure checks that name the first rule broken, and the
+lifecycle of a booking once made (which status may follow which, the cancel deadline, the
+check-in window, when a booking is a no-show).
 
 Every check answers with a `Refusal` whose code is part of the API contract (API.md), so
 programs can branch on it and people read a sentence made from its parameters.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +23,7 @@ from library.booking.availability import (
     opening_windows,
 )
 from library.booking.intervals import Interval
-from library.booking.models import ACTIVE_STATUSES
+from library.booking.models import ACTIVE_STATUSES, BookingStatus
 from library.catalog.hours import DayHours
 from library.catalog.policy import BookingPolicy
 
@@ -193,3 +195,56 @@ def occupied_span(booking: Interval, policy: BookingPolicy) -> Interval:
     return Interval(
         booking.start - policy.setup_minutes * MINUTE, booking.end + policy.buffer_minutes * MINUTE
     )
+
+
+NEXT_STATUSES: Mapping[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.PENDING: frozenset(
+        {BookingStatus.CONFIRMED, BookingStatus.REJECTED, BookingStatus.CANCELLED}
+    ),
+    BookingStatus.CONFIRMED: frozenset(
+        {BookingStatus.CHECKED_IN, BookingStatus.CANCELLED, BookingStatus.NO_SHOW}
+    ),
+    BookingStatus.CHECKED_IN: frozenset({BookingStatus.COMPLETED}),
+    BookingStatus.COMPLETED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+    BookingStatus.REJECTED: frozenset(),
+    BookingStatus.NO_SHOW: frozenset(),
+}
+"""Which status may follow which: staff approve or reject a pending booking, the visitor checks
+in or the scheduler releases a no-show, a checked-in booking completes once over. The last four
+are final."""
+
+
+def may_become(current: BookingStatus, new: BookingStatus) -> bool:
+    return new in NEXT_STATUSES[current]
+
+
+def statuses_before(new: BookingStatus) -> tuple[BookingStatus, ...]:
+    """The statuses a booking may move to `new` from: what a scheduled change selects."""
+    return tuple(status for status, following in NEXT_STATUSES.items() if new in following)
+
+
+def cancel_deadline(start: datetime, policy: BookingPolicy) -> datetime:
+    """The last moment the booker may cancel; staff may cancel later."""
+    return start - timedelta(minutes=policy.cancel_until_minutes)
+
+
+@dataclass(frozen=True)
+class CheckInWindow:
+    opens: datetime
+    closes: datetime
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens <= now <= self.closes
+
+
+def checkin_window(booking: Interval, policy: BookingPolicy) -> CheckInWindow:
+    """When the visitor may check in: from `checkin_window_minutes` before the start until as
+    long after it, but not past the end."""
+    window = timedelta(minutes=policy.checkin_window_minutes)
+    return CheckInWindow(booking.start - window, min(booking.start + window, booking.end))
+
+
+def is_no_show(start: datetime, policy: BookingPolicy, now: datetime) -> bool:
+    """A confirmed booking not checked in `checkin_window_minutes` after its start is released."""
+    return now >= start + timedelta(minutes=policy.checkin_window_minutes)

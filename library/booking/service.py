@@ -11,12 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from library.accounts.models import Certification, User
+from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.audit.log import record, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
@@ -36,14 +36,24 @@ from library.booking.queries import (
     load_resource_facts,
     load_usage,
 )
-from library.booking.rules import Refusal, ResourceFacts, check_booking, occupied_span
+from library.booking.rules import (
+    Refusal,
+    ResourceFacts,
+    cancel_deadline,
+    check_booking,
+    checkin_window,
+    is_no_show,
+    may_become,
+    occupied_span,
+    statuses_before,
+)
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit
+from library.catalog.policy import BookingPolicy
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from library.outbox.queue import enqueue
-from library.workshops.models import Workshop
 
 T = TypeVar("T")
 
@@ -148,28 +158,6 @@ async def resource_facts(
     return facts[0], hours
 
 
-async def with_renewal(session: AsyncSession, refusal: Refusal) -> Refusal:
-    """A missing or expired certification: name the workshop that grants it."""
-    if refusal.code != "certification_required":
-        return refusal
-    workshop = (
-        await session.execute(
-            select(Workshop.slug, Workshop.title)
-            .join(Certification, Certification.id == Workshop.grants_certification_id)
-            .where(Certification.key == refusal.params["certification"])
-            .order_by(Workshop.id)
-            .limit(1)
-        )
-    ).first()
-    if workshop is None:
-        return refusal
-    return replace(
-        refusal,
-        params={**refusal.params, "workshop": workshop.slug, "workshop_title": workshop.title},
-        message_key=f"{refusal.message_key or refusal.code}_workshop",
-    )
-
-
 async def book_within(
     session: AsyncSession,
     request: NewBooking,
@@ -206,7 +194,7 @@ async def book_within(
             )[resource.id],
         )
         if refusal is not None:
-            raise RuleBroken(await with_renewal(session, refusal))
+            raise RuleBroken(refusal)
     elif not resource.active or not resource.unit_ids:
         raise RuleBroken(Refusal("resource_unavailable"))
     occupied = occupied_span(interval, resource.policy)
@@ -538,13 +526,12 @@ async def cancel_booking(
     """Cancel a booking, or with `following` also the later occurrences of its series."""
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
-        if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+        if not may_become(booking.status, BookingStatus.CANCELLED):
             raise Conflict("invalid_state", status=booking.status.value)
         if not actor.role.is_staff:
             facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
-            minutes = facts.policy.cancel_until_minutes
-            if now > booking.start_at - timedelta(minutes=minutes):
-                raise NotAllowed("cancel_too_late", minutes=minutes)
+            if now > cancel_deadline(booking.start_at, facts.policy):
+                raise NotAllowed("cancel_too_late", minutes=facts.policy.cancel_until_minutes)
         targets = [booking]
         if following and booking.series_id is not None:
             later = await session.scalars(
@@ -552,7 +539,7 @@ async def cancel_booking(
                 .where(
                     Booking.series_id == booking.series_id,
                     Booking.start_at > booking.start_at,
-                    Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)),
+                    Booking.status.in_(statuses_before(BookingStatus.CANCELLED)),
                 )
                 .options(selectinload(Booking.user))
                 .order_by(Booking.start_at)
@@ -594,9 +581,9 @@ async def decide_booking(
 ) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
-        if booking.status is not BookingStatus.PENDING:
-            raise Conflict("invalid_state", status=booking.status.value)
         status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
+        if not may_become(booking.status, status):
+            raise Conflict("invalid_state", status=booking.status.value)
         _change_status(session, booking, status, actor=actor, now=now, reason=reason, base_url=base_url)
     return booking
 
@@ -604,13 +591,12 @@ async def decide_booking(
 async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime, base_url: str) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
-        if booking.status is not BookingStatus.CONFIRMED:
+        if not may_become(booking.status, BookingStatus.CHECKED_IN):
             raise Conflict("invalid_state", status=booking.status.value)
         facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
-        window = timedelta(minutes=facts.policy.checkin_window_minutes)
-        opens, closes = booking.start_at - window, min(booking.start_at + window, booking.end_at)
-        if not actor.role.is_staff and not (opens <= now <= closes):
-            raise Conflict("checkin_window", opens=opens, closes=closes)
+        window = checkin_window(Interval(booking.start_at, booking.end_at), facts.policy)
+        if not actor.role.is_staff and not window.is_open(now):
+            raise Conflict("checkin_window", opens=window.opens, closes=window.closes)
         before = snapshot(booking, AUDITED_FIELDS)
         booking.status = BookingStatus.CHECKED_IN
         booking.checked_in_at = now
@@ -638,7 +624,7 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
             select(Booking, Resource)
             .join(Resource, Resource.id == Booking.resource_id)
             .where(
-                Booking.status == BookingStatus.CONFIRMED,
+                Booking.status.in_(statuses_before(BookingStatus.NO_SHOW)),
                 Booking.purpose == BookingPurpose.VISITOR,
                 Booking.start_at <= now,
             )
@@ -646,12 +632,12 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
             .with_for_update(skip_locked=True, of=Booking)
         )
         released = 0
-        policies: dict[int, int] = {}
+        policies: dict[int, BookingPolicy] = {}
         for booking, resource in candidates:
             if resource.id not in policies:
                 facts, _ = await resource_facts(session, Resource.id == resource.id, NO_DAYS)
-                policies[resource.id] = facts.policy.checkin_window_minutes
-            if now >= booking.start_at + timedelta(minutes=policies[resource.id]):
+                policies[resource.id] = facts.policy
+            if is_no_show(booking.start_at, policies[resource.id], now):
                 _change_status(
                     session,
                     booking,
@@ -663,3 +649,37 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
                 )
                 released += 1
     return released
+
+
+async def complete_bookings(db: Database, *, now: datetime) -> int:
+    """Checked-in bookings whose held time is over become completed: one UPDATE for all of them,
+    with an audit entry each, as for every scheduled status change.
+
+    Over means past the buffer too, so the unit stays held through its cool-down (a completed
+    booking no longer occupies it). Safe to run twice and from several processes: a completed
+    row no longer matches, and on PostgreSQL a concurrent run waits for the row's lock and then
+    finds it changed.
+    """
+    (before,) = statuses_before(BookingStatus.COMPLETED)
+    async with db.write() as session:
+        completed = (
+            await session.execute(
+                update(Booking)
+                .where(Booking.status == before, Booking.occupied_end <= now)
+                .values(status=BookingStatus.COMPLETED, updated_at=now)
+                .returning(Booking.id, *(getattr(Booking, name) for name in AUDITED_FIELDS))
+            )
+        ).all()
+        for row in completed:
+            after = snapshot(row, AUDITED_FIELDS)
+            record(
+                session,
+                actor_id=None,
+                action=f"booking.{BookingStatus.COMPLETED.value}",
+                object_type="booking",
+                object_id=row.id,
+                at=now,
+                before={**after, "status": before.value},
+                after=after,
+            )
+    return len(completed)

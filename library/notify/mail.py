@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -51,7 +51,8 @@ from library.notify.ics import (
     to_bytes,
 )
 from library.outbox.models import OutboxMessage
-from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
+from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
+from library.workshops.queries import renewing_workshop
 
 EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
 LIBRARY_NAME = N_("Ulm City Library")
@@ -446,21 +447,7 @@ async def certification_facts(
             .order_by(UserCertification.granted_at.desc(), UserCertification.id.desc())
             .limit(1)
         )
-    renewal = await session.scalar(
-        select(Workshop)
-        .outerjoin(
-            WorkshopSession,
-            (WorkshopSession.workshop_id == Workshop.id)
-            & (WorkshopSession.start_at > row.created_at)
-            & WorkshopSession.cancelled_at.is_(None),
-        )
-        .where(Workshop.grants_certification_id == certification.id)
-        .order_by(
-            func.min(WorkshopSession.start_at).is_(None), func.min(WorkshopSession.start_at), Workshop.id
-        )
-        .group_by(Workshop.id)
-        .limit(1)
-    )
+    renewal = await renewing_workshop(session, key, row.created_at)
     first = await session.scalar(select(Location).order_by(Location.position, Location.id).limit(1))
     zone = ZoneInfo(first.timezone) if first is not None else ZoneInfo("Europe/Berlin")
     return MailFacts(

@@ -21,21 +21,14 @@ from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
 from library.config import Settings
 from library.errors import LibraryError, message
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep, client_address
 from library.i18n import N_, Lang, translate
 from library.notify import feeds
 from library.web import parsing
-from library.web.common import (
-    AnyRequest,
-    Form,
-    form_values,
-    notice,
-    page_language,
-    render,
-    see_other,
-)
+from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
 from library.web.pages import fresh_session, language_cookie, session_cookie
 
 NOTICES = {

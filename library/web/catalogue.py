@@ -21,12 +21,13 @@ from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep
 from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
 from library.web.availability import load_location_facts, units_free_at
-from library.web.common import AnyRequest, Form, page_language, render
+from library.web.common import AnyRequest, Form, render
 
 PAGE_SIZE = 50
 MAX_CHECKED = 2000

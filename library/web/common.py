@@ -16,19 +16,11 @@ from litestar import Request
 from litestar.response import Redirect, Template
 
 from library.errors import LibraryError
+from library.http.answers import page_language
 from library.http.viewer import Viewer
-from library.i18n import LANGUAGES, Lang, negotiate_language, translate
+from library.i18n import Lang, translate
 
-LANG_COOKIE = "lang"
 AnyRequest = Request[Any, Any, Any]
-
-
-def page_language(request: AnyRequest) -> Lang:
-    """The language chosen on the page (cookie), else the browser's, else German."""
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    return negotiate_language(request.headers.get("accept-language"))
 
 
 def render(

@@ -30,11 +30,12 @@ from library.booking.queries import LocationHours
 from library.booking.rules import ResourceFacts
 from library.catalog import queries
 from library.catalog.models import Unit
+from library.http.answers import LANG_COOKIE
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep
 from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, pick
 from library.web.availability import LocationFacts, load_location_facts, units_free_at
-from library.web.common import LANG_COOKIE, AnyRequest, render
+from library.web.common import AnyRequest, render
 from library.workshops.models import Workshop, WorkshopSession
 
 REFRESH_SECONDS = 60

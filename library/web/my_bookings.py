@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,19 +21,22 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.booking import service
+from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
+from library.booking.rules import cancel_deadline, checkin_window, may_become
 from library.catalog.models import Location, Resource
 from library.catalog.policy import BookingPolicy, effective_policy
 from library.config import Settings
 from library.db import Database
 from library.errors import LibraryError, NotFound
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import N_, Lang, translate
 from library.notify.feeds import booking_event, feed_name
 from library.notify.ics import new_calendar, new_event, to_bytes
-from library.web.common import AnyRequest, notice, page_language, render, see_other
+from library.web.common import AnyRequest, notice, render, see_other
 
 PAST_SHOWN = 50
 
@@ -84,24 +87,22 @@ class MyBooking:
 
 
 def with_actions(booking: Booking, policy: BookingPolicy, now: datetime) -> MyBooking:
-    """The cancel deadline and check-in window as booking.service.cancel_booking and check_in apply them."""
+    """The cancel deadline and check-in window: the booking rules that cancel_booking and check_in apply."""
     zone = ZoneInfo(booking.resource.location.timezone)
-    open_status = booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
     cancellable_until = (
-        booking.start_at - timedelta(minutes=policy.cancel_until_minutes)
-        if open_status and booking.end_at > now
+        cancel_deadline(booking.start_at, policy)
+        if may_become(booking.status, BookingStatus.CANCELLED) and booking.end_at > now
         else None
     )
-    window = timedelta(minutes=policy.checkin_window_minutes)
-    opens, closes = booking.start_at - window, min(booking.start_at + window, booking.end_at)
-    confirmed = booking.status is BookingStatus.CONFIRMED and closes >= now
+    window = checkin_window(Interval(booking.start_at, booking.end_at), policy)
+    checkable = may_become(booking.status, BookingStatus.CHECKED_IN) and window.closes >= now
     return MyBooking(
         booking,
         zone,
         cancellable_until,
-        opens if confirmed else None,
-        closes if confirmed else None,
-        confirmed and opens <= now <= closes,
+        window.opens if checkable else None,
+        window.closes if checkable else None,
+        checkable and window.is_open(now),
     )
 
 

@@ -17,20 +17,12 @@ from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
 from library.errors import LibraryError, message
+from library.http.answers import LANG_COOKIE, page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, Viewer, ViewerDep, client_address
 from library.i18n import N_
-from library.web.common import (
-    LANG_COOKIE,
-    AnyRequest,
-    Form,
-    form_values,
-    notice,
-    page_language,
-    render,
-    safe_next,
-)
+from library.web.common import AnyRequest, Form, form_values, notice, render, safe_next
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}

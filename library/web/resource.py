@@ -20,7 +20,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from library.accounts.models import User
-from library.api.bookings import refused
 from library.booking import service
 from library.booking.alternatives import Alternative
 from library.booking.availability import aligned_at_or_after
@@ -35,15 +34,18 @@ from library.catalog.policy import BookingPolicy, effective_policy
 from library.config import Settings
 from library.db import Database
 from library.errors import LibraryError, message
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
+from library.http.refusals import booking_refused
 from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import N_, Lang, catalogue, pick, translate
 from library.web import parsing
 from library.web.availability import load_location_facts, monday_of, week_of_slots
 from library.web.catalogue import factor_name, kind_name, near_today
-from library.web.common import AnyRequest, Form, form_values, page_language, render, see_other
+from library.web.common import AnyRequest, Form, form_values, render, see_other
 from library.workshops.models import Workshop
+from library.workshops.queries import renewing_workshop
 
 MAX_NOTE = 2000
 MAX_PARTICIPANTS = 1000
@@ -340,13 +342,8 @@ async def resource_page(
             session, location, monday, monday + timedelta(days=6), Resource.id == resource.id
         )
         workshop = None
-        if resource.required_certification_id is not None:
-            workshop = await session.scalar(
-                select(Workshop)
-                .where(Workshop.grants_certification_id == resource.required_certification_id)
-                .order_by(Workshop.id)
-                .limit(1)
-            )
+        if resource.required_certification is not None:
+            workshop = await renewing_workshop(session, resource.required_certification.key, now)
     if week_form.has_errors and status == 200:
         status = 422
     policy = effective_policy(location.policy, resource.policy)
@@ -494,13 +491,13 @@ class ResourcePages(Controller):
                 db, new, booker=user, actor=user, now=now, base_url=settings.base_url
             )
         except RuleBroken as error:
-            problem = refused(error)
+            problem = await booking_refused(db, error.refusal, now)
             field = REFUSAL_FIELDS.get(error.refusal.code)
             if field is None:
                 form.general = problem.detail(lang)
             else:
                 form.add(field, problem.detail(lang))
-            workshop = error.refusal.params.get("workshop")
+            workshop = problem.params.get("workshop")
             return await resource_page(
                 request,
                 viewer,

@@ -17,11 +17,12 @@ from litestar.response import Template
 from library.accounts import audit_search
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
+from library.http.answers import page_language
 from library.http.deps import DatabaseDep
 from library.http.viewer import UserDep, ViewerDep
 from library.i18n import N_, Lang, format_datetime, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, page_language, render
+from library.web.common import AnyRequest, Form, render
 
 PER_PAGE = 50
 

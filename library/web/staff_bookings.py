@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
-from library.api.bookings import refused
 from library.booking import desk, service
 from library.booking.models import BookingStatus
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
@@ -24,12 +23,14 @@ from library.catalog.models import Location, Resource
 from library.config import Settings
 from library.db import Database
 from library.errors import LibraryError, message
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
+from library.http.refusals import booking_refused
 from library.http.viewer import ViewerDep
 from library.i18n import N_, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
+from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
 from library.web.staff_desk import NOTICES as DESK_NOTICES
 
 PAGE_SIZE = 25
@@ -188,7 +189,7 @@ class StaffBookingPages(Controller):
                 base_url=settings.base_url,
             )
         except RuleBroken as error:
-            problem = refused(error)
+            problem = await booking_refused(db, error.refusal, clock.now())
             form.general = problem.detail(lang)
             if reason is None and error.refusal.code not in NOT_OVERRIDABLE:
                 form.add("override_reason", translate(lang, OVERRIDE_HINT))

@@ -15,11 +15,12 @@ from library.accounts.models import User
 from library.booking import desk, service
 from library.config import Settings
 from library.errors import LibraryError, NotAllowed, NotFound, NotSignedIn
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import ViewerDep
 from library.i18n import N_
-from library.web.common import AnyRequest, notice, page_language, render, safe_next, see_other
+from library.web.common import AnyRequest, notice, render, safe_next, see_other
 
 NOTICES = {
     "checked_in": N_("The booking was checked in."),

@@ -20,11 +20,12 @@ from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import Location, OpeningException
 from library.db import Database
 from library.errors import LibraryError, NotFound
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep
 from library.i18n import N_, Lang, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
+from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
 
 NOTICES = {
     "week_saved": N_("The weekly opening hours were saved."),

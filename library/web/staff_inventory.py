@@ -34,13 +34,14 @@ from library.catalog.resource_input import (
 )
 from library.db import Database
 from library.errors import LibraryError, NotFound, message
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import ViewerDep
 from library.i18n import N_, Lang, translate
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
-from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
+from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
 
 PAGE_SIZE = 50
 NOTICES = {

@@ -20,11 +20,12 @@ from library.catalog.models import Location, Resource, Unit
 from library.catalog.queries import unit_count_column
 from library.catalog.resource_input import Expected
 from library.errors import MESSAGES, LibraryError, message
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import ViewerDep
 from library.i18n import N_, Lang, translate
-from library.web.common import AnyRequest, notice, page_language, render, see_other
+from library.web.common import AnyRequest, notice, render, see_other
 from library.web.staff_inventory import EXPECTED, NOTICES, expected_text
 
 MAX_FILE_BYTES = 2_000_000

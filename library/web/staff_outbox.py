@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep, ViewerDep
 from library.i18n import N_, translate
@@ -15,7 +16,7 @@ from library.notify import worker
 from library.outbox import queue
 from library.outbox.models import OutboxStatus
 from library.web import parsing
-from library.web.common import AnyRequest, Form, notice, page_language, render, see_other
+from library.web.common import AnyRequest, Form, notice, render, see_other
 
 NOTICES = {"retried": N_("The message is back in the queue and goes out with the next run.")}
 PER_PAGE = 50

@@ -20,12 +20,13 @@ from library.catalog.hours import local_instant
 from library.config import Settings
 from library.db import escape_like
 from library.errors import InvalidInput, LibraryError
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, ViewerDep
 from library.i18n import N_, pick, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
+from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
 from library.workshops import service as workshops
 
 NOTICES = {

@@ -23,12 +23,13 @@ from library.catalog.inventory import slugify
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.config import Settings
 from library.errors import LibraryError, NotFound, message
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, ViewerDep
 from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
+from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
 from library.workshops import service
 from library.workshops.models import (
     HOLDING_STATUSES,

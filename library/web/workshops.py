@@ -20,17 +20,18 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from library.api.bookings import refused
+from library.booking.errors import refused
 from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.models import Factor, Location
 from library.config import Settings
 from library.errors import LibraryError, NotFound
+from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import N_, Lang, pick, translate
-from library.web.common import AnyRequest, Form, notice, page_language, render, safe_next, see_other
+from library.web.common import AnyRequest, Form, notice, render, safe_next, see_other
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
 from library.workshops.queries import (
@@ -254,7 +255,7 @@ class WorkshopPages(Controller):
                 db, session_id, user=user, now=now, base_url=settings.base_url, zone=settings.zone
             )
         except (RuleBroken, LibraryError) as error:
-            problem = refused(error) if isinstance(error, RuleBroken) else error
+            problem = refused(error.refusal) if isinstance(error, RuleBroken) else error
             if isinstance(problem, NotFound):
                 raise problem from error
             signup_error = SignupError(

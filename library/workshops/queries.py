@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from library.accounts.models import Certification
 from library.catalog.models import Factor, Location, Resource
 from library.workshops.models import (
     HOLDING_STATUSES,
@@ -120,3 +121,23 @@ async def registrations_of(
     if session_ids is not None:
         statement = statement.where(Registration.session_id.in_(session_ids))
     return list(await session.scalars(statement))
+
+
+async def renewing_workshop(session: AsyncSession, certification_key: str, now: datetime) -> Workshop | None:
+    """The workshop to name where a certification is missing, expired or expiring: of those that
+    grant it, the one whose next session (not cancelled) comes first, else the first one made."""
+    next_start = func.min(WorkshopSession.start_at)
+    return await session.scalar(
+        select(Workshop)
+        .join(Certification, Certification.id == Workshop.grants_certification_id)
+        .outerjoin(
+            WorkshopSession,
+            (WorkshopSession.workshop_id == Workshop.id)
+            & (WorkshopSession.start_at > now)
+            & WorkshopSession.cancelled_at.is_(None),
+        )
+        .where(Certification.key == certification_key)
+        .group_by(Workshop.id)
+        .order_by(next_start.is_(None), next_start, Workshop.id)
+        .limit(1)
+    )

@@ -64,7 +64,9 @@ async def lifecycle(db: Database, client: Client, clock: SettableClock, settings
     clock.set(datetime(2026, 12, 2, 9, 55, tzinfo=UTC))  # Wednesday 10:55 in Ulm
     assert (await client.post(f"/api/v1/bookings/{checked['id']}/check-in", headers=bearer(anna))).is_success
     clock.set(datetime(2026, 12, 2, 13, 20, tzinfo=UTC))  # 14:20: the 14:00 booking was missed
-    assert (await run_jobs_once(db, clock, settings))["release_no_shows"] >= 1
+    ran = await run_jobs_once(db, clock, settings)
+    assert ran["release_no_shows"] >= 1
+    assert ran["complete_bookings"] >= 1  # the 11:00 booking, checked in, is over
     assert missed["status"] == "confirmed"
     clock.set(datetime(2026, 12, 4, 15, 0, tzinfo=UTC))  # Friday after the session
     marked = await client.post(
@@ -114,6 +116,7 @@ async def test_each_booking_and_registration_has_an_unbroken_audit_trail(
         "booking:rejected",
         "booking:cancelled",
         "booking:checked_in",
+        "booking:completed",
         "booking:no_show",
         "registration:confirmed",
         "registration:waitlisted",

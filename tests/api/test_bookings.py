@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
+from library.booking.service import complete_bookings
 from library.catalog.models import UnitBlock
 from library.clock import SettableClock
 from library.config import Settings
@@ -386,6 +388,30 @@ async def test_the_scheduler_turns_missed_bookings_into_no_shows_and_frees_the_t
             select(func.count()).select_from(Booking).where(Booking.status == BookingStatus.NO_SHOW)
         )
     assert count == 1
+
+
+async def test_the_scheduler_completes_checked_in_bookings_once_their_time_is_over(
+    db: Database, client: Client, clock: SettableClock, settings: Settings
+) -> None:
+    await setup_library(db)
+    anna = await get_token(client)
+    printing = (await book(client, anna, "3d-drucker", at(WEDNESDAY, 11), at(WEDNESDAY, 12))).json()
+    clock.set(datetime(2026, 12, 2, 9, 55, tzinfo=UTC))  # 10:55 in Ulm
+    await client.post(f"/api/v1/bookings/{printing['id']}/check-in", headers=bearer(anna))
+    clock.set(datetime(2026, 12, 2, 11, 10, tzinfo=UTC))  # 12:10: over, but the cool-down runs to 12:30
+    assert (await run_jobs_once(db, clock, settings))["complete_bookings"] == 0
+    clock.set(datetime(2026, 12, 2, 11, 30, tzinfo=UTC))
+    assert sum(await asyncio.gather(*(complete_bookings(db, now=clock.now()) for _ in range(2)))) == 1
+    assert (await run_jobs_once(db, clock, settings))["complete_bookings"] == 0  # safe to run twice
+    assert (await client.get(f"/api/v1/bookings/{printing['id']}", headers=bearer(anna))).json()[
+        "status"
+    ] == "completed"
+    async with db.read() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "booking.completed"))
+    assert entry is not None
+    assert (entry.object_id, entry.actor_id) == (str(printing["id"]), None)
+    assert (entry.before or {})["status"] == "checked_in"
+    assert (entry.after or {})["status"] == "completed"
 
 
 async def count_bookings(db: Database) -> int:

@@ -232,6 +232,33 @@ async def test_attending_the_induction_unlocks_the_laser_cutter_until_it_expires
     assert body["workshop"] == "einweisung-lasercutter"
 
 
+async def test_a_missing_certification_names_the_workshop_with_the_next_session_else_the_first(
+    db: Database, client: Client, clock: SettableClock
+) -> None:
+    await library_with_staff(db)
+    staff = await get_token(client, "staff@example.org")
+    grants = {"grants_certification": "laser-cutter"}
+    await new_workshop(client, staff, title="Lasercutter Grundkurs", **grants)
+    sooner = await new_workshop(client, staff, title="Lasercutter kompakt", **grants)
+    assert (await new_session(client, staff, sooner["slug"])).status_code == 201
+    laser_slot = {
+        "resource": "lasercutter",
+        "start": at(date(2026, 12, 10), 11),
+        "end": at(date(2026, 12, 10), 12),
+    }
+
+    async def refusal() -> dict[str, Any]:
+        anna = await get_token(client)
+        booked = await client.post("/api/v1/bookings", json=laser_slot, headers=bearer(anna))
+        return dict(assert_problem(booked, 403, "certification_required"))
+
+    refused = await refusal()
+    assert refused["workshop"] == sooner["slug"]
+    assert "Lasercutter kompakt" in refused["detail"]
+    clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=UTC))  # the session is over: none comes next
+    assert (await refusal())["workshop"] == "lasercutter-grundkurs"
+
+
 async def test_staff_grant_and_revoke_certifications_with_an_audit_trail(
     db: Database, client: Client
 ) -> None:

@@ -9,14 +9,22 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from library.booking.intervals import Interval
+from library.booking.models import BookingStatus
 from library.booking.rules import (
+    NEXT_STATUSES,
     Booker,
+    CheckInWindow,
     HeldCertification,
     ResourceFacts,
     Usage,
     age_on,
+    cancel_deadline,
     check_booking,
+    checkin_window,
+    is_no_show,
+    may_become,
     occupied_span,
+    statuses_before,
     usage_of,
 )
 from library.catalog.hours import DatedException, DayHours, Period
@@ -166,3 +174,40 @@ def test_usage_counts_upcoming_and_used_time() -> None:
 def test_the_occupied_span_adds_setup_and_buffer() -> None:
     held = occupied_span(slot(11), replace(BookingPolicy(), setup_minutes=15, buffer_minutes=30))
     assert held == Interval(slot(11).start - timedelta(minutes=15), slot(11).end + timedelta(minutes=30))
+
+
+def test_each_status_has_its_followers_and_the_final_ones_none() -> None:
+    assert set(NEXT_STATUSES) == set(BookingStatus)
+    assert may_become(BookingStatus.PENDING, BookingStatus.CONFIRMED)
+    assert may_become(BookingStatus.CONFIRMED, BookingStatus.NO_SHOW)
+    assert may_become(BookingStatus.CHECKED_IN, BookingStatus.COMPLETED)
+    assert not may_become(BookingStatus.CONFIRMED, BookingStatus.REJECTED)  # approved stays approved
+    assert not may_become(BookingStatus.CHECKED_IN, BookingStatus.CANCELLED)
+    final = (BookingStatus.COMPLETED, BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.NO_SHOW)
+    assert all(not NEXT_STATUSES[status] for status in final)
+    assert statuses_before(BookingStatus.CANCELLED) == (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+    assert statuses_before(BookingStatus.COMPLETED) == (BookingStatus.CHECKED_IN,)
+
+
+def test_the_cancel_deadline_is_cancel_until_minutes_before_the_start() -> None:
+    policy = replace(BookingPolicy(), cancel_until_minutes=120)
+    assert cancel_deadline(slot(11).start, policy) == slot(9).start
+
+
+def test_the_checkin_window_opens_before_the_start_and_closes_after_it_but_not_after_the_end() -> None:
+    policy = replace(BookingPolicy(), checkin_window_minutes=15)
+    window = checkin_window(slot(11), policy)
+    assert window == CheckInWindow(slot(10, 45).start, slot(11, 15).start)
+    assert window.is_open(window.opens)
+    assert window.is_open(window.closes)
+    assert not window.is_open(window.opens - timedelta(seconds=1))
+    assert not window.is_open(window.closes + timedelta(seconds=1))
+    short = checkin_window(slot(11, minutes=10), policy)
+    assert short.closes == slot(11, minutes=10).end
+
+
+def test_a_booking_is_a_no_show_once_its_checkin_window_after_the_start_has_passed() -> None:
+    policy = replace(BookingPolicy(), checkin_window_minutes=15)
+    start = slot(11).start
+    assert not is_no_show(start, policy, start + timedelta(minutes=14))
+    assert is_no_show(start, policy, start + timedelta(minutes=15))
