@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from library.accounts import privacy, resets, service
@@ -15,8 +14,7 @@ from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
 from library.accounts.viewer import UserDep, ViewerDep
 from library.api.common import language
-from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem, field_problem
 from library.i18n import pick
 
@@ -101,9 +99,8 @@ class AccountsController(Controller):
         data: JSONBody[TokenIn],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> TokenOut:
-        settings: Settings = state.settings
         now = clock.now()
         subjects = service.LoginSubjects.of(data.email, client_address(request))
         # A failure is recorded (and committed) before it is reported.
@@ -135,9 +132,8 @@ class AccountsController(Controller):
         data: JSONBody[PasswordResetIn],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> None:
-        settings: Settings = state.settings
         async with db.write() as session:
             await resets.request_password_reset(
                 session,
@@ -145,7 +141,6 @@ class AccountsController(Controller):
                 clock.now(),
                 address=client_address(request),
                 secret_key=settings.secret_key,
-                base_url=settings.base_url,
             )
 
     @post(
@@ -161,10 +156,15 @@ class AccountsController(Controller):
 
     @get("/me", summary="The caller's profile and certifications")
     async def me(
-        self, request: Request[Any, Any, Any], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self,
+        request: Request[Any, Any, Any],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
     ) -> MeOut:
         lang = language(request)
-        zone = state.settings.zone
+        zone = settings.zone
         now = clock.now()
         async with db.read() as session:
             held = await held_certifications(session, user.id)
@@ -206,7 +206,6 @@ class AccountsController(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
     ) -> None:
         now = clock.now()
         if not await privacy.password_confirmed(
@@ -214,4 +213,4 @@ class AccountsController(Controller):
         ):
             raise field_problem(403, "wrong_password", "password")
         async with db.write() as session:
-            await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
+            await privacy.delete_account(session, user, now)

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, patch, post, put
-from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from library.accounts.viewer import UserDep
@@ -35,8 +34,7 @@ from library.catalog.models import (
     UnitCondition,
     UnitStatus,
 )
-from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem
 
 
@@ -192,9 +190,8 @@ class InventoryController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> UnitDetailOut:
-        settings: Settings = state.settings
         changes = given(data)
         force = changes.pop("force")
         try:
@@ -222,9 +219,8 @@ class InventoryController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> BlockOut:
-        settings: Settings = state.settings
         block, affected = await inventory.block_unit(
             db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=staff, now=clock.now()
         )

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +21,7 @@ from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem, field_problem, not_found
 from library.i18n import Lang, pick
 from library.workshops import service
@@ -258,14 +257,13 @@ class WorkshopsController(Controller):
         request: Request[Any, Any, Any],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         factor: FromQuery[Factor | None] = None,
         date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[WorkshopOut]:
-        settings: Settings = state.settings
         now = clock.now()
         lang = language(request)
         first = local_instant(date_from, time(0), settings.zone) if date_from else now
@@ -309,9 +307,9 @@ class WorkshopsController(Controller):
         slug: FromPath[str],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> WorkshopOut:
-        return await one_workshop(db, slug, language(request), state.settings, clock.now())
+        return await one_workshop(db, slug, language(request), settings, clock.now())
 
     @post("/workshops", summary="Staff: create a workshop", status_code=201)
     async def create_workshop(
@@ -321,7 +319,7 @@ class WorkshopsController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> WorkshopOut:
         if data.min_age is not None and data.max_age is not None and data.min_age > data.max_age:
             raise field_problem(422, "invalid_input", "max_age")
@@ -341,7 +339,7 @@ class WorkshopsController(Controller):
             offer_hours=data.offer_hours,
         )
         workshop = await service.create_workshop(db, new, actor=staff, now=clock.now())
-        return await one_workshop(db, workshop.slug, language(request), state.settings, clock.now())
+        return await one_workshop(db, workshop.slug, language(request), settings, clock.now())
 
     @post(
         "/workshops/{slug:str}/sessions", summary="Staff: add a session; its room is booked", status_code=201
@@ -353,9 +351,8 @@ class WorkshopsController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> SessionOut:
-        settings: Settings = state.settings
         if data.end <= data.start:
             raise field_problem(422, "end_before_start", "end")
         new = service.NewSession(
@@ -368,9 +365,7 @@ class WorkshopsController(Controller):
             mode=data.mode,
         )
         try:
-            created = await service.add_session(
-                db, slug, new, actor=staff, now=clock.now(), base_url=settings.base_url
-            )
+            created = await service.add_session(db, slug, new, actor=staff, now=clock.now())
         except (RuleBroken, SlotTaken) as error:
             raise workshop_problem(error) from error
         return await self._session(db, created.id, settings, clock.now())
@@ -398,7 +393,7 @@ class WorkshopsController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> SessionOut:
         await service.move_or_cancel_session(
             db,
@@ -409,9 +404,8 @@ class WorkshopsController(Controller):
             reason=data.reason,
             actor=staff,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
-        return await self._session(db, session_id, state.settings, clock.now())
+        return await self._session(db, session_id, settings, clock.now())
 
     @post(
         "/workshop-sessions/{session_id:int}/cancel",
@@ -425,7 +419,7 @@ class WorkshopsController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> SessionOut:
         await service.move_or_cancel_session(
             db,
@@ -436,20 +430,18 @@ class WorkshopsController(Controller):
             reason=data.reason,
             actor=staff,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
-        return await self._session(db, session_id, state.settings, clock.now())
+        return await self._session(db, session_id, settings, clock.now())
 
     @post(
         "/workshop-sessions/{session_id:int}/registrations", summary="Sign up for a session", status_code=201
     )
     async def register(
-        self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> RegistrationOut:
-        settings: Settings = state.settings
         try:
             registration = await service.register(
-                db, session_id, user=user, now=clock.now(), base_url=settings.base_url, zone=settings.zone
+                db, session_id, user=user, now=clock.now(), zone=settings.zone
             )
         except RuleBroken as error:
             raise refused(error) from error
@@ -461,7 +453,7 @@ class WorkshopsController(Controller):
         request: Request[Any, Any, Any],
         user: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[RegistrationOut]:
@@ -478,7 +470,7 @@ class WorkshopsController(Controller):
                 )
             )
         return Page(
-            items=[registration_out(r, state.settings, workshop=slug) for r, slug in rows[:limit]],
+            items=[registration_out(r, settings, workshop=slug) for r, slug in rows[:limit]],
             next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
         )
 
@@ -488,19 +480,17 @@ class WorkshopsController(Controller):
         status_code=200,
     )
     async def cancel_registration(
-        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> RegistrationOut:
-        registration = await service.cancel_registration(
-            db, registration_id, actor=user, now=clock.now(), base_url=state.settings.base_url
-        )
-        return registration_out(registration, state.settings)
+        registration = await service.cancel_registration(db, registration_id, actor=user, now=clock.now())
+        return registration_out(registration, settings)
 
     @post("/registrations/{registration_id:int}/accept", summary="Take up an offered place", status_code=200)
     async def accept_offer(
-        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> RegistrationOut:
         registration = await service.accept_offer(db, registration_id, actor=user, now=clock.now())
-        return registration_out(registration, state.settings)
+        return registration_out(registration, settings)
 
     @get(
         "/workshop-sessions/{session_id:int}/registrations",
@@ -512,7 +502,7 @@ class WorkshopsController(Controller):
         session_id: RowId,
         staff: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[RegistrationOut]:
@@ -530,7 +520,7 @@ class WorkshopsController(Controller):
                 )
             )
         return Page(
-            items=[registration_out(r, state.settings, with_user=True) for r in rows[:limit]],
+            items=[registration_out(r, settings, with_user=True) for r in rows[:limit]],
             next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
         )
 
@@ -542,7 +532,7 @@ class WorkshopsController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> list[RegistrationOut]:
         marked = await service.mark_attendance(
             db,
@@ -550,9 +540,8 @@ class WorkshopsController(Controller):
             data.registration_ids,
             actor=staff,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
-        return [registration_out(r, state.settings) for r in marked]
+        return [registration_out(r, settings) for r in marked]
 
     @post(
         "/workshop-sessions/{session_id:int}/draw",
@@ -565,7 +554,7 @@ class WorkshopsController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: JSONBody[DrawIn | None] = None,
     ) -> DrawOut:
         seed, drawn = await service.draw(
@@ -574,9 +563,8 @@ class WorkshopsController(Controller):
             seed=data.seed if data else None,
             actor=staff,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
-        return DrawOut(seed=seed, registrations=[registration_out(r, state.settings) for r in drawn])
+        return DrawOut(seed=seed, registrations=[registration_out(r, settings) for r in drawn])
 
     @get("/certifications", summary="Certifications that unlock devices")
     async def certifications(
@@ -603,9 +591,9 @@ class WorkshopsController(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> GrantOut:
-        zone = state.settings.zone
+        zone = settings.zone
         held = await service.grant_certification(
             db,
             user_id,
@@ -614,7 +602,6 @@ class WorkshopsController(Controller):
             note=data.note,
             actor=staff,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
         return GrantOut(
             data.key,

@@ -177,7 +177,6 @@ async def book_within(
     booker: User,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> Booking:
     """Check the rules and book inside the caller's write transaction (see create_booking)."""
     await lock_person(session, booker.id)
@@ -256,7 +255,6 @@ async def book_within(
             user=booker,
             payload={"booking_id": booking.id},
             now=now,
-            base_url=base_url,
         )
     return booking
 
@@ -291,7 +289,6 @@ async def create_series(
     booker: User,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> SeriesOutcome:
     """Book every occurrence in one transaction: all or nothing, or skipping what cannot be had.
 
@@ -307,7 +304,6 @@ async def create_series(
             booker=booker,
             actor=actor,
             now=now,
-            base_url=base_url,
         ),
         lost=lambda: SeriesRefused([Skipped(Interval(request.start, request.end), "slot_taken")]),
     )
@@ -322,7 +318,6 @@ async def _book_series(
     booker: User,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> SeriesOutcome:
     resource, hours = await resource_facts(session, Resource.slug == request.resource_slug)
     series = BookingSeries(user_id=booker.id, resource_id=resource.id, rule=repeat.as_rule(), created_at=now)
@@ -335,9 +330,7 @@ async def _book_series(
         one = replace(request, start=occurrence.start, end=occurrence.end, series_id=series.id)
         try:
             async with session.begin_nested():
-                booked.append(
-                    await book_within(session, one, booker=booker, actor=actor, now=now, base_url=base_url)
-                )
+                booked.append(await book_within(session, one, booker=booker, actor=actor, now=now))
         except RuleBroken as refused:
             skipped.append(Skipped(occurrence, refused.refusal.code))
         except SlotTaken:
@@ -354,7 +347,6 @@ async def _book_series(
         user=booker,
         payload={"series_id": series.id, "booking_ids": [b.id for b in booked]},
         now=now,
-        base_url=base_url,
     )
     return SeriesOutcome(series.id, booked, skipped)
 
@@ -387,12 +379,11 @@ async def create_booking(
     booker: User,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> Booked:
     """Book a free unit; a lost race is retried and then picks the next free unit."""
 
     async def work(session: AsyncSession) -> Booked:
-        booking = await book_within(session, request, booker=booker, actor=actor, now=now, base_url=base_url)
+        booking = await book_within(session, request, booker=booker, actor=actor, now=now)
         label = await session.scalar(select(Unit.label).where(Unit.id == booking.unit_id))
         return Booked(booking, label or "")
 
@@ -493,7 +484,6 @@ def _change_status(
     actor: User | None,
     now: datetime,
     reason: str | None,
-    base_url: str,
     notify: bool = True,
 ) -> None:
     before = snapshot(booking, AUDITED_FIELDS)
@@ -521,7 +511,6 @@ def _change_status(
             user=booking.user,
             payload={"booking_id": booking.id, "reason": reason},
             now=now,
-            base_url=base_url,
         )
 
 
@@ -532,7 +521,6 @@ async def cancel_booking(
     actor: User,
     now: datetime,
     reason: str | None,
-    base_url: str,
     following: bool = False,
 ) -> Booking:
     """Cancel a booking, or with `following` also the later occurrences of its series."""
@@ -559,12 +547,12 @@ async def cancel_booking(
             )
             targets.extend(later)
         for target in targets:
-            cancel_within(session, target, actor=actor, now=now, reason=reason, base_url=base_url)
+            cancel_within(session, target, actor=actor, now=now, reason=reason)
     return booking
 
 
 def cancel_within(
-    session: AsyncSession, booking: Booking, *, actor: User, now: datetime, reason: str | None, base_url: str
+    session: AsyncSession, booking: Booking, *, actor: User, now: datetime, reason: str | None
 ) -> None:
     """Cancel a booking inside the caller's write transaction, without the checks of cancel_booking.
 
@@ -577,7 +565,6 @@ def cancel_within(
         actor=actor,
         now=now,
         reason=reason,
-        base_url=base_url,
         notify=booking.user_id != actor.id,
     )
 
@@ -590,18 +577,17 @@ async def decide_booking(
     actor: User,
     now: datetime,
     reason: str | None,
-    base_url: str,
 ) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if booking.status is not BookingStatus.PENDING:
             raise Problem(409, "invalid_state", params={"status": booking.status.value})
         status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
-        _change_status(session, booking, status, actor=actor, now=now, reason=reason, base_url=base_url)
+        _change_status(session, booking, status, actor=actor, now=now, reason=reason)
     return booking
 
 
-async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime, base_url: str) -> Booking:
+async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if booking.status is not BookingStatus.CONFIRMED:
@@ -628,7 +614,7 @@ async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime,
     return booking
 
 
-async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int:
+async def release_no_shows(db: Database, *, now: datetime) -> int:
     """Bookings not checked in within their window become no-shows; their time is free again.
 
     Safe to run twice and from several processes: each row is re-checked under its lock.
@@ -659,7 +645,6 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
                     actor=None,
                     now=now,
                     reason=None,
-                    base_url=base_url,
                 )
                 released += 1
     return released

@@ -1338,7 +1338,6 @@ async def _seed_sessions(
     resources: Mapping[str, Resource],
     system: User,
     now: datetime,
-    base_url: str,
     report: SeedReport,
 ) -> None:
     """Place each session of the file on its day and book its room through the booking engine.
@@ -1437,9 +1436,7 @@ async def _seed_sessions(
                 mode=session_spec.mode,
             )
             try:
-                keys[key] = await add_session_within(
-                    session, workshop, new, actor=system, now=now, base_url=base_url
-                )
+                keys[key] = await add_session_within(session, workshop, new, actor=system, now=now)
             except RuleBroken as refused:
                 problems.append(f"{when}: the room '{room.slug}' cannot be booked: {refused.refusal.code}")
                 continue
@@ -1548,7 +1545,6 @@ async def _seed_bookings(
     users: Mapping[str, User],
     resources: Mapping[str, Resource],
     now: datetime,
-    base_url: str,
     report: SeedReport,
 ) -> None:
     """Book the demo bookings through the booking engine, which checks every house rule.
@@ -1604,7 +1600,7 @@ async def _seed_bookings(
         # whatever staff book, so the visitor requests those and the demo shows them waiting.
         actor = booker if resource.requires_approval else staff
         try:
-            await book_within(session, request, booker=booker, actor=actor, now=now, base_url=base_url)
+            await book_within(session, request, booker=booker, actor=actor, now=now)
         except RuleBroken as refused:
             problems.append(f"{where} on {day}: refused by the house rules: {refused.refusal.code}")
             continue
@@ -1629,12 +1625,8 @@ async def load_seed(
     *,
     demo: bool = False,
     now: datetime | None = None,
-    base_url: str = "http://127.0.0.1:8000",
 ) -> SeedReport:
-    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently.
-
-    `base_url` is the application's address, for the notifications the demo bookings queue.
-    """
+    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently."""
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("load_seed needs an aware datetime for 'now'")
@@ -1659,11 +1651,9 @@ async def load_seed(
             await session.flush()
             if any(spec.sessions for spec in catalogue.workshops):
                 system = await _system_user(session, report)
-                await _seed_sessions(
-                    session, catalogue.workshops, workshops, resources, system, now, base_url, report
-                )
+                await _seed_sessions(session, catalogue.workshops, workshops, resources, system, now, report)
         if demo_data is not None:
             users = await _upsert_users(session, demo_data.users, certifications, now, today, report)
             await session.flush()
-            await _seed_bookings(session, demo_data.bookings, users, resources, now, base_url, report)
+            await _seed_bookings(session, demo_data.bookings, users, resources, now, report)
     return report

@@ -17,7 +17,7 @@ SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def host_of(base_url: str) -> str:
-    """The host part of UIDs and Message-IDs, as library.notify.outbox uses it."""
+    """The host part of UIDs and Message-IDs."""
     return urlsplit(base_url).hostname or "library.invalid"
 
 

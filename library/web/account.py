@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -21,7 +20,7 @@ from library.accounts.queries import held_certifications
 from library.accounts.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep
 from library.api.accounts import client_address
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem
 from library.i18n import Lang
 from library.notify import feeds
@@ -100,10 +99,9 @@ class AccountPages(Controller):
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         form = Form(values=form_values(data))
@@ -152,7 +150,7 @@ class AccountPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> Template:
         form = Form(
             values={
@@ -161,7 +159,7 @@ class AccountPages(Controller):
                 "language": user.language.value,
             }
         )
-        return await account_page(request, viewer, user, db, state.settings, clock.now(), form)
+        return await account_page(request, viewer, user, db, settings, clock.now(), form)
 
     @post("/account", name="account-submit")
     async def save_profile(
@@ -171,10 +169,9 @@ class AccountPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         today = now.astimezone(settings.zone).date()
@@ -206,11 +203,10 @@ class AccountPages(Controller):
 
     @post("/account/calendar", name="account-calendar")
     async def renew_calendar(
-        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, state: State
+        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, settings: SettingsDep
     ) -> Template:
         """A new private calendar address, shown this once (only its hash is kept): so this answer
         is a page of its own rather than a redirect, and is never cached."""
-        settings: Settings = state.settings
         async with db.write() as session:
             token = await feeds.renew_calendar_token(session, user.id)
         url = feeds.user_feed_url(settings.base_url, token)
@@ -262,7 +258,6 @@ class AccountPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """Asks for the password first, as DELETE /api/v1/me does; then signs out and goes home."""
@@ -275,7 +270,7 @@ class AccountPages(Controller):
             )
             if confirmed:
                 async with db.write() as session:
-                    await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
+                    await privacy.delete_account(session, user, now)
         except Problem as problem:
             form.general = problem.detail(lang)
             page = render(request, "account/delete.html", viewer, status=problem.status, form=form)
@@ -292,7 +287,7 @@ class AccountPages(Controller):
     # ------------------------------------------------------------------ password reset
 
     @get("/password-reset", name="password-reset")
-    async def reset_request_form(self, request: AnyRequest, viewer: ViewerDep, state: State) -> Template:
+    async def reset_request_form(self, request: AnyRequest, viewer: ViewerDep) -> Template:
         done = request.query_params.get("done") == "reset_requested"
         minutes = int(resets.RESET_LIFETIME.total_seconds() // 60)
         return render(
@@ -310,11 +305,10 @@ class AccountPages(Controller):
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """The same answer whether an account has this address or not."""
-        settings: Settings = state.settings
         lang = page_language(request)
         form = Form(values=form_values(data))
         email = parsing.text(form, "email", lang, required=True, max_length=254)
@@ -327,7 +321,6 @@ class AccountPages(Controller):
                         clock.now(),
                         address=client_address(request),
                         secret_key=settings.secret_key,
-                        base_url=settings.base_url,
                     )
             except Problem as problem:
                 form.general = problem.detail(lang)
@@ -354,11 +347,10 @@ class AccountPages(Controller):
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         token: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         form = Form()
@@ -393,8 +385,7 @@ class AccountPages(Controller):
     # ------------------------------------------------------------------ privacy
 
     @get("/privacy", name="privacy")
-    async def privacy_page(self, request: AnyRequest, viewer: ViewerDep, state: State) -> Template:
-        settings: Settings = state.settings
+    async def privacy_page(self, request: AnyRequest, viewer: ViewerDep, settings: SettingsDep) -> Template:
         return render(
             request,
             "privacy.html",

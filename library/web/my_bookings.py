@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -25,9 +24,8 @@ from library.booking import service
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
 from library.booking.policy import BookingPolicy, effective_policy
 from library.catalog.models import Location, Resource
-from library.config import Settings
 from library.db import Database
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem, not_found
 from library.i18n import Lang
 from library.notify.feeds import booking_event, feed_name
@@ -192,14 +190,13 @@ class MyBookingPages(Controller):
         request: AnyRequest,
         user: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         file_name: FromPath[str],
     ) -> Response[bytes]:
         """One booking as an iCalendar file to add to a calendar; only for the person who booked it."""
         stem = feed_name(file_name)
         if stem is None or not stem.isdigit():
             raise not_found(f"Die Datei {file_name}", f"The file {file_name}")
-        settings: Settings = state.settings
         booking = await own_booking(db, int(stem), user)
         calendar = new_calendar()
         calendar.add_component(new_event(booking_event(booking, page_language(request), settings.base_url)))
@@ -225,16 +222,12 @@ class MyBookingPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         booking_id: FromPath[int],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         now = clock.now()
         await own_booking(db, booking_id, user)
         try:
-            await service.cancel_booking(
-                db, booking_id, actor=user, now=now, reason=None, base_url=settings.base_url
-            )
+            await service.cancel_booking(db, booking_id, actor=user, now=now, reason=None)
         except Problem as problem:
             return await self._refused(request, viewer, user, db, now, booking_id, problem)
         return see_other("/my/bookings", done="cancelled")
@@ -247,14 +240,12 @@ class MyBookingPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         booking_id: FromPath[int],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         now = clock.now()
         await own_booking(db, booking_id, user)
         try:
-            await service.check_in(db, booking_id, actor=user, now=now, base_url=settings.base_url)
+            await service.check_in(db, booking_id, actor=user, now=now)
         except Problem as problem:
             return await self._refused(request, viewer, user, db, now, booking_id, problem)
         return see_other("/my/bookings", done="checked_in")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,7 @@ from library.api.accounts import client_address
 from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem
 from library.web.common import (
     LANG_COOKIE,
@@ -103,10 +103,9 @@ class HomePages(Controller):
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         now = clock.now()
         email, password = data.get("email", ""), data.get("password", "")
         subjects = service.LoginSubjects.of(email, client_address(request))
@@ -141,7 +140,7 @@ class HomePages(Controller):
 
     @post("/language", name="language")
     async def choose_language(
-        self, viewer: ViewerDep, db: DatabaseDep, state: State, data: URLEncodedBody[dict[str, str]]
+        self, viewer: ViewerDep, db: DatabaseDep, settings: SettingsDep, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
         """The chosen language sticks in a cookie and, when signed in, in the account (for mails)."""
         lang = Language.EN if data.get("lang") == "en" else Language.DE
@@ -151,5 +150,5 @@ class HomePages(Controller):
         return Redirect(
             path=safe_next(data.get("next")),
             status_code=303,
-            cookies=[language_cookie(lang, state.settings)],
+            cookies=[language_cookie(lang, settings)],
         )

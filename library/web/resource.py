@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -35,7 +34,7 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Resource
 from library.config import Settings
 from library.db import Database
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem
 from library.i18n import Lang, pick
 from library.web import parsing
@@ -468,11 +467,10 @@ class ResourcePages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         form = Form(values=form_values(data))
@@ -490,9 +488,7 @@ class ResourcePages(Controller):
         if wanted.repeat is not None:
             return await self._series(request, viewer, user, db, now, settings, new, wanted, form, week)
         try:
-            booked = await service.create_booking(
-                db, new, booker=user, actor=user, now=now, base_url=settings.base_url
-            )
+            booked = await service.create_booking(db, new, booker=user, actor=user, now=now)
         except RuleBroken as error:
             problem = refused(error)
             field = REFUSAL_FIELDS.get(error.refusal.code)
@@ -547,7 +543,6 @@ class ResourcePages(Controller):
                 booker=user,
                 actor=user,
                 now=now,
-                base_url=settings.base_url,
             )
         except service.SeriesRefused as refusal:
             form.general = Problem(409, "series_conflicts").detail(lang)

@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.params import FromQuery
 from litestar.response import Template
 
@@ -18,7 +17,7 @@ from library.accounts.viewer import UserDep, ViewerDep
 from library.audit import queries
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
-from library.deps import DatabaseDep
+from library.deps import DatabaseDep, SettingsDep
 from library.i18n import Lang
 from library.web import parsing
 from library.web.common import AnyRequest, Form, page_language, render
@@ -75,7 +74,7 @@ class StaffAuditPages(Controller):
         viewer: ViewerDep,
         admin: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         actor: FromQuery[str] = "",
         action: FromQuery[str] = "",
         object_type: FromQuery[str] = "",
@@ -85,7 +84,7 @@ class StaffAuditPages(Controller):
         page: FromQuery[str] = "1",
     ) -> Template:
         lang = page_language(request)
-        zone: ZoneInfo = state.settings.zone
+        zone: ZoneInfo = settings.zone
         form = Form(
             values={
                 "actor": actor.strip(),

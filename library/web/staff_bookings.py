@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, URLEncodedBody
 from sqlalchemy import select
@@ -22,9 +21,8 @@ from library.booking.models import BookingStatus
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
-from library.config import Settings
 from library.db import Database
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, page_language, render, see_other
@@ -87,11 +85,10 @@ class StaffBookingPages(Controller):
         viewer: ViewerDep,
         staff: NamedDependency[User],
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         page: FromQuery[str] = "1",
     ) -> Response[Any]:
         lang = page_language(request)
-        settings: Settings = state.settings
         fields = ("person", "resource", "from", "to", "status")
         form = Form(values={name: request.query_params.get(name, "") for name in fields})
         where = search_from(form, lang)
@@ -146,10 +143,8 @@ class StaffBookingPages(Controller):
         staff: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         lang = page_language(request)
         form = Form(values=form_values(data))
         resources = await bookable_resources(db)
@@ -184,7 +179,6 @@ class StaffBookingPages(Controller):
                 booker=booker,
                 actor=staff,
                 now=clock.now(),
-                base_url=settings.base_url,
             )
         except RuleBroken as error:
             problem = refused(error)

@@ -7,14 +7,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 
 from library.accounts.models import User
 from library.accounts.viewer import ViewerDep
 from library.booking import desk, service
-from library.config import Settings
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
 from library.web.common import AnyRequest, notice, page_language, render, safe_next, see_other
@@ -80,7 +78,6 @@ class StaffDeskPages(Controller):
         staff: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         booking_id: FromPath[int],
         action: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
@@ -90,14 +87,13 @@ class StaffDeskPages(Controller):
         When the booking service says no (e.g. approved a moment ago by someone else), the desk
         shows its sentence.
         """
-        settings: Settings = state.settings
-        now, base_url = clock.now(), settings.base_url
+        now = clock.now()
         reason = data.get("reason", "").strip()[:MAX_REASON] or None
         back_path, _, back_query = safe_next(data.get("back") or "/staff").partition("?")
         back = {key: value for key, value in parse_qsl(back_query) if key != "done"}
         try:
             if action == "check-in":
-                await service.check_in(db, booking_id, actor=staff, now=now, base_url=base_url)
+                await service.check_in(db, booking_id, actor=staff, now=now)
                 done = "checked_in"
             elif action in ("approve", "reject"):
                 await service.decide_booking(
@@ -107,13 +103,10 @@ class StaffDeskPages(Controller):
                     actor=staff,
                     now=now,
                     reason=reason,
-                    base_url=base_url,
                 )
                 done = "approved" if action == "approve" else "rejected"
             elif action == "cancel":
-                await service.cancel_booking(
-                    db, booking_id, actor=staff, now=now, reason=reason, base_url=base_url
-                )
+                await service.cancel_booking(db, booking_id, actor=staff, now=now, reason=reason)
                 done = "cancelled"
             else:
                 raise not_found("Die Seite", "The page")

@@ -4,12 +4,11 @@ and to send a given-up message again (the same worker.retry as the API)."""
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from library.accounts.viewer import UserDep, ViewerDep
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.notify import outbox, worker
 from library.notify.models import OutboxStatus
 from library.web import parsing
@@ -31,7 +30,7 @@ class StaffOutboxPages(Controller):
         viewer: ViewerDep,
         staff: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         status: FromQuery[str] = "",
         page: FromQuery[str] = "1",
     ) -> Template:
@@ -58,7 +57,7 @@ class StaffOutboxPages(Controller):
             messages=rows[:PER_PAGE],
             page=number,
             has_more=len(rows) > PER_PAGE,
-            zone=state.settings.zone,
+            zone=settings.zone,
             notice=notice(request, NOTICES),
         )
 

@@ -8,7 +8,6 @@ from collections import defaultdict
 from datetime import datetime, time
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, or_, select
@@ -20,7 +19,7 @@ from library.accounts.viewer import UserDep, ViewerDep
 from library.catalog.hours import local_instant
 from library.catalog.queries import escape_like
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem, field_problem
 from library.i18n import pick
 from library.web import parsing
@@ -51,9 +50,9 @@ class StaffPeoplePages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> Template:
-        return await certifications_page(request, viewer, db, clock.now(), state.settings)
+        return await certifications_page(request, viewer, db, clock.now(), settings)
 
     @post("/certifications/grant", name="staff-certifications-grant")
     async def grant(
@@ -63,10 +62,9 @@ class StaffPeoplePages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         form = Form(values=form_values(data))
@@ -97,7 +95,6 @@ class StaffPeoplePages(Controller):
                     note=reason,
                     actor=staff,
                     now=now,
-                    base_url=settings.base_url,
                 )
                 return see_other("/staff/certifications", done="granted")
             except Problem as problem:
@@ -113,7 +110,7 @@ class StaffPeoplePages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         lang = page_language(request)
@@ -122,7 +119,7 @@ class StaffPeoplePages(Controller):
         user_id = parsing.whole_number(form, "user_id", lang, low=1, high=2**62, required=True)
         if form.has_errors or user_id is None:
             return await certifications_page(
-                request, viewer, db, clock.now(), state.settings, revoke_form=form, status=422
+                request, viewer, db, clock.now(), settings, revoke_form=form, status=422
             )
         await workshops.revoke_certification(
             db, user_id, form.value("key"), reason=reason, actor=staff, now=clock.now()

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -23,7 +22,7 @@ from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem, not_found
 from library.i18n import Lang, pick
 from library.web import parsing
@@ -69,9 +68,9 @@ class StaffWorkshopPages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> Template:
-        return await overview_page(request, viewer, db, clock.now(), state.settings)
+        return await overview_page(request, viewer, db, clock.now(), settings)
 
     @post("/", name="staff-workshops-create")
     async def create_workshop(
@@ -81,7 +80,7 @@ class StaffWorkshopPages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         lang = page_language(request)
@@ -99,7 +98,7 @@ class StaffWorkshopPages(Controller):
                     form.absorb(problem, lang, fields=WORKSHOP_FIELDS)
                 status = problem.status
         return await overview_page(
-            request, viewer, db, clock.now(), state.settings, workshop_form=form, status=status
+            request, viewer, db, clock.now(), settings, workshop_form=form, status=status
         )
 
     @post("/sessions", name="staff-workshops-add-session")
@@ -110,10 +109,9 @@ class StaffWorkshopPages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         form = Form(values=form_values(data))
         new = read_session(form, lang, settings)
@@ -127,7 +125,6 @@ class StaffWorkshopPages(Controller):
                         new,
                         actor=staff,
                         now=clock.now(),
-                        base_url=settings.base_url,
                     )
                 except (RuleBroken, SlotTaken) as error:
                     raise workshop_problem(error) from error
@@ -148,9 +145,9 @@ class StaffWorkshopPages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> Template:
-        return await one_session_page(request, viewer, db, session_id, clock.now(), state.settings)
+        return await one_session_page(request, viewer, db, session_id, clock.now(), settings)
 
     @post("/sessions/{session_id:int}/attendance", name="staff-workshop-attendance")
     async def attendance(
@@ -161,7 +158,7 @@ class StaffWorkshopPages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """One form for the whole list: every ticked box is one registration that attended."""
@@ -174,12 +171,10 @@ class StaffWorkshopPages(Controller):
         if not chosen:
             form.general = translate(lang, N_("Please tick at least one person who took part."))
             return await one_session_page(
-                request, viewer, db, session_id, clock.now(), state.settings, attendance_form=form, status=422
+                request, viewer, db, session_id, clock.now(), settings, attendance_form=form, status=422
             )
         try:
-            await service.mark_attendance(
-                db, session_id, chosen, actor=staff, now=clock.now(), base_url=state.settings.base_url
-            )
+            await service.mark_attendance(db, session_id, chosen, actor=staff, now=clock.now())
         except Problem as problem:
             form.general = problem.detail(lang)
             return await one_session_page(
@@ -188,7 +183,7 @@ class StaffWorkshopPages(Controller):
                 db,
                 session_id,
                 clock.now(),
-                state.settings,
+                settings,
                 attendance_form=form,
                 status=problem.status,
             )
@@ -201,12 +196,9 @@ class StaffWorkshopPages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
     ) -> Redirect:
         """The lottery by hand, once registration has closed (the scheduler would do it too)."""
-        await service.draw(
-            db, session_id, seed=None, actor=staff, now=clock.now(), base_url=state.settings.base_url
-        )
+        await service.draw(db, session_id, seed=None, actor=staff, now=clock.now())
         return see_other(f"/staff/workshops/sessions/{session_id}", done="drawn")
 
     @post("/sessions/{session_id:int}/move", name="staff-workshop-move")
@@ -218,10 +210,9 @@ class StaffWorkshopPages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         form = Form(values=form_values(data))
         day = parsing.day(form, "day", lang, required=True)
@@ -240,7 +231,6 @@ class StaffWorkshopPages(Controller):
                     reason=reason or None,
                     actor=staff,
                     now=clock.now(),
-                    base_url=settings.base_url,
                 )
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="session_moved")
             except Problem as problem:
@@ -259,7 +249,7 @@ class StaffWorkshopPages(Controller):
         staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         lang = page_language(request)
@@ -267,7 +257,7 @@ class StaffWorkshopPages(Controller):
         reason = parsing.text(form, "cancel_reason", lang, required=True)
         if form.has_errors:
             return await one_session_page(
-                request, viewer, db, session_id, clock.now(), state.settings, cancel_form=form, status=422
+                request, viewer, db, session_id, clock.now(), settings, cancel_form=form, status=422
             )
         await service.move_or_cancel_session(
             db,
@@ -278,7 +268,6 @@ class StaffWorkshopPages(Controller):
             reason=reason,
             actor=staff,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
         return see_other(f"/staff/workshops/sessions/{session_id}", done="session_cancelled")
 

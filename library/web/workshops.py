@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -25,8 +24,7 @@ from library.api.bookings import refused
 from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.models import Factor, Location
-from library.config import Settings
-from library.deps import ClockDep, DatabaseDep
+from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.errors import Problem, not_found
 from library.i18n import Lang, pick
 from library.web.common import AnyRequest, Form, notice, page_language, render, safe_next, see_other
@@ -238,11 +236,10 @@ class WorkshopPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         slug: FromPath[str],
         session_id: FromPath[int],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         now = clock.now()
         async with db.read() as session:
             found = await session.get(WorkshopSession, session_id)
@@ -250,9 +247,7 @@ class WorkshopPages(Controller):
         if found is None or found.workshop_id != workshop_id:
             raise not_found(f"Der Termin {session_id}", f"The session {session_id}")
         try:
-            registration = await service.register(
-                db, session_id, user=user, now=now, base_url=settings.base_url, zone=settings.zone
-            )
+            registration = await service.register(db, session_id, user=user, now=now, zone=settings.zone)
         except (RuleBroken, Problem) as error:
             problem = refused(error) if isinstance(error, RuleBroken) else error
             if problem.status == 404:
@@ -308,13 +303,10 @@ class WorkshopPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         registration_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect:
-        await service.cancel_registration(
-            db, registration_id, actor=user, now=clock.now(), base_url=state.settings.base_url
-        )
+        await service.cancel_registration(db, registration_id, actor=user, now=clock.now())
         return see_other(back_to(data), done="cancelled")
 
     @post("/my/workshops/{registration_id:int}/accept", name="my-workshop-accept")
