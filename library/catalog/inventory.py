@@ -39,7 +39,7 @@ from library.catalog.models import (
 )
 from library.catalog.queries import get_location, get_resource
 from library.catalog.seed import SLUG_PATTERN
-from library.db import Database
+from library.db import Database, violated_constraint
 from library.errors import Problem, field_problem, not_found
 
 BLOCK_FIELDS = ("unit_id", "start_at", "end_at", "reason")
@@ -472,20 +472,24 @@ async def upcoming_bookings(session: AsyncSession, unit_id: int, now: datetime) 
     )
 
 
+TAKEN: dict[str, tuple[str, str]] = {
+    "uq_units_inventory_number": ("inventory_number_taken", "inventory_number"),
+    "uq_resources_slug": ("slug_taken", "slug"),
+    "uq_units_resource_id_label": ("label_taken", "label"),
+}
+"""The unique keys a concurrent request may take first: their problem code and field."""
+
+
 async def _flush(session: AsyncSession) -> None:
     """Flush; a unique key that a concurrent request took in the meantime is a conflict, not a crash."""
     try:
         await session.flush()
     except IntegrityError as error:
-        message = str(error.orig)
-        for marker, code, field in (
-            ("inventory_number", "inventory_number_taken", "inventory_number"),
-            ("slug", "slug_taken", "slug"),
-            ("label", "label_taken", "label"),
-        ):
-            if marker in message:
-                raise field_problem(409, code, field) from error
-        raise
+        constraint = violated_constraint(error)
+        if constraint is None or constraint not in TAKEN:
+            raise
+        code, field = TAKEN[constraint]
+        raise field_problem(409, code, field) from error
 
 
 # Blocks
