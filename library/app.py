@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ),
         ],
         lifespan=[lifespan],
+        state=State({"clock": clock}),  # for guards, which run before dependencies are injected
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "clock": Provide(provide_clock, sync_to_thread=False),

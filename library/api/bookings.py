@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.accounts.service import normalise_email
-from library.accounts.viewer import UserDep
+from library.accounts.viewer import UserDep, staff_only
 from library.api.common import Limit, Offset, Page, RowId, checked_range, language, next_page_url
 from library.booking import service
 from library.booking.alternatives import Alternative
@@ -490,26 +490,36 @@ class BookingsController(Controller):
         await service.check_in(db, booking_id, actor=user, now=clock.now())
         return await self._out(db, booking_id, user, settings)
 
-    @post("/bookings/{booking_id:int}/approve", summary="Staff: approve a pending booking", status_code=200)
+    @post(
+        "/bookings/{booking_id:int}/approve",
+        summary="Staff: approve a pending booking",
+        status_code=200,
+        guards=[staff_only],
+    )
     async def approve(
-        self, booking_id: RowId, staff: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
+        self, booking_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> BookingOut:
         await service.decide_booking(
             db,
             booking_id,
             approve=True,
-            actor=staff,
+            actor=user,
             now=clock.now(),
             reason=None,
         )
-        return await self._out(db, booking_id, staff, settings)
+        return await self._out(db, booking_id, user, settings)
 
-    @post("/bookings/{booking_id:int}/reject", summary="Staff: reject a pending booking", status_code=200)
+    @post(
+        "/bookings/{booking_id:int}/reject",
+        summary="Staff: reject a pending booking",
+        status_code=200,
+        guards=[staff_only],
+    )
     async def reject(
         self,
         booking_id: RowId,
         data: JSONBody[RejectIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -518,8 +528,8 @@ class BookingsController(Controller):
             db,
             booking_id,
             approve=False,
-            actor=staff,
+            actor=user,
             now=clock.now(),
             reason=data.reason,
         )
-        return await self._out(db, booking_id, staff, settings)
+        return await self._out(db, booking_id, user, settings)

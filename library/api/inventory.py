@@ -12,7 +12,7 @@ import msgspec
 from litestar import Controller, delete, patch, post, put
 from litestar.params import FromPath, JSONBody
 
-from library.accounts.viewer import UserDep
+from library.accounts.viewer import UserDep, staff_only
 from library.api.bookings import BookingOut, Instant, booking_out
 from library.api.common import RowId
 from library.api.resource_input import (
@@ -174,12 +174,13 @@ def exception_values(data: ExceptionIn) -> dict[str, Any]:
 class InventoryController(Controller):
     path = "/api/v1"
     tags = ("inventory",)
+    guards = (staff_only,)
 
     @post("/resources/{slug:str}/units", summary="Staff: add a unit to a resource", status_code=201)
     async def add_unit(
-        self, slug: FromPath[str], data: JSONBody[UnitIn], staff: UserDep, db: DatabaseDep, clock: ClockDep
+        self, slug: FromPath[str], data: JSONBody[UnitIn], user: UserDep, db: DatabaseDep, clock: ClockDep
     ) -> UnitDetailOut:
-        unit = await inventory.add_unit(db, slug, data.spec(), actor=staff, now=clock.now())
+        unit = await inventory.add_unit(db, slug, data.spec(), actor=user, now=clock.now())
         return unit_out(unit)
 
     @patch("/units/{unit_id:int}", summary="Staff: rename, assess or retire a unit")
@@ -187,7 +188,7 @@ class InventoryController(Controller):
         self,
         unit_id: RowId,
         data: JSONBody[UnitPatchIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -196,7 +197,7 @@ class InventoryController(Controller):
         force = changes.pop("force")
         try:
             unit, kept = await inventory.update_unit(
-                db, unit_id, changes, force=force, actor=staff, now=clock.now()
+                db, unit_id, changes, force=force, actor=user, now=clock.now()
             )
         except inventory.UnitHasBookings as stranded:
             raise Problem(
@@ -216,13 +217,13 @@ class InventoryController(Controller):
         self,
         unit_id: RowId,
         data: JSONBody[BlockIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
     ) -> BlockOut:
         block, affected = await inventory.block_unit(
-            db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=staff, now=clock.now()
+            db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=user, now=clock.now()
         )
         zone = settings.zone
         return BlockOut(
@@ -235,15 +236,15 @@ class InventoryController(Controller):
         )
 
     @delete("/blocks/{block_id:int}", summary="Staff: lift a block", status_code=204)
-    async def unblock(self, block_id: RowId, staff: UserDep, db: DatabaseDep, clock: ClockDep) -> None:
-        await inventory.lift_block(db, block_id, actor=staff, now=clock.now())
+    async def unblock(self, block_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep) -> None:
+        await inventory.lift_block(db, block_id, actor=user, now=clock.now())
 
     @put("/locations/{slug:str}/weekly-hours", summary="Staff: replace a location's weekly opening hours")
     async def weekly_hours(
         self,
         slug: FromPath[str],
         data: JSONBody[list[WeeklyHoursIn]],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> list[WeeklyHoursOut]:
@@ -258,7 +259,7 @@ class InventoryController(Controller):
             )
             for index, item in enumerate(data)
         ]
-        rows = await inventory.set_weekly_hours(db, slug, week, actor=staff, now=clock.now())
+        rows = await inventory.set_weekly_hours(db, slug, week, actor=user, now=clock.now())
         return weekly_out(rows)
 
     @post(
@@ -270,12 +271,12 @@ class InventoryController(Controller):
         self,
         slug: FromPath[str],
         data: JSONBody[ExceptionIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> ExceptionOut:
         exception = await inventory.add_opening_exception(
-            db, slug, **exception_values(data), actor=staff, now=clock.now()
+            db, slug, **exception_values(data), actor=user, now=clock.now()
         )
         return exception_out(exception)
 
@@ -284,12 +285,12 @@ class InventoryController(Controller):
         self,
         exception_id: FromPath[int],
         data: JSONBody[ExceptionIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> ExceptionOut:
         exception = await inventory.change_opening_exception(
-            db, exception_id, **exception_values(data), actor=staff, now=clock.now()
+            db, exception_id, **exception_values(data), actor=user, now=clock.now()
         )
         return exception_out(exception)
 
@@ -297,6 +298,6 @@ class InventoryController(Controller):
         "/exceptions/{exception_id:int}", summary="Staff: remove a closure or special hours", status_code=204
     )
     async def remove_exception(
-        self, exception_id: FromPath[int], staff: UserDep, db: DatabaseDep, clock: ClockDep
+        self, exception_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep
     ) -> None:
-        await inventory.remove_opening_exception(db, exception_id, actor=staff, now=clock.now())
+        await inventory.remove_opening_exception(db, exception_id, actor=user, now=clock.now())

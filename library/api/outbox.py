@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 
-from library.accounts.viewer import UserDep
+from library.accounts.viewer import UserDep, staff_only
 from library.api.common import Limit, Offset, Page, RowId, next_page_url
 from library.config import Settings
 from library.deps import ClockDep, DatabaseDep, SettingsDep
@@ -50,12 +50,12 @@ def outbox_item(row: OutboxMessage, settings: Settings) -> OutboxItemOut:
 class OutboxController(Controller):
     path = "/api/v1/outbox"
     tags = ("outbox",)
+    guards = (staff_only,)
 
     @get("/", summary="Staff: notifications, newest first")
     async def list_outbox(
         self,
         request: Request[Any, Any, Any],
-        staff: UserDep,
         db: DatabaseDep,
         settings: SettingsDep,
         status: FromQuery[OutboxStatus | None] = None,
@@ -71,7 +71,7 @@ class OutboxController(Controller):
 
     @post("/{message_id:int}/retry", summary="Staff: send a given-up notification again", status_code=200)
     async def retry(
-        self, staff: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep, message_id: RowId
+        self, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep, message_id: RowId
     ) -> OutboxItemOut:
-        row = await worker.retry(db, message_id, now=clock.now(), actor_id=staff.id)
+        row = await worker.retry(db, message_id, now=clock.now(), actor_id=user.id)
         return outbox_item(row, settings)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification
-from library.accounts.viewer import UserDep
+from library.accounts.viewer import UserDep, staff_only
 from library.api.bookings import Instant, refused
 from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
 from library.booking.service import RuleBroken, SlotTaken
@@ -311,12 +311,12 @@ class WorkshopsController(Controller):
     ) -> WorkshopOut:
         return await one_workshop(db, slug, language(request), settings, clock.now())
 
-    @post("/workshops", summary="Staff: create a workshop", status_code=201)
+    @post("/workshops", summary="Staff: create a workshop", status_code=201, guards=[staff_only])
     async def create_workshop(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[WorkshopIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -338,17 +338,20 @@ class WorkshopsController(Controller):
             required_certification=data.required_certification,
             offer_hours=data.offer_hours,
         )
-        workshop = await service.create_workshop(db, new, actor=staff, now=clock.now())
+        workshop = await service.create_workshop(db, new, actor=user, now=clock.now())
         return await one_workshop(db, workshop.slug, language(request), settings, clock.now())
 
     @post(
-        "/workshops/{slug:str}/sessions", summary="Staff: add a session; its room is booked", status_code=201
+        "/workshops/{slug:str}/sessions",
+        summary="Staff: add a session; its room is booked",
+        status_code=201,
+        guards=[staff_only],
     )
     async def add_session(
         self,
         slug: FromPath[str],
         data: JSONBody[SessionIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -365,7 +368,7 @@ class WorkshopsController(Controller):
             mode=data.mode,
         )
         try:
-            created = await service.add_session(db, slug, new, actor=staff, now=clock.now())
+            created = await service.add_session(db, slug, new, actor=user, now=clock.now())
         except (RuleBroken, SlotTaken) as error:
             raise workshop_problem(error) from error
         return await self._session(db, created.id, settings, clock.now())
@@ -384,13 +387,15 @@ class WorkshopsController(Controller):
             return (await sessions_out(session, [found], settings, now))[0]
 
     @patch(
-        "/workshop-sessions/{session_id:int}", summary="Staff: move a session (its room booking moves too)"
+        "/workshop-sessions/{session_id:int}",
+        summary="Staff: move a session (its room booking moves too)",
+        guards=[staff_only],
     )
     async def move_session(
         self,
         session_id: RowId,
         data: JSONBody[SessionChangeIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -402,7 +407,7 @@ class WorkshopsController(Controller):
             end=data.end,
             cancel=False,
             reason=data.reason,
-            actor=staff,
+            actor=user,
             now=clock.now(),
         )
         return await self._session(db, session_id, settings, clock.now())
@@ -411,12 +416,13 @@ class WorkshopsController(Controller):
         "/workshop-sessions/{session_id:int}/cancel",
         summary="Staff: cancel a session and free its room",
         status_code=200,
+        guards=[staff_only],
     )
     async def cancel_session(
         self,
         session_id: RowId,
         data: JSONBody[CancelSessionIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -428,7 +434,7 @@ class WorkshopsController(Controller):
             end=None,
             cancel=True,
             reason=data.reason,
-            actor=staff,
+            actor=user,
             now=clock.now(),
         )
         return await self._session(db, session_id, settings, clock.now())
@@ -495,12 +501,12 @@ class WorkshopsController(Controller):
     @get(
         "/workshop-sessions/{session_id:int}/registrations",
         summary="Staff: participants and waitlist in order",
+        guards=[staff_only],
     )
     async def session_registrations(
         self,
         request: Request[Any, Any, Any],
         session_id: RowId,
-        staff: UserDep,
         db: DatabaseDep,
         settings: SettingsDep,
         limit: Limit = 50,
@@ -524,12 +530,17 @@ class WorkshopsController(Controller):
             next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
         )
 
-    @post("/workshop-sessions/{session_id:int}/attendance", summary="Staff: mark attendance", status_code=200)
+    @post(
+        "/workshop-sessions/{session_id:int}/attendance",
+        summary="Staff: mark attendance",
+        status_code=200,
+        guards=[staff_only],
+    )
     async def attendance(
         self,
         session_id: RowId,
         data: JSONBody[AttendanceIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -538,7 +549,7 @@ class WorkshopsController(Controller):
             db,
             session_id,
             data.registration_ids,
-            actor=staff,
+            actor=user,
             now=clock.now(),
         )
         return [registration_out(r, settings) for r in marked]
@@ -547,11 +558,12 @@ class WorkshopsController(Controller):
         "/workshop-sessions/{session_id:int}/draw",
         summary="Staff: draw a lottery session's places",
         status_code=200,
+        guards=[staff_only],
     )
     async def draw(
         self,
         session_id: RowId,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -561,7 +573,7 @@ class WorkshopsController(Controller):
             db,
             session_id,
             seed=data.seed if data else None,
-            actor=staff,
+            actor=user,
             now=clock.now(),
         )
         return DrawOut(seed=seed, registrations=[registration_out(r, settings) for r in drawn])
@@ -583,12 +595,17 @@ class WorkshopsController(Controller):
                 for c in rows
             ]
 
-    @post("/users/{user_id:int}/certifications", summary="Staff: grant a certification", status_code=201)
+    @post(
+        "/users/{user_id:int}/certifications",
+        summary="Staff: grant a certification",
+        status_code=201,
+        guards=[staff_only],
+    )
     async def grant(
         self,
         user_id: RowId,
         data: JSONBody[GrantIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -600,7 +617,7 @@ class WorkshopsController(Controller):
             data.key,
             expires_at=data.expires_at,
             note=data.note,
-            actor=staff,
+            actor=user,
             now=clock.now(),
         )
         return GrantOut(
@@ -613,14 +630,15 @@ class WorkshopsController(Controller):
         "/users/{user_id:int}/certifications/{key:str}",
         summary="Staff: revoke a certification",
         status_code=204,
+        guards=[staff_only],
     )
     async def revoke(
         self,
         user_id: RowId,
         key: FromPath[str],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         reason: FromQuery[str] = "",  # checked after sign-in: the service asks for it by name
     ) -> None:
-        await service.revoke_certification(db, user_id, key, reason=reason, actor=staff, now=clock.now())
+        await service.revoke_certification(db, user_id, key, reason=reason, actor=user, now=clock.now())

@@ -13,7 +13,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from library.accounts.viewer import UserDep, ViewerDep
+from library.accounts.viewer import ViewerDep, admin_only
 from library.audit import queries
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
@@ -66,13 +66,13 @@ def readable(value: Any, lang: Lang, zone: ZoneInfo) -> str:
 class StaffAuditPages(Controller):
     path = "/staff/audit"
     include_in_schema = False
+    guards = (admin_only,)
 
     @get("/", name="staff-audit")
     async def audit(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        admin: UserDep,
         db: DatabaseDep,
         settings: SettingsDep,
         actor: FromQuery[str] = "",

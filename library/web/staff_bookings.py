@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
-from library.accounts.viewer import ViewerDep
+from library.accounts.viewer import ViewerDep, staff_only
 from library.api.bookings import refused
 from library.booking import desk, service
 from library.booking.models import BookingStatus
@@ -77,13 +77,13 @@ async def bookable_resources(db: Database) -> list[Resource]:
 
 class StaffBookingPages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/staff/bookings", name="staff-bookings")
     async def search(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         settings: SettingsDep,
         page: FromQuery[str] = "1",
@@ -125,7 +125,6 @@ class StaffBookingPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         resource: FromQuery[str] = "",
         email: FromQuery[str] = "",
@@ -140,7 +139,7 @@ class StaffBookingPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
@@ -172,12 +171,12 @@ class StaffBookingPages(Controller):
             form.add("end", Problem(422, "end_before_start").detail(lang))
             return again(422)
         try:
-            booker = await service.booker_for(db, staff, email, field="email")
+            booker = await service.booker_for(db, user, email, field="email")
             await service.create_booking(
                 db,
                 NewBooking(resource_slug=slug, start=begins, end=ends, note=note, override_reason=reason),
                 booker=booker,
-                actor=staff,
+                actor=user,
                 now=clock.now(),
             )
         except RuleBroken as error:

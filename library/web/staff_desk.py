@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 
 from library.accounts.models import User
-from library.accounts.viewer import ViewerDep
+from library.accounts.viewer import ViewerDep, staff_only
 from library.booking import desk, service
 from library.deps import ClockDep, DatabaseDep
 from library.errors import Problem, not_found
@@ -57,13 +57,13 @@ async def desk_page(
 
 class StaffDeskPages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/staff", name="staff-desk")
     async def desk(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         location: FromQuery[str] = "",
@@ -75,7 +75,7 @@ class StaffDeskPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         booking_id: FromPath[int],
@@ -93,20 +93,20 @@ class StaffDeskPages(Controller):
         back = {key: value for key, value in parse_qsl(back_query) if key != "done"}
         try:
             if action == "check-in":
-                await service.check_in(db, booking_id, actor=staff, now=now)
+                await service.check_in(db, booking_id, actor=user, now=now)
                 done = "checked_in"
             elif action in ("approve", "reject"):
                 await service.decide_booking(
                     db,
                     booking_id,
                     approve=action == "approve",
-                    actor=staff,
+                    actor=user,
                     now=now,
                     reason=reason,
                 )
                 done = "approved" if action == "approve" else "rejected"
             elif action == "cancel":
-                await service.cancel_booking(db, booking_id, actor=staff, now=now, reason=reason)
+                await service.cancel_booking(db, booking_id, actor=user, now=now, reason=reason)
                 done = "cancelled"
             else:
                 raise not_found("Die Seite", "The page")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, User
-from library.accounts.viewer import ViewerDep
+from library.accounts.viewer import ViewerDep, staff_only
 from library.api.resource_input import (
     Expected,
     ResourceIn,
@@ -221,6 +221,7 @@ def page_links(path: str, kept: Mapping[str, str], number: int, more: bool) -> t
 
 class StaffInventoryPages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     # Resources
 
@@ -229,7 +230,6 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         page: FromQuery[str] = "1",
     ) -> Response[Any]:
@@ -278,9 +278,7 @@ class StaffInventoryPages(Controller):
         )
 
     @get("/staff/resources/new", name="staff-resource-new")
-    async def new_resource(
-        self, request: AnyRequest, viewer: ViewerDep, staff: NamedDependency[User], db: DatabaseDep
-    ) -> Response[Any]:
+    async def new_resource(self, request: AnyRequest, viewer: ViewerDep, db: DatabaseDep) -> Response[Any]:
         offered = await choices(db, page_language(request))
         first = offered["locations"][0].slug if offered["locations"] else ""
         form = Form(values={"location": first, "capacity": "1", "units": "1"})
@@ -291,7 +289,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
@@ -304,7 +302,7 @@ class StaffInventoryPages(Controller):
             units = values.pop("units")
             try:
                 resource = await inventory.create_resource(
-                    db, values, units=units, actor=staff, now=clock.now()
+                    db, values, units=units, actor=user, now=clock.now()
                 )
             except Problem as problem:
                 form.absorb(problem, lang)
@@ -333,7 +331,6 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         slug: FromPath[str],
     ) -> Response[Any]:
@@ -371,7 +368,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         slug: FromPath[str],
@@ -389,7 +386,7 @@ class StaffInventoryPages(Controller):
                 db,
                 slug,
                 given(msgspec.convert(raw, ResourcePatchIn, strict=False)),
-                actor=staff,
+                actor=user,
                 now=clock.now(),
             )
         except Problem as problem:
@@ -406,7 +403,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         slug: FromPath[str],
@@ -419,7 +416,7 @@ class StaffInventoryPages(Controller):
             return await self._resource_page(request, viewer, db, slug, unit=form, status=422)
         try:
             await inventory.add_unit(
-                db, slug, msgspec.convert(raw, UnitIn, strict=False).spec(), actor=staff, now=clock.now()
+                db, slug, msgspec.convert(raw, UnitIn, strict=False).spec(), actor=user, now=clock.now()
             )
         except Problem as problem:
             if problem.status == 404:
@@ -433,7 +430,6 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         unit_id: FromPath[int],
@@ -471,7 +467,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         unit_id: FromPath[int],
@@ -484,7 +480,7 @@ class StaffInventoryPages(Controller):
             return await self._unit_page(request, viewer, db, now, unit_id, form=form, status=422)
         changes = msgspec.to_builtins(msgspec.convert(raw, UnitIn, strict=False))
         try:
-            await inventory.update_unit(db, unit_id, changes, actor=staff, now=now)
+            await inventory.update_unit(db, unit_id, changes, actor=user, now=now)
         except Problem as problem:
             if problem.status == 404:
                 raise
@@ -497,7 +493,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         unit_id: FromPath[int],
@@ -511,7 +507,7 @@ class StaffInventoryPages(Controller):
                 unit_id,
                 {"status": UnitStatus.RETIRED},
                 force=data.get("force") == "yes",
-                actor=staff,
+                actor=user,
                 now=now,
             )
         except inventory.UnitHasBookings as stranded:
@@ -527,7 +523,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         unit_id: FromPath[int],
@@ -546,20 +542,20 @@ class StaffInventoryPages(Controller):
             form.add("end", Problem(422, "end_before_start").detail(lang))
         if form.has_errors or start is None or end is None:
             return await self._unit_page(request, viewer, db, now, unit_id, block=form, status=422)
-        await inventory.block_unit(db, unit_id, start=start, end=end, reason=reason, actor=staff, now=now)
+        await inventory.block_unit(db, unit_id, start=start, end=end, reason=reason, actor=user, now=now)
         return see_other(f"/staff/units/{unit_id}", done="blocked")
 
     @post("/staff/blocks/{block_id:int}/lift", name="staff-block-lift")
     async def lift_block(
         self,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         block_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
         unit_id = data.get("unit", "")
-        await inventory.lift_block(db, block_id, actor=staff, now=clock.now())
+        await inventory.lift_block(db, block_id, actor=user, now=clock.now())
         return see_other(
             f"/staff/units/{unit_id}" if unit_id.isdigit() else "/staff/resources", done="unblocked"
         )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, User
-from library.accounts.viewer import ViewerDep
+from library.accounts.viewer import ViewerDep, staff_only
 from library.api.resource_input import Expected
 from library.catalog import csv_io, inventory
 from library.catalog.models import Location, Resource, Unit
@@ -65,13 +65,13 @@ async def known_references(session: AsyncSession) -> csv_io.Known:
 
 class StaffInventoryFilePages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/staff/resources/import", name="staff-resources-import")
     async def import_form(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         created: FromQuery[str] = "",
     ) -> Response[Any]:
@@ -105,7 +105,7 @@ class StaffInventoryFilePages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         data: MultipartBody[dict[str, Any]],
@@ -145,7 +145,7 @@ class StaffInventoryFilePages(Controller):
         now = clock.now()
         try:
             await inventory.create_resources(
-                db, [(plan.values, plan.units) for plan in plans], actor=staff, now=now
+                db, [(plan.values, plan.units) for plan in plans], actor=user, now=now
             )
         except Problem as problem:  # taken in the meantime by someone else: nothing was saved
             return report([], status=problem.status, general=problem.detail(lang))
@@ -153,7 +153,7 @@ class StaffInventoryFilePages(Controller):
         return see_other("/staff/resources/import", done="imported", created=now.isoformat())
 
     @get("/staff/resources/export.csv", name="staff-resources-export")
-    async def export(self, viewer: ViewerDep, staff: NamedDependency[User], db: DatabaseDep) -> Response[str]:
+    async def export(self, viewer: ViewerDep, db: DatabaseDep) -> Response[str]:
         async with db.read() as session:
             resources = (
                 await session.scalars(

@@ -7,7 +7,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from library.accounts.viewer import UserDep, ViewerDep
+from library.accounts.viewer import UserDep, ViewerDep, staff_only
 from library.deps import ClockDep, DatabaseDep, SettingsDep
 from library.notify import outbox, worker
 from library.notify.models import OutboxStatus
@@ -22,13 +22,13 @@ PER_PAGE = 50
 class StaffOutboxPages(Controller):
     path = "/staff/outbox"
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/", name="staff-outbox")
     async def outbox(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
         db: DatabaseDep,
         settings: SettingsDep,
         status: FromQuery[str] = "",
@@ -65,13 +65,13 @@ class StaffOutboxPages(Controller):
     async def retry(
         self,
         message_id: FromPath[int],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect:
         """A given-up message goes back to the queue; the list shows where it went."""
-        await worker.retry(db, message_id, now=clock.now(), actor_id=staff.id)
+        await worker.retry(db, message_id, now=clock.now(), actor_id=user.id)
         shown = data.get("status", "")
         return see_other(
             "/staff/outbox",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts import service as accounts
 from library.accounts.models import Certification, Role, User, UserCertification
-from library.accounts.viewer import UserDep, ViewerDep
+from library.accounts.viewer import UserDep, ViewerDep, admin_only, staff_only
 from library.catalog.hours import local_instant
 from library.catalog.queries import escape_like
 from library.config import Settings
@@ -41,13 +41,13 @@ END_OF_DAY = time(23, 59, 59)
 class StaffPeoplePages(Controller):
     path = "/staff"
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/certifications", name="staff-certifications")
     async def certifications(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -59,7 +59,7 @@ class StaffPeoplePages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -93,7 +93,7 @@ class StaffPeoplePages(Controller):
                     form.value("key"),
                     expires_at=expires_at,
                     note=reason,
-                    actor=staff,
+                    actor=user,
                     now=now,
                 )
                 return see_other("/staff/certifications", done="granted")
@@ -107,7 +107,7 @@ class StaffPeoplePages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -122,28 +122,27 @@ class StaffPeoplePages(Controller):
                 request, viewer, db, clock.now(), settings, revoke_form=form, status=422
             )
         await workshops.revoke_certification(
-            db, user_id, form.value("key"), reason=reason, actor=staff, now=clock.now()
+            db, user_id, form.value("key"), reason=reason, actor=user, now=clock.now()
         )
         return see_other("/staff/certifications", done="revoked")
 
-    @get("/users", name="staff-users")
+    @get("/users", name="staff-users", guards=[admin_only])
     async def users(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        admin: UserDep,
         db: DatabaseDep,
         q: FromQuery[str] = "",
     ) -> Template:
         return await users_page(request, viewer, db, q)
 
-    @post("/users/{user_id:int}/role", name="staff-users-role")
+    @post("/users/{user_id:int}/role", name="staff-users-role", guards=[admin_only])
     async def change_role(
         self,
         request: AnyRequest,
         user_id: FromPath[int],
         viewer: ViewerDep,
-        admin: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
@@ -154,19 +153,19 @@ class StaffPeoplePages(Controller):
             return await users_page(request, viewer, db, query, action_form=failure, status=422)
         try:
             async with db.write() as session:
-                await accounts.change_role(session, user_id, Role(data["role"]), actor=admin, now=clock.now())
+                await accounts.change_role(session, user_id, Role(data["role"]), actor=user, now=clock.now())
         except Problem as problem:
             failure = Form(general=problem.detail(page_language(request)))
             return await users_page(request, viewer, db, query, action_form=failure, status=problem.status)
         return see_other("/staff/users", done="role_changed", **({"q": query} if query else {}))
 
-    @post("/users/{user_id:int}/active", name="staff-users-active")
+    @post("/users/{user_id:int}/active", name="staff-users-active", guards=[admin_only])
     async def set_active(
         self,
         request: AnyRequest,
         user_id: FromPath[int],
         viewer: ViewerDep,
-        admin: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
@@ -175,7 +174,7 @@ class StaffPeoplePages(Controller):
         active = data.get("active") == "yes"
         try:
             async with db.write() as session:
-                await accounts.set_active(session, user_id, active, actor=admin, now=clock.now())
+                await accounts.set_active(session, user_id, active, actor=user, now=clock.now())
         except Problem as problem:
             failure = Form(general=problem.detail(page_language(request)))
             return await users_page(request, viewer, db, query, action_form=failure, status=problem.status)

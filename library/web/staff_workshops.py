@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import Certification, UserCertification
-from library.accounts.viewer import UserDep, ViewerDep
+from library.accounts.viewer import UserDep, ViewerDep, staff_only
 from library.api.workshops import WORKSHOP_OPTIONS, SessionOut, sessions_out, workshop_problem
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.factors import FACTOR_TEXTS
@@ -59,13 +59,13 @@ RECENT = timedelta(days=30)
 class StaffWorkshopPages(Controller):
     path = "/staff/workshops"
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/", name="staff-workshops")
     async def overview(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -77,7 +77,7 @@ class StaffWorkshopPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -89,7 +89,7 @@ class StaffWorkshopPages(Controller):
         status = 422
         if new is not None:
             try:
-                await service.create_workshop(db, new, actor=staff, now=clock.now())
+                await service.create_workshop(db, new, actor=user, now=clock.now())
                 return see_other("/staff/workshops", done="workshop_created")
             except Problem as problem:
                 if problem.code == "slug_taken":
@@ -106,7 +106,7 @@ class StaffWorkshopPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -123,7 +123,7 @@ class StaffWorkshopPages(Controller):
                         db,
                         form.value("workshop"),
                         new,
-                        actor=staff,
+                        actor=user,
                         now=clock.now(),
                     )
                 except (RuleBroken, SlotTaken) as error:
@@ -142,7 +142,6 @@ class StaffWorkshopPages(Controller):
         request: AnyRequest,
         session_id: FromPath[int],
         viewer: ViewerDep,
-        staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -155,7 +154,7 @@ class StaffWorkshopPages(Controller):
         request: AnyRequest,
         session_id: FromPath[int],
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -174,7 +173,7 @@ class StaffWorkshopPages(Controller):
                 request, viewer, db, session_id, clock.now(), settings, attendance_form=form, status=422
             )
         try:
-            await service.mark_attendance(db, session_id, chosen, actor=staff, now=clock.now())
+            await service.mark_attendance(db, session_id, chosen, actor=user, now=clock.now())
         except Problem as problem:
             form.general = problem.detail(lang)
             return await one_session_page(
@@ -193,12 +192,12 @@ class StaffWorkshopPages(Controller):
     async def draw(
         self,
         session_id: FromPath[int],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> Redirect:
         """The lottery by hand, once registration has closed (the scheduler would do it too)."""
-        await service.draw(db, session_id, seed=None, actor=staff, now=clock.now())
+        await service.draw(db, session_id, seed=None, actor=user, now=clock.now())
         return see_other(f"/staff/workshops/sessions/{session_id}", done="drawn")
 
     @post("/sessions/{session_id:int}/move", name="staff-workshop-move")
@@ -207,7 +206,7 @@ class StaffWorkshopPages(Controller):
         request: AnyRequest,
         session_id: FromPath[int],
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -229,7 +228,7 @@ class StaffWorkshopPages(Controller):
                     end=local_instant(day, end, settings.zone),
                     cancel=False,
                     reason=reason or None,
-                    actor=staff,
+                    actor=user,
                     now=clock.now(),
                 )
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="session_moved")
@@ -246,7 +245,7 @@ class StaffWorkshopPages(Controller):
         request: AnyRequest,
         session_id: FromPath[int],
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -266,7 +265,7 @@ class StaffWorkshopPages(Controller):
             end=None,
             cancel=True,
             reason=reason,
-            actor=staff,
+            actor=user,
             now=clock.now(),
         )
         return see_other(f"/staff/workshops/sessions/{session_id}", done="session_cancelled")
