@@ -237,7 +237,7 @@ async def _next_sqlite(
         message: EmailMessage | None = None
         error: BaseException | None = None
         try:
-            message = await compose(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
+            message = await _compose(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
         except Exception as problem:
             error = _unexpected(row, problem)
     if message is not None:
@@ -259,13 +259,13 @@ async def _attempt(
     secret_key: str,
 ) -> BaseException | None:
     try:
-        message = await compose(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
+        message = await _compose(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
     except Exception as problem:
         return _unexpected(row, problem)
     return await _send(mailer, message)
 
 
-async def compose(
+async def _compose(
     session: AsyncSession, row: OutboxMessage, *, base_url: str, sender: Sender, secret_key: str
 ) -> EmailMessage:
     """The row's mail, stamped with its Message-ID."""
