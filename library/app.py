@@ -73,6 +73,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     def provide_clock() -> Clock:
         return clock
 
+    def provide_settings() -> Settings:
+        return settings
+
     app = Litestar(
         route_handlers=[
             CatalogController,
@@ -97,10 +100,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ),
         ],
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({"clock": clock}),  # for guards, which run before dependencies are injected
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "clock": Provide(provide_clock, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
             **AUTH_DEPENDENCIES,
         },
         exception_handlers=EXCEPTION_HANDLERS,

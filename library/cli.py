@@ -71,7 +71,7 @@ def seed(demo: bool, seed_dir: Path) -> None:
     async def run() -> str:
         database = Database(settings.database_url, pool_size=0)
         try:
-            report = await load_seed(database, seed_dir, demo=demo, base_url=settings.base_url)
+            report = await load_seed(database, seed_dir, demo=demo)
         finally:
             await database.dispose()
         return report.summary()

@@ -16,9 +16,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Enum, Index, Integer, MetaData, UniqueConstraint, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -163,3 +164,43 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+SQLITE_UNIQUE = "UNIQUE constraint failed: "
+SQLITE_CHECK = "CHECK constraint failed: "
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint or unique index that refused a write, the same on both engines.
+
+    PostgreSQL names it. SQLite names a unique key by its columns ("users.email"), found here
+    among the models' keys; a CHECK by its name; a trigger standing in for a PostgreSQL
+    constraint raises that constraint's name as its message.
+    """
+    diagnostic = getattr(error.orig, "diag", None)
+    if diagnostic is not None:
+        name = diagnostic.constraint_name
+        return name if isinstance(name, str) else None
+    message = str(error.orig)
+    if message.startswith(SQLITE_UNIQUE):
+        return _unique_key(message.removeprefix(SQLITE_UNIQUE).split(", "))
+    if message.startswith(SQLITE_CHECK):
+        return message.removeprefix(SQLITE_CHECK)
+    return message if message.isidentifier() else None
+
+
+def _unique_key(qualified_columns: list[str]) -> str | None:
+    """The unique constraint or unique index over these `table.column`s, by its name."""
+    table_name = qualified_columns[0].partition(".")[0]
+    table = Base.metadata.tables.get(table_name)
+    if table is None:
+        return None
+    columns = [qualified.partition(".")[2] for qualified in qualified_columns]
+    keys: list[UniqueConstraint | Index] = [
+        key for key in table.constraints if isinstance(key, UniqueConstraint)
+    ]
+    keys += [index for index in table.indexes if index.unique]
+    for key in keys:
+        if [column.name for column in key.columns] == columns and isinstance(key.name, str):
+            return key.name
+    return None

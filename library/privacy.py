@@ -239,9 +239,7 @@ class AccountDeleted:
     registrations_cancelled: int
 
 
-async def delete_account(
-    session: AsyncSession, user: User, now: datetime, *, base_url: str
-) -> AccountDeleted:
+async def delete_account(session: AsyncSession, user: User, now: datetime) -> AccountDeleted:
     """Cancel what the person has ahead, end every sign-in, and anonymise the account.
 
     Cancellations go through the booking and workshop services, so the waitlist moves up and
@@ -255,8 +253,8 @@ async def delete_account(
     person = await session.get(User, user.id, populate_existing=True)
     if person is None or person.deleted_at is not None:
         raise NotFound("Das Konto", "The account")
-    bookings = await _cancel_bookings(session, person, now, base_url)
-    registrations = await _cancel_registrations(session, person, now, base_url)
+    bookings = await _cancel_bookings(session, person, now)
+    registrations = await _cancel_registrations(session, person, now)
     await session.flush()
     await _end_sign_ins(session, person, now)
     await session.execute(delete(UserCertification).where(UserCertification.user_id == person.id))
@@ -302,7 +300,7 @@ async def _another_admin(session: AsyncSession, user_id: int) -> bool:
     return any(admin != user_id for admin in await session.scalars(statement))
 
 
-async def _cancel_bookings(session: AsyncSession, person: User, now: datetime, base_url: str) -> int:
+async def _cancel_bookings(session: AsyncSession, person: User, now: datetime) -> int:
     statement = (
         select(Booking)
         .where(
@@ -317,11 +315,11 @@ async def _cancel_bookings(session: AsyncSession, person: User, now: datetime, b
         statement = statement.with_for_update(of=Booking)
     bookings = list(await session.scalars(statement))
     for booking in bookings:
-        cancel_within(session, booking, actor=person, now=now, reason=None, base_url=base_url)
+        cancel_within(session, booking, actor=person, now=now, reason=None)
     return len(bookings)
 
 
-async def _cancel_registrations(session: AsyncSession, person: User, now: datetime, base_url: str) -> int:
+async def _cancel_registrations(session: AsyncSession, person: User, now: datetime) -> int:
     ahead = list(
         await session.scalars(
             select(Registration.id)
@@ -335,7 +333,7 @@ async def _cancel_registrations(session: AsyncSession, person: User, now: dateti
         )
     )
     for registration_id in ahead:
-        await cancel_registration_within(session, registration_id, actor=person, now=now, base_url=base_url)
+        await cancel_registration_within(session, registration_id, actor=person, now=now)
     return len(ahead)
 
 

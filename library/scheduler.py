@@ -35,7 +35,7 @@ class Job:
 
 
 async def _no_shows(db: Database, clock: Clock, settings: Settings) -> int:
-    return await release_no_shows(db, now=clock.now(), base_url=settings.base_url)
+    return await release_no_shows(db, now=clock.now())
 
 
 async def _completed(db: Database, clock: Clock, settings: Settings) -> int:
@@ -43,11 +43,11 @@ async def _completed(db: Database, clock: Clock, settings: Settings) -> int:
 
 
 async def _lapsed_offers(db: Database, clock: Clock, settings: Settings) -> int:
-    return await expire_offers(db, now=clock.now(), base_url=settings.base_url)
+    return await expire_offers(db, now=clock.now())
 
 
 async def _lotteries(db: Database, clock: Clock, settings: Settings) -> int:
-    return await draw_closed_lotteries(db, now=clock.now(), base_url=settings.base_url)
+    return await draw_closed_lotteries(db, now=clock.now())
 
 
 async def _retention(db: Database, clock: Clock, settings: Settings) -> int:
@@ -57,15 +57,13 @@ async def _retention(db: Database, clock: Clock, settings: Settings) -> int:
 
 
 async def _reminders(db: Database, clock: Clock, settings: Settings) -> int:
-    now, hours, base_url = clock.now(), settings.reminder_hours, settings.base_url
-    bookings = await queue_booking_reminders(db, now=now, hours=hours, base_url=base_url)
-    return bookings + await queue_registration_reminders(db, now=now, hours=hours, base_url=base_url)
+    now, hours = clock.now(), settings.reminder_hours
+    bookings = await queue_booking_reminders(db, now=now, hours=hours)
+    return bookings + await queue_registration_reminders(db, now=now, hours=hours)
 
 
 async def _certification_notices(db: Database, clock: Clock, settings: Settings) -> int:
-    return await queue_certification_notices(
-        db, now=clock.now(), days=settings.certification_notice_days, base_url=settings.base_url
-    )
+    return await queue_certification_notices(db, now=clock.now(), days=settings.certification_notice_days)
 
 
 OUTBOX_BATCH = 200

@@ -48,7 +48,7 @@ def reset_subjects(email: str, address: str) -> LoginSubjects:
 
 
 async def request_password_reset(
-    session: AsyncSession, email: str, now: datetime, *, address: str, secret_key: str, base_url: str
+    session: AsyncSession, email: str, now: datetime, *, address: str, secret_key: str
 ) -> None:
     """Queue a reset link to the account with this address, if there is an active one.
 
@@ -77,7 +77,7 @@ async def request_password_reset(
     )
     session.add(reset)
     await session.flush()
-    enqueue(session, kind=RESET_MAIL, user=user, payload={"reset_id": reset.id}, now=now, base_url=base_url)
+    enqueue(session, kind=RESET_MAIL, user=user, payload={"reset_id": reset.id}, now=now)
 
 
 async def reset_password(session: AsyncSession, token: str, new_password: str, now: datetime) -> User:

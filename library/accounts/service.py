@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from library.accounts.models import ApiToken, Language, LoginFailure, LoginSession, Role, User
 from library.accounts.passwords import hash_password, is_weak_password, needs_rehash, verify_password
 from library.audit.log import record, snapshot
-from library.db import Database
+from library.db import Database, violated_constraint
 from library.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_KEY = "uq_users_email"  # the unique key that keeps two accounts from sharing an address
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -113,7 +114,9 @@ async def add_account(
     session.add(user)
     try:
         await session.flush()
-    except IntegrityError:
+    except IntegrityError as error:
+        if violated_constraint(error) != EMAIL_KEY:
+            raise
         # Registered a moment ago by a parallel request. Not a crash: its log would quote the address.
         raise Conflict("email_taken") from None
     return user

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from library import privacy
@@ -15,9 +14,8 @@ from library.accounts import resets, service
 from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
 from library.api.common import language
-from library.config import Settings
 from library.errors import NotAllowed, NotSignedIn
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep, ViewerDep, client_address
 from library.i18n import pick
 
@@ -98,9 +96,8 @@ class AccountsController(Controller):
         data: JSONBody[TokenIn],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> TokenOut:
-        settings: Settings = state.settings
         now = clock.now()
         subjects = service.LoginSubjects.of(data.email, client_address(request))
         # A failure is recorded (and committed) before it is reported.
@@ -132,9 +129,8 @@ class AccountsController(Controller):
         data: JSONBody[PasswordResetIn],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> None:
-        settings: Settings = state.settings
         async with db.write() as session:
             await resets.request_password_reset(
                 session,
@@ -142,7 +138,6 @@ class AccountsController(Controller):
                 clock.now(),
                 address=client_address(request),
                 secret_key=settings.secret_key,
-                base_url=settings.base_url,
             )
 
     @post(
@@ -158,10 +153,15 @@ class AccountsController(Controller):
 
     @get("/me", summary="The caller's profile and certifications")
     async def me(
-        self, request: Request[Any, Any, Any], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self,
+        request: Request[Any, Any, Any],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
     ) -> MeOut:
         lang = language(request)
-        zone = state.settings.zone
+        zone = settings.zone
         now = clock.now()
         async with db.read() as session:
             held = await held_certifications(session, user.id)
@@ -203,7 +203,6 @@ class AccountsController(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
     ) -> None:
         now = clock.now()
         if not await privacy.password_confirmed(
@@ -211,4 +210,4 @@ class AccountsController(Controller):
         ):
             raise NotAllowed("wrong_password", "password")
         async with db.write() as session:
-            await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
+            await privacy.delete_account(session, user, now)

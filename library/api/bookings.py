@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -29,9 +28,9 @@ from library.catalog.models import Factor, Resource, ResourceKind
 from library.catalog.queries import get_location
 from library.config import Settings
 from library.errors import Conflict, InvalidInput, NotAllowed
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.refusals import booking_refused
-from library.http.viewer import UserDep
+from library.http.viewer import UserDep, staff_only
 from library.i18n import pick
 
 Instant = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with an offset")]
@@ -196,13 +195,13 @@ class BookingsController(Controller):
         self,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         slug: FromPath[str],
         date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
     ) -> AvailabilityOut:
         now = clock.now()
-        first = date_from or now.astimezone(state.settings.zone).date()
+        first = date_from or now.astimezone(settings.zone).date()
         first, last = checked_range(first, date_to or first + timedelta(days=6), max_days=62)
         async with db.read() as session:
             facts, hours = await service.resource_facts(session, Resource.slug == slug, (first, last))
@@ -297,9 +296,8 @@ class BookingsController(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> BookingOut | SeriesOut:
-        settings: Settings = state.settings
         now = clock.now()
         if data.end <= data.start:
             raise InvalidInput("end_before_start", "end")
@@ -319,9 +317,7 @@ class BookingsController(Controller):
                 db, new, data.repeat, booker=booker, actor=user, now=now, settings=settings
             )
         try:
-            booked = await service.create_booking(
-                db, new, booker=booker, actor=user, now=now, base_url=settings.base_url
-            )
+            booked = await service.create_booking(db, new, booker=booker, actor=user, now=now)
         except RuleBroken as error:
             raise await booking_refused(db, error.refusal, now) from error
         except SlotTaken as taken:
@@ -357,7 +353,6 @@ class BookingsController(Controller):
                 booker=booker,
                 actor=actor,
                 now=now,
-                base_url=settings.base_url,
             )
         except RuleBroken as error:
             raise await booking_refused(db, error.refusal, now) from error
@@ -400,7 +395,7 @@ class BookingsController(Controller):
         request: Request[Any, Any, Any],
         user: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
         status: FromQuery[BookingStatus | None] = None,
@@ -411,7 +406,6 @@ class BookingsController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[BookingOut]:
-        settings: Settings = state.settings
         zone = settings.zone
         statement = select(Booking).options(
             joinedload(Booking.resource), joinedload(Booking.unit), joinedload(Booking.user)
@@ -455,8 +449,10 @@ class BookingsController(Controller):
         )
 
     @get("/bookings/{booking_id:int}", summary="One booking")
-    async def get_one(self, booking_id: RowId, user: UserDep, db: DatabaseDep, state: State) -> BookingOut:
-        return await self._out(db, booking_id, user, state.settings)
+    async def get_one(
+        self, booking_id: RowId, user: UserDep, db: DatabaseDep, settings: SettingsDep
+    ) -> BookingOut:
+        return await self._out(db, booking_id, user, settings)
 
     @post("/bookings/{booking_id:int}/cancel", summary="Cancel a booking", status_code=200)
     async def cancel(
@@ -465,10 +461,9 @@ class BookingsController(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: JSONBody[CancelIn | None] = None,
     ) -> BookingOut:
-        settings: Settings = state.settings
         choice = data or CancelIn()
         await service.cancel_booking(
             db,
@@ -476,53 +471,57 @@ class BookingsController(Controller):
             actor=user,
             now=clock.now(),
             reason=choice.reason,
-            base_url=settings.base_url,
             following=choice.series == "following",
         )
         return await self._out(db, booking_id, user, settings)
 
     @post("/bookings/{booking_id:int}/check-in", summary="Check in to a booking", status_code=200)
     async def check_in(
-        self, booking_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, booking_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> BookingOut:
-        settings: Settings = state.settings
-        await service.check_in(db, booking_id, actor=user, now=clock.now(), base_url=settings.base_url)
+        await service.check_in(db, booking_id, actor=user, now=clock.now())
         return await self._out(db, booking_id, user, settings)
 
-    @post("/bookings/{booking_id:int}/approve", summary="Staff: approve a pending booking", status_code=200)
+    @post(
+        "/bookings/{booking_id:int}/approve",
+        summary="Staff: approve a pending booking",
+        status_code=200,
+        guards=[staff_only],
+    )
     async def approve(
-        self, booking_id: RowId, staff: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, booking_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> BookingOut:
-        settings: Settings = state.settings
         await service.decide_booking(
             db,
             booking_id,
             approve=True,
-            actor=staff,
+            actor=user,
             now=clock.now(),
             reason=None,
-            base_url=settings.base_url,
         )
-        return await self._out(db, booking_id, staff, settings)
+        return await self._out(db, booking_id, user, settings)
 
-    @post("/bookings/{booking_id:int}/reject", summary="Staff: reject a pending booking", status_code=200)
+    @post(
+        "/bookings/{booking_id:int}/reject",
+        summary="Staff: reject a pending booking",
+        status_code=200,
+        guards=[staff_only],
+    )
     async def reject(
         self,
         booking_id: RowId,
         data: JSONBody[RejectIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> BookingOut:
-        settings: Settings = state.settings
         await service.decide_booking(
             db,
             booking_id,
             approve=False,
-            actor=staff,
+            actor=user,
             now=clock.now(),
             reason=data.reason,
-            base_url=settings.base_url,
         )
-        return await self._out(db, booking_id, staff, settings)
+        return await self._out(db, booking_id, user, settings)

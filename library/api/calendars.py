@@ -6,13 +6,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, PathParameter
 
 from library.api.common import language
-from library.config import Settings
 from library.errors import NotFound
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep
 from library.notify import feeds
 
@@ -57,13 +55,12 @@ class CalendarsController(Controller):
         request: Request[Any, Any, Any],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         feed: FeedName,
     ) -> Response[bytes]:
         slug = feeds.feed_name(feed)
         if slug is None:
             raise no_feed()
-        settings: Settings = state.settings
         async with db.read() as session:
             found = await feeds.resource_feed(
                 session, slug, now=clock.now(), base_url=settings.base_url, lang=language(request)
@@ -82,10 +79,9 @@ class CalendarsController(Controller):
         request: Request[Any, Any, Any],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         slug: FromPath[str],
     ) -> Response[bytes]:
-        settings: Settings = state.settings
         async with db.read() as session:
             found = await feeds.workshops_feed(
                 session, slug, now=clock.now(), base_url=settings.base_url, lang=language(request)
@@ -103,13 +99,12 @@ class CalendarsController(Controller):
         self,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         feed: Annotated[str, PathParameter(description="The secret token with `.ics`")],
     ) -> Response[bytes]:
         token = feeds.feed_name(feed)
         if token is None:
             raise no_feed()
-        settings: Settings = state.settings
         async with db.read() as session:
             found = await feeds.user_feed(session, token, now=clock.now(), base_url=settings.base_url)
         if found is None:
@@ -121,8 +116,9 @@ class CalendarsController(Controller):
         summary="A new address for the caller's private calendar feed; the old one stops working",
         status_code=201,
     )
-    async def renew_calendar_token(self, user: UserDep, db: DatabaseDep, state: State) -> CalendarTokenOut:
-        settings: Settings = state.settings
+    async def renew_calendar_token(
+        self, user: UserDep, db: DatabaseDep, settings: SettingsDep
+    ) -> CalendarTokenOut:
         async with db.write() as session:
             token = await feeds.renew_calendar_token(session, user.id)
         url = feeds.user_feed_url(settings.base_url, token)

@@ -21,7 +21,7 @@ from library.catalog.policy import effective_policy
 from library.catalog.resource_input import ResourceIn, ResourcePatchIn, given
 from library.errors import InvalidInput
 from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import UserDep
+from library.http.viewer import UserDep, staff_only
 from library.i18n import Lang, pick
 
 
@@ -232,12 +232,17 @@ class CatalogController(Controller):
     ) -> ResourceDetailOut:
         return await resource_answer(request, db, slug)
 
-    @post("/resources", summary="Staff: add a resource with its units and house rules", status_code=201)
+    @post(
+        "/resources",
+        summary="Staff: add a resource with its units and house rules",
+        status_code=201,
+        guards=[staff_only],
+    )
     async def create_resource(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[ResourceIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> ResourceDetailOut:
@@ -247,20 +252,22 @@ class CatalogController(Controller):
             db,
             values,
             units=units if isinstance(units, int) else [unit.spec() for unit in units],
-            actor=staff,
+            actor=user,
             now=clock.now(),
         )
         return await resource_answer(request, db, resource.slug)
 
-    @patch("/resources/{slug:str}", summary="Staff: change a resource or its house rules")
+    @patch(
+        "/resources/{slug:str}", summary="Staff: change a resource or its house rules", guards=[staff_only]
+    )
     async def update_resource(
         self,
         request: Request[Any, Any, Any],
         slug: FromPath[str],
         data: JSONBody[ResourcePatchIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> ResourceDetailOut:
-        resource = await inventory.update_resource(db, slug, given(data), actor=staff, now=clock.now())
+        resource = await inventory.update_resource(db, slug, given(data), actor=user, now=clock.now())
         return await resource_answer(request, db, resource.slug)

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, patch, post, put
-from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from library.api.bookings import BookingOut, Instant, booking_out
@@ -19,18 +18,11 @@ from library.api.common import RowId
 from library.booking import units
 from library.catalog import inventory
 from library.catalog.hours import Period, WeeklyPeriod
-from library.catalog.models import (
-    OpeningException,
-    OpeningPeriod,
-    Unit,
-    UnitCondition,
-    UnitStatus,
-)
+from library.catalog.models import OpeningException, OpeningPeriod, Unit, UnitCondition, UnitStatus
 from library.catalog.resource_input import UNSET, InventoryNumber, Label, SerialNumber, UnitIn, given
-from library.config import Settings
 from library.errors import Conflict
-from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import UserDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.viewer import UserDep, staff_only
 
 ClockTime = Annotated[str, msgspec.Meta(description="Local wall-clock time HH:MM", examples=["09:30"])]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
@@ -172,12 +164,13 @@ def exception_values(data: ExceptionIn) -> dict[str, Any]:
 class InventoryController(Controller):
     path = "/api/v1"
     tags = ("inventory",)
+    guards = (staff_only,)
 
     @post("/resources/{slug:str}/units", summary="Staff: add a unit to a resource", status_code=201)
     async def add_unit(
-        self, slug: FromPath[str], data: JSONBody[UnitIn], staff: UserDep, db: DatabaseDep, clock: ClockDep
+        self, slug: FromPath[str], data: JSONBody[UnitIn], user: UserDep, db: DatabaseDep, clock: ClockDep
     ) -> UnitDetailOut:
-        unit = await inventory.add_unit(db, slug, data.spec(), actor=staff, now=clock.now())
+        unit = await inventory.add_unit(db, slug, data.spec(), actor=user, now=clock.now())
         return unit_out(unit)
 
     @patch("/units/{unit_id:int}", summary="Staff: rename, assess or retire a unit")
@@ -185,17 +178,16 @@ class InventoryController(Controller):
         self,
         unit_id: RowId,
         data: JSONBody[UnitPatchIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> UnitDetailOut:
-        settings: Settings = state.settings
         changes = given(data)
         force = changes.pop("force")
         try:
             unit, kept = await units.update_unit(
-                db, unit_id, changes, force=force, actor=staff, now=clock.now()
+                db, unit_id, changes, force=force, actor=user, now=clock.now()
             )
         except units.UnitHasBookings as stranded:
             raise Conflict(
@@ -214,14 +206,13 @@ class InventoryController(Controller):
         self,
         unit_id: RowId,
         data: JSONBody[BlockIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> BlockOut:
-        settings: Settings = state.settings
         block, affected = await units.block_unit(
-            db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=staff, now=clock.now()
+            db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=user, now=clock.now()
         )
         zone = settings.zone
         return BlockOut(
@@ -234,15 +225,15 @@ class InventoryController(Controller):
         )
 
     @delete("/blocks/{block_id:int}", summary="Staff: lift a block", status_code=204)
-    async def unblock(self, block_id: RowId, staff: UserDep, db: DatabaseDep, clock: ClockDep) -> None:
-        await inventory.lift_block(db, block_id, actor=staff, now=clock.now())
+    async def unblock(self, block_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep) -> None:
+        await inventory.lift_block(db, block_id, actor=user, now=clock.now())
 
     @put("/locations/{slug:str}/weekly-hours", summary="Staff: replace a location's weekly opening hours")
     async def weekly_hours(
         self,
         slug: FromPath[str],
         data: JSONBody[list[WeeklyHoursIn]],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> list[WeeklyHoursOut]:
@@ -257,7 +248,7 @@ class InventoryController(Controller):
             )
             for index, item in enumerate(data)
         ]
-        rows = await inventory.set_weekly_hours(db, slug, week, actor=staff, now=clock.now())
+        rows = await inventory.set_weekly_hours(db, slug, week, actor=user, now=clock.now())
         return weekly_out(rows)
 
     @post(
@@ -269,12 +260,12 @@ class InventoryController(Controller):
         self,
         slug: FromPath[str],
         data: JSONBody[ExceptionIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> ExceptionOut:
         exception = await inventory.add_opening_exception(
-            db, slug, **exception_values(data), actor=staff, now=clock.now()
+            db, slug, **exception_values(data), actor=user, now=clock.now()
         )
         return exception_out(exception)
 
@@ -283,12 +274,12 @@ class InventoryController(Controller):
         self,
         exception_id: FromPath[int],
         data: JSONBody[ExceptionIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
     ) -> ExceptionOut:
         exception = await inventory.change_opening_exception(
-            db, exception_id, **exception_values(data), actor=staff, now=clock.now()
+            db, exception_id, **exception_values(data), actor=user, now=clock.now()
         )
         return exception_out(exception)
 
@@ -296,6 +287,6 @@ class InventoryController(Controller):
         "/exceptions/{exception_id:int}", summary="Staff: remove a closure or special hours", status_code=204
     )
     async def remove_exception(
-        self, exception_id: FromPath[int], staff: UserDep, db: DatabaseDep, clock: ClockDep
+        self, exception_id: FromPath[int], user: UserDep, db: DatabaseDep, clock: ClockDep
     ) -> None:
-        await inventory.remove_opening_exception(db, exception_id, actor=staff, now=clock.now())
+        await inventory.remove_opening_exception(db, exception_id, actor=user, now=clock.now())

@@ -7,14 +7,14 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.datastructures import State
 from litestar.params import FromQuery
 
 from library.api.common import Limit, Offset, Page, RowId, next_page_url
 from library.config import Settings
-from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import UserDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.viewer import UserDep, staff_only
 from library.notify import worker
+from library.notify.ics import host_of
 from library.outbox import queue
 from library.outbox.models import OutboxMessage, OutboxStatus
 
@@ -44,21 +44,21 @@ def outbox_item(row: OutboxMessage, settings: Settings) -> OutboxItemOut:
         created_at=row.created_at.astimezone(zone),
         sent_at=row.sent_at.astimezone(zone) if row.sent_at else None,
         next_attempt_at=(row.next_attempt_at.astimezone(zone) if row.status is OutboxStatus.QUEUED else None),
-        message_id=row.message_id,
+        message_id=queue.message_id(row.id, host_of(settings.base_url)),
     )
 
 
 class OutboxController(Controller):
     path = "/api/v1/outbox"
     tags = ("outbox",)
+    guards = (staff_only,)
 
     @get("/", summary="Staff: notifications, newest first")
     async def list_outbox(
         self,
         request: Request[Any, Any, Any],
-        staff: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         status: FromQuery[OutboxStatus | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -66,13 +66,13 @@ class OutboxController(Controller):
         async with db.read() as session:
             rows = await queue.newest_first(session, status=status, limit=limit, offset=offset)
         return Page(
-            items=[outbox_item(row, state.settings) for row in rows[:limit]],
+            items=[outbox_item(row, settings) for row in rows[:limit]],
             next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
         )
 
     @post("/{message_id:int}/retry", summary="Staff: send a given-up notification again", status_code=200)
     async def retry(
-        self, staff: UserDep, db: DatabaseDep, clock: ClockDep, state: State, message_id: RowId
+        self, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep, message_id: RowId
     ) -> OutboxItemOut:
-        row = await worker.retry(db, message_id, now=clock.now(), actor_id=staff.id)
-        return outbox_item(row, state.settings)
+        row = await worker.retry(db, message_id, now=clock.now(), actor_id=user.id)
+        return outbox_item(row, settings)

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +22,8 @@ from library.catalog.inventory import slugify
 from library.catalog.models import Factor
 from library.config import Settings
 from library.errors import Conflict, InvalidInput, LibraryError, NotFound
-from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import UserDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.viewer import UserDep, staff_only
 from library.i18n import Lang, pick
 from library.workshops import service
 from library.workshops.models import (
@@ -259,14 +258,13 @@ class WorkshopsController(Controller):
         request: Request[Any, Any, Any],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         factor: FromQuery[Factor | None] = None,
         date_from: Annotated[date | None, QueryParameter(name="from", description="First local date")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description="Last local date")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[WorkshopOut]:
-        settings: Settings = state.settings
         now = clock.now()
         lang = language(request)
         first = local_instant(date_from, time(0), settings.zone) if date_from else now
@@ -310,19 +308,19 @@ class WorkshopsController(Controller):
         slug: FromPath[str],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> WorkshopOut:
-        return await one_workshop(db, slug, language(request), state.settings, clock.now())
+        return await one_workshop(db, slug, language(request), settings, clock.now())
 
-    @post("/workshops", summary="Staff: create a workshop", status_code=201)
+    @post("/workshops", summary="Staff: create a workshop", status_code=201, guards=[staff_only])
     async def create_workshop(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[WorkshopIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> WorkshopOut:
         if data.min_age is not None and data.max_age is not None and data.min_age > data.max_age:
             raise InvalidInput("invalid_input", "max_age")
@@ -341,22 +339,24 @@ class WorkshopsController(Controller):
             required_certification=data.required_certification,
             offer_hours=data.offer_hours,
         )
-        workshop = await service.create_workshop(db, new, actor=staff, now=clock.now())
-        return await one_workshop(db, workshop.slug, language(request), state.settings, clock.now())
+        workshop = await service.create_workshop(db, new, actor=user, now=clock.now())
+        return await one_workshop(db, workshop.slug, language(request), settings, clock.now())
 
     @post(
-        "/workshops/{slug:str}/sessions", summary="Staff: add a session; its room is booked", status_code=201
+        "/workshops/{slug:str}/sessions",
+        summary="Staff: add a session; its room is booked",
+        status_code=201,
+        guards=[staff_only],
     )
     async def add_session(
         self,
         slug: FromPath[str],
         data: JSONBody[SessionIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> SessionOut:
-        settings: Settings = state.settings
         if data.end <= data.start:
             raise InvalidInput("end_before_start", "end")
         new = service.NewSession(
@@ -369,9 +369,7 @@ class WorkshopsController(Controller):
             mode=data.mode,
         )
         try:
-            created = await service.add_session(
-                db, slug, new, actor=staff, now=clock.now(), base_url=settings.base_url
-            )
+            created = await service.add_session(db, slug, new, actor=user, now=clock.now())
         except (RuleBroken, SlotTaken) as error:
             raise workshop_problem(error) from error
         return await self._session(db, created.id, settings, clock.now())
@@ -390,16 +388,18 @@ class WorkshopsController(Controller):
             return (await sessions_out(session, [found], settings, now))[0]
 
     @patch(
-        "/workshop-sessions/{session_id:int}", summary="Staff: move a session (its room booking moves too)"
+        "/workshop-sessions/{session_id:int}",
+        summary="Staff: move a session (its room booking moves too)",
+        guards=[staff_only],
     )
     async def move_session(
         self,
         session_id: RowId,
         data: JSONBody[SessionChangeIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> SessionOut:
         await service.move_or_cancel_session(
             db,
@@ -408,25 +408,25 @@ class WorkshopsController(Controller):
             end=data.end,
             cancel=False,
             reason=data.reason,
-            actor=staff,
+            actor=user,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
-        return await self._session(db, session_id, state.settings, clock.now())
+        return await self._session(db, session_id, settings, clock.now())
 
     @post(
         "/workshop-sessions/{session_id:int}/cancel",
         summary="Staff: cancel a session and free its room",
         status_code=200,
+        guards=[staff_only],
     )
     async def cancel_session(
         self,
         session_id: RowId,
         data: JSONBody[CancelSessionIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> SessionOut:
         await service.move_or_cancel_session(
             db,
@@ -435,22 +435,20 @@ class WorkshopsController(Controller):
             end=None,
             cancel=True,
             reason=data.reason,
-            actor=staff,
+            actor=user,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
-        return await self._session(db, session_id, state.settings, clock.now())
+        return await self._session(db, session_id, settings, clock.now())
 
     @post(
         "/workshop-sessions/{session_id:int}/registrations", summary="Sign up for a session", status_code=201
     )
     async def register(
-        self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> RegistrationOut:
-        settings: Settings = state.settings
         try:
             registration = await service.register(
-                db, session_id, user=user, now=clock.now(), base_url=settings.base_url, zone=settings.zone
+                db, session_id, user=user, now=clock.now(), zone=settings.zone
             )
         except RuleBroken as error:
             raise refused(error.refusal) from error
@@ -462,7 +460,7 @@ class WorkshopsController(Controller):
         request: Request[Any, Any, Any],
         user: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[RegistrationOut]:
@@ -479,7 +477,7 @@ class WorkshopsController(Controller):
                 )
             )
         return Page(
-            items=[registration_out(r, state.settings, workshop=slug) for r, slug in rows[:limit]],
+            items=[registration_out(r, settings, workshop=slug) for r, slug in rows[:limit]],
             next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
         )
 
@@ -489,31 +487,29 @@ class WorkshopsController(Controller):
         status_code=200,
     )
     async def cancel_registration(
-        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> RegistrationOut:
-        registration = await service.cancel_registration(
-            db, registration_id, actor=user, now=clock.now(), base_url=state.settings.base_url
-        )
-        return registration_out(registration, state.settings)
+        registration = await service.cancel_registration(db, registration_id, actor=user, now=clock.now())
+        return registration_out(registration, settings)
 
     @post("/registrations/{registration_id:int}/accept", summary="Take up an offered place", status_code=200)
     async def accept_offer(
-        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
+        self, registration_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> RegistrationOut:
         registration = await service.accept_offer(db, registration_id, actor=user, now=clock.now())
-        return registration_out(registration, state.settings)
+        return registration_out(registration, settings)
 
     @get(
         "/workshop-sessions/{session_id:int}/registrations",
         summary="Staff: participants and waitlist in order",
+        guards=[staff_only],
     )
     async def session_registrations(
         self,
         request: Request[Any, Any, Any],
         session_id: RowId,
-        staff: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[RegistrationOut]:
@@ -531,53 +527,57 @@ class WorkshopsController(Controller):
                 )
             )
         return Page(
-            items=[registration_out(r, state.settings, with_user=True) for r in rows[:limit]],
+            items=[registration_out(r, settings, with_user=True) for r in rows[:limit]],
             next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
         )
 
-    @post("/workshop-sessions/{session_id:int}/attendance", summary="Staff: mark attendance", status_code=200)
+    @post(
+        "/workshop-sessions/{session_id:int}/attendance",
+        summary="Staff: mark attendance",
+        status_code=200,
+        guards=[staff_only],
+    )
     async def attendance(
         self,
         session_id: RowId,
         data: JSONBody[AttendanceIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> list[RegistrationOut]:
         marked = await service.mark_attendance(
             db,
             session_id,
             data.registration_ids,
-            actor=staff,
+            actor=user,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
-        return [registration_out(r, state.settings) for r in marked]
+        return [registration_out(r, settings) for r in marked]
 
     @post(
         "/workshop-sessions/{session_id:int}/draw",
         summary="Staff: draw a lottery session's places",
         status_code=200,
+        guards=[staff_only],
     )
     async def draw(
         self,
         session_id: RowId,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: JSONBody[DrawIn | None] = None,
     ) -> DrawOut:
         seed, drawn = await service.draw(
             db,
             session_id,
             seed=data.seed if data else None,
-            actor=staff,
+            actor=user,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
-        return DrawOut(seed=seed, registrations=[registration_out(r, state.settings) for r in drawn])
+        return DrawOut(seed=seed, registrations=[registration_out(r, settings) for r in drawn])
 
     @get("/certifications", summary="Certifications that unlock devices")
     async def certifications(
@@ -596,26 +596,30 @@ class WorkshopsController(Controller):
                 for c in rows
             ]
 
-    @post("/users/{user_id:int}/certifications", summary="Staff: grant a certification", status_code=201)
+    @post(
+        "/users/{user_id:int}/certifications",
+        summary="Staff: grant a certification",
+        status_code=201,
+        guards=[staff_only],
+    )
     async def grant(
         self,
         user_id: RowId,
         data: JSONBody[GrantIn],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> GrantOut:
-        zone = state.settings.zone
+        zone = settings.zone
         held = await service.grant_certification(
             db,
             user_id,
             data.key,
             expires_at=data.expires_at,
             note=data.note,
-            actor=staff,
+            actor=user,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
         return GrantOut(
             data.key,
@@ -627,14 +631,15 @@ class WorkshopsController(Controller):
         "/users/{user_id:int}/certifications/{key:str}",
         summary="Staff: revoke a certification",
         status_code=204,
+        guards=[staff_only],
     )
     async def revoke(
         self,
         user_id: RowId,
         key: FromPath[str],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         reason: FromQuery[str] = "",  # checked after sign-in: the service asks for it by name
     ) -> None:
-        await service.revoke_certification(db, user_id, key, reason=reason, actor=staff, now=clock.now())
+        await service.revoke_certification(db, user_id, key, reason=reason, actor=user, now=clock.now())

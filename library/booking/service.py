@@ -20,11 +20,7 @@ from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.audit.log import record, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
-from library.booking.availability import (
-    Occupation,
-    blocked_for_bookings,
-    free_per_unit,
-)
+from library.booking.availability import Occupation, blocked_for_bookings, free_per_unit
 from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
@@ -165,7 +161,6 @@ async def book_within(
     booker: User,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> Booking:
     """Check the rules and book inside the caller's write transaction (see create_booking)."""
     await lock_person(session, booker.id)
@@ -244,7 +239,6 @@ async def book_within(
             user=booker,
             payload={"booking_id": booking.id},
             now=now,
-            base_url=base_url,
         )
     return booking
 
@@ -279,7 +273,6 @@ async def create_series(
     booker: User,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> SeriesOutcome:
     """Book every occurrence in one transaction: all or nothing, or skipping what cannot be had.
 
@@ -295,7 +288,6 @@ async def create_series(
             booker=booker,
             actor=actor,
             now=now,
-            base_url=base_url,
         ),
         lost=lambda: SeriesRefused([Skipped(Interval(request.start, request.end), "slot_taken")]),
     )
@@ -310,7 +302,6 @@ async def _book_series(
     booker: User,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> SeriesOutcome:
     resource, hours = await resource_facts(session, Resource.slug == request.resource_slug)
     series = BookingSeries(user_id=booker.id, resource_id=resource.id, rule=repeat.as_rule(), created_at=now)
@@ -323,9 +314,7 @@ async def _book_series(
         one = replace(request, start=occurrence.start, end=occurrence.end, series_id=series.id)
         try:
             async with session.begin_nested():
-                booked.append(
-                    await book_within(session, one, booker=booker, actor=actor, now=now, base_url=base_url)
-                )
+                booked.append(await book_within(session, one, booker=booker, actor=actor, now=now))
         except RuleBroken as refused:
             skipped.append(Skipped(occurrence, refused.refusal.code))
         except SlotTaken:
@@ -342,7 +331,6 @@ async def _book_series(
         user=booker,
         payload={"series_id": series.id, "booking_ids": [b.id for b in booked]},
         now=now,
-        base_url=base_url,
     )
     return SeriesOutcome(series.id, booked, skipped)
 
@@ -375,12 +363,11 @@ async def create_booking(
     booker: User,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> Booked:
     """Book a free unit; a lost race is retried and then picks the next free unit."""
 
     async def work(session: AsyncSession) -> Booked:
-        booking = await book_within(session, request, booker=booker, actor=actor, now=now, base_url=base_url)
+        booking = await book_within(session, request, booker=booker, actor=actor, now=now)
         label = await session.scalar(select(Unit.label).where(Unit.id == booking.unit_id))
         return Booked(booking, label or "")
 
@@ -481,7 +468,6 @@ def _change_status(
     actor: User | None,
     now: datetime,
     reason: str | None,
-    base_url: str,
     notify: bool = True,
 ) -> None:
     before = snapshot(booking, AUDITED_FIELDS)
@@ -509,7 +495,6 @@ def _change_status(
             user=booking.user,
             payload={"booking_id": booking.id, "reason": reason},
             now=now,
-            base_url=base_url,
         )
 
 
@@ -520,7 +505,6 @@ async def cancel_booking(
     actor: User,
     now: datetime,
     reason: str | None,
-    base_url: str,
     following: bool = False,
 ) -> Booking:
     """Cancel a booking, or with `following` also the later occurrences of its series."""
@@ -546,12 +530,12 @@ async def cancel_booking(
             )
             targets.extend(later)
         for target in targets:
-            cancel_within(session, target, actor=actor, now=now, reason=reason, base_url=base_url)
+            cancel_within(session, target, actor=actor, now=now, reason=reason)
     return booking
 
 
 def cancel_within(
-    session: AsyncSession, booking: Booking, *, actor: User, now: datetime, reason: str | None, base_url: str
+    session: AsyncSession, booking: Booking, *, actor: User, now: datetime, reason: str | None
 ) -> None:
     """Cancel a booking inside the caller's write transaction, without the checks of cancel_booking.
 
@@ -564,7 +548,6 @@ def cancel_within(
         actor=actor,
         now=now,
         reason=reason,
-        base_url=base_url,
         notify=booking.user_id != actor.id,
     )
 
@@ -577,18 +560,17 @@ async def decide_booking(
     actor: User,
     now: datetime,
     reason: str | None,
-    base_url: str,
 ) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
         if not may_become(booking.status, status):
             raise Conflict("invalid_state", status=booking.status.value)
-        _change_status(session, booking, status, actor=actor, now=now, reason=reason, base_url=base_url)
+        _change_status(session, booking, status, actor=actor, now=now, reason=reason)
     return booking
 
 
-async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime, base_url: str) -> Booking:
+async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if not may_become(booking.status, BookingStatus.CHECKED_IN):
@@ -614,7 +596,7 @@ async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime,
     return booking
 
 
-async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int:
+async def release_no_shows(db: Database, *, now: datetime) -> int:
     """Bookings not checked in within their window become no-shows; their time is free again.
 
     Safe to run twice and from several processes: each row is re-checked under its lock.
@@ -645,7 +627,6 @@ async def release_no_shows(db: Database, *, now: datetime, base_url: str) -> int
                     actor=None,
                     now=now,
                     reason=None,
-                    base_url=base_url,
                 )
                 released += 1
     return released

@@ -39,7 +39,7 @@ from library.catalog.models import (
 )
 from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.queries import get_location, get_resource
-from library.db import Database
+from library.db import Database, violated_constraint
 from library.errors import Conflict, InvalidInput, NotFound
 
 BLOCK_FIELDS = ("unit_id", "start_at", "end_at", "reason")
@@ -417,20 +417,24 @@ async def _check_unit_changes(session: AsyncSession, unit: Unit, changes: Mappin
         raise Conflict("inventory_number_taken", "inventory_number", number=number)
 
 
+TAKEN: dict[str, tuple[str, str]] = {
+    "uq_units_inventory_number": ("inventory_number_taken", "inventory_number"),
+    "uq_resources_slug": ("slug_taken", "slug"),
+    "uq_units_resource_id_label": ("label_taken", "label"),
+}
+"""The unique keys a concurrent request may take first: their problem code and field."""
+
+
 async def _flush(session: AsyncSession) -> None:
     """Flush; a unique key that a concurrent request took in the meantime is a conflict, not a crash."""
     try:
         await session.flush()
     except IntegrityError as error:
-        message = str(error.orig)
-        for marker, code, field in (
-            ("inventory_number", "inventory_number_taken", "inventory_number"),
-            ("slug", "slug_taken", "slug"),
-            ("label", "label_taken", "label"),
-        ):
-            if marker in message:
-                raise Conflict(code, field) from error
-        raise
+        constraint = violated_constraint(error)
+        if constraint is None or constraint not in TAKEN:
+            raise
+        code, field = TAKEN[constraint]
+        raise Conflict(code, field) from error
 
 
 # Blocks (placing one lists the bookings it touches: see booking.units.block_unit)

@@ -9,14 +9,7 @@ from sqlalchemy import ScalarSelect, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from library.catalog.models import (
-    Factor,
-    Location,
-    Resource,
-    ResourceKind,
-    Unit,
-    UnitStatus,
-)
+from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitStatus
 from library.db import escape_like
 from library.errors import NotFound
 

@@ -1,7 +1,9 @@
 """Who is asking: the user behind a request's bearer token or session cookie.
 
-Handlers name what they need as a parameter: `viewer` (anyone), `user` (signed in, else 401),
-`staff` (staff or admin, else 403), `admin` (admin, else 403).
+Handlers name what they need as a parameter: `viewer` (anyone), `user` (signed in, else 401).
+Staff and admin routes are guarded where they are declared (`guards=[staff_only]` on the
+controller or route): the guard runs before anything else is read from the request, so nobody
+learns more than 401 (not signed in) or 403 (not allowed).
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
+from litestar.handlers import BaseRouteHandler
 
 from library.accounts import service
 from library.accounts.models import LoginSession, Role, User
+from library.clock import Clock
+from library.db import Database
 from library.errors import NotAllowed, NotSignedIn
-from library.http.deps import ClockDep, DatabaseDep
 
 SESSION_COOKIE = "library_session"
 CSRF_COOKIE = "csrftoken"
@@ -40,7 +45,10 @@ ViewerDep = NamedDependency[Viewer]
 UserDep = NamedDependency[User]
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+AnyConnection = ASGIConnection[Any, Any, Any, Any]
+
+
+def bearer_token(request: AnyConnection) -> str | None:
     header = request.headers.get("authorization")
     if header is None:
         return None
@@ -55,13 +63,21 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def provide_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: ClockDep) -> Viewer:
-    viewer = await _find_viewer(request, db, clock)
+async def viewer_of(request: AnyConnection) -> Viewer:
+    """Who is asking, looked up once per request: by a guard, or for the handler that asks."""
+    known = request.state.get("viewer")
+    if isinstance(known, Viewer):
+        return known
+    viewer = await _find_viewer(request, request.app.state.db, request.app.state.clock)
     request.state.viewer = viewer  # error pages show the menu of whoever is signed in
     return viewer
 
 
-async def _find_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: ClockDep) -> Viewer:
+async def provide_viewer(request: Request[Any, Any, Any]) -> Viewer:
+    return await viewer_of(request)
+
+
+async def _find_viewer(request: AnyConnection, db: Database, clock: Clock) -> Viewer:
     now = clock.now()
     token = bearer_token(request)
     if token is not None:
@@ -76,13 +92,13 @@ async def _find_viewer(request: Request[Any, Any, Any], db: DatabaseDep, clock: 
         async with db.read() as session:
             found_session = await service.user_for_session(session, session_id, now)
         if found_session is not None:
-            if request.method in UNSAFE_METHODS and request.url.path.startswith("/api/"):
+            if request.scope.get("method") in UNSAFE_METHODS and request.url.path.startswith("/api/"):
                 _check_api_csrf(request)
             return Viewer(user=found_session[0], via="session", login_session=found_session[1])
     return Viewer()
 
 
-def _check_api_csrf(request: Request[Any, Any, Any]) -> None:
+def _check_api_csrf(request: AnyConnection) -> None:
     """API calls made with the session cookie must echo the CSRF cookie in a header."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
@@ -90,27 +106,29 @@ def _check_api_csrf(request: Request[Any, Any, Any]) -> None:
         raise NotAllowed("csrf_failed")
 
 
-async def provide_user(viewer: ViewerDep) -> User:
+def _signed_in(viewer: Viewer) -> User:
     if viewer.user is None:
         raise NotSignedIn("unauthenticated")
     return viewer.user
 
 
-async def provide_staff(user: UserDep) -> User:
-    if not user.role.is_staff:
-        raise NotAllowed("forbidden")
-    return user
+async def provide_user(viewer: ViewerDep) -> User:
+    return _signed_in(viewer)
 
 
-async def provide_admin(user: UserDep) -> User:
-    if user.role is not Role.ADMIN:
+async def staff_only(connection: AnyConnection, _: BaseRouteHandler) -> None:
+    """Guard: staff and admins pass."""
+    if not _signed_in(await viewer_of(connection)).role.is_staff:
         raise NotAllowed("forbidden")
-    return user
+
+
+async def admin_only(connection: AnyConnection, _: BaseRouteHandler) -> None:
+    """Guard: admins pass."""
+    if _signed_in(await viewer_of(connection)).role is not Role.ADMIN:
+        raise NotAllowed("forbidden")
 
 
 AUTH_DEPENDENCIES = {
     "viewer": Provide(provide_viewer),
     "user": Provide(provide_user),
-    "staff": Provide(provide_staff),
-    "admin": Provide(provide_admin),
 }

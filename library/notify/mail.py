@@ -160,7 +160,7 @@ def render_parts(kind: str, lang: Lang, context: dict[str, Any]) -> tuple[str, s
 async def build_message(
     session: AsyncSession, row: OutboxMessage, *, base_url: str, sender: Sender, secret_key: str = ""
 ) -> EmailMessage:
-    """The mail for one outbox row; its Message-ID is the row's, fixed when it was queued.
+    """The mail for one outbox row, its links made from `base_url`; the worker stamps its Message-ID.
 
     `secret_key` signs the links a mail carries (password resets)."""
     lang = known_language(row.language)
@@ -190,7 +190,6 @@ async def build_message(
     message["From"] = sender.header()
     message["To"] = row.recipient
     message["Date"] = format_datetime(row.created_at)
-    message["Message-ID"] = row.message_id
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")

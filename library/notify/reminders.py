@@ -32,7 +32,7 @@ BATCH = 500
 CAN_BE_MAILED = (User.is_active.is_(True), User.deleted_at.is_(None))
 
 
-async def queue_booking_reminders(db: Database, *, now: datetime, hours: int, base_url: str) -> int:
+async def queue_booking_reminders(db: Database, *, now: datetime, hours: int) -> int:
     """A reminder for each confirmed booking that starts within `hours`; the number queued."""
     async with db.write() as session:
         due = (
@@ -64,7 +64,6 @@ async def queue_booking_reminders(db: Database, *, now: datetime, hours: int, ba
                 user=user,
                 payload={"booking_id": booking_id},
                 now=now,
-                base_url=base_url,
             )
         # updated_at stays: a reminder changes nothing about the booking (its calendar
         # entry's SEQUENCE comes from updated_at).
@@ -76,7 +75,7 @@ async def queue_booking_reminders(db: Database, *, now: datetime, hours: int, ba
     return queued
 
 
-async def queue_registration_reminders(db: Database, *, now: datetime, hours: int, base_url: str) -> int:
+async def queue_registration_reminders(db: Database, *, now: datetime, hours: int) -> int:
     """A reminder for each confirmed place in a workshop session starting within `hours`."""
     async with db.write() as session:
         due = (
@@ -105,7 +104,6 @@ async def queue_registration_reminders(db: Database, *, now: datetime, hours: in
                 user=user,
                 payload={"registration_id": registration_id},
                 now=now,
-                base_url=base_url,
             )
         await session.execute(
             update(Registration)
@@ -115,7 +113,7 @@ async def queue_registration_reminders(db: Database, *, now: datetime, hours: in
     return len(due)
 
 
-async def queue_certification_notices(db: Database, *, now: datetime, days: int, base_url: str) -> int:
+async def queue_certification_notices(db: Database, *, now: datetime, days: int) -> int:
     """A notice for each certification held that expires within `days`, unless a later grant
     of the same certification (a renewal) already outlasts it."""
     renewal = aliased(UserCertification)
@@ -153,7 +151,6 @@ async def queue_certification_notices(db: Database, *, now: datetime, days: int,
                 user=user,
                 payload={"certification": key, "user_certification_id": held_id},
                 now=now,
-                base_url=base_url,
             )
         await session.execute(
             update(UserCertification)

@@ -5,7 +5,8 @@ Never inside a request: the scheduler (library.scheduler, job `send_outbox`) cal
 
 - A row is marked sent only after the SMTP server accepted the message. A worker that dies
   in between leaves the row queued, and it goes out again later: at least once, never lost.
-  The Message-ID stays the same, so a duplicate can be recognised.
+  The worker stamps the Message-ID from the row's id and the host of LIBRARY_BASE_URL, so it
+  stays the same at every try and a duplicate can be recognised.
 - PostgreSQL: each message is sent while its row is locked (`FOR UPDATE SKIP LOCKED`), in a
   transaction of its own, so several workers never take the same row, and a worker killed
   mid-batch loses only the lock, not the row.
@@ -38,6 +39,7 @@ from library.errors import Conflict, NotFound
 from library.i18n import DEFAULT_LANGUAGE, translate
 from library.notify.ics import host_of
 from library.notify.mail import LIBRARY_NAME, Sender, Unbuildable, build_message
+from library.outbox import queue
 from library.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("library.notify")
@@ -239,9 +241,7 @@ async def _next_sqlite(
         message: EmailMessage | None = None
         error: BaseException | None = None
         try:
-            message = await build_message(
-                session, row, base_url=base_url, sender=sender, secret_key=secret_key
-            )
+            message = await _compose(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
         except Exception as problem:
             error = _unexpected(row, problem)
     if message is not None:
@@ -263,10 +263,19 @@ async def _attempt(
     secret_key: str,
 ) -> BaseException | None:
     try:
-        message = await build_message(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
+        message = await _compose(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
     except Exception as problem:
         return _unexpected(row, problem)
     return await _send(mailer, message)
+
+
+async def _compose(
+    session: AsyncSession, row: OutboxMessage, *, base_url: str, sender: Sender, secret_key: str
+) -> EmailMessage:
+    """The row's mail, stamped with its Message-ID."""
+    message = await build_message(session, row, base_url=base_url, sender=sender, secret_key=secret_key)
+    message["Message-ID"] = queue.message_id(row.id, host_of(base_url))
+    return message
 
 
 def _unexpected(row: OutboxMessage, problem: Exception) -> Exception:

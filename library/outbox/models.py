@@ -29,7 +29,6 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(5), default="de")
     payload: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.QUEUED
     )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +24,9 @@ class Recipient(Protocol):
     def language(self) -> str: ...
 
 
-def message_id(base_url: str) -> str:
-    """A Message-ID fixed when the message is queued, so a resend is recognisable."""
-    host = urlsplit(base_url).hostname or "library.invalid"
-    return f"<{uuid.uuid4().hex}@{host}>"
+def message_id(row_id: int, host: str) -> str:
+    """The Message-ID of an outbox row, the same at every try, so a resend is recognisable."""
+    return f"<outbox-{row_id}@{host}>"
 
 
 def enqueue(
@@ -39,7 +36,6 @@ def enqueue(
     user: Recipient,
     payload: dict[str, Any],
     now: datetime,
-    base_url: str,
 ) -> OutboxMessage:
     message = OutboxMessage(
         kind=kind,
@@ -47,7 +43,6 @@ def enqueue(
         recipient=user.email,
         language=str(user.language),
         payload=payload,
-        message_id=message_id(base_url),
         created_at=now,
         next_attempt_at=now,
     )

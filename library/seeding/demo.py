@@ -237,7 +237,6 @@ async def seed_bookings(
     users: Mapping[str, User],
     resources: Mapping[str, Resource],
     now: datetime,
-    base_url: str,
     report: SeedReport,
 ) -> None:
     """Book the demo bookings through the booking engine, which checks every house rule.
@@ -293,7 +292,7 @@ async def seed_bookings(
         # whatever staff book, so the visitor requests those and the demo shows them waiting.
         actor = booker if resource.requires_approval else staff
         try:
-            await book_within(session, request, booker=booker, actor=actor, now=now, base_url=base_url)
+            await book_within(session, request, booker=booker, actor=actor, now=now)
         except RuleBroken as refused:
             problems.append(f"{where} on {day}: refused by the house rules: {refused.refusal.code}")
             continue

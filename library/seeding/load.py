@@ -33,12 +33,8 @@ async def load_seed(
     *,
     demo: bool = False,
     now: datetime | None = None,
-    base_url: str = "http://127.0.0.1:8000",
 ) -> SeedReport:
-    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently.
-
-    `base_url` is the application's address, for the notifications the demo bookings queue.
-    """
+    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently."""
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("load_seed needs an aware datetime for 'now'")
@@ -63,11 +59,9 @@ async def load_seed(
             await session.flush()
             if any(spec.sessions for spec in catalogue.workshops):
                 system = await system_user(session, report)
-                await seed_sessions(
-                    session, catalogue.workshops, workshops, resources, system, now, base_url, report
-                )
+                await seed_sessions(session, catalogue.workshops, workshops, resources, system, now, report)
         if demo_data is not None:
             users = await upsert_users(session, demo_data.users, certifications, now, today, report)
             await session.flush()
-            await seed_bookings(session, demo_data.bookings, users, resources, now, base_url, report)
+            await seed_bookings(session, demo_data.bookings, users, resources, now, report)
     return report

@@ -351,7 +351,6 @@ async def seed_sessions(
     resources: Mapping[str, Resource],
     system: User,
     now: datetime,
-    base_url: str,
     report: SeedReport,
 ) -> None:
     """Place each session of the file on its day and book its room through the booking engine.
@@ -450,9 +449,7 @@ async def seed_sessions(
                 mode=session_spec.mode,
             )
             try:
-                keys[key] = await add_session_within(
-                    session, workshop, new, actor=system, now=now, base_url=base_url
-                )
+                keys[key] = await add_session_within(session, workshop, new, actor=system, now=now)
             except RuleBroken as refused:
                 problems.append(f"{when}: the room '{room.slug}' cannot be booked: {refused.refusal.code}")
                 continue

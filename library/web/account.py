@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -22,7 +21,7 @@ from library.accounts.queries import held_certifications
 from library.config import Settings
 from library.errors import LibraryError, message
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep, client_address
 from library.i18n import N_, Lang, translate
@@ -93,10 +92,9 @@ class AccountPages(Controller):
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         form = Form(values=form_values(data))
@@ -145,7 +143,7 @@ class AccountPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> Template:
         form = Form(
             values={
@@ -154,7 +152,7 @@ class AccountPages(Controller):
                 "language": user.language.value,
             }
         )
-        return await account_page(request, viewer, user, db, state.settings, clock.now(), form)
+        return await account_page(request, viewer, user, db, settings, clock.now(), form)
 
     @post("/account", name="account-submit")
     async def save_profile(
@@ -164,10 +162,9 @@ class AccountPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         today = now.astimezone(settings.zone).date()
@@ -199,11 +196,10 @@ class AccountPages(Controller):
 
     @post("/account/calendar", name="account-calendar")
     async def renew_calendar(
-        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, state: State
+        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, settings: SettingsDep
     ) -> Template:
         """A new private calendar address, shown this once (only its hash is kept): so this answer
         is a page of its own rather than a redirect, and is never cached."""
-        settings: Settings = state.settings
         async with db.write() as session:
             token = await feeds.renew_calendar_token(session, user.id)
         url = feeds.user_feed_url(settings.base_url, token)
@@ -255,7 +251,6 @@ class AccountPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """Asks for the password first, as DELETE /api/v1/me does; then signs out and goes home."""
@@ -268,7 +263,7 @@ class AccountPages(Controller):
             )
             if confirmed:
                 async with db.write() as session:
-                    await privacy.delete_account(session, user, now, base_url=state.settings.base_url)
+                    await privacy.delete_account(session, user, now)
         except LibraryError as problem:
             form.general = problem.detail(lang)
             page = render(request, "account/delete.html", viewer, status=status_of(problem), form=form)
@@ -285,7 +280,7 @@ class AccountPages(Controller):
     # ------------------------------------------------------------------ password reset
 
     @get("/password-reset", name="password-reset")
-    async def reset_request_form(self, request: AnyRequest, viewer: ViewerDep, state: State) -> Template:
+    async def reset_request_form(self, request: AnyRequest, viewer: ViewerDep) -> Template:
         done = request.query_params.get("done") == "reset_requested"
         minutes = int(resets.RESET_LIFETIME.total_seconds() // 60)
         return render(
@@ -303,11 +298,10 @@ class AccountPages(Controller):
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """The same answer whether an account has this address or not."""
-        settings: Settings = state.settings
         lang = page_language(request)
         form = Form(values=form_values(data))
         email = parsing.text(form, "email", lang, required=True, max_length=254)
@@ -320,7 +314,6 @@ class AccountPages(Controller):
                         clock.now(),
                         address=client_address(request),
                         secret_key=settings.secret_key,
-                        base_url=settings.base_url,
                     )
             except LibraryError as problem:
                 form.general = problem.detail(lang)
@@ -347,11 +340,10 @@ class AccountPages(Controller):
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         token: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         form = Form()
@@ -386,8 +378,7 @@ class AccountPages(Controller):
     # ------------------------------------------------------------------ privacy
 
     @get("/privacy", name="privacy")
-    async def privacy_page(self, request: AnyRequest, viewer: ViewerDep, state: State) -> Template:
-        settings: Settings = state.settings
+    async def privacy_page(self, request: AnyRequest, viewer: ViewerDep, settings: SettingsDep) -> Template:
         return render(
             request,
             "privacy.html",

@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -26,11 +25,10 @@ from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, Boo
 from library.booking.rules import cancel_deadline, checkin_window, may_become
 from library.catalog.models import Location, Resource
 from library.catalog.policy import BookingPolicy, effective_policy
-from library.config import Settings
 from library.db import Database
 from library.errors import LibraryError, NotFound
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import N_, Lang, translate
@@ -193,14 +191,13 @@ class MyBookingPages(Controller):
         request: AnyRequest,
         user: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         file_name: FromPath[str],
     ) -> Response[bytes]:
         """One booking as an iCalendar file to add to a calendar; only for the person who booked it."""
         stem = feed_name(file_name)
         if stem is None or not stem.isdigit():
             raise NotFound(f"Die Datei {file_name}", f"The file {file_name}")
-        settings: Settings = state.settings
         booking = await own_booking(db, int(stem), user)
         calendar = new_calendar()
         calendar.add_component(new_event(booking_event(booking, page_language(request), settings.base_url)))
@@ -226,16 +223,12 @@ class MyBookingPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         booking_id: FromPath[int],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         now = clock.now()
         await own_booking(db, booking_id, user)
         try:
-            await service.cancel_booking(
-                db, booking_id, actor=user, now=now, reason=None, base_url=settings.base_url
-            )
+            await service.cancel_booking(db, booking_id, actor=user, now=now, reason=None)
         except LibraryError as problem:
             return await self._refused(request, viewer, user, db, now, booking_id, problem)
         return see_other("/my/bookings", done="cancelled")
@@ -248,14 +241,12 @@ class MyBookingPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         booking_id: FromPath[int],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         now = clock.now()
         await own_booking(db, booking_id, user)
         try:
-            await service.check_in(db, booking_id, actor=user, now=now, base_url=settings.base_url)
+            await service.check_in(db, booking_id, actor=user, now=now)
         except LibraryError as problem:
             return await self._refused(request, viewer, user, db, now, booking_id, problem)
         return see_other("/my/bookings", done="checked_in")

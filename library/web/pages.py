@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,7 @@ from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
 from library.errors import LibraryError, message
 from library.http.answers import LANG_COOKIE, page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, Viewer, ViewerDep, client_address
 from library.i18n import N_
@@ -95,10 +95,9 @@ class HomePages(Controller):
         viewer: ViewerDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         now = clock.now()
         email, password = data.get("email", ""), data.get("password", "")
         subjects = service.LoginSubjects.of(email, client_address(request))
@@ -133,7 +132,7 @@ class HomePages(Controller):
 
     @post("/language", name="language")
     async def choose_language(
-        self, viewer: ViewerDep, db: DatabaseDep, state: State, data: URLEncodedBody[dict[str, str]]
+        self, viewer: ViewerDep, db: DatabaseDep, settings: SettingsDep, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
         """The chosen language sticks in a cookie and, when signed in, in the account (for mails)."""
         lang = Language.EN if data.get("lang") == "en" else Language.DE
@@ -143,5 +142,5 @@ class HomePages(Controller):
         return Redirect(
             path=safe_next(data.get("next")),
             status_code=303,
-            cookies=[language_cookie(lang, state.settings)],
+            cookies=[language_cookie(lang, settings)],
         )

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -35,7 +34,7 @@ from library.config import Settings
 from library.db import Database
 from library.errors import LibraryError, message
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
 from library.http.viewer import UserDep, Viewer, ViewerDep
@@ -465,11 +464,10 @@ class ResourcePages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         form = Form(values=form_values(data))
@@ -487,9 +485,7 @@ class ResourcePages(Controller):
         if wanted.repeat is not None:
             return await self._series(request, viewer, user, db, now, settings, new, wanted, form, week)
         try:
-            booked = await service.create_booking(
-                db, new, booker=user, actor=user, now=now, base_url=settings.base_url
-            )
+            booked = await service.create_booking(db, new, booker=user, actor=user, now=now)
         except RuleBroken as error:
             problem = await booking_refused(db, error.refusal, now)
             field = REFUSAL_FIELDS.get(error.refusal.code)
@@ -544,7 +540,6 @@ class ResourcePages(Controller):
                 booker=user,
                 actor=user,
                 now=now,
-                base_url=settings.base_url,
             )
         except service.SeriesRefused as refusal:
             form.general = message("series_conflicts", lang)

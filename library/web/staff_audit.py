@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.params import FromQuery
 from litestar.response import Template
 
@@ -18,8 +17,8 @@ from library.accounts import audit_search
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
 from library.http.answers import page_language
-from library.http.deps import DatabaseDep
-from library.http.viewer import UserDep, ViewerDep
+from library.http.deps import DatabaseDep, SettingsDep
+from library.http.viewer import ViewerDep, admin_only
 from library.i18n import N_, Lang, format_datetime, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, render
@@ -67,15 +66,15 @@ def readable(value: Any, lang: Lang, zone: ZoneInfo) -> str:
 class StaffAuditPages(Controller):
     path = "/staff/audit"
     include_in_schema = False
+    guards = (admin_only,)
 
     @get("/", name="staff-audit")
     async def audit(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        admin: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         actor: FromQuery[str] = "",
         action: FromQuery[str] = "",
         object_type: FromQuery[str] = "",
@@ -85,7 +84,7 @@ class StaffAuditPages(Controller):
         page: FromQuery[str] = "1",
     ) -> Template:
         lang = page_language(request)
-        zone: ZoneInfo = state.settings.zone
+        zone: ZoneInfo = settings.zone
         form = Form(
             values={
                 "actor": actor.strip(),

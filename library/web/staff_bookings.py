@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, URLEncodedBody
 from sqlalchemy import select
@@ -20,14 +19,13 @@ from library.booking.models import BookingStatus
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
-from library.config import Settings
 from library.db import Database
 from library.errors import LibraryError, message
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
-from library.http.viewer import ViewerDep
+from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
@@ -81,19 +79,18 @@ async def bookable_resources(db: Database) -> list[Resource]:
 
 class StaffBookingPages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/staff/bookings", name="staff-bookings")
     async def search(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         page: FromQuery[str] = "1",
     ) -> Response[Any]:
         lang = page_language(request)
-        settings: Settings = state.settings
         fields = ("person", "resource", "from", "to", "status")
         form = Form(values={name: request.query_params.get(name, "") for name in fields})
         where = search_from(form, lang)
@@ -130,7 +127,6 @@ class StaffBookingPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         resource: FromQuery[str] = "",
         email: FromQuery[str] = "",
@@ -145,13 +141,11 @@ class StaffBookingPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        settings: Settings = state.settings
         lang = page_language(request)
         form = Form(values=form_values(data))
         resources = await bookable_resources(db)
@@ -179,14 +173,13 @@ class StaffBookingPages(Controller):
             form.add("end", message("end_before_start", lang))
             return again(422)
         try:
-            booker = await service.booker_for(db, staff, email, field="email")
+            booker = await service.booker_for(db, user, email, field="email")
             await service.create_booking(
                 db,
                 NewBooking(resource_slug=slug, start=begins, end=ends, note=note, override_reason=reason),
                 booker=booker,
-                actor=staff,
+                actor=user,
                 now=clock.now(),
-                base_url=settings.base_url,
             )
         except RuleBroken as error:
             problem = await booking_refused(db, error.refusal, clock.now())

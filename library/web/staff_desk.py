@@ -7,18 +7,16 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 
 from library.accounts.models import User
 from library.booking import desk, service
-from library.config import Settings
 from library.errors import LibraryError, NotAllowed, NotFound, NotSignedIn
 from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
-from library.http.viewer import ViewerDep
+from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_
 from library.web.common import AnyRequest, notice, render, safe_next, see_other
 
@@ -61,13 +59,13 @@ async def desk_page(
 
 class StaffDeskPages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/staff", name="staff-desk")
     async def desk(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         location: FromQuery[str] = "",
@@ -79,10 +77,9 @@ class StaffDeskPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         booking_id: FromPath[int],
         action: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
@@ -92,30 +89,26 @@ class StaffDeskPages(Controller):
         When the booking service says no (e.g. approved a moment ago by someone else), the desk
         shows its sentence.
         """
-        settings: Settings = state.settings
-        now, base_url = clock.now(), settings.base_url
+        now = clock.now()
         reason = data.get("reason", "").strip()[:MAX_REASON] or None
         back_path, _, back_query = safe_next(data.get("back") or "/staff").partition("?")
         back = {key: value for key, value in parse_qsl(back_query) if key != "done"}
         try:
             if action == "check-in":
-                await service.check_in(db, booking_id, actor=staff, now=now, base_url=base_url)
+                await service.check_in(db, booking_id, actor=user, now=now)
                 done = "checked_in"
             elif action in ("approve", "reject"):
                 await service.decide_booking(
                     db,
                     booking_id,
                     approve=action == "approve",
-                    actor=staff,
+                    actor=user,
                     now=now,
                     reason=reason,
-                    base_url=base_url,
                 )
                 done = "approved" if action == "approve" else "rejected"
             elif action == "cancel":
-                await service.cancel_booking(
-                    db, booking_id, actor=staff, now=now, reason=reason, base_url=base_url
-                )
+                await service.cancel_booking(db, booking_id, actor=user, now=now, reason=reason)
                 done = "cancelled"
             else:
                 raise NotFound("Die Seite", "The page")

@@ -22,7 +22,7 @@ from library.db import Database
 from library.errors import LibraryError, NotFound
 from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import ViewerDep
+from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_, Lang, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
@@ -150,6 +150,7 @@ def read_exception(form: Form, lang: Lang) -> tuple[dict[str, Any] | None, dict[
 
 class StaffHoursPages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     async def _page(
         self,
@@ -189,7 +190,6 @@ class StaffHoursPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         location: FromQuery[str] = "",
@@ -201,7 +201,7 @@ class StaffHoursPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         slug: FromPath[str],
@@ -212,7 +212,7 @@ class StaffHoursPages(Controller):
         week, fields = read_week(form, lang)
         if not form.has_errors:
             try:
-                await inventory.set_weekly_hours(db, slug, week, actor=staff, now=now)
+                await inventory.set_weekly_hours(db, slug, week, actor=user, now=now)
             except LibraryError as problem:
                 if isinstance(problem, NotFound):
                     raise
@@ -226,7 +226,7 @@ class StaffHoursPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         slug: FromPath[str],
@@ -237,7 +237,7 @@ class StaffHoursPages(Controller):
         values, fields = read_exception(form, lang)
         if values is not None:
             try:
-                await inventory.add_opening_exception(db, slug, **values, actor=staff, now=now)
+                await inventory.add_opening_exception(db, slug, **values, actor=user, now=now)
             except LibraryError as problem:
                 if isinstance(problem, NotFound):
                     raise
@@ -251,7 +251,6 @@ class StaffHoursPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         exception_id: FromPath[int],
     ) -> Response[Any]:
@@ -290,7 +289,7 @@ class StaffHoursPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         exception_id: FromPath[int],
@@ -302,7 +301,7 @@ class StaffHoursPages(Controller):
         if values is not None:
             try:
                 changed = await inventory.change_opening_exception(
-                    db, exception_id, **values, actor=staff, now=clock.now()
+                    db, exception_id, **values, actor=user, now=clock.now()
                 )
             except LibraryError as problem:
                 if isinstance(problem, NotFound):
@@ -318,13 +317,13 @@ class StaffHoursPages(Controller):
     async def remove_exception(
         self,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         exception_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        await inventory.remove_opening_exception(db, exception_id, actor=staff, now=clock.now())
+        await inventory.remove_opening_exception(db, exception_id, actor=user, now=clock.now())
         location = data.get("location", "")
         return see_other(
             "/staff/hours", done="exception_removed", **({"location": location} if location else {})

@@ -24,20 +24,13 @@ from library.booking import units
 from library.catalog import inventory, queries
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
 from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
-from library.catalog.resource_input import (
-    Expected,
-    ResourceIn,
-    ResourcePatchIn,
-    UnitIn,
-    check_fields,
-    given,
-)
+from library.catalog.resource_input import Expected, ResourceIn, ResourcePatchIn, UnitIn, check_fields, given
 from library.db import Database
 from library.errors import LibraryError, NotFound, message
 from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
-from library.http.viewer import ViewerDep
+from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_, Lang, translate
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
@@ -223,6 +216,7 @@ def page_links(path: str, kept: Mapping[str, str], number: int, more: bool) -> t
 
 class StaffInventoryPages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     # Resources
 
@@ -231,7 +225,6 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         page: FromQuery[str] = "1",
     ) -> Response[Any]:
@@ -280,9 +273,7 @@ class StaffInventoryPages(Controller):
         )
 
     @get("/staff/resources/new", name="staff-resource-new")
-    async def new_resource(
-        self, request: AnyRequest, viewer: ViewerDep, staff: NamedDependency[User], db: DatabaseDep
-    ) -> Response[Any]:
+    async def new_resource(self, request: AnyRequest, viewer: ViewerDep, db: DatabaseDep) -> Response[Any]:
         offered = await choices(db, page_language(request))
         first = offered["locations"][0].slug if offered["locations"] else ""
         form = Form(values={"location": first, "capacity": "1", "units": "1"})
@@ -293,7 +284,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
@@ -306,7 +297,7 @@ class StaffInventoryPages(Controller):
             count = values.pop("units")
             try:
                 resource = await inventory.create_resource(
-                    db, values, units=count, actor=staff, now=clock.now()
+                    db, values, units=count, actor=user, now=clock.now()
                 )
             except LibraryError as problem:
                 form.absorb(problem, lang)
@@ -335,7 +326,6 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         slug: FromPath[str],
     ) -> Response[Any]:
@@ -373,7 +363,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         slug: FromPath[str],
@@ -391,7 +381,7 @@ class StaffInventoryPages(Controller):
                 db,
                 slug,
                 given(msgspec.convert(raw, ResourcePatchIn, strict=False)),
-                actor=staff,
+                actor=user,
                 now=clock.now(),
             )
         except LibraryError as problem:
@@ -408,7 +398,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         slug: FromPath[str],
@@ -421,7 +411,7 @@ class StaffInventoryPages(Controller):
             return await self._resource_page(request, viewer, db, slug, unit=form, status=422)
         try:
             await inventory.add_unit(
-                db, slug, msgspec.convert(raw, UnitIn, strict=False).spec(), actor=staff, now=clock.now()
+                db, slug, msgspec.convert(raw, UnitIn, strict=False).spec(), actor=user, now=clock.now()
             )
         except LibraryError as problem:
             if isinstance(problem, NotFound):
@@ -435,7 +425,6 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         unit_id: FromPath[int],
@@ -473,7 +462,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         unit_id: FromPath[int],
@@ -486,7 +475,7 @@ class StaffInventoryPages(Controller):
             return await self._unit_page(request, viewer, db, now, unit_id, form=form, status=422)
         changes = msgspec.to_builtins(msgspec.convert(raw, UnitIn, strict=False))
         try:
-            await units.update_unit(db, unit_id, changes, actor=staff, now=now)
+            await units.update_unit(db, unit_id, changes, actor=user, now=now)
         except LibraryError as problem:
             if isinstance(problem, NotFound):
                 raise
@@ -501,7 +490,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         unit_id: FromPath[int],
@@ -515,7 +504,7 @@ class StaffInventoryPages(Controller):
                 unit_id,
                 {"status": UnitStatus.RETIRED},
                 force=data.get("force") == "yes",
-                actor=staff,
+                actor=user,
                 now=now,
             )
         except units.UnitHasBookings as stranded:
@@ -531,7 +520,7 @@ class StaffInventoryPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         unit_id: FromPath[int],
@@ -550,20 +539,20 @@ class StaffInventoryPages(Controller):
             form.add("end", message("end_before_start", lang))
         if form.has_errors or start is None or end is None:
             return await self._unit_page(request, viewer, db, now, unit_id, block=form, status=422)
-        await units.block_unit(db, unit_id, start=start, end=end, reason=reason, actor=staff, now=now)
+        await units.block_unit(db, unit_id, start=start, end=end, reason=reason, actor=user, now=now)
         return see_other(f"/staff/units/{unit_id}", done="blocked")
 
     @post("/staff/blocks/{block_id:int}/lift", name="staff-block-lift")
     async def lift_block(
         self,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         block_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
         unit_id = data.get("unit", "")
-        await inventory.lift_block(db, block_id, actor=staff, now=clock.now())
+        await inventory.lift_block(db, block_id, actor=user, now=clock.now())
         return see_other(
             f"/staff/units/{unit_id}" if unit_id.isdigit() else "/staff/resources", done="unblocked"
         )

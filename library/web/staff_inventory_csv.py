@@ -23,7 +23,7 @@ from library.errors import MESSAGES, LibraryError, message
 from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
-from library.http.viewer import ViewerDep
+from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_, Lang, translate
 from library.web.common import AnyRequest, notice, render, see_other
 from library.web.staff_inventory import EXPECTED, NOTICES, expected_text
@@ -66,13 +66,13 @@ async def known_references(session: AsyncSession) -> csv_io.Known:
 
 class StaffInventoryFilePages(Controller):
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/staff/resources/import", name="staff-resources-import")
     async def import_form(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
         db: DatabaseDep,
         created: FromQuery[str] = "",
     ) -> Response[Any]:
@@ -106,7 +106,7 @@ class StaffInventoryFilePages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: NamedDependency[User],
+        user: NamedDependency[User],
         db: DatabaseDep,
         clock: ClockDep,
         data: MultipartBody[dict[str, Any]],
@@ -146,7 +146,7 @@ class StaffInventoryFilePages(Controller):
         now = clock.now()
         try:
             await inventory.create_resources(
-                db, [(plan.values, plan.units) for plan in plans], actor=staff, now=now
+                db, [(plan.values, plan.units) for plan in plans], actor=user, now=now
             )
         except LibraryError as problem:  # taken in the meantime by someone else: nothing was saved
             return report([], status=status_of(problem), general=problem.detail(lang))
@@ -154,7 +154,7 @@ class StaffInventoryFilePages(Controller):
         return see_other("/staff/resources/import", done="imported", created=now.isoformat())
 
     @get("/staff/resources/export.csv", name="staff-resources-export")
-    async def export(self, viewer: ViewerDep, staff: NamedDependency[User], db: DatabaseDep) -> Response[str]:
+    async def export(self, viewer: ViewerDep, db: DatabaseDep) -> Response[str]:
         async with db.read() as session:
             resources = (
                 await session.scalars(

@@ -4,13 +4,12 @@ and to send a given-up message again (the same worker.retry as the API)."""
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import UserDep, ViewerDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.viewer import UserDep, ViewerDep, staff_only
 from library.i18n import N_, translate
 from library.notify import worker
 from library.outbox import queue
@@ -25,15 +24,15 @@ PER_PAGE = 50
 class StaffOutboxPages(Controller):
     path = "/staff/outbox"
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/", name="staff-outbox")
     async def outbox(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
         db: DatabaseDep,
-        state: State,
+        settings: SettingsDep,
         status: FromQuery[str] = "",
         page: FromQuery[str] = "1",
     ) -> Template:
@@ -60,7 +59,7 @@ class StaffOutboxPages(Controller):
             messages=rows[:PER_PAGE],
             page=number,
             has_more=len(rows) > PER_PAGE,
-            zone=state.settings.zone,
+            zone=settings.zone,
             notice=notice(request, NOTICES),
         )
 
@@ -68,13 +67,13 @@ class StaffOutboxPages(Controller):
     async def retry(
         self,
         message_id: FromPath[int],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect:
         """A given-up message goes back to the queue; the list shows where it went."""
-        await worker.retry(db, message_id, now=clock.now(), actor_id=staff.id)
+        await worker.retry(db, message_id, now=clock.now(), actor_id=user.id)
         shown = data.get("status", "")
         return see_other(
             "/staff/outbox",

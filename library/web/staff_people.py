@@ -8,7 +8,6 @@ from collections import defaultdict
 from datetime import datetime, time
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, or_, select
@@ -21,9 +20,9 @@ from library.config import Settings
 from library.db import escape_like
 from library.errors import InvalidInput, LibraryError
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
-from library.http.viewer import UserDep, ViewerDep
+from library.http.viewer import UserDep, ViewerDep, admin_only, staff_only
 from library.i18n import N_, pick, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
@@ -43,31 +42,30 @@ END_OF_DAY = time(23, 59, 59)
 class StaffPeoplePages(Controller):
     path = "/staff"
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/certifications", name="staff-certifications")
     async def certifications(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> Template:
-        return await certifications_page(request, viewer, db, clock.now(), state.settings)
+        return await certifications_page(request, viewer, db, clock.now(), settings)
 
     @post("/certifications/grant", name="staff-certifications-grant")
     async def grant(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         now = clock.now()
         form = Form(values=form_values(data))
@@ -96,9 +94,8 @@ class StaffPeoplePages(Controller):
                     form.value("key"),
                     expires_at=expires_at,
                     note=reason,
-                    actor=staff,
+                    actor=user,
                     now=now,
-                    base_url=settings.base_url,
                 )
                 return see_other("/staff/certifications", done="granted")
             except LibraryError as problem:
@@ -111,10 +108,10 @@ class StaffPeoplePages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         lang = page_language(request)
@@ -123,31 +120,30 @@ class StaffPeoplePages(Controller):
         user_id = parsing.whole_number(form, "user_id", lang, low=1, high=2**62, required=True)
         if form.has_errors or user_id is None:
             return await certifications_page(
-                request, viewer, db, clock.now(), state.settings, revoke_form=form, status=422
+                request, viewer, db, clock.now(), settings, revoke_form=form, status=422
             )
         await workshops.revoke_certification(
-            db, user_id, form.value("key"), reason=reason, actor=staff, now=clock.now()
+            db, user_id, form.value("key"), reason=reason, actor=user, now=clock.now()
         )
         return see_other("/staff/certifications", done="revoked")
 
-    @get("/users", name="staff-users")
+    @get("/users", name="staff-users", guards=[admin_only])
     async def users(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        admin: UserDep,
         db: DatabaseDep,
         q: FromQuery[str] = "",
     ) -> Template:
         return await users_page(request, viewer, db, q)
 
-    @post("/users/{user_id:int}/role", name="staff-users-role")
+    @post("/users/{user_id:int}/role", name="staff-users-role", guards=[admin_only])
     async def change_role(
         self,
         request: AnyRequest,
         user_id: FromPath[int],
         viewer: ViewerDep,
-        admin: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
@@ -158,7 +154,7 @@ class StaffPeoplePages(Controller):
             return await users_page(request, viewer, db, query, action_form=failure, status=422)
         try:
             async with db.write() as session:
-                await accounts.change_role(session, user_id, Role(data["role"]), actor=admin, now=clock.now())
+                await accounts.change_role(session, user_id, Role(data["role"]), actor=user, now=clock.now())
         except LibraryError as problem:
             failure = Form(general=problem.detail(page_language(request)))
             return await users_page(
@@ -166,13 +162,13 @@ class StaffPeoplePages(Controller):
             )
         return see_other("/staff/users", done="role_changed", **({"q": query} if query else {}))
 
-    @post("/users/{user_id:int}/active", name="staff-users-active")
+    @post("/users/{user_id:int}/active", name="staff-users-active", guards=[admin_only])
     async def set_active(
         self,
         request: AnyRequest,
         user_id: FromPath[int],
         viewer: ViewerDep,
-        admin: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
@@ -181,7 +177,7 @@ class StaffPeoplePages(Controller):
         active = data.get("active") == "yes"
         try:
             async with db.write() as session:
-                await accounts.set_active(session, user_id, active, actor=admin, now=clock.now())
+                await accounts.set_active(session, user_id, active, actor=user, now=clock.now())
         except LibraryError as problem:
             failure = Form(general=problem.detail(page_language(request)))
             return await users_page(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -24,9 +23,9 @@ from library.catalog.models import Factor, Resource, ResourceKind
 from library.config import Settings
 from library.errors import LibraryError, NotFound, message
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
-from library.http.viewer import UserDep, ViewerDep
+from library.http.viewer import UserDep, ViewerDep, staff_only
 from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
@@ -61,28 +60,28 @@ RECENT = timedelta(days=30)
 class StaffWorkshopPages(Controller):
     path = "/staff/workshops"
     include_in_schema = False
+    guards = (staff_only,)
 
     @get("/", name="staff-workshops")
     async def overview(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> Template:
-        return await overview_page(request, viewer, db, clock.now(), state.settings)
+        return await overview_page(request, viewer, db, clock.now(), settings)
 
     @post("/", name="staff-workshops-create")
     async def create_workshop(
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         lang = page_language(request)
@@ -91,7 +90,7 @@ class StaffWorkshopPages(Controller):
         status = 422
         if new is not None:
             try:
-                await service.create_workshop(db, new, actor=staff, now=clock.now())
+                await service.create_workshop(db, new, actor=user, now=clock.now())
                 return see_other("/staff/workshops", done="workshop_created")
             except LibraryError as problem:
                 if problem.code == "slug_taken":
@@ -100,7 +99,7 @@ class StaffWorkshopPages(Controller):
                     form.absorb(problem, lang, fields=WORKSHOP_FIELDS)
                 status = status_of(problem)
         return await overview_page(
-            request, viewer, db, clock.now(), state.settings, workshop_form=form, status=status
+            request, viewer, db, clock.now(), settings, workshop_form=form, status=status
         )
 
     @post("/sessions", name="staff-workshops-add-session")
@@ -108,13 +107,12 @@ class StaffWorkshopPages(Controller):
         self,
         request: AnyRequest,
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         form = Form(values=form_values(data))
         new = read_session(form, lang, settings)
@@ -126,9 +124,8 @@ class StaffWorkshopPages(Controller):
                         db,
                         form.value("workshop"),
                         new,
-                        actor=staff,
+                        actor=user,
                         now=clock.now(),
-                        base_url=settings.base_url,
                     )
                 except (RuleBroken, SlotTaken) as error:
                     raise workshop_problem(error) from error
@@ -146,12 +143,11 @@ class StaffWorkshopPages(Controller):
         request: AnyRequest,
         session_id: FromPath[int],
         viewer: ViewerDep,
-        staff: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
     ) -> Template:
-        return await one_session_page(request, viewer, db, session_id, clock.now(), state.settings)
+        return await one_session_page(request, viewer, db, session_id, clock.now(), settings)
 
     @post("/sessions/{session_id:int}/attendance", name="staff-workshop-attendance")
     async def attendance(
@@ -159,10 +155,10 @@ class StaffWorkshopPages(Controller):
         request: AnyRequest,
         session_id: FromPath[int],
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """One form for the whole list: every ticked box is one registration that attended."""
@@ -175,12 +171,10 @@ class StaffWorkshopPages(Controller):
         if not chosen:
             form.general = translate(lang, N_("Please tick at least one person who took part."))
             return await one_session_page(
-                request, viewer, db, session_id, clock.now(), state.settings, attendance_form=form, status=422
+                request, viewer, db, session_id, clock.now(), settings, attendance_form=form, status=422
             )
         try:
-            await service.mark_attendance(
-                db, session_id, chosen, actor=staff, now=clock.now(), base_url=state.settings.base_url
-            )
+            await service.mark_attendance(db, session_id, chosen, actor=user, now=clock.now())
         except LibraryError as problem:
             form.general = problem.detail(lang)
             return await one_session_page(
@@ -189,7 +183,7 @@ class StaffWorkshopPages(Controller):
                 db,
                 session_id,
                 clock.now(),
-                state.settings,
+                settings,
                 attendance_form=form,
                 status=status_of(problem),
             )
@@ -199,15 +193,12 @@ class StaffWorkshopPages(Controller):
     async def draw(
         self,
         session_id: FromPath[int],
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
     ) -> Redirect:
         """The lottery by hand, once registration has closed (the scheduler would do it too)."""
-        await service.draw(
-            db, session_id, seed=None, actor=staff, now=clock.now(), base_url=state.settings.base_url
-        )
+        await service.draw(db, session_id, seed=None, actor=user, now=clock.now())
         return see_other(f"/staff/workshops/sessions/{session_id}", done="drawn")
 
     @post("/sessions/{session_id:int}/move", name="staff-workshop-move")
@@ -216,13 +207,12 @@ class StaffWorkshopPages(Controller):
         request: AnyRequest,
         session_id: FromPath[int],
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         lang = page_language(request)
         form = Form(values=form_values(data))
         day = parsing.day(form, "day", lang, required=True)
@@ -239,9 +229,8 @@ class StaffWorkshopPages(Controller):
                     end=local_instant(day, end, settings.zone),
                     cancel=False,
                     reason=reason or None,
-                    actor=staff,
+                    actor=user,
                     now=clock.now(),
-                    base_url=settings.base_url,
                 )
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="session_moved")
             except LibraryError as problem:
@@ -257,10 +246,10 @@ class StaffWorkshopPages(Controller):
         request: AnyRequest,
         session_id: FromPath[int],
         viewer: ViewerDep,
-        staff: UserDep,
+        user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         lang = page_language(request)
@@ -268,7 +257,7 @@ class StaffWorkshopPages(Controller):
         reason = parsing.text(form, "cancel_reason", lang, required=True)
         if form.has_errors:
             return await one_session_page(
-                request, viewer, db, session_id, clock.now(), state.settings, cancel_form=form, status=422
+                request, viewer, db, session_id, clock.now(), settings, cancel_form=form, status=422
             )
         await service.move_or_cancel_session(
             db,
@@ -277,9 +266,8 @@ class StaffWorkshopPages(Controller):
             end=None,
             cancel=True,
             reason=reason,
-            actor=staff,
+            actor=user,
             now=clock.now(),
-            base_url=state.settings.base_url,
         )
         return see_other(f"/staff/workshops/sessions/{session_id}", done="session_cancelled")
 

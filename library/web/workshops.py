@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -24,10 +23,9 @@ from library.booking.errors import refused
 from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.models import Factor, Location
-from library.config import Settings
 from library.errors import LibraryError, NotFound
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, Viewer, ViewerDep
 from library.i18n import N_, Lang, pick, translate
@@ -239,11 +237,10 @@ class WorkshopPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
+        settings: SettingsDep,
         slug: FromPath[str],
         session_id: FromPath[int],
     ) -> Template | Redirect:
-        settings: Settings = state.settings
         now = clock.now()
         async with db.read() as session:
             found = await session.get(WorkshopSession, session_id)
@@ -251,9 +248,7 @@ class WorkshopPages(Controller):
         if found is None or found.workshop_id != workshop_id:
             raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
         try:
-            registration = await service.register(
-                db, session_id, user=user, now=now, base_url=settings.base_url, zone=settings.zone
-            )
+            registration = await service.register(db, session_id, user=user, now=now, zone=settings.zone)
         except (RuleBroken, LibraryError) as error:
             problem = refused(error.refusal) if isinstance(error, RuleBroken) else error
             if isinstance(problem, NotFound):
@@ -309,13 +304,10 @@ class WorkshopPages(Controller):
         user: UserDep,
         db: DatabaseDep,
         clock: ClockDep,
-        state: State,
         registration_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect:
-        await service.cancel_registration(
-            db, registration_id, actor=user, now=clock.now(), base_url=state.settings.base_url
-        )
+        await service.cancel_registration(db, registration_id, actor=user, now=clock.now())
         return see_other(back_to(data), done="cancelled")
 
     @post("/my/workshops/{registration_id:int}/accept", name="my-workshop-accept")

@@ -146,7 +146,7 @@ def registration_window(new: NewSession, now: datetime) -> tuple[datetime, datet
 
 
 async def add_session_within(
-    session: AsyncSession, workshop: Workshop, new: NewSession, *, actor: User, now: datetime, base_url: str
+    session: AsyncSession, workshop: Workshop, new: NewSession, *, actor: User, now: datetime
 ) -> WorkshopSession:
     """Book the room and add the session inside the caller's write transaction (see add_session).
 
@@ -165,7 +165,6 @@ async def add_session_within(
         booker=actor,
         actor=actor,
         now=now,
-        base_url=base_url,
     )
     workshop_session = WorkshopSession(
         workshop_id=workshop.id,
@@ -196,7 +195,7 @@ async def add_session_within(
 
 
 async def add_session(
-    db: Database, workshop_slug: str, new: NewSession, *, actor: User, now: datetime, base_url: str
+    db: Database, workshop_slug: str, new: NewSession, *, actor: User, now: datetime
 ) -> WorkshopSession:
     """A session books its room through the booking engine, so the room is never double-booked."""
     registration_window(new, now)  # a bad window is refused before any transaction
@@ -205,7 +204,7 @@ async def add_session(
         workshop = await session.scalar(select(Workshop).where(Workshop.slug == workshop_slug))
         if workshop is None:
             raise NotFound(f"Der Workshop „{workshop_slug}“", f"The workshop '{workshop_slug}'")
-        return await add_session_within(session, workshop, new, actor=actor, now=now, base_url=base_url)
+        return await add_session_within(session, workshop, new, actor=actor, now=now)
 
     return await retrying_lost_races(db, work, lost=lambda: SlotTaken_for(new))
 
@@ -264,21 +263,18 @@ def _audit(
     )
 
 
-def _tell(
-    session: AsyncSession, registration: Registration, user: User, now: datetime, base_url: str
-) -> None:
+def _tell(session: AsyncSession, registration: Registration, user: User, now: datetime) -> None:
     enqueue(
         session,
         kind=f"registration.{registration.status.value}",
         user=user,
         payload={"registration_id": registration.id, "session_id": registration.session_id},
         now=now,
-        base_url=base_url,
     )
 
 
 async def register(
-    db: Database, session_id: int, *, user: User, now: datetime, base_url: str, zone: ZoneInfo
+    db: Database, session_id: int, *, user: User, now: datetime, zone: ZoneInfo
 ) -> Registration:
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
@@ -326,7 +322,7 @@ async def register(
         session.add(registration)
         await session.flush()
         _audit(session, registration, "registration.create", user, now)
-        _tell(session, registration, user, now, base_url)
+        _tell(session, registration, user, now)
     return registration
 
 
@@ -340,17 +336,15 @@ async def get_registration(session: AsyncSession, registration_id: int, viewer: 
 
 
 async def cancel_registration(
-    db: Database, registration_id: int, *, actor: User, now: datetime, base_url: str
+    db: Database, registration_id: int, *, actor: User, now: datetime
 ) -> Registration:
     """Cancel; a freed place goes to the first on the waitlist (or is offered to them)."""
     async with db.write() as session:
-        return await cancel_registration_within(
-            session, registration_id, actor=actor, now=now, base_url=base_url
-        )
+        return await cancel_registration_within(session, registration_id, actor=actor, now=now)
 
 
 async def cancel_registration_within(
-    session: AsyncSession, registration_id: int, *, actor: User, now: datetime, base_url: str
+    session: AsyncSession, registration_id: int, *, actor: User, now: datetime
 ) -> Registration:
     """Cancel inside the caller's write transaction (see cancel_registration)."""
     probe = await get_registration(session, registration_id, actor)
@@ -372,7 +366,7 @@ async def cancel_registration_within(
     # In a lottery before the draw nobody waits yet; after it, the waitlist moves up as usual.
     waitlist_moves = workshop_session.mode is SignupMode.FIRST_COME or workshop_session.drawn_at is not None
     if held_a_place and waitlist_moves:
-        await _fill_place(session, workshop_session, now, base_url)
+        await _fill_place(session, workshop_session, now)
     return registration
 
 
@@ -390,9 +384,7 @@ async def _close_gap(session: AsyncSession, session_id: int, freed: int, now: da
         await session.flush()
 
 
-async def _fill_place(
-    session: AsyncSession, workshop_session: WorkshopSession, now: datetime, base_url: str
-) -> None:
+async def _fill_place(session: AsyncSession, workshop_session: WorkshopSession, now: datetime) -> None:
     first = await session.scalar(
         select(Registration)
         .where(Registration.session_id == workshop_session.id, Registration.waitlist_position == 1)
@@ -410,7 +402,7 @@ async def _fill_place(
     _audit(session, first, "registration.promote", None, now, before)
     await _close_gap(session, workshop_session.id, 1, now)
     if first.user is not None:
-        _tell(session, first, first.user, now, base_url)
+        _tell(session, first, first.user, now)
 
 
 async def accept_offer(db: Database, registration_id: int, *, actor: User, now: datetime) -> Registration:
@@ -428,7 +420,7 @@ async def accept_offer(db: Database, registration_id: int, *, actor: User, now: 
     return registration
 
 
-async def expire_offers(db: Database, *, now: datetime, base_url: str) -> int:
+async def expire_offers(db: Database, *, now: datetime) -> int:
     """Offers not taken up in time lapse; the place goes to the next person. Safe to run twice."""
     async with db.write() as session:
         lapsed = list(
@@ -451,12 +443,12 @@ async def expire_offers(db: Database, *, now: datetime, base_url: str) -> int:
             registration.updated_at = now
             await session.flush()
             _audit(session, registration, "registration.offer_lapsed", None, now, before)
-            await _fill_place(session, workshop_session, now, base_url)
+            await _fill_place(session, workshop_session, now)
     return len(lapsed)
 
 
 async def draw(
-    db: Database, session_id: int, *, seed: str | None, actor: User | None, now: datetime, base_url: str
+    db: Database, session_id: int, *, seed: str | None, actor: User | None, now: datetime
 ) -> tuple[str, list[Registration]]:
     """Draw a lottery session's places with a recorded seed; the rest wait in drawn order.
 
@@ -520,12 +512,12 @@ async def draw(
         )
         for registration in entered:
             if registration.user is not None:
-                _tell(session, registration, registration.user, now, base_url)
+                _tell(session, registration, registration.user, now)
     return seed, [by_id[i] for i in result.winners + result.waitlist]
 
 
 async def mark_attendance(
-    db: Database, session_id: int, registration_ids: list[int], *, actor: User, now: datetime, base_url: str
+    db: Database, session_id: int, registration_ids: list[int], *, actor: User, now: datetime
 ) -> list[Registration]:
     """Tick people off; attending a workshop that grants a certification gives it to them."""
     async with db.write() as session:
@@ -560,7 +552,6 @@ async def mark_attendance(
                     source="workshop",
                     actor=actor,
                     now=now,
-                    base_url=base_url,
                 )
     return chosen
 
@@ -575,7 +566,6 @@ async def _grant(
     source: str,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> UserCertification:
     held = UserCertification(
         user_id=user.id,
@@ -607,7 +597,6 @@ async def _grant(
         user=user,
         payload={"certification": certification.key},
         now=now,
-        base_url=base_url,
     )
     return held
 
@@ -621,7 +610,6 @@ async def grant_certification(
     note: str,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> UserCertification:
     async with db.write() as session:
         user = await session.get(User, user_id)
@@ -641,7 +629,6 @@ async def grant_certification(
             source="staff",
             actor=actor,
             now=now,
-            base_url=base_url,
         )
 
 
@@ -689,7 +676,6 @@ async def move_or_cancel_session(
     reason: str | None,
     actor: User,
     now: datetime,
-    base_url: str,
 ) -> WorkshopSession:
     """Moving a session moves its room booking; cancelling frees the room. Everyone registered
     hears of it through the outbox."""
@@ -747,12 +733,11 @@ async def move_or_cancel_session(
                     user=registration.user,
                     payload={"session_id": session_id, "registration_id": registration.id, "reason": reason},
                     now=now,
-                    base_url=base_url,
                 )
     return workshop_session
 
 
-async def draw_closed_lotteries(db: Database, *, now: datetime, base_url: str) -> int:
+async def draw_closed_lotteries(db: Database, *, now: datetime) -> int:
     """Draw every lottery whose registration has closed and that nobody has drawn yet."""
     async with db.read() as session:
         due = list(
@@ -768,7 +753,7 @@ async def draw_closed_lotteries(db: Database, *, now: datetime, base_url: str) -
     drawn = 0
     for session_id in due:
         try:
-            await draw(db, session_id, seed=None, actor=None, now=now, base_url=base_url)
+            await draw(db, session_id, seed=None, actor=None, now=now)
             drawn += 1
         except Conflict as problem:
             if problem.code != "already_drawn":  # another process was quicker: fine

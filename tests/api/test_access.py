@@ -408,3 +408,18 @@ async def test_every_route_lets_in_exactly_who_the_table_says(
                 expected = "allowed" if who in rule.allowed else "turned away"
                 wrong.append(f"{method} {path} as {who}: {status} {location} but should be {expected}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_a_staff_route_turns_callers_away_before_it_reads_their_input(
+    client: Client, db: Database
+) -> None:
+    """The guard runs before query parameters and bodies are read: 401, then 403, then 422."""
+    await factories.create_user(db, "visitor@example.org")
+    await factories.create_user(db, "staff@example.org", role=Role.STAFF)
+    visitor = bearer(await factories.get_token(client, "visitor@example.org"))
+    staff = bearer(await factories.get_token(client, "staff@example.org"))
+    for headers, status in (({}, 401), (visitor, 403), (staff, 422)):
+        listed = await client.get("/api/v1/outbox?status=nonsense", headers=headers)
+        assert listed.status_code == status, listed.text
+        created = await client.post("/api/v1/resources", json={"capacity": "3"}, headers=headers)
+        assert created.status_code == status, created.text

@@ -202,7 +202,6 @@ async def test_the_service_functions_work_without_http(
             clock.now(),
             address="192.0.2.1",
             secret_key=settings.secret_key,
-            base_url=settings.base_url,
         )
     token = await latest_token(db, settings)
     async with db.write() as session:

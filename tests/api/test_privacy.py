@@ -293,7 +293,6 @@ async def past_rows(db: Database, resource: Resource, now: datetime) -> dict[str
                 user_id=anna.id,
                 recipient="anna@example.org",
                 payload={"booking_id": booking.id},
-                message_id=f"<{age}@library.example>",
                 status=OutboxStatus.SENT,
                 created_at=start,
             )

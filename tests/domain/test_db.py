@@ -1,4 +1,5 @@
-"""The SQLite engine serialises writers with BEGIN IMMEDIATE and leaves readers alone."""
+"""The SQLite engine serialises writers with BEGIN IMMEDIATE and leaves readers alone; a refused
+write names its constraint the same way on both engines."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
-from library.db import Database
+from library.accounts.models import User
+from library.catalog.models import Unit
+from library.db import Base, Database, violated_constraint
+from tests.support import factories
 
 
 def sqlite_path(sqlite_db: Database) -> Path:
@@ -37,3 +42,26 @@ async def test_a_read_transaction_does_not_block_writers(sqlite_db: Database) ->
     async with sqlite_db.read() as session:
         await session.execute(text("SELECT 1"))
         try_to_write(sqlite_path(sqlite_db))
+
+
+async def test_a_refused_write_names_its_constraint_on_either_engine(db: Database) -> None:
+    """Callers tell refusals apart by the constraint's name, never by the engine's wording:
+    a unique column, a unique key over two columns, and a unique index."""
+    location = await factories.create_location(db)
+    resource = await factories.create_resource(db, location, "gruppenraum", units=["A"])
+    anna = await factories.create_user(db, "anna@example.org")
+    async with db.write() as session:
+        (await session.get_one(User, anna.id)).calendar_token_hash = "0" * 64
+    refused: list[tuple[Base, str]] = [
+        (User(email="anna@example.org", name="Anna"), "uq_users_email"),
+        (Unit(resource_id=resource.id, label="A"), "uq_units_resource_id_label"),
+        (
+            User(email="ben@example.org", name="Ben", calendar_token_hash="0" * 64),
+            "ix_users_calendar_token_hash",
+        ),
+    ]
+    for row, constraint in refused:
+        with pytest.raises(IntegrityError) as error:
+            async with db.write() as session:
+                session.add(row)
+        assert violated_constraint(error.value) == constraint

@@ -37,9 +37,9 @@ from tests.support.times import FRIDAY, WEDNESDAY, at, utc
 
 async def reminders(db: Database, clock: SettableClock, settings: Settings) -> int:
     now, hours = clock.now(), settings.reminder_hours
-    return await queue_booking_reminders(
-        db, now=now, hours=hours, base_url=settings.base_url
-    ) + await queue_registration_reminders(db, now=now, hours=hours, base_url=settings.base_url)
+    return await queue_booking_reminders(db, now=now, hours=hours) + await queue_registration_reminders(
+        db, now=now, hours=hours
+    )
 
 
 async def queued(db: Database, kind: str) -> list[OutboxMessage]:
@@ -330,9 +330,7 @@ async def test_an_expiring_certification_gets_one_notice_per_expiry_naming_the_r
     )
 
     async def notices() -> int:
-        return await queue_certification_notices(
-            db, now=clock.now(), days=settings.certification_notice_days, base_url=settings.base_url
-        )
+        return await queue_certification_notices(db, now=clock.now(), days=settings.certification_notice_days)
 
     assert await notices() == 0  # 20 days ahead
     clock.advance(timedelta(days=7))
@@ -380,4 +378,4 @@ async def test_revoked_and_lasting_certifications_get_no_notice(
         expires_at=now + timedelta(days=3),
         revoked_at=now,
     )
-    assert await queue_certification_notices(db, now=now, days=14, base_url=settings.base_url) == 0
+    assert await queue_certification_notices(db, now=now, days=14) == 0

@@ -1072,7 +1072,7 @@ async def _book_room(db: Database, visitor: User, day: date, start: time, end: t
         start=datetime.combine(day, start, tzinfo=BERLIN),
         end=datetime.combine(day, end, tzinfo=BERLIN),
     )
-    await create_booking(db, request, booker=visitor, actor=visitor, now=NOW, base_url="http://test")
+    await create_booking(db, request, booker=visitor, actor=visitor, now=NOW)
 
 
 async def test_a_taken_room_is_a_clear_error(db: Database, tmp_path: Path) -> None:

@@ -34,14 +34,13 @@ async def an_outbox(db: Database, clock: SettableClock) -> dict[str, OutboxMessa
             user=anna,
             payload={"booking_id": 999},
             now=now,
-            base_url=BASE_URL,
         )
     await worker.send_due(db, now=now, smtp_url="smtp://127.0.0.1:1", base_url=BASE_URL)
     async with db.write() as session:
-        sent = enqueue(session, kind="booking.cancelled", user=anna, payload={}, now=now, base_url=BASE_URL)
+        sent = enqueue(session, kind="booking.cancelled", user=anna, payload={}, now=now)
         sent.status, sent.attempts, sent.sent_at = OutboxStatus.SENT, 1, now
         sent.created_at = now + timedelta(minutes=1)
-        queued = enqueue(session, kind="booking.reminder", user=anna, payload={}, now=now, base_url=BASE_URL)
+        queued = enqueue(session, kind="booking.reminder", user=anna, payload={}, now=now)
         queued.attempts, queued.next_attempt_at = 2, now + timedelta(minutes=4)
         queued.created_at = now + timedelta(minutes=2)
     return {"dead": dead, "sent": sent, "queued": queued}

@@ -22,7 +22,6 @@ from tests.support.forms import post_form, sign_in
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY = date(2026, 12, 4)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
-BASE_URL = "http://library.test"
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -56,15 +55,13 @@ async def library_with_a_workshop(db: Database, clock: SettableClock, **session:
     new = service.NewSession(
         start=at(FRIDAY, 14), end=at(FRIDAY, 15, 30), room="makerspace", capacity=2, **session
     )
-    created = await service.add_session(
-        db, workshop.slug, new, actor=staff, now=clock.now(), base_url=BASE_URL
-    )
+    created = await service.add_session(db, workshop.slug, new, actor=staff, now=clock.now())
     return {"staff": staff, "visitors": visitors, "session": created, "laser": laser}
 
 
 async def sign_up(db: Database, clock: SettableClock, session_id: int, visitors: list[User]) -> None:
     for visitor in visitors:
-        await service.register(db, session_id, user=visitor, now=clock.now(), base_url=BASE_URL, zone=BERLIN)
+        await service.register(db, session_id, user=visitor, now=clock.now(), zone=BERLIN)
 
 
 async def test_anonymous_people_are_sent_to_sign_in_and_visitors_are_refused(
@@ -336,7 +333,6 @@ async def test_a_session_cannot_move_onto_another_booking_of_its_room(
         service.NewSession(start=at(FRIDAY, 16), end=at(FRIDAY, 17), room="makerspace", capacity=2),
         actor=facts["staff"],
         now=clock.now(),
-        base_url=BASE_URL,
     )
     await sign_in(client, "staff@example.org")
     page = f"/staff/workshops/sessions/{later.id}"

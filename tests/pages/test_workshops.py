@@ -18,7 +18,6 @@ from tests.support.forms import post_form, sign_in
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY = date(2026, 12, 4)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
-BASE_URL = "http://testserver"
 EN = {"accept-language": "en"}
 
 
@@ -101,7 +100,6 @@ async def add_session(
         ),
         actor=lib.staff,
         now=lib.now,
-        base_url=BASE_URL,
     )
     return created.id
 
@@ -111,7 +109,7 @@ async def fill(db: Database, lib: Library, session_id: int, people: int) -> None
         person = await factories.create_user(
             db, f"p{n}@example.org", name=f"P{n}", birth_date=date(1980, 1, 1)
         )
-        await service.register(db, session_id, user=person, now=lib.now, base_url=BASE_URL, zone=BERLIN)
+        await service.register(db, session_id, user=person, now=lib.now, zone=BERLIN)
 
 
 async def sign_up(client: Client, slug: str, session_id: int) -> tuple[int, str]:
@@ -289,11 +287,9 @@ async def test_an_offered_place_is_taken_up_and_a_registration_cancelled(
     lib = await library(db, clock)
     session_id = await add_session(db, lib, "einweisung-lasercutter", at(FRIDAY, 14), capacity=1)
     first = await factories.create_user(db, "first@example.org", name="Erste", birth_date=date(1980, 1, 1))
-    held = await service.register(db, session_id, user=first, now=lib.now, base_url=BASE_URL, zone=BERLIN)
-    waiting = await service.register(
-        db, session_id, user=lib.anna, now=lib.now, base_url=BASE_URL, zone=BERLIN
-    )
-    await service.cancel_registration(db, held.id, actor=first, now=lib.now, base_url=BASE_URL)
+    held = await service.register(db, session_id, user=first, now=lib.now, zone=BERLIN)
+    waiting = await service.register(db, session_id, user=lib.anna, now=lib.now, zone=BERLIN)
+    await service.cancel_registration(db, held.id, actor=first, now=lib.now)
     await sign_in(client, "anna@example.org")
 
     mine = await client.get("/my/workshops", headers=EN)

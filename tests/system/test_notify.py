@@ -28,7 +28,7 @@ from library.db import Database
 from library.notify import worker
 from library.notify.worker import SmtpTarget, backoff
 from library.outbox.models import OutboxStatus
-from library.outbox.queue import enqueue
+from library.outbox.queue import enqueue, message_id
 from library.scheduler import run_jobs_once
 from tests.support.api import Client, booked
 from tests.support.factories import (
@@ -41,6 +41,8 @@ from tests.support.factories import (
 )
 from tests.support.mail import Inbox, html_of, library_with_readers, outbox, send, text_of
 from tests.support.times import FRIDAY, WEDNESDAY, at, utc
+
+HOST = "127.0.0.1"  # of the test settings' base URL, in every Message-ID
 
 # --- the SMTP server ---------------------------------------------------------------------
 
@@ -84,7 +86,7 @@ async def test_a_confirmation_arrives_in_the_recipients_language_with_a_calendar
     mails = smtp.by_recipient()
 
     german = mails["anna@example.org"]
-    assert german["Message-ID"] == rows["anna@example.org"].message_id
+    assert german["Message-ID"] == f"<outbox-{rows['anna@example.org'].id}@127.0.0.1>"
     assert german["Subject"].startswith("Buchung bestätigt: Gruppenraum 1")
     assert german["From"].addresses[0].display_name == "Stadtbibliothek Ulm"
     assert german["Content-Language"] == "de"
@@ -98,7 +100,7 @@ async def test_a_confirmation_arrives_in_the_recipients_language_with_a_calendar
     assert f'href="http://127.0.0.1:8000/bookings/{anna["id"]}"' in html
 
     english = mails["ben@example.org"]
-    assert english["Message-ID"] == rows["ben@example.org"].message_id
+    assert english["Message-ID"] == message_id(rows["ben@example.org"].id, HOST)
     assert english["Subject"].startswith("Booking confirmed: Group room 2")
     assert english["Content-Language"] == "en"
     text = text_of(english)
@@ -268,7 +270,7 @@ async def test_refusals_are_retried_with_backoff_until_the_server_accepts(
     (row,) = await outbox(db)
     assert (row.status, row.attempts, row.sent_at) == (OutboxStatus.SENT, 3, clock.now())
     assert smtp.refused == 2
-    assert [m["Message-ID"] for m in smtp.accepted] == [row.message_id]
+    assert [m["Message-ID"] for m in smtp.accepted] == [message_id(row.id, HOST)]
 
 
 async def test_a_message_never_accepted_goes_dead_and_staff_can_retry_it(
@@ -323,7 +325,7 @@ async def test_a_message_never_accepted_goes_dead_and_staff_can_retry_it(
     assert await send(db, clock, settings, smtp) == 1
     (row,) = await outbox(db)
     assert row.status is OutboxStatus.SENT
-    assert [m["Message-ID"] for m in smtp.accepted] == [row.message_id]
+    assert [m["Message-ID"] for m in smtp.accepted] == [message_id(row.id, HOST)]
     sent = (await client.get("/api/v1/outbox?status=sent", headers=bearer(staff))).json()["items"]
     assert [i["id"] for i in sent] == [row.id]
     assert_problem(
@@ -364,7 +366,6 @@ async def test_the_staff_list_is_newest_first_and_paginated(
                 user=anna,
                 payload={"booking_id": n},
                 now=clock.now() + timedelta(minutes=n),
-                base_url="http://127.0.0.1:8000",
             )
     staff = await get_token(client, "staff@example.org")
     first = (await client.get("/api/v1/outbox?limit=2", headers=bearer(staff))).json()
@@ -396,7 +397,6 @@ async def test_a_worker_killed_mid_batch_leaves_nothing_undelivered(
                 user=person,
                 payload={"certification": cert.key},
                 now=clock.now(),
-                base_url=settings.base_url,
             )
     smtp.hold_after = 3  # the server takes three, then holds the fourth until released
 
@@ -416,8 +416,8 @@ async def test_a_worker_killed_mid_batch_leaves_nothing_undelivered(
     rows = await outbox(db)
     assert {row.status for row in rows} == {OutboxStatus.SENT}
     delivered = Counter(str(message["Message-ID"]) for message in smtp.accepted)
-    assert set(delivered) == {row.message_id for row in rows}
-    assert all(delivered[row.message_id] >= 1 for row in rows)
+    assert set(delivered) == {message_id(row.id, HOST) for row in rows}
+    assert all(delivered[message_id(row.id, HOST)] >= 1 for row in rows)
     assert 6 <= sum(delivered.values()) <= 7  # at least once each; at most the held one twice
     assert all(subject.startswith("Einweisung erteilt") for subject in (m["Subject"] for m in smtp.accepted))
 
@@ -438,14 +438,13 @@ async def test_two_workers_at_once_share_the_work(
                 user=person,
                 payload={"certification": cert.key},
                 now=clock.now(),
-                base_url=settings.base_url,
             )
     smtp.delay = 0.05
     first, second = await asyncio.gather(send(db, clock, settings, smtp), send(db, clock, settings, smtp))
     rows = await outbox(db)
     assert {row.status for row in rows} == {OutboxStatus.SENT}
     delivered = Counter(str(message["Message-ID"]) for message in smtp.accepted)
-    assert set(delivered) == {row.message_id for row in rows}
+    assert set(delivered) == {message_id(row.id, HOST) for row in rows}
     if not db.is_sqlite:
         assert first + second == 8
         assert first > 0
