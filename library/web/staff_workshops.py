@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import Certification, UserCertification
-from library.api.workshops import WORKSHOP_OPTIONS, SessionOut, sessions_out, workshop_problem
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
@@ -30,6 +29,7 @@ from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
 from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
 from library.workshops import service
+from library.workshops.errors import room_refused
 from library.workshops.models import (
     HOLDING_STATUSES,
     STAFF_ORDER,
@@ -39,6 +39,7 @@ from library.workshops.models import (
     Workshop,
     WorkshopSession,
 )
+from library.workshops.queries import WORKSHOP_OPTIONS, SessionSummary, session_summaries
 
 NOTICES = {
     "workshop_created": N_("The workshop was created."),
@@ -128,7 +129,7 @@ class StaffWorkshopPages(Controller):
                         now=clock.now(),
                     )
                 except (RuleBroken, SlotTaken) as error:
-                    raise workshop_problem(error) from error
+                    raise room_refused(error) from error
                 return see_other(f"/staff/workshops/sessions/{created.id}", done="session_added")
             except LibraryError as problem:
                 form.absorb(problem, lang, fields={"start": "start", "end": "end"})
@@ -359,7 +360,7 @@ async def choices(session: AsyncSession, lang: Lang) -> dict[str, list[tuple[str
 @dataclass(frozen=True)
 class ListedSession:
     session: WorkshopSession
-    facts: SessionOut
+    facts: SessionSummary
 
 
 async def overview_page(
@@ -383,7 +384,7 @@ async def overview_page(
         listed = {}
         for workshop in workshops:
             current = [s for s in workshop.sessions if s.end_at >= now - RECENT]
-            facts = await sessions_out(session, current, settings, now)
+            facts = await session_summaries(session, current, settings.zone, now)
             listed[workshop.id] = [ListedSession(s, f) for s, f in zip(current, facts, strict=True)]
         offered = await choices(session, lang)
     return render(
@@ -426,7 +427,7 @@ async def one_session_page(
         )
         if found is None:
             raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
-        facts = (await sessions_out(session, [found], settings, now))[0]
+        facts = (await session_summaries(session, [found], settings.zone, now))[0]
         registrations = list(
             await session.scalars(
                 select(Registration)
