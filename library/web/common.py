@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
+from library.config import Settings
+from library.db import Database
 from library.errors import LibraryError
 from library.http.answers import page_language
-from library.http.viewer import Viewer
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.viewer import Viewer, ViewerDep
 from library.i18n import Lang, translate
 
 AnyRequest = Request[Any, Any, Any]
@@ -31,6 +36,38 @@ def render(
         status_code=status,
         context={"lang": page_language(request), "viewer": viewer, "request": request, **context},
     )
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What nearly every page handler reads, injected as one: who asks, in which language, the
+    database, the settings, and the time the request arrived (one instant for the whole request)."""
+
+    request: AnyRequest
+    viewer: Viewer
+    db: Database
+    settings: Settings
+    now: datetime
+
+    @property
+    def lang(self) -> Lang:
+        return page_language(self.request)
+
+    def render(self, template: str, *, status: int = 200, **context: Any) -> Template:
+        return render(self.request, template, self.viewer, status=status, **context)
+
+    def notice(self, notices: Mapping[str, str]) -> str | None:
+        return notice(self.request, notices)
+
+
+async def provide_page_context(
+    request: AnyRequest, viewer: ViewerDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
+) -> PageContext:
+    return PageContext(request=request, viewer=viewer, db=db, settings=settings, now=clock.now())
+
+
+PageContextDep = NamedDependency[PageContext]
+PAGE_DEPENDENCIES = {"context": Provide(provide_page_context)}
 
 
 def safe_next(target: str | None) -> str:
@@ -71,11 +108,22 @@ class Form:
     def add(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
-    def absorb(self, problem: LibraryError, lang: Lang, fields: Mapping[str, str] | None = None) -> None:
+    def absorb(
+        self,
+        problem: LibraryError,
+        lang: Lang,
+        fields: Mapping[str, str] | None = None,
+        *,
+        raising: tuple[type[LibraryError], ...] = (),
+    ) -> None:
         """Put a domain problem's sentence next to the field it names, else above the form.
 
         `fields` maps the API's field names (e.g. `start`) to this form's names when they differ.
+        Problems of the kinds in `raising` (e.g. `NotFound`: there is no form to show) are raised
+        again, for the error page.
         """
+        if isinstance(problem, raising):
+            raise problem
         message = problem.detail(lang)
         placed = False
         for name in problem.fields:
