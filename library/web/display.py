@@ -31,11 +31,9 @@ from library.booking.rules import ResourceFacts
 from library.catalog import queries
 from library.catalog.models import Unit
 from library.http.answers import LANG_COOKIE
-from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import ViewerDep
 from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, pick
 from library.web.availability import LocationFacts, load_location_facts, units_free_at
-from library.web.common import AnyRequest, render
+from library.web.common import AnyRequest, PageContextDep
 from library.workshops.models import Workshop, WorkshopSession
 
 REFRESH_SECONDS = 60
@@ -169,26 +167,21 @@ class DisplayPages(Controller):
     @get("/display/{location_slug:str}", name="display")
     async def display(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
+        context: PageContextDep,
         location_slug: FromPath[str],
         lang: FromQuery[str] = "",
         refresh: FromQuery[str] = "",
     ) -> Template:
-        language = display_language(request, lang)
-        now = clock.now()
-        async with db.read() as session:
+        language = display_language(context.request, lang)
+        now = context.now
+        async with context.db.read() as session:
             location = await queries.get_location(session, location_slug)
             today = now.astimezone(ZoneInfo(location.timezone)).date()
             facts = await load_location_facts(session, location, today, today)
             entries = await todays_entries(session, facts, service.day_of(today, facts.hours), language)
         hours = facts.hours
-        return render(
-            request,
+        return context.render(
             "display.html",
-            viewer,
             lang=language,
             location=location,
             zone=hours.zone,
