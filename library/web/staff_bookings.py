@@ -85,11 +85,7 @@ class StaffBookingPages(Controller):
     guards = (staff_only,)
 
     @get("/staff/bookings", name="staff-bookings")
-    async def search(
-        self,
-        context: PageContextDep,
-        page: FromQuery[str] = "1",
-    ) -> Response[Any]:
+    async def search(self, context: PageContextDep, page: FromQuery[str] = "1") -> Response[Any]:
         lang = context.lang
         fields = ("person", "resource", "from", "to", "status")
         form = Form(values={name: context.request.query_params.get(name, "") for name in fields})

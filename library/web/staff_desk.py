@@ -55,11 +55,7 @@ class StaffDeskPages(Controller):
     guards = (staff_only,)
 
     @get("/staff", name="staff-desk")
-    async def desk(
-        self,
-        context: PageContextDep,
-        location: FromQuery[str] = "",
-    ) -> Response[Any]:
+    async def desk(self, context: PageContextDep, location: FromQuery[str] = "") -> Response[Any]:
         return await desk_page(context, location)
 
     @post("/staff/bookings/{booking_id:int}/{action:str}", name="staff-booking-action")

@@ -185,11 +185,7 @@ class StaffHoursPages(Controller):
         )
 
     @get("/staff/hours", name="staff-hours")
-    async def hours(
-        self,
-        context: PageContextDep,
-        location: FromQuery[str] = "",
-    ) -> Response[Any]:
+    async def hours(self, context: PageContextDep, location: FromQuery[str] = "") -> Response[Any]:
         return await self._page(context, location)
 
     @post("/staff/hours/{slug:str}/week", name="staff-hours-week")
@@ -233,11 +229,7 @@ class StaffHoursPages(Controller):
         return await self._page(context, slug, exception=form, status=422)
 
     @get("/staff/hours/exceptions/{exception_id:int}", name="staff-hours-exception")
-    async def exception(
-        self,
-        context: PageContextDep,
-        exception_id: FromPath[int],
-    ) -> Response[Any]:
+    async def exception(self, context: PageContextDep, exception_id: FromPath[int]) -> Response[Any]:
         return await self._exception_page(context, exception_id)
 
     async def _exception_page(

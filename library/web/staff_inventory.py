@@ -226,11 +226,7 @@ class StaffInventoryPages(Controller):
     # Resources
 
     @get("/staff/resources", name="staff-resources")
-    async def resources(
-        self,
-        context: PageContextDep,
-        page: FromQuery[str] = "1",
-    ) -> Response[Any]:
+    async def resources(self, context: PageContextDep, page: FromQuery[str] = "1") -> Response[Any]:
         lang = context.lang
         form = Form(
             values={
@@ -319,11 +315,7 @@ class StaffInventoryPages(Controller):
         )
 
     @get("/staff/resources/{slug:str}", name="staff-resource")
-    async def resource(
-        self,
-        context: PageContextDep,
-        slug: FromPath[str],
-    ) -> Response[Any]:
+    async def resource(self, context: PageContextDep, slug: FromPath[str]) -> Response[Any]:
         return await self._resource_page(context, slug)
 
     async def _resource_page(
@@ -406,11 +398,7 @@ class StaffInventoryPages(Controller):
         return see_other(f"/staff/resources/{slug}", done="unit_added")
 
     @get("/staff/units/{unit_id:int}", name="staff-unit")
-    async def unit(
-        self,
-        context: PageContextDep,
-        unit_id: FromPath[int],
-    ) -> Response[Any]:
+    async def unit(self, context: PageContextDep, unit_id: FromPath[int]) -> Response[Any]:
         return await self._unit_page(context, unit_id)
 
     async def _unit_page(

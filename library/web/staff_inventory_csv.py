@@ -68,11 +68,7 @@ class StaffInventoryFilePages(Controller):
     guards = (staff_only,)
 
     @get("/staff/resources/import", name="staff-resources-import")
-    async def import_form(
-        self,
-        context: PageContextDep,
-        created: FromQuery[str] = "",
-    ) -> Response[Any]:
+    async def import_form(self, context: PageContextDep, created: FromQuery[str] = "") -> Response[Any]:
         """The upload form; after an import (`created`: its instant) also what it added."""
         added: list[tuple[Resource, int]] = []
         try:

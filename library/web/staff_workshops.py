@@ -63,10 +63,7 @@ class StaffWorkshopPages(Controller):
     guards = (staff_only,)
 
     @get("/", name="staff-workshops")
-    async def overview(
-        self,
-        context: PageContextDep,
-    ) -> Template:
+    async def overview(self, context: PageContextDep) -> Template:
         return await overview_page(context)
 
     @post("/", name="staff-workshops-create")
@@ -122,11 +119,7 @@ class StaffWorkshopPages(Controller):
         return await overview_page(context, session_form=form, status=status)
 
     @get("/sessions/{session_id:int}", name="staff-workshop-session")
-    async def session_page(
-        self,
-        context: PageContextDep,
-        session_id: FromPath[int],
-    ) -> Template:
+    async def session_page(self, context: PageContextDep, session_id: FromPath[int]) -> Template:
         return await one_session_page(context, session_id)
 
     @post("/sessions/{session_id:int}/attendance", name="staff-workshop-attendance")

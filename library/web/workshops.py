@@ -218,11 +218,7 @@ class WorkshopPages(Controller):
         )
 
     @get("/workshops/{slug:str}", name="workshop")
-    async def workshop(
-        self,
-        context: PageContextDep,
-        slug: FromPath[str],
-    ) -> Template:
+    async def workshop(self, context: PageContextDep, slug: FromPath[str]) -> Template:
         return await workshop_page(context, slug)
 
     @post("/workshops/{slug:str}/sessions/{session_id:int}/register", name="workshop-register")
