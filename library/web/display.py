@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking import service
-from library.booking.availability import free_per_unit, opening_windows
+from library.booking.availability import opening_windows
 from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking
 from library.booking.queries import LocationHours
@@ -32,7 +32,7 @@ from library.catalog import queries
 from library.catalog.models import Unit
 from library.http.answers import LANG_COOKIE
 from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, pick
-from library.web.availability import LocationFacts, load_location_facts, units_free_at
+from library.web.availability import LocationFacts, free_on_day, load_location_facts, units_free_at
 from library.web.common import AnyRequest, PageContextDep
 from library.workshops.models import Workshop, WorkshopSession
 
@@ -139,15 +139,7 @@ def panel(
     free = units_free_at(resource, hours, facts.occupations, now)
     free_again = None
     if open_now and not free:
-        [(_, per_unit)] = free_per_unit(
-            [day],
-            hours.zone,
-            resource.policy,
-            needs_staff=resource.needs_staff,
-            unit_ids=resource.unit_ids,
-            occupations=facts.occupations,
-            now=None,
-        )
+        per_unit = free_on_day(resource, hours, facts.occupations, day.day)
         free_again = min((i.start for unit in per_unit for i in unit if i.start > now), default=None)
     state: Literal["free", "busy", "closed"] = "free" if free else "busy" if open_now else "closed"
     return Panel(

@@ -127,36 +127,20 @@ def rules_in_words(
             % {"num": policy.horizon_days}
         ),
     ]
-    if policy.lead_minutes:
-        rules.append(
-            Rule(
-                translate(
-                    lang,
-                    N_("Please book at least %(lead)s before the start."),
-                    lead=length(policy.lead_minutes),
-                )
-            )
-        )
-    if policy.setup_minutes:
-        rules.append(
-            Rule(
-                translate(
-                    lang,
-                    N_("%(time)s before each booking are kept free to set up."),
-                    time=length(policy.setup_minutes),
-                )
-            )
-        )
-    if policy.buffer_minutes:
-        rules.append(
-            Rule(
-                translate(
-                    lang,
-                    N_("%(time)s after each booking are kept free (for example to cool down)."),
-                    time=length(policy.buffer_minutes),
-                )
-            )
-        )
+    kept_free = (
+        (policy.lead_minutes, N_("Please book at least %(lead)s before the start."), "lead"),
+        (policy.setup_minutes, N_("%(time)s before each booking are kept free to set up."), "time"),
+        (
+            policy.buffer_minutes,
+            N_("%(time)s after each booking are kept free (for example to cool down)."),
+            "time",
+        ),
+    )
+    rules.extend(
+        Rule(translate(lang, sentence, **{name: length(minutes)}))
+        for minutes, sentence, name in kept_free
+        if minutes
+    )
     if policy.max_active_bookings is not None:
         rules.append(
             Rule(
