@@ -36,6 +36,7 @@ from library.db import Database
 from library.http.security import ScriptFileSwagger, header_hook
 from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
 from library.scheduler import run_forever
+from library.web.common import PAGE_DEPENDENCIES
 from library.web.routes import PAGE_CONTROLLERS
 from library.web.translations import install as install_translations
 
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "clock": Provide(provide_clock, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             **AUTH_DEPENDENCIES,
+            **PAGE_DEPENDENCIES,
         },
         exception_handlers=EXCEPTION_HANDLERS,
         csrf_config=CSRFConfig(

@@ -10,7 +10,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from library.accounts.models import Certification
 from library.api.bookings import Instant
@@ -21,11 +21,12 @@ from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor
 from library.config import Settings
-from library.errors import Conflict, InvalidInput, LibraryError, NotFound
+from library.errors import InvalidInput, NotFound
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep, staff_only
 from library.i18n import Lang, pick
 from library.workshops import service
+from library.workshops.errors import room_refused
 from library.workshops.models import (
     STAFF_ORDER,
     Registration,
@@ -34,8 +35,7 @@ from library.workshops.models import (
     Workshop,
     WorkshopSession,
 )
-from library.workshops.queries import session_tallies
-from library.workshops.rules import session_state
+from library.workshops.queries import WORKSHOP_OPTIONS, session_summaries
 
 
 class SessionOut(msgspec.Struct):
@@ -151,28 +151,11 @@ class RevokeIn(msgspec.Struct, forbid_unknown_fields=True):
 async def sessions_out(
     session: AsyncSession, sessions: list[WorkshopSession], settings: Settings, now: datetime
 ) -> list[SessionOut]:
-    """Every session with its counts and state: one query for all the counts."""
-    tallies = await session_tallies(session, [s.id for s in sessions])
-    zone = settings.zone
-    out = []
-    for s in sessions:
-        taken = tallies[s.id].taken
-        out.append(
-            SessionOut(
-                id=s.id,
-                start=s.start_at.astimezone(zone),
-                end=s.end_at.astimezone(zone),
-                room=s.resource.slug,
-                capacity=s.capacity,
-                confirmed=taken,
-                waitlisted=tallies[s.id].waiting,
-                mode=s.mode,
-                registration_opens=s.registration_opens.astimezone(zone),
-                registration_closes=s.registration_closes.astimezone(zone),
-                state=session_state(service.session_facts(s), now, taken),
-            )
-        )
-    return out
+    """Every session with its counts and state, as the read model has them."""
+    return [
+        msgspec.convert(summary, SessionOut, from_attributes=True)
+        for summary in await session_summaries(session, sessions, settings.zone, now)
+    ]
 
 
 def registration_out(
@@ -191,13 +174,6 @@ def registration_out(
         if with_user and registration.user is not None
         else None,
     )
-
-
-WORKSHOP_OPTIONS = (
-    selectinload(Workshop.sessions).joinedload(WorkshopSession.resource),
-    joinedload(Workshop.grants_certification),
-    joinedload(Workshop.required_certification),
-)
 
 
 async def workshop_out(
@@ -238,14 +214,6 @@ async def one_workshop(
         if workshop is None:
             raise NotFound(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
         return await workshop_out(session, workshop, lang, settings, now, detail=True)
-
-
-def workshop_problem(error: Exception) -> LibraryError:
-    if isinstance(error, RuleBroken):
-        return refused(error.refusal)
-    if isinstance(error, SlotTaken):
-        return Conflict("slot_taken", extra={"alternatives": []})
-    raise error
 
 
 class WorkshopsController(Controller):
@@ -371,7 +339,7 @@ class WorkshopsController(Controller):
         try:
             created = await service.add_session(db, slug, new, actor=user, now=clock.now())
         except (RuleBroken, SlotTaken) as error:
-            raise workshop_problem(error) from error
+            raise room_refused(error) from error
         return await self._session(db, created.id, settings, clock.now())
 
     async def _session(

@@ -7,7 +7,7 @@ setting a new password sign the person in with a fresh session, as the login for
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -18,17 +18,21 @@ from library import privacy
 from library.accounts import resets, service
 from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
-from library.config import Settings
 from library.errors import LibraryError, message
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
-from library.http.problems import headers_of, status_of
-from library.http.viewer import SESSION_COOKIE, UserDep, Viewer, ViewerDep, client_address
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.problems import status_of
+from library.http.viewer import SESSION_COOKIE, UserDep, client_address
 from library.i18n import N_, Lang, translate
 from library.notify import feeds
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
-from library.web.pages import fresh_session, language_cookie, session_cookie
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    form_values,
+    see_other,
+)
+from library.web.pages import fresh_session, language_cookie, signed_in, with_session
 
 NOTICES = {
     "welcome": N_("Welcome! Your account is ready and you are signed in."),
@@ -62,41 +66,26 @@ def language_of(form: Form) -> Language:
     return Language.EN if form.value("language") == "en" else Language.DE
 
 
-def signed_in(
-    path: str, session_id: str, settings: Settings, *, done: str, lang: Language | None = None
-) -> Redirect:
-    """The 303 after registering or a new password: a fresh session cookie (and the language chosen)."""
-    redirect = see_other(path, done=done)
-    redirect.cookies.append(session_cookie(session_id, settings))
-    if lang is not None:
-        redirect.cookies.append(language_cookie(lang, settings))
-    return redirect
-
-
 class AccountPages(Controller):
     include_in_schema = False
 
     # ------------------------------------------------------------------ register
 
     @get("/register", name="register")
-    async def register_form(self, request: AnyRequest, viewer: ViewerDep) -> Template | Redirect:
-        if viewer.user is not None:
+    async def register_form(self, context: PageContextDep) -> Template | Redirect:
+        if context.viewer.user is not None:
             return see_other("/account")
-        form = Form(values={"language": page_language(request)})
-        return render(request, "account/register.html", viewer, form=form, languages=LANGUAGE_CHOICES)
+        form = Form(values={"language": context.lang})
+        return context.render("account/register.html", form=form, languages=LANGUAGE_CHOICES)
 
     @post("/register", name="register-submit")
     async def register(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
+        context: PageContextDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        lang = page_language(request)
-        now = clock.now()
+        lang = context.lang
+        now = context.now
         form = Form(values=form_values(data))
         name = parsing.text(form, "name", lang, required=True, max_length=200)
         email = parsing.text(form, "email", lang, required=True, max_length=254)
@@ -105,46 +94,37 @@ class AccountPages(Controller):
         password = data.get("password", "")
         if not password:
             form.add("password", translate(lang, parsing.REQUIRED))
-        birth_date = birth_date_of(form, lang, now.astimezone(settings.zone).date())
+        birth_date = birth_date_of(form, lang, now.astimezone(context.settings.zone).date())
         language = language_of(form)
         if not form.has_errors:
             try:
                 # The password is hashed before any transaction opens (see register_account).
                 user = await service.register_account(
-                    db, email=email, password=password, name=name, birth_date=birth_date, language=language
+                    context.db,
+                    email=email,
+                    password=password,
+                    name=name,
+                    birth_date=birth_date,
+                    language=language,
                 )
-                async with db.write() as session:
-                    session_id = await fresh_session(session, viewer, user, now, settings)
             except LibraryError as problem:
                 if problem.code == "email_taken":
                     form.add("email", problem.detail(lang))
                 else:
                     form.absorb(problem, lang, fields={"password": "password"})
-                return render(
-                    request,
+                return context.render(
                     "account/register.html",
-                    viewer,
                     status=status_of(problem),
                     form=form,
                     languages=LANGUAGE_CHOICES,
                 )
-            return signed_in("/account", session_id, settings, done="welcome", lang=language)
-        return render(
-            request, "account/register.html", viewer, status=422, form=form, languages=LANGUAGE_CHOICES
-        )
+            return await signed_in(context, user, "/account", done="welcome", lang=language)
+        return context.render("account/register.html", status=422, form=form, languages=LANGUAGE_CHOICES)
 
     # ------------------------------------------------------------------ the account
 
     @get("/account", name="account")
-    async def account(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
-    ) -> Template:
+    async def account(self, context: PageContextDep, user: UserDep) -> Template:
         form = Form(
             values={
                 "name": user.name,
@@ -152,29 +132,25 @@ class AccountPages(Controller):
                 "language": user.language.value,
             }
         )
-        return await account_page(request, viewer, user, db, settings, clock.now(), form)
+        return await account_page(context, user, form)
 
     @post("/account", name="account-submit")
     async def save_profile(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        lang = page_language(request)
-        now = clock.now()
-        today = now.astimezone(settings.zone).date()
+        lang = context.lang
+        now = context.now
+        today = now.astimezone(context.settings.zone).date()
         form = Form(values=form_values(data))
         name = parsing.text(form, "name", lang, required=True, max_length=200)
         birth_date = birth_date_of(form, lang, today)
         language = language_of(form)
         if not form.has_errors:
             try:
-                async with db.write() as session:
+                async with context.db.write() as session:
                     await service.update_profile(
                         session,
                         user.id,
@@ -186,27 +162,21 @@ class AccountPages(Controller):
                     )
             except LibraryError as problem:
                 form.absorb(problem, lang)
-                return await account_page(
-                    request, viewer, user, db, settings, now, form, status=status_of(problem)
-                )
+                return await account_page(context, user, form, status=status_of(problem))
             redirect = see_other("/account", done="profile_saved")
-            redirect.cookies.append(language_cookie(language, settings))
+            redirect.cookies.append(language_cookie(language, context.settings))
             return redirect
-        return await account_page(request, viewer, user, db, settings, now, form, status=422)
+        return await account_page(context, user, form, status=422)
 
     @post("/account/calendar", name="account-calendar")
-    async def renew_calendar(
-        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, settings: SettingsDep
-    ) -> Template:
+    async def renew_calendar(self, context: PageContextDep, user: UserDep) -> Template:
         """A new private calendar address, shown this once (only its hash is kept): so this answer
         is a page of its own rather than a redirect, and is never cached."""
-        async with db.write() as session:
+        async with context.db.write() as session:
             token = await feeds.renew_calendar_token(session, user.id)
-        url = feeds.user_feed_url(settings.base_url, token)
-        page = render(
-            request,
+        url = feeds.user_feed_url(context.settings.base_url, token)
+        page = context.render(
             "account/calendar.html",
-            viewer,
             url=url,
             webcal_url="webcal://" + url.split("://", 1)[1],
         )
@@ -240,39 +210,34 @@ class AccountPages(Controller):
         )
 
     @get("/account/delete", name="account-delete")
-    async def delete_form(self, request: AnyRequest, viewer: ViewerDep, user: UserDep) -> Template:
-        return render(request, "account/delete.html", viewer, form=Form())
+    async def delete_form(self, context: PageContextDep, user: UserDep) -> Template:
+        return context.render("account/delete.html", form=Form())
 
     @post("/account/delete", name="account-delete-submit")
     async def delete(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """Asks for the password first, as DELETE /api/v1/me does; then signs out and goes home."""
-        lang = page_language(request)
-        now = clock.now()
+        lang = context.lang
+        now = context.now
         form = Form()
         try:
             confirmed = await privacy.password_confirmed(
-                db, user, data.get("password", ""), address=client_address(request), now=now
+                context.db, user, data.get("password", ""), address=client_address(context.request), now=now
             )
             if confirmed:
-                async with db.write() as session:
+                async with context.db.write() as session:
                     await privacy.delete_account(session, user, now)
         except LibraryError as problem:
             form.general = problem.detail(lang)
-            page = render(request, "account/delete.html", viewer, status=status_of(problem), form=form)
-            page.headers.update(headers_of(problem))
-            return page
+            return context.refused("account/delete.html", problem, form=form)
         if not confirmed:
             # The page shows it next to the field like any other typing mistake (the API says 403).
             form.add("password", message("wrong_password", lang))
-            return render(request, "account/delete.html", viewer, status=422, form=form)
+            return context.render("account/delete.html", status=422, form=form)
         redirect = see_other("/", done="account_deleted")
         redirect.delete_cookie(SESSION_COOKIE)
         return redirect
@@ -280,72 +245,56 @@ class AccountPages(Controller):
     # ------------------------------------------------------------------ password reset
 
     @get("/password-reset", name="password-reset")
-    async def reset_request_form(self, request: AnyRequest, viewer: ViewerDep) -> Template:
-        done = request.query_params.get("done") == "reset_requested"
+    async def reset_request_form(self, context: PageContextDep) -> Template:
+        done = context.request.query_params.get("done") == "reset_requested"
         minutes = int(resets.RESET_LIFETIME.total_seconds() // 60)
-        return render(
-            request,
+        return context.render(
             "account/password_reset.html",
-            viewer,
             form=Form(),
-            notice=translate(page_language(request), RESET_REQUESTED, minutes=minutes) if done else None,
+            notice=translate(context.lang, RESET_REQUESTED, minutes=minutes) if done else None,
         )
 
     @post("/password-reset", name="password-reset-submit")
     async def request_reset(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
+        context: PageContextDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """The same answer whether an account has this address or not."""
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
         email = parsing.text(form, "email", lang, required=True, max_length=254)
         if not form.has_errors:
             try:
-                async with db.write() as session:
+                async with context.db.write() as session:
                     await resets.request_password_reset(
                         session,
                         email,
-                        clock.now(),
-                        address=client_address(request),
-                        secret_key=settings.secret_key,
+                        context.now,
+                        address=client_address(context.request),
+                        secret_key=context.settings.secret_key,
                     )
             except LibraryError as problem:
                 form.general = problem.detail(lang)
-                page = render(
-                    request, "account/password_reset.html", viewer, status=status_of(problem), form=form
-                )
-                page.headers.update(headers_of(problem))
-                return page
+                return context.refused("account/password_reset.html", problem, form=form)
             return see_other("/password-reset", done="reset_requested")
-        return render(request, "account/password_reset.html", viewer, status=422, form=form)
+        return context.render("account/password_reset.html", status=422, form=form)
 
     @get("/password-reset/{token:str}", name="password-reset-token")
-    async def new_password_form(
-        self, request: AnyRequest, viewer: ViewerDep, token: FromPath[str]
-    ) -> Template:
-        page = render(request, "account/new_password.html", viewer, form=Form(), token=token)
+    async def new_password_form(self, context: PageContextDep, token: FromPath[str]) -> Template:
+        page = context.render("account/new_password.html", form=Form(), token=token)
         page.headers.update(NEVER_CACHE)
         return page
 
     @post("/password-reset/{token:str}", name="password-reset-token-submit")
     async def set_new_password(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
+        context: PageContextDep,
         token: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        lang = page_language(request)
-        now = clock.now()
+        lang = context.lang
+        now = context.now
         form = Form()
         password = data.get("password", "")
         if not password:
@@ -355,18 +304,17 @@ class AccountPages(Controller):
         status, link_dead = 422, False
         if not form.has_errors:
             try:
-                async with db.write() as session:
+                async with context.db.write() as session:
                     user = await resets.reset_password(session, token, password, now)
-                    session_id = await fresh_session(session, viewer, user, now, settings)
+                    session_id = await fresh_session(session, context, user)
             except LibraryError as problem:
                 form.absorb(problem, lang, fields={"password": "password"})
                 status, link_dead = status_of(problem), problem.code == "reset_link_invalid"
             else:
-                return signed_in("/account", session_id, settings, done="password_changed")
-        page = render(
-            request,
+                redirect = see_other("/account", done="password_changed")
+                return with_session(redirect, session_id, context.settings, lang=None)
+        page = context.render(
             "account/new_password.html",
-            viewer,
             status=status,
             form=form,
             token=token,
@@ -378,42 +326,28 @@ class AccountPages(Controller):
     # ------------------------------------------------------------------ privacy
 
     @get("/privacy", name="privacy")
-    async def privacy_page(self, request: AnyRequest, viewer: ViewerDep, settings: SettingsDep) -> Template:
-        return render(
-            request,
+    async def privacy_page(self, context: PageContextDep) -> Template:
+        return context.render(
             "privacy.html",
-            viewer,
-            retention_days=settings.retention_days,
-            session_hours=settings.session_lifetime_hours,
+            retention_days=context.settings.retention_days,
+            session_hours=context.settings.session_lifetime_hours,
             reset_minutes=int(resets.RESET_LIFETIME.total_seconds() // 60),
         )
 
 
-async def account_page(
-    request: AnyRequest,
-    viewer: Viewer,
-    user: User,
-    db: DatabaseDep,
-    settings: Settings,
-    now: datetime,
-    form: Form,
-    *,
-    status: int = 200,
-) -> Template:
+async def account_page(context: PageContext, user: User, form: Form, *, status: int = 200) -> Template:
     """The profile form (as typed, when it has errors), certifications, calendar and data."""
-    async with db.read() as session:
+    async with context.db.read() as session:
         held = await held_certifications(session, user.id)
-    return render(
-        request,
+    return context.render(
         "account/account.html",
-        viewer,
         status=status,
         form=form,
         person=user,
         certifications=held,
-        zone=settings.timezone,
-        now=now,
+        zone=context.settings.timezone,
+        now=context.now,
         has_calendar=user.calendar_token_hash is not None,
         languages=LANGUAGE_CHOICES,
-        notice=notice(request, NOTICES),
+        notice=context.notice(NOTICES),
     )

@@ -76,9 +76,16 @@ def units_free_at(
     Lead time and horizon are left out on purpose: this answers "is it free then", which a person
     standing in the library (or planning a visit) asks, not "may I book it from here".
     """
-    day = hours.day(moment.astimezone(hours.zone).date())
+    per_unit = free_on_day(facts, hours, occupations, moment.astimezone(hours.zone).date())
+    return sum(1 for intervals in per_unit if any(i.start <= moment < i.end for i in intervals))
+
+
+def free_on_day(
+    facts: ResourceFacts, hours: LocationHours, occupations: Sequence[Occupation], day: date
+) -> list[list[Interval]]:
+    """Each unit's free intervals on one local day, leaving out lead time and horizon (as above)."""
     [(_, per_unit)] = free_per_unit(
-        [day],
+        [hours.day(day)],
         hours.zone,
         facts.policy,
         needs_staff=facts.needs_staff,
@@ -86,7 +93,7 @@ def units_free_at(
         occupations=occupations,
         now=None,
     )
-    return sum(1 for intervals in per_unit if any(i.start <= moment < i.end for i in intervals))
+    return per_unit
 
 
 class SlotState(enum.StrEnum):

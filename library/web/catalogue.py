@@ -21,13 +21,10 @@ from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import ViewerDep
 from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
 from library.web.availability import load_location_facts, units_free_at
-from library.web.common import AnyRequest, Form, render
+from library.web.common import Form, PageContextDep
 
 PAGE_SIZE = 50
 MAX_CHECKED = 2000
@@ -173,10 +170,7 @@ class CataloguePages(Controller):
     @get("/catalogue", name="catalogue")
     async def catalogue(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
+        context: PageContextDep,
         factor: FromQuery[str] = "",
         kind: FromQuery[str] = "",
         location: FromQuery[str] = "",
@@ -186,8 +180,8 @@ class CataloguePages(Controller):
         at: FromQuery[str] = "",
         page: FromQuery[str] = "",
     ) -> Template:
-        lang = page_language(request)
-        now = clock.now()
+        lang = context.lang
+        now = context.now
         form = Form(
             values={
                 "factor": factor,
@@ -199,7 +193,7 @@ class CataloguePages(Controller):
                 "at": at,
             }
         )
-        async with db.read() as session:
+        async with context.db.read() as session:
             locations = (
                 await session.scalars(select(Location).order_by(Location.position, Location.slug))
             ).all()
@@ -228,10 +222,8 @@ class CataloguePages(Controller):
                 )
                 cards = [Card(resource, count, None) for resource, count in rows]
         query = {key: value for key, value in form.values.items() if value and key not in form.errors}
-        return render(
-            request,
+        return context.render(
             "catalogue/index.html",
-            viewer,
             status=422 if form.has_errors else 200,
             form=form,
             filters=filters,

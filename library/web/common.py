@@ -3,34 +3,78 @@
 Pages follow post-redirect-get: a form posts, the handler calls the same domain function the API
 uses, and answers 303 to a page that shows a notice (`?done=<key>`); when the domain says no
 (a `LibraryError`), the form is shown again with what was typed and the sentence next to the field.
+A handler that shows a page takes one `context: PageContextDep` (who asks, language, database,
+settings, the time) rather than each of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
+from library.config import Settings
+from library.db import Database
 from library.errors import LibraryError
 from library.http.answers import page_language
-from library.http.viewer import Viewer
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.problems import headers_of, status_of
+from library.http.viewer import Viewer, ViewerDep
 from library.i18n import Lang, translate
 
 AnyRequest = Request[Any, Any, Any]
 
 
-def render(
-    request: AnyRequest, template: str, viewer: Viewer, *, status: int = 200, **context: Any
-) -> Template:
-    return Template(
-        template_name=template,
-        status_code=status,
-        context={"lang": page_language(request), "viewer": viewer, "request": request, **context},
-    )
+@dataclass(frozen=True)
+class PageContext:
+    """What nearly every page handler reads, injected as one: who asks, in which language, the
+    database, the settings, and the time the request arrived (one instant for the whole request)."""
+
+    request: AnyRequest
+    viewer: Viewer
+    db: Database
+    settings: Settings
+    now: datetime
+
+    @property
+    def lang(self) -> Lang:
+        return page_language(self.request)
+
+    def render(self, template: str, *, status: int = 200, **context: Any) -> Template:
+        """The template with what every page shows: the language, who is signed in, the request."""
+        return Template(
+            template_name=template,
+            status_code=status,
+            context={"lang": self.lang, "viewer": self.viewer, "request": self.request, **context},
+        )
+
+    def notice(self, notices: Mapping[str, str]) -> str | None:
+        """The sentence for `?done=<key>` (texts marked with N_), translated; unknown keys show nothing."""
+        key = self.request.query_params.get("done")
+        message = notices.get(key) if key else None
+        return translate(self.lang, message) if message else None
+
+    def refused(self, template: str, problem: LibraryError, **context: Any) -> Template:
+        """The page again with the problem's status and headers (e.g. Retry-After when throttled)."""
+        page = self.render(template, status=status_of(problem), **context)
+        page.headers.update(headers_of(problem))
+        return page
+
+
+async def provide_page_context(
+    request: AnyRequest, viewer: ViewerDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
+) -> PageContext:
+    return PageContext(request=request, viewer=viewer, db=db, settings=settings, now=clock.now())
+
+
+PageContextDep = NamedDependency[PageContext]
+PAGE_DEPENDENCIES = {"context": Provide(provide_page_context)}
 
 
 def safe_next(target: str | None) -> str:
@@ -44,13 +88,6 @@ def see_other(path: str, *, done: str | None = None, **query: str) -> Redirect:
     """The 303 after a successful form: the browser loads `path` and shows the notice `done`."""
     params = {**query, **({"done": done} if done else {})}
     return Redirect(path=f"{path}?{urlencode(params)}" if params else path, status_code=303)
-
-
-def notice(request: AnyRequest, notices: Mapping[str, str]) -> str | None:
-    """The sentence for `?done=<key>` (texts marked with N_), translated; unknown keys show nothing."""
-    key = request.query_params.get("done")
-    message = notices.get(key) if key else None
-    return translate(page_language(request), message) if message else None
 
 
 @dataclass
@@ -71,11 +108,22 @@ class Form:
     def add(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
-    def absorb(self, problem: LibraryError, lang: Lang, fields: Mapping[str, str] | None = None) -> None:
+    def absorb(
+        self,
+        problem: LibraryError,
+        lang: Lang,
+        fields: Mapping[str, str] | None = None,
+        *,
+        raising: tuple[type[LibraryError], ...] = (),
+    ) -> None:
         """Put a domain problem's sentence next to the field it names, else above the form.
 
         `fields` maps the API's field names (e.g. `start`) to this form's names when they differ.
+        Problems of the kinds in `raising` (e.g. `NotFound`: there is no form to show) are raised
+        again, for the error page.
         """
+        if isinstance(problem, raising):
+            raise problem
         message = problem.detail(lang)
         placed = False
         for name in problem.fields:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking import service
-from library.booking.availability import free_per_unit, opening_windows
+from library.booking.availability import opening_windows
 from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking
 from library.booking.queries import LocationHours
@@ -31,11 +31,9 @@ from library.booking.rules import ResourceFacts
 from library.catalog import queries
 from library.catalog.models import Unit
 from library.http.answers import LANG_COOKIE
-from library.http.deps import ClockDep, DatabaseDep
-from library.http.viewer import ViewerDep
 from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, pick
-from library.web.availability import LocationFacts, load_location_facts, units_free_at
-from library.web.common import AnyRequest, render
+from library.web.availability import LocationFacts, free_on_day, load_location_facts, units_free_at
+from library.web.common import AnyRequest, PageContextDep
 from library.workshops.models import Workshop, WorkshopSession
 
 REFRESH_SECONDS = 60
@@ -141,15 +139,7 @@ def panel(
     free = units_free_at(resource, hours, facts.occupations, now)
     free_again = None
     if open_now and not free:
-        [(_, per_unit)] = free_per_unit(
-            [day],
-            hours.zone,
-            resource.policy,
-            needs_staff=resource.needs_staff,
-            unit_ids=resource.unit_ids,
-            occupations=facts.occupations,
-            now=None,
-        )
+        per_unit = free_on_day(resource, hours, facts.occupations, day.day)
         free_again = min((i.start for unit in per_unit for i in unit if i.start > now), default=None)
     state: Literal["free", "busy", "closed"] = "free" if free else "busy" if open_now else "closed"
     return Panel(
@@ -169,26 +159,21 @@ class DisplayPages(Controller):
     @get("/display/{location_slug:str}", name="display")
     async def display(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
+        context: PageContextDep,
         location_slug: FromPath[str],
         lang: FromQuery[str] = "",
         refresh: FromQuery[str] = "",
     ) -> Template:
-        language = display_language(request, lang)
-        now = clock.now()
-        async with db.read() as session:
+        language = display_language(context.request, lang)
+        now = context.now
+        async with context.db.read() as session:
             location = await queries.get_location(session, location_slug)
             today = now.astimezone(ZoneInfo(location.timezone)).date()
             facts = await load_location_facts(session, location, today, today)
             entries = await todays_entries(session, facts, service.day_of(today, facts.hours), language)
         hours = facts.hours
-        return render(
-            request,
+        return context.render(
             "display.html",
-            viewer,
             lang=language,
             location=location,
             zone=hours.zone,

@@ -6,7 +6,7 @@ Cancelling and checking in are the booking service's (the same calls as the API'
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,13 +28,13 @@ from library.catalog.policy import BookingPolicy, effective_policy
 from library.db import Database
 from library.errors import LibraryError, NotFound
 from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.deps import DatabaseDep, SettingsDep
 from library.http.problems import status_of
-from library.http.viewer import UserDep, Viewer, ViewerDep
+from library.http.viewer import UserDep
 from library.i18n import N_, Lang, translate
 from library.notify.feeds import booking_event, feed_name
 from library.notify.ics import new_calendar, new_event, to_bytes
-from library.web.common import AnyRequest, notice, render, see_other
+from library.web.common import AnyRequest, PageContext, PageContextDep, see_other
 
 PAST_SHOWN = 50
 
@@ -133,23 +133,18 @@ async def my_bookings(db: Database, user: User, now: datetime) -> tuple[list[MyB
 
 
 async def bookings_page(
-    request: AnyRequest,
-    viewer: Viewer,
+    context: PageContext,
     user: User,
-    db: Database,
-    now: datetime,
     *,
     status: int = 200,
     errors: Mapping[int, str] | None = None,
 ) -> Template:
-    lang = page_language(request)
-    upcoming, past = await my_bookings(db, user, now)
-    return render(
-        request,
+    lang = context.lang
+    upcoming, past = await my_bookings(context.db, user, context.now)
+    return context.render(
         "my/bookings.html",
-        viewer,
         status=status,
-        notice=notice(request, NOTICES),
+        notice=context.notice(NOTICES),
         upcoming=upcoming,
         past=past,
         errors=errors or {},
@@ -175,10 +170,8 @@ class MyBookingPages(Controller):
     include_in_schema = False
 
     @get("/my/bookings", name="my-bookings")
-    async def bookings(
-        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, clock: ClockDep
-    ) -> Template:
-        return await bookings_page(request, viewer, user, db, clock.now())
+    async def bookings(self, context: PageContextDep, user: UserDep) -> Template:
+        return await bookings_page(context, user)
 
     @get("/bookings/{booking_id:int}", name="booking-link")
     async def booking_link(self, booking_id: FromPath[int]) -> Redirect:
@@ -217,52 +210,43 @@ class MyBookingPages(Controller):
 
     @post("/my/bookings/{booking_id:int}/cancel", name="my-booking-cancel")
     async def cancel(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        booking_id: FromPath[int],
+        self, context: PageContextDep, user: UserDep, booking_id: FromPath[int]
     ) -> Response[Any]:
-        now = clock.now()
-        await own_booking(db, booking_id, user)
-        try:
-            await service.cancel_booking(db, booking_id, actor=user, now=now, reason=None)
-        except LibraryError as problem:
-            return await self._refused(request, viewer, user, db, now, booking_id, problem)
-        return see_other("/my/bookings", done="cancelled")
+        return await own_booking_changed(
+            context,
+            user,
+            booking_id,
+            lambda: service.cancel_booking(context.db, booking_id, actor=user, now=context.now, reason=None),
+            done="cancelled",
+        )
 
     @post("/my/bookings/{booking_id:int}/check-in", name="my-booking-check-in")
     async def check_in(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        booking_id: FromPath[int],
+        self, context: PageContextDep, user: UserDep, booking_id: FromPath[int]
     ) -> Response[Any]:
-        now = clock.now()
-        await own_booking(db, booking_id, user)
-        try:
-            await service.check_in(db, booking_id, actor=user, now=now)
-        except LibraryError as problem:
-            return await self._refused(request, viewer, user, db, now, booking_id, problem)
-        return see_other("/my/bookings", done="checked_in")
-
-    async def _refused(
-        self,
-        request: AnyRequest,
-        viewer: Viewer,
-        user: User,
-        db: Database,
-        now: datetime,
-        booking_id: int,
-        problem: LibraryError,
-    ) -> Template:
-        """The list again, with the domain's sentence next to the booking it concerns."""
-        message = problem.detail(page_language(request))
-        return await bookings_page(
-            request, viewer, user, db, now, status=status_of(problem), errors={booking_id: message}
+        return await own_booking_changed(
+            context,
+            user,
+            booking_id,
+            lambda: service.check_in(context.db, booking_id, actor=user, now=context.now),
+            done="checked_in",
         )
+
+
+async def own_booking_changed(
+    context: PageContext,
+    user: User,
+    booking_id: int,
+    change: Callable[[], Awaitable[object]],
+    *,
+    done: str,
+) -> Response[Any]:
+    """A button on one of the person's own bookings: back to the list with a notice, or the list
+    again with the domain's sentence next to that booking."""
+    await own_booking(context.db, booking_id, user)
+    try:
+        await change()
+    except LibraryError as problem:
+        errors = {booking_id: problem.detail(context.lang)}
+        return await bookings_page(context, user, status=status_of(problem), errors=errors)
+    return see_other("/my/bookings", done=done)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -17,12 +17,18 @@ from library.catalog import queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.config import Settings
 from library.errors import LibraryError, message
-from library.http.answers import LANG_COOKIE, page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
-from library.http.problems import headers_of, status_of
-from library.http.viewer import SESSION_COOKIE, Viewer, ViewerDep, client_address
+from library.http.answers import LANG_COOKIE
+from library.http.deps import DatabaseDep, SettingsDep
+from library.http.viewer import SESSION_COOKIE, ViewerDep, client_address
 from library.i18n import N_
-from library.web.common import AnyRequest, Form, form_values, notice, render, safe_next
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    form_values,
+    safe_next,
+    see_other,
+)
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}
@@ -39,16 +45,33 @@ def session_cookie(session_id: str, settings: Settings) -> Cookie:
     )
 
 
-async def fresh_session(
-    session: AsyncSession, viewer: Viewer, user: User, now: datetime, settings: Settings
-) -> str:
+async def fresh_session(session: AsyncSession, context: PageContext, user: User) -> str:
     """A new session id at every sign-in (an id planted before is worthless); the old one ends."""
-    if viewer.login_session is not None:
-        await service.end_session(session, viewer.login_session.id)
+    if context.viewer.login_session is not None:
+        await service.end_session(session, context.viewer.login_session.id)
     session_id, _ = await service.start_session(
-        session, user, now, timedelta(hours=settings.session_lifetime_hours)
+        session, user, context.now, timedelta(hours=context.settings.session_lifetime_hours)
     )
     return session_id
+
+
+async def signed_in(
+    context: PageContext, user: User, path: str, *, done: str | None = None, lang: Language | None = None
+) -> Redirect:
+    """Signing in, registering: a fresh session, and the 303 to `path` that sets its cookie (and
+    the language chosen)."""
+    async with context.db.write() as session:
+        session_id = await fresh_session(session, context, user)
+    return with_session(see_other(path, done=done), session_id, context.settings, lang=lang)
+
+
+def with_session(
+    redirect: Redirect, session_id: str, settings: Settings, *, lang: Language | None
+) -> Redirect:
+    redirect.cookies.append(session_cookie(session_id, settings))
+    if lang is not None:
+        redirect.cookies.append(language_cookie(lang, settings))
+    return redirect
 
 
 def language_cookie(lang: Language, settings: Settings) -> Cookie:
@@ -67,9 +90,9 @@ class HomePages(Controller):
     include_in_schema = False
 
     @get("/", name="home")
-    async def home(self, request: AnyRequest, viewer: ViewerDep, db: DatabaseDep) -> Template:
-        lang = page_language(request)
-        async with db.read() as session:
+    async def home(self, context: PageContextDep) -> Template:
+        lang = context.lang
+        async with context.db.read() as session:
             counts = await queries.resource_counts_by_factor(session)
         factors = [
             {
@@ -80,46 +103,30 @@ class HomePages(Controller):
             }
             for factor, text in FACTOR_TEXTS.items()
         ]
-        return render(request, "home.html", viewer, factors=factors, notice=notice(request, HOME_NOTICES))
+        return context.render("home.html", factors=factors, notice=context.notice(HOME_NOTICES))
 
     @get("/login", name="login")
-    async def login_form(
-        self, request: AnyRequest, viewer: ViewerDep, next: FromQuery[str] = "/"
-    ) -> Template:
-        return render(request, "login.html", viewer, form=Form(values={"next": safe_next(next)}))
+    async def login_form(self, context: PageContextDep, next: FromQuery[str] = "/") -> Template:
+        return context.render("login.html", form=Form(values={"next": safe_next(next)}))
 
     @post("/login", name="login-submit")
-    async def login(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
-        data: URLEncodedBody[dict[str, str]],
-    ) -> Response[Any]:
-        now = clock.now()
+    async def login(self, context: PageContextDep, data: URLEncodedBody[dict[str, str]]) -> Response[Any]:
+        now = context.now
         email, password = data.get("email", ""), data.get("password", "")
-        subjects = service.LoginSubjects.of(email, client_address(request))
-        session_id = None
+        subjects = service.LoginSubjects.of(email, client_address(context.request))
         form = Form(values=form_values(data))
         try:
             # As the API does: no transaction is open while argon2 works (see service.sign_in).
-            user = await service.sign_in(db, email=email, password=password, subjects=subjects, now=now)
-            if user is not None:
-                async with db.write() as session:
-                    session_id = await fresh_session(session, viewer, user, now, settings)
+            user = await service.sign_in(
+                context.db, email=email, password=password, subjects=subjects, now=now
+            )
         except LibraryError as problem:
-            form.general = problem.detail(page_language(request))
-            response = render(request, "login.html", viewer, status=status_of(problem), form=form)
-            response.headers.update(headers_of(problem))
-            return response
-        if session_id is None:
-            form.general = message("invalid_credentials", page_language(request))
-            return render(request, "login.html", viewer, status=401, form=form)
-        return Redirect(
-            path=safe_next(data.get("next")), status_code=303, cookies=[session_cookie(session_id, settings)]
-        )
+            form.general = problem.detail(context.lang)
+            return context.refused("login.html", problem, form=form)
+        if user is None:
+            form.general = message("invalid_credentials", context.lang)
+            return context.render("login.html", status=401, form=form)
+        return await signed_in(context, user, safe_next(data.get("next")))
 
     @post("/logout", name="logout")
     async def logout(self, viewer: ViewerDep, db: DatabaseDep) -> Redirect:

@@ -3,7 +3,9 @@ next to its field (never a 500 or a JSON error), and the caller sees None."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from library.catalog.hours import local_instant
@@ -14,6 +16,8 @@ REQUIRED = N_("Please fill in this field.")
 BAD_DATE = N_("Please enter a date such as 2026-12-04.")
 BAD_TIME = N_("Please enter a time such as 14:30.")
 BAD_NUMBER = N_("Please enter a whole number from %(low)s to %(high)s.")
+
+T = TypeVar("T")
 
 
 def text(form: Form, name: str, lang: Lang, *, required: bool = False, max_length: int = 500) -> str:
@@ -29,55 +33,41 @@ def text(form: Form, name: str, lang: Lang, *, required: bool = False, max_lengt
 def whole_number(
     form: Form, name: str, lang: Lang, *, low: int, high: int, required: bool = False
 ) -> int | None:
-    value = form.value(name).strip()
-    if not value:
-        if required:
-            form.add(name, translate(lang, REQUIRED))
-        return None
-    try:
+    def within(value: str) -> int:
         number = int(value)
-    except ValueError:
-        number = low - 1
-    if not low <= number <= high:
-        form.add(name, translate(lang, BAD_NUMBER, low=low, high=high))
-        return None
-    return number
+        if not low <= number <= high:
+            raise ValueError(value)
+        return number
+
+    return _typed(form, name, lang, within, translate(lang, BAD_NUMBER, low=low, high=high), required)
 
 
 def day(form: Form, name: str, lang: Lang, *, required: bool = False) -> date | None:
-    value = form.value(name).strip()
-    if not value:
-        if required:
-            form.add(name, translate(lang, REQUIRED))
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        form.add(name, translate(lang, BAD_DATE))
-        return None
+    return _typed(form, name, lang, date.fromisoformat, translate(lang, BAD_DATE), required)
 
 
 def clock_time(form: Form, name: str, lang: Lang, *, required: bool = False) -> time | None:
+    return _typed(form, name, lang, time.fromisoformat, translate(lang, BAD_TIME), required)
+
+
+def _typed(
+    form: Form, name: str, lang: Lang, parse: Callable[[str], T], bad: str, required: bool
+) -> T | None:
+    """The field read by `parse`; empty is None (with a message if required), a ValueError is `bad`."""
     value = form.value(name).strip()
     if not value:
         if required:
             form.add(name, translate(lang, REQUIRED))
         return None
     try:
-        return time.fromisoformat(value)
+        return parse(value)
     except ValueError:
-        form.add(name, translate(lang, BAD_TIME))
+        form.add(name, bad)
         return None
 
 
 def local_moment(form: Form, name: str, lang: Lang, zone: ZoneInfo) -> datetime | None:
     """An optional `datetime-local` field (2026-12-04T14:30), read as wall-clock time in `zone`."""
-    value = form.value(name).strip()
-    if not value:
-        return None
-    try:
-        typed = datetime.fromisoformat(value)
-    except ValueError:
-        form.add(name, translate(lang, N_("Please enter a date and time such as 2026-12-04 14:30.")))
-        return None
-    return local_instant(typed.date(), typed.time(), zone)
+    bad = translate(lang, N_("Please enter a date and time such as 2026-12-04 14:30."))
+    typed = _typed(form, name, lang, datetime.fromisoformat, bad, required=False)
+    return local_instant(typed.date(), typed.time(), zone) if typed else None

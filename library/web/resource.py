@@ -30,19 +30,16 @@ from library.catalog import queries
 from library.catalog.hours import local_instant
 from library.catalog.models import Resource
 from library.catalog.policy import BookingPolicy, effective_policy
-from library.config import Settings
 from library.db import Database
 from library.errors import LibraryError, message
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
-from library.http.viewer import UserDep, Viewer, ViewerDep
+from library.http.viewer import UserDep
 from library.i18n import N_, Lang, catalogue, pick, translate
 from library.web import parsing
 from library.web.availability import load_location_facts, monday_of, week_of_slots
 from library.web.catalogue import factor_name, kind_name, near_today
-from library.web.common import AnyRequest, Form, form_values, render, see_other
+from library.web.common import AnyRequest, Form, PageContext, PageContextDep, form_values, see_other
 from library.workshops.models import Workshop
 from library.workshops.queries import renewing_workshop
 
@@ -130,36 +127,20 @@ def rules_in_words(
             % {"num": policy.horizon_days}
         ),
     ]
-    if policy.lead_minutes:
-        rules.append(
-            Rule(
-                translate(
-                    lang,
-                    N_("Please book at least %(lead)s before the start."),
-                    lead=length(policy.lead_minutes),
-                )
-            )
-        )
-    if policy.setup_minutes:
-        rules.append(
-            Rule(
-                translate(
-                    lang,
-                    N_("%(time)s before each booking are kept free to set up."),
-                    time=length(policy.setup_minutes),
-                )
-            )
-        )
-    if policy.buffer_minutes:
-        rules.append(
-            Rule(
-                translate(
-                    lang,
-                    N_("%(time)s after each booking are kept free (for example to cool down)."),
-                    time=length(policy.buffer_minutes),
-                )
-            )
-        )
+    kept_free = (
+        (policy.lead_minutes, N_("Please book at least %(lead)s before the start."), "lead"),
+        (policy.setup_minutes, N_("%(time)s before each booking are kept free to set up."), "time"),
+        (
+            policy.buffer_minutes,
+            N_("%(time)s after each booking are kept free (for example to cool down)."),
+            "time",
+        ),
+    )
+    rules.extend(
+        Rule(translate(lang, sentence, **{name: length(minutes)}))
+        for minutes, sentence, name in kept_free
+        if minutes
+    )
     if policy.max_active_bookings is not None:
         rules.append(
             Rule(
@@ -316,25 +297,22 @@ def sign_in_url(request: AnyRequest, slug: str) -> str:
 
 
 async def resource_page(
-    request: AnyRequest,
-    viewer: Viewer,
-    db: Database,
-    now: datetime,
+    context: PageContext,
     slug: str,
     *,
     week: str = "",
     form: Form | None = None,
     status: int = 200,
-    **context: Any,
+    **extra: Any,
 ) -> Template:
     """The page, also when the booking form comes back with what was typed and what is wrong."""
-    lang = page_language(request)
+    lang = context.lang
     week_form = Form(values={"week": week})
-    async with db.read() as session:
+    async with context.db.read() as session:
         resource, unit_count = await queries.get_resource(session, slug)
         location = resource.location
         zone = ZoneInfo(location.timezone)
-        today = now.astimezone(zone).date()
+        today = context.now.astimezone(zone).date()
         chosen = near_today(week_form, "week", lang, parsing.day(week_form, "week", lang), today)
         monday = monday_of(chosen or today)
         facts = await load_location_facts(
@@ -342,18 +320,18 @@ async def resource_page(
         )
         workshop = None
         if resource.required_certification is not None:
-            workshop = await renewing_workshop(session, resource.required_certification.key, now)
+            workshop = await renewing_workshop(session, resource.required_certification.key, context.now)
     if week_form.has_errors and status == 200:
         status = 422
     policy = effective_policy(location.policy, resource.policy)
     resource_facts = facts.of(resource.id)
     slots = (
-        week_of_slots(resource_facts, facts.hours, facts.occupations, monday, now)
+        week_of_slots(resource_facts, facts.hours, facts.occupations, monday, context.now)
         if resource_facts is not None
         else None
     )
     if form is None:
-        prefill = request.query_params
+        prefill = context.request.query_params
         form = Form(
             values={
                 "date": prefill.get("date") or today.isoformat(),
@@ -363,10 +341,8 @@ async def resource_page(
                 "note": "",
             }
         )
-    return render(
-        request,
+    return context.render(
         "catalogue/resource.html",
-        viewer,
         status=status,
         resource=resource,
         location=location,
@@ -382,11 +358,11 @@ async def resource_page(
         form=form,
         length_options=length_options(lang, policy),
         features=[str(feature) for feature in resource.features or [] if feature],
-        login_url=sign_in_url(request, resource.slug),
+        login_url=sign_in_url(context.request, resource.slug),
         first_start=lambda moment: aligned_at_or_after(moment, zone, policy.slot_minutes),
         fitting_length=lambda start, end: fitting_length(policy, start, end),
         hhmm=lambda moment: moment.astimezone(zone).strftime("%H:%M"),
-        **context,
+        **extra,
     )
 
 
@@ -442,14 +418,11 @@ class ResourcePages(Controller):
     @get("/resources/{slug:str}", name="resource")
     async def resource(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
+        context: PageContextDep,
         slug: FromPath[str],
         week: FromQuery[str] = "",
     ) -> Template:
-        return await resource_page(request, viewer, db, clock.now(), slug, week=week)
+        return await resource_page(context, slug, week=week)
 
     @get("/resources/{slug:str}/book", name="resource-book-form")
     async def book_form(self, slug: FromPath[str]) -> Redirect:
@@ -459,22 +432,18 @@ class ResourcePages(Controller):
     @post("/resources/{slug:str}/book", name="resource-book")
     async def book(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang = page_language(request)
-        now = clock.now()
+        lang = context.lang
+        now = context.now
         form = Form(values=form_values(data))
-        wanted = await read_booking_form(db, slug, form, lang, now)
+        wanted = await read_booking_form(context.db, slug, form, lang, now)
         week = "" if "date" in form.errors else form.value("date")
         if wanted is None:
-            return await resource_page(request, viewer, db, now, slug, week=week, form=form, status=422)
+            return await resource_page(context, slug, week=week, form=form, status=422)
         new = NewBooking(
             resource_slug=slug,
             start=wanted.start,
@@ -483,11 +452,11 @@ class ResourcePages(Controller):
             participants=wanted.participants,
         )
         if wanted.repeat is not None:
-            return await self._series(request, viewer, user, db, now, settings, new, wanted, form, week)
+            return await self._series(context, user, new, wanted, form, week)
         try:
-            booked = await service.create_booking(db, new, booker=user, actor=user, now=now)
+            booked = await service.create_booking(context.db, new, booker=user, actor=user, now=now)
         except RuleBroken as error:
-            problem = await booking_refused(db, error.refusal, now)
+            problem = await booking_refused(context.db, error.refusal, now)
             field = REFUSAL_FIELDS.get(error.refusal.code)
             if field is None:
                 form.general = problem.detail(lang)
@@ -495,34 +464,20 @@ class ResourcePages(Controller):
                 form.add(field, problem.detail(lang))
             workshop = problem.params.get("workshop")
             return await resource_page(
-                request,
-                viewer,
-                db,
-                now,
-                slug,
-                week=week,
-                form=form,
-                status=status_of(problem),
-                refusal_workshop=workshop,
+                context, slug, week=week, form=form, status=status_of(problem), refusal_workshop=workshop
             )
         except SlotTaken as taken:
-            return await self._taken(request, viewer, user, db, now, slug, form, taken.interval, week)
+            return await self._taken(context, user, slug, form, taken.interval, week)
         except LibraryError as problem:
             form.absorb(problem, lang, fields={"start": "start", "end": "length"})
-            return await resource_page(
-                request, viewer, db, now, slug, week=week, form=form, status=status_of(problem)
-            )
+            return await resource_page(context, slug, week=week, form=form, status=status_of(problem))
         pending = booked.booking.status is BookingStatus.PENDING
         return see_other("/my/bookings", done="pending" if pending else "booked")
 
     async def _series(
         self,
-        request: AnyRequest,
-        viewer: Viewer,
+        context: PageContext,
         user: User,
-        db: Database,
-        now: datetime,
-        settings: Settings,
         new: NewBooking,
         wanted: BookingRequest,
         form: Form,
@@ -530,16 +485,16 @@ class ResourcePages(Controller):
     ) -> Response[Any]:
         """A repeating booking, all or nothing unless the person chose to skip what cannot be had."""
         assert wanted.repeat is not None
-        lang = page_language(request)
+        lang = context.lang
         try:
             outcome = await service.create_series(
-                db,
+                context.db,
                 new,
                 wanted.repeat,
                 skip_conflicts=wanted.skip_conflicts,
                 booker=user,
                 actor=user,
-                now=now,
+                now=context.now,
             )
         except service.SeriesRefused as refusal:
             form.general = message("series_conflicts", lang)
@@ -548,15 +503,7 @@ class ResourcePages(Controller):
                 for s in refusal.skipped
             ]
             return await resource_page(
-                request,
-                viewer,
-                db,
-                now,
-                slug=new.resource_slug,
-                week=week,
-                form=form,
-                status=409,
-                skipped=skipped,
+                context, slug=new.resource_slug, week=week, form=form, status=409, skipped=skipped
             )
         if any(b.status is BookingStatus.PENDING for b in outcome.bookings):
             return see_other("/my/bookings", done="pending")
@@ -564,32 +511,26 @@ class ResourcePages(Controller):
 
     async def _taken(
         self,
-        request: AnyRequest,
-        viewer: Viewer,
+        context: PageContext,
         user: User,
-        db: Database,
-        now: datetime,
         slug: str,
         form: Form,
         wanted: Interval,
         week: str,
     ) -> Template:
-        lang = page_language(request)
+        lang = context.lang
         alternatives = await service.find_alternatives(
-            db, booker=user, resource_slug=slug, wanted=wanted, now=now
+            context.db, booker=user, resource_slug=slug, wanted=wanted, now=context.now
         )
-        async with db.read() as session:
+        async with context.db.read() as session:
             resource, _ = await queries.get_resource(session, slug)
         zone = ZoneInfo(resource.location.timezone)
         form.general = message("slot_taken", lang)
         return await resource_page(
-            request,
-            viewer,
-            db,
-            now,
+            context,
             slug,
             week=week,
             form=form,
             status=409,
-            alternatives=await offers(db, alternatives, zone, lang, carried_fields(form)),
+            alternatives=await offers(context.db, alternatives, zone, lang, carried_fields(form)),
         )

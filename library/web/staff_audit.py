@@ -16,12 +16,10 @@ from litestar.response import Template
 from library.accounts import audit_search
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
-from library.http.answers import page_language
-from library.http.deps import DatabaseDep, SettingsDep
-from library.http.viewer import ViewerDep, admin_only
+from library.http.viewer import admin_only
 from library.i18n import N_, Lang, format_datetime, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, render
+from library.web.common import Form, PageContextDep
 
 PER_PAGE = 50
 
@@ -71,10 +69,7 @@ class StaffAuditPages(Controller):
     @get("/", name="staff-audit")
     async def audit(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        settings: SettingsDep,
+        context: PageContextDep,
         actor: FromQuery[str] = "",
         action: FromQuery[str] = "",
         object_type: FromQuery[str] = "",
@@ -83,8 +78,8 @@ class StaffAuditPages(Controller):
         date_to: FromQuery[str] = "",
         page: FromQuery[str] = "1",
     ) -> Template:
-        lang = page_language(request)
-        zone: ZoneInfo = settings.zone
+        lang = context.lang
+        zone: ZoneInfo = context.settings.zone
         form = Form(
             values={
                 "actor": actor.strip(),
@@ -102,7 +97,7 @@ class StaffAuditPages(Controller):
         if first and last and last < first:
             form.add("date_to", translate(lang, N_("The last day must not be before the first.")))
         rows: list[Any] = []
-        async with db.read() as session:
+        async with context.db.read() as session:
             types = await audit_search.object_types(session)
             if not form.has_errors:
                 wanted = audit_search.AuditFilter(
@@ -118,10 +113,8 @@ class StaffAuditPages(Controller):
                 )
         shown = rows[:PER_PAGE]
         query = {name: form.value(name) for name in form.values if name != "page" and form.value(name)}
-        return render(
-            request,
+        return context.render(
             "staff/audit.html",
-            viewer,
             status=422 if form.has_errors else 200,
             form=form,
             entries=[(entry, person, changes(entry, lang, zone)) for entry, person in shown],

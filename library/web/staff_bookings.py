@@ -21,14 +21,17 @@ from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
 from library.db import Database
 from library.errors import LibraryError, message
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
-from library.http.viewer import ViewerDep, staff_only
+from library.http.viewer import staff_only
 from library.i18n import N_, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
+from library.web.common import (
+    Form,
+    PageContextDep,
+    form_values,
+    see_other,
+)
 from library.web.staff_desk import NOTICES as DESK_NOTICES
 
 PAGE_SIZE = 25
@@ -82,78 +85,62 @@ class StaffBookingPages(Controller):
     guards = (staff_only,)
 
     @get("/staff/bookings", name="staff-bookings")
-    async def search(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        settings: SettingsDep,
-        page: FromQuery[str] = "1",
-    ) -> Response[Any]:
-        lang = page_language(request)
+    async def search(self, context: PageContextDep, page: FromQuery[str] = "1") -> Response[Any]:
+        lang = context.lang
         fields = ("person", "resource", "from", "to", "status")
-        form = Form(values={name: request.query_params.get(name, "") for name in fields})
+        form = Form(values={name: context.request.query_params.get(name, "") for name in fields})
         where = search_from(form, lang)
         number = int(page) if page.isdigit() and int(page) >= 1 else 0
         if number == 0:
             form.general = translate(lang, BAD_PAGE)
             number = 1
-        async with db.read() as session:
+        async with context.db.read() as session:
             bookings, more = await desk.search_bookings(
-                session, where, settings.zone, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+                session, where, context.settings.zone, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
             )
         kept = {name: value for name, value in form.values.items() if value}
 
         def page_link(n: int) -> str:
             return "/staff/bookings?" + urlencode({**kept, "page": str(n)})
 
-        return render(
-            request,
+        return context.render(
             "staff/bookings.html",
-            viewer,
             status=422 if form.has_errors else 200,
             form=form,
             bookings=bookings,
-            zone=settings.zone,
+            zone=context.settings.zone,
             statuses=[status.value for status in BookingStatus],
             page=number,
             previous_page=page_link(number - 1) if number > 1 else None,
             next_page=page_link(number + 1) if more else None,
-            notice=notice(request, NOTICES),
+            notice=context.notice(NOTICES),
         )
 
     @get("/staff/bookings/new", name="staff-booking-new")
     async def new_form(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
+        context: PageContextDep,
         resource: FromQuery[str] = "",
         email: FromQuery[str] = "",
     ) -> Response[Any]:
         form = Form(values={"resource": resource, "email": email})
-        return render(
-            request, "staff/booking_new.html", viewer, form=form, resources=await bookable_resources(db)
+        return context.render(
+            "staff/booking_new.html", form=form, resources=await bookable_resources(context.db)
         )
 
     @post("/staff/bookings/new", name="staff-booking-create")
     async def create(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
-        resources = await bookable_resources(db)
+        resources = await bookable_resources(context.db)
 
         def again(status: int) -> Response[Any]:
-            return render(
-                request, "staff/booking_new.html", viewer, status=status, form=form, resources=resources
-            )
+            return context.render("staff/booking_new.html", status=status, form=form, resources=resources)
 
         email = parsing.text(form, "email", lang, required=True, max_length=254)
         slug = parsing.text(form, "resource", lang, required=True, max_length=80)
@@ -173,16 +160,16 @@ class StaffBookingPages(Controller):
             form.add("end", message("end_before_start", lang))
             return again(422)
         try:
-            booker = await service.booker_for(db, user, email, field="email")
+            booker = await service.booker_for(context.db, user, email, field="email")
             await service.create_booking(
-                db,
+                context.db,
                 NewBooking(resource_slug=slug, start=begins, end=ends, note=note, override_reason=reason),
                 booker=booker,
                 actor=user,
-                now=clock.now(),
+                now=context.now,
             )
         except RuleBroken as error:
-            problem = await booking_refused(db, error.refusal, clock.now())
+            problem = await booking_refused(context.db, error.refusal, context.now)
             form.general = problem.detail(lang)
             if reason is None and error.refusal.code not in NOT_OVERRIDABLE:
                 form.add("override_reason", translate(lang, OVERRIDE_HINT))

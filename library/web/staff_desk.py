@@ -13,12 +13,10 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from library.accounts.models import User
 from library.booking import desk, service
 from library.errors import LibraryError, NotAllowed, NotFound, NotSignedIn
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
-from library.http.viewer import ViewerDep, staff_only
+from library.http.viewer import staff_only
 from library.i18n import N_
-from library.web.common import AnyRequest, notice, render, safe_next, see_other
+from library.web.common import PageContext, PageContextDep, safe_next, see_other
 
 NOTICES = {
     "checked_in": N_("The booking was checked in."),
@@ -30,30 +28,25 @@ MAX_REASON = 500
 
 
 async def desk_page(
-    request: AnyRequest,
-    viewer: ViewerDep,
-    db: DatabaseDep,
-    clock: ClockDep,
+    context: PageContext,
     location_slug: str,
     *,
     error: str | None = None,
     status: int = 200,
 ) -> Response[Any]:
-    async with db.read() as session:
+    async with context.db.read() as session:
         locations = await desk.desk_locations(session)
         chosen = next(
             (loc for loc in locations if loc.slug == location_slug), locations[0] if locations else None
         )
-        today = await desk.load_desk(session, chosen, clock.now()) if chosen is not None else None
-    return render(
-        request,
+        today = await desk.load_desk(session, chosen, context.now) if chosen is not None else None
+    return context.render(
         "staff/desk.html",
-        viewer,
         status=status,
         locations=locations,
         today=today,
         error=error,
-        notice=None if error else notice(request, NOTICES),
+        notice=None if error else context.notice(NOTICES),
     )
 
 
@@ -62,24 +55,14 @@ class StaffDeskPages(Controller):
     guards = (staff_only,)
 
     @get("/staff", name="staff-desk")
-    async def desk(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        location: FromQuery[str] = "",
-    ) -> Response[Any]:
-        return await desk_page(request, viewer, db, clock, location)
+    async def desk(self, context: PageContextDep, location: FromQuery[str] = "") -> Response[Any]:
+        return await desk_page(context, location)
 
     @post("/staff/bookings/{booking_id:int}/{action:str}", name="staff-booking-action")
     async def act(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         booking_id: FromPath[int],
         action: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
@@ -89,17 +72,17 @@ class StaffDeskPages(Controller):
         When the booking service says no (e.g. approved a moment ago by someone else), the desk
         shows its sentence.
         """
-        now = clock.now()
+        now = context.now
         reason = data.get("reason", "").strip()[:MAX_REASON] or None
         back_path, _, back_query = safe_next(data.get("back") or "/staff").partition("?")
         back = {key: value for key, value in parse_qsl(back_query) if key != "done"}
         try:
             if action == "check-in":
-                await service.check_in(db, booking_id, actor=user, now=now)
+                await service.check_in(context.db, booking_id, actor=user, now=now)
                 done = "checked_in"
             elif action in ("approve", "reject"):
                 await service.decide_booking(
-                    db,
+                    context.db,
                     booking_id,
                     approve=action == "approve",
                     actor=user,
@@ -108,7 +91,7 @@ class StaffDeskPages(Controller):
                 )
                 done = "approved" if action == "approve" else "rejected"
             elif action == "cancel":
-                await service.cancel_booking(db, booking_id, actor=user, now=now, reason=reason)
+                await service.cancel_booking(context.db, booking_id, actor=user, now=now, reason=reason)
                 done = "cancelled"
             else:
                 raise NotFound("Die Seite", "The page")
@@ -116,12 +99,9 @@ class StaffDeskPages(Controller):
             if isinstance(problem, (NotSignedIn, NotAllowed, NotFound)):
                 raise
             return await desk_page(
-                request,
-                viewer,
-                db,
-                clock,
+                context,
                 back.get("location", ""),
-                error=problem.detail(page_language(request)),
+                error=problem.detail(context.lang),
                 status=status_of(problem),
             )
         return see_other(back_path, done=done, **back)

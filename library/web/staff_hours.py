@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,12 +19,17 @@ from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import Location, OpeningException
 from library.db import Database
 from library.errors import LibraryError, NotFound
-from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_, Lang, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    form_values,
+    see_other,
+)
 
 NOTICES = {
     "week_saved": N_("The weekly opening hours were saved."),
@@ -154,119 +158,89 @@ class StaffHoursPages(Controller):
 
     async def _page(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: Database,
-        now: datetime,
+        context: PageContext,
         slug: str,
         *,
         week: Form | None = None,
         exception: Form | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        locations = await locations_with_hours(db)
+        locations = await locations_with_hours(context.db)
         chosen = next((loc for loc in locations if loc.slug == slug), locations[0] if locations else None)
         upcoming: list[OpeningException] = []
         if chosen is not None:
-            today = now.astimezone(ZoneInfo(chosen.timezone)).date()
+            today = context.now.astimezone(ZoneInfo(chosen.timezone)).date()
             upcoming = sorted(
                 (e for e in chosen.exceptions if e.date_to >= today), key=lambda e: (e.date_from, e.id)
             )
-        return render(
-            request,
+        return context.render(
             "staff/hours.html",
-            viewer,
             status=status,
             locations=locations,
             location=chosen,
             week=week or (week_form(chosen) if chosen else Form()),
             exceptions=upcoming,
             exception=exception or exception_form(),
-            notice=notice(request, NOTICES),
+            notice=context.notice(NOTICES),
         )
 
     @get("/staff/hours", name="staff-hours")
-    async def hours(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        location: FromQuery[str] = "",
-    ) -> Response[Any]:
-        return await self._page(request, viewer, db, clock.now(), location)
+    async def hours(self, context: PageContextDep, location: FromQuery[str] = "") -> Response[Any]:
+        return await self._page(context, location)
 
     @post("/staff/hours/{slug:str}/week", name="staff-hours-week")
     async def save_week(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang, now = page_language(request), clock.now()
+        lang, now = context.lang, context.now
         form = Form(values=form_values(data))
         week, fields = read_week(form, lang)
         if not form.has_errors:
             try:
-                await inventory.set_weekly_hours(db, slug, week, actor=user, now=now)
+                await inventory.set_weekly_hours(context.db, slug, week, actor=user, now=now)
             except LibraryError as problem:
-                if isinstance(problem, NotFound):
-                    raise
-                form.absorb(problem, lang, fields=fields)
+                form.absorb(problem, lang, fields=fields, raising=(NotFound,))
             else:
                 return see_other("/staff/hours", done="week_saved", location=slug)
-        return await self._page(request, viewer, db, now, slug, week=form, status=422)
+        return await self._page(context, slug, week=form, status=422)
 
     @post("/staff/hours/{slug:str}/exceptions", name="staff-hours-exception-add")
     async def add_exception(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang, now = page_language(request), clock.now()
+        lang, now = context.lang, context.now
         form = Form(values=form_values(data))
         values, fields = read_exception(form, lang)
         if values is not None:
             try:
-                await inventory.add_opening_exception(db, slug, **values, actor=user, now=now)
+                await inventory.add_opening_exception(context.db, slug, **values, actor=user, now=now)
             except LibraryError as problem:
-                if isinstance(problem, NotFound):
-                    raise
-                form.absorb(problem, lang, fields=fields)
+                form.absorb(problem, lang, fields=fields, raising=(NotFound,))
             else:
                 return see_other("/staff/hours", done="exception_added", location=slug)
-        return await self._page(request, viewer, db, now, slug, exception=form, status=422)
+        return await self._page(context, slug, exception=form, status=422)
 
     @get("/staff/hours/exceptions/{exception_id:int}", name="staff-hours-exception")
-    async def exception(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        exception_id: FromPath[int],
-    ) -> Response[Any]:
-        return await self._exception_page(request, viewer, db, exception_id)
+    async def exception(self, context: PageContextDep, exception_id: FromPath[int]) -> Response[Any]:
+        return await self._exception_page(context, exception_id)
 
     async def _exception_page(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: Database,
+        context: PageContext,
         exception_id: int,
         *,
         form: Form | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        async with db.read() as session:
+        async with context.db.read() as session:
             found = await session.scalar(
                 select(OpeningException)
                 .where(OpeningException.id == exception_id)
@@ -274,10 +248,8 @@ class StaffHoursPages(Controller):
             )
         if found is None:
             raise NotFound(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
-        return render(
-            request,
+        return context.render(
             "staff/hours_exception.html",
-            viewer,
             status=status,
             location=found.location,
             found=found,
@@ -287,31 +259,26 @@ class StaffHoursPages(Controller):
     @post("/staff/hours/exceptions/{exception_id:int}", name="staff-hours-exception-change")
     async def change_exception(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         exception_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
         values, fields = read_exception(form, lang)
         if values is not None:
             try:
                 changed = await inventory.change_opening_exception(
-                    db, exception_id, **values, actor=user, now=clock.now()
+                    context.db, exception_id, **values, actor=user, now=context.now
                 )
             except LibraryError as problem:
-                if isinstance(problem, NotFound):
-                    raise
-                form.absorb(problem, lang, fields=fields)
+                form.absorb(problem, lang, fields=fields, raising=(NotFound,))
             else:
                 return see_other(
-                    "/staff/hours", done="exception_saved", location=await self._slug(db, changed)
+                    "/staff/hours", done="exception_saved", location=await self._slug(context.db, changed)
                 )
-        return await self._exception_page(request, viewer, db, exception_id, form=form, status=422)
+        return await self._exception_page(context, exception_id, form=form, status=422)
 
     @post("/staff/hours/exceptions/{exception_id:int}/remove", name="staff-hours-exception-remove")
     async def remove_exception(

@@ -27,14 +27,19 @@ from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.resource_input import Expected, ResourceIn, ResourcePatchIn, UnitIn, check_fields, given
 from library.db import Database
 from library.errors import LibraryError, NotFound, message
-from library.http.answers import page_language
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
-from library.http.viewer import ViewerDep, staff_only
+from library.http.viewer import staff_only
 from library.i18n import N_, Lang, translate
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
-from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    form_values,
+    see_other,
+)
 
 PAGE_SIZE = 50
 NOTICES = {
@@ -221,16 +226,13 @@ class StaffInventoryPages(Controller):
     # Resources
 
     @get("/staff/resources", name="staff-resources")
-    async def resources(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        page: FromQuery[str] = "1",
-    ) -> Response[Any]:
-        lang = page_language(request)
+    async def resources(self, context: PageContextDep, page: FromQuery[str] = "1") -> Response[Any]:
+        lang = context.lang
         form = Form(
-            values={name: request.query_params.get(name, "") for name in ("q", "location", "kind", "factor")}
+            values={
+                name: context.request.query_params.get(name, "")
+                for name in ("q", "location", "kind", "factor")
+            }
         )
         kind = form.value("kind") if form.value("kind") in [k.value for k in ResourceKind] else None
         factor = form.value("factor") if form.value("factor") in [f.value for f in Factor] else None
@@ -238,12 +240,12 @@ class StaffInventoryPages(Controller):
             if form.value(name) and value is None:
                 form.add(name, translate(lang, N_("Please choose from the list.")))
         number = int(page) if page.isdigit() and int(page) >= 1 else 1
-        offered = await choices(db, page_language(request))
+        offered = await choices(context.db, context.lang)
         location = form.value("location") or None
         if location and location not in [loc.slug for loc in offered["locations"]]:
             form.add("location", translate(lang, N_("Please choose from the list.")))
             location = None
-        async with db.read() as session:
+        async with context.db.read() as session:
             rows, more = await queries.list_resources(
                 session,
                 queries.ResourceFilter(
@@ -258,38 +260,33 @@ class StaffInventoryPages(Controller):
         previous_page, next_page = page_links(
             "/staff/resources", {k: v for k, v in form.values.items() if v}, number, more
         )
-        return render(
-            request,
+        return context.render(
             "staff/resources.html",
-            viewer,
             status=422 if form.has_errors else 200,
             form=form,
             rows=rows,
             page=number,
             previous_page=previous_page,
             next_page=next_page,
-            notice=notice(request, NOTICES),
+            notice=context.notice(NOTICES),
             **offered,
         )
 
     @get("/staff/resources/new", name="staff-resource-new")
-    async def new_resource(self, request: AnyRequest, viewer: ViewerDep, db: DatabaseDep) -> Response[Any]:
-        offered = await choices(db, page_language(request))
+    async def new_resource(self, context: PageContextDep) -> Response[Any]:
+        offered = await choices(context.db, context.lang)
         first = offered["locations"][0].slug if offered["locations"] else ""
         form = Form(values={"location": first, "capacity": "1", "units": "1"})
-        return render(request, "staff/resource_form.html", viewer, form=form, resource=None, **offered)
+        return context.render("staff/resource_form.html", form=form, resource=None, **offered)
 
     @post("/staff/resources/new", name="staff-resource-create")
     async def create_resource(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
         raw = resource_input(form, new=True)
         if checked(form, lang, raw, ResourceIn):
@@ -297,98 +294,79 @@ class StaffInventoryPages(Controller):
             count = values.pop("units")
             try:
                 resource = await inventory.create_resource(
-                    db, values, units=count, actor=user, now=clock.now()
+                    context.db, values, units=count, actor=user, now=context.now
                 )
             except LibraryError as problem:
                 form.absorb(problem, lang)
-                return render(
-                    request,
+                return context.render(
                     "staff/resource_form.html",
-                    viewer,
                     status=status_of(problem),
                     form=form,
                     resource=None,
-                    **await choices(db, page_language(request)),
+                    **await choices(context.db, context.lang),
                 )
             return see_other(f"/staff/resources/{resource.slug}", done="created")
-        return render(
-            request,
+        return context.render(
             "staff/resource_form.html",
-            viewer,
             status=422,
             form=form,
             resource=None,
-            **await choices(db, page_language(request)),
+            **await choices(context.db, context.lang),
         )
 
     @get("/staff/resources/{slug:str}", name="staff-resource")
-    async def resource(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        slug: FromPath[str],
-    ) -> Response[Any]:
-        return await self._resource_page(request, viewer, db, slug)
+    async def resource(self, context: PageContextDep, slug: FromPath[str]) -> Response[Any]:
+        return await self._resource_page(context, slug)
 
     async def _resource_page(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: Database,
+        context: PageContext,
         slug: str,
         *,
         form: Form | None = None,
         unit: Form | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        async with db.read() as session:
+        async with context.db.read() as session:
             resource, _ = await queries.get_resource(session, slug)
-        offered = await choices(db, page_language(request))
-        return render(
-            request,
+        offered = await choices(context.db, context.lang)
+        return context.render(
             "staff/resource_form.html",
-            viewer,
             status=status,
             form=form or resource_form(resource),
             unit_form=unit or Form(values={"condition": "good"}),
             resource=resource,
             defaults=effective_policy(resource.location.policy, None).as_dict(),
-            notice=notice(request, NOTICES),
+            notice=context.notice(NOTICES),
             **offered,
         )
 
     @post("/staff/resources/{slug:str}", name="staff-resource-update")
     async def update_resource(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
         raw = resource_input(form, new=False)
         if not form.value("capacity").strip():
             form.add("capacity", translate(lang, parsing.REQUIRED))
         if not checked(form, lang, {**raw, "slug": raw.get("slug") or None}, ResourceIn):
-            return await self._resource_page(request, viewer, db, slug, form=form, status=422)
+            return await self._resource_page(context, slug, form=form, status=422)
         try:
             resource = await inventory.update_resource(
-                db,
+                context.db,
                 slug,
                 given(msgspec.convert(raw, ResourcePatchIn, strict=False)),
                 actor=user,
-                now=clock.now(),
+                now=context.now,
             )
         except LibraryError as problem:
-            if isinstance(problem, NotFound):
-                raise
-            form.absorb(problem, lang)
-            return await self._resource_page(request, viewer, db, slug, form=form, status=status_of(problem))
+            form.absorb(problem, lang, raising=(NotFound,))
+            return await self._resource_page(context, slug, form=form, status=status_of(problem))
         return see_other(f"/staff/resources/{resource.slug}", done="saved")
 
     # Units
@@ -396,47 +374,36 @@ class StaffInventoryPages(Controller):
     @post("/staff/resources/{slug:str}/units", name="staff-unit-add")
     async def add_unit(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
         raw = unit_input(form)
         if not checked(form, lang, raw, UnitIn):
-            return await self._resource_page(request, viewer, db, slug, unit=form, status=422)
+            return await self._resource_page(context, slug, unit=form, status=422)
         try:
             await inventory.add_unit(
-                db, slug, msgspec.convert(raw, UnitIn, strict=False).spec(), actor=user, now=clock.now()
+                context.db,
+                slug,
+                msgspec.convert(raw, UnitIn, strict=False).spec(),
+                actor=user,
+                now=context.now,
             )
         except LibraryError as problem:
-            if isinstance(problem, NotFound):
-                raise
-            form.absorb(problem, lang)
-            return await self._resource_page(request, viewer, db, slug, unit=form, status=status_of(problem))
+            form.absorb(problem, lang, raising=(NotFound,))
+            return await self._resource_page(context, slug, unit=form, status=status_of(problem))
         return see_other(f"/staff/resources/{slug}", done="unit_added")
 
     @get("/staff/units/{unit_id:int}", name="staff-unit")
-    async def unit(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        unit_id: FromPath[int],
-    ) -> Response[Any]:
-        return await self._unit_page(request, viewer, db, clock.now(), unit_id)
+    async def unit(self, context: PageContextDep, unit_id: FromPath[int]) -> Response[Any]:
+        return await self._unit_page(context, unit_id)
 
     async def _unit_page(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: Database,
-        now: datetime,
+        context: PageContext,
         unit_id: int,
         *,
         form: Form | None = None,
@@ -444,63 +411,51 @@ class StaffInventoryPages(Controller):
         stranded: Sequence[Any] = (),
         status: int = 200,
     ) -> Response[Any]:
-        details = await unit_details(db, unit_id, now)
-        return render(
-            request,
+        details = await unit_details(context.db, unit_id, context.now)
+        return context.render(
             "staff/unit.html",
-            viewer,
             status=status,
             form=form or unit_form(details["unit"]),
             block_form=block or Form(),
             stranded=stranded,
-            notice=notice(request, NOTICES),
+            notice=context.notice(NOTICES),
             **details,
         )
 
     @post("/staff/units/{unit_id:int}", name="staff-unit-update")
     async def update_unit(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         unit_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang, now = page_language(request), clock.now()
+        lang, now = context.lang, context.now
         form = Form(values=form_values(data))
         raw = unit_input(form)
         if not checked(form, lang, raw, UnitIn):
-            return await self._unit_page(request, viewer, db, now, unit_id, form=form, status=422)
+            return await self._unit_page(context, unit_id, form=form, status=422)
         changes = msgspec.to_builtins(msgspec.convert(raw, UnitIn, strict=False))
         try:
-            await units.update_unit(db, unit_id, changes, actor=user, now=now)
+            await units.update_unit(context.db, unit_id, changes, actor=user, now=now)
         except LibraryError as problem:
-            if isinstance(problem, NotFound):
-                raise
-            form.absorb(problem, lang)
-            return await self._unit_page(
-                request, viewer, db, now, unit_id, form=form, status=status_of(problem)
-            )
+            form.absorb(problem, lang, raising=(NotFound,))
+            return await self._unit_page(context, unit_id, form=form, status=status_of(problem))
         return see_other(f"/staff/units/{unit_id}", done="saved")
 
     @post("/staff/units/{unit_id:int}/retire", name="staff-unit-retire")
     async def retire_unit(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         unit_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
         """Retire; with upcoming bookings, list them and ask again (`force`), as the API's 409."""
-        now = clock.now()
+        now = context.now
         try:
             await units.update_unit(
-                db,
+                context.db,
                 unit_id,
                 {"status": UnitStatus.RETIRED},
                 force=data.get("force") == "yes",
@@ -508,9 +463,7 @@ class StaffInventoryPages(Controller):
                 now=now,
             )
         except units.UnitHasBookings as stranded:
-            return await self._unit_page(
-                request, viewer, db, now, unit_id, stranded=stranded.bookings, status=409
-            )
+            return await self._unit_page(context, unit_id, stranded=stranded.bookings, status=409)
         return see_other(f"/staff/units/{unit_id}", done="retired")
 
     # Blocks
@@ -518,17 +471,14 @@ class StaffInventoryPages(Controller):
     @post("/staff/units/{unit_id:int}/blocks", name="staff-unit-block")
     async def block_unit(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         unit_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        lang, now = page_language(request), clock.now()
+        lang, now = context.lang, context.now
         form = Form(values=form_values(data))
-        zone = await unit_zone(db, unit_id)
+        zone = await unit_zone(context.db, unit_id)
         for name in ("start", "end"):
             if not form.value(name).strip():
                 form.add(name, translate(lang, parsing.REQUIRED))
@@ -538,8 +488,8 @@ class StaffInventoryPages(Controller):
         if start is not None and end is not None and end <= start:
             form.add("end", message("end_before_start", lang))
         if form.has_errors or start is None or end is None:
-            return await self._unit_page(request, viewer, db, now, unit_id, block=form, status=422)
-        await units.block_unit(db, unit_id, start=start, end=end, reason=reason, actor=user, now=now)
+            return await self._unit_page(context, unit_id, block=form, status=422)
+        await units.block_unit(context.db, unit_id, start=start, end=end, reason=reason, actor=user, now=now)
         return see_other(f"/staff/units/{unit_id}", done="blocked")
 
     @post("/staff/blocks/{block_id:int}/lift", name="staff-block-lift")

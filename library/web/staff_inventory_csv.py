@@ -20,12 +20,11 @@ from library.catalog.models import Location, Resource, Unit
 from library.catalog.queries import unit_count_column
 from library.catalog.resource_input import Expected
 from library.errors import MESSAGES, LibraryError, message
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep
+from library.http.deps import DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_, Lang, translate
-from library.web.common import AnyRequest, notice, render, see_other
+from library.web.common import PageContextDep, see_other
 from library.web.staff_inventory import EXPECTED, NOTICES, expected_text
 
 MAX_FILE_BYTES = 2_000_000
@@ -69,13 +68,7 @@ class StaffInventoryFilePages(Controller):
     guards = (staff_only,)
 
     @get("/staff/resources/import", name="staff-resources-import")
-    async def import_form(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        created: FromQuery[str] = "",
-    ) -> Response[Any]:
+    async def import_form(self, context: PageContextDep, created: FromQuery[str] = "") -> Response[Any]:
         """The upload form; after an import (`created`: its instant) also what it added."""
         added: list[tuple[Resource, int]] = []
         try:
@@ -83,7 +76,7 @@ class StaffInventoryFilePages(Controller):
         except ValueError:
             at = None
         if at is not None and at.tzinfo is not None:
-            async with db.read() as session:
+            async with context.db.read() as session:
                 added = [
                     (resource, count)
                     for resource, count in await session.execute(
@@ -92,35 +85,28 @@ class StaffInventoryFilePages(Controller):
                         .order_by(Resource.id)
                     )
                 ]
-        return render(
-            request,
+        return context.render(
             "staff/resources_import.html",
-            viewer,
             columns=csv_io.COLUMNS,
             created=added,
-            notice=notice(request, NOTICES),
+            notice=context.notice(NOTICES),
         )
 
     @post("/staff/resources/import", name="staff-resources-import-submit")
     async def import_file(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: NamedDependency[User],
-        db: DatabaseDep,
-        clock: ClockDep,
         data: MultipartBody[dict[str, Any]],
     ) -> Response[Any]:
-        lang = page_language(request)
+        lang = context.lang
         upload = data.get("file")
 
         def report(
             problems: list[csv_io.RowProblem], status: int = 422, general: str | None = None
         ) -> Response[Any]:
-            return render(
-                request,
+            return context.render(
                 "staff/resources_import.html",
-                viewer,
                 status=status,
                 columns=csv_io.COLUMNS,
                 filename=upload.filename if isinstance(upload, UploadFile) else "",
@@ -137,16 +123,16 @@ class StaffInventoryFilePages(Controller):
         if text is None:
             return report([], general=translate(lang, FILE_PROBLEMS["not_utf8"]))
         plans, problems = csv_io.parse(text)
-        async with db.read() as session:
+        async with context.db.read() as session:
             problems = csv_io.in_order(
                 [*problems, *csv_io.check_references(plans, await known_references(session))]
             )
         if problems:
             return report(problems)
-        now = clock.now()
+        now = context.now
         try:
             await inventory.create_resources(
-                db, [(plan.values, plan.units) for plan in plans], actor=user, now=now
+                context.db, [(plan.values, plan.units) for plan in plans], actor=user, now=now
             )
         except LibraryError as problem:  # taken in the meantime by someone else: nothing was saved
             return report([], status=status_of(problem), general=problem.detail(lang))

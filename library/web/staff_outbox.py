@@ -7,15 +7,14 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
-from library.http.viewer import UserDep, ViewerDep, staff_only
+from library.http.deps import ClockDep, DatabaseDep
+from library.http.viewer import UserDep, staff_only
 from library.i18n import N_, translate
 from library.notify import worker
 from library.outbox import queue
 from library.outbox.models import OutboxStatus
 from library.web import parsing
-from library.web.common import AnyRequest, Form, notice, render, see_other
+from library.web.common import Form, PageContextDep, see_other
 
 NOTICES = {"retried": N_("The message is back in the queue and goes out with the next run.")}
 PER_PAGE = 50
@@ -29,38 +28,33 @@ class StaffOutboxPages(Controller):
     @get("/", name="staff-outbox")
     async def outbox(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        settings: SettingsDep,
+        context: PageContextDep,
         status: FromQuery[str] = "",
         page: FromQuery[str] = "1",
     ) -> Template:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values={"status": status, "page": page})
         if status and status not in OutboxStatus.__members__.values():
             form.add("status", translate(lang, N_("Please choose one of the listed states.")))
         number = parsing.whole_number(form, "page", lang, low=1, high=100_000) or 1
         rows = []
         if not form.has_errors:
-            async with db.read() as session:
+            async with context.db.read() as session:
                 rows = await queue.newest_first(
                     session,
                     status=OutboxStatus(status) if status else None,
                     limit=PER_PAGE,
                     offset=(number - 1) * PER_PAGE,
                 )
-        return render(
-            request,
+        return context.render(
             "staff/outbox.html",
-            viewer,
             status=422 if form.has_errors else 200,
             form=form,
             messages=rows[:PER_PAGE],
             page=number,
             has_more=len(rows) > PER_PAGE,
-            zone=settings.zone,
-            notice=notice(request, NOTICES),
+            zone=context.settings.zone,
+            notice=context.notice(NOTICES),
         )
 
     @post("/{message_id:int}/retry", name="staff-outbox-retry")

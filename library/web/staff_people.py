@@ -5,27 +5,26 @@ services they call."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time
+from collections.abc import Awaitable, Callable
+from datetime import time
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts import service as accounts
 from library.accounts.models import Certification, Role, User, UserCertification
 from library.catalog.hours import local_instant
-from library.config import Settings
 from library.db import escape_like
 from library.errors import InvalidInput, LibraryError
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import status_of
-from library.http.viewer import UserDep, ViewerDep, admin_only, staff_only
+from library.http.viewer import UserDep, admin_only, staff_only
 from library.i18n import N_, pick, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
+from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 from library.workshops import service as workshops
 
 NOTICES = {
@@ -45,42 +44,27 @@ class StaffPeoplePages(Controller):
     guards = (staff_only,)
 
     @get("/certifications", name="staff-certifications")
-    async def certifications(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
-    ) -> Template:
-        return await certifications_page(request, viewer, db, clock.now(), settings)
+    async def certifications(self, context: PageContextDep) -> Template:
+        return await certifications_page(context)
 
     @post("/certifications/grant", name="staff-certifications-grant")
     async def grant(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
-        data: URLEncodedBody[dict[str, str]],
+        self, context: PageContextDep, user: UserDep, data: URLEncodedBody[dict[str, str]]
     ) -> Template | Redirect:
-        lang = page_language(request)
-        now = clock.now()
+        lang = context.lang
         form = Form(values=form_values(data))
         email = parsing.text(form, "email", lang, required=True, max_length=254)
         reason = parsing.text(form, "reason", lang, required=True)
         until = parsing.day(form, "expires", lang)
         if not form.value("key"):
             form.add("key", translate(lang, parsing.REQUIRED))
-        expires_at = local_instant(until, END_OF_DAY, settings.zone) if until else None
-        if expires_at is not None and expires_at <= now:
+        expires_at = local_instant(until, END_OF_DAY, context.settings.zone) if until else None
+        if expires_at is not None and expires_at <= context.now:
             form.add("expires", translate(lang, N_("The expiry date must lie in the future.")))
         status = 422
         if not form.has_errors:
             try:
-                async with db.read() as session:
+                async with context.db.read() as session:
                     person = await session.scalar(
                         select(User).where(
                             User.email == accounts.normalise_email(email), User.deleted_at.is_(None)
@@ -89,116 +73,101 @@ class StaffPeoplePages(Controller):
                 if person is None:
                     raise InvalidInput("unknown_user", "email")
                 await workshops.grant_certification(
-                    db,
+                    context.db,
                     person.id,
                     form.value("key"),
                     expires_at=expires_at,
                     note=reason,
                     actor=user,
-                    now=now,
+                    now=context.now,
                 )
                 return see_other("/staff/certifications", done="granted")
             except LibraryError as problem:
                 form.absorb(problem, lang)
                 status = status_of(problem)
-        return await certifications_page(request, viewer, db, now, settings, grant_form=form, status=status)
+        return await certifications_page(context, grant_form=form, status=status)
 
     @post("/certifications/revoke", name="staff-certifications-revoke")
     async def revoke(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
-        data: URLEncodedBody[dict[str, str]],
+        self, context: PageContextDep, user: UserDep, data: URLEncodedBody[dict[str, str]]
     ) -> Template | Redirect:
-        lang = page_language(request)
         form = Form(values=form_values(data))
-        reason = parsing.text(form, "reason", lang, required=True)
-        user_id = parsing.whole_number(form, "user_id", lang, low=1, high=2**62, required=True)
+        reason = parsing.text(form, "reason", context.lang, required=True)
+        user_id = parsing.whole_number(form, "user_id", context.lang, low=1, high=2**62, required=True)
         if form.has_errors or user_id is None:
-            return await certifications_page(
-                request, viewer, db, clock.now(), settings, revoke_form=form, status=422
-            )
+            return await certifications_page(context, revoke_form=form, status=422)
         await workshops.revoke_certification(
-            db, user_id, form.value("key"), reason=reason, actor=user, now=clock.now()
+            context.db, user_id, form.value("key"), reason=reason, actor=user, now=context.now
         )
         return see_other("/staff/certifications", done="revoked")
 
     @get("/users", name="staff-users", guards=[admin_only])
-    async def users(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        q: FromQuery[str] = "",
-    ) -> Template:
-        return await users_page(request, viewer, db, q)
+    async def users(self, context: PageContextDep, q: FromQuery[str] = "") -> Template:
+        return await users_page(context, q)
 
     @post("/users/{user_id:int}/role", name="staff-users-role", guards=[admin_only])
     async def change_role(
         self,
-        request: AnyRequest,
+        context: PageContextDep,
         user_id: FromPath[int],
-        viewer: ViewerDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        query = data.get("q", "")
         if data.get("role") not in Role.__members__.values():
-            failure = Form(general=translate(page_language(request), N_("Please choose a role.")))
-            return await users_page(request, viewer, db, query, action_form=failure, status=422)
-        try:
-            async with db.write() as session:
-                await accounts.change_role(session, user_id, Role(data["role"]), actor=user, now=clock.now())
-        except LibraryError as problem:
-            failure = Form(general=problem.detail(page_language(request)))
-            return await users_page(
-                request, viewer, db, query, action_form=failure, status=status_of(problem)
-            )
-        return see_other("/staff/users", done="role_changed", **({"q": query} if query else {}))
+            failure = Form(general=translate(context.lang, N_("Please choose a role.")))
+            return await users_page(context, data.get("q", ""), action_form=failure, status=422)
+        return await account_action(
+            context,
+            data.get("q", ""),
+            lambda session: accounts.change_role(
+                session, user_id, Role(data["role"]), actor=user, now=context.now
+            ),
+            done="role_changed",
+        )
 
     @post("/users/{user_id:int}/active", name="staff-users-active", guards=[admin_only])
     async def set_active(
         self,
-        request: AnyRequest,
+        context: PageContextDep,
         user_id: FromPath[int],
-        viewer: ViewerDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        query = data.get("q", "")
         active = data.get("active") == "yes"
-        try:
-            async with db.write() as session:
-                await accounts.set_active(session, user_id, active, actor=user, now=clock.now())
-        except LibraryError as problem:
-            failure = Form(general=problem.detail(page_language(request)))
-            return await users_page(
-                request, viewer, db, query, action_form=failure, status=status_of(problem)
-            )
-        done = "reactivated" if active else "deactivated"
-        return see_other("/staff/users", done=done, **({"q": query} if query else {}))
+        return await account_action(
+            context,
+            data.get("q", ""),
+            lambda session: accounts.set_active(session, user_id, active, actor=user, now=context.now),
+            done="reactivated" if active else "deactivated",
+        )
+
+
+async def account_action(
+    context: PageContext,
+    query: str,
+    change: Callable[[AsyncSession], Awaitable[object]],
+    *,
+    done: str,
+) -> Template | Redirect:
+    """An administrator's change to one account, then back to the same search; a refusal is
+    shown above the list."""
+    try:
+        async with context.db.write() as session:
+            await change(session)
+    except LibraryError as problem:
+        failure = Form(general=problem.detail(context.lang))
+        return await users_page(context, query, action_form=failure, status=status_of(problem))
+    return see_other("/staff/users", done=done, **({"q": query} if query else {}))
 
 
 async def certifications_page(
-    request: AnyRequest,
-    viewer: ViewerDep,
-    db: DatabaseDep,
-    now: datetime,
-    settings: Settings,
+    context: PageContext,
     *,
     grant_form: Form | None = None,
     revoke_form: Form | None = None,
     status: int = 200,
 ) -> Template:
-    async with db.read() as session:
+    async with context.db.read() as session:
         certifications = list(await session.scalars(select(Certification).order_by(Certification.name)))
         held = await session.scalars(
             select(UserCertification)
@@ -210,27 +179,22 @@ async def certifications_page(
         holders: dict[int, list[UserCertification]] = defaultdict(list)
         for one in held:
             holders[one.certification_id].append(one)
-    lang = page_language(request)
-    return render(
-        request,
+    return context.render(
         "staff/certifications.html",
-        viewer,
         status=status,
         certifications=certifications,
         holders=holders,
-        options=[(c.key, pick(lang, c.name, c.name_en)) for c in certifications],
-        now=now,
-        zone=settings.zone,
+        options=[(c.key, pick(context.lang, c.name, c.name_en)) for c in certifications],
+        now=context.now,
+        zone=context.settings.zone,
         grant_form=grant_form or Form(),
         revoke_form=revoke_form or Form(),
-        notice=notice(request, NOTICES),
+        notice=context.notice(NOTICES),
     )
 
 
 async def users_page(
-    request: AnyRequest,
-    viewer: ViewerDep,
-    db: DatabaseDep,
+    context: PageContext,
     query: str,
     *,
     action_form: Form | None = None,
@@ -246,17 +210,15 @@ async def users_page(
         statement = statement.where(
             or_(func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
         )
-    async with db.read() as session:
+    async with context.db.read() as session:
         found = list(await session.scalars(statement))
-    return render(
-        request,
+    return context.render(
         "staff/users.html",
-        viewer,
         status=status,
         query=query,
         users=found[:USERS_SHOWN],
         more=len(found) > USERS_SHOWN,
         search_form=Form(values={"q": query}),
         action_form=action_form or Form(),
-        notice=notice(request, NOTICES),
+        notice=context.notice(NOTICES),
     )

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import Certification, UserCertification
-from library.api.workshops import WORKSHOP_OPTIONS, SessionOut, sessions_out, workshop_problem
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
@@ -22,14 +21,14 @@ from library.catalog.inventory import slugify
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.config import Settings
 from library.errors import LibraryError, NotFound, message
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
-from library.http.viewer import UserDep, ViewerDep, staff_only
+from library.http.viewer import UserDep, staff_only
 from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
-from library.web.common import AnyRequest, Form, form_values, notice, render, see_other
+from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 from library.workshops import service
+from library.workshops.errors import room_refused
 from library.workshops.models import (
     HOLDING_STATUSES,
     STAFF_ORDER,
@@ -39,6 +38,7 @@ from library.workshops.models import (
     Workshop,
     WorkshopSession,
 )
+from library.workshops.queries import WORKSHOP_OPTIONS, SessionSummary, session_summaries
 
 NOTICES = {
     "workshop_created": N_("The workshop was created."),
@@ -63,34 +63,23 @@ class StaffWorkshopPages(Controller):
     guards = (staff_only,)
 
     @get("/", name="staff-workshops")
-    async def overview(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
-    ) -> Template:
-        return await overview_page(request, viewer, db, clock.now(), settings)
+    async def overview(self, context: PageContextDep) -> Template:
+        return await overview_page(context)
 
     @post("/", name="staff-workshops-create")
     async def create_workshop(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
         new = read_workshop(form, lang)
         status = 422
         if new is not None:
             try:
-                await service.create_workshop(db, new, actor=user, now=clock.now())
+                await service.create_workshop(context.db, new, actor=user, now=context.now)
                 return see_other("/staff/workshops", done="workshop_created")
             except LibraryError as problem:
                 if problem.code == "slug_taken":
@@ -98,71 +87,51 @@ class StaffWorkshopPages(Controller):
                 else:
                     form.absorb(problem, lang, fields=WORKSHOP_FIELDS)
                 status = status_of(problem)
-        return await overview_page(
-            request, viewer, db, clock.now(), settings, workshop_form=form, status=status
-        )
+        return await overview_page(context, workshop_form=form, status=status)
 
     @post("/sessions", name="staff-workshops-add-session")
     async def add_session(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
-        new = read_session(form, lang, settings)
+        new = read_session(form, lang, context.settings)
         status = 422
         if new is not None:
             try:
                 try:
                     created = await service.add_session(
-                        db,
+                        context.db,
                         form.value("workshop"),
                         new,
                         actor=user,
-                        now=clock.now(),
+                        now=context.now,
                     )
                 except (RuleBroken, SlotTaken) as error:
-                    raise workshop_problem(error) from error
+                    raise room_refused(error) from error
                 return see_other(f"/staff/workshops/sessions/{created.id}", done="session_added")
             except LibraryError as problem:
                 form.absorb(problem, lang, fields={"start": "start", "end": "end"})
                 status = status_of(problem)
-        return await overview_page(
-            request, viewer, db, clock.now(), settings, session_form=form, status=status
-        )
+        return await overview_page(context, session_form=form, status=status)
 
     @get("/sessions/{session_id:int}", name="staff-workshop-session")
-    async def session_page(
-        self,
-        request: AnyRequest,
-        session_id: FromPath[int],
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
-    ) -> Template:
-        return await one_session_page(request, viewer, db, session_id, clock.now(), settings)
+    async def session_page(self, context: PageContextDep, session_id: FromPath[int]) -> Template:
+        return await one_session_page(context, session_id)
 
     @post("/sessions/{session_id:int}/attendance", name="staff-workshop-attendance")
     async def attendance(
         self,
-        request: AnyRequest,
+        context: PageContextDep,
         session_id: FromPath[int],
-        viewer: ViewerDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         """One form for the whole list: every ticked box is one registration that attended."""
-        lang = page_language(request)
+        lang = context.lang
         chosen = []
         for name in data:
             if name.startswith(ATTENDED_PREFIX) and name.removeprefix(ATTENDED_PREFIX).isdigit():
@@ -170,22 +139,13 @@ class StaffWorkshopPages(Controller):
         form = Form(values=form_values(data))
         if not chosen:
             form.general = translate(lang, N_("Please tick at least one person who took part."))
-            return await one_session_page(
-                request, viewer, db, session_id, clock.now(), settings, attendance_form=form, status=422
-            )
+            return await one_session_page(context, session_id, attendance_form=form, status=422)
         try:
-            await service.mark_attendance(db, session_id, chosen, actor=user, now=clock.now())
+            await service.mark_attendance(context.db, session_id, chosen, actor=user, now=context.now)
         except LibraryError as problem:
             form.general = problem.detail(lang)
             return await one_session_page(
-                request,
-                viewer,
-                db,
-                session_id,
-                clock.now(),
-                settings,
-                attendance_form=form,
-                status=status_of(problem),
+                context, session_id, attendance_form=form, status=status_of(problem)
             )
         return see_other(f"/staff/workshops/sessions/{session_id}", done="attendance")
 
@@ -204,16 +164,12 @@ class StaffWorkshopPages(Controller):
     @post("/sessions/{session_id:int}/move", name="staff-workshop-move")
     async def move(
         self,
-        request: AnyRequest,
+        context: PageContextDep,
         session_id: FromPath[int],
-        viewer: ViewerDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
         day = parsing.day(form, "day", lang, required=True)
         start = parsing.clock_time(form, "start", lang, required=True)
@@ -223,51 +179,43 @@ class StaffWorkshopPages(Controller):
         if day and start and end and not form.has_errors:
             try:
                 await service.move_or_cancel_session(
-                    db,
+                    context.db,
                     session_id,
-                    start=local_instant(day, start, settings.zone),
-                    end=local_instant(day, end, settings.zone),
+                    start=local_instant(day, start, context.settings.zone),
+                    end=local_instant(day, end, context.settings.zone),
                     cancel=False,
                     reason=reason or None,
                     actor=user,
-                    now=clock.now(),
+                    now=context.now,
                 )
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="session_moved")
             except LibraryError as problem:
                 form.absorb(problem, lang, fields={"start": "start", "end": "end"})
                 status = status_of(problem)
-        return await one_session_page(
-            request, viewer, db, session_id, clock.now(), settings, move_form=form, status=status
-        )
+        return await one_session_page(context, session_id, move_form=form, status=status)
 
     @post("/sessions/{session_id:int}/cancel", name="staff-workshop-cancel")
     async def cancel(
         self,
-        request: AnyRequest,
+        context: PageContextDep,
         session_id: FromPath[int],
-        viewer: ViewerDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        lang = page_language(request)
+        lang = context.lang
         form = Form(values=form_values(data))
         reason = parsing.text(form, "cancel_reason", lang, required=True)
         if form.has_errors:
-            return await one_session_page(
-                request, viewer, db, session_id, clock.now(), settings, cancel_form=form, status=422
-            )
+            return await one_session_page(context, session_id, cancel_form=form, status=422)
         await service.move_or_cancel_session(
-            db,
+            context.db,
             session_id,
             start=None,
             end=None,
             cancel=True,
             reason=reason,
             actor=user,
-            now=clock.now(),
+            now=context.now,
         )
         return see_other(f"/staff/workshops/sessions/{session_id}", done="session_cancelled")
 
@@ -359,22 +307,18 @@ async def choices(session: AsyncSession, lang: Lang) -> dict[str, list[tuple[str
 @dataclass(frozen=True)
 class ListedSession:
     session: WorkshopSession
-    facts: SessionOut
+    facts: SessionSummary
 
 
 async def overview_page(
-    request: AnyRequest,
-    viewer: ViewerDep,
-    db: DatabaseDep,
-    now: datetime,
-    settings: Settings,
+    context: PageContext,
     *,
     workshop_form: Form | None = None,
     session_form: Form | None = None,
     status: int = 200,
 ) -> Template:
-    lang = page_language(request)
-    async with db.read() as session:
+    lang = context.lang
+    async with context.db.read() as session:
         workshops = list(
             (
                 await session.scalars(select(Workshop).order_by(Workshop.title).options(*WORKSHOP_OPTIONS))
@@ -382,40 +326,34 @@ async def overview_page(
         )
         listed = {}
         for workshop in workshops:
-            current = [s for s in workshop.sessions if s.end_at >= now - RECENT]
-            facts = await sessions_out(session, current, settings, now)
+            current = [s for s in workshop.sessions if s.end_at >= context.now - RECENT]
+            facts = await session_summaries(session, current, context.settings.zone, context.now)
             listed[workshop.id] = [ListedSession(s, f) for s, f in zip(current, facts, strict=True)]
         offered = await choices(session, lang)
-    return render(
-        request,
+    return context.render(
         "staff/workshops.html",
-        viewer,
         status=status,
         workshops=workshops,
         workshop_options=[(w.slug, pick(lang, w.title, w.title_en)) for w in workshops],
         sessions=listed,
-        zone=settings.zone,
+        zone=context.settings.zone,
         workshop_form=workshop_form or Form(values={"host": "Stadtbibliothek Ulm", "language": "de"}),
         session_form=session_form or Form(values={"mode": SignupMode.FIRST_COME.value}),
-        notice=notice(request, NOTICES),
+        notice=context.notice(NOTICES),
         **offered,
     )
 
 
 async def one_session_page(
-    request: AnyRequest,
-    viewer: ViewerDep,
-    db: DatabaseDep,
+    context: PageContext,
     session_id: int,
-    now: datetime,
-    settings: Settings,
     *,
     attendance_form: Form | None = None,
     move_form: Form | None = None,
     cancel_form: Form | None = None,
     status: int = 200,
 ) -> Template:
-    async with db.read() as session:
+    async with context.db.read() as session:
         found = await session.scalar(
             select(WorkshopSession)
             .where(WorkshopSession.id == session_id)
@@ -426,7 +364,7 @@ async def one_session_page(
         )
         if found is None:
             raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
-        facts = (await sessions_out(session, [found], settings, now))[0]
+        facts = (await session_summaries(session, [found], context.settings.zone, context.now))[0]
         registrations = list(
             await session.scalars(
                 select(Registration)
@@ -435,19 +373,19 @@ async def one_session_page(
                 .order_by(*STAFF_ORDER)
             )
         )
-        granted = await certificates_held(session, found.workshop.grants_certification, registrations, now)
-    zone = settings.zone
+        granted = await certificates_held(
+            session, found.workshop.grants_certification, registrations, context.now
+        )
+    zone = context.settings.zone
     local_start = found.start_at.astimezone(zone)
-    return render(
-        request,
+    return context.render(
         "staff/workshop_session.html",
-        viewer,
         status=status,
         workshop_session=found,
         workshop=found.workshop,
         facts=facts,
         zone=zone,
-        now=now,
+        now=context.now,
         participants=[
             r for r in registrations if r.status in HOLDING_STATUSES or r.status is RegistrationStatus.ENTERED
         ],
@@ -457,7 +395,7 @@ async def one_session_page(
         can_draw=found.mode is SignupMode.LOTTERY
         and found.drawn_at is None
         and found.cancelled_at is None
-        and now >= found.registration_closes,
+        and context.now >= found.registration_closes,
         attendance_form=attendance_form or Form(),
         move_form=move_form
         or Form(
@@ -468,7 +406,7 @@ async def one_session_page(
             }
         ),
         cancel_form=cancel_form or Form(),
-        notice=notice(request, NOTICES),
+        notice=context.notice(NOTICES),
     )
 
 

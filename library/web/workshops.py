@@ -24,12 +24,17 @@ from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.models import Factor, Location
 from library.errors import LibraryError, NotFound
-from library.http.answers import page_language
-from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
-from library.http.viewer import UserDep, Viewer, ViewerDep
+from library.http.viewer import UserDep
 from library.i18n import N_, Lang, pick, translate
-from library.web.common import AnyRequest, Form, notice, render, safe_next, see_other
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    safe_next,
+    see_other,
+)
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
 from library.workshops.queries import (
@@ -137,33 +142,32 @@ class SignupError:
 
 
 async def workshop_page(
-    request: AnyRequest,
-    viewer: Viewer,
-    db: DatabaseDep,
-    now: datetime,
+    context: PageContext,
     slug: str,
     *,
     status: int = 200,
     signup_error: SignupError | None = None,
 ) -> Template:
-    async with db.read() as session:
+    async with context.db.read() as session:
         workshop = await workshop_with_sessions(session, slug)
         if workshop is None:
             raise NotFound(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
-        upcoming = [s for s in workshop.sessions if s.end_at > now and s.cancelled_at is None]
+        upcoming = [s for s in workshop.sessions if s.end_at > context.now and s.cancelled_at is None]
         ids = [s.id for s in upcoming]
         tallies = await session_tallies(session, ids)
-        mine = await registrations_of(session, viewer.user.id, session_ids=ids) if viewer.user else []
-    return render(
-        request,
+        mine = (
+            await registrations_of(session, context.viewer.user.id, session_ids=ids)
+            if context.viewer.user
+            else []
+        )
+    return context.render(
         "workshops/detail.html",
-        viewer,
         status=status,
         workshop=workshop,
-        factor_name=dict(factor_choices(page_language(request)))[workshop.factor.value],
-        sessions=session_views(upcoming, tallies, now, mine),
+        factor_name=dict(factor_choices(context.lang))[workshop.factor.value],
+        sessions=session_views(upcoming, tallies, context.now, mine),
         signup_error=signup_error,
-        notice=notice(request, NOTICES),
+        notice=context.notice(NOTICES),
     )
 
 
@@ -173,19 +177,16 @@ class WorkshopPages(Controller):
     @get("/workshops", name="workshops")
     async def workshops(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
+        context: PageContextDep,
         factor: FromQuery[str] = "",
         location: FromQuery[str] = "",
         page: FromQuery[str] = "1",
     ) -> Template:
-        lang = page_language(request)
-        now = clock.now()
+        lang = context.lang
+        now = context.now
         chosen_factor = FACTORS.get(factor)
         number = int(page) if page.isdigit() and int(page) >= 1 else 1
-        async with db.read() as session:
+        async with context.db.read() as session:
             locations = list(
                 await session.scalars(select(Location).order_by(Location.position, Location.name))
             )
@@ -206,10 +207,8 @@ class WorkshopPages(Controller):
             form.add("factor", translate(lang, N_("There is no such factor; all workshops are shown.")))
         if location and not known_location:
             form.add("location", translate(lang, N_("There is no such location; all locations are shown.")))
-        return render(
-            request,
+        return context.render(
             "workshops/list.html",
-            viewer,
             form=form,
             days=by_local_day(session_views(shown, tallies, now)),
             factors=factor_choices(lang),
@@ -219,48 +218,37 @@ class WorkshopPages(Controller):
         )
 
     @get("/workshops/{slug:str}", name="workshop")
-    async def workshop(
-        self,
-        request: AnyRequest,
-        viewer: ViewerDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        slug: FromPath[str],
-    ) -> Template:
-        return await workshop_page(request, viewer, db, clock.now(), slug)
+    async def workshop(self, context: PageContextDep, slug: FromPath[str]) -> Template:
+        return await workshop_page(context, slug)
 
     @post("/workshops/{slug:str}/sessions/{session_id:int}/register", name="workshop-register")
     async def register(
         self,
-        request: AnyRequest,
-        viewer: ViewerDep,
+        context: PageContextDep,
         user: UserDep,
-        db: DatabaseDep,
-        clock: ClockDep,
-        settings: SettingsDep,
         slug: FromPath[str],
         session_id: FromPath[int],
     ) -> Template | Redirect:
-        now = clock.now()
-        async with db.read() as session:
+        now = context.now
+        async with context.db.read() as session:
             found = await session.get(WorkshopSession, session_id)
             workshop_id = await session.scalar(select(Workshop.id).where(Workshop.slug == slug))
         if found is None or found.workshop_id != workshop_id:
             raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
         try:
-            registration = await service.register(db, session_id, user=user, now=now, zone=settings.zone)
+            registration = await service.register(
+                context.db, session_id, user=user, now=now, zone=context.settings.zone
+            )
         except (RuleBroken, LibraryError) as error:
             problem = refused(error.refusal) if isinstance(error, RuleBroken) else error
             if isinstance(problem, NotFound):
                 raise problem from error
             signup_error = SignupError(
                 session_id,
-                problem.detail(page_language(request)),
+                problem.detail(context.lang),
                 needs_birth_date=problem.message_key == "min_age_unknown",
             )
-            return await workshop_page(
-                request, viewer, db, now, slug, status=status_of(problem), signup_error=signup_error
-            )
+            return await workshop_page(context, slug, status=status_of(problem), signup_error=signup_error)
         return see_other(f"/workshops/{slug}", done=registration.status.value)
 
     @get("/workshops/{slug:str}/sessions/{session_id:int}/register", name="workshop-register-return")
@@ -270,11 +258,9 @@ class WorkshopPages(Controller):
         return Redirect(path=f"/workshops/{slug}#session-{session_id}", status_code=303)
 
     @get("/my/workshops", name="my-workshops")
-    async def my_workshops(
-        self, request: AnyRequest, viewer: ViewerDep, user: UserDep, db: DatabaseDep, clock: ClockDep
-    ) -> Template:
-        now = clock.now()
-        async with db.read() as session:
+    async def my_workshops(self, context: PageContextDep, user: UserDep) -> Template:
+        now = context.now
+        async with context.db.read() as session:
             registrations = await registrations_of(session, user.id)
             tallies = await session_tallies(session, [r.session_id for r in registrations])
         current = [
@@ -289,13 +275,11 @@ class WorkshopPages(Controller):
             view.session.id: view
             for view in session_views([r.session for r in registrations], tallies, now, registrations)
         }
-        return render(
-            request,
+        return context.render(
             "my/workshops.html",
-            viewer,
             current=[(r, views[r.session_id]) for r in current],
             earlier=list(reversed(earlier)),
-            notice=notice(request, NOTICES),
+            notice=context.notice(NOTICES),
         )
 
     @post("/my/workshops/{registration_id:int}/cancel", name="my-workshop-cancel")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,12 +21,22 @@ from library.workshops.models import (
     HOLDING_STATUSES,
     Registration,
     RegistrationStatus,
+    SignupMode,
     Workshop,
     WorkshopSession,
 )
+from library.workshops.rules import session_state
+from library.workshops.service import session_facts
 
 SESSION_PLACE = (joinedload(WorkshopSession.resource).joinedload(Resource.location),)
 """A session's room and the room's location (whose time zone its times are shown in)."""
+
+WORKSHOP_OPTIONS = (
+    selectinload(Workshop.sessions).joinedload(WorkshopSession.resource),
+    joinedload(Workshop.grants_certification),
+    joinedload(Workshop.required_certification),
+)
+"""A workshop with its sessions, their rooms, and the certifications it grants and requires."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,46 @@ async def session_tallies(session: AsyncSession, session_ids: Sequence[int]) -> 
         )
         for session_id, counts in by_status.items()
     }
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A session as the API answers it and staff see it listed: times in the library's zone."""
+
+    id: int
+    start: datetime
+    end: datetime
+    room: str  # the room's slug
+    capacity: int
+    confirmed: int
+    waitlisted: int
+    mode: SignupMode
+    registration_opens: datetime
+    registration_closes: datetime
+    state: str
+
+
+async def session_summaries(
+    session: AsyncSession, sessions: Sequence[WorkshopSession], zone: ZoneInfo, now: datetime
+) -> list[SessionSummary]:
+    """Every session (room loaded) with its counts and state: one query for all the counts."""
+    tallies = await session_tallies(session, [s.id for s in sessions])
+    return [
+        SessionSummary(
+            id=s.id,
+            start=s.start_at.astimezone(zone),
+            end=s.end_at.astimezone(zone),
+            room=s.resource.slug,
+            capacity=s.capacity,
+            confirmed=tallies[s.id].taken,
+            waitlisted=tallies[s.id].waiting,
+            mode=s.mode,
+            registration_opens=s.registration_opens.astimezone(zone),
+            registration_closes=s.registration_closes.astimezone(zone),
+            state=session_state(session_facts(s), now, tallies[s.id].taken),
+        )
+        for s in sessions
+    ]
 
 
 async def upcoming_sessions(
