@@ -29,6 +29,7 @@ MESSAGES: dict[str, str] = {
     "invalid_credentials": N_("E-mail address or password is wrong."),
     "too_many_attempts": N_("Too many failed sign-in attempts. Please wait %(minutes)s minutes."),
     "too_many_reset_requests": N_("Too many password reset requests. Please wait %(minutes)s minutes."),
+    "too_many_registrations": N_("Too many new accounts from this address. Please wait %(minutes)s minutes."),
     "reset_link_invalid": N_(
         "This password reset link is invalid, has expired or has already been used. Please request a new one."
     ),

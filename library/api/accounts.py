@@ -80,7 +80,14 @@ class AccountsController(Controller):
     tags = ("accounts",)
 
     @post("/auth/register", summary="Create a visitor account")
-    async def register(self, data: JSONBody[RegisterIn], db: DatabaseDep) -> UserOut:
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[RegisterIn],
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> UserOut:
         user = await service.register_account(
             db,
             email=data.email,
@@ -88,6 +95,9 @@ class AccountsController(Controller):
             name=data.name,
             birth_date=data.birth_date,
             language=data.language,
+            address=client_address(request),
+            per_hour=state.settings.registrations_per_hour,
+            now=clock.now(),
         )
         return UserOut(user.id, user.email, user.name, user.role)
 

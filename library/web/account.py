@@ -120,7 +120,15 @@ class AccountPages(Controller):
             try:
                 # The password is hashed before any transaction opens (see register_account).
                 user = await service.register_account(
-                    db, email=email, password=password, name=name, birth_date=birth_date, language=language
+                    db,
+                    email=email,
+                    password=password,
+                    name=name,
+                    birth_date=birth_date,
+                    language=language,
+                    address=client_address(request),
+                    per_hour=settings.registrations_per_hour,
+                    now=now,
                 )
                 async with db.write() as session:
                     session_id = await fresh_session(session, viewer, user, now, settings)
@@ -129,7 +137,7 @@ class AccountPages(Controller):
                     form.add("email", problem.detail(lang))
                 else:
                     form.absorb(problem, lang, fields={"password": "password"})
-                return render(
+                response = render(
                     request,
                     "account/register.html",
                     viewer,
@@ -137,6 +145,8 @@ class AccountPages(Controller):
                     form=form,
                     languages=LANGUAGE_CHOICES,
                 )
+                response.headers.update(headers_of(problem))
+                return response
             return signed_in("/account", session_id, settings, done="welcome", lang=language)
         return render(
             request, "account/register.html", viewer, status=422, form=form, languages=LANGUAGE_CHOICES
