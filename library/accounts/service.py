@@ -336,7 +336,7 @@ async def set_language(session: AsyncSession, user_id: int, language: Language) 
     await session.execute(update(User).where(User.id == user_id).values(language=language))
 
 
-PROFILE_FIELDS = ("name", "birth_date", "language")
+PROFILE_FIELDS = ("name", "language")
 
 
 async def update_profile(
@@ -349,7 +349,11 @@ async def update_profile(
     today: date,
     now: datetime,
 ) -> User:
-    """The person's own name, birth date (age rules need it) and language (pages and mails)."""
+    """The person's own name, birth date (age rules need it) and language (pages and mails).
+
+    A changed birth date is an entry of its own in the audit log, `user.birth_date` with the
+    dates before and after: age rules depend on it, so staff can see who changed it after a
+    refusal."""
     if not name.strip():
         raise InvalidInput("invalid_input", "name")
     if birth_date is not None and not (today.year - 120 <= birth_date.year and birth_date <= today):
@@ -357,18 +361,23 @@ async def update_profile(
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("Das Konto", "The account")
-    before = snapshot(user, PROFILE_FIELDS)
+    profile_before, birth_before = snapshot(user, PROFILE_FIELDS), snapshot(user, ("birth_date",))
     user.name, user.birth_date, user.language = name.strip(), birth_date, language
-    record(
-        session,
-        actor_id=user.id,
-        action="user.update",
-        object_type="user",
-        object_id=user.id,
-        at=now,
-        before=before,
-        after=snapshot(user, PROFILE_FIELDS),
-    )
+    for action, before, after in (
+        ("user.update", profile_before, snapshot(user, PROFILE_FIELDS)),
+        ("user.birth_date", birth_before, snapshot(user, ("birth_date",))),
+    ):
+        if after != before:
+            record(
+                session,
+                actor_id=user.id,
+                action=action,
+                object_type="user",
+                object_id=user.id,
+                at=now,
+                before=before,
+                after=after,
+            )
     return user
 
 

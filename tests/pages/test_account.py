@@ -9,14 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from library.accounts.models import User
+from library.audit.models import AuditEntry
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.outbox.models import OutboxMessage
 from tests.support import factories
-from tests.support.api import Client
+from tests.support.api import Client, client_from
 from tests.support.factories import DEFAULT_PASSWORD
-from tests.support.forms import post_form, sign_in
+from tests.support.forms import post_form, sign_in, sign_in_with_form
 
 EN = {"accept-language": "en"}
 NEW_PASSWORD = "Donau-Ufer-Morgen-7"
@@ -55,6 +56,37 @@ async def test_registering_signs_in_and_keeps_the_chosen_language(client: Client
     # Signed in already: the form is not shown again.
     again = await client.get("/register", follow_redirects=False)
     assert again.headers["location"] == "/account"
+
+
+async def test_registering_many_accounts_from_one_address_is_refused_for_a_while(
+    client: Client, settings: Settings
+) -> None:
+    for number in range(settings.registrations_per_hour):
+        made = await post_form(
+            client, "/register", register_data(email=f"person-{number}@example.org"), form_page="/register"
+        )
+        assert made.status_code == 303, made.text
+        client.cookies.clear()  # signed out again, to register the next one
+    refused = await post_form(client, "/register", register_data(), form_page="/register")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Zu viele neue Konten" in refused.text
+    elsewhere = client_from(client, "198.51.100.7")
+    other = await post_form(elsewhere, "/register", register_data(), form_page="/register")
+    assert other.status_code == 303, other.text
+
+
+async def test_an_attacker_at_the_sign_in_page_does_not_lock_the_owner_out(
+    client: Client, db: Database
+) -> None:
+    await factories.create_user(db)
+    for attempt in range(5):
+        failed = await sign_in_with_form(client, "anna@example.org", f"geraten-{attempt}")
+        assert failed.status_code == 401
+    attacker = await sign_in_with_form(client, "anna@example.org", DEFAULT_PASSWORD)
+    assert attacker.status_code == 429
+    owner = await sign_in_with_form(client_from(client, "198.51.100.7"), "anna@example.org")
+    assert owner.status_code == 303, owner.text
 
 
 async def test_registration_errors_stand_next_to_their_fields_and_the_password_is_never_shown(
@@ -158,6 +190,30 @@ async def test_the_profile_is_saved_and_a_bad_birth_date_is_explained(client: Cl
     assert 'value="1990-12-31"' in page.text
     me = (await client.get("/api/v1/me")).json()
     assert (me["name"], me["birth_date"], me["language"]) == ("Anna M.", "1990-12-31", "en")
+
+
+async def test_every_birth_date_change_is_in_the_audit_log(client: Client, db: Database) -> None:
+    user = await factories.create_user(db, birth_date=date(2010, 4, 1))
+    await sign_in(client, "anna@example.org")
+    for birth_date in ("1990-04-01", "1990-04-01", ""):
+        saved = await post_form(
+            client,
+            "/account",
+            {"name": "Anna", "birth_date": birth_date, "language": "de"},
+            form_page="/account",
+        )
+        assert saved.status_code == 303, saved.text
+    async with db.read() as session:
+        entries = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "user.birth_date").order_by(AuditEntry.id)
+            )
+        ).all()
+    # Saving the same date again changes nothing and records nothing.
+    assert [(e.actor_id, e.object_id, e.before, e.after) for e in entries] == [
+        (user.id, str(user.id), {"birth_date": "2010-04-01"}, {"birth_date": "1990-04-01"}),
+        (user.id, str(user.id), {"birth_date": "1990-04-01"}, {"birth_date": None}),
+    ]
 
 
 async def test_the_calendar_address_is_shown_once_and_renewed(
