@@ -34,7 +34,7 @@ from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
 from library.http.security import ScriptFileSwagger, header_hook
-from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
+from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER, csrf_cookie_hook
 from library.scheduler import run_forever
 from library.web.routes import PAGE_CONTROLLERS
 from library.web.translations import install as install_translations
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ),
         ),
         before_request=strict_json_body,
-        before_send=[header_hook(https=settings.behind_https)],
+        before_send=[header_hook(https=settings.behind_https), csrf_cookie_hook(settings)],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,
     )

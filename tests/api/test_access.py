@@ -23,6 +23,7 @@ from library.accounts.models import Role, User
 from library.catalog.models import ResourceKind
 from library.clock import SettableClock
 from library.db import Database
+from library.http.viewer import session_csrf_token
 from library.notify.feeds import renew_calendar_token
 from tests.support import factories
 from tests.support.api import Client
@@ -370,6 +371,9 @@ async def attempt(
     if is_page(path):
         if session_id:
             client.cookies.set("library_session", session_id)
+            # The session's own CSRF token, as the pages it was signed in on would have set it.
+            bound = session_csrf_token(session_id, client.app.state.settings.secret_key)
+            client.cookies.set("csrftoken", bound, domain="testserver.local")
         form = {"_csrf_token": client.cookies.get("csrftoken", "")}
         response = await client.request(method, url, data=form if method != "GET" else None)
     else:

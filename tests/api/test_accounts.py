@@ -424,6 +424,21 @@ async def test_cookie_requests_to_the_api_need_the_csrf_header(client: Client, d
     assert (await client.get(ME)).status_code == 200
 
 
+async def test_a_csrf_pair_of_another_session_is_refused_by_the_api(client: Client, db: Database) -> None:
+    await factories.create_user(db)
+    await factories.create_user(db, "mallory@example.org", name="Mallory")
+    assert (await sign_in_with_form(client, "anna@example.org")).status_code == 303
+    mallory = client_from(client, "198.51.100.66")
+    assert (await sign_in_with_form(mallory, "mallory@example.org")).status_code == 303
+    lent = mallory.cookies["csrftoken"]
+    client.cookies.set("csrftoken", lent, domain="testserver.local")  # the one the server set
+    forged = await client.request(
+        "DELETE", "/api/v1/me", json={"password": DEFAULT_PASSWORD}, headers={"x-csrftoken": lent}
+    )
+    assert_problem(forged, 403, "csrf_failed")
+    assert (await client.get(ME)).status_code == 200
+
+
 async def test_bearer_requests_need_no_csrf_header(client: Client, db: Database) -> None:
     await factories.create_user(db)
     token = await factories.get_token(client)
