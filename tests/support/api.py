@@ -39,7 +39,8 @@ def client_from(client: Client, address: str) -> Client:
     """Another person, with cookies of their own, reaching the same running app from `address`
     (the `client` fixture always comes from one address)."""
     other = AsyncTestClient(app=client.app)
-    other._transport = _TransportFrom(other, address)  # the test client has no option for it
+    # The test client has no option for it; its own transport is typed the same way (see Litestar).
+    other._transport = _TransportFrom(other, address)  # type: ignore[assignment]
     return other
 
 
