@@ -65,6 +65,8 @@ class Settings:
     retention_days: int = 90
     password_hashing: PasswordHashing = "standard"  # noqa: S105 - a cost, not a password
     registrations_per_hour: int = 5  # new accounts from one address; more are refused for a while
+    # Self-registered accounts confirm their e-mail address before they book or sign up.
+    verify_email: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -111,11 +113,19 @@ class Settings:
             retention_days=_retention_days(),
             password_hashing=_password_hashing(env),
             registrations_per_hour=_positive("LIBRARY_REGISTRATIONS_PER_HOUR", "5", "registrations"),
+            verify_email=_on_or_off("LIBRARY_VERIFY_EMAIL", "on" if env == "production" else "off"),
         )
 
 
 def _retention_days() -> int:
     return _positive("LIBRARY_RETENTION_DAYS", "90", "days")
+
+
+def _on_or_off(name: str, default: str) -> bool:
+    value = os.environ.get(name, default).strip() or default
+    if value not in ("on", "off"):
+        raise ConfigurationError(f"{name}={value!r} must be on or off")
+    return value == "on"
 
 
 def _positive(name: str, default: str, unit: str) -> int:

@@ -87,6 +87,7 @@ async def register_account(
     password_hash = await asyncio.to_thread(hash_password, password)
     async with db.write() as session:
         user = await add_account(session, email, password_hash, name, birth_date, language, Role.VISITOR)
+        user.email_verified_at = None  # until the person follows the link (see verification.py)
         session.add(LoginFailure(subject=registration_subject(address), at=now))
         return user
 

@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from library import privacy
-from library.accounts import resets, service
+from library.accounts import resets, service, verification
 from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
 from library.api.common import language
@@ -59,6 +59,14 @@ class NewPasswordIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
 
+class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class VerifiedOut(msgspec.Struct):
+    email_verified: bool
+
+
 class DeleteAccountIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
@@ -72,6 +80,7 @@ class HeldCertificationOut(msgspec.Struct):
 class MeOut(UserOut):
     birth_date: date | None
     language: Language
+    email_verified: bool
     certifications: list[HeldCertificationOut]
 
 
@@ -88,6 +97,7 @@ class AccountsController(Controller):
         clock: ClockDep,
         state: State,
     ) -> UserOut:
+        now = clock.now()
         user = await service.register_account(
             db,
             email=data.email,
@@ -97,8 +107,12 @@ class AccountsController(Controller):
             language=data.language,
             address=client_address(request),
             per_hour=state.settings.registrations_per_hour,
-            now=clock.now(),
+            now=now,
         )
+        async with db.write() as session:
+            await verification.send_verification(
+                session, user, now, secret_key=state.settings.secret_key, base_url=state.settings.base_url
+            )
         return UserOut(user.id, user.email, user.name, user.role)
 
     @post("/auth/tokens", summary="Sign in and get a bearer token")
@@ -166,6 +180,29 @@ class AccountsController(Controller):
         async with db.write() as session:
             await resets.reset_password(session, token, data.password, clock.now())
 
+    @post(
+        "/auth/verify",
+        summary="Confirm the e-mail address with the token of the link sent by mail",
+        status_code=200,
+    )
+    async def verify_email(self, data: JSONBody[VerifyIn], db: DatabaseDep, clock: ClockDep) -> VerifiedOut:
+        async with db.write() as session:
+            await verification.verify_email(session, data.token, clock.now())
+        return VerifiedOut(email_verified=True)
+
+    @post(
+        "/me/verification",
+        summary="Send the link that confirms the caller's e-mail address again",
+        status_code=202,
+        media_type=MediaType.TEXT,
+    )
+    async def send_verification(self, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State) -> None:
+        settings: Settings = state.settings
+        async with db.write() as session:
+            await verification.send_verification(
+                session, user, clock.now(), secret_key=settings.secret_key, base_url=settings.base_url
+            )
+
     @get("/me", summary="The caller's profile and certifications")
     async def me(
         self, request: Request[Any, Any, Any], user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
@@ -182,6 +219,7 @@ class AccountsController(Controller):
             role=user.role,
             birth_date=user.birth_date,
             language=user.language,
+            email_verified=user.email_verified_at is not None,
             certifications=[
                 HeldCertificationOut(
                     h.certification.key,

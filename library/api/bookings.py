@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.accounts.service import normalise_email
+from library.accounts.verification import ensure_email_verified
 from library.api.common import Limit, Offset, Page, RowId, checked_range, language, next_page_url
 from library.booking import service
 from library.booking.alternatives import Alternative
@@ -306,6 +307,7 @@ class BookingsController(Controller):
         state: State,
     ) -> BookingOut | SeriesOut:
         settings: Settings = state.settings
+        ensure_email_verified(user, required=settings.verify_email)
         now = clock.now()
         if data.end <= data.start:
             raise InvalidInput("end_before_start", "end")

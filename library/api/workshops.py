@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification
+from library.accounts.verification import ensure_email_verified
 from library.api.bookings import Instant, refused
 from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
 from library.booking.service import RuleBroken, SlotTaken
@@ -447,6 +448,7 @@ class WorkshopsController(Controller):
         self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, state: State
     ) -> RegistrationOut:
         settings: Settings = state.settings
+        ensure_email_verified(user, required=settings.verify_email)
         try:
             registration = await service.register(
                 db, session_id, user=user, now=clock.now(), base_url=settings.base_url, zone=settings.zone

@@ -16,7 +16,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from library import privacy
-from library.accounts import resets, service
+from library.accounts import resets, service, verification
 from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
 from library.config import Settings
@@ -43,6 +43,8 @@ NOTICES = {
     "profile_saved": N_("Your details have been saved."),
     "calendar_off": N_("Your private calendar address has been switched off."),
     "password_changed": N_("Your new password is set. You have been signed out everywhere else."),
+    "verification_sent": N_("We have sent you a new link to confirm your e-mail address."),
+    "email_verified": N_("Thank you: your e-mail address is confirmed."),
 }
 RESET_REQUESTED = N_(
     "If there is an account with this e-mail address, we have sent it a link to set a new password. "
@@ -132,6 +134,9 @@ class AccountPages(Controller):
                 )
                 async with db.write() as session:
                     session_id = await fresh_session(session, viewer, user, now, settings)
+                    await verification.send_verification(
+                        session, user, now, secret_key=settings.secret_key, base_url=settings.base_url
+                    )
             except LibraryError as problem:
                 if problem.code == "email_taken":
                     form.add("email", problem.detail(lang))
@@ -400,6 +405,66 @@ class AccountPages(Controller):
         page.headers.update(NEVER_CACHE)
         return page
 
+    # ------------------------------------------------------------------ e-mail verification
+
+    @post("/account/verification", name="account-verification")
+    async def send_verification(
+        self,
+        request: AnyRequest,
+        viewer: ViewerDep,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        state: State,
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        now = clock.now()
+        try:
+            async with db.write() as session:
+                await verification.send_verification(
+                    session, user, now, secret_key=settings.secret_key, base_url=settings.base_url
+                )
+        except LibraryError as problem:
+            form = Form()
+            form.general = problem.detail(page_language(request))
+            page = await account_page(
+                request, viewer, user, db, settings, now, form, status=status_of(problem)
+            )
+            page.headers.update(headers_of(problem))
+            return page
+        return see_other("/account", done="verification_sent")
+
+    @get("/verify-email/{token:str}", name="verify-email")
+    async def verify_email_form(
+        self, request: AnyRequest, viewer: ViewerDep, token: FromPath[str]
+    ) -> Template:
+        """A button rather than a confirmation on opening: mail scanners open links too."""
+        page = render(request, "account/verify_email.html", viewer, form=Form(), token=token)
+        page.headers.update(NEVER_CACHE)
+        return page
+
+    @post("/verify-email/{token:str}", name="verify-email-submit")
+    async def verify_email(
+        self, request: AnyRequest, viewer: ViewerDep, db: DatabaseDep, clock: ClockDep, token: FromPath[str]
+    ) -> Template | Redirect:
+        try:
+            async with db.write() as session:
+                await verification.verify_email(session, token, clock.now())
+        except LibraryError as problem:
+            form = Form()
+            form.general = problem.detail(page_language(request))
+            page = render(
+                request,
+                "account/verify_email.html",
+                viewer,
+                status=status_of(problem),
+                form=form,
+                token=token,
+            )
+            page.headers.update(NEVER_CACHE)
+            return page
+        return see_other("/account", done="email_verified")
+
     # ------------------------------------------------------------------ privacy
 
     @get("/privacy", name="privacy")
@@ -440,6 +505,7 @@ async def account_page(
         zone=settings.timezone,
         now=now,
         has_calendar=user.calendar_token_hash is not None,
+        email_unverified=user.email_verified_at is None,
         languages=LANGUAGE_CHOICES,
         notice=notice(request, NOTICES),
     )

@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from library.accounts.models import User
+from library.accounts.verification import ensure_email_verified
 from library.api.bookings import refused
 from library.booking import service
 from library.booking.alternatives import Alternative
@@ -473,6 +474,7 @@ class ResourcePages(Controller):
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
         settings: Settings = state.settings
+        ensure_email_verified(user, required=settings.verify_email)
         lang = page_language(request)
         now = clock.now()
         form = Form(values=form_values(data))

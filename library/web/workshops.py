@@ -20,6 +20,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from library.accounts.verification import ensure_email_verified
 from library.api.bookings import refused
 from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
@@ -243,6 +244,7 @@ class WorkshopPages(Controller):
         session_id: FromPath[int],
     ) -> Template | Redirect:
         settings: Settings = state.settings
+        ensure_email_verified(user, required=settings.verify_email)
         now = clock.now()
         async with db.read() as session:
             found = await session.get(WorkshopSession, session_id)

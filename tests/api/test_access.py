@@ -71,10 +71,12 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/tokens"): PUBLIC,
     ("POST", "/api/v1/auth/password-reset"): PUBLIC,
     ("POST", "/api/v1/auth/password-reset/{token}"): PUBLIC,
+    ("POST", "/api/v1/auth/verify"): PUBLIC,
     ("DELETE", "/api/v1/auth/tokens/current"): SIGNED_IN,
     ("GET", "/api/v1/me"): SIGNED_IN,
     ("DELETE", "/api/v1/me"): SIGNED_IN,
     ("GET", "/api/v1/me/export"): SIGNED_IN,
+    ("POST", "/api/v1/me/verification"): SIGNED_IN,
     ("POST", "/api/v1/me/calendar-token"): SIGNED_IN,
     ("DELETE", "/api/v1/me/calendar-token"): SIGNED_IN,
     # API: bookings
@@ -142,6 +144,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/password-reset"): PUBLIC,
     ("POST", "/password-reset"): PUBLIC,
     ("GET", "/password-reset/{token}"): PUBLIC,
+    ("GET", "/verify-email/{token}"): PUBLIC,
+    ("POST", "/verify-email/{token}"): PUBLIC,
     ("POST", "/password-reset/{token}"): PUBLIC,
     # A GET on a button's address (e.g. after signing in again) only leads back to its page
     ("GET", "/resources/{slug}/book"): PUBLIC,
@@ -155,6 +159,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     # Pages of a signed-in visitor
     ("GET", "/account"): SIGNED_IN,
     ("POST", "/account"): SIGNED_IN,
+    ("POST", "/account/verification"): SIGNED_IN,
     ("POST", "/account/calendar"): SIGNED_IN,
     ("POST", "/account/calendar/off"): SIGNED_IN,
     ("GET", "/account/export"): SIGNED_IN,

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from library.accounts.models import User
+from library.accounts.models import EmailVerification, User
+from library.accounts.verification import verification_token
 from library.audit.models import AuditEntry
 from library.clock import SettableClock
 from library.config import Settings
@@ -364,3 +365,65 @@ async def test_the_privacy_page_names_the_retention_period_and_no_person(
     main = signed_in.text.split('<main id="main"', 1)[1]
     assert "anna@example.org" not in main
     assert "Anna Muster" not in main
+
+
+async def latest_verification_link(db: Database, settings: Settings, email: str) -> str:
+    async with db.read() as session:
+        found = await session.scalar(
+            select(EmailVerification)
+            .join(User, User.id == EmailVerification.user_id)
+            .where(User.email == email)
+            .order_by(EmailVerification.id.desc())
+        )
+    assert found is not None
+    return f"/verify-email/{verification_token(settings.secret_key, found.nonce)}"
+
+
+async def test_the_account_page_asks_to_confirm_the_address_and_sends_the_link_again(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    registered = await post_form(client, "/register", register_data(language="de"), form_page="/register")
+    assert registered.status_code == 303
+    page = await client.get("/account")
+    assert "Bitte bestätigen Sie Ihre E-Mail-Adresse" in page.text
+    assert 'action="/account/verification"' in page.text
+    again = await post_form(client, "/account/verification", {}, form_page="/account")
+    assert again.status_code == 303
+    assert "einen neuen Link zur Bestätigung" in (await client.get(again.headers["location"])).text
+
+    link = await latest_verification_link(db, settings, "berta@example.org")
+    button = await client.get(link)
+    assert button.status_code == 200
+    assert button.headers["referrer-policy"] == "no-referrer"
+    confirmed = await post_form(client, link, {}, form_page=link)
+    assert confirmed.status_code == 303
+    done = await client.get(confirmed.headers["location"])
+    assert "Ihre E-Mail-Adresse ist bestätigt" in done.text
+    assert "Link erneut senden" not in done.text
+    used = await post_form(client, link, {}, form_page="/account")
+    assert used.status_code == 400
+    assert "Bestätigungslink ist ungültig" in used.text
+
+
+async def test_with_verification_on_the_booking_form_refuses_an_unverified_account(
+    verifying_client: Client, db: Database, settings: Settings
+) -> None:
+    location = await factories.create_location(db)
+    await factories.create_resource(db, location, "gruppenraum-1", name="Gruppenraum 1")
+    registered = await post_form(
+        verifying_client, "/register", register_data(language="de"), form_page="/register"
+    )
+    assert registered.status_code == 303
+    form = {"date": "2026-12-02", "start": "14:00", "length": "60"}
+    refused = await post_form(
+        verifying_client, "/resources/gruppenraum-1/book", form, form_page="/resources/gruppenraum-1"
+    )
+    assert refused.status_code == 403
+    assert "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse" in refused.text
+
+    link = await latest_verification_link(db, settings, "berta@example.org")
+    assert (await post_form(verifying_client, link, {}, form_page=link)).status_code == 303
+    booked = await post_form(
+        verifying_client, "/resources/gruppenraum-1/book", form, form_page="/resources/gruppenraum-1"
+    )
+    assert booked.status_code == 303, booked.text
