@@ -38,6 +38,7 @@ def page_problem_response(request: AnyRequest, problem: LibraryError) -> Respons
             "viewer": viewer,
             "request": request,
             "status": status,
+            "code": problem.code,
             "message": problem.detail(lang),
         },
     )

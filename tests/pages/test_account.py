@@ -420,6 +420,7 @@ async def test_with_verification_on_the_booking_form_refuses_an_unverified_accou
     )
     assert refused.status_code == 403
     assert "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse" in refused.text
+    assert 'action="/account/verification"' in refused.text  # the link, sent again at a click
 
     link = await latest_verification_link(db, settings, "berta@example.org")
     assert (await post_form(verifying_client, link, {}, form_page=link)).status_code == 303
