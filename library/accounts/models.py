@@ -84,13 +84,15 @@ class LoginSession(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, counted per account and per address to slow down guessing."""
+    """An attempt counted to slow someone down: a failed login (per account, address, and the
+    two together), a password reset or confirmation link asked for, an account registered."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_subject_at", "subject", "at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    subject: Mapped[str] = mapped_column(String(300))  # "account:<sha256>" or "address:<sha256>"
+    # "account:<sha256>", "address:<sha256>", "pair:<sha256>:<sha256>", "register:…", "reset:…", "verify:…"
+    subject: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
