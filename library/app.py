@@ -34,7 +34,7 @@ from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
 from library.http.security import ScriptFileSwagger, header_hook
-from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER
+from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER, csrf_cookie_hook
 from library.scheduler import run_forever
 from library.web.common import PAGE_DEPENDENCIES
 from library.web.routes import PAGE_CONTROLLERS
@@ -101,7 +101,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ),
         ],
         lifespan=[lifespan],
-        state=State({"clock": clock}),  # for guards, which run before dependencies are injected
+        # For guards and the viewer, which run before dependencies are injected.
+        state=State({"clock": clock, "settings": settings}),
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "clock": Provide(provide_clock, sync_to_thread=False),
@@ -146,7 +147,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ),
         ),
         before_request=strict_json_body,
-        before_send=[header_hook(https=settings.behind_https)],
+        before_send=[header_hook(https=settings.behind_https), csrf_cookie_hook(settings)],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,
     )

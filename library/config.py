@@ -64,6 +64,9 @@ class Settings:
     # Days after which past bookings, registrations and sent mail no longer name the person.
     retention_days: int = 90
     password_hashing: PasswordHashing = "standard"  # noqa: S105 - a cost, not a password
+    registrations_per_hour: int = 5  # new accounts from one address; more are refused for a while
+    # Self-registered accounts confirm their e-mail address before they book or sign up.
+    verify_email: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -109,15 +112,26 @@ class Settings:
             certification_notice_days=int(os.environ.get("LIBRARY_CERTIFICATION_NOTICE_DAYS", "14")),
             retention_days=_retention_days(),
             password_hashing=_password_hashing(env),
+            registrations_per_hour=_positive("LIBRARY_REGISTRATIONS_PER_HOUR", "5", "registrations"),
+            verify_email=_on_or_off("LIBRARY_VERIFY_EMAIL", "on" if env == "production" else "off"),
         )
 
 
 def _retention_days() -> int:
-    value = os.environ.get("LIBRARY_RETENTION_DAYS", "90").strip() or "90"
+    return _positive("LIBRARY_RETENTION_DAYS", "90", "days")
+
+
+def _on_or_off(name: str, default: str) -> bool:
+    value = os.environ.get(name, default).strip() or default
+    if value not in ("on", "off"):
+        raise ConfigurationError(f"{name}={value!r} must be on or off")
+    return value == "on"
+
+
+def _positive(name: str, default: str, unit: str) -> int:
+    value = os.environ.get(name, default).strip() or default
     if not value.isdigit() or int(value) < 1:
-        raise ConfigurationError(
-            f"LIBRARY_RETENTION_DAYS={value!r} must be a whole number of days, at least 1"
-        )
+        raise ConfigurationError(f"{name}={value!r} must be a whole number of {unit}, at least 1")
     return int(value)
 
 

@@ -29,6 +29,17 @@ MESSAGES: dict[str, str] = {
     "invalid_credentials": N_("E-mail address or password is wrong."),
     "too_many_attempts": N_("Too many failed sign-in attempts. Please wait %(minutes)s minutes."),
     "too_many_reset_requests": N_("Too many password reset requests. Please wait %(minutes)s minutes."),
+    "too_many_registrations": N_("Too many new accounts from this address. Please wait %(minutes)s minutes."),
+    "too_many_verification_requests": N_(
+        "Too many requests for a confirmation link. Please wait %(minutes)s minutes."
+    ),
+    "email_unverified": N_(
+        "Please confirm your e-mail address first: click the link in the mail we sent you. "
+        "Your account page can send the link again."
+    ),
+    "verification_link_invalid": N_(
+        "This confirmation link is invalid, has expired or has already been used. Please ask for a new one."
+    ),
     "reset_link_invalid": N_(
         "This password reset link is invalid, has expired or has already been used. Please request a new one."
     ),

@@ -3,6 +3,7 @@
 from library.accounts.models import (
     ApiToken,
     Certification,
+    EmailVerification,
     LoginFailure,
     LoginSession,
     PasswordReset,
@@ -32,6 +33,7 @@ __all__ = [
     "Booking",
     "BookingSeries",
     "Certification",
+    "EmailVerification",
     "ExceptionPeriod",
     "Location",
     "LoginFailure",

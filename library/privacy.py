@@ -28,8 +28,8 @@ from sqlalchemy import CursorResult, Update, case, delete, exists, null, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from library.accounts.models import ApiToken, LoginFailure, LoginSession, Role, User, UserCertification
-from library.accounts.service import LoginSubjects, sign_in
+from library.accounts.models import ApiToken, LoginSession, Role, User, UserCertification
+from library.accounts.service import LoginSubjects, forget_failures, sign_in
 from library.audit.log import record, snapshot
 from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
@@ -274,9 +274,7 @@ async def delete_account(session: AsyncSession, user: User, now: datetime) -> Ac
         .where(OutboxMessage.user_id == person.id)
         .values(recipient="", payload={}, last_error=None)
     )
-    await session.execute(
-        delete(LoginFailure).where(LoginFailure.subject == LoginSubjects.of(person.email, "").account)
-    )
+    await forget_failures(session, person.email)
     person.email = placeholder_email(person.id)
     person.name = ""
     person.birth_date = None

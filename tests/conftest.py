@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -160,6 +161,15 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def client(settings: Settings, clock: SettableClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The whole application over HTTP (in-process), on the test database."""
     async with AsyncTestClient(app=create_app(settings, clock)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def verifying_client(
+    settings: Settings, clock: SettableClock
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The application as production runs it, with LIBRARY_VERIFY_EMAIL=on."""
+    async with AsyncTestClient(app=create_app(replace(settings, verify_email=True), clock)) as test_client:
         yield test_client
 
 

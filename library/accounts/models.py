@@ -41,6 +41,9 @@ class User(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SHA-256 of the secret in the URL of the person's private calendar feed; None: no feed.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    # When the person proved the address is theirs. Accounts made by staff, the `library`
+    # command or the seed count as verified from the start; self-registration sets None.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     certifications: Mapped[list[UserCertification]] = relationship(
         back_populates="user",
@@ -81,13 +84,15 @@ class LoginSession(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, counted per account and per address to slow down guessing."""
+    """An attempt counted to slow someone down: a failed login (per account, address, and the
+    two together), a password reset or confirmation link asked for, an account registered."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_subject_at", "subject", "at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    subject: Mapped[str] = mapped_column(String(300))  # "account:<sha256>" or "address:<sha256>"
+    # "account:<sha256>", "address:<sha256>", "pair:<sha256>:<sha256>", "register:…", "reset:…", "verify:…"
+    subject: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -99,6 +104,21 @@ class PasswordReset(Base):
     """
 
     __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EmailVerification(Base):
+    """A link that confirms a person's e-mail address: valid for a while, once. Kept like a
+    `PasswordReset`: the token is an HMAC of `nonce`, only its SHA-256 is looked up."""
+
+    __tablename__ = "email_verifications"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -21,7 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import ApiToken, LoginFailure, LoginSession, PasswordReset, User
 from library.accounts.passwords import hash_password, is_weak_password
-from library.accounts.service import LoginSubjects, digest, ensure_not_throttled, normalise_email
+from library.accounts.service import (
+    MAX_FAILURES_PER_ACCOUNT,
+    MAX_FAILURES_PER_ADDRESS,
+    LoginSubjects,
+    digest,
+    forget_failures,
+    normalise_email,
+    recent_attempts,
+    refuse_over_limits,
+)
 from library.audit.log import record
 from library.errors import InvalidInput, InvalidLink
 from library.outbox.queue import enqueue
@@ -40,11 +49,14 @@ def reset_link(base_url: str, token: str) -> str:
     return f"{base_url}/password-reset/{token}"
 
 
-def reset_subjects(email: str, address: str) -> LoginSubjects:
+def reset_limits(email: str, address: str) -> dict[str, int]:
     """Reset requests are counted like failed logins, but apart from them: asking for a link
-    must not lock anyone out of signing in."""
+    must not lock anyone out of signing in. The account's limit keeps its mailbox from a flood."""
     login = LoginSubjects.of(email, address)
-    return LoginSubjects(account=f"reset:{login.account}", address=f"reset:{login.address}")
+    return {
+        f"reset:{login.account}": MAX_FAILURES_PER_ACCOUNT,
+        f"reset:{login.address}": MAX_FAILURES_PER_ADDRESS,
+    }
 
 
 async def request_password_reset(
@@ -55,11 +67,10 @@ async def request_password_reset(
     Every request counts against the address and the client (`too_many_attempts` after
     too many), whether or not the account exists, so the answer tells nothing.
     """
-    subjects = reset_subjects(email, address)
-    await ensure_not_throttled(session, subjects, now, message_key="too_many_reset_requests")
-    session.add_all(
-        [LoginFailure(subject=subjects.account, at=now), LoginFailure(subject=subjects.address, at=now)]
-    )
+    limits = reset_limits(email, address)
+    attempts = await recent_attempts(session, list(limits), now)
+    refuse_over_limits(limits, attempts, now, message_key="too_many_reset_requests")
+    session.add_all(LoginFailure(subject=subject, at=now) for subject in limits)
     user = await session.scalar(
         select(User).where(
             User.email == normalise_email(email), User.is_active.is_(True), User.deleted_at.is_(None)
@@ -124,9 +135,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str, n
     )
     await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     # The new password starts with a clean slate of failed logins.
-    await session.execute(
-        delete(LoginFailure).where(LoginFailure.subject == LoginSubjects.of(user.email, "").account)
-    )
+    await forget_failures(session, user.email)
     record(
         session, actor_id=user.id, action="user.password_reset", object_type="user", object_id=user.id, at=now
     )

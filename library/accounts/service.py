@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, select, update
@@ -29,8 +29,12 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_KEY = "uq_users_email"  # the unique key that keeps two accounts from sharing an address
 
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ACCOUNT = 5  # per account and address; for reset requests, per account
 MAX_FAILURES_PER_ADDRESS = 20
+# An account failing this often from everywhere is under attack: each address that has failed
+# on it may then try only once per window. Addresses that have not failed still get through.
+ACCOUNT_UNDER_ATTACK = 10
+REGISTRATION_WINDOW = timedelta(hours=1)
 
 
 def normalise_email(email: str) -> str:
@@ -69,15 +73,24 @@ async def register_account(
     name: str,
     birth_date: date | None = None,
     language: Language = Language.DE,
-    role: Role = Role.VISITOR,
+    address: str,
+    per_hour: int,
+    now: datetime,
 ) -> User:
-    """Create an account in a write transaction of its own, with the password hashed before it
+    """A visitor registers themselves: at most `per_hour` new accounts from one address.
+
+    The account is made in a write transaction of its own, with the password hashed before it
     begins: meanwhile a transaction would hold a pooled connection (on SQLite, the one writer),
     and under load the others would wait for it until they time out."""
     email = valid_new_account(email, password, name)
+    async with db.read() as session:
+        await ensure_registration_allowed(session, address, now, per_hour)
     password_hash = await asyncio.to_thread(hash_password, password)
     async with db.write() as session:
-        return await add_account(session, email, password_hash, name, birth_date, language, role)
+        user = await add_account(session, email, password_hash, name, birth_date, language, Role.VISITOR)
+        user.email_verified_at = None  # until the person follows the link (see verification.py)
+        session.add(LoginFailure(subject=registration_subject(address), at=now))
+        return user
 
 
 def valid_new_account(email: str, password: str, name: str) -> str:
@@ -124,37 +137,94 @@ async def add_account(
 
 @dataclass(frozen=True)
 class LoginSubjects:
-    """What failed logins are counted against: the account and the client's address."""
+    """What failed logins are counted against: the account, the client's address, and the two
+    together. Only an address and a pair are ever refused, so failures from one address cannot
+    lock the account's owner out elsewhere."""
 
     account: str
     address: str
+    pair: str
 
     @classmethod
     def of(cls, email: str, address: str) -> LoginSubjects:
-        return cls(account=f"account:{digest(normalise_email(email))}", address=f"address:{digest(address)}")
+        account, where = digest(normalise_email(email)), digest(address)
+        return cls(account=f"account:{account}", address=f"address:{where}", pair=f"pair:{account}:{where}")
 
 
-async def ensure_not_throttled(
-    session: AsyncSession, subjects: LoginSubjects, now: datetime, *, message_key: str | None = None
-) -> None:
-    """`TooManyAttempts` once either subject has used up its attempts in the window; `message_key`
-    says what of."""
-    since = now - THROTTLE_WINDOW
+async def forget_failures(session: AsyncSession, email: str) -> None:
+    """Clear the failed sign-ins on an account, from every address (a new password, a deletion)."""
+    account = digest(normalise_email(email))
+    await session.execute(
+        delete(LoginFailure).where(
+            (LoginFailure.subject == f"account:{account}")
+            | LoginFailure.subject.startswith(f"pair:{account}:")
+        )
+    )
+
+
+def registration_subject(address: str) -> str:
+    return f"register:address:{digest(address)}"
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """Attempts counted against one subject in the window, and when the oldest of them was."""
+
+    count: int
+    oldest: datetime
+
+
+async def recent_attempts(
+    session: AsyncSession, subjects: list[str], now: datetime, window: timedelta = THROTTLE_WINDOW
+) -> dict[str, Attempts]:
     rows = (
         await session.execute(
             select(LoginFailure.subject, func.count(), func.min(LoginFailure.at))
-            .where(LoginFailure.subject.in_([subjects.account, subjects.address]), LoginFailure.at > since)
+            .where(LoginFailure.subject.in_(subjects), LoginFailure.at > now - window)
             .group_by(LoginFailure.subject)
         )
     ).all()
-    for subject, count, oldest in rows:
-        limit = MAX_FAILURES_PER_ACCOUNT if subject == subjects.account else MAX_FAILURES_PER_ADDRESS
-        if count >= limit:
-            retry_after = max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1)
+    return {subject: Attempts(count, oldest) for subject, count, oldest in rows}
+
+
+def refuse_over_limits(
+    limits: dict[str, int],
+    attempts: dict[str, Attempts],
+    now: datetime,
+    *,
+    window: timedelta = THROTTLE_WINDOW,
+    message_key: str | None = None,
+) -> None:
+    """`TooManyAttempts` once a subject has used up its limit in the window; `message_key` says
+    what of."""
+    for subject, limit in limits.items():
+        counted = attempts.get(subject)
+        if counted is not None and counted.count >= limit:
+            retry_after = max(1, int((counted.oldest + window - now).total_seconds()) + 1)
             minutes = (retry_after + 59) // 60
             raise TooManyAttempts(
                 "too_many_attempts", retry_after=retry_after, message_key=message_key, minutes=minutes
             )
+
+
+async def ensure_sign_in_allowed(session: AsyncSession, subjects: LoginSubjects, now: datetime) -> None:
+    """Refuse an address that failed too often, or too often on this account; an account under
+    attack slows down to one try per failing address. An address without failures passes."""
+    attempts = await recent_attempts(session, [subjects.account, subjects.address, subjects.pair], now)
+    under_attack = attempts.get(subjects.account, Attempts(0, now)).count >= ACCOUNT_UNDER_ATTACK
+    per_pair = 1 if under_attack else MAX_FAILURES_PER_ACCOUNT
+    refuse_over_limits({subjects.address: MAX_FAILURES_PER_ADDRESS, subjects.pair: per_pair}, attempts, now)
+
+
+async def ensure_registration_allowed(
+    session: AsyncSession, address: str, now: datetime, per_hour: int
+) -> None:
+    """At most `per_hour` new accounts from one address in an hour."""
+    subject = registration_subject(address)
+    attempts = await recent_attempts(session, [subject], now, REGISTRATION_WINDOW)
+    refuse_over_limits(
+        {subject: per_hour}, attempts, now, window=REGISTRATION_WINDOW, message_key="too_many_registrations"
+    )
 
 
 async def sign_in(
@@ -167,7 +237,7 @@ async def sign_in(
     outcome recorded and committed in a short write transaction, for the hash that was checked.
     """
     async with db.read() as session:
-        await ensure_not_throttled(session, subjects, now)
+        await ensure_sign_in_allowed(session, subjects, now)
         stored = await session.scalar(select(User.password_hash).where(*active_account(email)))
     matches = await asyncio.to_thread(verify_password, stored, password)
     async with db.write() as session:
@@ -186,14 +256,14 @@ async def record_sign_in(
 ) -> User | None:
     """Count a failure (user None), or clear the account's failures and renew an outdated hash."""
     if user is None:
-        session.add_all(
-            [LoginFailure(subject=subjects.account, at=now), LoginFailure(subject=subjects.address, at=now)]
-        )
+        session.add_all(LoginFailure(subject=subject, at=now) for subject in astuple(subjects))
         return None
     assert user.password_hash is not None
     if needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, password)
-    await session.execute(delete(LoginFailure).where(LoginFailure.subject == subjects.account))
+    await session.execute(
+        delete(LoginFailure).where(LoginFailure.subject.in_([subjects.account, subjects.pair]))
+    )
     return user
 
 
@@ -270,7 +340,7 @@ async def set_language(session: AsyncSession, user_id: int, language: Language) 
     await session.execute(update(User).where(User.id == user_id).values(language=language))
 
 
-PROFILE_FIELDS = ("name", "birth_date", "language")
+PROFILE_FIELDS = ("name", "language")
 
 
 async def update_profile(
@@ -283,7 +353,11 @@ async def update_profile(
     today: date,
     now: datetime,
 ) -> User:
-    """The person's own name, birth date (age rules need it) and language (pages and mails)."""
+    """The person's own name, birth date (age rules need it) and language (pages and mails).
+
+    A changed birth date is an entry of its own in the audit log, `user.birth_date` with the
+    dates before and after: age rules depend on it, so staff can see who changed it after a
+    refusal."""
     if not name.strip():
         raise InvalidInput("invalid_input", "name")
     if birth_date is not None and not (today.year - 120 <= birth_date.year and birth_date <= today):
@@ -291,18 +365,23 @@ async def update_profile(
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("Das Konto", "The account")
-    before = snapshot(user, PROFILE_FIELDS)
+    profile_before, birth_before = snapshot(user, PROFILE_FIELDS), snapshot(user, ("birth_date",))
     user.name, user.birth_date, user.language = name.strip(), birth_date, language
-    record(
-        session,
-        actor_id=user.id,
-        action="user.update",
-        object_type="user",
-        object_id=user.id,
-        at=now,
-        before=before,
-        after=snapshot(user, PROFILE_FIELDS),
-    )
+    for action, before, after in (
+        ("user.update", profile_before, snapshot(user, PROFILE_FIELDS)),
+        ("user.birth_date", birth_before, snapshot(user, ("birth_date",))),
+    ):
+        if after != before:
+            record(
+                session,
+                actor_id=user.id,
+                action=action,
+                object_type="user",
+                object_id=user.id,
+                at=now,
+                before=before,
+                after=after,
+            )
     return user
 
 

@@ -10,7 +10,7 @@ from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from library import privacy
-from library.accounts import resets, service
+from library.accounts import resets, service, verification
 from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
 from library.api.common import language
@@ -57,6 +57,14 @@ class NewPasswordIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
 
+class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class VerifiedOut(msgspec.Struct):
+    email_verified: bool
+
+
 class DeleteAccountIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
@@ -70,6 +78,7 @@ class HeldCertificationOut(msgspec.Struct):
 class MeOut(UserOut):
     birth_date: date | None
     language: Language
+    email_verified: bool
     certifications: list[HeldCertificationOut]
 
 
@@ -78,7 +87,15 @@ class AccountsController(Controller):
     tags = ("accounts",)
 
     @post("/auth/register", summary="Create a visitor account")
-    async def register(self, data: JSONBody[RegisterIn], db: DatabaseDep) -> UserOut:
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[RegisterIn],
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+    ) -> UserOut:
+        now = clock.now()
         user = await service.register_account(
             db,
             email=data.email,
@@ -86,7 +103,12 @@ class AccountsController(Controller):
             name=data.name,
             birth_date=data.birth_date,
             language=data.language,
+            address=client_address(request),
+            per_hour=settings.registrations_per_hour,
+            now=now,
         )
+        async with db.write() as session:
+            await verification.send_verification(session, user, now, secret_key=settings.secret_key)
         return UserOut(user.id, user.email, user.name, user.role)
 
     @post("/auth/tokens", summary="Sign in and get a bearer token")
@@ -151,6 +173,28 @@ class AccountsController(Controller):
         async with db.write() as session:
             await resets.reset_password(session, token, data.password, clock.now())
 
+    @post(
+        "/auth/verify",
+        summary="Confirm the e-mail address with the token of the link sent by mail",
+        status_code=200,
+    )
+    async def verify_email(self, data: JSONBody[VerifyIn], db: DatabaseDep, clock: ClockDep) -> VerifiedOut:
+        async with db.write() as session:
+            await verification.verify_email(session, data.token, clock.now())
+        return VerifiedOut(email_verified=True)
+
+    @post(
+        "/me/verification",
+        summary="Send the link that confirms the caller's e-mail address again",
+        status_code=202,
+        media_type=MediaType.TEXT,
+    )
+    async def send_verification(
+        self, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
+    ) -> None:
+        async with db.write() as session:
+            await verification.send_verification(session, user, clock.now(), secret_key=settings.secret_key)
+
     @get("/me", summary="The caller's profile and certifications")
     async def me(
         self,
@@ -172,6 +216,7 @@ class AccountsController(Controller):
             role=user.role,
             birth_date=user.birth_date,
             language=user.language,
+            email_verified=user.email_verified_at is not None,
             certifications=[
                 HeldCertificationOut(
                     h.certification.key,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.accounts.service import normalise_email
+from library.accounts.verification import ensure_email_verified
 from library.api.common import Limit, Offset, Page, RowId, checked_range, language, next_page_url
 from library.booking import service
 from library.booking.alternatives import Alternative
@@ -298,6 +299,7 @@ class BookingsController(Controller):
         clock: ClockDep,
         settings: SettingsDep,
     ) -> BookingOut | SeriesOut:
+        ensure_email_verified(user, required=settings.verify_email)
         now = clock.now()
         if data.end <= data.start:
             raise InvalidInput("end_before_start", "end")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import Certification
+from library.accounts.verification import ensure_email_verified
 from library.api.bookings import Instant
 from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
 from library.booking.errors import refused
@@ -414,6 +415,7 @@ class WorkshopsController(Controller):
     async def register(
         self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> RegistrationOut:
+        ensure_email_verified(user, required=settings.verify_email)
         try:
             registration = await service.register(
                 db, session_id, user=user, now=clock.now(), zone=settings.zone

@@ -64,6 +64,7 @@ def page_problem_response(request: Request[Any, Any, Any], problem: LibraryError
             "viewer": viewer,
             "request": request,
             "status": status,
+            "code": problem.code,
             "message": problem.detail(lang),
         },
     )

@@ -24,8 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from library.accounts.models import Certification, PasswordReset, User, UserCertification
+from library.accounts.models import Certification, EmailVerification, PasswordReset, User, UserCertification
 from library.accounts.resets import RESET_LIFETIME, RESET_MAIL, reset_link, reset_token
+from library.accounts.verification import (
+    VERIFICATION_LIFETIME,
+    VERIFICATION_MAIL,
+    verification_link,
+    verification_token,
+)
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Location, Resource, ResourceKind
 from library.config import PROJECT_ROOT
@@ -214,6 +220,8 @@ async def load_facts(
         return await password_reset_facts(
             session, payload, lang=lang, base_url=base_url, secret_key=secret_key
         )
+    if row.kind == VERIFICATION_MAIL:
+        return await verification_facts(session, payload, lang=lang, base_url=base_url, secret_key=secret_key)
     if row.kind == "booking.series":
         return await series_facts(session, row, payload, lang=lang, base_url=base_url)
     if row.kind.startswith("booking.") and "booking_id" in payload:
@@ -225,6 +233,24 @@ async def load_facts(
     if row.kind.startswith("certification.") and "certification" in payload:
         return await certification_facts(session, row, payload, lang, base_url)
     return MailFacts(manage_url=base_url)
+
+
+async def verification_facts(
+    session: AsyncSession, payload: dict[str, Any], *, lang: Lang, base_url: str, secret_key: str
+) -> MailFacts:
+    """The confirmation link, made again from its nonce like a reset link."""
+    if not secret_key:
+        raise Unbuildable("no secret key to sign the confirmation link with")
+    verification = await session.get(EmailVerification, int(payload["verification_id"]))
+    if verification is None:
+        raise Unbuildable(f"e-mail verification {payload['verification_id']} no longer exists")
+    return MailFacts(
+        manage_url=verification_link(base_url, verification_token(secret_key, verification.nonce)),
+        extra={
+            "action_label": catalogue(lang).pgettext("mail", "Confirm the address"),
+            "valid_days": VERIFICATION_LIFETIME // timedelta(days=1),
+        },
+    )
 
 
 def booking_occasion(booking: Booking, lang: Lang) -> Occasion:

@@ -15,30 +15,26 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from library import privacy
-from library.accounts import resets, service
+from library.accounts import resets, service, verification
 from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
 from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
-from library.http.problems import status_of
+from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, UserDep, client_address
 from library.i18n import N_, Lang, translate
 from library.notify import feeds
 from library.web import parsing
-from library.web.common import (
-    Form,
-    PageContext,
-    PageContextDep,
-    form_values,
-    see_other,
-)
-from library.web.pages import fresh_session, language_cookie, signed_in, with_session
+from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
+from library.web.pages import fresh_session, language_cookie, with_session
 
 NOTICES = {
     "welcome": N_("Welcome! Your account is ready and you are signed in."),
     "profile_saved": N_("Your details have been saved."),
     "calendar_off": N_("Your private calendar address has been switched off."),
     "password_changed": N_("Your new password is set. You have been signed out everywhere else."),
+    "verification_sent": N_("We have sent you a new link to confirm your e-mail address."),
+    "email_verified": N_("Thank you: your e-mail address is confirmed."),
 }
 RESET_REQUESTED = N_(
     "If there is an account with this e-mail address, we have sent it a link to set a new password. "
@@ -106,19 +102,32 @@ class AccountPages(Controller):
                     name=name,
                     birth_date=birth_date,
                     language=language,
+                    address=client_address(context.request),
+                    per_hour=context.settings.registrations_per_hour,
+                    now=now,
                 )
+                async with context.db.write() as session:
+                    session_id = await fresh_session(session, context, user)
+                    await verification.send_verification(
+                        session,
+                        user,
+                        now,
+                        secret_key=context.settings.secret_key,
+                    )
             except LibraryError as problem:
                 if problem.code == "email_taken":
                     form.add("email", problem.detail(lang))
                 else:
                     form.absorb(problem, lang, fields={"password": "password"})
-                return context.render(
+                return context.refused(
                     "account/register.html",
-                    status=status_of(problem),
+                    problem,
                     form=form,
                     languages=LANGUAGE_CHOICES,
                 )
-            return await signed_in(context, user, "/account", done="welcome", lang=language)
+            return with_session(
+                see_other("/account", done="welcome"), session_id, context.settings, lang=language
+            )
         return context.render("account/register.html", status=422, form=form, languages=LANGUAGE_CHOICES)
 
     # ------------------------------------------------------------------ the account
@@ -323,6 +332,46 @@ class AccountPages(Controller):
         page.headers.update(NEVER_CACHE)
         return page
 
+    # ------------------------------------------------------------------ e-mail verification
+
+    @post("/account/verification", name="account-verification")
+    async def send_verification(self, context: PageContextDep, user: UserDep) -> Template | Redirect:
+        settings = context.settings
+        try:
+            async with context.db.write() as session:
+                await verification.send_verification(
+                    session, user, context.now, secret_key=settings.secret_key
+                )
+        except LibraryError as problem:
+            form = Form()
+            form.general = problem.detail(context.lang)
+            page = await account_page(context, user, form, status=status_of(problem))
+            page.headers.update(headers_of(problem))
+            return page
+        return see_other("/account", done="verification_sent")
+
+    @get("/verify-email/{token:str}", name="verify-email")
+    async def verify_email_form(self, context: PageContextDep, token: FromPath[str]) -> Template:
+        """A button rather than a confirmation on opening: mail scanners open links too."""
+        page = context.render("account/verify_email.html", form=Form(), token=token)
+        page.headers.update(NEVER_CACHE)
+        return page
+
+    @post("/verify-email/{token:str}", name="verify-email-submit")
+    async def verify_email(self, context: PageContextDep, token: FromPath[str]) -> Template | Redirect:
+        try:
+            async with context.db.write() as session:
+                await verification.verify_email(session, token, context.now)
+        except LibraryError as problem:
+            form = Form()
+            form.general = problem.detail(context.lang)
+            page = context.render(
+                "account/verify_email.html", status=status_of(problem), form=form, token=token
+            )
+            page.headers.update(NEVER_CACHE)
+            return page
+        return see_other("/account", done="email_verified")
+
     # ------------------------------------------------------------------ privacy
 
     @get("/privacy", name="privacy")
@@ -348,6 +397,7 @@ async def account_page(context: PageContext, user: User, form: Form, *, status: 
         zone=context.settings.timezone,
         now=context.now,
         has_calendar=user.calendar_token_hash is not None,
+        email_unverified=user.email_verified_at is None,
         languages=LANGUAGE_CHOICES,
         notice=context.notice(NOTICES),
     )

@@ -21,14 +21,7 @@ from library.http.answers import LANG_COOKIE
 from library.http.deps import DatabaseDep, SettingsDep
 from library.http.viewer import SESSION_COOKIE, ViewerDep, client_address
 from library.i18n import N_
-from library.web.common import (
-    Form,
-    PageContext,
-    PageContextDep,
-    form_values,
-    safe_next,
-    see_other,
-)
+from library.web.common import Form, PageContext, PageContextDep, form_values, safe_next, see_other
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from library.accounts.models import User
+from library.accounts.verification import ensure_email_verified
 from library.booking import service
 from library.booking.alternatives import Alternative
 from library.booking.availability import aligned_at_or_after
@@ -437,6 +438,7 @@ class ResourcePages(Controller):
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
+        ensure_email_verified(user, required=context.settings.verify_email)
         lang = context.lang
         now = context.now
         form = Form(values=form_values(data))

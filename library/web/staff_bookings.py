@@ -26,12 +26,7 @@ from library.http.refusals import booking_refused
 from library.http.viewer import staff_only
 from library.i18n import N_, translate
 from library.web import parsing
-from library.web.common import (
-    Form,
-    PageContextDep,
-    form_values,
-    see_other,
-)
+from library.web.common import Form, PageContextDep, form_values, see_other
 from library.web.staff_desk import NOTICES as DESK_NOTICES
 
 PAGE_SIZE = 25

@@ -23,13 +23,7 @@ from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_, Lang, translate
 from library.web import parsing
-from library.web.common import (
-    Form,
-    PageContext,
-    PageContextDep,
-    form_values,
-    see_other,
-)
+from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 
 NOTICES = {
     "week_saved": N_("The weekly opening hours were saved."),

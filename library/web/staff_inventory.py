@@ -33,13 +33,7 @@ from library.http.viewer import staff_only
 from library.i18n import N_, Lang, translate
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
-from library.web.common import (
-    Form,
-    PageContext,
-    PageContextDep,
-    form_values,
-    see_other,
-)
+from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 
 PAGE_SIZE = 50
 NOTICES = {

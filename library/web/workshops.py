@@ -19,6 +19,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from library.accounts.verification import ensure_email_verified
 from library.booking.errors import refused
 from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
@@ -28,13 +29,7 @@ from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, pick, translate
-from library.web.common import (
-    Form,
-    PageContext,
-    PageContextDep,
-    safe_next,
-    see_other,
-)
+from library.web.common import Form, PageContext, PageContextDep, safe_next, see_other
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
 from library.workshops.queries import (
@@ -229,6 +224,7 @@ class WorkshopPages(Controller):
         slug: FromPath[str],
         session_id: FromPath[int],
     ) -> Template | Redirect:
+        ensure_email_verified(user, required=context.settings.verify_email)
         now = context.now
         async with context.db.read() as session:
             found = await session.get(WorkshopSession, session_id)

@@ -23,6 +23,7 @@ from library.accounts.models import Role, User
 from library.catalog.models import ResourceKind
 from library.clock import SettableClock
 from library.db import Database
+from library.http.viewer import session_csrf_token
 from library.notify.feeds import renew_calendar_token
 from tests.support import factories
 from tests.support.api import Client
@@ -70,10 +71,12 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/tokens"): PUBLIC,
     ("POST", "/api/v1/auth/password-reset"): PUBLIC,
     ("POST", "/api/v1/auth/password-reset/{token}"): PUBLIC,
+    ("POST", "/api/v1/auth/verify"): PUBLIC,
     ("DELETE", "/api/v1/auth/tokens/current"): SIGNED_IN,
     ("GET", "/api/v1/me"): SIGNED_IN,
     ("DELETE", "/api/v1/me"): SIGNED_IN,
     ("GET", "/api/v1/me/export"): SIGNED_IN,
+    ("POST", "/api/v1/me/verification"): SIGNED_IN,
     ("POST", "/api/v1/me/calendar-token"): SIGNED_IN,
     ("DELETE", "/api/v1/me/calendar-token"): SIGNED_IN,
     # API: bookings
@@ -141,6 +144,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/password-reset"): PUBLIC,
     ("POST", "/password-reset"): PUBLIC,
     ("GET", "/password-reset/{token}"): PUBLIC,
+    ("GET", "/verify-email/{token}"): PUBLIC,
+    ("POST", "/verify-email/{token}"): PUBLIC,
     ("POST", "/password-reset/{token}"): PUBLIC,
     # A GET on a button's address (e.g. after signing in again) only leads back to its page
     ("GET", "/resources/{slug}/book"): PUBLIC,
@@ -154,6 +159,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     # Pages of a signed-in visitor
     ("GET", "/account"): SIGNED_IN,
     ("POST", "/account"): SIGNED_IN,
+    ("POST", "/account/verification"): SIGNED_IN,
     ("POST", "/account/calendar"): SIGNED_IN,
     ("POST", "/account/calendar/off"): SIGNED_IN,
     ("GET", "/account/export"): SIGNED_IN,
@@ -370,6 +376,9 @@ async def attempt(
     if is_page(path):
         if session_id:
             client.cookies.set("library_session", session_id)
+            # The session's own CSRF token, as the pages it was signed in on would have set it.
+            bound = session_csrf_token(session_id, client.app.state.settings.secret_key)
+            client.cookies.set("csrftoken", bound, domain="testserver.local")
         form = {"_csrf_token": client.cookies.get("csrftoken", "")}
         response = await client.request(method, url, data=form if method != "GET" else None)
     else:

@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from library.accounts import service
 from library.accounts.models import ApiToken, User
 from library.clock import SettableClock
+from library.config import Settings
 from library.db import Database
 from tests.support import factories
-from tests.support.api import Client
+from tests.support.api import Client, client_from
 from tests.support.factories import DEFAULT_PASSWORD, assert_problem, bearer
 from tests.support.forms import sign_in_with_form
 
@@ -210,6 +212,52 @@ async def test_repeated_failures_throttle_the_account(
     assert (await client.get(ME, headers=bearer(token))).status_code == 200
 
 
+async def test_an_attacker_cannot_lock_the_owner_out(client: Client, db: Database) -> None:
+    """Failures from the attacker's address throttle that address, never the owner elsewhere."""
+    await factories.create_user(db)
+    for attempt in range(service.MAX_FAILURES_PER_ACCOUNT):
+        response = await client.post(
+            TOKENS, json={"email": "anna@example.org", "password": f"rate-{attempt}"}
+        )
+        assert_problem(response, 401, "invalid_credentials")
+    attacker = await client.post(TOKENS, json={"email": "anna@example.org", "password": "rate-again"})
+    assert_problem(attacker, 429, "too_many_attempts")
+    assert int(attacker.headers["Retry-After"]) > 0
+
+    owner = client_from(client, "198.51.100.7")
+    response = await owner.post(TOKENS, json={"email": "anna@example.org", "password": DEFAULT_PASSWORD})
+    assert response.status_code == 201, response.text
+    # The owner's success does not free the attacker's address.
+    again = await client.post(TOKENS, json={"email": "anna@example.org", "password": DEFAULT_PASSWORD})
+    assert_problem(again, 429, "too_many_attempts")
+
+
+async def test_an_account_under_attack_slows_down_to_one_try_per_failing_address(
+    client: Client, db: Database
+) -> None:
+    await factories.create_user(db)
+    wrong = {"email": "anna@example.org", "password": "nicht-richtig"}
+    for number in range(service.ACCOUNT_UNDER_ATTACK):
+        attacker = client_from(client, f"203.0.113.{number}")
+        assert_problem(await attacker.post(TOKENS, json=wrong), 401, "invalid_credentials")
+    # Under attack, an address that failed once on the account gets no second try ...
+    attacker = client_from(client, "203.0.113.0")
+    assert_problem(await attacker.post(TOKENS, json=wrong), 429, "too_many_attempts")
+    # ... while a correct password from a clean address still signs in.
+    owner = client_from(client, "198.51.100.7")
+    right = await owner.post(TOKENS, json={"email": "anna@example.org", "password": DEFAULT_PASSWORD})
+    assert right.status_code == 201, right.text
+
+
+async def test_many_failures_throttle_the_address_for_every_account(client: Client, db: Database) -> None:
+    await factories.create_user(db)
+    for attempt in range(service.MAX_FAILURES_PER_ADDRESS):
+        response = await client.post(TOKENS, json={"email": f"guess-{attempt}@example.org", "password": "x"})
+        assert_problem(response, 401, "invalid_credentials")
+    refused = await client.post(TOKENS, json={"email": "anna@example.org", "password": DEFAULT_PASSWORD})
+    assert_problem(refused, 429, "too_many_attempts")
+
+
 async def test_success_resets_the_failure_count(client: Client, db: Database) -> None:
     await factories.create_user(db)
     for _ in range(2):
@@ -219,6 +267,18 @@ async def test_success_resets_the_failure_count(client: Client, db: Database) ->
             )
             assert response.status_code == 401
         await factories.get_token(client)
+
+
+async def test_registrations_from_one_address_are_throttled(client: Client, settings: Settings) -> None:
+    for number in range(settings.registrations_per_hour):
+        response = await client.post(REGISTER, json=registration(email=f"person-{number}@example.org"))
+        assert response.status_code == 201, response.text
+    refused = await client.post(REGISTER, json=registration(email="one-more@example.org"))
+    assert_problem(refused, 429, "too_many_attempts")
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600 + 1
+    elsewhere = client_from(client, "198.51.100.7")
+    other = await elsewhere.post(REGISTER, json=registration(email="one-more@example.org"))
+    assert other.status_code == 201, other.text
 
 
 # --- the profile -------------------------------------------------------------------------
@@ -361,6 +421,21 @@ async def test_cookie_requests_to_the_api_need_the_csrf_header(client: Client, d
     )
     assert echoed.status_code != 403
     # Safe methods need no header; the session still works.
+    assert (await client.get(ME)).status_code == 200
+
+
+async def test_a_csrf_pair_of_another_session_is_refused_by_the_api(client: Client, db: Database) -> None:
+    await factories.create_user(db)
+    await factories.create_user(db, "mallory@example.org", name="Mallory")
+    assert (await sign_in_with_form(client, "anna@example.org")).status_code == 303
+    mallory = client_from(client, "198.51.100.66")
+    assert (await sign_in_with_form(mallory, "mallory@example.org")).status_code == 303
+    lent = mallory.cookies["csrftoken"]
+    client.cookies.set("csrftoken", lent, domain="testserver.local")  # the one the server set
+    forged = await client.request(
+        "DELETE", "/api/v1/me", json={"password": DEFAULT_PASSWORD}, headers={"x-csrftoken": lent}
+    )
+    assert_problem(forged, 403, "csrf_failed")
     assert (await client.get(ME)).status_code == 200
 
 

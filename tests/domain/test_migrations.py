@@ -64,3 +64,28 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_data
     assert table_names(empty_database_url) == {"alembic_version"}
     migrations.upgrade(empty_database_url)
     assert overlap_guard_present(empty_database_url)
+
+
+def test_accounts_that_exist_before_verification_count_as_verified(empty_database_url: str) -> None:
+    """0006: accounts from before e-mail verification keep booking (verified at their creation)."""
+    migrations.upgrade(empty_database_url, "0005")
+
+    async def run(sql: str) -> list[tuple[object, ...]]:
+        engine = make_engine(empty_database_url, pool_size=0)
+        try:
+            async with engine.begin() as conn:
+                result = await conn.exec_driver_sql(sql)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    asyncio.run(
+        run(
+            "INSERT INTO users (email, name, role, language, is_active, created_at) "
+            "VALUES ('alt@example.org', 'Alt', 'visitor', 'de', true, '2026-01-02 03:04:05+00:00')"
+        )
+    )
+    migrations.upgrade(empty_database_url)
+    [(verified, created)] = asyncio.run(run("SELECT email_verified_at, created_at FROM users"))
+    assert verified is not None
+    assert verified == created

@@ -8,15 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from library.accounts.models import User
+from library.accounts.models import EmailVerification, User
+from library.accounts.verification import verification_token
+from library.audit.models import AuditEntry
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.outbox.models import OutboxMessage
 from tests.support import factories
-from tests.support.api import Client
+from tests.support.api import Client, client_from
 from tests.support.factories import DEFAULT_PASSWORD
-from tests.support.forms import post_form, sign_in
+from tests.support.forms import post_form, sign_in, sign_in_with_form
 
 EN = {"accept-language": "en"}
 NEW_PASSWORD = "Donau-Ufer-Morgen-7"
@@ -55,6 +57,37 @@ async def test_registering_signs_in_and_keeps_the_chosen_language(client: Client
     # Signed in already: the form is not shown again.
     again = await client.get("/register", follow_redirects=False)
     assert again.headers["location"] == "/account"
+
+
+async def test_registering_many_accounts_from_one_address_is_refused_for_a_while(
+    client: Client, settings: Settings
+) -> None:
+    for number in range(settings.registrations_per_hour):
+        made = await post_form(
+            client, "/register", register_data(email=f"person-{number}@example.org"), form_page="/register"
+        )
+        assert made.status_code == 303, made.text
+        client.cookies.clear()  # signed out again, to register the next one
+    refused = await post_form(client, "/register", register_data(), form_page="/register")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Zu viele neue Konten" in refused.text
+    elsewhere = client_from(client, "198.51.100.7")
+    other = await post_form(elsewhere, "/register", register_data(), form_page="/register")
+    assert other.status_code == 303, other.text
+
+
+async def test_an_attacker_at_the_sign_in_page_does_not_lock_the_owner_out(
+    client: Client, db: Database
+) -> None:
+    await factories.create_user(db)
+    for attempt in range(5):
+        failed = await sign_in_with_form(client, "anna@example.org", f"geraten-{attempt}")
+        assert failed.status_code == 401
+    attacker = await sign_in_with_form(client, "anna@example.org", DEFAULT_PASSWORD)
+    assert attacker.status_code == 429
+    owner = await sign_in_with_form(client_from(client, "198.51.100.7"), "anna@example.org")
+    assert owner.status_code == 303, owner.text
 
 
 async def test_registration_errors_stand_next_to_their_fields_and_the_password_is_never_shown(
@@ -158,6 +191,30 @@ async def test_the_profile_is_saved_and_a_bad_birth_date_is_explained(client: Cl
     assert 'value="1990-12-31"' in page.text
     me = (await client.get("/api/v1/me")).json()
     assert (me["name"], me["birth_date"], me["language"]) == ("Anna M.", "1990-12-31", "en")
+
+
+async def test_every_birth_date_change_is_in_the_audit_log(client: Client, db: Database) -> None:
+    user = await factories.create_user(db, birth_date=date(2010, 4, 1))
+    await sign_in(client, "anna@example.org")
+    for birth_date in ("1990-04-01", "1990-04-01", ""):
+        saved = await post_form(
+            client,
+            "/account",
+            {"name": "Anna", "birth_date": birth_date, "language": "de"},
+            form_page="/account",
+        )
+        assert saved.status_code == 303, saved.text
+    async with db.read() as session:
+        entries = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "user.birth_date").order_by(AuditEntry.id)
+            )
+        ).all()
+    # Saving the same date again changes nothing and records nothing.
+    assert [(e.actor_id, e.object_id, e.before, e.after) for e in entries] == [
+        (user.id, str(user.id), {"birth_date": "2010-04-01"}, {"birth_date": "1990-04-01"}),
+        (user.id, str(user.id), {"birth_date": "1990-04-01"}, {"birth_date": None}),
+    ]
 
 
 async def test_the_calendar_address_is_shown_once_and_renewed(
@@ -308,3 +365,66 @@ async def test_the_privacy_page_names_the_retention_period_and_no_person(
     main = signed_in.text.split('<main id="main"', 1)[1]
     assert "anna@example.org" not in main
     assert "Anna Muster" not in main
+
+
+async def latest_verification_link(db: Database, settings: Settings, email: str) -> str:
+    async with db.read() as session:
+        found = await session.scalar(
+            select(EmailVerification)
+            .join(User, User.id == EmailVerification.user_id)
+            .where(User.email == email)
+            .order_by(EmailVerification.id.desc())
+        )
+    assert found is not None
+    return f"/verify-email/{verification_token(settings.secret_key, found.nonce)}"
+
+
+async def test_the_account_page_asks_to_confirm_the_address_and_sends_the_link_again(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    registered = await post_form(client, "/register", register_data(language="de"), form_page="/register")
+    assert registered.status_code == 303
+    page = await client.get("/account")
+    assert "Bitte bestätigen Sie Ihre E-Mail-Adresse" in page.text
+    assert 'action="/account/verification"' in page.text
+    again = await post_form(client, "/account/verification", {}, form_page="/account")
+    assert again.status_code == 303
+    assert "einen neuen Link zur Bestätigung" in (await client.get(again.headers["location"])).text
+
+    link = await latest_verification_link(db, settings, "berta@example.org")
+    button = await client.get(link)
+    assert button.status_code == 200
+    assert button.headers["referrer-policy"] == "no-referrer"
+    confirmed = await post_form(client, link, {}, form_page=link)
+    assert confirmed.status_code == 303
+    done = await client.get(confirmed.headers["location"])
+    assert "Ihre E-Mail-Adresse ist bestätigt" in done.text
+    assert "Link erneut senden" not in done.text
+    used = await post_form(client, link, {}, form_page="/account")
+    assert used.status_code == 400
+    assert "Bestätigungslink ist ungültig" in used.text
+
+
+async def test_with_verification_on_the_booking_form_refuses_an_unverified_account(
+    verifying_client: Client, db: Database, settings: Settings
+) -> None:
+    location = await factories.create_location(db)
+    await factories.create_resource(db, location, "gruppenraum-1", name="Gruppenraum 1")
+    registered = await post_form(
+        verifying_client, "/register", register_data(language="de"), form_page="/register"
+    )
+    assert registered.status_code == 303
+    form = {"date": "2026-12-02", "start": "14:00", "length": "60"}
+    refused = await post_form(
+        verifying_client, "/resources/gruppenraum-1/book", form, form_page="/resources/gruppenraum-1"
+    )
+    assert refused.status_code == 403
+    assert "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse" in refused.text
+    assert 'action="/account/verification"' in refused.text  # the link, sent again at a click
+
+    link = await latest_verification_link(db, settings, "berta@example.org")
+    assert (await post_form(verifying_client, link, {}, form_page=link)).status_code == 303
+    booked = await post_form(
+        verifying_client, "/resources/gruppenraum-1/book", form, form_page="/resources/gruppenraum-1"
+    )
+    assert booked.status_code == 303, booked.text

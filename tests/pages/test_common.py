@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from library.db import Database
 from tests.support import factories
-from tests.support.api import Client
-from tests.support.forms import post_form, sign_in
+from tests.support.api import Client, client_from
+from tests.support.forms import csrf_token, post_form, sign_in
 
 
 async def test_home_page_is_german_by_default_and_english_on_request(client: Client) -> None:
@@ -53,3 +53,28 @@ async def test_a_form_without_its_csrf_token_gets_a_readable_403_page(client: Cl
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
     assert "Sicherheitstoken" in response.text
+
+
+async def test_another_sessions_csrf_pair_is_refused(client: Client, db: Database) -> None:
+    """Someone signed in elsewhere cannot lend their cookie and token to a forged form."""
+    await factories.create_user(db)
+    await factories.create_user(db, "mallory@example.org", name="Mallory")
+    await sign_in(client, "anna@example.org")
+    mallory = client_from(client, "198.51.100.66")
+    await sign_in(mallory, "mallory@example.org")
+    lent = await csrf_token(mallory, "/account")
+    assert lent == mallory.cookies["csrftoken"]
+
+    own = await csrf_token(client, "/account")
+    assert own != lent
+    client.cookies.set("csrftoken", lent, domain="testserver.local")  # the one the server set
+    forged = await client.post("/logout", data={"_csrf_token": lent}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert "Sicherheitstoken" in forged.text
+    assert (await client.get("/api/v1/me")).status_code == 200  # still signed in
+
+    # The next page puts the session's own token back, and with it the form passes.
+    token = await csrf_token(client, "/account")
+    assert token == own == client.cookies["csrftoken"]
+    out = await client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from httpx import Response
+from httpx import Request, Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from litestar.testing.transport import TestClientTransport
 
 from library.accounts.models import Role
 from library.catalog.models import ResourceKind
@@ -23,6 +24,24 @@ from tests.support.factories import (
 from tests.support.times import FRIDAY, at
 
 Client = AsyncTestClient[Litestar]
+
+
+class _TransportFrom(TestClientTransport[Client]):
+    def __init__(self, client: Client, address: str) -> None:
+        super().__init__(client=client, raise_server_exceptions=True)
+        self.address = address
+
+    def parse_request(self, request: Request) -> dict[str, Any]:
+        return {**super().parse_request(request), "client": (self.address, 50000)}
+
+
+def client_from(client: Client, address: str) -> Client:
+    """Another person, with cookies of their own, reaching the same running app from `address`
+    (the `client` fixture always comes from one address)."""
+    other = AsyncTestClient(app=client.app)
+    # The test client has no option for it; its own transport is typed the same way (see Litestar).
+    other._transport = _TransportFrom(other, address)  # type: ignore[assignment]
+    return other
 
 
 async def book(client: Client, token: str, resource: str, start: str, end: str, **extra: Any) -> Response:

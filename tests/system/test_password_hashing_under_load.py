@@ -84,14 +84,21 @@ async def test_a_registration_hashes_beside_the_event_loop(
 
 
 async def test_the_api_registration_hashes_before_its_transaction(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     held = Held(hash_password)
     monkeypatch.setattr(service, "hash_password", held)
 
-    user = await run_while_held(
-        held, service.register_account(db, email=EMAIL, password=DEFAULT_PASSWORD, name="Hanna"), db
+    registration = service.register_account(
+        db,
+        email=EMAIL,
+        password=DEFAULT_PASSWORD,
+        name="Hanna",
+        address="127.0.0.1",
+        per_hour=5,
+        now=clock.now(),
     )
+    user = await run_while_held(held, registration, db)
     assert user.password_hash is not None
     assert verify_password(user.password_hash, DEFAULT_PASSWORD)
 
