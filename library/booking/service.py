@@ -535,11 +535,18 @@ async def cancel_booking(
 
 
 def cancel_within(
-    session: AsyncSession, booking: Booking, *, actor: User, now: datetime, reason: str | None
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    actor: User,
+    now: datetime,
+    reason: str | None,
+    tell_owner: bool = True,
 ) -> None:
     """Cancel a booking inside the caller's write transaction, without the checks of cancel_booking.
 
-    The owner cancelling needs no mail about it; a cancellation by staff does.
+    The owner cancelling needs no mail about it; a cancellation by staff does, unless the caller
+    tells the people concerned itself (`tell_owner=False`, a cancelled workshop session's room).
     """
     _change_status(
         session,
@@ -548,7 +555,7 @@ def cancel_within(
         actor=actor,
         now=now,
         reason=reason,
-        notify=booking.user_id != actor.id,
+        notify=tell_owner and booking.user_id != actor.id,
     )
 
 

@@ -24,7 +24,15 @@ from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingStatus
 from library.booking.queries import load_booker
-from library.booking.service import NewBooking, RuleBroken, SlotTaken, book_within, retrying_lost_races
+from library.booking.rules import may_become
+from library.booking.service import (
+    NewBooking,
+    RuleBroken,
+    SlotTaken,
+    book_within,
+    cancel_within,
+    retrying_lost_races,
+)
 from library.catalog.models import Factor
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotFound
@@ -677,8 +685,9 @@ async def move_or_cancel_session(
     actor: User,
     now: datetime,
 ) -> WorkshopSession:
-    """Moving a session moves its room booking; cancelling frees the room. Everyone registered
-    hears of it through the outbox."""
+    """Moving a session moves its room booking; cancelling cancels the room booking through the
+    booking lifecycle (a room booking already over or cancelled stays as it is). Everyone
+    registered hears of it through the outbox."""
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
         booking = (
@@ -687,9 +696,8 @@ async def move_or_cancel_session(
         before = snapshot(workshop_session, ("start_at", "end_at", "cancelled_at"))
         if cancel:
             workshop_session.cancelled_at = now
-            if booking is not None:
-                booking.status = BookingStatus.CANCELLED
-                booking.cancelled_at = now
+            if booking is not None and may_become(booking.status, BookingStatus.CANCELLED):
+                cancel_within(session, booking, actor=actor, now=now, reason=reason, tell_owner=False)
             kind = "workshop_session.cancelled"
         else:
             new_start = (start or workshop_session.start_at).astimezone(UTC)
