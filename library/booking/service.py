@@ -49,6 +49,7 @@ from library.catalog.models import Location, Resource, Unit
 from library.catalog.policy import BookingPolicy
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from library.i18n import N_
 from library.outbox.queue import enqueue
 
 T = TypeVar("T")
@@ -148,7 +149,7 @@ async def resource_facts(
         .options(joinedload(Location.policy))
     )
     if location is None:
-        raise NotFound("Das Angebot", "The offer")
+        raise NotFound(N_("The offer"))
     hours = await load_location_hours(session, location, *days)
     facts = await load_resource_facts(session, hours.base_policy, which)
     return facts[0], hours
@@ -456,7 +457,7 @@ async def get_booking(
         statement = statement.with_for_update(of=Booking)
     booking = await session.scalar(statement)
     if booking is None or (booking.user_id != viewer.id and not viewer.role.is_staff):
-        raise NotFound(f"Die Buchung {booking_id}", f"The booking {booking_id}")
+        raise NotFound(N_("The booking %(id)s"), id=booking_id)
     return booking
 
 

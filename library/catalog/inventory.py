@@ -41,6 +41,7 @@ from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.queries import get_location, get_resource
 from library.db import Database, violated_constraint
 from library.errors import Conflict, InvalidInput, NotFound
+from library.i18n import N_
 
 BLOCK_FIELDS = ("unit_id", "start_at", "end_at", "reason")
 RESOURCE_FIELDS = (
@@ -444,7 +445,7 @@ async def lift_block(db: Database, block_id: int, *, actor: User, now: datetime)
     async with db.write() as session:
         block = await session.get(UnitBlock, block_id)
         if block is None:
-            raise NotFound(f"Die Sperre {block_id}", f"The block {block_id}")
+            raise NotFound(N_("The block %(id)s"), id=block_id)
         record(
             session,
             actor_id=actor.id,
@@ -495,7 +496,7 @@ async def set_weekly_hours(
             .options(selectinload(Location.opening_periods))
         )
         if location is None:
-            raise NotFound(f"Der Standort „{location_slug}“", f"The location '{location_slug}'")
+            raise NotFound(N_("The location '%(slug)s'"), slug=location_slug)
         before = _weekly_plain(location.opening_periods)
         location.opening_periods = [
             OpeningPeriod(
@@ -608,7 +609,7 @@ async def _exception_for_update(session: AsyncSession, exception_id: int) -> Ope
         .options(selectinload(OpeningException.periods))
     )
     if exception is None:
-        raise NotFound(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
+        raise NotFound(N_("The exception %(id)s"), id=exception_id)
     return exception
 
 

@@ -36,6 +36,7 @@ from library.booking.service import (
 from library.catalog.models import Factor
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotFound
+from library.i18n import DEFAULT_LANGUAGE, N_, Lang
 from library.outbox.queue import enqueue
 from library.workshops.models import (
     HOLDING_STATUSES,
@@ -78,7 +79,7 @@ class NewWorkshop:
     title_en: str | None = None
     description_en: str | None = None
     host: str = "Stadtbibliothek Ulm"
-    language: str = "de"
+    language: Lang = DEFAULT_LANGUAGE
     min_age: int | None = None
     max_age: int | None = None
     grants_certification: str | None = None
@@ -211,7 +212,7 @@ async def add_session(
     async def work(session: AsyncSession) -> WorkshopSession:
         workshop = await session.scalar(select(Workshop).where(Workshop.slug == workshop_slug))
         if workshop is None:
-            raise NotFound(f"Der Workshop „{workshop_slug}“", f"The workshop '{workshop_slug}'")
+            raise NotFound(N_("The workshop '%(slug)s'"), slug=workshop_slug)
         return await add_session_within(session, workshop, new, actor=actor, now=now)
 
     return await retrying_lost_races(db, work, lost=lambda: SlotTaken_for(new))
@@ -233,7 +234,7 @@ async def locked_session(session: AsyncSession, session_id: int) -> WorkshopSess
         statement = statement.with_for_update(of=WorkshopSession)
     found = await session.scalar(statement)
     if found is None:
-        raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
+        raise NotFound(N_("The session %(id)s"), id=session_id)
     return found
 
 
@@ -339,7 +340,7 @@ async def get_registration(session: AsyncSession, registration_id: int, viewer: 
         select(Registration).where(Registration.id == registration_id).options(joinedload(Registration.user))
     )
     if registration is None or (registration.user_id != viewer.id and not viewer.role.is_staff):
-        raise NotFound(f"Die Anmeldung {registration_id}", f"The registration {registration_id}")
+        raise NotFound(N_("The registration %(id)s"), id=registration_id)
     return registration
 
 
@@ -622,7 +623,7 @@ async def grant_certification(
     async with db.write() as session:
         user = await session.get(User, user_id)
         if user is None:
-            raise NotFound(f"Das Konto {user_id}", f"The account {user_id}")
+            raise NotFound(N_("The account %(id)s"), id=user_id)
         certification = await session.scalar(select(Certification).where(Certification.key == key))
         if certification is None:
             raise InvalidInput("invalid_input", "key")
@@ -658,7 +659,7 @@ async def revoke_certification(
             )
         )
         if not held:
-            raise NotFound(f"Die Einweisung „{key}“", f"The certification '{key}'")
+            raise NotFound(N_("The certification '%(key)s'"), key=key)
         for one in held:
             one.revoked_at = now
         record(
