@@ -21,7 +21,7 @@ from library.http.answers import LANG_COOKIE, page_language
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, Viewer, ViewerDep, client_address
-from library.i18n import N_
+from library.i18n import N_, known_language
 from library.web.common import AnyRequest, Form, form_values, notice, render, safe_next
 
 ONE_YEAR = 365 * 24 * 3600
@@ -135,7 +135,7 @@ class HomePages(Controller):
         self, viewer: ViewerDep, db: DatabaseDep, settings: SettingsDep, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
         """The chosen language sticks in a cookie and, when signed in, in the account (for mails)."""
-        lang = Language.EN if data.get("lang") == "en" else Language.DE
+        lang = Language(known_language(data.get("lang")))
         if viewer.user is not None and viewer.user.language is not lang:
             async with db.write() as session:
                 await service.set_language(session, viewer.user.id, lang)
