@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification, User
-from library.audit.log import record, snapshot
+from library.audit.log import only_changed, record, snapshot
 from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.limits import MAX_LABEL_LENGTH, MAX_SLUG_LENGTH, POLICY_LIMITS, SLUG_PATTERN
 from library.catalog.models import (
@@ -206,8 +206,7 @@ async def update_resource(
         await _apply_resource_changes(session, resource, changes)
         resource.updated_at = now
         await _flush(session)
-        after = _resource_snapshot(resource)
-        changed = [name for name in after if after[name] != before[name]]
+        before, after = only_changed(before, _resource_snapshot(resource))
         record(
             session,
             actor_id=actor.id,
@@ -215,8 +214,8 @@ async def update_resource(
             object_type="resource",
             object_id=resource.id,
             at=now,
-            before={name: before[name] for name in changed},
-            after={name: after[name] for name in changed},
+            before=before,
+            after=after,
         )
     return resource
 
@@ -387,8 +386,7 @@ async def update_unit_within(
     for name, value in changes.items():
         setattr(unit, name, value)
     await _flush(session)
-    after = snapshot(unit, UNIT_FIELDS)
-    changed = [name for name in after if after[name] != before[name]]
+    before, after = only_changed(before, snapshot(unit, UNIT_FIELDS))
     record(
         session,
         actor_id=actor.id,
@@ -396,8 +394,8 @@ async def update_unit_within(
         object_type="unit",
         object_id=unit.id,
         at=now,
-        before={name: before[name] for name in changed},
-        after={**{name: after[name] for name in changed}, **(noted or {})},
+        before=before,
+        after={**after, **(noted or {})},
     )
 
 
