@@ -6,7 +6,7 @@ no-overlap guarantee in the database. A lost race surfaces as `SlotTaken`, never
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
@@ -95,6 +95,26 @@ def week_of(day: date, hours: LocationHours) -> Interval:
 def day_of(day: date, hours: LocationHours) -> Interval:
     return Interval(
         local_instant(day, time(0), hours.zone), local_instant(day + timedelta(days=1), time(0), hours.zone)
+    )
+
+
+def free_per_unit_between(
+    resource: ResourceFacts,
+    hours: LocationHours,
+    first: date,
+    last: date,
+    occupations: Iterable[Occupation],
+    now: datetime,
+) -> list[tuple[date, list[list[Interval]]]]:
+    """Each day's free intervals per unit of a resource, from `first` to `last` in its location's hours."""
+    return free_per_unit(
+        hours.days(first, last),
+        hours.zone,
+        resource.policy,
+        needs_staff=resource.needs_staff,
+        unit_ids=resource.unit_ids,
+        occupations=occupations,
+        now=now,
     )
 
 
@@ -418,15 +438,7 @@ async def find_alternatives(
 
     def free_intervals(facts: ResourceFacts, last_day: date) -> list[Interval]:
         """Each unit's free intervals, so that whatever fits one fits a single unit."""
-        per_day = free_per_unit(
-            hours.days(first, last_day),
-            hours.zone,
-            facts.policy,
-            needs_staff=facts.needs_staff,
-            unit_ids=facts.unit_ids,
-            occupations=occupations,
-            now=now,
-        )
+        per_day = free_per_unit_between(facts, hours, first, last_day, occupations, now)
         return [interval for _, per_unit in per_day for intervals in per_unit for interval in intervals]
 
     def bookable(slug: str, interval: Interval) -> bool:
