@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.accounts.service import normalise_email
-from library.api.common import Limit, Offset, Page, RowId, checked_range, language, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, checked_range, language, page_of
 from library.booking import service
 from library.booking.alternatives import Alternative
 from library.booking.availability import Occupation, busy_intervals, resource_availability, units_free_per_day
@@ -435,10 +435,7 @@ class BookingsController(Controller):
                     statement.order_by(Booking.start_at, Booking.id).limit(limit + 1).offset(offset)
                 )
             ).all()
-        return Page(
-            items=[booking_out(b, zone) for b in rows[:limit]],
-            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
-        )
+        return page_of(request, rows, lambda b: booking_out(b, zone), limit=limit, offset=offset)
 
     @get("/bookings/{booking_id:int}", summary="One booking")
     async def get_one(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification
 from library.api.bookings import Instant
-from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, language, next_page_url, page_of
 from library.booking.errors import refused
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
@@ -476,9 +476,12 @@ class WorkshopsController(Controller):
                     .offset(offset)
                 )
             )
-        return Page(
-            items=[registration_out(r, settings, workshop=slug) for r, slug in rows[:limit]],
-            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+        return page_of(
+            request,
+            rows,
+            lambda row: registration_out(row[0], settings, workshop=row[1]),
+            limit=limit,
+            offset=offset,
         )
 
     @post(
@@ -526,9 +529,8 @@ class WorkshopsController(Controller):
                     .offset(offset)
                 )
             )
-        return Page(
-            items=[registration_out(r, settings, with_user=True) for r in rows[:limit]],
-            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+        return page_of(
+            request, rows, lambda r: registration_out(r, settings, with_user=True), limit=limit, offset=offset
         )
 
     @post(
