@@ -30,7 +30,7 @@ METHOD_MAP = [
 ]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 # A template that asks which language it is in to choose its words, instead of `_()`.
-LANGUAGE_BRANCH = re.compile(r"""lang\s*[!=]=|pick\(\s*lang\s*,\s*["']""")
+LANGUAGE_BRANCH = re.compile(r"""lang\s*[!=]=|pick\(\s*lang\s*,\s*["']|[!=]=\s*["'](?:de|en)["']""")
 # Code that names a language to choose between them, instead of `known_language` or `LANGUAGES`.
 LANGUAGE_LITERAL_BRANCH = re.compile(r"""[!=]=\s*["'](?:de|en)["']|["'](?:de|en)["']\s+if\b""")
 
