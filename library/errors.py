@@ -7,10 +7,12 @@ the same sentence next to the field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from library.i18n import N_, Lang, format_numeric_date, pick, translate
+from library.i18n import N_, Lang, format_numeric_date, translate
 
 MESSAGES: dict[str, str] = {
     # code: the English sentence, a msgid of the catalogues; %(placeholders)s come from the
@@ -157,11 +159,23 @@ class LibraryError(Exception):
         return message(self.message_key, lang, **{"fields": ", ".join(self.fields), **self.params})
 
 
-class NotFound(LibraryError):
-    """The thing asked for does not exist (or the asker may not know that it does)."""
+@dataclass(frozen=True)
+class Phrase:
+    """A text of the catalogues (an English msgid) with its values, for a sentence's placeholder:
+    it is translated with the sentence, into the sentence's language."""
 
-    def __init__(self, what_de: str, what_en: str) -> None:
-        super().__init__("not_found", what=(what_de, what_en))
+    msgid: str
+    values: Mapping[str, Any]
+
+
+class NotFound(LibraryError):
+    """The thing asked for does not exist (or the asker may not know that it does).
+
+    `what` names it, a msgid such as `N_("The booking %(id)s")` with its values.
+    """
+
+    def __init__(self, what: str, **values: Any) -> None:
+        super().__init__("not_found", what=Phrase(what, values))
 
 
 class NotSignedIn(LibraryError):
@@ -203,8 +217,7 @@ class Busy(TryLater):
 def message(code: str, lang: Lang, **params: Any) -> str:
     """The sentence for a code in a language, its placeholders filled in that language.
 
-    A date is written in the language's format; a parameter may itself be bilingual, a
-    (German, English) pair.
+    A date is written in the language's format; a parameter may itself be a `Phrase`.
     """
     values = {key: _in_language(value, lang) for key, value in params.items()}
     try:
@@ -214,8 +227,8 @@ def message(code: str, lang: Lang, **params: Any) -> str:
 
 
 def _in_language(value: Any, lang: Lang) -> Any:
-    if isinstance(value, tuple):
-        return pick(lang, *value)
+    if isinstance(value, Phrase):
+        return translate(lang, value.msgid, **value.values)
     if isinstance(value, date):
         return format_numeric_date(value, lang)
     return value

@@ -56,7 +56,12 @@ def known_language(code: str | None) -> Lang:
 
 def own_name(lang: Lang) -> str:
     """A language's name in itself ("Deutsch", "English"), as a switch to it is labelled."""
-    return Locale.parse(lang).get_display_name(lang) or lang
+    return language_name(lang, lang)
+
+
+def language_name(code: Lang, lang: Lang) -> str:
+    """A language's name in another ("Englisch" in German), e.g. the language a workshop is held in."""
+    return Locale.parse(code).get_display_name(lang) or code
 
 
 def pick(lang: Lang, german: str, english: str | None) -> str:

@@ -37,6 +37,7 @@ from library.booking.service import cancel_within, lock_person
 from library.catalog.models import Resource
 from library.db import Database, dialect_of
 from library.errors import Conflict, NotFound
+from library.i18n import N_
 from library.outbox.models import OutboxMessage, OutboxStatus
 from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
 from library.workshops.service import cancel_registration_within
@@ -113,7 +114,7 @@ async def export_user_data(session: AsyncSession, user: User, now: datetime) -> 
     """
     person = await session.get(User, user.id)
     if person is None:
-        raise NotFound("Das Konto", "The account")
+        raise NotFound(N_("The account"))
     bookings = list(
         await session.scalars(
             select(Booking)
@@ -252,7 +253,7 @@ async def delete_account(session: AsyncSession, user: User, now: datetime) -> Ac
     await lock_person(session, user.id)  # no booking of theirs slips in meanwhile
     person = await session.get(User, user.id, populate_existing=True)
     if person is None or person.deleted_at is not None:
-        raise NotFound("Das Konto", "The account")
+        raise NotFound(N_("The account"))
     bookings = await _cancel_bookings(session, person, now)
     registrations = await _cancel_registrations(session, person, now)
     await session.flush()

@@ -24,6 +24,7 @@ from library.accounts.passwords import hash_password, is_weak_password, needs_re
 from library.audit.log import record, snapshot
 from library.db import Database, violated_constraint
 from library.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from library.i18n import N_
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_KEY = "uq_users_email"  # the unique key that keeps two accounts from sharing an address
@@ -364,7 +365,7 @@ async def update_profile(
         raise InvalidInput("invalid_input", "birth_date")
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound("Das Konto", "The account")
+        raise NotFound(N_("The account"))
     profile_before, birth_before = snapshot(user, PROFILE_FIELDS), snapshot(user, ("birth_date",))
     user.name, user.birth_date, user.language = name.strip(), birth_date, language
     for action, before, after in (
@@ -435,5 +436,5 @@ async def _living_account(session: AsyncSession, user_id: int) -> User:
     """An account that exists and was not deleted (a deleted one is anonymised for good)."""
     person = await session.get(User, user_id)
     if person is None or person.deleted_at is not None:
-        raise NotFound(f"Das Konto {user_id}", f"The account {user_id}")
+        raise NotFound(N_("The account %(id)s"), id=user_id)
     return person

@@ -15,10 +15,10 @@ from sqlalchemy.orm import joinedload
 from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.accounts.verification import ensure_email_verified
-from library.api.common import Limit, Offset, Page, RowId, checked_range, language, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, checked_range, language, page_of
 from library.booking import service
 from library.booking.alternatives import Alternative
-from library.booking.availability import Occupation, busy_intervals, resource_availability
+from library.booking.availability import Occupation, busy_intervals, resource_availability, units_free_per_day
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingStatus
 from library.booking.queries import load_location_hours, load_occupations, load_resource_facts
@@ -208,15 +208,7 @@ class BookingsController(Controller):
             facts, hours = await service.resource_facts(session, Resource.slug == slug, (first, last))
             window = Interval(service.day_of(first, hours).start, service.day_of(last, hours).end)
             occupations = await load_occupations(session, [facts.id], window.start, window.end)
-        days = resource_availability(
-            hours.days(first, last),
-            hours.zone,
-            facts.policy,
-            needs_staff=facts.needs_staff,
-            unit_ids=facts.unit_ids,
-            occupations=occupations,
-            now=now,
-        )
+        days = units_free_per_day(service.free_per_unit_between(facts, hours, first, last, occupations, now))
         zone = hours.zone
         return AvailabilityOut(
             resource=facts.slug,
@@ -445,10 +437,7 @@ class BookingsController(Controller):
                     statement.order_by(Booking.start_at, Booking.id).limit(limit + 1).offset(offset)
                 )
             ).all()
-        return Page(
-            items=[booking_out(b, zone) for b in rows[:limit]],
-            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
-        )
+        return page_of(request, rows, lambda b: booking_out(b, zone), limit=limit, offset=offset)
 
     @get("/bookings/{booking_id:int}", summary="One booking")
     async def get_one(

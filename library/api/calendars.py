@@ -12,6 +12,7 @@ from library.api.common import language
 from library.errors import NotFound
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep
+from library.i18n import N_
 from library.notify import feeds
 
 CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
@@ -39,7 +40,7 @@ def calendar_response(feed: feeds.Feed) -> Response[bytes]:
 
 
 def no_feed() -> Exception:
-    return NotFound("Der Kalender", "The calendar")
+    return NotFound(N_("The calendar"))
 
 
 class CalendarsController(Controller):
@@ -66,7 +67,7 @@ class CalendarsController(Controller):
                 session, slug, now=clock.now(), base_url=settings.base_url, lang=language(request)
             )
         if found is None:
-            raise NotFound(f"Das Angebot „{slug}“", f"The offer '{slug}'")
+            raise NotFound(N_("The offer '%(slug)s'"), slug=slug)
         return calendar_response(found)
 
     @get(
@@ -87,7 +88,7 @@ class CalendarsController(Controller):
                 session, slug, now=clock.now(), base_url=settings.base_url, lang=language(request)
             )
         if found is None:
-            raise NotFound(f"Der Standort „{slug}“", f"The location '{slug}'")
+            raise NotFound(N_("The location '%(slug)s'"), slug=slug)
         return calendar_response(found)
 
     @get(

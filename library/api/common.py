@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from library.errors import InvalidInput
 from library.i18n import Lang, negotiate_language
 
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 MAX_ROW_ID = 2**63 - 1  # a 64-bit key: larger numbers cannot name a row on either engine
 
@@ -37,6 +39,16 @@ def next_page_url(request: Request[Any, Any, Any], *, limit: int, offset: int, h
     query = {key: value for key, value in request.query_params.items() if key not in ("limit", "offset")}
     query.update(limit=str(limit), offset=str(offset + limit))
     return f"{request.url.path}?{urlencode(query)}"
+
+
+def page_of(
+    request: Request[Any, Any, Any], rows: Sequence[Row], out: Callable[[Row], T], *, limit: int, offset: int
+) -> Page[T]:
+    """A page of rows fetched with `limit + 1`: the one row more says that there is a next page."""
+    return Page(
+        items=[out(row) for row in rows[:limit]],
+        next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+    )
 
 
 def checked_range(first: date, last: date, *, max_days: int) -> tuple[date, date]:

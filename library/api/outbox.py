@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 
-from library.api.common import Limit, Offset, Page, RowId, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, page_of
 from library.config import Settings
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep, staff_only
@@ -65,10 +65,7 @@ class OutboxController(Controller):
     ) -> Page[OutboxItemOut]:
         async with db.read() as session:
             rows = await queue.newest_first(session, status=status, limit=limit, offset=offset)
-        return Page(
-            items=[outbox_item(row, settings) for row in rows[:limit]],
-            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
-        )
+        return page_of(request, rows, lambda row: outbox_item(row, settings), limit=limit, offset=offset)
 
     @post("/{message_id:int}/retry", summary="Staff: send a given-up notification again", status_code=200)
     async def retry(

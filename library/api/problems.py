@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from library.errors import Busy, InvalidInput, LibraryError, NotAllowed, NotFound
 from library.http.answers import problem_response
 from library.http.problems import HttpProblem
+from library.i18n import N_
 
 log = logging.getLogger("library.errors")
 
@@ -91,7 +92,7 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
 
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, NotFoundException):
-        problem: LibraryError = NotFound("Die Adresse", "The address")
+        problem: LibraryError = NotFound(N_("The address"))
     elif isinstance(exc, MethodNotAllowedException):
         problem = HttpProblem(405, "method_not_allowed", headers=dict(exc.headers or {}))
     elif isinstance(exc, NotAuthorizedException):

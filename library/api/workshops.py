@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from library.accounts.models import Certification
 from library.accounts.verification import ensure_email_verified
 from library.api.bookings import Instant
-from library.api.common import Limit, Offset, Page, RowId, language, next_page_url
+from library.api.common import Limit, Offset, Page, RowId, language, next_page_url, page_of
 from library.booking.errors import refused
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
@@ -25,7 +25,7 @@ from library.config import Settings
 from library.errors import InvalidInput, NotFound
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep, staff_only
-from library.i18n import Lang, pick
+from library.i18n import DEFAULT_LANGUAGE, N_, Lang, pick
 from library.workshops import service
 from library.workshops.errors import room_refused
 from library.workshops.models import (
@@ -75,7 +75,7 @@ class WorkshopIn(msgspec.Struct, forbid_unknown_fields=True):
     description_en: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
     slug: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")] | None = None
     host: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] = "Stadtbibliothek Ulm"
-    language: Literal["de", "en"] = "de"
+    language: Lang = DEFAULT_LANGUAGE
     min_age: Annotated[int, msgspec.Meta(ge=0, le=120)] | None = None
     max_age: Annotated[int, msgspec.Meta(ge=0, le=120)] | None = None
     grants_certification: str | None = None
@@ -213,7 +213,7 @@ async def one_workshop(
             select(Workshop).where(Workshop.slug == slug).options(*WORKSHOP_OPTIONS)
         )
         if workshop is None:
-            raise NotFound(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
+            raise NotFound(N_("The workshop '%(slug)s'"), slug=slug)
         return await workshop_out(session, workshop, lang, settings, now, detail=True)
 
 
@@ -353,7 +353,7 @@ class WorkshopsController(Controller):
                 .options(joinedload(WorkshopSession.resource))
             )
             if found is None:
-                raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
+                raise NotFound(N_("The session %(id)s"), id=session_id)
             return (await sessions_out(session, [found], settings, now))[0]
 
     @patch(
@@ -446,9 +446,12 @@ class WorkshopsController(Controller):
                     .offset(offset)
                 )
             )
-        return Page(
-            items=[registration_out(r, settings, workshop=slug) for r, slug in rows[:limit]],
-            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+        return page_of(
+            request,
+            rows,
+            lambda row: registration_out(row[0], settings, workshop=row[1]),
+            limit=limit,
+            offset=offset,
         )
 
     @post(
@@ -485,7 +488,7 @@ class WorkshopsController(Controller):
     ) -> Page[RegistrationOut]:
         async with db.read() as session:
             if await session.get(WorkshopSession, session_id) is None:
-                raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
+                raise NotFound(N_("The session %(id)s"), id=session_id)
             rows = list(
                 await session.scalars(
                     select(Registration)
@@ -496,9 +499,8 @@ class WorkshopsController(Controller):
                     .offset(offset)
                 )
             )
-        return Page(
-            items=[registration_out(r, settings, with_user=True) for r in rows[:limit]],
-            next=next_page_url(request, limit=limit, offset=offset, has_more=len(rows) > limit),
+        return page_of(
+            request, rows, lambda r: registration_out(r, settings, with_user=True), limit=limit, offset=offset
         )
 
     @post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -14,6 +15,15 @@ from library.audit.models import AuditEntry
 def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     """Plain JSON values of some attributes, for the before/after of an entry."""
     return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+Snapshot = dict[str, Any]
+
+
+def only_changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Snapshot, Snapshot]:
+    """The fields an edit changed, before and after (two snapshots): what its entry records."""
+    changed = [name for name in after if after[name] != before[name]]
+    return {name: before[name] for name in changed}, {name: after[name] for name in changed}
 
 
 def _plain(value: Any) -> Any:

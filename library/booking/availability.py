@@ -188,12 +188,16 @@ def resource_availability(
     the interval; where one unit frees up as another is taken the count stays, so a booking
     across that moment fits no single unit: `free_per_unit` answers such questions.
     """
-    return [
-        DayAvailability(day, tuple(count_units(per_unit)))
-        for day, per_unit in free_per_unit(
+    return units_free_per_day(
+        free_per_unit(
             days, zone, policy, needs_staff=needs_staff, unit_ids=unit_ids, occupations=occupations, now=now
         )
-    ]
+    )
+
+
+def units_free_per_day(per_day: Iterable[tuple[date, list[list[Interval]]]]) -> list[DayAvailability]:
+    """What `free_per_unit` found, as free intervals per day with the number of free units."""
+    return [DayAvailability(day, tuple(count_units(per_unit))) for day, per_unit in per_day]
 
 
 def busy_intervals(

@@ -6,7 +6,7 @@ no-overlap guarantee in the database. A lost race surfaces as `SlotTaken`, never
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
@@ -49,6 +49,7 @@ from library.catalog.models import Location, Resource, Unit
 from library.catalog.policy import BookingPolicy
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from library.i18n import N_
 from library.outbox.queue import enqueue
 
 T = TypeVar("T")
@@ -94,6 +95,26 @@ def week_of(day: date, hours: LocationHours) -> Interval:
 def day_of(day: date, hours: LocationHours) -> Interval:
     return Interval(
         local_instant(day, time(0), hours.zone), local_instant(day + timedelta(days=1), time(0), hours.zone)
+    )
+
+
+def free_per_unit_between(
+    resource: ResourceFacts,
+    hours: LocationHours,
+    first: date,
+    last: date,
+    occupations: Iterable[Occupation],
+    now: datetime,
+) -> list[tuple[date, list[list[Interval]]]]:
+    """Each day's free intervals per unit of a resource, from `first` to `last` in its location's hours."""
+    return free_per_unit(
+        hours.days(first, last),
+        hours.zone,
+        resource.policy,
+        needs_staff=resource.needs_staff,
+        unit_ids=resource.unit_ids,
+        occupations=occupations,
+        now=now,
     )
 
 
@@ -148,7 +169,7 @@ async def resource_facts(
         .options(joinedload(Location.policy))
     )
     if location is None:
-        raise NotFound("Das Angebot", "The offer")
+        raise NotFound(N_("The offer"))
     hours = await load_location_hours(session, location, *days)
     facts = await load_resource_facts(session, hours.base_policy, which)
     return facts[0], hours
@@ -417,15 +438,7 @@ async def find_alternatives(
 
     def free_intervals(facts: ResourceFacts, last_day: date) -> list[Interval]:
         """Each unit's free intervals, so that whatever fits one fits a single unit."""
-        per_day = free_per_unit(
-            hours.days(first, last_day),
-            hours.zone,
-            facts.policy,
-            needs_staff=facts.needs_staff,
-            unit_ids=facts.unit_ids,
-            occupations=occupations,
-            now=now,
-        )
+        per_day = free_per_unit_between(facts, hours, first, last_day, occupations, now)
         return [interval for _, per_unit in per_day for intervals in per_unit for interval in intervals]
 
     def bookable(slug: str, interval: Interval) -> bool:
@@ -456,7 +469,7 @@ async def get_booking(
         statement = statement.with_for_update(of=Booking)
     booking = await session.scalar(statement)
     if booking is None or (booking.user_id != viewer.id and not viewer.role.is_staff):
-        raise NotFound(f"Die Buchung {booking_id}", f"The booking {booking_id}")
+        raise NotFound(N_("The booking %(id)s"), id=booking_id)
     return booking
 
 
@@ -535,11 +548,18 @@ async def cancel_booking(
 
 
 def cancel_within(
-    session: AsyncSession, booking: Booking, *, actor: User, now: datetime, reason: str | None
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    actor: User,
+    now: datetime,
+    reason: str | None,
+    tell_owner: bool = True,
 ) -> None:
     """Cancel a booking inside the caller's write transaction, without the checks of cancel_booking.
 
-    The owner cancelling needs no mail about it; a cancellation by staff does.
+    The owner cancelling needs no mail about it; a cancellation by staff does, unless the caller
+    tells the people concerned itself (`tell_owner=False`, a cancelled workshop session's room).
     """
     _change_status(
         session,
@@ -548,7 +568,7 @@ def cancel_within(
         actor=actor,
         now=now,
         reason=reason,
-        notify=booking.user_id != actor.id,
+        notify=tell_owner and booking.user_id != actor.id,
     )
 
 

@@ -21,6 +21,7 @@ from library.catalog.inventory import BLOCK_FIELDS, update_unit_within
 from library.catalog.models import Unit, UnitBlock, UnitStatus
 from library.db import Database
 from library.errors import InvalidInput, NotFound
+from library.i18n import N_
 
 
 class UnitHasBookings(Exception):
@@ -49,7 +50,7 @@ async def update_unit(
     async with db.write() as session:
         unit = await session.scalar(select(Unit).where(Unit.id == unit_id).with_for_update())
         if unit is None:
-            raise NotFound(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+            raise NotFound(N_("The unit %(id)s"), id=unit_id)
         stranded: list[Booking] = []
         if changes.get("status") == UnitStatus.RETIRED and unit.status != UnitStatus.RETIRED:
             stranded = await upcoming_bookings(session, unit_id, now)
@@ -91,7 +92,7 @@ async def block_unit(
     async with db.write() as session:
         unit = await session.get(Unit, unit_id)
         if unit is None:
-            raise NotFound(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+            raise NotFound(N_("The unit %(id)s"), id=unit_id)
         block = UnitBlock(
             unit_id=unit_id,
             start_at=start.astimezone(UTC),

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification, User
-from library.audit.log import record, snapshot
+from library.audit.log import only_changed, record, snapshot
 from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.limits import MAX_LABEL_LENGTH, MAX_SLUG_LENGTH, POLICY_LIMITS, SLUG_PATTERN
 from library.catalog.models import (
@@ -41,6 +41,7 @@ from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.queries import get_location, get_resource
 from library.db import Database, violated_constraint
 from library.errors import Conflict, InvalidInput, NotFound
+from library.i18n import N_
 
 BLOCK_FIELDS = ("unit_id", "start_at", "end_at", "reason")
 RESOURCE_FIELDS = (
@@ -205,8 +206,7 @@ async def update_resource(
         await _apply_resource_changes(session, resource, changes)
         resource.updated_at = now
         await _flush(session)
-        after = _resource_snapshot(resource)
-        changed = [name for name in after if after[name] != before[name]]
+        before, after = only_changed(before, _resource_snapshot(resource))
         record(
             session,
             actor_id=actor.id,
@@ -214,8 +214,8 @@ async def update_resource(
             object_type="resource",
             object_id=resource.id,
             at=now,
-            before={name: before[name] for name in changed},
-            after={name: after[name] for name in changed},
+            before=before,
+            after=after,
         )
     return resource
 
@@ -386,8 +386,7 @@ async def update_unit_within(
     for name, value in changes.items():
         setattr(unit, name, value)
     await _flush(session)
-    after = snapshot(unit, UNIT_FIELDS)
-    changed = [name for name in after if after[name] != before[name]]
+    before, after = only_changed(before, snapshot(unit, UNIT_FIELDS))
     record(
         session,
         actor_id=actor.id,
@@ -395,8 +394,8 @@ async def update_unit_within(
         object_type="unit",
         object_id=unit.id,
         at=now,
-        before={name: before[name] for name in changed},
-        after={**{name: after[name] for name in changed}, **(noted or {})},
+        before=before,
+        after={**after, **(noted or {})},
     )
 
 
@@ -444,7 +443,7 @@ async def lift_block(db: Database, block_id: int, *, actor: User, now: datetime)
     async with db.write() as session:
         block = await session.get(UnitBlock, block_id)
         if block is None:
-            raise NotFound(f"Die Sperre {block_id}", f"The block {block_id}")
+            raise NotFound(N_("The block %(id)s"), id=block_id)
         record(
             session,
             actor_id=actor.id,
@@ -495,7 +494,7 @@ async def set_weekly_hours(
             .options(selectinload(Location.opening_periods))
         )
         if location is None:
-            raise NotFound(f"Der Standort „{location_slug}“", f"The location '{location_slug}'")
+            raise NotFound(N_("The location '%(slug)s'"), slug=location_slug)
         before = _weekly_plain(location.opening_periods)
         location.opening_periods = [
             OpeningPeriod(
@@ -608,7 +607,7 @@ async def _exception_for_update(session: AsyncSession, exception_id: int) -> Ope
         .options(selectinload(OpeningException.periods))
     )
     if exception is None:
-        raise NotFound(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
+        raise NotFound(N_("The exception %(id)s"), id=exception_id)
     return exception
 
 

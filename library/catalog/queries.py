@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitStatus
 from library.db import escape_like
 from library.errors import NotFound
+from library.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ async def get_location(session: AsyncSession, slug: str) -> Location:
         select(Location).where(Location.slug == slug).options(joinedload(Location.policy))
     )
     if location is None:
-        raise NotFound(f"Der Standort „{slug}“", f"The location '{slug}'")
+        raise NotFound(N_("The location '%(slug)s'"), slug=slug)
     return location
 
 
@@ -109,5 +110,5 @@ async def get_resource(session: AsyncSession, slug: str) -> tuple[Resource, int]
         )
     ).first()
     if row is None:
-        raise NotFound(f"Das Angebot „{slug}“", f"The offer '{slug}'")
+        raise NotFound(N_("The offer '%(slug)s'"), slug=slug)
     return row[0], row[1]

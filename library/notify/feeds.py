@@ -96,6 +96,29 @@ async def resource_feed(
     host = host_of(base_url)
     start, end = now - PUBLIC_PAST, now + PUBLIC_AHEAD
     calendar = new_calendar(name=f"{name} ({translate(lang, N_('busy'))})", refresh_hours=REFRESH_HOURS)
+
+    def occupied(
+        uid: str, word: str, unit_id: int, begins: datetime, ends: datetime, stamp: datetime, *, revised: bool
+    ) -> None:
+        """One busy time: the word and the offer, with the unit where the offer has several; a
+        `revised` one (a booking, which can change) tells calendars which version it is."""
+        unit = units.get(unit_id)
+        calendar.add_component(
+            new_event(
+                EventFacts(
+                    uid=f"{uid}@{host}",
+                    start=begins,
+                    end=ends,
+                    summary=f"{word}: {name}" + (f" ({unit})" if several and unit else ""),
+                    stamp=stamp,
+                    location=where,
+                    status="CONFIRMED",
+                    sequence=sequence_at(stamp) if revised else None,
+                    last_modified=stamp if revised else None,
+                )
+            )
+        )
+
     busy_word = translate(lang, N_("Busy"))
     bookings = await session.execute(
         select(Booking.id, Booking.unit_id, Booking.occupied_start, Booking.occupied_end, Booking.updated_at)
@@ -108,23 +131,8 @@ async def resource_feed(
         .order_by(Booking.occupied_start, Booking.id)
     )
     for booking_id, unit_id, busy_from, busy_until, updated_at in bookings:
-        unit = units.get(unit_id)
-        calendar.add_component(
-            new_event(
-                EventFacts(
-                    # Not the booking's own UID: a public busy time is not the person's event.
-                    uid=f"busy-{booking_id}@{host}",
-                    start=busy_from,
-                    end=busy_until,
-                    summary=f"{busy_word}: {name}" + (f" ({unit})" if several and unit else ""),
-                    stamp=updated_at,
-                    location=where,
-                    status="CONFIRMED",
-                    sequence=sequence_at(updated_at),
-                    last_modified=updated_at,
-                )
-            )
-        )
+        # Not the booking's own UID: a public busy time is not the person's event.
+        occupied(f"busy-{booking_id}", busy_word, unit_id, busy_from, busy_until, updated_at, revised=True)
     blocks = await session.execute(
         select(UnitBlock.id, UnitBlock.unit_id, UnitBlock.start_at, UnitBlock.end_at, UnitBlock.created_at)
         .join(Unit, Unit.id == UnitBlock.unit_id)
@@ -132,21 +140,8 @@ async def resource_feed(
         .order_by(UnitBlock.start_at, UnitBlock.id)
     )
     blocked_word = translate(lang, N_("Blocked"))
-    for block_id, unit_id, block_from, block_until, created_at in blocks:
-        unit = units.get(unit_id)
-        calendar.add_component(
-            new_event(
-                EventFacts(
-                    uid=f"block-{block_id}@{host}",
-                    start=block_from,
-                    end=block_until,
-                    summary=f"{blocked_word}: {name}" + (f" ({unit})" if several and unit else ""),
-                    stamp=created_at,
-                    location=where,
-                    status="CONFIRMED",
-                )
-            )
-        )
+    for block_id, unit_id, block_from, block_until, made_at in blocks:
+        occupied(f"block-{block_id}", blocked_word, unit_id, block_from, block_until, made_at, revised=False)
     return Feed(to_bytes(calendar), private=False)
 
 

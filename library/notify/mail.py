@@ -296,31 +296,29 @@ async def booking_facts(
     )
     method = BOOKING_CALENDAR.get(row.kind)
     if method is not None:
-        facts.calendar_method = method
-        facts.calendar = itip_calendar(
-            method,
-            EventFacts(
-                uid=booking_uid(booking.id, host_of(base_url)),
-                start=booking.start_at,
-                end=booking.end_at,
-                summary=occasion.title,
-                stamp=row.created_at,
-                location=f"{occasion.place}, {place_line(booking.resource.location, lang)}",
-                description=facts.manage_url,
-                url=facts.manage_url,
-                status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
-                sequence=sequence_at(row.created_at) + (1 if method == "CANCEL" else 0),
-            ),
-            sender=sender,
-            recipient=row.recipient,
-        )
+        invite(facts, method, booking_uid(booking.id, host_of(base_url)), row=row, sender=sender)
     return facts
 
 
-def itip_calendar(method: str, facts: EventFacts, *, sender: Sender, recipient: str) -> bytes:
+def invite(facts: MailFacts, method: str, uid: str, *, row: OutboxMessage, sender: Sender) -> None:
+    """Attach the calendar request (or, `CANCEL`, cancellation) for the mail's one occasion; a
+    cancellation outranks the request it follows."""
+    occasion = facts.occasions[0]
+    event = EventFacts(
+        uid=uid,
+        start=occasion.start,
+        end=occasion.end,
+        summary=occasion.title,
+        stamp=row.created_at,
+        location=f"{occasion.place}, {facts.address}",
+        description=facts.manage_url,
+        url=facts.manage_url,
+        status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
+        sequence=sequence_at(row.created_at) + (1 if method == "CANCEL" else 0),
+    )
     calendar = new_calendar(method=method)
-    calendar.add_component(new_event(facts, organizer=(sender.name, sender.address), attendee=recipient))
-    return to_bytes(calendar)
+    calendar.add_component(new_event(event, organizer=(sender.name, sender.address), attendee=row.recipient))
+    facts.calendar, facts.calendar_method = to_bytes(calendar), method
 
 
 async def series_facts(
@@ -429,24 +427,7 @@ async def registration_facts(
     if method == "REQUEST" and (registration is None or registration.status not in HOLDING_PLACE):
         method = None  # a move matters to the calendar only of those who hold a place
     if method is not None and registration is not None:
-        facts.calendar_method = method
-        facts.calendar = itip_calendar(
-            method,
-            EventFacts(
-                uid=registration_uid(registration.id, host_of(base_url)),
-                start=workshop_session.start_at,
-                end=workshop_session.end_at,
-                summary=title,
-                stamp=row.created_at,
-                location=f"{occasion.place}, {place_line(location, lang)}",
-                description=manage_url,
-                url=manage_url,
-                status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
-                sequence=sequence_at(row.created_at) + (1 if method == "CANCEL" else 0),
-            ),
-            sender=sender,
-            recipient=row.recipient,
-        )
+        invite(facts, method, registration_uid(registration.id, host_of(base_url)), row=row, sender=sender)
     return facts
 
 

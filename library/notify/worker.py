@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from library.audit.log import record, snapshot
 from library.db import Database, dialect_of
 from library.errors import Conflict, NotFound
-from library.i18n import DEFAULT_LANGUAGE, translate
+from library.i18n import DEFAULT_LANGUAGE, N_, translate
 from library.notify.ics import host_of
 from library.notify.mail import LIBRARY_NAME, Sender, Unbuildable, build_message
 from library.outbox import queue
@@ -339,7 +339,7 @@ async def retry(
             statement = statement.with_for_update()
         row = await session.scalar(statement)
         if row is None:
-            raise NotFound(f"Die Nachricht {message_id}", f"The message {message_id}")
+            raise NotFound(N_("The message %(id)s"), id=message_id)
         if row.status is OutboxStatus.SENT:
             # Only a message that was given up goes back to the queue; a sent one stays sent.
             raise Conflict("message_not_dead", status=row.status.value)

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from library.db import Base, BigId, JSONData, UTCDateTime, str_enum, utcnow
+from library.i18n import DEFAULT_LANGUAGE
 
 
 class OutboxStatus(enum.StrEnum):
@@ -27,7 +28,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(60))  # e.g. "booking.confirmed"
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
-    language: Mapped[str] = mapped_column(String(5), default="de")
+    language: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.QUEUED

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import Certification
 from library.seeding.files import CERTIFICATIONS_FILE, Fields, duplicates, entry_name, read_yaml, top_level
-from library.seeding.report import SeedReport, apply
+from library.seeding.report import SeedReport, upsert
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,6 @@ async def upsert_certifications(
             "description_en": spec.description_en,
             "valid_months": spec.valid_months,
         }
-        row = existing.get(spec.key)
-        if row is None:
-            row = Certification(key=spec.key, **values)
-            session.add(row)
-            report.record("certifications", created=True)
-        else:
-            report.record("certifications", changed=apply(row, values))
-        result[spec.key] = row
+        new = (Certification, {"key": spec.key})
+        result[spec.key] = upsert(session, report, "certifications", existing.get(spec.key), new, values)
     return result

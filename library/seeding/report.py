@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.db import Base
 
 Kind = Literal[
     "certifications",
@@ -69,6 +73,29 @@ class SeedReport:
             )
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+def upsert(
+    session: AsyncSession,
+    report: SeedReport,
+    kind: Kind,
+    row: Row | None,
+    new: tuple[type[Row], Mapping[str, Any]],
+    values: Mapping[str, Any],
+) -> Row:
+    """The existing row with `values` applied, or a new one (a model and its key) with them;
+    counted either way."""
+    if row is None:
+        model, key = new
+        row = model(**key, **values)
+        session.add(row)
+        report.record(kind, created=True)
+    else:
+        report.record(kind, changed=apply(row, values))
+    return row
 
 
 def apply(row: object, values: Mapping[str, Any]) -> bool:

@@ -35,7 +35,7 @@ from library.seeding.files import (
     read_yaml,
     top_level,
 )
-from library.seeding.report import SeedReport, apply
+from library.seeding.report import SeedReport, apply, upsert
 from library.seeding.resources import ResourceSpec
 from library.workshops.models import Registration, SignupMode, Workshop, WorkshopSession
 from library.workshops.service import NewSession, add_session_within
@@ -192,14 +192,9 @@ async def system_user(session: AsyncSession, report: SeedReport) -> User:
         "password_hash": None,
         "is_active": False,
     }
-    row = await session.scalar(select(User).where(User.email == SYSTEM_EMAIL))
-    if row is None:
-        row = User(email=SYSTEM_EMAIL, **values)
-        session.add(row)
-        await session.flush()
-        report.record("users", created=True)
-    else:
-        report.record("users", changed=apply(row, values))
+    found = await session.scalar(select(User).where(User.email == SYSTEM_EMAIL))
+    row = upsert(session, report, "users", found, (User, {"email": SYSTEM_EMAIL}), values)
+    await session.flush()  # the seed's sessions are booked by its id
     return row
 
 
@@ -229,14 +224,8 @@ async def upsert_workshops(
             "required_certification_id": required.id if required else None,
             "offer_hours": spec.offer_hours,
         }
-        row = existing.get(spec.slug)
-        if row is None:
-            row = Workshop(slug=spec.slug, **values)
-            session.add(row)
-            report.record("workshops", created=True)
-        else:
-            report.record("workshops", changed=apply(row, values))
-        result[spec.slug] = row
+        new = (Workshop, {"slug": spec.slug})
+        result[spec.slug] = upsert(session, report, "workshops", existing.get(spec.slug), new, values)
     return result
 
 

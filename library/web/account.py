@@ -22,7 +22,7 @@ from library.errors import LibraryError, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import headers_of, status_of
 from library.http.viewer import SESSION_COOKIE, UserDep, client_address
-from library.i18n import N_, Lang, translate
+from library.i18n import LANGUAGES, N_, Lang, known_language, own_name, translate
 from library.notify import feeds
 from library.web import parsing
 from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
@@ -46,7 +46,7 @@ BAD_EMAIL = N_("Please enter an e-mail address such as name@example.org.")
 NEVER_CACHE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """For pages that show a secret (a calendar address, a reset link's token in the URL)."""
 
-LANGUAGE_CHOICES = (("de", "Deutsch"), ("en", "English"))
+LANGUAGE_CHOICES = tuple((code, own_name(code)) for code in LANGUAGES)
 
 
 def birth_date_of(form: Form, lang: Lang, today: date) -> date | None:
@@ -59,7 +59,7 @@ def birth_date_of(form: Form, lang: Lang, today: date) -> date | None:
 
 
 def language_of(form: Form) -> Language:
-    return Language.EN if form.value("language") == "en" else Language.DE
+    return Language(known_language(form.value("language")))
 
 
 class AccountPages(Controller):

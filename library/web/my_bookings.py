@@ -162,7 +162,7 @@ async def own_booking(db: Database, booking_id: int, user: User) -> Booking:
             .options(joinedload(Booking.resource).joinedload(Resource.location), joinedload(Booking.unit))
         )
     if booking is None:
-        raise NotFound(f"Die Buchung {booking_id}", f"The booking {booking_id}")
+        raise NotFound(N_("The booking %(id)s"), id=booking_id)
     return booking
 
 
@@ -190,7 +190,7 @@ class MyBookingPages(Controller):
         """One booking as an iCalendar file to add to a calendar; only for the person who booked it."""
         stem = feed_name(file_name)
         if stem is None or not stem.isdigit():
-            raise NotFound(f"Die Datei {file_name}", f"The file {file_name}")
+            raise NotFound(N_("The file %(name)s"), name=file_name)
         booking = await own_booking(db, int(stem), user)
         calendar = new_calendar()
         calendar.add_component(new_event(booking_event(booking, page_language(request), settings.base_url)))

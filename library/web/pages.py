@@ -20,8 +20,15 @@ from library.errors import LibraryError, message
 from library.http.answers import LANG_COOKIE
 from library.http.deps import DatabaseDep, SettingsDep
 from library.http.viewer import SESSION_COOKIE, ViewerDep, client_address
-from library.i18n import N_
-from library.web.common import Form, PageContext, PageContextDep, form_values, safe_next, see_other
+from library.i18n import N_, known_language
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    form_values,
+    safe_next,
+    see_other,
+)
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}
@@ -135,7 +142,7 @@ class HomePages(Controller):
         self, viewer: ViewerDep, db: DatabaseDep, settings: SettingsDep, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
         """The chosen language sticks in a cookie and, when signed in, in the account (for mails)."""
-        lang = Language.EN if data.get("lang") == "en" else Language.DE
+        lang = Language(known_language(data.get("lang")))
         if viewer.user is not None and viewer.user.language is not lang:
             async with db.write() as session:
                 await service.set_language(session, viewer.user.id, lang)

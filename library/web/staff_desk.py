@@ -94,7 +94,7 @@ class StaffDeskPages(Controller):
                 await service.cancel_booking(context.db, booking_id, actor=user, now=now, reason=reason)
                 done = "cancelled"
             else:
-                raise NotFound("Die Seite", "The page")
+                raise NotFound(N_("The page"))
         except LibraryError as problem:
             if isinstance(problem, (NotSignedIn, NotAllowed, NotFound)):
                 raise

@@ -241,7 +241,7 @@ class StaffHoursPages(Controller):
                 .options(selectinload(OpeningException.periods), selectinload(OpeningException.location))
             )
         if found is None:
-            raise NotFound(f"Die Ausnahme {exception_id}", f"The exception {exception_id}")
+            raise NotFound(N_("The exception %(id)s"), id=exception_id)
         return context.render(
             "staff/hours_exception.html",
             status=status,

@@ -149,7 +149,7 @@ async def unit_details(db: Database, unit_id: int, now: datetime) -> dict[str, A
             .options(selectinload(Unit.resource).selectinload(Resource.location))
         )
         if unit is None:
-            raise NotFound(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+            raise NotFound(N_("The unit %(id)s"), id=unit_id)
         blocks = (
             await session.scalars(
                 select(UnitBlock)
@@ -181,7 +181,7 @@ async def unit_zone(db: Database, unit_id: int) -> ZoneInfo:
             .where(Unit.id == unit_id)
         )
     if timezone is None:
-        raise NotFound(f"Das Exemplar {unit_id}", f"The unit {unit_id}")
+        raise NotFound(N_("The unit %(id)s"), id=unit_id)
     return ZoneInfo(timezone)
 
 

@@ -24,7 +24,7 @@ from library.errors import LibraryError, NotFound, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep, staff_only
-from library.i18n import N_, Lang, pick, translate
+from library.i18n import DEFAULT_LANGUAGE, N_, Lang, known_language, pick, translate
 from library.web import parsing
 from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 from library.workshops import service
@@ -248,7 +248,7 @@ def read_workshop(form: Form, lang: Lang) -> service.NewWorkshop | None:
         factor=Factor(factor),
         slug=slug or slugify(title),
         host=host,
-        language="en" if form.value("language") == "en" else "de",
+        language=known_language(form.value("language")),
         min_age=min_age,
         max_age=max_age,
         grants_certification=form.value("grants") or None,
@@ -337,7 +337,8 @@ async def overview_page(
         workshop_options=[(w.slug, pick(lang, w.title, w.title_en)) for w in workshops],
         sessions=listed,
         zone=context.settings.zone,
-        workshop_form=workshop_form or Form(values={"host": "Stadtbibliothek Ulm", "language": "de"}),
+        workshop_form=workshop_form
+        or Form(values={"host": "Stadtbibliothek Ulm", "language": DEFAULT_LANGUAGE}),
         session_form=session_form or Form(values={"mode": SignupMode.FIRST_COME.value}),
         notice=context.notice(NOTICES),
         **offered,
@@ -363,7 +364,7 @@ async def one_session_page(
             )
         )
         if found is None:
-            raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
+            raise NotFound(N_("The session %(id)s"), id=session_id)
         facts = (await session_summaries(session, [found], context.settings.zone, context.now))[0]
         registrations = list(
             await session.scalars(

@@ -63,6 +63,18 @@ def other_languages(context: Context) -> list[tuple[Lang, str]]:
 
 
 @pass_context
+def language_names(context: Context) -> list[tuple[Lang, str]]:
+    """Our languages, each named in the page's language."""
+    current = context_language(context)
+    return [(lang, i18n.language_name(lang, current)) for lang in LANGUAGES]
+
+
+@pass_context
+def language_name(context: Context, code: str) -> str:
+    return i18n.language_name(i18n.known_language(code), context_language(context))
+
+
+@pass_context
 def weekday_names(context: Context) -> list[tuple[int, str]]:
     return i18n.weekday_names(context_language(context))
 
@@ -83,6 +95,8 @@ def install(environment: Environment) -> None:
     environment.globals["localised"] = localised
     environment.globals["other_languages"] = other_languages
     environment.globals["weekday_names"] = weekday_names
+    environment.globals["language_names"] = language_names
+    environment.globals["language_name"] = language_name
     environment.filters.update(
         datetime=format_datetime,
         date=format_date,

@@ -146,7 +146,7 @@ async def workshop_page(
     async with context.db.read() as session:
         workshop = await workshop_with_sessions(session, slug)
         if workshop is None:
-            raise NotFound(f"Der Workshop „{slug}“", f"The workshop '{slug}'")
+            raise NotFound(N_("The workshop '%(slug)s'"), slug=slug)
         upcoming = [s for s in workshop.sessions if s.end_at > context.now and s.cancelled_at is None]
         ids = [s.id for s in upcoming]
         tallies = await session_tallies(session, ids)
@@ -230,7 +230,7 @@ class WorkshopPages(Controller):
             found = await session.get(WorkshopSession, session_id)
             workshop_id = await session.scalar(select(Workshop.id).where(Workshop.slug == slug))
         if found is None or found.workshop_id != workshop_id:
-            raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
+            raise NotFound(N_("The session %(id)s"), id=session_id)
         try:
             registration = await service.register(
                 context.db, session_id, user=user, now=now, zone=context.settings.zone

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.catalog.models import Factor
 from library.db import Base, BigId, UTCDateTime, str_enum, utcnow
+from library.i18n import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
     from library.accounts.models import Certification, User
@@ -56,7 +57,7 @@ class Workshop(Base):
     description_en: Mapped[str | None] = mapped_column(Text)
     factor: Mapped[Factor] = mapped_column(str_enum(Factor, "factor"), index=True)
     host: Mapped[str] = mapped_column(String(200), default="Stadtbibliothek Ulm")
-    language: Mapped[str] = mapped_column(String(5), default="de")
+    language: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     min_age: Mapped[int | None] = mapped_column(SmallInteger)
     max_age: Mapped[int | None] = mapped_column(SmallInteger)
     required_certification_id: Mapped[int | None] = mapped_column(

@@ -24,10 +24,19 @@ from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingStatus
 from library.booking.queries import load_booker
-from library.booking.service import NewBooking, RuleBroken, SlotTaken, book_within, retrying_lost_races
+from library.booking.rules import may_become
+from library.booking.service import (
+    NewBooking,
+    RuleBroken,
+    SlotTaken,
+    book_within,
+    cancel_within,
+    retrying_lost_races,
+)
 from library.catalog.models import Factor
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotFound
+from library.i18n import DEFAULT_LANGUAGE, N_, Lang
 from library.outbox.queue import enqueue
 from library.workshops.models import (
     HOLDING_STATUSES,
@@ -70,7 +79,7 @@ class NewWorkshop:
     title_en: str | None = None
     description_en: str | None = None
     host: str = "Stadtbibliothek Ulm"
-    language: str = "de"
+    language: Lang = DEFAULT_LANGUAGE
     min_age: int | None = None
     max_age: int | None = None
     grants_certification: str | None = None
@@ -203,7 +212,7 @@ async def add_session(
     async def work(session: AsyncSession) -> WorkshopSession:
         workshop = await session.scalar(select(Workshop).where(Workshop.slug == workshop_slug))
         if workshop is None:
-            raise NotFound(f"Der Workshop „{workshop_slug}“", f"The workshop '{workshop_slug}'")
+            raise NotFound(N_("The workshop '%(slug)s'"), slug=workshop_slug)
         return await add_session_within(session, workshop, new, actor=actor, now=now)
 
     return await retrying_lost_races(db, work, lost=lambda: SlotTaken_for(new))
@@ -225,7 +234,7 @@ async def locked_session(session: AsyncSession, session_id: int) -> WorkshopSess
         statement = statement.with_for_update(of=WorkshopSession)
     found = await session.scalar(statement)
     if found is None:
-        raise NotFound(f"Der Termin {session_id}", f"The session {session_id}")
+        raise NotFound(N_("The session %(id)s"), id=session_id)
     return found
 
 
@@ -331,7 +340,7 @@ async def get_registration(session: AsyncSession, registration_id: int, viewer: 
         select(Registration).where(Registration.id == registration_id).options(joinedload(Registration.user))
     )
     if registration is None or (registration.user_id != viewer.id and not viewer.role.is_staff):
-        raise NotFound(f"Die Anmeldung {registration_id}", f"The registration {registration_id}")
+        raise NotFound(N_("The registration %(id)s"), id=registration_id)
     return registration
 
 
@@ -614,7 +623,7 @@ async def grant_certification(
     async with db.write() as session:
         user = await session.get(User, user_id)
         if user is None:
-            raise NotFound(f"Das Konto {user_id}", f"The account {user_id}")
+            raise NotFound(N_("The account %(id)s"), id=user_id)
         certification = await session.scalar(select(Certification).where(Certification.key == key))
         if certification is None:
             raise InvalidInput("invalid_input", "key")
@@ -650,7 +659,7 @@ async def revoke_certification(
             )
         )
         if not held:
-            raise NotFound(f"Die Einweisung „{key}“", f"The certification '{key}'")
+            raise NotFound(N_("The certification '%(key)s'"), key=key)
         for one in held:
             one.revoked_at = now
         record(
@@ -677,8 +686,9 @@ async def move_or_cancel_session(
     actor: User,
     now: datetime,
 ) -> WorkshopSession:
-    """Moving a session moves its room booking; cancelling frees the room. Everyone registered
-    hears of it through the outbox."""
+    """Moving a session moves its room booking; cancelling cancels the room booking through the
+    booking lifecycle (a room booking already over or cancelled stays as it is). Everyone
+    registered hears of it through the outbox."""
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
         booking = (
@@ -687,9 +697,8 @@ async def move_or_cancel_session(
         before = snapshot(workshop_session, ("start_at", "end_at", "cancelled_at"))
         if cancel:
             workshop_session.cancelled_at = now
-            if booking is not None:
-                booking.status = BookingStatus.CANCELLED
-                booking.cancelled_at = now
+            if booking is not None and may_become(booking.status, BookingStatus.CANCELLED):
+                cancel_within(session, booking, actor=actor, now=now, reason=reason, tell_owner=False)
             kind = "workshop_session.cancelled"
         else:
             new_start = (start or workshop_session.start_at).astimezone(UTC)

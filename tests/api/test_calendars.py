@@ -100,6 +100,12 @@ async def test_the_resource_feed_shows_busy_times_and_no_personal_data(db: Datab
     assert len(found) == 3  # two bookings and the block
     assert len(set(uids(found))) == 3
     assert [e.decoded("DTSTART") for e in found] == [utc(THURSDAY, 10), utc(FRIDAY, 10), utc(FRIDAY, 14)]
+    *bookings, blocked = found
+    assert all(str(e["SUMMARY"]).startswith("Belegt: 3D-Drucker (") for e in bookings)  # with the unit
+    assert str(blocked["SUMMARY"]).startswith("Gesperrt: 3D-Drucker (")
+    assert all("SEQUENCE" in e and "LAST-MODIFIED" in e for e in bookings)  # a booking can change
+    assert "SEQUENCE" not in blocked
+    assert "LAST-MODIFIED" not in blocked
 
     for feed in (room, devices):
         text = feed.content.decode()

@@ -16,6 +16,7 @@ from library.errors import (
     TooManyAttempts,
 )
 from library.http.problems import HttpProblem, headers_of, problem_body, status_of
+from library.i18n import N_
 
 
 @pytest.mark.parametrize(
@@ -24,7 +25,7 @@ from library.http.problems import HttpProblem, headers_of, problem_body, status_
         (InvalidLink("reset_link_invalid"), 400),
         (NotSignedIn("unauthenticated"), 401),
         (NotAllowed("forbidden"), 403),
-        (NotFound("Das Konto", "The account"), 404),
+        (NotFound(N_("The account")), 404),
         (Conflict("email_taken"), 409),
         (InvalidInput("weak_password", "password"), 422),
         (TooManyAttempts("too_many_attempts", retry_after=90, minutes=2), 429),
@@ -55,3 +56,10 @@ def test_the_body_names_the_fields_and_carries_the_extra_members() -> None:
     taken = problem_body(Conflict("slot_taken", extra={"alternatives": []}), "en")
     assert taken["alternatives"] == []
     assert "errors" not in taken
+
+
+def test_what_was_not_found_is_named_in_the_answers_language() -> None:
+    missing = NotFound(N_("The workshop '%(slug)s'"), slug="laser-1")
+    assert missing.detail("de") == "Der Workshop „laser-1“ wurde nicht gefunden."
+    assert missing.detail("en") == "The workshop 'laser-1' was not found."
+    assert NotFound(N_("The booking %(id)s"), id=7).detail("de") == "Die Buchung 7 wurde nicht gefunden."

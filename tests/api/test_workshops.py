@@ -17,6 +17,7 @@ from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.scheduler import run_jobs_once
+from library.workshops.models import WorkshopSession
 from library.workshops.rules import Entrant, draw_places
 from tests.support.api import Client, new_session, new_workshop
 from tests.support.factories import (
@@ -399,6 +400,21 @@ async def test_moving_and_cancelling_a_session_moves_and_frees_its_room(db: Data
         headers=bearer(anna),
     )
     assert free_at_16.status_code == 201
+    async with db.read() as transaction:
+        room_booking_id = await transaction.scalar(
+            select(WorkshopSession.booking_id).where(WorkshopSession.id == session["id"])
+        )
+        audited = (
+            await transaction.execute(
+                select(AuditEntry.before, AuditEntry.after, AuditEntry.reason).where(
+                    AuditEntry.object_type == "booking",
+                    AuditEntry.object_id == str(room_booking_id),
+                    AuditEntry.action == "booking.cancelled",
+                )
+            )
+        ).one()
+    assert (audited.before["status"], audited.after["status"]) == ("confirmed", "cancelled")
+    assert audited.reason == "Referentin krank"
 
 
 async def test_fifty_concurrent_sign_ups_for_ten_places(

@@ -101,6 +101,8 @@ async def test_staff_see_workshops_with_their_sessions_in_german_and_english(
     assert "Laser cutter induction" in english.text
     assert "1 of 2" in english.text
     assert "Add a session" in english.text
+    assert '<option value="en">English</option>' in english.text
+    assert '<option value="en">Englisch</option>' in german.text
 
 
 async def test_staff_create_a_workshop_and_a_bad_form_keeps_what_was_typed(

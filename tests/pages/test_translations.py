@@ -10,9 +10,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from library.accounts.models import Language
 from library.config import PROJECT_ROOT
 from library.errors import MESSAGES
-from library.i18n import LOCALE_DIR
+from library.i18n import LANGUAGES, LOCALE_DIR
 
 KEYWORDS = {
     "_": None,
@@ -29,7 +30,9 @@ METHOD_MAP = [
 ]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 # A template that asks which language it is in to choose its words, instead of `_()`.
-LANGUAGE_BRANCH = re.compile(r"""lang\s*[!=]=|pick\(\s*lang\s*,\s*["']""")
+LANGUAGE_BRANCH = re.compile(r"""lang\s*[!=]=|pick\(\s*lang\s*,\s*["']|[!=]=\s*["'](?:de|en)["']""")
+# Code that names a language to choose between them, instead of `known_language` or `LANGUAGES`.
+LANGUAGE_LITERAL_BRANCH = re.compile(r"""[!=]=\s*["'](?:de|en)["']|["'](?:de|en)["']\s+if\b""")
 
 
 def load(lang: str) -> Catalog:
@@ -100,3 +103,20 @@ def test_templates_choose_no_words_by_language() -> None:
         if path.suffix in {".html", ".txt"} and LANGUAGE_BRANCH.search(path.read_text(encoding="utf-8"))
     ]
     assert not branching, f"use _() and the catalogues instead of a language branch: {branching}"
+
+
+def test_code_chooses_no_language_by_name() -> None:
+    branching = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in sorted((PROJECT_ROOT / "library").rglob("*.py"))
+        if path.name != "i18n.py" and LANGUAGE_LITERAL_BRANCH.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not branching, f"use library.i18n.known_language or LANGUAGES instead: {branching}"
+
+
+def test_the_languages_are_the_catalogues_and_the_accounts_choices() -> None:
+    """A third language is a catalogue, plus (the accounts' language is a checked column) a value
+    of `Language` with a migration of that check; this test says so when one is missing."""
+    catalogues = sorted(path.parent.parent.name for path in LOCALE_DIR.glob("*/LC_MESSAGES/messages.po"))
+    assert sorted(LANGUAGES) == catalogues
+    assert sorted(language.value for language in Language) == catalogues

@@ -178,6 +178,9 @@ async def test_the_workshop_page_shows_description_certification_age_and_session
     assert "Laser cutter induction” and can then book" in page.text
     assert "From 16 years" in page.text
     assert "4 places left" in page.text
+    assert "<dt>Language of the workshop</dt><dd>German</dd>" in page.text
+    german = await client.get("/workshops/einweisung-lasercutter")
+    assert "<dt>Sprache des Workshops</dt><dd>Deutsch</dd>" in german.text
     # Anonymous visitors are asked to sign in first.
     assert 'href="/login?next=/workshops/einweisung-lasercutter"' in page.text
     assert (await client.get("/workshops/no-such-workshop")).status_code == 404

@@ -119,6 +119,9 @@ async def test_a_confirmation_arrives_in_the_recipients_language_with_a_calendar
     assert event.decoded("DTSTART").utcoffset() == timedelta(0)
     assert "DTSTART:20261202T130000Z" in german.as_string()
     assert str(event["STATUS"]) == "CONFIRMED"
+    assert str(event["SUMMARY"]) == "Gruppenraum 1"
+    assert str(event["LOCATION"]).startswith("Gruppenraum 1, ")
+    assert str(event["URL"]).endswith(f"/bookings/{anna['id']}")
     assert str(single_event(calendar_of(english)[1])["UID"]) == f"booking-{ben['id']}@127.0.0.1"
 
     for row in await outbox(db):
