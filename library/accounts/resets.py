@@ -30,8 +30,10 @@ from library.accounts.service import (
     normalise_email,
     recent_attempts,
     refuse_over_limits,
+    start_session_within,
 )
 from library.audit.log import record
+from library.db import Database
 from library.errors import InvalidInput, InvalidLink
 from library.outbox.queue import enqueue
 
@@ -60,38 +62,56 @@ def reset_limits(email: str, address: str) -> dict[str, int]:
 
 
 async def request_password_reset(
-    session: AsyncSession, email: str, now: datetime, *, address: str, secret_key: str
+    db: Database, email: str, now: datetime, *, address: str, secret_key: str
 ) -> None:
     """Queue a reset link to the account with this address, if there is an active one.
 
     Every request counts against the address and the client (`too_many_attempts` after
     too many), whether or not the account exists, so the answer tells nothing.
     """
-    limits = reset_limits(email, address)
-    attempts = await recent_attempts(session, list(limits), now)
-    refuse_over_limits(limits, attempts, now, message_key="too_many_reset_requests")
-    session.add_all(LoginFailure(subject=subject, at=now) for subject in limits)
-    user = await session.scalar(
-        select(User).where(
-            User.email == normalise_email(email), User.is_active.is_(True), User.deleted_at.is_(None)
+    async with db.write() as session:
+        limits = reset_limits(email, address)
+        attempts = await recent_attempts(session, list(limits), now)
+        refuse_over_limits(limits, attempts, now, message_key="too_many_reset_requests")
+        session.add_all(LoginFailure(subject=subject, at=now) for subject in limits)
+        user = await session.scalar(
+            select(User).where(
+                User.email == normalise_email(email), User.is_active.is_(True), User.deleted_at.is_(None)
+            )
         )
-    )
-    if user is None:
-        return
-    nonce = secrets.token_urlsafe(32)
-    reset = PasswordReset(
-        user_id=user.id,
-        nonce=nonce,
-        token_hash=digest(reset_token(secret_key, nonce)),
-        created_at=now,
-        expires_at=now + RESET_LIFETIME,
-    )
-    session.add(reset)
-    await session.flush()
-    enqueue(session, kind=RESET_MAIL, user=user, payload={"reset_id": reset.id}, now=now)
+        if user is None:
+            return
+        nonce = secrets.token_urlsafe(32)
+        reset = PasswordReset(
+            user_id=user.id,
+            nonce=nonce,
+            token_hash=digest(reset_token(secret_key, nonce)),
+            created_at=now,
+            expires_at=now + RESET_LIFETIME,
+        )
+        session.add(reset)
+        await session.flush()
+        enqueue(session, kind=RESET_MAIL, user=user, payload={"reset_id": reset.id}, now=now)
 
 
-async def reset_password(session: AsyncSession, token: str, new_password: str, now: datetime) -> User:
+async def reset_password(db: Database, token: str, new_password: str, now: datetime) -> User:
+    """Set a new password with a link's token (see reset_password_within), in a transaction of its own."""
+    async with db.write() as session:
+        return await reset_password_within(session, token, new_password, now)
+
+
+async def reset_password_and_sign_in(
+    db: Database, token: str, new_password: str, now: datetime, lifetime: timedelta, *, ending: int | None
+) -> str:
+    """The page's reset: the new password and a fresh browser session for it, in one transaction
+    (the reset ends every session, the one `ending` included). Returns the new session's id."""
+    async with db.write() as session:
+        user = await reset_password_within(session, token, new_password, now)
+        session_id, _ = await start_session_within(session, user, now, lifetime, ending=ending)
+        return session_id
+
+
+async def reset_password_within(session: AsyncSession, token: str, new_password: str, now: datetime) -> User:
     """Set a new password with a link's token, once, within its lifetime.
 
     Everyone signed in to the account is signed out: its API tokens are revoked and its
