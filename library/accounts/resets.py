@@ -96,8 +96,9 @@ async def request_password_reset(
 
 async def reset_password(db: Database, token: str, new_password: str, now: datetime) -> User:
     """Set a new password with a link's token (see reset_password_within), in a transaction of its own."""
+    password_hash = await new_password_hash(db, token, new_password, now)
     async with db.write() as session:
-        return await reset_password_within(session, token, new_password, now)
+        return await reset_password_within(session, token, password_hash, now)
 
 
 async def reset_password_and_sign_in(
@@ -105,20 +106,26 @@ async def reset_password_and_sign_in(
 ) -> str:
     """The page's reset: the new password and a fresh browser session for it, in one transaction
     (the reset ends every session, the one `ending` included). Returns the new session's id."""
+    password_hash = await new_password_hash(db, token, new_password, now)
     async with db.write() as session:
-        user = await reset_password_within(session, token, new_password, now)
+        user = await reset_password_within(session, token, password_hash, now)
         session_id, _ = await start_session_within(session, user, now, lifetime, ending=ending)
         return session_id
 
 
-async def reset_password_within(session: AsyncSession, token: str, new_password: str, now: datetime) -> User:
-    """Set a new password with a link's token, once, within its lifetime.
+async def new_password_hash(db: Database, token: str, new_password: str, now: datetime) -> str:
+    """The new password's hash, made before the reset's transaction opens (see register_account),
+    and only for a link that can still be used: `reset_link_invalid` for a token that is
+    unknown, used or expired; `weak_password` leaves the link usable for a better password."""
+    async with db.read() as session:
+        await usable_reset(session, token, now)
+    if is_weak_password(new_password):
+        raise InvalidInput("weak_password", "password")
+    return await asyncio.to_thread(hash_password, new_password)  # not on the event loop
 
-    Everyone signed in to the account is signed out: its API tokens are revoked and its
-    browser sessions ended, and its other reset links stop working. `reset_link_invalid` for a
-    token that is unknown, used or expired; `weak_password` leaves the link usable for a better
-    password.
-    """
+
+async def usable_reset(session: AsyncSession, token: str, now: datetime) -> tuple[PasswordReset, User]:
+    """The reset and its account for a link's token; `reset_link_invalid` if it cannot be used."""
     found = (
         await session.execute(
             select(PasswordReset, User)
@@ -131,8 +138,18 @@ async def reset_password_within(session: AsyncSession, token: str, new_password:
     reset, user = found
     if reset.used_at is not None or reset.expires_at <= now or not user.is_active or user.deleted_at:
         raise InvalidLink("reset_link_invalid")
-    if is_weak_password(new_password):
-        raise InvalidInput("weak_password", "password")
+    return reset, user
+
+
+async def reset_password_within(session: AsyncSession, token: str, password_hash: str, now: datetime) -> User:
+    """Set the new password (its hash, see new_password_hash) with a link's token, once, within
+    its lifetime.
+
+    Everyone signed in to the account is signed out: its API tokens are revoked and its
+    browser sessions ended, and its other reset links stop working. `reset_link_invalid` for a
+    token that is unknown, used or expired, also when it was used meanwhile.
+    """
+    reset, user = await usable_reset(session, token, now)
     # Taking the link is one conditional update, so two requests racing with it cannot both win.
     taken = await session.scalar(
         update(PasswordReset)
@@ -142,7 +159,7 @@ async def reset_password_within(session: AsyncSession, token: str, new_password:
     )
     if taken is None:
         raise InvalidLink("reset_link_invalid")
-    user.password_hash = await asyncio.to_thread(hash_password, new_password)  # not on the event loop
+    user.password_hash = password_hash
     await session.execute(
         update(PasswordReset)
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
