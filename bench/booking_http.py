@@ -2,7 +2,7 @@
 
 For each engine the script builds a fresh synthetic library (bench/synthetic.py: by default
 1,000 resources with 2,500 units, 100,000 bookings and 300 users), gives every user an API
-token (library.accounts.service.issue_token), and plans distinct free slots: one hour on the
+token (library.accounts.service.issue_token_within), and plans distinct free slots: one hour on the
 hour in the next three weeks, inside the opening hours, on a resource with a free unit, never
 two planned bookings overlapping on one resource, and within each person's quota. Then:
 
@@ -60,7 +60,7 @@ from bench.synthetic import (
     sync_url,
 )
 from library.accounts.models import User
-from library.accounts.service import issue_token
+from library.accounts.service import issue_token_within
 from library.booking.models import ACTIVE_STATUSES, Booking
 from library.catalog.hours import local_instant
 from library.catalog.models import Resource, Unit, UnitStatus
@@ -102,13 +102,13 @@ class Outcome:
 
 
 async def issue_tokens(url: str, now: datetime) -> dict[int, str]:
-    """A one-day API token for every user, each made by issue_token in one write transaction."""
+    """A one-day API token for every user, each made by issue_token_within in one write transaction."""
     db = Database(normalise_database_url(url), pool_size=1)
     tokens = {}
     try:
         async with db.write() as session:
             for user in (await session.scalars(select(User).order_by(User.id))).all():
-                token, _ = await issue_token(session, user, now, timedelta(days=1))
+                token, _ = await issue_token_within(session, user, now, timedelta(days=1))
                 tokens[user.id] = token
     finally:
         await db.dispose()

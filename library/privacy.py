@@ -240,52 +240,55 @@ class AccountDeleted:
     registrations_cancelled: int
 
 
-async def delete_account(session: AsyncSession, user: User, now: datetime) -> AccountDeleted:
+async def delete_account(db: Database, user: User, now: datetime) -> AccountDeleted:
     """Cancel what the person has ahead, end every sign-in, and anonymise the account.
 
     Cancellations go through the booking and workshop services, so the waitlist moves up and
     the audit log and outbox see them. Past bookings and registrations stay, counted for
     the anonymous account. The last active administrator cannot delete their account.
-    Run it in a write transaction once `password_confirmed` said yes.
+    It opens its own write transaction; call it once `password_confirmed` said yes.
     """
-    if user.role is Role.ADMIN and not await _another_admin(session, user.id):
-        raise Conflict("last_admin")
-    await lock_person(session, user.id)  # no booking of theirs slips in meanwhile
-    person = await session.get(User, user.id, populate_existing=True)
-    if person is None or person.deleted_at is not None:
-        raise NotFound(N_("The account"))
-    bookings = await _cancel_bookings(session, person, now)
-    registrations = await _cancel_registrations(session, person, now)
-    await session.flush()
-    await _end_sign_ins(session, person, now)
-    await session.execute(delete(UserCertification).where(UserCertification.user_id == person.id))
-    await session.execute(
-        update(Booking)
-        .where(Booking.user_id == person.id)
-        .values({**BOOKING_TEXTS_FORGOTTEN, Booking.updated_at: now})
-    )
-    await session.execute(
-        # Unsent mail (queued, or given up and waiting for staff to retry) never goes out.
-        delete(OutboxMessage).where(
-            OutboxMessage.user_id == person.id, OutboxMessage.status != OutboxStatus.SENT
+    async with db.write() as session:
+        if user.role is Role.ADMIN and not await _another_admin(session, user.id):
+            raise Conflict("last_admin")
+        await lock_person(session, user.id)  # no booking of theirs slips in meanwhile
+        person = await session.get(User, user.id, populate_existing=True)
+        if person is None or person.deleted_at is not None:
+            raise NotFound(N_("The account"))
+        bookings = await _cancel_bookings(session, person, now)
+        registrations = await _cancel_registrations(session, person, now)
+        await session.flush()
+        await _end_sign_ins(session, person, now)
+        await session.execute(delete(UserCertification).where(UserCertification.user_id == person.id))
+        await session.execute(
+            update(Booking)
+            .where(Booking.user_id == person.id)
+            .values({**BOOKING_TEXTS_FORGOTTEN, Booking.updated_at: now})
         )
-    )
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.user_id == person.id)
-        .values(recipient="", payload={}, last_error=None)
-    )
-    await forget_failures(session, person.email)
-    person.email = placeholder_email(person.id)
-    person.name = ""
-    person.birth_date = None
-    person.password_hash = None
-    person.calendar_token_hash = None
-    person.is_active = False
-    person.deleted_at = now
-    record(session, actor_id=person.id, action="user.delete", object_type="user", object_id=person.id, at=now)
-    await session.flush()
-    return AccountDeleted(bookings, registrations)
+        await session.execute(
+            # Unsent mail (queued, or given up and waiting for staff to retry) never goes out.
+            delete(OutboxMessage).where(
+                OutboxMessage.user_id == person.id, OutboxMessage.status != OutboxStatus.SENT
+            )
+        )
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.user_id == person.id)
+            .values(recipient="", payload={}, last_error=None)
+        )
+        await forget_failures(session, person.email)
+        person.email = placeholder_email(person.id)
+        person.name = ""
+        person.birth_date = None
+        person.password_hash = None
+        person.calendar_token_hash = None
+        person.is_active = False
+        person.deleted_at = now
+        record(
+            session, actor_id=person.id, action="user.delete", object_type="user", object_id=person.id, at=now
+        )
+        await session.flush()
+        return AccountDeleted(bookings, registrations)
 
 
 async def _another_admin(session: AsyncSession, user_id: int) -> bool:

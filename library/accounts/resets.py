@@ -30,8 +30,10 @@ from library.accounts.service import (
     normalise_email,
     recent_attempts,
     refuse_over_limits,
+    start_session_within,
 )
 from library.audit.log import record
+from library.db import Database
 from library.errors import InvalidInput, InvalidLink
 from library.outbox.queue import enqueue
 
@@ -60,45 +62,70 @@ def reset_limits(email: str, address: str) -> dict[str, int]:
 
 
 async def request_password_reset(
-    session: AsyncSession, email: str, now: datetime, *, address: str, secret_key: str
+    db: Database, email: str, now: datetime, *, address: str, secret_key: str
 ) -> None:
     """Queue a reset link to the account with this address, if there is an active one.
 
     Every request counts against the address and the client (`too_many_attempts` after
     too many), whether or not the account exists, so the answer tells nothing.
     """
-    limits = reset_limits(email, address)
-    attempts = await recent_attempts(session, list(limits), now)
-    refuse_over_limits(limits, attempts, now, message_key="too_many_reset_requests")
-    session.add_all(LoginFailure(subject=subject, at=now) for subject in limits)
-    user = await session.scalar(
-        select(User).where(
-            User.email == normalise_email(email), User.is_active.is_(True), User.deleted_at.is_(None)
+    async with db.write() as session:
+        limits = reset_limits(email, address)
+        attempts = await recent_attempts(session, list(limits), now)
+        refuse_over_limits(limits, attempts, now, message_key="too_many_reset_requests")
+        session.add_all(LoginFailure(subject=subject, at=now) for subject in limits)
+        user = await session.scalar(
+            select(User).where(
+                User.email == normalise_email(email), User.is_active.is_(True), User.deleted_at.is_(None)
+            )
         )
-    )
-    if user is None:
-        return
-    nonce = secrets.token_urlsafe(32)
-    reset = PasswordReset(
-        user_id=user.id,
-        nonce=nonce,
-        token_hash=digest(reset_token(secret_key, nonce)),
-        created_at=now,
-        expires_at=now + RESET_LIFETIME,
-    )
-    session.add(reset)
-    await session.flush()
-    enqueue(session, kind=RESET_MAIL, user=user, payload={"reset_id": reset.id}, now=now)
+        if user is None:
+            return
+        nonce = secrets.token_urlsafe(32)
+        reset = PasswordReset(
+            user_id=user.id,
+            nonce=nonce,
+            token_hash=digest(reset_token(secret_key, nonce)),
+            created_at=now,
+            expires_at=now + RESET_LIFETIME,
+        )
+        session.add(reset)
+        await session.flush()
+        enqueue(session, kind=RESET_MAIL, user=user, payload={"reset_id": reset.id}, now=now)
 
 
-async def reset_password(session: AsyncSession, token: str, new_password: str, now: datetime) -> User:
-    """Set a new password with a link's token, once, within its lifetime.
+async def reset_password(db: Database, token: str, new_password: str, now: datetime) -> User:
+    """Set a new password with a link's token (see reset_password_within), in a transaction of its own."""
+    password_hash = await new_password_hash(db, token, new_password, now)
+    async with db.write() as session:
+        return await reset_password_within(session, token, password_hash, now)
 
-    Everyone signed in to the account is signed out: its API tokens are revoked and its
-    browser sessions ended, and its other reset links stop working. `reset_link_invalid` for a
-    token that is unknown, used or expired; `weak_password` leaves the link usable for a better
-    password.
-    """
+
+async def reset_password_and_sign_in(
+    db: Database, token: str, new_password: str, now: datetime, lifetime: timedelta, *, ending: int | None
+) -> str:
+    """The page's reset: the new password and a fresh browser session for it, in one transaction
+    (the reset ends every session, the one `ending` included). Returns the new session's id."""
+    password_hash = await new_password_hash(db, token, new_password, now)
+    async with db.write() as session:
+        user = await reset_password_within(session, token, password_hash, now)
+        session_id, _ = await start_session_within(session, user, now, lifetime, ending=ending)
+        return session_id
+
+
+async def new_password_hash(db: Database, token: str, new_password: str, now: datetime) -> str:
+    """The new password's hash, made before the reset's transaction opens (see register_account),
+    and only for a link that can still be used: `reset_link_invalid` for a token that is
+    unknown, used or expired; `weak_password` leaves the link usable for a better password."""
+    async with db.read() as session:
+        await usable_reset(session, token, now)
+    if is_weak_password(new_password):
+        raise InvalidInput("weak_password", "password")
+    return await asyncio.to_thread(hash_password, new_password)  # not on the event loop
+
+
+async def usable_reset(session: AsyncSession, token: str, now: datetime) -> tuple[PasswordReset, User]:
+    """The reset and its account for a link's token; `reset_link_invalid` if it cannot be used."""
     found = (
         await session.execute(
             select(PasswordReset, User)
@@ -111,8 +138,18 @@ async def reset_password(session: AsyncSession, token: str, new_password: str, n
     reset, user = found
     if reset.used_at is not None or reset.expires_at <= now or not user.is_active or user.deleted_at:
         raise InvalidLink("reset_link_invalid")
-    if is_weak_password(new_password):
-        raise InvalidInput("weak_password", "password")
+    return reset, user
+
+
+async def reset_password_within(session: AsyncSession, token: str, password_hash: str, now: datetime) -> User:
+    """Set the new password (its hash, see new_password_hash) with a link's token, once, within
+    its lifetime.
+
+    Everyone signed in to the account is signed out: its API tokens are revoked and its
+    browser sessions ended, and its other reset links stop working. `reset_link_invalid` for a
+    token that is unknown, used or expired, also when it was used meanwhile.
+    """
+    reset, user = await usable_reset(session, token, now)
     # Taking the link is one conditional update, so two requests racing with it cannot both win.
     taken = await session.scalar(
         update(PasswordReset)
@@ -122,7 +159,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str, n
     )
     if taken is None:
         raise InvalidLink("reset_link_invalid")
-    user.password_hash = await asyncio.to_thread(hash_password, new_password)  # not on the event loop
+    user.password_hash = password_hash
     await session.execute(
         update(PasswordReset)
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))

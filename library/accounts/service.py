@@ -268,7 +268,13 @@ async def record_sign_in(
     return user
 
 
-async def issue_token(
+async def issue_token(db: Database, user: User, now: datetime, lifetime: timedelta) -> tuple[str, ApiToken]:
+    """A new bearer token for someone who just signed in."""
+    async with db.write() as session:
+        return await issue_token_within(session, user, now, lifetime)
+
+
+async def issue_token_within(
     session: AsyncSession, user: User, now: datetime, lifetime: timedelta
 ) -> tuple[str, ApiToken]:
     token = new_secret()
@@ -294,14 +300,27 @@ async def user_for_token(session: AsyncSession, token: str, now: datetime) -> tu
     return (row[0], row[1]) if row else None
 
 
-async def revoke_token(session: AsyncSession, token_id: int, now: datetime) -> None:
-    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=now))
+async def revoke_token(db: Database, token_id: int, now: datetime) -> None:
+    async with db.write() as session:
+        await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=now))
 
 
 async def start_session(
-    session: AsyncSession, user: User, now: datetime, lifetime: timedelta
+    db: Database, user: User, now: datetime, lifetime: timedelta, *, ending: int | None = None
+) -> str:
+    """A new browser session at sign-in, in a transaction of its own; the one `ending` ends."""
+    async with db.write() as session:
+        session_id, _ = await start_session_within(session, user, now, lifetime, ending=ending)
+        return session_id
+
+
+async def start_session_within(
+    session: AsyncSession, user: User, now: datetime, lifetime: timedelta, *, ending: int | None = None
 ) -> tuple[str, LoginSession]:
-    """A new browser session; its id is fresh at every login, so a planted id is worthless."""
+    """A new browser session; its id is fresh at every login, so a planted id is worthless, and
+    the session `ending` (the one the browser had before, if any) ends."""
+    if ending is not None:
+        await session.execute(delete(LoginSession).where(LoginSession.id == ending))
     session_id = new_secret()
     row = LoginSession(
         user_id=user.id,
@@ -332,20 +351,22 @@ async def user_for_session(
     return (row[0], row[1]) if row else None
 
 
-async def end_session(session: AsyncSession, login_session_id: int) -> None:
-    await session.execute(delete(LoginSession).where(LoginSession.id == login_session_id))
+async def end_session(db: Database, login_session_id: int) -> None:
+    async with db.write() as session:
+        await session.execute(delete(LoginSession).where(LoginSession.id == login_session_id))
 
 
-async def set_language(session: AsyncSession, user_id: int, language: Language) -> None:
+async def set_language(db: Database, user_id: int, language: Language) -> None:
     """The language of the person's pages and mails."""
-    await session.execute(update(User).where(User.id == user_id).values(language=language))
+    async with db.write() as session:
+        await session.execute(update(User).where(User.id == user_id).values(language=language))
 
 
 PROFILE_FIELDS = ("name", "language")
 
 
 async def update_profile(
-    session: AsyncSession,
+    db: Database,
     user_id: int,
     *,
     name: str,
@@ -363,73 +384,74 @@ async def update_profile(
         raise InvalidInput("invalid_input", "name")
     if birth_date is not None and not (today.year - 120 <= birth_date.year and birth_date <= today):
         raise InvalidInput("invalid_input", "birth_date")
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound(N_("The account"))
-    profile_before, birth_before = snapshot(user, PROFILE_FIELDS), snapshot(user, ("birth_date",))
-    user.name, user.birth_date, user.language = name.strip(), birth_date, language
-    for action, before, after in (
-        ("user.update", profile_before, snapshot(user, PROFILE_FIELDS)),
-        ("user.birth_date", birth_before, snapshot(user, ("birth_date",))),
-    ):
-        if after != before:
-            record(
-                session,
-                actor_id=user.id,
-                action=action,
-                object_type="user",
-                object_id=user.id,
-                at=now,
-                before=before,
-                after=after,
-            )
-    return user
+    async with db.write() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound(N_("The account"))
+        profile_before, birth_before = snapshot(user, PROFILE_FIELDS), snapshot(user, ("birth_date",))
+        user.name, user.birth_date, user.language = name.strip(), birth_date, language
+        for action, before, after in (
+            ("user.update", profile_before, snapshot(user, PROFILE_FIELDS)),
+            ("user.birth_date", birth_before, snapshot(user, ("birth_date",))),
+        ):
+            if after != before:
+                record(
+                    session,
+                    actor_id=user.id,
+                    action=action,
+                    object_type="user",
+                    object_id=user.id,
+                    at=now,
+                    before=before,
+                    after=after,
+                )
+        return user
 
 
-async def change_role(session: AsyncSession, user_id: int, role: Role, *, actor: User, now: datetime) -> User:
+async def change_role(db: Database, user_id: int, role: Role, *, actor: User, now: datetime) -> User:
     """An administrator gives someone another role; nobody takes their own admin rights away,
     so the library always keeps an administrator. Audited with the role before and after."""
-    person = await _living_account(session, user_id)
-    if person.id == actor.id and person.role is Role.ADMIN and role is not Role.ADMIN:
-        raise Conflict("own_admin_role")
-    if person.role is not role:
-        before = snapshot(person, ("role",))
-        person.role = role
-        record(
-            session,
-            actor_id=actor.id,
-            action="user.role",
-            object_type="user",
-            object_id=person.id,
-            at=now,
-            before=before,
-            after=snapshot(person, ("role",)),
-        )
-    return person
+    async with db.write() as session:
+        person = await _living_account(session, user_id)
+        if person.id == actor.id and person.role is Role.ADMIN and role is not Role.ADMIN:
+            raise Conflict("own_admin_role")
+        if person.role is not role:
+            before = snapshot(person, ("role",))
+            person.role = role
+            record(
+                session,
+                actor_id=actor.id,
+                action="user.role",
+                object_type="user",
+                object_id=person.id,
+                at=now,
+                before=before,
+                after=snapshot(person, ("role",)),
+            )
+        return person
 
 
-async def set_active(
-    session: AsyncSession, user_id: int, active: bool, *, actor: User, now: datetime
-) -> User:
+async def set_active(db: Database, user_id: int, active: bool, *, actor: User, now: datetime) -> User:
     """Deactivate an account (it can no longer sign in; its tokens and sessions stop working at
     once) or reactivate it. Administrators cannot lock themselves out. Audited."""
-    person = await _living_account(session, user_id)
-    if person.id == actor.id and not active:
-        raise Conflict("own_account_active")
-    if person.is_active is not active:
-        before = snapshot(person, ("is_active",))
-        person.is_active = active
-        record(
-            session,
-            actor_id=actor.id,
-            action="user.activate" if active else "user.deactivate",
-            object_type="user",
-            object_id=person.id,
-            at=now,
-            before=before,
-            after=snapshot(person, ("is_active",)),
-        )
-    return person
+    async with db.write() as session:
+        person = await _living_account(session, user_id)
+        if person.id == actor.id and not active:
+            raise Conflict("own_account_active")
+        if person.is_active is not active:
+            before = snapshot(person, ("is_active",))
+            person.is_active = active
+            record(
+                session,
+                actor_id=actor.id,
+                action="user.activate" if active else "user.deactivate",
+                object_type="user",
+                object_id=person.id,
+                at=now,
+                before=before,
+                after=snapshot(person, ("is_active",)),
+            )
+        return person
 
 
 async def _living_account(session: AsyncSession, user_id: int) -> User:

@@ -18,8 +18,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import EmailVerification, LoginFailure, User
-from library.accounts.service import MAX_FAILURES_PER_ACCOUNT, digest, recent_attempts, refuse_over_limits
+from library.accounts.service import (
+    MAX_FAILURES_PER_ACCOUNT,
+    digest,
+    recent_attempts,
+    refuse_over_limits,
+    start_session_within,
+)
 from library.audit.log import record
+from library.db import Database
 from library.errors import InvalidLink, NotAllowed
 from library.outbox.queue import enqueue
 
@@ -43,7 +50,26 @@ def ensure_email_verified(user: User, *, required: bool) -> None:
         raise NotAllowed("email_unverified")
 
 
-async def send_verification(session: AsyncSession, user: User, now: datetime, *, secret_key: str) -> None:
+async def first_session(
+    db: Database, user: User, now: datetime, lifetime: timedelta, *, ending: int | None, secret_key: str
+) -> str:
+    """A newly registered person's first browser session and the mail with the link that
+    confirms their address, in one transaction; the session `ending` (the browser's before) ends."""
+    async with db.write() as session:
+        session_id, _ = await start_session_within(session, user, now, lifetime, ending=ending)
+        await send_verification_within(session, user, now, secret_key=secret_key)
+        return session_id
+
+
+async def send_verification(db: Database, user: User, now: datetime, *, secret_key: str) -> None:
+    """The link that confirms the account's address, in a transaction of its own."""
+    async with db.write() as session:
+        await send_verification_within(session, user, now, secret_key=secret_key)
+
+
+async def send_verification_within(
+    session: AsyncSession, user: User, now: datetime, *, secret_key: str
+) -> None:
     """Queue a link that confirms the account's address; nothing for a confirmed one.
 
     Asking again is counted (`too_many_verification_requests` after a few in a short while),
@@ -74,38 +100,39 @@ async def send_verification(session: AsyncSession, user: User, now: datetime, *,
     )
 
 
-async def verify_email(session: AsyncSession, token: str, now: datetime) -> User:
+async def verify_email(db: Database, token: str, now: datetime) -> User:
     """Confirm the address with a link's token: once, within its lifetime;
     `verification_link_invalid` otherwise."""
-    found = (
-        await session.execute(
-            select(EmailVerification, User)
-            .join(User, User.id == EmailVerification.user_id)
-            .where(EmailVerification.token_hash == digest(token))
+    async with db.write() as session:
+        found = (
+            await session.execute(
+                select(EmailVerification, User)
+                .join(User, User.id == EmailVerification.user_id)
+                .where(EmailVerification.token_hash == digest(token))
+            )
+        ).first()
+        if found is None:
+            raise InvalidLink("verification_link_invalid")
+        verification, user = found
+        if verification.used_at is not None or verification.expires_at <= now or not user.is_active:
+            raise InvalidLink("verification_link_invalid")
+        # One conditional update takes the link, so two requests racing with it cannot both win.
+        taken = await session.scalar(
+            update(EmailVerification)
+            .where(EmailVerification.id == verification.id, EmailVerification.used_at.is_(None))
+            .values(used_at=now)
+            .returning(EmailVerification.id)
         )
-    ).first()
-    if found is None:
-        raise InvalidLink("verification_link_invalid")
-    verification, user = found
-    if verification.used_at is not None or verification.expires_at <= now or not user.is_active:
-        raise InvalidLink("verification_link_invalid")
-    # One conditional update takes the link, so two requests racing with it cannot both win.
-    taken = await session.scalar(
-        update(EmailVerification)
-        .where(EmailVerification.id == verification.id, EmailVerification.used_at.is_(None))
-        .values(used_at=now)
-        .returning(EmailVerification.id)
-    )
-    if taken is None:
-        raise InvalidLink("verification_link_invalid")
-    if user.email_verified_at is None:
-        user.email_verified_at = now
-        record(
-            session,
-            actor_id=user.id,
-            action="user.email_verified",
-            object_type="user",
-            object_id=user.id,
-            at=now,
-        )
-    return user
+        if taken is None:
+            raise InvalidLink("verification_link_invalid")
+        if user.email_verified_at is None:
+            user.email_verified_at = now
+            record(
+                session,
+                actor_id=user.id,
+                action="user.email_verified",
+                object_type="user",
+                object_id=user.id,
+                at=now,
+            )
+        return user

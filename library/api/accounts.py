@@ -107,8 +107,7 @@ class AccountsController(Controller):
             per_hour=settings.registrations_per_hour,
             now=now,
         )
-        async with db.write() as session:
-            await verification.send_verification(session, user, now, secret_key=settings.secret_key)
+        await verification.send_verification(db, user, now, secret_key=settings.secret_key)
         return UserOut(user.id, user.email, user.name, user.role)
 
     @post("/auth/tokens", summary="Sign in and get a bearer token")
@@ -126,18 +125,14 @@ class AccountsController(Controller):
         user = await service.sign_in(db, email=data.email, password=data.password, subjects=subjects, now=now)
         if user is None:
             raise NotSignedIn("invalid_credentials")
-        async with db.write() as session:
-            token, row = await service.issue_token(
-                session, user, now, timedelta(days=settings.token_lifetime_days)
-            )
+        token, row = await service.issue_token(db, user, now, timedelta(days=settings.token_lifetime_days))
         return TokenOut(token, row.expires_at.astimezone(settings.zone))
 
     @delete("/auth/tokens/current", summary="Sign out: the token stops working", status_code=204)
     async def revoke_current_token(self, viewer: ViewerDep, db: DatabaseDep, clock: ClockDep) -> None:
         if viewer.via != "token" or viewer.token_id is None:
             raise NotSignedIn("unauthenticated")
-        async with db.write() as session:
-            await service.revoke_token(session, viewer.token_id, clock.now())
+        await service.revoke_token(db, viewer.token_id, clock.now())
 
     @post(
         "/auth/password-reset",
@@ -153,14 +148,13 @@ class AccountsController(Controller):
         clock: ClockDep,
         settings: SettingsDep,
     ) -> None:
-        async with db.write() as session:
-            await resets.request_password_reset(
-                session,
-                data.email,
-                clock.now(),
-                address=client_address(request),
-                secret_key=settings.secret_key,
-            )
+        await resets.request_password_reset(
+            db,
+            data.email,
+            clock.now(),
+            address=client_address(request),
+            secret_key=settings.secret_key,
+        )
 
     @post(
         "/auth/password-reset/{token:str}",
@@ -170,8 +164,7 @@ class AccountsController(Controller):
     async def reset_password(
         self, token: FromPath[str], data: JSONBody[NewPasswordIn], db: DatabaseDep, clock: ClockDep
     ) -> None:
-        async with db.write() as session:
-            await resets.reset_password(session, token, data.password, clock.now())
+        await resets.reset_password(db, token, data.password, clock.now())
 
     @post(
         "/auth/verify",
@@ -179,8 +172,7 @@ class AccountsController(Controller):
         status_code=200,
     )
     async def verify_email(self, data: JSONBody[VerifyIn], db: DatabaseDep, clock: ClockDep) -> VerifiedOut:
-        async with db.write() as session:
-            await verification.verify_email(session, data.token, clock.now())
+        await verification.verify_email(db, data.token, clock.now())
         return VerifiedOut(email_verified=True)
 
     @post(
@@ -192,8 +184,7 @@ class AccountsController(Controller):
     async def send_verification(
         self, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> None:
-        async with db.write() as session:
-            await verification.send_verification(session, user, clock.now(), secret_key=settings.secret_key)
+        await verification.send_verification(db, user, clock.now(), secret_key=settings.secret_key)
 
     @get("/me", summary="The caller's profile and certifications")
     async def me(
@@ -254,5 +245,4 @@ class AccountsController(Controller):
             db, user, data.password, address=client_address(request), now=now
         ):
             raise NotAllowed("wrong_password", "password")
-        async with db.write() as session:
-            await privacy.delete_account(session, user, now)
+        await privacy.delete_account(db, user, now)

@@ -120,8 +120,7 @@ class CalendarsController(Controller):
     async def renew_calendar_token(
         self, user: UserDep, db: DatabaseDep, settings: SettingsDep
     ) -> CalendarTokenOut:
-        async with db.write() as session:
-            token = await feeds.renew_calendar_token(session, user.id)
+        token = await feeds.renew_calendar_token(db, user.id)
         url = feeds.user_feed_url(settings.base_url, token)
         return CalendarTokenOut(url=url, webcal_url="webcal://" + url.split("://", 1)[1])
 
@@ -131,5 +130,4 @@ class CalendarsController(Controller):
         status_code=204,
     )
     async def revoke_calendar_token(self, user: UserDep, db: DatabaseDep) -> None:
-        async with db.write() as session:
-            await feeds.revoke_calendar_token(session, user.id)
+        await feeds.revoke_calendar_token(db, user.id)

@@ -20,7 +20,7 @@ from library.accounts.models import User
 from library.accounts.service import digest, new_secret
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from library.catalog.models import Location, Resource, Unit, UnitBlock, UnitStatus
-from library.db import dialect_of
+from library.db import Database, dialect_of
 from library.i18n import N_, Lang, known_language, pick, translate
 from library.notify.ics import (
     EventFacts,
@@ -297,19 +297,21 @@ def user_feed_url(base_url: str, token: str) -> str:
     return f"{base_url}/calendar/users/{token}.ics"
 
 
-async def renew_calendar_token(session: AsyncSession, user_id: int) -> str:
+async def renew_calendar_token(db: Database, user_id: int) -> str:
     """A new secret for the person's feed; the old URL stops working. Only its hash is kept."""
-    token = new_secret()
-    user = await session.get(User, user_id, with_for_update=dialect_of(session) == "postgresql")
-    if user is None:
-        raise LookupError(user_id)
-    user.calendar_token_hash = digest(token)
-    return token
+    async with db.write() as session:
+        token = new_secret()
+        user = await session.get(User, user_id, with_for_update=dialect_of(session) == "postgresql")
+        if user is None:
+            raise LookupError(user_id)
+        user.calendar_token_hash = digest(token)
+        return token
 
 
-async def revoke_calendar_token(session: AsyncSession, user_id: int) -> bool:
-    user = await session.get(User, user_id)
-    if user is None or user.calendar_token_hash is None:
-        return False
-    user.calendar_token_hash = None
-    return True
+async def revoke_calendar_token(db: Database, user_id: int) -> bool:
+    async with db.write() as session:
+        user = await session.get(User, user_id)
+        if user is None or user.calendar_token_hash is None:
+            return False
+        user.calendar_token_hash = None
+        return True

@@ -26,7 +26,7 @@ from library.i18n import LANGUAGES, N_, Lang, known_language, own_name, translat
 from library.notify import feeds
 from library.web import parsing
 from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
-from library.web.pages import fresh_session, language_cookie, with_session
+from library.web.pages import ending_session, language_cookie, session_lifetime, with_session
 
 NOTICES = {
     "welcome": N_("Welcome! Your account is ready and you are signed in."),
@@ -106,14 +106,14 @@ class AccountPages(Controller):
                     per_hour=context.settings.registrations_per_hour,
                     now=now,
                 )
-                async with context.db.write() as session:
-                    session_id = await fresh_session(session, context, user)
-                    await verification.send_verification(
-                        session,
-                        user,
-                        now,
-                        secret_key=context.settings.secret_key,
-                    )
+                session_id = await verification.first_session(
+                    context.db,
+                    user,
+                    now,
+                    session_lifetime(context),
+                    ending=ending_session(context),
+                    secret_key=context.settings.secret_key,
+                )
             except LibraryError as problem:
                 if problem.code == "email_taken":
                     form.add("email", problem.detail(lang))
@@ -159,16 +159,15 @@ class AccountPages(Controller):
         language = language_of(form)
         if not form.has_errors:
             try:
-                async with context.db.write() as session:
-                    await service.update_profile(
-                        session,
-                        user.id,
-                        name=name,
-                        birth_date=birth_date,
-                        language=language,
-                        today=today,
-                        now=now,
-                    )
+                await service.update_profile(
+                    context.db,
+                    user.id,
+                    name=name,
+                    birth_date=birth_date,
+                    language=language,
+                    today=today,
+                    now=now,
+                )
             except LibraryError as problem:
                 form.absorb(problem, lang)
                 return await account_page(context, user, form, status=status_of(problem))
@@ -181,8 +180,7 @@ class AccountPages(Controller):
     async def renew_calendar(self, context: PageContextDep, user: UserDep) -> Template:
         """A new private calendar address, shown this once (only its hash is kept): so this answer
         is a page of its own rather than a redirect, and is never cached."""
-        async with context.db.write() as session:
-            token = await feeds.renew_calendar_token(session, user.id)
+        token = await feeds.renew_calendar_token(context.db, user.id)
         url = feeds.user_feed_url(context.settings.base_url, token)
         page = context.render(
             "account/calendar.html",
@@ -194,8 +192,7 @@ class AccountPages(Controller):
 
     @post("/account/calendar/off", name="account-calendar-off")
     async def calendar_off(self, user: UserDep, db: DatabaseDep) -> Redirect:
-        async with db.write() as session:
-            await feeds.revoke_calendar_token(session, user.id)
+        await feeds.revoke_calendar_token(db, user.id)
         return see_other("/account", done="calendar_off")
 
     @get(["/account/calendar", "/account/calendar/off"], name="account-calendar-return")
@@ -238,8 +235,7 @@ class AccountPages(Controller):
                 context.db, user, data.get("password", ""), address=client_address(context.request), now=now
             )
             if confirmed:
-                async with context.db.write() as session:
-                    await privacy.delete_account(session, user, now)
+                await privacy.delete_account(context.db, user, now)
         except LibraryError as problem:
             form.general = problem.detail(lang)
             return context.refused("account/delete.html", problem, form=form)
@@ -275,14 +271,13 @@ class AccountPages(Controller):
         email = parsing.text(form, "email", lang, required=True, max_length=254)
         if not form.has_errors:
             try:
-                async with context.db.write() as session:
-                    await resets.request_password_reset(
-                        session,
-                        email,
-                        context.now,
-                        address=client_address(context.request),
-                        secret_key=context.settings.secret_key,
-                    )
+                await resets.request_password_reset(
+                    context.db,
+                    email,
+                    context.now,
+                    address=client_address(context.request),
+                    secret_key=context.settings.secret_key,
+                )
             except LibraryError as problem:
                 form.general = problem.detail(lang)
                 return context.refused("account/password_reset.html", problem, form=form)
@@ -313,9 +308,14 @@ class AccountPages(Controller):
         status, link_dead = 422, False
         if not form.has_errors:
             try:
-                async with context.db.write() as session:
-                    user = await resets.reset_password(session, token, password, now)
-                    session_id = await fresh_session(session, context, user)
+                session_id = await resets.reset_password_and_sign_in(
+                    context.db,
+                    token,
+                    password,
+                    now,
+                    session_lifetime(context),
+                    ending=ending_session(context),
+                )
             except LibraryError as problem:
                 form.absorb(problem, lang, fields={"password": "password"})
                 status, link_dead = status_of(problem), problem.code == "reset_link_invalid"
@@ -338,10 +338,9 @@ class AccountPages(Controller):
     async def send_verification(self, context: PageContextDep, user: UserDep) -> Template | Redirect:
         settings = context.settings
         try:
-            async with context.db.write() as session:
-                await verification.send_verification(
-                    session, user, context.now, secret_key=settings.secret_key
-                )
+            await verification.send_verification(
+                context.db, user, context.now, secret_key=settings.secret_key
+            )
         except LibraryError as problem:
             form = Form()
             form.general = problem.detail(context.lang)
@@ -360,8 +359,7 @@ class AccountPages(Controller):
     @post("/verify-email/{token:str}", name="verify-email-submit")
     async def verify_email(self, context: PageContextDep, token: FromPath[str]) -> Template | Redirect:
         try:
-            async with context.db.write() as session:
-                await verification.verify_email(session, token, context.now)
+            await verification.verify_email(context.db, token, context.now)
         except LibraryError as problem:
             form = Form()
             form.general = problem.detail(context.lang)

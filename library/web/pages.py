@@ -9,7 +9,6 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts import service
 from library.accounts.models import Language, User
@@ -21,14 +20,7 @@ from library.http.answers import LANG_COOKIE
 from library.http.deps import DatabaseDep, SettingsDep
 from library.http.viewer import SESSION_COOKIE, ViewerDep, client_address
 from library.i18n import N_, known_language
-from library.web.common import (
-    Form,
-    PageContext,
-    PageContextDep,
-    form_values,
-    safe_next,
-    see_other,
-)
+from library.web.common import Form, PageContext, PageContextDep, form_values, safe_next, see_other
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}
@@ -45,14 +37,14 @@ def session_cookie(session_id: str, settings: Settings) -> Cookie:
     )
 
 
-async def fresh_session(session: AsyncSession, context: PageContext, user: User) -> str:
-    """A new session id at every sign-in (an id planted before is worthless); the old one ends."""
-    if context.viewer.login_session is not None:
-        await service.end_session(session, context.viewer.login_session.id)
-    session_id, _ = await service.start_session(
-        session, user, context.now, timedelta(hours=context.settings.session_lifetime_hours)
-    )
-    return session_id
+def session_lifetime(context: PageContext) -> timedelta:
+    return timedelta(hours=context.settings.session_lifetime_hours)
+
+
+def ending_session(context: PageContext) -> int | None:
+    """The browser's session before a sign-in: it ends, the new one gets a fresh id (an id
+    planted before is worthless)."""
+    return context.viewer.login_session.id if context.viewer.login_session is not None else None
 
 
 async def signed_in(
@@ -60,8 +52,9 @@ async def signed_in(
 ) -> Redirect:
     """Signing in, registering: a fresh session, and the 303 to `path` that sets its cookie (and
     the language chosen)."""
-    async with context.db.write() as session:
-        session_id = await fresh_session(session, context, user)
+    session_id = await service.start_session(
+        context.db, user, context.now, session_lifetime(context), ending=ending_session(context)
+    )
     return with_session(see_other(path, done=done), session_id, context.settings, lang=lang)
 
 
@@ -131,8 +124,7 @@ class HomePages(Controller):
     @post("/logout", name="logout")
     async def logout(self, viewer: ViewerDep, db: DatabaseDep) -> Redirect:
         if viewer.login_session is not None:
-            async with db.write() as session:
-                await service.end_session(session, viewer.login_session.id)
+            await service.end_session(db, viewer.login_session.id)
         response = Redirect(path="/", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -144,8 +136,7 @@ class HomePages(Controller):
         """The chosen language sticks in a cookie and, when signed in, in the account (for mails)."""
         lang = Language(known_language(data.get("lang")))
         if viewer.user is not None and viewer.user.language is not lang:
-            async with db.write() as session:
-                await service.set_language(session, viewer.user.id, lang)
+            await service.set_language(db, viewer.user.id, lang)
         return Redirect(
             path=safe_next(data.get("next")),
             status_code=303,

@@ -12,7 +12,6 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts import service as accounts
@@ -119,8 +118,8 @@ class StaffPeoplePages(Controller):
         return await account_action(
             context,
             data.get("q", ""),
-            lambda session: accounts.change_role(
-                session, user_id, Role(data["role"]), actor=user, now=context.now
+            lambda: accounts.change_role(
+                context.db, user_id, Role(data["role"]), actor=user, now=context.now
             ),
             done="role_changed",
         )
@@ -137,7 +136,7 @@ class StaffPeoplePages(Controller):
         return await account_action(
             context,
             data.get("q", ""),
-            lambda session: accounts.set_active(session, user_id, active, actor=user, now=context.now),
+            lambda: accounts.set_active(context.db, user_id, active, actor=user, now=context.now),
             done="reactivated" if active else "deactivated",
         )
 
@@ -145,15 +144,14 @@ class StaffPeoplePages(Controller):
 async def account_action(
     context: PageContext,
     query: str,
-    change: Callable[[AsyncSession], Awaitable[object]],
+    change: Callable[[], Awaitable[object]],
     *,
     done: str,
 ) -> Template | Redirect:
     """An administrator's change to one account, then back to the same search; a refusal is
     shown above the list."""
     try:
-        async with context.db.write() as session:
-            await change(session)
+        await change()
     except LibraryError as problem:
         failure = Form(general=problem.detail(context.lang))
         return await users_page(context, query, action_form=failure, status=status_of(problem))

@@ -301,8 +301,7 @@ async def build_world(client: Client, db: Database) -> World:
     assert block.status_code == 201, block.text
     messages = (await client.get("/api/v1/outbox", headers=staff)).json()["items"]
     assert messages, "booking and registration queue messages"
-    async with db.write() as session_:
-        feed = await renew_calendar_token(session_, people["owner"].id)  # type: ignore[union-attr]
+    feed = await renew_calendar_token(db, people["owner"].id)  # type: ignore[union-attr]
     booking_id = booking.json()["id"]
     return World(
         people=people,
@@ -358,8 +357,8 @@ async def credentials(db: Database, user: User | None, clock: SettableClock) -> 
     if user is None:
         return None, None
     async with db.write() as session:
-        token, _ = await service.issue_token(session, user, clock.now(), timedelta(hours=1))
-        session_id, _ = await service.start_session(session, user, clock.now(), timedelta(hours=1))
+        token, _ = await service.issue_token_within(session, user, clock.now(), timedelta(hours=1))
+        session_id, _ = await service.start_session_within(session, user, clock.now(), timedelta(hours=1))
     return token, session_id
 
 

@@ -65,7 +65,7 @@ async def test_the_whole_flow_over_smtp_signs_the_account_out_everywhere(
     anna = await create_user(db, "anna@example.org", name="Anna Muster")
     api_token = await get_token(client)
     async with db.write() as session:
-        await service.start_session(session, anna, clock.now(), timedelta(hours=12))
+        await service.start_session_within(session, anna, clock.now(), timedelta(hours=12))
 
     await ask(client, "  Anna@Example.org ")
     # The scheduler's worker signs the link with the service's secret key.
@@ -193,21 +193,19 @@ async def test_requests_are_throttled_like_logins_whether_or_not_the_account_exi
 async def test_the_service_functions_work_without_http(
     db: Database, clock: SettableClock, settings: Settings
 ) -> None:
-    """What the pages will call: the same functions, in the caller's transaction."""
+    """What the pages call: the same functions, each opening its own transaction."""
     await create_user(db, "anna@example.org")
-    async with db.write() as session:
-        await request_password_reset(
-            session,
-            "anna@example.org",
-            clock.now(),
-            address="192.0.2.1",
-            secret_key=settings.secret_key,
-        )
+    await request_password_reset(
+        db,
+        "anna@example.org",
+        clock.now(),
+        address="192.0.2.1",
+        secret_key=settings.secret_key,
+    )
     token = await latest_token(db, settings)
-    async with db.write() as session:
-        user = await reset_password(session, token, NEW_PASSWORD, clock.now())
-        assert isinstance(user, User)
-        assert user.email == "anna@example.org"
+    user = await reset_password(db, token, NEW_PASSWORD, clock.now())
+    assert isinstance(user, User)
+    assert user.email == "anna@example.org"
     async with db.read() as session:
         reset = await session.scalar(select(PasswordReset))
         assert reset is not None

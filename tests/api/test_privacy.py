@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from library.accounts.models import ApiToken, LoginSession, Role, User
-from library.accounts.service import start_session
+from library.accounts.service import start_session_within
 from library.audit.log import record
 from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
@@ -143,7 +143,7 @@ async def test_deleting_an_account_cancels_what_is_ahead_and_keeps_the_past_as_c
     async with db.write() as session:
         annas_account = await session.scalar(select(User).where(User.email == "anna@example.org"))
         assert annas_account is not None
-        await start_session(session, annas_account, TEST_NOW, timedelta(hours=12))
+        await start_session_within(session, annas_account, TEST_NOW, timedelta(hours=12))
     past = await book(client, anna, WEDNESDAY, 11)
     ahead = await book(client, anna, FRIDAY, 10)
     session_id = await a_full_workshop_session(db, client)

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from library.accounts.models import User
-from library.accounts.service import issue_token
+from library.accounts.service import issue_token_within
 from library.db import Database
 
 
@@ -89,6 +89,6 @@ async def visitors_with_tokens(db: Database, count: int) -> list[str]:
         session.add_all(users)
         await session.flush()
         for user in users:
-            token, _ = await issue_token(session, user, now, timedelta(days=1))
+            token, _ = await issue_token_within(session, user, now, timedelta(days=1))
             tokens.append(token)
     return tokens

@@ -7,7 +7,8 @@ while they hashed inside their transactions (on SQLite they held the one writer)
 
 Here the password work waits until the test has seen the event loop run on, which can only
 happen when it runs beside the loop, in a worker thread; for the API's registration and
-sign-in the test also sees no connection taken meanwhile, and another write go through.
+sign-in and a password reset the test also sees no connection taken meanwhile, and another
+write go through.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import TypeVar
 import pytest
 from sqlalchemy.pool import QueuePool
 
-from library.accounts import service
-from library.accounts.models import User
+from library.accounts import resets, service
+from library.accounts.models import PasswordReset, User
 from library.accounts.passwords import hash_password, verify_password
 from library.clock import SettableClock
 from library.db import Database
@@ -31,6 +32,7 @@ from tests.support.factories import DEFAULT_PASSWORD
 T = TypeVar("T")
 WAIT_SECONDS = 60  # only a safety net: the work is released as soon as the loop has been seen running
 EMAIL = "hanna@example.org"
+NEW_PASSWORD = "Donau-Schwimmer-2027"
 
 
 class Held:
@@ -118,3 +120,26 @@ async def test_the_api_sign_in_checks_the_password_outside_any_transaction(
     )
     assert user is not None
     assert user.email == EMAIL
+
+
+async def test_a_password_reset_hashes_before_its_transaction(
+    db: Database, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await factories.create_user(db, EMAIL)
+    token, now = "the-link-s-token", clock.now()
+    async with db.write() as session:
+        session.add(
+            PasswordReset(
+                user_id=user.id,
+                nonce="the-link-s-nonce",
+                token_hash=service.digest(token),
+                created_at=now,
+                expires_at=now + resets.RESET_LIFETIME,
+            )
+        )
+    held = Held(hash_password)
+    monkeypatch.setattr(resets, "hash_password", held)
+
+    changed = await run_while_held(held, resets.reset_password(db, token, NEW_PASSWORD, now), db)
+    assert changed.password_hash is not None
+    assert verify_password(changed.password_hash, NEW_PASSWORD)
