@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import event, select
@@ -38,7 +39,11 @@ class LocationFacts:
     unit_labels: Mapping[int, str]
 
     def resource(self, slug: str) -> ResourceFacts:
-        return next(r for r in self.resources if r.slug == slug)
+        return self.by_slug[slug]
+
+    @cached_property
+    def by_slug(self) -> dict[str, ResourceFacts]:
+        return {r.slug: r for r in self.resources}
 
 
 class Catalogue:
@@ -70,7 +75,9 @@ class Catalogue:
             if location_id is None:
                 raise NotFound("Das Angebot", "The offer")
         found = self._locations.get(location_id)
-        if found is None:
+        if found is None or resource_slug not in found.by_slug:
+            # On PostgreSQL a resource committed since the counter was read may be visible
+            # already; reading the location again gives facts at least as new as the counter.
             found = await self._load(session, location_id)
         return found
 
