@@ -1,7 +1,9 @@
 """Set-based loading of the facts availability and the rules need.
 
 A constant number of queries, whatever the number of resources: the location and its hours,
-the resources with their policies and units, and every occupation in the window.
+the resources with their policies and units, and every occupation in the window. A booking
+reads what is not catalogue (the booker's certifications and usage, the occupations) in one
+statement, `load_circumstances`; the catalogue itself it takes from booking.catalogue.
 """
 
 from __future__ import annotations

@@ -126,7 +126,8 @@ def free_units(
 async def lock_person(session: AsyncSession, user_id: int) -> None:
     """Serialise one person's bookings so quotas hold under concurrent requests (PostgreSQL).
 
-    SQLite needs nothing here: its write transactions already run one at a time.
+    SQLite needs nothing here: its write transactions already run one at a time. A booking
+    takes the same lock in its first statement (`current_catalogue(locking_person=...)`).
     """
     if dialect_of(session) == "postgresql":
         await session.execute(select(User.id).where(User.id == user_id).with_for_update())
