@@ -110,7 +110,7 @@ async def current_catalogue(session: AsyncSession, *, locking_person: int | None
     statement = select(CatalogueVersion.version).where(CatalogueVersion.id == 1)
     if locking_person is not None and dialect_of(session) == "postgresql":
         statement = statement.join(User, User.id == locking_person).with_for_update(of=User)
-    version = await session.scalar(statement)
+    version = await (await session.connection()).scalar(statement)  # plain Core: no ORM work
     pool = session.get_bind().pool  # type: ignore[union-attr]
     catalogue = _catalogues.get(pool)
     if catalogue is None:

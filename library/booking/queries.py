@@ -319,7 +319,7 @@ async def load_circumstances(
         _counted(user.id, resource_ids, min(now, week.start)),
         _held(user.id),
     )
-    for row in await session.execute(statement):
+    for row in await (await session.connection()).execute(statement):  # plain Core: no ORM work
         parts[row.part].append(row)
     return Circumstances(
         _booker(user, parts[HELD]),
