@@ -1,18 +1,20 @@
 """Set-based loading of the facts availability and the rules need.
 
 A constant number of queries, whatever the number of resources: the location and its hours,
-the resources with their policies and units, and every occupation in the window.
+the resources with their policies and units, and every occupation in the window. A booking
+reads what is not catalogue (the booker's certifications and usage, the occupations) in one
+statement, `load_circumstances`; the catalogue itself it takes from booking.catalogue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, literal, select, union_all
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, cast, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -33,6 +35,7 @@ from library.catalog.models import (
     UnitStatus,
 )
 from library.catalog.policy import POLICY_FIELDS, BookingPolicy, effective_policy
+from library.db import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,102 @@ async def load_resource_facts(
     ]
 
 
+OCCUPIED, COUNTED, HELD = "occupied", "counted", "held"
+"""What a fact row is: `_occupied`, `_counted` and `_held` select rows of one shape (part, ref,
+start, end, text, flag), so that one UNION ALL can read them together."""
+
+
+Facts = Select[*tuple[Any, ...]]
+"""A statement selecting fact rows."""
+
+COUNTED_STATUSES = (*ACTIVE_STATUSES, BookingStatus.COMPLETED)
+"""Bookings that use up a quota: upcoming ones and time already used."""
+
+
+def _occupied(
+    resource_ids: Sequence[int], start: datetime, end: datetime, exclude_booking_id: int | None = None
+) -> list[Facts]:
+    """Active bookings' occupied spans and blocks touching [start, end), as fact rows."""
+    bookings = select(
+        literal(OCCUPIED).label("part"),
+        Booking.unit_id.label("ref"),
+        Booking.occupied_start.label("start"),
+        Booking.occupied_end.label("end"),
+        cast(null(), String).label("text"),
+        literal(False).label("flag"),
+    ).where(
+        Booking.resource_id.in_(resource_ids),
+        Booking.occupied_end > start,
+        Booking.occupied_start < end,
+        Booking.status.in_(ACTIVE_STATUSES),
+    )
+    if exclude_booking_id is not None:
+        bookings = bookings.where(Booking.id != exclude_booking_id)
+    blocks = (
+        select(
+            literal(OCCUPIED),
+            UnitBlock.unit_id,
+            UnitBlock.start_at,
+            UnitBlock.end_at,
+            cast(null(), String),
+            literal(True),
+        )
+        .join(Unit, Unit.id == UnitBlock.unit_id)
+        .where(Unit.resource_id.in_(resource_ids), UnitBlock.end_at > start, UnitBlock.start_at < end)
+    )
+    return [bookings, blocks]
+
+
+def _counted(user_id: int, resource_ids: Sequence[int], since: datetime) -> Facts:
+    """The person's bookings of these resources that count against quotas, as fact rows."""
+    return select(
+        literal(COUNTED),
+        Booking.resource_id,
+        Booking.start_at,
+        Booking.end_at,
+        cast(Booking.status, String),
+        literal(False),
+    ).where(
+        Booking.user_id == user_id,
+        Booking.resource_id.in_(resource_ids),
+        Booking.status.in_(COUNTED_STATUSES),
+        Booking.end_at > since,
+    )
+
+
+def _held(user_id: int) -> Facts:
+    """The person's unrevoked certifications, as fact rows."""
+    return (
+        select(
+            literal(HELD),
+            cast(null(), Integer),
+            cast(null(), UTCDateTime()),
+            UserCertification.expires_at,
+            Certification.key,
+            literal(False),
+        )
+        .join(Certification, Certification.id == UserCertification.certification_id)
+        .where(UserCertification.user_id == user_id, UserCertification.revoked_at.is_(None))
+    )
+
+
+def _occupations(rows: Iterable[Any]) -> list[Occupation]:
+    return [Occupation(row.ref, row.start, row.end, bool(row.flag)) for row in rows]
+
+
+def _booker(user: User, rows: Iterable[Any]) -> Booker:
+    return Booker(user.birth_date, tuple(HeldCertification(row.text, row.end) for row in rows))
+
+
+def _usage(
+    rows: Iterable[Any], resource_ids: Sequence[int], now: datetime, week: Interval, day: Interval
+) -> dict[int, Usage]:
+    per_resource: dict[int, list[tuple[Interval, str]]] = {resource_id: [] for resource_id in resource_ids}
+    for row in rows:
+        per_resource[row.ref].append((Interval(row.start, row.end), BookingStatus(row.text)))
+    return {resource_id: usage_of(found, now, week, day) for resource_id, found in per_resource.items()}
+
+
 async def load_occupations(
     session: AsyncSession,
     resource_ids: Sequence[int],
@@ -172,44 +271,12 @@ async def load_occupations(
     """Every active booking's occupied span and every block touching [start, end): one query."""
     if not resource_ids:
         return []
-    bookings = select(
-        Booking.unit_id.label("unit_id"),
-        Booking.occupied_start.label("start"),
-        Booking.occupied_end.label("end"),
-        literal(False).label("is_block"),
-    ).where(
-        Booking.resource_id.in_(resource_ids),
-        Booking.occupied_end > start,
-        Booking.occupied_start < end,
-        Booking.status.in_(ACTIVE_STATUSES),
-    )
-    if exclude_booking_id is not None:
-        bookings = bookings.where(Booking.id != exclude_booking_id)
-    blocks = (
-        select(
-            UnitBlock.unit_id.label("unit_id"),
-            UnitBlock.start_at.label("start"),
-            UnitBlock.end_at.label("end"),
-            literal(True).label("is_block"),
-        )
-        .join(Unit, Unit.id == UnitBlock.unit_id)
-        .where(Unit.resource_id.in_(resource_ids), UnitBlock.end_at > start, UnitBlock.start_at < end)
-    )
-    rows = await session.execute(union_all(bookings, blocks))
-    return [Occupation(unit_id, s, e, bool(is_block)) for unit_id, s, e, is_block in rows]
+    occupied = union_all(*_occupied(resource_ids, start, end, exclude_booking_id))
+    return _occupations(await session.execute(occupied))
 
 
 async def load_booker(session: AsyncSession, user: User) -> Booker:
-    held = await session.execute(
-        select(Certification.key, UserCertification.expires_at)
-        .join(Certification, Certification.id == UserCertification.certification_id)
-        .where(UserCertification.user_id == user.id, UserCertification.revoked_at.is_(None))
-    )
-    return Booker(user.birth_date, tuple(HeldCertification(key, expires) for key, expires in held))
-
-
-COUNTED_STATUSES = (*ACTIVE_STATUSES, BookingStatus.COMPLETED)
-"""Bookings that use up a quota: upcoming ones and time already used."""
+    return _booker(user, await session.execute(_held(user.id)))
 
 
 async def load_usage(
@@ -221,15 +288,41 @@ async def load_usage(
     day: Interval,
 ) -> dict[int, Usage]:
     """The user's bookings of these resources that count against their quotas: one query."""
-    rows = await session.execute(
-        select(Booking.resource_id, Booking.start_at, Booking.end_at, Booking.status).where(
-            Booking.user_id == user_id,
-            Booking.resource_id.in_(resource_ids),
-            Booking.status.in_(COUNTED_STATUSES),
-            Booking.end_at > min(now, week.start),
-        )
+    rows = await session.execute(_counted(user_id, resource_ids, min(now, week.start)))
+    return _usage(rows, resource_ids, now, week, day)
+
+
+@dataclass(frozen=True)
+class Circumstances:
+    """What a booking is decided on besides the catalogue: who books, their quota usage per
+    resource, and what occupies the units."""
+
+    booker: Booker
+    usage: dict[int, Usage]
+    occupations: list[Occupation]
+
+
+async def load_circumstances(
+    session: AsyncSession,
+    user: User,
+    resource_ids: Sequence[int],
+    occupied: Interval,
+    *,
+    now: datetime,
+    week: Interval,
+    day: Interval,
+) -> Circumstances:
+    """The booker's certifications and usage and the occupations, in one UNION ALL statement."""
+    parts: dict[str, list[Any]] = {OCCUPIED: [], COUNTED: [], HELD: []}
+    statement = union_all(
+        *_occupied(resource_ids, occupied.start, occupied.end),
+        _counted(user.id, resource_ids, min(now, week.start)),
+        _held(user.id),
     )
-    per_resource: dict[int, list[tuple[Interval, str]]] = {resource_id: [] for resource_id in resource_ids}
-    for resource_id, start, end, status in rows:
-        per_resource[resource_id].append((Interval(start, end), status))
-    return {resource_id: usage_of(found, now, week, day) for resource_id, found in per_resource.items()}
+    for row in await (await session.connection()).execute(statement):  # plain Core: no ORM work
+        parts[row.part].append(row)
+    return Circumstances(
+        _booker(user, parts[HELD]),
+        _usage(parts[COUNTED], resource_ids, now, week, day),
+        _occupations(parts[OCCUPIED]),
+    )

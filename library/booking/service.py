@@ -21,16 +21,15 @@ from library.accounts.service import normalise_email
 from library.audit.log import record, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import Occupation, blocked_for_bookings, free_per_unit
+from library.booking.catalogue import current_catalogue
 from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
 from library.booking.queries import (
     LocationHours,
-    load_booker,
+    load_circumstances,
     load_location_hours,
-    load_occupations,
     load_resource_facts,
-    load_usage,
 )
 from library.booking.rules import (
     Refusal,
@@ -45,7 +44,7 @@ from library.booking.rules import (
 )
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
-from library.catalog.models import Location, Resource, Unit
+from library.catalog.models import Location, Resource
 from library.catalog.policy import BookingPolicy
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -70,6 +69,12 @@ class RuleBroken(Exception):
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(refusal.code)
         self.refusal = refusal
+
+
+@dataclass(frozen=True)
+class Booked:
+    booking: Booking
+    unit_label: str
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,8 @@ def free_units(
 async def lock_person(session: AsyncSession, user_id: int) -> None:
     """Serialise one person's bookings so quotas hold under concurrent requests (PostgreSQL).
 
-    SQLite needs nothing here: its write transactions already run one at a time.
+    SQLite needs nothing here: its write transactions already run one at a time. A booking
+    takes the same lock in its first statement (`current_catalogue(locking_person=...)`).
     """
     if dialect_of(session) == "postgresql":
         await session.execute(select(User.id).where(User.id == user_id).with_for_update())
@@ -184,38 +190,44 @@ async def book_within(
     now: datetime,
 ) -> Booking:
     """Check the rules and book inside the caller's write transaction (see create_booking)."""
-    await lock_person(session, booker.id)
+    return (await _book(session, request, booker=booker, actor=actor, now=now)).booking
+
+
+async def _book(
+    session: AsyncSession,
+    request: NewBooking,
+    *,
+    booker: User,
+    actor: User,
+    now: datetime,
+) -> Booked:
+    """Five statements with the catalogue cached: the counter (locking the person), what decides
+    the booking (certifications, usage, occupations), the booking, its audit entry, its mail."""
+    catalogue = await current_catalogue(session, locking_person=booker.id)
+    place = await catalogue.location_of(session, request.resource_slug)
+    resource, hours = place.resource(request.resource_slug), place.hours
     interval = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
-    resource, hours = await resource_facts(
-        session, Resource.slug == request.resource_slug, days_around(interval)
-    )
     local_day = request.start.astimezone(hours.zone).date()
-    if request.override_reason is None and request.purpose is BookingPurpose.VISITOR:
+    by_the_rules = request.override_reason is None and request.purpose is BookingPurpose.VISITOR
+    if not by_the_rules and (not resource.active or not resource.unit_ids):
+        raise RuleBroken(Refusal("resource_unavailable"))
+    occupied = occupied_span(interval, resource.policy)
+    found = await load_circumstances(
+        session,
+        booker,
+        [resource.id],
+        occupied,
+        now=now,
+        week=week_of(local_day, hours),
+        day=day_of(local_day, hours),
+    )
+    if by_the_rules:
         refusal = check_booking(
-            interval,
-            resource,
-            hours.day(local_day),
-            hours.zone,
-            now,
-            await load_booker(session, booker),
-            (
-                await load_usage(
-                    session,
-                    booker.id,
-                    [resource.id],
-                    now,
-                    week_of(local_day, hours),
-                    day_of(local_day, hours),
-                )
-            )[resource.id],
+            interval, resource, hours.day(local_day), hours.zone, now, found.booker, found.usage[resource.id]
         )
         if refusal is not None:
             raise RuleBroken(refusal)
-    elif not resource.active or not resource.unit_ids:
-        raise RuleBroken(Refusal("resource_unavailable"))
-    occupied = occupied_span(interval, resource.policy)
-    occupations = await load_occupations(session, [resource.id], occupied.start, occupied.end)
-    units, blocked_only = free_units(resource, occupations, interval)
+    units, blocked_only = free_units(resource, found.occupations, interval)
     if not units:
         if blocked_only:
             raise RuleBroken(Refusal("unit_blocked"))
@@ -261,7 +273,7 @@ async def book_within(
             payload={"booking_id": booking.id},
             now=now,
         )
-    return booking
+    return Booked(booking, place.unit_labels.get(booking.unit_id, ""))
 
 
 @dataclass(frozen=True)
@@ -371,12 +383,6 @@ async def retrying_lost_races(
     raise lost()
 
 
-@dataclass(frozen=True)
-class Booked:
-    booking: Booking
-    unit_label: str
-
-
 async def create_booking(
     db: Database,
     request: NewBooking,
@@ -387,12 +393,11 @@ async def create_booking(
 ) -> Booked:
     """Book a free unit; a lost race is retried and then picks the next free unit."""
 
-    async def work(session: AsyncSession) -> Booked:
-        booking = await book_within(session, request, booker=booker, actor=actor, now=now)
-        label = await session.scalar(select(Unit.label).where(Unit.id == booking.unit_id))
-        return Booked(booking, label or "")
-
-    return await retrying_lost_races(db, work, lost=lambda: SlotTaken(Interval(request.start, request.end)))
+    return await retrying_lost_races(
+        db,
+        lambda session: _book(session, request, booker=booker, actor=actor, now=now),
+        lost=lambda: SlotTaken(Interval(request.start, request.end)),
+    )
 
 
 async def booker_for(db: Database, actor: User, email: str | None, *, field: str = "for_user") -> User:
@@ -411,29 +416,26 @@ async def booker_for(db: Database, actor: User, email: str | None, *, field: str
 async def find_alternatives(
     db: Database, *, booker: User, resource_slug: str, wanted: Interval, now: datetime, days_ahead: int = 7
 ) -> list[Alternative]:
-    """Alternatives to a taken slot that this person could book right now."""
+    """Alternatives to a taken slot that this person could book right now: two statements with
+    the catalogue cached (the counter; certifications, usage and occupations)."""
     async with db.read() as session:
-        around = wanted.start.astimezone(UTC).date() - timedelta(days=1)
-        resource, hours = await resource_facts(
-            session, Resource.slug == resource_slug, (around, around + timedelta(days=days_ahead + 2))
-        )
-        similar = await load_resource_facts(
-            session,
-            hours.base_policy,
-            Resource.location_id == resource.location_id,
-            Resource.kind == resource.kind,
-            Resource.active.is_(True),
-            Resource.id != resource.id,
-        )
+        place = await (await current_catalogue(session)).location_of(session, resource_slug)
+        resource, hours = place.resource(resource_slug), place.hours
+        similar = [r for r in place.resources if r.kind == resource.kind and r.active and r.id != resource.id]
         first = wanted.start.astimezone(hours.zone).date()
         last = first + timedelta(days=days_ahead)
         window = Interval(day_of(first, hours).start, day_of(last, hours).end)
         everyone = [resource, *similar]
-        occupations = await load_occupations(session, [r.id for r in everyone], window.start, window.end)
-        booker_facts = await load_booker(session, booker)
-        usage = await load_usage(
-            session, booker.id, [r.id for r in everyone], now, week_of(first, hours), day_of(first, hours)
+        found = await load_circumstances(
+            session,
+            booker,
+            [r.id for r in everyone],
+            window,
+            now=now,
+            week=week_of(first, hours),
+            day=day_of(first, hours),
         )
+    occupations, booker_facts, usage = found.occupations, found.booker, found.usage
     by_slug = {r.slug: r for r in everyone}
 
     def free_intervals(facts: ResourceFacts, last_day: date) -> list[Interval]:

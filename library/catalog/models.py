@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -262,3 +263,18 @@ class Policy(Base):
     max_bookings_per_day: Mapped[int | None] = mapped_column(Integer)
     cancel_until_minutes: Mapped[int | None] = mapped_column(Integer)
     checkin_window_minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class CatalogueVersion(Base):
+    """One row counting changes to the catalogue: locations, hours, resources, units, policies.
+
+    Triggers in the database bump it in the same transaction as every such change (see
+    migration 0007), so a process that cached catalogue facts knows by one cheap read whether
+    they are still current, whichever process made the change.
+    """
+
+    __tablename__ = "catalogue_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)

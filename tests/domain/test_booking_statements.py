@@ -1,0 +1,113 @@
+"""A booking costs a few statements, and the catalogue cached for it is never stale.
+
+Statements are counted as the driver sees them (`before_cursor_execute`); SQLite's `BEGIN`
+is not one of them, as PostgreSQL's driver begins without a statement of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, update
+
+from library.accounts.models import User
+from library.booking.intervals import Interval
+from library.booking.service import NewBooking, RuleBroken, SlotTaken, create_booking, find_alternatives
+from library.catalog.models import Policy, Resource
+from library.db import Database
+from tests.support.api import setup_library
+from tests.support.factories import add_exception, create_user
+from tests.support.times import TEST_NOW, THURSDAY, WEDNESDAY, utc
+
+
+@contextmanager
+def statements_on(db: Database) -> Iterator[list[str]]:
+    """The SQL statements `db` sends while the block runs."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            sent.append(statement)
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def room(start: datetime, end: datetime, slug: str = "gruppenraum-1") -> NewBooking:
+    return NewBooking(resource_slug=slug, start=start, end=end)
+
+
+async def book(db: Database, request: NewBooking, person: User) -> None:
+    await create_booking(db, request, booker=person, actor=person, now=TEST_NOW)
+
+
+async def test_a_confirmed_booking_costs_at_most_five_statements(db: Database) -> None:
+    library = await setup_library(db)
+    visitor = library["visitor"]
+    await book(db, room(utc(WEDNESDAY, 10), utc(WEDNESDAY, 11)), visitor)  # the catalogue is read once
+
+    with statements_on(db) as sent:
+        booked = await create_booking(
+            db, room(utc(WEDNESDAY, 14), utc(WEDNESDAY, 16)), booker=visitor, actor=visitor, now=TEST_NOW
+        )
+
+    assert booked.booking.status == "confirmed"
+    assert booked.unit_label == "gruppenraum-1-1"
+    assert 0 < len(sent) <= 5, "\n".join(sent)
+
+
+async def test_a_taken_slot_finds_its_alternatives_in_two_more_statements(db: Database) -> None:
+    library = await setup_library(db)
+    other = await create_user(db, "other@example.org")
+    wanted = Interval(utc(WEDNESDAY, 14), utc(WEDNESDAY, 16))
+    await book(db, room(wanted.start, wanted.end), other)
+
+    with pytest.raises(SlotTaken):
+        await book(db, room(wanted.start, wanted.end), library["visitor"])
+    with statements_on(db) as sent:
+        alternatives = await find_alternatives(
+            db, booker=library["visitor"], resource_slug="gruppenraum-1", wanted=wanted, now=TEST_NOW
+        )
+
+    assert ("gruppenraum-2", wanted) in {(a.resource_slug, a.interval) for a in alternatives}
+    assert 0 < len(sent) <= 2, "\n".join(sent)
+
+
+async def test_a_change_through_one_process_holds_for_the_next_booking_in_another(database_url: str) -> None:
+    """Two processes on one database, each with its own cached catalogue."""
+    first, second = Database(database_url), Database(database_url)
+    try:
+        library = await setup_library(first)
+        visitor = library["visitor"]
+        await book(first, room(utc(WEDNESDAY, 10), utc(WEDNESDAY, 11)), visitor)
+        await book(second, room(utc(WEDNESDAY, 11), utc(WEDNESDAY, 12)), visitor)
+
+        async with first.write() as session:  # a policy: at most an hour
+            session.add(Policy(resource_id=library["room"].id, max_minutes=60))
+        with pytest.raises(RuleBroken) as too_long:
+            await book(second, room(utc(WEDNESDAY, 14), utc(WEDNESDAY, 16)), visitor)
+        assert too_long.value.refusal.code == "too_long"
+
+        await add_exception(first, library["location"], THURSDAY, closed=True)  # dated hours
+        with pytest.raises(RuleBroken) as closed:
+            await book(second, room(utc(THURSDAY, 14), utc(THURSDAY, 15)), visitor)
+        assert closed.value.refusal.code == "closed"
+
+        async with first.write() as session:  # the resource
+            await session.execute(
+                update(Resource).where(Resource.slug == "gruppenraum-1").values(active=False)
+            )
+        with pytest.raises(RuleBroken) as gone:
+            await book(second, room(utc(WEDNESDAY, 14), utc(WEDNESDAY, 15)), visitor)
+        assert gone.value.refusal.code == "resource_unavailable"
+    finally:
+        await first.dispose()
+        await second.dispose()
