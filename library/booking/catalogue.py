@@ -28,6 +28,7 @@ from library.booking.rules import ResourceFacts
 from library.catalog.models import CatalogueVersion, Resource, Unit
 from library.db import dialect_of
 from library.errors import NotFound
+from library.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Catalogue:
                 select(Resource.location_id).where(Resource.slug == resource_slug)
             )
             if location_id is None:
-                raise NotFound("Das Angebot", "The offer")
+                raise NotFound(N_("The offer"))
         found = self._locations.get(location_id)
         if found is None or resource_slug not in found.by_slug:
             # On PostgreSQL a resource committed since the counter was read may be visible

@@ -213,12 +213,12 @@ def _occupied(
 def _counted(user_id: int, resource_ids: Sequence[int], since: datetime) -> Facts:
     """The person's bookings of these resources that count against quotas, as fact rows."""
     return select(
-        literal(COUNTED),
-        Booking.resource_id,
-        Booking.start_at,
-        Booking.end_at,
-        cast(Booking.status, String),
-        literal(False),
+        literal(COUNTED).label("part"),
+        Booking.resource_id.label("ref"),
+        Booking.start_at.label("start"),
+        Booking.end_at.label("end"),
+        cast(Booking.status, String).label("text"),
+        literal(False).label("flag"),
     ).where(
         Booking.user_id == user_id,
         Booking.resource_id.in_(resource_ids),
@@ -231,12 +231,12 @@ def _held(user_id: int) -> Facts:
     """The person's unrevoked certifications, as fact rows."""
     return (
         select(
-            literal(HELD),
-            cast(null(), Integer),
-            cast(null(), UTCDateTime()),
-            UserCertification.expires_at,
-            Certification.key,
-            literal(False),
+            literal(HELD).label("part"),
+            cast(null(), Integer).label("ref"),
+            cast(null(), UTCDateTime()).label("start"),
+            UserCertification.expires_at.label("end"),
+            Certification.key.label("text"),
+            literal(False).label("flag"),
         )
         .join(Certification, Certification.id == UserCertification.certification_id)
         .where(UserCertification.user_id == user_id, UserCertification.revoked_at.is_(None))
@@ -277,19 +277,6 @@ async def load_occupations(
 
 async def load_booker(session: AsyncSession, user: User) -> Booker:
     return _booker(user, await session.execute(_held(user.id)))
-
-
-async def load_usage(
-    session: AsyncSession,
-    user_id: int,
-    resource_ids: Sequence[int],
-    now: datetime,
-    week: Interval,
-    day: Interval,
-) -> dict[int, Usage]:
-    """The user's bookings of these resources that count against their quotas: one query."""
-    rows = await session.execute(_counted(user_id, resource_ids, min(now, week.start)))
-    return _usage(rows, resource_ids, now, week, day)
 
 
 @dataclass(frozen=True)
