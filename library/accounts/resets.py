@@ -10,9 +10,6 @@ nothing, and the caller answers the same either way.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -27,6 +24,7 @@ from library.accounts.service import (
     LoginSubjects,
     digest,
     forget_failures,
+    link_secret,
     normalise_email,
     recent_attempts,
     refuse_over_limits,
@@ -42,9 +40,7 @@ RESET_MAIL = "account.password_reset"
 
 
 def reset_token(secret_key: str, nonce: str) -> str:
-    """The secret in the link, derived from the row's nonce with the service's secret key."""
-    mac = hmac.new(secret_key.encode(), f"password-reset:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    return link_secret(secret_key, "password-reset", nonce)
 
 
 def reset_link(base_url: str, token: str) -> str:

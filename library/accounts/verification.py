@@ -8,9 +8,6 @@ unverified account may book is the caller's setting (`LIBRARY_VERIFY_EMAIL`).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -21,6 +18,7 @@ from library.accounts.models import EmailVerification, LoginFailure, User
 from library.accounts.service import (
     MAX_FAILURES_PER_ACCOUNT,
     digest,
+    link_secret,
     recent_attempts,
     refuse_over_limits,
     start_session_within,
@@ -35,9 +33,7 @@ VERIFICATION_MAIL = "account.email_verification"
 
 
 def verification_token(secret_key: str, nonce: str) -> str:
-    """The secret in the link, derived from the row's nonce with the service's secret key."""
-    mac = hmac.new(secret_key.encode(), f"email-verification:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    return link_secret(secret_key, "email-verification", nonce)
 
 
 def verification_link(base_url: str, token: str) -> str:
