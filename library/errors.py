@@ -38,6 +38,7 @@ MESSAGES: dict[str, str] = {
     "own_account_active": N_("You cannot deactivate your own account."),
     "method_not_allowed": N_("This method is not allowed here."),
     "request_too_large": N_("The request is too large."),
+    "malformed_body": N_("The request body cannot be read: it must be well-formed JSON or a form, in UTF-8."),
     "busy": N_("The service is very busy right now. Please try again in a few seconds."),
     "unstorable_value": N_(
         "A value cannot be stored: a number is too large or a text contains a NUL character."
