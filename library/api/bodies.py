@@ -55,17 +55,16 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
     if parameter is None:
         return
-    raw = await request.body()
-    if not raw:
-        return
     # The handler decides how a body is read; Litestar reads JSON whatever the content type says.
     encoding = getattr(parameter.kwarg_definition, "media_type", RequestEncodingType.JSON)
-    if encoding in TEXT_BODIES:
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise HttpProblem(400, "malformed_body") from exc
-    if encoding != RequestEncodingType.JSON:
+    if encoding not in TEXT_BODIES:
+        return  # a multipart body is streamed to its parser, so it is not read here
+    raw = await request.body()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpProblem(400, "malformed_body") from exc
+    if encoding != RequestEncodingType.JSON or not raw:
         return
     readers = body_readers(parameter.annotation)
     try:
