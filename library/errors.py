@@ -91,6 +91,11 @@ MESSAGES: dict[str, str] = {
     "reason_required": N_("Please give a reason (field %(fields)s)."),
     "override_needs_reason": N_("An exception to the rules needs a reason."),
     "unknown_user": N_("There is no account with that e-mail address."),
+    "override_out_of_bounds": N_(
+        "An exception to the rules stays within bounds: at most 31 days long, from a year ago to five "
+        "years ahead (field %(fields)s)."
+    ),
+    "series_out_of_bounds": N_("A series may reach at most two years ahead."),
     "series_conflicts": N_("Some dates of the series cannot be booked; nothing was booked."),
     # Inventory and house rules (API.md, staff)
     "slug_taken": N_("The slug '%(slug)s' is already taken. Please choose another one (field slug)."),

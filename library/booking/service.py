@@ -36,7 +36,14 @@ from library.booking.queries import (
     load_resource_facts,
     load_usage,
 )
-from library.booking.rules import Refusal, ResourceFacts, check_booking, occupied_span
+from library.booking.rules import (
+    SERIES_REACH,
+    Refusal,
+    ResourceFacts,
+    check_booking,
+    occupied_span,
+    override_out_of_bounds,
+)
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit
@@ -180,6 +187,9 @@ async def book_within(
     base_url: str,
 ) -> Booking:
     """Check the rules and book inside the caller's write transaction (see create_booking)."""
+    overriding = request.override_reason is not None or request.purpose is not BookingPurpose.VISITOR
+    if overriding and (field := override_out_of_bounds(request.start, request.end, now)):
+        raise InvalidInput("override_out_of_bounds", field)
     await lock_person(session, booker.id)
     interval = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
     resource, hours = await resource_facts(
@@ -325,13 +335,16 @@ async def _book_series(
     base_url: str,
 ) -> SeriesOutcome:
     resource, hours = await resource_facts(session, Resource.slug == request.resource_slug)
+    first = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
+    dates = occurrences(first, repeat, hours.zone)
+    if dates[-1].end > now + SERIES_REACH:
+        raise InvalidInput("series_out_of_bounds", "repeat")
     series = BookingSeries(user_id=booker.id, resource_id=resource.id, rule=repeat.as_rule(), created_at=now)
     session.add(series)
     await session.flush()
-    first = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
     booked: list[Booking] = []
     skipped: list[Skipped] = []
-    for occurrence in occurrences(first, repeat, hours.zone):
+    for occurrence in dates:
         one = replace(request, start=occurrence.start, end=occurrence.end, series_id=series.id)
         try:
             async with session.begin_nested():
