@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from library.catalog.hours import local_instant
+from library.catalog.hours import exists_locally, local_instant
 from library.i18n import N_, Lang, translate
 from library.web.common import Form
 
@@ -14,6 +14,9 @@ REQUIRED = N_("Please fill in this field.")
 BAD_DATE = N_("Please enter a date such as 2026-12-04.")
 BAD_TIME = N_("Please enter a time such as 14:30.")
 BAD_NUMBER = N_("Please enter a whole number from %(low)s to %(high)s.")
+SKIPPED_TIME = N_(
+    "This time does not exist on that day: the clocks are put forward an hour. Please choose another time."
+)
 
 
 def text(form: Form, name: str, lang: Lang, *, required: bool = False, max_length: int = 500) -> str:
@@ -80,4 +83,13 @@ def local_moment(form: Form, name: str, lang: Lang, zone: ZoneInfo) -> datetime 
     except ValueError:
         form.add(name, translate(lang, N_("Please enter a date and time such as 2026-12-04 14:30.")))
         return None
-    return local_instant(typed.date(), typed.time(), zone)
+    return instant(form, name, lang, typed.date(), typed.time(), zone)
+
+
+def instant(form: Form, name: str, lang: Lang, day: date, at: time, zone: ZoneInfo) -> datetime | None:
+    """A typed local date and time as an instant; a time the clocks skip gets a message next to
+    `name` rather than being shifted silently."""
+    if not exists_locally(day, at, zone):
+        form.add(name, translate(lang, SKIPPED_TIME))
+        return None
+    return local_instant(day, at, zone)
