@@ -270,7 +270,7 @@ async def test_a_name_stored_with_control_characters_does_not_break_a_feed(
     async with db.write() as session:
         room = await session.scalar(select(Resource).where(Resource.slug == "gruppenraum-1"))
         assert room is not None
-        room.name = "Raum\r\nX-Injected: 1\u0000"
+        room.name = "Raum\r\nX-Injected: 1\u0007"  # a bell: PostgreSQL text cannot hold a NUL
 
     response = await client.get("/calendar/resources/gruppenraum-1.ics")
 
