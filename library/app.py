@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 
 from library.accounts.passwords import use_password_hashing
 from library.api.accounts import AccountsController
-from library.api.bodies import strict_json_body
+from library.api.bodies import strict_body
 from library.api.bookings import BookingsController
 from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 }
             ),
         ),
-        before_request=strict_json_body,
+        before_request=strict_body,
         before_send=[header_hook(https=settings.behind_https), csrf_cookie_hook(settings)],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,

@@ -51,6 +51,7 @@ MESSAGES: dict[str, str] = {
     "own_account_active": N_("You cannot deactivate your own account."),
     "method_not_allowed": N_("This method is not allowed here."),
     "request_too_large": N_("The request is too large."),
+    "malformed_body": N_("The request body cannot be read: it must be well-formed JSON or a form, in UTF-8."),
     "busy": N_("The service is very busy right now. Please try again in a few seconds."),
     "unstorable_value": N_(
         "A value cannot be stored: a number is too large or a text contains a NUL character."
@@ -103,6 +104,11 @@ MESSAGES: dict[str, str] = {
     "reason_required": N_("Please give a reason (field %(fields)s)."),
     "override_needs_reason": N_("An exception to the rules needs a reason."),
     "unknown_user": N_("There is no account with that e-mail address."),
+    "override_out_of_bounds": N_(
+        "An exception to the rules stays within bounds: at most 31 days long, from a year ago to five "
+        "years ahead (field %(fields)s)."
+    ),
+    "series_out_of_bounds": N_("A series may reach at most two years ahead."),
     "series_conflicts": N_("Some dates of the series cannot be booked; nothing was booked."),
     # Inventory and house rules (API.md, staff)
     "slug_taken": N_("The slug '%(slug)s' is already taken. Please choose another one (field slug)."),

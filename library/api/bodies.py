@@ -1,9 +1,14 @@
-"""JSON request bodies are read as strictly as the OpenAPI document describes them.
+"""Request bodies are read as strictly as the OpenAPI document describes them.
+
+Bytes that are not a body at all (not UTF-8, JSON that is cut off or nested deeper than any
+decoder's stack) are refused with 400 `malformed_body` before anything else looks at them: there
+is no field to name, and Litestar's decoder would fail with a RecursionError or
+UnicodeDecodeError, a 500.
 
 Litestar converts bodies leniently: `"start": 0` would become 1970-01-01 and `"participants": "3"`
 the number 3. A client that sends the wrong type has a bug it should hear about, so a body that
-only the lenient reading accepts is refused with 422 naming the field. Bodies that are wrong either
-way are left to Litestar, which reports them after the sign-in checks.
+only the lenient reading accepts is refused with 422 naming the field. Bodies whose types are wrong
+either way are left to Litestar, which reports them after the sign-in checks.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
+from litestar.enums import RequestEncodingType
 from litestar.routes import HTTPRoute
 
 from library.api.problems import BODY_FIELD
 from library.errors import InvalidInput
+from library.http.problems import HttpProblem
 
 
 @dataclass(frozen=True)
@@ -27,30 +34,46 @@ class BodyReaders:
 
 
 @cache
-def body_readers(annotation: Any) -> BodyReaders | None:
-    """Both readings of one body type, built once per type; None for a type msgspec cannot read."""
+def body_readers(annotation: Any) -> BodyReaders:
+    """Both readings of one body type, built once per type; any JSON for a type msgspec cannot read."""
     try:
         msgspec.json.schema(annotation)  # refuses types msgspec cannot describe, and so not read
     except (TypeError, ValueError):
-        return None
+        annotation = Any
     return BodyReaders(
         msgspec.json.Decoder(annotation, strict=False), msgspec.json.Decoder(annotation, strict=True)
     )
 
 
-async def strict_json_body(request: Request[Any, Any, Any]) -> None:
-    """A `before_request` hook: refuse a JSON body whose types are only right when coerced."""
+TEXT_BODIES = (RequestEncodingType.JSON, RequestEncodingType.URL_ENCODED)
+"""The bodies that are text, and so UTF-8 (a multipart body may carry a file in any encoding)."""
+
+
+async def strict_body(request: Request[Any, Any, Any]) -> None:
+    """A `before_request` hook: refuse a body that cannot be read, or whose types are only right
+    when coerced."""
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if parameter is None or not request.headers.get("content-type", "").startswith("application/json"):
+    if parameter is None:
+        return
+    # The handler decides how a body is read; Litestar reads JSON whatever the content type says.
+    encoding = getattr(parameter.kwarg_definition, "media_type", RequestEncodingType.JSON)
+    if encoding not in TEXT_BODIES:
+        return  # a multipart body is streamed to its parser, so it is not read here
+    raw = await request.body()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpProblem(400, "malformed_body") from exc
+    if encoding != RequestEncodingType.JSON or not raw:
         return
     readers = body_readers(parameter.annotation)
-    raw = await request.body()
-    if readers is None or not raw:
-        return
     try:
         readers.lenient.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return  # wrong however read: Litestar reports it, after authentication
+    except msgspec.ValidationError:
+        _as_any_json(raw)  # the typed reading may stop early; Litestar's reads it all
+        return  # JSON, but wrong however read: Litestar reports it, after authentication
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise HttpProblem(400, "malformed_body") from exc
     try:
         readers.strict.decode(raw)
     except msgspec.ValidationError as exc:
@@ -61,6 +84,14 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
             field,
             extra={"errors": [{"field": field, "source": "body", "message": str(exc)}]},
         ) from exc
+
+
+def _as_any_json(raw: bytes) -> None:
+    """Refuse bytes that are no JSON at all, however deep the decoder has to go."""
+    try:
+        msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise HttpProblem(400, "malformed_body") from exc
 
 
 def optional_bodies(app: Litestar) -> set[tuple[str, str]]:

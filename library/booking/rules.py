@@ -27,6 +27,22 @@ from library.booking.models import ACTIVE_STATUSES, BookingStatus
 from library.catalog.hours import DayHours
 from library.catalog.policy import BookingPolicy
 
+OVERRIDE_LONGEST = timedelta(days=31)
+OVERRIDE_BACK = timedelta(days=366)
+OVERRIDE_AHEAD = timedelta(days=5 * 366)
+SERIES_REACH = timedelta(days=2 * 366)
+"""Bounds for what skips the house rules (API.md, Conventions): a typo in a staff override
+(a year 9999, a ten-year booking) must not hold a unit for ever; a series, anyone's, ends too."""
+
+
+def override_out_of_bounds(start: datetime, end: datetime, now: datetime) -> str | None:
+    """The field of a booking that skips the house rules and leaves the bounds, or None."""
+    if not now - OVERRIDE_BACK <= start <= now + OVERRIDE_AHEAD:
+        return "start"
+    if end - start > OVERRIDE_LONGEST or end > now + OVERRIDE_AHEAD:
+        return "end"
+    return None
+
 
 @dataclass(frozen=True)
 class Refusal:

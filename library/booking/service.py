@@ -32,6 +32,7 @@ from library.booking.queries import (
     load_resource_facts,
 )
 from library.booking.rules import (
+    SERIES_REACH,
     Refusal,
     ResourceFacts,
     cancel_deadline,
@@ -40,6 +41,7 @@ from library.booking.rules import (
     is_no_show,
     may_become,
     occupied_span,
+    override_out_of_bounds,
     statuses_before,
 )
 from library.booking.series import Repeat, occurrences
@@ -203,6 +205,9 @@ async def _book(
 ) -> Booked:
     """Five statements with the catalogue cached: the counter (locking the person), what decides
     the booking (certifications, usage, occupations), the booking, its audit entry, its mail."""
+    overriding = request.override_reason is not None or request.purpose is not BookingPurpose.VISITOR
+    if overriding and (field := override_out_of_bounds(request.start, request.end, now)):
+        raise InvalidInput("override_out_of_bounds", field)
     catalogue = await current_catalogue(session, locking_person=booker.id)
     place = await catalogue.location_of(session, request.resource_slug)
     resource, hours = place.resource(request.resource_slug), place.hours
@@ -337,13 +342,16 @@ async def _book_series(
     now: datetime,
 ) -> SeriesOutcome:
     resource, hours = await resource_facts(session, Resource.slug == request.resource_slug)
+    first = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
+    dates = occurrences(first, repeat, hours.zone)
+    if dates[-1].end > now + SERIES_REACH:
+        raise InvalidInput("series_out_of_bounds", "repeat")
     series = BookingSeries(user_id=booker.id, resource_id=resource.id, rule=repeat.as_rule(), created_at=now)
     session.add(series)
     await session.flush()
-    first = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
     booked: list[Booking] = []
     skipped: list[Skipped] = []
-    for occurrence in occurrences(first, repeat, hours.zone):
+    for occurrence in dates:
         one = replace(request, start=occurrence.start, end=occurrence.end, series_id=series.id)
         try:
             async with session.begin_nested():

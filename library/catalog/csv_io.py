@@ -3,7 +3,8 @@
 The columns are documented in docs/inventory-csv.md. Rows with the same `slug` are one
 resource: its columns are given on its first row and on later rows either repeated or left
 empty. A row without `unit_label` adds no unit (a resource without units). An export is a
-file an import reads again.
+file an import reads again; a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a
+tab or CR first) is written with a leading apostrophe, which the import takes away again.
 
 Every row is checked before anything is saved, with the input rules the API applies too
 (library.catalog.resource_input), and every problem is reported with its row (the header is
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +52,21 @@ FEATURE_SEPARATOR = "|"
 YES = ("yes", "ja", "true", "1")
 NO = ("no", "nein", "false", "0", "")
 MAX_ROWS = 5000
+
+FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+"""A cell a spreadsheet would run as a formula (OWASP's list), behind any apostrophes already there."""
+
+
+def neutralised(cell: str) -> str:
+    """The cell as an export writes it: a leading apostrophe keeps a spreadsheet from running a
+    formula; a cell that already starts with apostrophes and a formula sign gets one more, so the
+    import can take exactly one away."""
+    return f"'{cell}" if FORMULA.match(cell) else cell
+
+
+def restored(cell: str) -> str:
+    """The cell an export neutralised, as it was: `'=1+1` is read as `=1+1`."""
+    return cell[1:] if cell.startswith("'") and FORMULA.match(cell) else cell
 
 
 @dataclass(frozen=True)
@@ -156,7 +173,7 @@ def parse(text: str) -> tuple[list[ResourcePlan], list[RowProblem]]:
         row = count + 1
         if count > MAX_ROWS:
             return [], [RowProblem(row, "", "too_many_rows", {"count": MAX_ROWS})]
-        cells = {name: (value or "").strip() for name, value in cells.items() if name is not None}
+        cells = {name: restored((value or "").strip()) for name, value in cells.items() if name is not None}
         if not any(cells.values()):
             continue
         slug = cells.get("slug", "")
@@ -261,17 +278,11 @@ def export(resources: Sequence[Resource]) -> str:
             _flag_text(resource.needs_staff),
             *(str(own[name]) if name in own else "" for name in POLICY_FIELDS),
         ]
-        units = [unit for unit in resource.units if unit.status is UnitStatus.AVAILABLE]
-        if not units:
-            writer.writerow([*cells, "", "", "", ""])
-        for unit in units:
-            writer.writerow(
-                [
-                    *cells,
-                    unit.label,
-                    unit.inventory_number or "",
-                    unit.serial_number or "",
-                    unit.condition.value,
-                ]
-            )
+        rows = [
+            [unit.label, unit.inventory_number or "", unit.serial_number or "", unit.condition.value]
+            for unit in resource.units
+            if unit.status is UnitStatus.AVAILABLE
+        ]
+        for unit_cells in rows or [["", "", "", ""]]:
+            writer.writerow([neutralised(cell) for cell in [*cells, *unit_cells]])
     return out.getvalue()

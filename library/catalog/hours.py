@@ -63,6 +63,14 @@ def hours_between(
     return [hours_on(first + timedelta(days=n), weekly, exceptions) for n in range((last - first).days + 1)]
 
 
+def exists_locally(day: date, at: time, zone: ZoneInfo) -> bool:
+    """False for a wall-clock time the clocks skip (02:30 on the last Sunday of March in
+    Europe/Berlin): local_instant would silently shift it by an hour. A repeated hour (October)
+    exists, and local_instant takes its first occurrence."""
+    wall_clock = datetime.combine(day, at)
+    return local_instant(day, at, zone).astimezone(zone).replace(tzinfo=None) == wall_clock
+
+
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """A local wall-clock time on a day, as an instant in UTC.
 

@@ -17,6 +17,7 @@ import msgspec
 from library.catalog import limits
 from library.catalog.inventory import UnitSpec
 from library.catalog.models import Factor, ResourceKind, UnitCondition
+from library.texts import MULTI_LINE_PATTERN, ONE_LINE_PATTERN
 
 UNSET: Any = msgspec.UNSET
 
@@ -27,18 +28,25 @@ SlotMinutes = Annotated[
 PolicyMinutes = Annotated[int, msgspec.Meta(ge=1, le=limits.POLICY_MAX)]
 PolicyNumber = Annotated[int, msgspec.Meta(ge=0, le=limits.POLICY_MAX)]
 Slug = Annotated[str, msgspec.Meta(pattern=limits.SLUG_PATTERN.pattern, max_length=limits.MAX_SLUG_LENGTH)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_NAME_LENGTH)]
-LongText = Annotated[str, msgspec.Meta(max_length=limits.MAX_TEXT_LENGTH)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_NAME_LENGTH, pattern=ONE_LINE_PATTERN)]
+LongText = Annotated[str, msgspec.Meta(max_length=limits.MAX_TEXT_LENGTH, pattern=MULTI_LINE_PATTERN)]
 Capacity = Annotated[int, msgspec.Meta(ge=limits.MIN_CAPACITY, le=limits.MAX_CAPACITY)]
 MinAge = Annotated[int, msgspec.Meta(ge=0, le=limits.MAX_AGE)]
 Features = Annotated[
-    list[Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_FEATURE_LENGTH)]],
+    list[
+        Annotated[
+            str, msgspec.Meta(min_length=1, max_length=limits.MAX_FEATURE_LENGTH, pattern=ONE_LINE_PATTERN)
+        ]
+    ],
     msgspec.Meta(max_length=limits.MAX_FEATURES),
 ]
 Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_REFERENCE_LENGTH)]
-Label = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_LABEL_LENGTH)]
-InventoryNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_INVENTORY_NUMBER_LENGTH)]
-SerialNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_SERIAL_NUMBER_LENGTH)]
+OneLine = msgspec.Meta(pattern=ONE_LINE_PATTERN)
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_LABEL_LENGTH), OneLine]
+InventoryNumber = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=limits.MAX_INVENTORY_NUMBER_LENGTH), OneLine
+]
+SerialNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_SERIAL_NUMBER_LENGTH), OneLine]
 
 
 class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -129,8 +137,9 @@ def given(struct: msgspec.Struct) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Expected:
-    """What a field wanted, for a sentence next to it: `kind` is required, number, text, slug,
-    choice, yes_no or list; `params` fill in the sentence (low/high, count, choices)."""
+    """What a field wanted, for a sentence next to it: `kind` is required, number, text, one_line
+    (no control characters), lines (no control characters but line breaks), slug, choice, yes_no
+    or list; `params` fill in the sentence (low/high, count, choices)."""
 
     field: str
     kind: str
@@ -147,6 +156,10 @@ def expected_of(info: msgspec.inspect.Type) -> tuple[str, dict[str, Any]]:
     if isinstance(info, msgspec.inspect.IntType):
         return "number", {"low": info.ge, "high": info.le}
     if isinstance(info, msgspec.inspect.StrType):
+        if info.pattern == ONE_LINE_PATTERN:
+            return "one_line", {"count": info.max_length}
+        if info.pattern == MULTI_LINE_PATTERN:
+            return "lines", {"count": info.max_length}
         if info.pattern is not None:
             return "slug", {"count": info.max_length}
         return "text", {"count": info.max_length}

@@ -1,7 +1,9 @@
 """iCalendar (RFC 5545) pieces shared by the mails' attachments and the calendar feeds.
 
 Times are written in UTC (`...Z`), never floating. UIDs are stable, so a calendar that sees
-an event again (a later mail, the next fetch of a feed) updates it instead of adding it.
+an event again (a later mail, the next fetch of a feed) updates it instead of adding it. Every
+text is written without control characters (library.texts), even one stored before that rule
+held: a CR or LF in a name must not end a line of the feed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event, vCalAddress, vText
+
+from library.texts import lines, one_line
 
 PRODID = "-//Stadtbibliothek Ulm//Buchungen und Workshops//DE"
 SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -46,7 +50,7 @@ def new_calendar(*, method: str | None = None, name: str | None = None, refresh_
     if method is not None:
         calendar.add("method", method)
     if name is not None:
-        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-calname", one_line(name))
     if refresh_hours:
         # How often subscribers should fetch again (RFC 7986, and the older Microsoft property).
         calendar.add("refresh-interval", timedelta(hours=refresh_hours), parameters={"VALUE": "DURATION"})
@@ -85,15 +89,15 @@ def new_event(
     event.add("dtstamp", utc(facts.stamp))
     event.add("dtstart", utc(facts.start))
     event.add("dtend", utc(facts.end))
-    event.add("summary", facts.summary)
+    event.add("summary", one_line(facts.summary))
     if facts.sequence is not None:
         event.add("sequence", facts.sequence)
     if facts.location:
-        event.add("location", facts.location)
+        event.add("location", one_line(facts.location))
     if facts.description:
-        event.add("description", facts.description)
+        event.add("description", lines(facts.description))
     if facts.url:
-        event.add("url", facts.url)
+        event.add("url", one_line(facts.url))
     if facts.status:
         event.add("status", facts.status)
     if facts.last_modified is not None:
@@ -102,7 +106,7 @@ def new_event(
     if organizer is not None:
         name, address = organizer
         who = vCalAddress(f"mailto:{address}")
-        who.params["cn"] = vText(name)
+        who.params["cn"] = vText(one_line(name))
         event.add("organizer", who)
     if attendee is not None:
         guest = vCalAddress(f"mailto:{attendee}")

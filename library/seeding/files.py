@@ -30,6 +30,9 @@ SENTENCES = {
     "required": "'{field}' is missing",
     "number": "'{field}' must be a whole number from {low} to {high}, found {found}",
     "text": "'{field}' must be text of at most {count} characters",
+    "one_line": "'{field}' must be one line of at most {count} characters, without control characters",
+    "lines": "'{field}' must be text of at most {count} characters, without control characters but "
+    "line breaks",
     "slug": "'{field}' {value!r} must be lower-case letters, digits and hyphens (at most {count})",
     "choice": "unknown {field} {value!r} (one of: {choices})",
     "yes_no": "'{field}' must be true or false, found {found}",

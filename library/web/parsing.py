@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from library.catalog.hours import local_instant
+from library.catalog.hours import exists_locally, local_instant
 from library.i18n import N_, Lang, translate
 from library.web.common import Form
 
@@ -16,6 +16,9 @@ REQUIRED = N_("Please fill in this field.")
 BAD_DATE = N_("Please enter a date such as 2026-12-04.")
 BAD_TIME = N_("Please enter a time such as 14:30.")
 BAD_NUMBER = N_("Please enter a whole number from %(low)s to %(high)s.")
+SKIPPED_TIME = N_(
+    "This time does not exist on that day: the clocks are put forward an hour. Please choose another time."
+)
 
 T = TypeVar("T")
 
@@ -70,4 +73,13 @@ def local_moment(form: Form, name: str, lang: Lang, zone: ZoneInfo) -> datetime 
     """An optional `datetime-local` field (2026-12-04T14:30), read as wall-clock time in `zone`."""
     bad = translate(lang, N_("Please enter a date and time such as 2026-12-04 14:30."))
     typed = _typed(form, name, lang, datetime.fromisoformat, bad, required=False)
-    return local_instant(typed.date(), typed.time(), zone) if typed else None
+    return instant(form, name, lang, typed.date(), typed.time(), zone) if typed else None
+
+
+def instant(form: Form, name: str, lang: Lang, day: date, at: time, zone: ZoneInfo) -> datetime | None:
+    """A typed local date and time as an instant; a time the clocks skip gets a message next to
+    `name` rather than being shifted silently."""
+    if not exists_locally(day, at, zone):
+        form.add(name, translate(lang, SKIPPED_TIME))
+        return None
+    return local_instant(day, at, zone)

@@ -28,7 +28,6 @@ from library.booking.models import BookingStatus
 from library.booking.series import Repeat
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog import queries
-from library.catalog.hours import local_instant
 from library.catalog.models import Resource
 from library.catalog.policy import BookingPolicy, effective_policy
 from library.db import Database
@@ -396,7 +395,9 @@ async def read_booking_form(
     times = parsing.whole_number(form, "times", lang, low=2, high=MAX_TIMES, required=bool(freq))
     if day is None or at is None or minutes is None or form.has_errors:
         return None
-    start = local_instant(day, at, zone)
+    start = parsing.instant(form, "start", lang, day, at, zone)
+    if start is None:
+        return None
     repeat = Repeat("daily" if freq == "daily" else "weekly", count=times) if freq and times else None
     return BookingRequest(
         start,

@@ -17,7 +17,6 @@ from library.accounts.models import User
 from library.booking import desk, service
 from library.booking.models import BookingStatus
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
-from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
 from library.db import Database
 from library.errors import LibraryError, message
@@ -150,7 +149,10 @@ class StaffBookingPages(Controller):
         if form.has_errors or chosen is None or day is None or start is None or end is None:
             return again(422)
         zone = ZoneInfo(chosen.location.timezone)
-        begins, ends = local_instant(day, start, zone), local_instant(day, end, zone)
+        begins = parsing.instant(form, "start", lang, day, start, zone)
+        ends = parsing.instant(form, "end", lang, day, end, zone)
+        if begins is None or ends is None:
+            return again(422)
         if ends <= begins:
             form.add("end", message("end_before_start", lang))
             return again(422)

@@ -49,6 +49,8 @@ EXPECTED = {
     "required": N_("Please fill in this field."),
     "number": N_("Please enter a whole number from %(low)s to %(high)s."),
     "text": N_("At most %(count)s characters, please."),
+    "one_line": N_("One line of at most %(count)s characters, without control characters, please."),
+    "lines": N_("At most %(count)s characters, please, without control characters but line breaks."),
     "slug": N_("Only lower-case letters, digits and single hyphens, e.g. lesesaal-2."),
     "choice": N_("Please use one of: %(choices)s."),
     "yes_no": N_("Please write yes or no."),

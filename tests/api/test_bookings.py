@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from library.audit.models import AuditEntry
@@ -543,3 +544,50 @@ async def test_a_422_names_a_nested_field(db: Database, client: Client) -> None:
     )
     body = assert_problem(wrong, 422, "invalid_input")
     assert body["errors"][0]["field"] == "repeat.freq"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("2026-12-02T10:00:00+01:00", "2036-12-02T10:00:00+01:00", "end"),  # ten years long
+        ("9999-12-30T10:00:00+01:00", "9999-12-30T11:00:00+01:00", "start"),
+        ("0001-01-01T10:00:00+00:53", "0001-01-01T11:00:00+00:53", "start"),
+        ("2020-03-02T10:00:00+01:00", "2020-03-02T11:00:00+01:00", "start"),  # and then a no-show
+        ("2031-11-30T10:00:00+01:00", "2031-12-10T10:00:00+01:00", "end"),  # ends past five years
+        ("2026-12-02T10:00:00+01:00", "2027-01-03T10:00:00+01:00", "end"),  # 32 days
+    ],
+)
+async def test_an_override_stays_within_bounds(
+    db: Database, client: Client, start: str, end: str, field: str
+) -> None:
+    await setup_library(db)
+    staff = await get_token(client, "staff@example.org")
+    response = await book(client, staff, "gruppenraum-1", start, end, override_reason="Ausnahme")
+    problem = assert_problem(response, 422, "override_out_of_bounds")
+    assert [error["field"] for error in problem["errors"]] == [field]
+
+
+async def test_an_override_at_the_bounds_is_booked(db: Database, client: Client) -> None:
+    await setup_library(db)
+    staff = await get_token(client, "staff@example.org")
+    month = await book(
+        client,
+        staff,
+        "gruppenraum-1",
+        at(WEDNESDAY, 10),
+        "2027-01-02T10:00:00+01:00",
+        override_reason="Umbau",
+    )
+    assert month.status_code == 201, month.text
+
+
+async def test_a_series_reaches_at_most_two_years_ahead(db: Database, client: Client) -> None:
+    await setup_library(db)
+    anna = await get_token(client)
+    staff = await get_token(client, "staff@example.org")
+    far = {"freq": "weekly", "interval": 52, "count": 10}  # the last one in 2035
+    for token, extra in ((anna, {}), (staff, {"override_reason": "Dauertermin"})):
+        response = await book(
+            client, token, "gruppenraum-1", at(WEDNESDAY, 10), at(WEDNESDAY, 11), repeat=far, **extra
+        )
+        assert_problem(response, 422, "series_out_of_bounds")

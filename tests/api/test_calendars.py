@@ -12,7 +12,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from library.accounts.models import Language, Role, User
-from library.catalog.models import ResourceKind
+from library.catalog.models import Resource, ResourceKind
 from library.db import Database
 from tests.support.api import Client
 from tests.support.factories import (
@@ -264,3 +264,22 @@ async def test_the_feeds_are_in_the_openapi_document(client: Client) -> None:
         "/api/v1/outbox/{message_id}/retry",
     ):
         assert path in paths, path
+
+
+async def test_a_name_stored_with_control_characters_does_not_break_a_feed(
+    db: Database, client: Client
+) -> None:
+    """Rows from before the rule held (inserted directly here) are written on one line."""
+    await library(db)
+    anna = await get_token(client)
+    await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    async with db.write() as session:
+        room = await session.scalar(select(Resource).where(Resource.slug == "gruppenraum-1"))
+        assert room is not None
+        room.name = "Raum\r\nX-Injected: 1\u0007"  # a bell: PostgreSQL text cannot hold a NUL
+
+    response = await client.get("/calendar/resources/gruppenraum-1.ics")
+
+    (event,) = events(response)
+    assert str(event["SUMMARY"]).endswith("Raum X-Injected: 1 ")
+    assert b"\r\nX-Injected" not in response.content

@@ -822,3 +822,34 @@ async def test_the_openapi_document_lists_the_staff_endpoints(db: Database, clie
     assert "patch" in paths["/api/v1/units/{unit_id}"]
     assert "put" in paths["/api/v1/locations/{slug}/weekly-hours"]
     assert "post" in paths["/api/v1/locations/{slug}/exceptions"]
+
+
+CONTROL_CHARACTERS = [
+    ("name", "Raum\r\nX-Injected: 1"),
+    ("name", "Null\u0000Raum"),
+    ("name_en", "Room\u0085next line"),
+    ("features", ["Beamer\u000b"]),
+    ("description", "Zwei\nZeilen und eine Glocke\u0007"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), CONTROL_CHARACTERS)
+async def test_one_line_texts_refuse_control_characters_naming_the_field(
+    db: Database, client: Client, field: str, value: Any
+) -> None:
+    things = await setup_library(db, client)
+    staff = bearer(things["staff"])
+    created = await client.post("/api/v1/resources", json={**NEW_DEVICE, field: value}, headers=staff)
+    assert_problem(created, 422, "invalid_input")
+    assert [error["field"].partition("[")[0] for error in created.json()["errors"]] == [field]
+    changed = await client.patch("/api/v1/resources/gruppenraum-1", json={field: value}, headers=staff)
+    assert_problem(changed, 422, "invalid_input")
+    unit = await client.post("/api/v1/resources/gruppenraum-1/units", json={"label": "A\nB"}, headers=staff)
+    assert_problem(unit, 422, "invalid_input")
+
+
+async def test_a_description_may_hold_line_breaks(db: Database, client: Client) -> None:
+    things = await setup_library(db, client)
+    body = {**NEW_DEVICE, "description": "Erste Zeile\r\nzweite\ndritte"}
+    response = await client.post("/api/v1/resources", json=body, headers=bearer(things["staff"]))
+    assert response.status_code == 201, response.text

@@ -87,3 +87,16 @@ def test_an_empty_file_and_a_file_that_is_not_utf8() -> None:
     assert csv_io.parse(HEADER)[1] == [RowProblem(2, "", "no_rows")]
     assert csv_io.decode("Nähmaschine".encode("latin-1")) is None
     assert csv_io.decode("\ufeffslug".encode()) == "slug"
+
+
+def test_control_characters_in_one_line_cells_are_row_problems() -> None:
+    text = HEADER + (
+        'drucker,"Drucker\r\nX-Injected: 1",device,technology,zentralbibliothek,1,no,,"A\u0000",,\n'
+    )
+
+    _, problems = csv_io.parse(text)
+
+    assert {(p.row, p.column, p.kind) for p in problems} == {
+        (2, "name", "one_line"),
+        (2, "unit_label", "one_line"),
+    }

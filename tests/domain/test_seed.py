@@ -418,7 +418,13 @@ def _duplicate_first_resource(data: Any) -> None:
         (
             "resources.yaml",
             _set(["resources", "lasercutter", "units", 0, "inventory_number"], "U" * 61),
-            "resource 'lasercutter', unit #1: 'inventory_number' must be text of at most 60 characters",
+            "resource 'lasercutter', unit #1: 'inventory_number' must be one line of at most 60 characters",
+        ),
+        (
+            "resources.yaml",
+            _set(["resources", "lasercutter", "units", 0, "label"], "Laser\r\nX-Injected: 1"),
+            "resource 'lasercutter', unit #1: 'label' must be one line of at most 120 characters, "
+            "without control characters",
         ),
         (
             "locations.yaml",

@@ -400,3 +400,19 @@ async def test_dates_far_from_today_are_typos_not_errors(client: Client, db: Dat
     )
     assert booking.status_code == 422
     assert 'id="error-date"' in booking.text
+
+
+async def test_a_time_the_clocks_skip_is_refused_next_to_the_field(client: Client, db: Database) -> None:
+    """02:30 on the last Sunday of March does not exist in Ulm; it is not shifted to 03:30."""
+    await library(db)
+    await factories.create_user(db)
+    await sign_in(client, "anna@example.org")
+    page = "/resources/gruppenraum-1"
+
+    form = {"date": "2027-03-28", "start": "02:30", "length": "30"}
+    response = await post_form(client, f"{page}/book", form, form_page=page)
+
+    assert response.status_code == 422
+    assert 'id="error-start"' in response.text
+    async with db.read() as session:
+        assert (await session.scalars(select(Booking))).all() == []

@@ -233,3 +233,23 @@ async def test_an_action_from_the_search_results_comes_back_to_them(client: Clie
 
     assert response.headers["location"] == "/staff/bookings?person=anna&page=1&done=cancelled"
     assert away.headers["location"] == "/?done=cancelled"
+
+
+async def test_a_time_the_clocks_skip_is_refused_next_to_its_field(client: Client, db: Database) -> None:
+    await desk_world(db)
+    await sign_in(client, "sam@example.org")
+    form = {
+        "email": "anna@example.org",
+        "resource": "lesesaal",
+        "date": "2027-03-28",
+        "start": "01:00",
+        "end": "02:30",
+        "override_reason": "Lange Nacht",
+    }
+
+    refused = await post_form(client, NEW, form, form_page=NEW)
+
+    assert refused.status_code == 422
+    assert 'id="error-end"' in refused.text
+    assert 'id="error-start"' not in refused.text
+    assert await bookings_of(db, "anna@example.org") == []

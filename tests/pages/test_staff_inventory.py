@@ -130,6 +130,19 @@ async def test_wrong_resource_input_is_explained_next_to_each_field(client: Clie
     assert 'id="error-slug"' in taken.text
 
 
+async def test_control_characters_in_a_name_are_explained_next_to_the_field(
+    client: Client, db: Database
+) -> None:
+    await desk_world(db)
+    await sign_in(client, "sam@example.org")
+    form = {**RESOURCE_FORM, "name": "Raum\r\nX-Injected: 1", "slug": "raum-neu"}
+
+    response = await post_form(client, "/staff/resources/new", form, form_page="/staff/resources/new")
+
+    assert response.status_code == 422
+    assert 'id="error-name">Bitte eine Zeile mit höchstens 200 Zeichen, ohne Steuerzeichen.' in response.text
+
+
 async def test_staff_change_a_resource_and_remove_a_rule(client: Client, db: Database) -> None:
     world = await desk_world(db)
     await sign_in(client, "sam@example.org")

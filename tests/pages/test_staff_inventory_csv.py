@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from httpx import Response
 from sqlalchemy import func, select
 
@@ -158,3 +161,40 @@ async def test_an_export_imports_again_and_exports_the_same(client: Client, db: 
     original_rows = first.splitlines()[1:]
     renamed_rows = renamed.splitlines()[1:]
     assert sorted(rows) == sorted(original_rows + renamed_rows)
+
+
+FORMULAS = {
+    "name": '=HYPERLINK("http://evil.example/","Klick")',
+    "name_en": "+1+1",
+    "description": "-2+3 Plätze",
+    "description_en": "@SUM(A1:A9)",
+}
+
+
+async def test_formulas_are_neutralised_in_the_export_and_come_back_on_import(
+    client: Client, db: Database
+) -> None:
+    await staff_world(db)
+    await sign_in(client, "sam@example.org")
+    async with db.write() as session:
+        room = await session.scalar(select(Resource).where(Resource.slug == "lesesaal"))
+        assert room is not None
+        for column, value in FORMULAS.items():
+            setattr(room, column, value)
+        unit = await session.scalar(select(Unit).where(Unit.resource_id == room.id))
+        assert unit is not None
+        unit.label = "'=schon neutralisiert"  # an apostrophe of its own stays
+
+    first = (await client.get("/staff/resources/export.csv")).content.decode("utf-8-sig")
+
+    cells = [cell for row in csv.reader(io.StringIO(first)) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=HYPERLINK" in first
+    again = await upload(client, first.replace("lesesaal", "lesesaal-2").replace("INV-", "INV2-"))
+    assert again.status_code == 303, again.text
+    async with db.read() as session:
+        copy = await session.scalar(select(Resource).where(Resource.slug == "lesesaal-2"))
+        assert copy is not None
+        assert {column: getattr(copy, column) for column in FORMULAS} == FORMULAS
+        labels = (await session.scalars(select(Unit.label).where(Unit.resource_id == copy.id))).all()
+    assert labels == ["'=schon neutralisiert"]
