@@ -185,7 +185,8 @@ def demo_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
     """`library serve` on SQLite with the Ulm catalogue and demo data, shared by the browser tests.
 
     Tests share its data: they add what they need (a new visitor, a booking) and never expect
-    the demo data to be untouched by other tests.
+    the demo data to be untouched by other tests. Every browser test's new visitor registers
+    from 127.0.0.1, so the per-address registration limit is raised for this server.
     """
     directory = tmp_path_factory.mktemp("demo")
     database_url = fresh_sqlite_url(sqlite_template, directory)
@@ -194,7 +195,7 @@ def demo_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
         env=library_env(database_url, directory),
         check=True,
     )
-    with serving(database_url, directory) as base:
+    with serving(database_url, directory, registrations_per_hour="1000") as base:
         yield base
 
 
