@@ -396,6 +396,7 @@ async def account_page(context: PageContext, user: User, form: Form, *, status: 
         now=context.now,
         has_calendar=user.calendar_token_hash is not None,
         email_unverified=user.email_verified_at is None,
+        verification_required=context.settings.verify_email,
         languages=LANGUAGE_CHOICES,
         notice=context.notice(NOTICES),
     )

@@ -387,6 +387,7 @@ async def test_the_account_page_asks_to_confirm_the_address_and_sends_the_link_a
     page = await client.get("/account")
     assert "Bitte bestätigen Sie Ihre E-Mail-Adresse" in page.text
     assert 'action="/account/verification"' in page.text
+    assert "Sobald Sie ihn angeklickt haben" not in page.text  # booking needs no confirmation here
     again = await post_form(client, "/account/verification", {}, form_page="/account")
     assert again.status_code == 303
     assert "einen neuen Link zur Bestätigung" in (await client.get(again.headers["location"])).text
@@ -421,6 +422,8 @@ async def test_with_verification_on_the_booking_form_refuses_an_unverified_accou
     assert refused.status_code == 403
     assert "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse" in refused.text
     assert 'action="/account/verification"' in refused.text  # the link, sent again at a click
+    account = await verifying_client.get("/account")
+    assert "Sobald Sie ihn angeklickt haben, können Sie buchen" in account.text
 
     link = await latest_verification_link(db, settings, "berta@example.org")
     assert (await post_form(verifying_client, link, {}, form_page=link)).status_code == 303
