@@ -10,13 +10,12 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.accounts.verification import ensure_email_verified
 from library.api.common import Limit, Offset, Page, RowId, checked_range, language, page_of
-from library.booking import service
+from library.booking import queries, service
 from library.booking.alternatives import Alternative
 from library.booking.availability import Occupation, busy_intervals, resource_availability, units_free_per_day
 from library.booking.intervals import Interval
@@ -401,42 +400,32 @@ class BookingsController(Controller):
         offset: Offset = 0,
     ) -> Page[BookingOut]:
         zone = settings.zone
-        statement = select(Booking).options(
-            joinedload(Booking.resource), joinedload(Booking.unit), joinedload(Booking.user)
-        )
-        if not user.role.is_staff:
-            if for_user is not None:
-                raise NotAllowed("forbidden")
-            statement = statement.where(Booking.user_id == user.id)
+        owner_id = None if user.role.is_staff else user.id
+        if for_user is not None and not user.role.is_staff:
+            raise NotAllowed("forbidden")
+        after = local_instant(date_from, time(0), zone) if date_from is not None else None
+        before = local_instant(date_to + timedelta(days=1), time(0), zone) if date_to is not None else None
         async with db.read() as session:
             if for_user is not None:
-                owner = await session.scalar(
+                owner_id = await session.scalar(
                     select(User.id).where(
                         User.id == int(for_user)
                         if for_user.isdigit()
                         else User.email == normalise_email(for_user)
                     )
                 )
-                if owner is None:
+                if owner_id is None:
                     raise InvalidInput("unknown_user", "user", source="query")
-                statement = statement.where(Booking.user_id == owner)
-            if date_from is not None:
-                statement = statement.where(Booking.end_at > local_instant(date_from, time(0), zone))
-            if date_to is not None:
-                statement = statement.where(
-                    Booking.start_at < local_instant(date_to + timedelta(days=1), time(0), zone)
-                )
-            if status is not None:
-                statement = statement.where(Booking.status == status)
-            if resource is not None:
-                statement = statement.join(Resource, Resource.id == Booking.resource_id).where(
-                    Resource.slug == resource
-                )
-            rows = (
-                await session.scalars(
-                    statement.order_by(Booking.start_at, Booking.id).limit(limit + 1).offset(offset)
-                )
-            ).all()
+            rows = await queries.list_bookings(
+                session,
+                owner_id=owner_id,
+                after=after,
+                before=before,
+                status=status,
+                resource_slug=resource,
+                limit=limit + 1,
+                offset=offset,
+            )
         return page_of(request, rows, lambda b: booking_out(b, zone), limit=limit, offset=offset)
 
     @get("/bookings/{booking_id:int}", summary="One booking")

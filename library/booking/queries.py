@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, joinedload
 from library.accounts.models import Certification, User, UserCertification
 from library.booking.availability import Occupation
 from library.booking.intervals import Interval
-from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
 from library.booking.rules import Booker, HeldCertification, ResourceFacts, Usage, usage_of
 from library.catalog.hours import DatedException, DayHours, Period, WeeklyPeriod, hours_between
 from library.catalog.models import (
@@ -313,3 +313,44 @@ async def load_circumstances(
         _usage(parts[COUNTED], resource_ids, now, week, day),
         _occupations(parts[OCCUPIED]),
     )
+
+
+async def list_bookings(
+    session: AsyncSession,
+    *,
+    owner_id: int | None = None,
+    visitors_only: bool = False,
+    after: datetime | None = None,
+    before: datetime | None = None,
+    status: BookingStatus | None = None,
+    resource_slug: str | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Sequence[Booking]:
+    """Bookings for a list (the API's, a visitor's own page): each with its resource and that
+    resource's house rules, its unit and its person, in one query. `after`/`before` keep the
+    bookings that end after and start before those instants."""
+    statement = select(Booking).options(
+        joinedload(Booking.resource).joinedload(Resource.location).joinedload(Location.policy),
+        joinedload(Booking.resource).joinedload(Resource.policy),
+        joinedload(Booking.unit),
+        joinedload(Booking.user),
+    )
+    if owner_id is not None:
+        statement = statement.where(Booking.user_id == owner_id)
+    if visitors_only:
+        statement = statement.where(Booking.purpose == BookingPurpose.VISITOR)
+    if after is not None:
+        statement = statement.where(Booking.end_at > after)
+    if before is not None:
+        statement = statement.where(Booking.start_at < before)
+    if status is not None:
+        statement = statement.where(Booking.status == status)
+    if resource_slug is not None:
+        statement = statement.where(
+            Booking.resource_id.in_(select(Resource.id).where(Resource.slug == resource_slug))
+        )
+    order = (Booking.start_at.desc(), Booking.id.desc()) if newest_first else (Booking.start_at, Booking.id)
+    statement = statement.order_by(*order).limit(limit).offset(offset)
+    return (await session.scalars(statement)).unique().all()

@@ -6,7 +6,7 @@ Cancelling and checking in are the booking service's (the same calls as the API'
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,9 +21,10 @@ from sqlalchemy.orm import joinedload
 from library.accounts.models import User
 from library.booking import service
 from library.booking.intervals import Interval
-from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from library.booking.queries import list_bookings
 from library.booking.rules import cancel_deadline, checkin_window, may_become
-from library.catalog.models import Location, Resource
+from library.catalog.models import Resource
 from library.catalog.policy import BookingPolicy, effective_policy
 from library.db import Database
 from library.errors import LibraryError, NotFound
@@ -107,18 +108,7 @@ def with_actions(booking: Booking, policy: BookingPolicy, now: datetime) -> MyBo
 async def my_bookings(db: Database, user: User, now: datetime) -> tuple[list[MyBooking], list[MyBooking]]:
     """The person's upcoming bookings (soonest first) and the latest of the others."""
     async with db.read() as session:
-        rows: Sequence[Booking] = (
-            await session.scalars(
-                select(Booking)
-                .where(Booking.user_id == user.id, Booking.purpose == BookingPurpose.VISITOR)
-                .options(
-                    joinedload(Booking.resource).joinedload(Resource.location).joinedload(Location.policy),
-                    joinedload(Booking.resource).joinedload(Resource.policy),
-                    joinedload(Booking.unit),
-                )
-                .order_by(Booking.start_at.desc(), Booking.id.desc())
-            )
-        ).all()
+        rows = await list_bookings(session, owner_id=user.id, visitors_only=True, newest_first=True)
     upcoming: list[MyBooking] = []
     past: list[MyBooking] = []
     for booking in rows:
