@@ -67,6 +67,8 @@ class Settings:
     registrations_per_hour: int = 5  # new accounts from one address; more are refused for a while
     # Self-registered accounts confirm their e-mail address before they book or sign up.
     verify_email: bool = False
+    # Where uploaded photos' variants are kept (LIBRARY_MEDIA_DIR); None: `media` in var_dir.
+    media_dir: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -76,6 +78,11 @@ class Settings:
     def behind_https(self) -> bool:
         """Served over HTTPS: cookies are `Secure` and browsers are told to stay on HTTPS."""
         return self.base_url.startswith("https://")
+
+    @property
+    def media_root(self) -> Path:
+        """The directory of the photos' files (never the database: they are large and cached)."""
+        return self.media_dir if self.media_dir is not None else self.var_dir / "media"
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +121,7 @@ class Settings:
             password_hashing=_password_hashing(env),
             registrations_per_hour=_positive("LIBRARY_REGISTRATIONS_PER_HOUR", "5", "registrations"),
             verify_email=_on_or_off("LIBRARY_VERIFY_EMAIL", "on" if env == "production" else "off"),
+            media_dir=Path(media) if (media := os.environ.get("LIBRARY_MEDIA_DIR", "").strip()) else None,
         )
 
 

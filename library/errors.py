@@ -132,6 +132,12 @@ MESSAGES: dict[str, str] = {
         "A closure has no opening periods: please leave out periods or set closed: false."
     ),
     "dates_out_of_order": N_("The last date must not be before the first."),
+    # Photos (library.pictures)
+    "photo_too_large": N_("The picture is too large: at most %(max_mib)s MiB."),
+    "photo_type": N_("This file is not a picture we can use. Please upload a JPEG, PNG or WebP image."),
+    "photo_too_many_pixels": N_("The picture has too many pixels: at most %(max_megapixels)s megapixels."),
+    "alt_required": N_("Please describe what the picture shows, for people who cannot see it."),
+    "alt_too_long": N_("The description is too long: at most %(max_chars)s characters."),
     "server_error": N_("An internal error occurred. It has been logged."),
 }
 
@@ -198,6 +204,10 @@ class Conflict(LibraryError):
 
 class InvalidInput(LibraryError):
     """What was given cannot be used; the fields concerned are named."""
+
+
+class TooLarge(LibraryError):
+    """What was given is larger than the service takes (an uploaded file)."""
 
 
 class InvalidLink(LibraryError):

@@ -24,6 +24,7 @@ from library.catalog.models import (
 )
 from library.db import Base
 from library.outbox.models import OutboxMessage
+from library.pictures.models import Photo
 from library.workshops.models import Registration, Workshop, WorkshopSession
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "OpeningPeriod",
     "OutboxMessage",
     "PasswordReset",
+    "Photo",
     "Policy",
     "Registration",
     "Resource",

@@ -18,6 +18,7 @@ from library.errors import (
     NotAllowed,
     NotFound,
     NotSignedIn,
+    TooLarge,
     TooManyAttempts,
     TryLater,
 )
@@ -30,6 +31,7 @@ STATUSES: dict[type[LibraryError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    TooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     TooManyAttempts: HTTPStatus.TOO_MANY_REQUESTS,
     Busy: HTTPStatus.SERVICE_UNAVAILABLE,
 }
