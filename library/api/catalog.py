@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
 from library.api.common import Limit, Offset, Page, checked_range, iso_local, language, next_page_url
+from library.api.photos import PhotoOut, photo_out
 from library.booking.queries import load_location_hours
 from library.catalog import inventory, queries
 from library.catalog.factors import FACTOR_TEXTS
@@ -23,6 +24,8 @@ from library.errors import InvalidInput
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep, staff_only
 from library.i18n import Lang, pick
+from library.pictures.models import Photo
+from library.pictures.queries import resource_photos
 
 
 class FactorOut(msgspec.Struct):
@@ -92,6 +95,7 @@ class ResourceDetailOut(ResourceOut):
     policy: PolicyOut
     features: list[Any]
     units: list[UnitOut]
+    photos: list[PhotoOut]
 
 
 def resource_out(resource: Resource, unit_count: int, lang: Lang) -> ResourceOut:
@@ -115,8 +119,10 @@ def resource_fields(resource: Resource, unit_count: int, lang: Lang) -> dict[str
     }
 
 
-def resource_detail_out(resource: Resource, unit_count: int, lang: Lang) -> ResourceDetailOut:
-    """A resource with its description, effective house rules and bookable units."""
+def resource_detail_out(
+    resource: Resource, unit_count: int, lang: Lang, photos: list[Photo]
+) -> ResourceDetailOut:
+    """A resource with its description, effective house rules, bookable units and photos."""
     policy = effective_policy(resource.location.policy, resource.policy)
     return ResourceDetailOut(
         **resource_fields(resource, unit_count, lang),
@@ -124,13 +130,15 @@ def resource_detail_out(resource: Resource, unit_count: int, lang: Lang) -> Reso
         policy=PolicyOut(**policy.as_dict()),
         features=list(resource.features or []),
         units=[UnitOut(u.id, u.label) for u in resource.units if u.status == UnitStatus.AVAILABLE],
+        photos=[photo_out(photo) for photo in photos],
     )
 
 
 async def resource_answer(request: Request[Any, Any, Any], db: DatabaseDep, slug: str) -> ResourceDetailOut:
     async with db.read() as session:
         resource, count = await queries.get_resource(session, slug)
-    return resource_detail_out(resource, count, language(request))
+        photos = (await resource_photos(session, [resource.id]))[resource.id]
+    return resource_detail_out(resource, count, language(request), photos)
 
 
 class CatalogController(Controller):

@@ -16,6 +16,7 @@ from library.accounts.models import Certification
 from library.accounts.verification import ensure_email_verified
 from library.api.bookings import Instant
 from library.api.common import Limit, Offset, Page, RowId, language, next_page_url, page_of
+from library.api.photos import PhotoOut, photo_out
 from library.booking.errors import refused
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
@@ -26,6 +27,7 @@ from library.errors import InvalidInput, NotFound
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep, staff_only
 from library.i18n import DEFAULT_LANGUAGE, N_, Lang, pick
+from library.pictures.queries import workshop_photos
 from library.workshops import service
 from library.workshops.errors import room_refused
 from library.workshops.models import (
@@ -65,6 +67,7 @@ class WorkshopOut(msgspec.Struct, omit_defaults=True):
     required_certification: str | None
     sessions: list[SessionOut]
     description: str | None = None
+    photos: list[PhotoOut] | None = None  # in a workshop's details only
 
 
 class WorkshopIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -202,6 +205,9 @@ async def workshop_out(
         else None,
         sessions=await sessions_out(session, shown, settings, now),
         description=pick(lang, workshop.description, workshop.description_en) if detail else None,
+        photos=[photo_out(p) for p in (await workshop_photos(session, [workshop.id]))[workshop.id]]
+        if detail
+        else None,
     )
 
 

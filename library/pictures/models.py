@@ -21,8 +21,12 @@ class Photo(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
-    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True
+    )
+    workshop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer)  # the order shown, first = the card's picture
     alt: Mapped[str] = mapped_column(Text)  # German, required: what the picture shows
     alt_en: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,7 @@ from litestar import Controller
 from library.web.account import AccountPages
 from library.web.catalogue import CataloguePages
 from library.web.display import DisplayPages
+from library.web.media import MediaFiles
 from library.web.my_bookings import MyBookingPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
@@ -38,4 +39,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffAuditPages,
     StaffInventoryFilePages,
     StaffHoursPages,
+    MediaFiles,
 ]
