@@ -38,11 +38,18 @@ from library.http.security import ScriptFileSwagger, header_hook
 from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER, csrf_cookie_hook
 from library.scheduler import run_forever
 from library.web.common import PAGE_DEPENDENCIES
+from library.web.pictures import install as install_pictures
 from library.web.routes import PAGE_CONTROLLERS
 from library.web.translations import install as install_translations
 
 SCHEMA_ASSETS = "/schema/assets"
 MAX_REQUEST_BODY = 2 * 1024 * 1024  # bytes; CSV imports are the largest bodies
+
+
+def configure_templates(engine: JinjaTemplateEngine) -> None:
+    """The globals and filters every template may use: translations, dates, photos."""
+    install_translations(engine.engine)
+    install_pictures(engine.engine)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
@@ -125,7 +132,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         template_config=TemplateConfig(
             directory=PROJECT_ROOT / "templates",
             engine=JinjaTemplateEngine,
-            engine_callback=lambda engine: install_translations(engine.engine),
+            engine_callback=configure_templates,
         ),
         openapi_config=OpenAPIConfig(
             title="Stadtbibliothek Ulm: bookings and workshops",

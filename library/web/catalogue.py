@@ -22,6 +22,7 @@ from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind
 from library.i18n import N_, Lang, pick, translate
+from library.pictures.queries import resource_photos
 from library.web import parsing
 from library.web.availability import load_location_facts, units_free_at
 from library.web.common import Form, PageContextDep
@@ -221,6 +222,7 @@ class CataloguePages(Controller):
                     session, filters.where, limit=PAGE_SIZE, offset=offset
                 )
                 cards = [Card(resource, count, None) for resource, count in rows]
+            photos = await resource_photos(session, [card.resource.id for card in cards])
         query = {key: value for key, value in form.values.items() if value and key not in form.errors}
         return context.render(
             "catalogue/index.html",
@@ -228,6 +230,7 @@ class CataloguePages(Controller):
             form=form,
             filters=filters,
             cards=cards,
+            photos=photos,
             page=filters.page,
             has_more=has_more,
             query=query,

@@ -36,6 +36,7 @@ from library.http.problems import status_of
 from library.http.refusals import booking_refused
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, catalogue, pick, translate
+from library.pictures.queries import resource_photos
 from library.web import parsing
 from library.web.availability import load_location_facts, monday_of, week_of_slots
 from library.web.catalogue import factor_name, kind_name, near_today
@@ -318,6 +319,7 @@ async def resource_page(
         facts = await load_location_facts(
             session, location, monday, monday + timedelta(days=6), Resource.id == resource.id
         )
+        photos = (await resource_photos(session, [resource.id]))[resource.id]
         workshop = None
         if resource.required_certification is not None:
             workshop = await renewing_workshop(session, resource.required_certification.key, context.now)
@@ -345,6 +347,7 @@ async def resource_page(
         "catalogue/resource.html",
         status=status,
         resource=resource,
+        photos=photos,
         location=location,
         zone=zone,
         unit_count=unit_count,

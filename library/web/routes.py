@@ -19,6 +19,7 @@ from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
+from library.web.staff_photos import StaffWorkshopPhotoPages
 from library.web.staff_workshops import StaffWorkshopPages
 from library.web.workshops import WorkshopPages
 
@@ -40,4 +41,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffInventoryFilePages,
     StaffHoursPages,
     MediaFiles,
+    StaffWorkshopPhotoPages,
 ]

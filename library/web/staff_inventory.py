@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -31,12 +31,17 @@ from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import staff_only
 from library.i18n import N_, Lang, translate
+from library.pictures.images import UPLOAD_BODY_LIMIT
+from library.pictures.queries import resource_photos
+from library.pictures.service import Owner, OwnerKind
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
 from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
+from library.web.staff_photos import PHOTO_NOTICES, remove_photo, upload_photo
 
 PAGE_SIZE = 50
 NOTICES = {
+    **PHOTO_NOTICES,
     "created": N_("The resource was added."),
     "saved": N_("The changes were saved."),
     "unit_added": N_("The unit was added."),
@@ -321,16 +326,20 @@ class StaffInventoryPages(Controller):
         *,
         form: Form | None = None,
         unit: Form | None = None,
+        photo: Form | None = None,
         status: int = 200,
     ) -> Response[Any]:
         async with context.db.read() as session:
             resource, _ = await queries.get_resource(session, slug)
+            photos = (await resource_photos(session, [resource.id]))[resource.id]
         offered = await choices(context.db, context.lang)
         return context.render(
             "staff/resource_form.html",
             status=status,
             form=form or resource_form(resource),
             unit_form=unit or Form(values={"condition": "good"}),
+            photo_form=photo or Form(),
+            photos=photos,
             resource=resource,
             defaults=effective_policy(resource.location.policy, None).as_dict(),
             notice=context.notice(NOTICES),
@@ -364,6 +373,37 @@ class StaffInventoryPages(Controller):
             form.absorb(problem, lang, raising=(NotFound,))
             return await self._resource_page(context, slug, form=form, status=status_of(problem))
         return see_other(f"/staff/resources/{resource.slug}", done="saved")
+
+    # Photos
+
+    @post(
+        "/staff/resources/{slug:str}/photos",
+        name="staff-resource-photo-add",
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def add_photo(
+        self,
+        context: PageContextDep,
+        user: NamedDependency[User],
+        slug: FromPath[str],
+        data: MultipartBody[dict[str, Any]],
+    ) -> Response[Any]:
+        refused = await upload_photo(context, user, Owner(OwnerKind.RESOURCE, slug), data)
+        if refused is not None:
+            form, status = refused
+            return await self._resource_page(context, slug, photo=form, status=status)
+        return see_other(f"/staff/resources/{slug}", done="photo_added")
+
+    @post("/staff/resources/{slug:str}/photos/{photo_id:int}/delete", name="staff-resource-photo-delete")
+    async def delete_photo(
+        self,
+        context: PageContextDep,
+        user: NamedDependency[User],
+        slug: FromPath[str],
+        photo_id: FromPath[int],
+    ) -> Response[Any]:
+        await remove_photo(context, user, Owner(OwnerKind.RESOURCE, slug), photo_id)
+        return see_other(f"/staff/resources/{slug}", done="photo_removed")
 
     # Units
 

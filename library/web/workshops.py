@@ -29,6 +29,7 @@ from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, pick, translate
+from library.pictures.queries import workshop_photos
 from library.web.common import Form, PageContext, PageContextDep, safe_next, see_other
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
@@ -150,6 +151,7 @@ async def workshop_page(
         upcoming = [s for s in workshop.sessions if s.end_at > context.now and s.cancelled_at is None]
         ids = [s.id for s in upcoming]
         tallies = await session_tallies(session, ids)
+        photos = (await workshop_photos(session, [workshop.id]))[workshop.id]
         mine = (
             await registrations_of(session, context.viewer.user.id, session_ids=ids)
             if context.viewer.user
@@ -159,6 +161,7 @@ async def workshop_page(
         "workshops/detail.html",
         status=status,
         workshop=workshop,
+        photos=photos,
         factor_name=dict(factor_choices(context.lang))[workshop.factor.value],
         sessions=session_views(upcoming, tallies, context.now, mine),
         signup_error=signup_error,
@@ -196,6 +199,7 @@ class WorkshopPages(Controller):
             )
             shown = sessions[:PAGE_SIZE]
             tallies = await session_tallies(session, [s.id for s in shown])
+            photos = await workshop_photos(session, list({s.workshop_id for s in shown}))
         chosen = {"factor": chosen_factor.value if chosen_factor else "", "location": known_location}
         form = Form(values=dict(chosen))
         if factor and chosen_factor is None:
@@ -206,6 +210,7 @@ class WorkshopPages(Controller):
             "workshops/list.html",
             form=form,
             days=by_local_day(session_views(shown, tallies, now)),
+            photos=photos,
             factors=factor_choices(lang),
             locations_choices=[(loc.slug, pick(lang, loc.name, loc.name_en)) for loc in locations],
             earlier_url=page_url(chosen, number - 1) if number > 1 else None,
