@@ -71,7 +71,7 @@ def seed(demo: bool, seed_dir: Path) -> None:
     async def run() -> str:
         database = Database(settings.database_url, pool_size=0)
         try:
-            report = await load_seed(database, seed_dir, demo=demo)
+            report = await load_seed(database, seed_dir, demo=demo, media_root=settings.media_root)
         finally:
             await database.dispose()
         return report.summary()

@@ -20,6 +20,7 @@ from library.seeding.catalogue import read_catalogue
 from library.seeding.certifications import upsert_certifications
 from library.seeding.demo import read_demo, seed_bookings, upsert_users
 from library.seeding.locations import upsert_locations
+from library.seeding.photos import read_photos, seed_photos
 from library.seeding.report import SeedReport
 from library.seeding.resources import upsert_resources
 from library.seeding.workshops import seed_sessions, system_user, upsert_workshops
@@ -33,8 +34,11 @@ async def load_seed(
     *,
     demo: bool = False,
     now: datetime | None = None,
+    media_root: Path | None = None,
 ) -> SeedReport:
-    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently."""
+    """Load the catalogue (and with `demo` the demo accounts and bookings) idempotently; with
+    `media_root` also the photos of photos.yaml, each in its own transaction afterwards (their
+    files are written outside the database, the way an upload is)."""
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("load_seed needs an aware datetime for 'now'")
@@ -42,6 +46,7 @@ async def load_seed(
     zone = ZoneInfo(catalogue.locations[0].timezone if catalogue.locations else "Europe/Berlin")
     today = now.astimezone(zone).date()  # the library's "today", for ages
     demo_data = read_demo(seed_dir, catalogue) if demo else None
+    photos = read_photos(seed_dir) if media_root is not None else []
 
     report = SeedReport()
     async with db.write() as session:
@@ -64,4 +69,6 @@ async def load_seed(
             users = await upsert_users(session, demo_data.users, certifications, now, today, report)
             await session.flush()
             await seed_bookings(session, demo_data.bookings, users, resources, now, report)
+    if media_root is not None:
+        await seed_photos(db, photos, media_root, now, report)
     return report

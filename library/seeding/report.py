@@ -21,6 +21,7 @@ Kind = Literal[
     "workshops",
     "workshop_sessions",
     "bookings",
+    "photos",
 ]
 KIND_ORDER: tuple[Kind, ...] = get_args(Kind)
 
