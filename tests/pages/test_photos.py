@@ -61,7 +61,7 @@ async def test_staff_add_a_photo_on_the_edit_page_and_visitors_see_it(
     page = (await client.get("/resources/lesesaal")).text
     assert re.search(r'<source type="image/webp" srcset="/media/[0-9a-f]{32}-320\.webp 320w, ', page)
     assert 'width="1000" height="1600" alt="Lesesaal mit Tischen"' in page
-    assert 'sizes="(min-width: 60rem) 56rem, 100vw"' in page
+    assert 'sizes="(min-width: 44rem) 40rem, 100vw"' in page
     english = (await client.get("/resources/lesesaal", headers={"Accept-Language": "en"})).text
     assert 'alt="Reading room"' in english
     cards = (await client.get("/catalogue")).text
