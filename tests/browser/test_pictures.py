@@ -79,3 +79,16 @@ def test_a_workshop_page_shows_its_photo(page: Page) -> None:
     photo = page.get_by_role("img", name="Zeichnung: Laptop auf einem Tisch, mit einer Platine verbunden")
     expect(photo).to_be_visible()
     assert_accessible(page)
+
+
+def test_the_workshop_list_shows_small_pictures(page: Page) -> None:
+    page.set_viewport_size({"width": 375, "height": 900})
+    page.goto("/workshops")
+    thumbnails = page.locator(".session .card-photo img")
+    expect(thumbnails.first).to_be_visible()
+    assert thumbnails.count() == page.locator(".session").count()
+    box = thumbnails.first.bounding_box()
+    assert box is not None
+    assert box["width"] <= 375 * 0.35 + 1  # a thumbnail beside the text, not a banner
+    assert_accessible(page)
+    save_screenshots(page, "workshops-photos", "de")
