@@ -24,6 +24,7 @@ from library.catalog.models import (
 )
 from library.db import Base
 from library.outbox.models import OutboxMessage
+from library.stats.models import KeptThrough, KeptUptake, PeopleDay, PersonFirstVisit, RefusalEvent
 from library.workshops.models import Registration, Workshop, WorkshopSession
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "Certification",
     "EmailVerification",
     "ExceptionPeriod",
+    "KeptThrough",
+    "KeptUptake",
     "Location",
     "LoginFailure",
     "LoginSession",
@@ -42,7 +45,10 @@ __all__ = [
     "OpeningPeriod",
     "OutboxMessage",
     "PasswordReset",
+    "PeopleDay",
+    "PersonFirstVisit",
     "Policy",
+    "RefusalEvent",
     "Registration",
     "Resource",
     "Unit",
