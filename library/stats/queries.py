@@ -723,6 +723,7 @@ async def demand(
     key: Any = Resource.slug if group_by == "resource" else RefusalEvent.code
     statement = (
         select(key, func.count())
+        .select_from(RefusalEvent)
         .join(Resource, Resource.id == RefusalEvent.resource_id)
         .join(bounds, bounds.c.location_id == Resource.location_id)
         .where(RefusalEvent.at >= bounds.c.lower, RefusalEvent.at < bounds.c.upper)
