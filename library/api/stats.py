@@ -194,8 +194,7 @@ class StatsController(Controller):
         first, last = period(date_from, date_to, clock, settings)
         async with db.read() as session:
             rows = await queries.utilisation(session, first, last, group_by=group_by.value, location=location)
-        english = language(request) == "en"
-        return answer(tables.utilisation_table(rows, first, last, english=english), format)
+        return answer(tables.utilisation_table(rows, first, last, lang=language(request)), format)
 
     @get("/heatmap", summary="Booked share per local weekday and hour", responses=_files(HeatmapOut))
     async def heatmap(
@@ -255,8 +254,7 @@ class StatsController(Controller):
         first, last = period(date_from, date_to, clock, settings)
         async with db.read() as session:
             rows = await queries.workshops(session, first, last)
-        english = language(request) == "en"
-        return answer(tables.workshops_table(rows, first, last, english=english), format)
+        return answer(tables.workshops_table(rows, first, last, lang=language(request)), format)
 
     @get(
         "/demand",

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from library.catalog.csv_io import neutralised
+from library.i18n import DEFAULT_LANGUAGE, Lang, pick
 from library.stats import rules
 from library.stats.queries import DemandRow, HeatCell, PeopleRow, UtilisationRow, WorkshopRow
 
@@ -107,7 +108,7 @@ UTILISATION_COLUMNS = (
 
 
 def utilisation_table(
-    rows: Sequence[UtilisationRow], first: date, last: date, *, english: bool = False
+    rows: Sequence[UtilisationRow], first: date, last: date, *, lang: Lang = DEFAULT_LANGUAGE
 ) -> Table:
     return Table(
         "utilisation",
@@ -117,7 +118,7 @@ def utilisation_table(
         [
             {
                 "key": r.key,
-                "label": (r.label_en or r.label) if english else r.label,
+                "label": pick(lang, r.label, r.label_en),
                 "open_minutes": _minutes(r.open_minutes),
                 "booked_minutes": _minutes(r.booked_minutes),
                 "used_minutes": _minutes(r.used_minutes),
@@ -180,7 +181,9 @@ WORKSHOP_COLUMNS = (
 )
 
 
-def workshops_table(rows: Sequence[WorkshopRow], first: date, last: date, *, english: bool = False) -> Table:
+def workshops_table(
+    rows: Sequence[WorkshopRow], first: date, last: date, *, lang: Lang = DEFAULT_LANGUAGE
+) -> Table:
     return Table(
         "workshops",
         first,
@@ -189,7 +192,7 @@ def workshops_table(rows: Sequence[WorkshopRow], first: date, last: date, *, eng
         [
             {
                 "slug": r.slug,
-                "title": (r.title_en or r.title) if english else r.title,
+                "title": pick(lang, r.title, r.title_en),
                 "sessions": r.sessions,
                 "places": r.places,
                 "confirmed": r.confirmed,

@@ -18,6 +18,7 @@ from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
+from library.web.staff_stats import StaffStatsPages
 from library.web.staff_workshops import StaffWorkshopPages
 from library.web.workshops import WorkshopPages
 
@@ -38,4 +39,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffAuditPages,
     StaffInventoryFilePages,
     StaffHoursPages,
+    StaffStatsPages,
 ]
