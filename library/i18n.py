@@ -159,5 +159,5 @@ def format_number(value: float, lang: Lang) -> str:
 
 
 def format_month(value: date, lang: Lang, *, short: bool = False) -> str:
-    """A month and its year, e.g. "November 2026", or "Nov. 26" where room is short."""
-    return dates.format_skeleton("MMMyy" if short else "yMMMM", value, locale=lang)
+    """A month and its year, e.g. "November 2026", or only "Nov." where room is short."""
+    return dates.format_skeleton("MMM" if short else "yMMMM", value, locale=lang)

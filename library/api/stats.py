@@ -19,9 +19,10 @@ from library.api.common import checked_range, language
 from library.catalog.models import Factor
 from library.clock import Clock
 from library.config import Settings
+from library.errors import InvalidInput
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import staff_only
-from library.stats import queries, tables
+from library.stats import queries, rules, tables
 from library.stats.tables import Table
 
 MAX_DAYS = 732  # two years: a year beside the year before it
@@ -155,6 +156,9 @@ def period(
     date_from: date | None, date_to: date | None, clock: Clock, settings: Settings
 ) -> tuple[date, date]:
     today = clock.now().astimezone(settings.zone).date()
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value is not None and not rules.EARLIEST <= value <= rules.LATEST:
+            raise InvalidInput("invalid_query", name, source="query")
     return checked_range(date_from or today.replace(day=1), date_to or today, max_days=MAX_DAYS)
 
 

@@ -19,7 +19,7 @@ from library.accounts.models import UserCertification
 from library.booking.models import Booking
 from library.catalog.models import Location
 from library.stats.models import KeptThrough, KeptUptake, PeopleDay, PersonFirstVisit
-from library.stats.queries import live_people, uptake_booking, visits_of_people
+from library.stats.queries import first_days, live_people, uptake_booking, visits_of_people
 from library.stats.sql import as_date, day_text, least
 
 BEGINNING = date(2000, 1, 1)
@@ -74,12 +74,7 @@ async def _keep_first_visits(session: AsyncSession, through: date) -> None:
     """The first day of everyone who came on a day up to `through`, before those visits go nameless."""
     every = visits_of_people().subquery("every")
     leaving = select(every.c.user_id).where(every.c.day <= through.isoformat()).distinct()
-    firsts = (
-        select(every.c.user_id.label("user_id"), func.min(every.c.day).label("first_day"))
-        .where(every.c.user_id.in_(leaving))
-        .group_by(every.c.user_id)
-        .subquery("firsts")
-    )
+    firsts = first_days(leaving).subquery("firsts")
     kept_or_named = least(day_text(PersonFirstVisit.first_day), firsts.c.first_day)
     merged = (
         select(

@@ -275,55 +275,80 @@ async def utilisation(
         r.id: UtilisationRow(r.slug, r.name, r.name_en, open_minutes=_open_minutes(r, by_id[r.location_id]))
         for r in resources.values()
     }
-    bounds = bounds_table(where)
-    override = aliased(Policy, name="override")
-    defaults = aliased(Policy, name="defaults")
-    clipped = clipped_minutes(Booking.start_at, Booking.end_at, bounds.c.lower, bounds.c.upper)
-    starts_inside = and_(Booking.start_at >= bounds.c.lower, Booking.start_at < bounds.c.upper)
+    for span, place_ids in _same_bounds(where).items():
+        ids = [r.id for r in resources.values() if r.location_id in place_ids]
+        if ids:
+            await _add_booked(session, per_resource, ids, span)
+    return _grouped(per_resource, resources, by_id, group_by)
+
+
+def _same_bounds(where: Sequence[Place]) -> dict[tuple[datetime, datetime, str], set[int]]:
+    """The locations grouped by their period in UTC and zone (in Ulm: all of them in one)."""
+    groups: dict[tuple[datetime, datetime, str], set[int]] = defaultdict(set)
+    for place in where:
+        groups[(place.bounds.start, place.bounds.end, place.zone.key)].add(place.id)
+    return groups
+
+
+async def _add_booked(
+    session: AsyncSession,
+    per_resource: dict[int, UtilisationRow],
+    resource_ids: list[int],
+    span: tuple[datetime, datetime, str],
+) -> None:
+    """Booked and used minutes, bookings and no-shows per resource: one scan, grouped by resource;
+    then the late cancellations, read by their status alone."""
+    lower = literal(span[0], UTCDateTime())
+    upper = literal(span[1], UTCDateTime())
+    clipped = clipped_minutes(Booking.start_at, Booking.end_at, lower, upper)
+    starts_inside = and_(Booking.start_at >= lower, Booking.start_at < upper)
     visitor = Booking.purpose == BookingPurpose.VISITOR
-    cut_off = func.coalesce(
-        override.cancel_until_minutes, defaults.cancel_until_minutes, DEFAULT_POLICY.cancel_until_minutes
-    )
-    late = and_(
-        visitor,
-        starts_inside,
-        Booking.status == BookingStatus.CANCELLED,
-        Booking.cancelled_at.is_not(None),
-        minutes_between(Booking.cancelled_at, Booking.start_at) < cut_off,
-    )
-    statement = (
+    booked = (
         select(
             Booking.resource_id,
-            func.sum(case((Booking.status.in_(BOOKED), clipped), else_=0)),
+            func.sum(clipped),
             func.sum(case((Booking.status.in_(USED), clipped), else_=0)),
-            func.sum(case((and_(visitor, starts_inside, Booking.status.in_(BOOKED)), 1), else_=0)),
+            func.sum(case((and_(visitor, starts_inside), 1), else_=0)),
             func.sum(
                 case((and_(visitor, starts_inside, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)
             ),
-            func.sum(case((late, 1), else_=0)),
         )
-        .join(Resource, Resource.id == Booking.resource_id)
-        .join(bounds, bounds.c.location_id == Resource.location_id)
-        .outerjoin(override, override.resource_id == Resource.id)
-        .outerjoin(defaults, defaults.location_id == Resource.location_id)
         .where(
-            Resource.id.in_(list(resources)),
-            Booking.start_at < bounds.c.upper,
-            Booking.end_at > bounds.c.lower,
-            Booking.status.in_((*BOOKED, BookingStatus.CANCELLED)),
+            Booking.resource_id.in_(resource_ids),
+            Booking.start_at < upper,
+            Booking.end_at > lower,
+            Booking.status.in_(BOOKED),
         )
         .group_by(Booking.resource_id)
     )
-    for resource_id, booked, used, bookings, no_shows, late_count in await session.execute(statement):
+    for resource_id, minutes, used, bookings, no_shows in await session.execute(booked):
         row = per_resource[resource_id]
-        row.booked_minutes = round(float(booked or 0), 2)
+        row.booked_minutes = round(float(minutes or 0), 2)
         row.used_minutes = round(float(used or 0), 2)
-        row.bookings, row.no_shows, row.late_cancellations = (
-            int(bookings or 0),
-            int(no_shows or 0),
-            int(late_count or 0),
+        row.bookings, row.no_shows = int(bookings or 0), int(no_shows or 0)
+    override = aliased(Policy, name="override")
+    defaults = aliased(Policy, name="defaults")
+    cut_off = func.coalesce(
+        override.cancel_until_minutes, defaults.cancel_until_minutes, DEFAULT_POLICY.cancel_until_minutes
+    )
+    late = (
+        select(Booking.resource_id, func.count())
+        .join(Resource, Resource.id == Booking.resource_id)
+        .outerjoin(override, override.resource_id == Resource.id)
+        .outerjoin(defaults, defaults.location_id == Resource.location_id)
+        .where(
+            Booking.status == BookingStatus.CANCELLED,
+            Booking.start_at >= lower,
+            Booking.start_at < upper,
+            Booking.resource_id.in_(resource_ids),
+            visitor,
+            Booking.cancelled_at.is_not(None),
+            minutes_between(Booking.cancelled_at, Booking.start_at) < cut_off,
         )
-    return _grouped(per_resource, resources, by_id, group_by)
+        .group_by(Booking.resource_id)
+    )
+    for resource_id, count in await session.execute(late):
+        per_resource[resource_id].late_cancellations = int(count)
 
 
 def _grouped(
@@ -385,46 +410,63 @@ async def heatmap(
 async def _booked_cells(
     session: AsyncSession, where: Sequence[Place], resource_ids: list[int]
 ) -> dict[tuple[int, int], float]:
-    """Booked minutes per local (weekday, hour), each booking cut at whole hours in the database."""
+    """Booked minutes per local (weekday, hour), cut at whole hours in the database.
+
+    In three steps so that the costly parts run on few rows: bookings (clipped to the period)
+    are counted per starting UTC hour and their start and end minutes from it; those groups
+    are spread over the hours they cover and summed per UTC hour; only then is each hour
+    turned into a local weekday and hour (DST-right: a repeated hour is two UTC hours).
+    """
     if not resource_ids:
         return {}
     bounds = bounds_table(where)
-    inside = (
-        Resource.id.in_(resource_ids),
-        Booking.status.in_(BOOKED),
-        Booking.start_at < bounds.c.upper,
-        Booking.end_at > bounds.c.lower,
-    )
-    longest = await session.scalar(
-        select(func.max(minutes_between(Booking.start_at, Booking.end_at)))
-        .join(Resource, Resource.id == Booking.resource_id)
-        .join(bounds, bounds.c.location_id == Resource.location_id)
-        .where(*inside)
-    )
-    if not longest:
-        return {}
-    hours = int(longest) // 60 + 2
-    numbers = union_all(*(select(literal(n).label("n")) for n in range(hours))).cte("numbers")
-    floor = utc_hour_floor(Booking.start_at)
-    slot_start = plus_minutes(floor, numbers.c.n * 60)
-    slot_end = plus_minutes(floor, numbers.c.n * 60 + 60)
-    minutes = clipped_minutes(
-        greatest(Booking.start_at, bounds.c.lower),
-        least(Booking.end_at, bounds.c.upper),
-        slot_start,
-        slot_end,
-    )
-    weekday = local_weekday(slot_start, bounds.c.zone)
-    hour = local_hour(slot_start, bounds.c.zone)
-    statement = (
-        select(weekday, hour, func.sum(minutes))
+    start = greatest(Booking.start_at, bounds.c.lower)
+    floor = utc_hour_floor(start)
+    grouped = (
+        select(
+            bounds.c.zone.label("zone"),
+            floor.label("floor"),
+            minutes_between(floor, start).label("first_minute"),
+            minutes_between(floor, least(Booking.end_at, bounds.c.upper)).label("last_minute"),
+            func.count().label("bookings"),
+        )
         .select_from(Booking)
         .join(Resource, Resource.id == Booking.resource_id)
         .join(bounds, bounds.c.location_id == Resource.location_id)
-        .join(numbers, numbers.c.n * 60 < minutes_between(floor, Booking.end_at))
-        .where(*inside)
-        .group_by(weekday, hour)
+        .where(
+            Resource.id.in_(resource_ids),
+            Booking.status.in_(BOOKED),
+            Booking.start_at < bounds.c.upper,
+            Booking.end_at > bounds.c.lower,
+        )
+        .group_by(bounds.c.zone, floor, start, least(Booking.end_at, bounds.c.upper))
+        .subquery("grouped")
     )
+    longest = await session.scalar(select(func.max(grouped.c.last_minute)))
+    if not longest:
+        return {}
+    numbers = union_all(*(select(literal(n).label("n")) for n in range(int(longest) // 60 + 1))).cte(
+        "numbers"
+    )
+    slot_first = numbers.c.n * 60
+    minutes = greatest(
+        least(grouped.c.last_minute, slot_first + 60) - greatest(grouped.c.first_minute, slot_first), 0
+    )
+    slot = plus_minutes(grouped.c.floor, slot_first)
+    per_hour = (
+        select(
+            grouped.c.zone.label("zone"),
+            slot.label("slot"),
+            func.sum(minutes * grouped.c.bookings).label("minutes"),
+        )
+        .select_from(grouped)
+        .join(numbers, slot_first < grouped.c.last_minute)
+        .group_by(grouped.c.zone, slot)
+        .subquery("per_hour")
+    )
+    weekday = local_weekday(per_hour.c.slot, per_hour.c.zone)
+    hour = local_hour(per_hour.c.slot, per_hour.c.zone)
+    statement = select(weekday, hour, func.sum(per_hour.c.minutes)).group_by(weekday, hour)
     return {(int(w), int(h)): float(m or 0) for w, h, m in await session.execute(statement) if m}
 
 
@@ -491,6 +533,50 @@ def visits_of_people(lower: datetime | None = None, upper: datetime | None = Non
     return union_all(bookings, places_taken)  # type: ignore[return-value]
 
 
+def first_days(people: Select[Any]) -> Select[Any]:
+    """Each person's first visit still named, as user_id and first_day ('YYYY-MM-DD').
+
+    The earliest instant per person and zone first (the index on user and start serves it),
+    so that only those few instants are turned into local days.
+    """
+    bookings = (
+        select(
+            Booking.user_id.label("user_id"),
+            Location.timezone.label("zone"),
+            func.min(Booking.start_at).label("at"),
+        )
+        .join(Resource, Resource.id == Booking.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .where(
+            Booking.user_id.in_(people),
+            Booking.purpose == BookingPurpose.VISITOR,
+            Booking.status.in_(BOOKED),
+        )
+        .group_by(Booking.user_id, Location.timezone)
+    )
+    places_taken = (
+        select(
+            Registration.user_id.label("user_id"),
+            Location.timezone.label("zone"),
+            func.min(WorkshopSession.start_at).label("at"),
+        )
+        .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
+        .join(Resource, Resource.id == WorkshopSession.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .where(
+            Registration.user_id.in_(people),
+            Registration.status.in_(TOOK_PART),
+            WorkshopSession.cancelled_at.is_(None),
+        )
+        .group_by(Registration.user_id, Location.timezone)
+    )
+    earliest = union_all(bookings, places_taken).subquery("earliest")
+    return select(
+        earliest.c.user_id.label("user_id"),
+        func.min(day_text(local_day(earliest.c.at, earliest.c.zone))).label("first_day"),
+    ).group_by(earliest.c.user_id)
+
+
 def live_people(first: date, last: date, location_ids: Sequence[int] | None = None) -> Select[Any]:
     """People per local day, location, factor and age band from the bookings as they are now.
 
@@ -513,13 +599,7 @@ def live_people(first: date, last: date, location_ids: Sequence[int] | None = No
     if location_ids is not None:
         in_period = in_period.where(around.c.location_id.in_(location_ids))
     visits = in_period.cte("visits")
-    every = visits_of_people().subquery("every")
-    firsts = (
-        select(every.c.user_id, func.min(every.c.day).label("first_day"))
-        .where(every.c.user_id.in_(select(visits.c.user_id)))
-        .group_by(every.c.user_id)
-        .cte("firsts")
-    )
+    firsts = first_days(select(visits.c.user_id)).cte("firsts")
     kept_first = day_text(PersonFirstVisit.first_day)
     first_day = case(
         (PersonFirstVisit.first_day.is_(None), firsts.c.first_day),

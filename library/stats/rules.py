@@ -29,6 +29,10 @@ AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
 UNKNOWN_AGE = "unknown"
 UTC_ZONE = UTC
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+"""Statistics are asked for between these dates: outside them no booking can lie, and the
+calendar arithmetic of a period must not run off the end of Python's dates."""
+
 UPTAKE_DAYS = 60
 """Certified people count as having used their know-how when they book within so many days."""
 

@@ -23,7 +23,7 @@ from library.catalog.models import Factor, Location, ResourceKind
 from library.http.viewer import staff_only
 from library.i18n import N_, Lang, format_month, pick, translate, weekday_names
 from library.stats import queries, tables
-from library.stats.rules import UNKNOWN_AGE
+from library.stats.rules import EARLIEST, LATEST, UNKNOWN_AGE
 from library.stats.tables import Table
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
@@ -150,9 +150,14 @@ class StaffStatsPages(Controller):
         chosen_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
         if form.value("month"):
             try:
-                chosen_month = date.fromisoformat(form.value("month") + "-01")
+                asked = date.fromisoformat(form.value("month") + "-01")
             except ValueError:
                 form.add("month", translate(lang, N_("Please give a month as YYYY-MM.")))
+            else:
+                if EARLIEST <= asked <= LATEST:
+                    chosen_month = asked
+                else:
+                    form.add("month", translate(lang, N_("Please choose a date between 1900 and 2199.")))
         first, last = month_bounds(chosen_month)
         chosen = Chosen(first, last, "", "")
         async with context.db.read() as session:
@@ -181,7 +186,16 @@ class StaffStatsPages(Controller):
         if named is None:
             first = parsing.day(form, "date_from", lang, required=True)
             last = parsing.day(form, "date_to", lang, required=True)
-            if first and last and last < first:
+            out_of_range = [
+                name
+                for name, day in (("date_from", first), ("date_to", last))
+                if day and not EARLIEST <= day <= LATEST
+            ]
+            for name in out_of_range:
+                form.add(name, translate(lang, N_("Please choose a date between 1900 and 2199.")))
+            if out_of_range:
+                pass
+            elif first and last and last < first:
                 form.add("date_to", translate(lang, N_("The last day must not be before the first.")))
             elif first and last and (last - first).days >= MAX_DAYS:
                 form.add("date_to", translate(lang, N_("Please choose at most two years.")))

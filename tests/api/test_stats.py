@@ -58,6 +58,8 @@ async def test_statistics_are_for_staff_only(client: Client, db: Database) -> No
         "/api/v1/stats/people", params={"from": "2026-11-30", "to": "2026-11-01"}, headers=bearer(staff)
     )
     assert_problem(backwards, 422, "end_before_start")
+    far = await client.get("/api/v1/stats/heatmap", params={"to": "9999-12-31"}, headers=bearer(staff))
+    assert_problem(far, 422, "invalid_query")
     unknown = await client.get(
         "/api/v1/stats/utilisation", params={"location": "nowhere"}, headers=bearer(staff)
     )

@@ -76,6 +76,10 @@ async def test_wrong_filters_are_shown_next_to_their_fields(client: Client, db: 
     assert page.status_code == 422
     assert 'value="2026-11-30"' in page.text
     assert page.text.count("field-error") >= 2
+    far = await client.get(
+        "/staff/stats", params={"period": "custom", "date_from": "2026-11-01", "date_to": "9999-12-31"}
+    )
+    assert far.status_code == 422
 
 
 async def test_the_monthly_report_prints_the_month(client: Client, db: Database) -> None:
