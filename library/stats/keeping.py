@@ -9,7 +9,7 @@ days, so a report of last year gives the same numbers after retention as before.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, update
@@ -50,7 +50,7 @@ async def keep_before_retention(session: AsyncSession, cutoff: datetime) -> date
             ),
         )
     )
-    await _keep_first_visits(session, through)
+    await _keep_first_visits(session, first, through)
     await session.execute(
         insert(KeptUptake).from_select(
             ["user_certification_id"],
@@ -70,10 +70,17 @@ async def keep_before_retention(session: AsyncSession, cutoff: datetime) -> date
     return through
 
 
-async def _keep_first_visits(session: AsyncSession, through: date) -> None:
+async def _keep_first_visits(session: AsyncSession, first: date, through: date) -> None:
     """The first day of everyone who came on a day up to `through`, before those visits go nameless."""
-    every = visits_of_people().subquery("every")
-    leaving = select(every.c.user_id).where(every.c.day <= through.isoformat()).distinct()
+    # Only those who came on the newly kept days; a day's margin either side for the zones.
+    lower = datetime.combine(first - timedelta(days=1), time(), tzinfo=UTC)
+    upper = datetime.combine(through + timedelta(days=2), time(), tzinfo=UTC)
+    around = visits_of_people(lower, upper).subquery("around")
+    leaving = (
+        select(around.c.user_id)
+        .where(around.c.day >= first.isoformat(), around.c.day <= through.isoformat())
+        .distinct()
+    )
     firsts = first_days(leaving).subquery("firsts")
     kept_or_named = least(day_text(PersonFirstVisit.first_day), firsts.c.first_day)
     merged = (

@@ -21,8 +21,9 @@ from library.i18n import DEFAULT_LANGUAGE, Lang, pick
 from library.stats import rules
 from library.stats.queries import DemandRow, HeatCell, PeopleRow, UtilisationRow, WorkshopRow
 
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
-"""Comma-separated, UTF-8 with a byte-order mark (so Excel reads the umlauts), a header row."""
+CSV_MEDIA_TYPE = "text/csv; header=present"
+"""Comma-separated, UTF-8 with a byte-order mark (so Excel reads the umlauts), a header row;
+Litestar adds `charset=utf-8`."""
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

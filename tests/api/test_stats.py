@@ -15,6 +15,7 @@ from library.booking.models import BookingStatus
 from library.catalog.models import Factor, ResourceKind
 from library.db import Database
 from library.privacy import anonymise_expired
+from library.stats import tables
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
 from tests.support.api import Client, book, setup_library
 from tests.support.booking_rows import insert_booking, row
@@ -60,6 +61,10 @@ async def test_statistics_are_for_staff_only(client: Client, db: Database) -> No
     assert_problem(backwards, 422, "end_before_start")
     far = await client.get("/api/v1/stats/heatmap", params={"to": "9999-12-31"}, headers=bearer(staff))
     assert_problem(far, 422, "invalid_query")
+    document = (await client.get("/schema/openapi.json")).json()
+    for figure in ("utilisation", "heatmap", "people", "workshops", "demand"):
+        content = document["paths"][f"/api/v1/stats/{figure}"]["get"]["responses"]["200"]["content"]
+        assert {"application/json", "text/csv", tables.XLSX_MEDIA_TYPE} <= set(content)
     unknown = await client.get(
         "/api/v1/stats/utilisation", params={"location": "nowhere"}, headers=bearer(staff)
     )
@@ -178,7 +183,7 @@ async def test_people_are_counted_per_day_and_small_counts_are_suppressed(
     )
 
     exported = await stats(client, staff, "people", format="csv", **period)
-    assert exported.headers["content-type"].startswith("text/csv; charset=utf-8")
+    assert exported.headers["content-type"] == "text/csv; header=present; charset=utf-8"
     assert exported.content.startswith(b"\xef\xbb\xbf")
     lines = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     csv_by_key = {line["key"]: line for line in lines}
