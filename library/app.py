@@ -30,6 +30,7 @@ from library.api.openapi import document_problems
 from library.api.outbox import OutboxController
 from library.api.photos import PhotosController
 from library.api.problems import EXCEPTION_HANDLERS
+from library.api.stats import StatsController
 from library.api.workshops import WorkshopsController
 from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             CalendarsController,
             OutboxController,
             PhotosController,
+            StatsController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, BigInteger, DateTime, Enum, Index, Integer, MetaData, UniqueConstraint, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -96,6 +97,14 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if isinstance(value, str) else value
 
 
+def _local_datetime(value: str | None, zone: str | None) -> str | None:
+    """A stored UTC instant as local wall-clock text 'YYYY-MM-DD HH:MM:SS' in the zone."""
+    if value is None or zone is None:
+        return None
+    instant = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+    return instant.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -103,6 +112,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         # SQLite's own lower() folds only ASCII; searching "übung" must find "Übungsraum".
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+        # SQLite knows no time zones: statistics group instants by local day and hour with these.
+        dbapi_connection.create_function("local_datetime", 2, _local_datetime, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")

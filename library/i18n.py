@@ -156,3 +156,8 @@ def weekday_names(lang: Lang) -> list[tuple[int, str]]:
 
 def format_number(value: float, lang: Lang) -> str:
     return numbers.format_decimal(value, locale=lang)
+
+
+def format_month(value: date, lang: Lang, *, short: bool = False) -> str:
+    """A month and its year, e.g. "November 2026", or only "Nov." where room is short."""
+    return dates.format_skeleton("MMM" if short else "yMMMM", value, locale=lang)

@@ -25,6 +25,7 @@ from library.catalog.models import (
 from library.db import Base
 from library.outbox.models import OutboxMessage
 from library.pictures.models import Photo
+from library.stats.models import KeptThrough, KeptUptake, PeopleDay, PersonFirstVisit, RefusalEvent
 from library.workshops.models import Registration, Workshop, WorkshopSession
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "Certification",
     "EmailVerification",
     "ExceptionPeriod",
+    "KeptThrough",
+    "KeptUptake",
     "Location",
     "LoginFailure",
     "LoginSession",
@@ -43,8 +46,11 @@ __all__ = [
     "OpeningPeriod",
     "OutboxMessage",
     "PasswordReset",
+    "PeopleDay",
+    "PersonFirstVisit",
     "Photo",
     "Policy",
+    "RefusalEvent",
     "Registration",
     "Resource",
     "Unit",

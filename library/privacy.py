@@ -39,6 +39,7 @@ from library.db import Database, dialect_of
 from library.errors import Conflict, NotFound
 from library.i18n import N_
 from library.outbox.models import OutboxMessage, OutboxStatus
+from library.stats.keeping import keep_before_retention
 from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
 from library.workshops.service import cancel_registration_within
 
@@ -370,6 +371,8 @@ async def anonymise_expired(session: AsyncSession, now: datetime, retention_days
     changes nothing. Resource, times and status stay, so statistics count the same.
     """
     cutoff = retention_cutoff(now, retention_days)
+    # First count the people of the days about to be forgotten, so reports stay the same.
+    await keep_before_retention(session, cutoff)
     bookings = await _updated(
         session,
         update(Booking)

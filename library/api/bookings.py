@@ -32,6 +32,7 @@ from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.refusals import booking_refused
 from library.http.viewer import UserDep, staff_only
 from library.i18n import pick
+from library.stats.demand import book_counting_refusals
 
 Instant = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with an offset")]
 
@@ -310,7 +311,7 @@ class BookingsController(Controller):
                 db, new, data.repeat, booker=booker, actor=user, now=now, settings=settings
             )
         try:
-            booked = await service.create_booking(db, new, booker=booker, actor=user, now=now)
+            booked = await book_counting_refusals(db, new, booker=booker, actor=user, now=now)
         except RuleBroken as error:
             raise await booking_refused(db, error.refusal, now) from error
         except SlotTaken as taken:

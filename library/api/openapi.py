@@ -11,10 +11,19 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Reference, Schema
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
 
 from library.api.bodies import optional_bodies
 from library.http.answers import MACHINE_PREFIXES, PROBLEM_JSON
+from library.stats.tables import XLSX_MEDIA_TYPE
 
 PROBLEM_SCHEMA = "ProblemDetails"
 
@@ -71,6 +80,23 @@ def _closed_bodies() -> set[str]:
     return found
 
 
+def _document_files(operation: Operation) -> None:
+    """A route with a `format` query parameter (the statistics) also answers its 200 as a file."""
+    if not any(getattr(p, "name", None) == "format" for p in operation.parameters or ()):
+        return
+    answer = (operation.responses or {}).get("200")
+    if not isinstance(answer, OpenAPIResponse):
+        return
+    content = answer.content if answer.content is not None else {}
+    content["text/csv"] = OpenAPIMediaType(
+        schema=Schema(type=OpenAPIType.STRING, description="Comma-separated, UTF-8 with BOM, a header row")
+    )
+    content[XLSX_MEDIA_TYPE] = OpenAPIMediaType(
+        schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+    )
+    answer.content = content
+
+
 def document_problems(app: Litestar) -> None:
     """Complete the app's OpenAPI document once, before it is first served."""
     document = app.openapi_schema
@@ -90,6 +116,9 @@ def document_problems(app: Litestar) -> None:
                 # Replaces Litestar's generic 400 (our validation answers are problem details).
                 responses[str(status)] = OpenAPIResponse(description=description, content=problem_body)
             operation.responses = responses
+    for item in (document.paths or {}).values():
+        for operation in _operations(item):
+            _document_files(operation)
     for path, method in optional_bodies(app):
         operation = getattr((document.paths or {})[path], method)
         if operation.request_body is not None:

@@ -37,6 +37,7 @@ from library.http.refusals import booking_refused
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, catalogue, pick, translate
 from library.pictures.queries import resource_photos
+from library.stats.demand import book_counting_refusals
 from library.web import parsing
 from library.web.availability import load_location_facts, monday_of, week_of_slots
 from library.web.catalogue import factor_name, kind_name, near_today
@@ -460,7 +461,7 @@ class ResourcePages(Controller):
         if wanted.repeat is not None:
             return await self._series(context, user, new, wanted, form, week)
         try:
-            booked = await service.create_booking(context.db, new, booker=user, actor=user, now=now)
+            booked = await book_counting_refusals(context.db, new, booker=user, actor=user, now=now)
         except RuleBroken as error:
             problem = await booking_refused(context.db, error.refusal, now)
             field = REFUSAL_FIELDS.get(error.refusal.code)

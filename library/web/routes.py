@@ -20,6 +20,7 @@ from library.web.staff_inventory_csv import StaffInventoryFilePages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
 from library.web.staff_photos import StaffWorkshopPhotoPages
+from library.web.staff_stats import StaffStatsPages
 from library.web.staff_workshops import StaffWorkshopPages
 from library.web.workshops import WorkshopPages
 
@@ -42,4 +43,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffHoursPages,
     MediaFiles,
     StaffWorkshopPhotoPages,
+    StaffStatsPages,
 ]

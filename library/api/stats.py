@@ -1,0 +1,282 @@
+"""Statistics for staff (API.md, "Statistics (staff)"): JSON, or the same table as CSV or XLSX.
+
+Thin: the figures come from library.stats.queries and take their one shape in
+library.stats.tables, which the staff pages use too.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromQuery, QueryParameter
+
+from library.api.common import checked_range, language
+from library.catalog.models import Factor
+from library.clock import Clock
+from library.config import Settings
+from library.errors import InvalidInput
+from library.http.deps import ClockDep, DatabaseDep, SettingsDep
+from library.http.viewer import staff_only
+from library.stats import queries, rules, tables
+from library.stats.tables import Table
+
+MAX_DAYS = 732  # two years: a year beside the year before it
+
+
+class ExportFormat(enum.StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class UtilisationGroup(enum.StrEnum):
+    FACTOR = "factor"
+    KIND = "kind"
+    RESOURCE = "resource"
+    LOCATION = "location"
+
+
+class PeopleGroup(enum.StrEnum):
+    FACTOR = "factor"
+    AGE_BAND = "age_band"
+
+
+class DemandGroup(enum.StrEnum):
+    RESOURCE = "resource"
+    CODE = "code"
+
+
+class UtilisationRowOut(msgspec.Struct):
+    key: str
+    label: str
+    open_minutes: float
+    booked_minutes: float
+    used_minutes: float
+    booked_share: float | None
+    used_share: float | None
+    bookings: int
+    no_shows: int
+    late_cancellations: int
+
+
+class UtilisationOut(msgspec.Struct):
+    from_: date = msgspec.field(name="from")
+    to: date = msgspec.field(name="to")
+    rows: list[UtilisationRowOut] = msgspec.field(default_factory=list)
+
+
+class HeatCellOut(msgspec.Struct):
+    weekday: int
+    hour: int
+    booked_share: float | None
+
+
+class HeatmapOut(msgspec.Struct):
+    from_: date = msgspec.field(name="from")
+    to: date = msgspec.field(name="to")
+    cells: list[HeatCellOut] = msgspec.field(default_factory=list)
+
+
+class PeopleRowOut(msgspec.Struct):
+    key: str
+    people: int | None
+    new_people: int | None
+    returning_people: int | None
+    suppressed: bool
+
+
+class PeopleOut(msgspec.Struct):
+    from_: date = msgspec.field(name="from")
+    to: date = msgspec.field(name="to")
+    rows: list[PeopleRowOut] = msgspec.field(default_factory=list)
+
+
+class WorkshopRowOut(msgspec.Struct):
+    slug: str
+    title: str
+    sessions: int
+    places: int
+    confirmed: int
+    attended: int
+    waitlist_peak: int
+    fill_rate: float | None
+    certifications_granted: int
+    certified_then_booked: int
+
+
+class WorkshopsOut(msgspec.Struct):
+    from_: date = msgspec.field(name="from")
+    to: date = msgspec.field(name="to")
+    rows: list[WorkshopRowOut] = msgspec.field(default_factory=list)
+
+
+class DemandRowOut(msgspec.Struct):
+    key: str
+    refused: int
+
+
+class DemandOut(msgspec.Struct):
+    from_: date = msgspec.field(name="from")
+    to: date = msgspec.field(name="to")
+    rows: list[DemandRowOut] = msgspec.field(default_factory=list)
+
+
+From = Annotated[
+    date | None, QueryParameter(name="from", description="First local date (default: this month)")
+]
+To = Annotated[
+    date | None, QueryParameter(name="to", description="Last local date, included (default: today)")
+]
+Slug = Annotated[str | None, QueryParameter(max_length=80, description="A location's slug")]
+Format = Annotated[
+    ExportFormat,
+    QueryParameter(
+        description="`csv` (comma-separated, UTF-8 with BOM, header row) or `xlsx`; JSON by default"
+    ),
+]
+
+
+def _files(model: type[msgspec.Struct]) -> dict[int, ResponseSpec]:
+    return {
+        200: ResponseSpec(
+            data_container=model,
+            description="The figures; with `format=csv` or `format=xlsx` the same table as a file"
+            f" (`{tables.CSV_MEDIA_TYPE}` or `{tables.XLSX_MEDIA_TYPE}`),"
+            " `from` and `to` as its first columns.",
+        )
+    }
+
+
+def period(
+    date_from: date | None, date_to: date | None, clock: Clock, settings: Settings
+) -> tuple[date, date]:
+    today = clock.now().astimezone(settings.zone).date()
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value is not None and not rules.EARLIEST <= value <= rules.LATEST:
+            raise InvalidInput("invalid_query", name, source="query")
+    return checked_range(date_from or today.replace(day=1), date_to or today, max_days=MAX_DAYS)
+
+
+def answer(table: Table, form: ExportFormat, key: str = "rows") -> Response[Any]:
+    if form is ExportFormat.CSV:
+        content, media_type, extension = table.csv(), tables.CSV_MEDIA_TYPE, "csv"
+    elif form is ExportFormat.XLSX:
+        content, media_type, extension = table.xlsx(), tables.XLSX_MEDIA_TYPE, "xlsx"
+    else:
+        return Response(table.document(key))
+    disposition = f'attachment; filename="{table.filename(extension)}"'
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+class StatsController(Controller):
+    path = "/api/v1/stats"
+    tags = ("statistics",)
+    guards = (staff_only,)
+
+    @get(
+        "/utilisation",
+        summary="Open, booked and used minutes by factor, kind, resource or location",
+        responses=_files(UtilisationOut),
+    )
+    async def utilisation(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        date_from: From = None,
+        date_to: To = None,
+        location: Slug = None,
+        group_by: FromQuery[UtilisationGroup] = UtilisationGroup.FACTOR,
+        format: Format = ExportFormat.JSON,
+    ) -> Response[Any]:
+        first, last = period(date_from, date_to, clock, settings)
+        async with db.read() as session:
+            rows = await queries.utilisation(session, first, last, group_by=group_by.value, location=location)
+        return answer(tables.utilisation_table(rows, first, last, lang=language(request)), format)
+
+    @get("/heatmap", summary="Booked share per local weekday and hour", responses=_files(HeatmapOut))
+    async def heatmap(
+        self,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        date_from: From = None,
+        date_to: To = None,
+        location: Slug = None,
+        factor: FromQuery[Factor | None] = None,
+        format: Format = ExportFormat.JSON,
+    ) -> Response[Any]:
+        first, last = period(date_from, date_to, clock, settings)
+        async with db.read() as session:
+            cells = await queries.heatmap(
+                session, first, last, location=location, factor=factor.value if factor else None
+            )
+        return answer(tables.heatmap_table(cells, first, last), format, key="cells")
+
+    @get(
+        "/people",
+        summary="People, new and returning, by factor or age band (1 to 4 suppressed)",
+        responses=_files(PeopleOut),
+    )
+    async def people(
+        self,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        date_from: From = None,
+        date_to: To = None,
+        location: Slug = None,
+        group_by: FromQuery[PeopleGroup] = PeopleGroup.FACTOR,
+        format: Format = ExportFormat.JSON,
+    ) -> Response[Any]:
+        first, last = period(date_from, date_to, clock, settings)
+        async with db.read() as session:
+            rows = await queries.people(session, first, last, group_by=group_by.value, location=location)
+        return answer(tables.people_table(rows, first, last), format)
+
+    @get(
+        "/workshops",
+        summary="Per workshop: sessions, places, take-up, certifications and their use",
+        responses=_files(WorkshopsOut),
+    )
+    async def workshops(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        date_from: From = None,
+        date_to: To = None,
+        format: Format = ExportFormat.JSON,
+    ) -> Response[Any]:
+        first, last = period(date_from, date_to, clock, settings)
+        async with db.read() as session:
+            rows = await queries.workshops(session, first, last)
+        return answer(tables.workshops_table(rows, first, last, lang=language(request)), format)
+
+    @get(
+        "/demand",
+        summary="Refused booking attempts made in the period, by resource or code",
+        responses=_files(DemandOut),
+    )
+    async def demand(
+        self,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        date_from: From = None,
+        date_to: To = None,
+        location: Slug = None,
+        group_by: FromQuery[DemandGroup] = DemandGroup.RESOURCE,
+        format: Format = ExportFormat.JSON,
+    ) -> Response[Any]:
+        first, last = period(date_from, date_to, clock, settings)
+        async with db.read() as session:
+            rows = await queries.demand(session, first, last, group_by=group_by.value, location=location)
+        return answer(tables.demand_table(rows, first, last), format)

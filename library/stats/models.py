@@ -1,0 +1,82 @@
+"""What statistics keep beyond the bookings: refused attempts, and figures that outlive retention.
+
+Nothing here names a person, except `PersonFirstVisit`, a fact about a live account (the day it
+first came) that lets "new people" stay the same after the bookings that showed it forget whose
+they were; it goes with the account.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from library.catalog.models import Factor
+from library.db import Base, BigId, UTCDateTime, str_enum, utcnow
+
+
+class RefusalEvent(Base):
+    """A booking attempt the rules or a full calendar turned away: resource, wanted time, code."""
+
+    __tablename__ = "refusal_events"
+    __table_args__ = (Index("ix_refusal_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    code: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PeopleDay(Base):
+    """People counted on one local day, at one location, in one factor and age band.
+
+    Written for the days whose bookings retention is about to anonymise; reports read these
+    rows for those days instead of the bookings, so their figures do not change.
+    """
+
+    __tablename__ = "stats_people_days"
+    __table_args__ = (
+        CheckConstraint("people >= 0 AND new_people >= 0 AND new_people <= people", name="counts"),
+    )
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True)
+    factor: Mapped[Factor] = mapped_column(str_enum(Factor, "factor"), primary_key=True)
+    age_band: Mapped[str] = mapped_column(String(10), primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
+    new_people: Mapped[int] = mapped_column(Integer)
+
+
+class PersonFirstVisit(Base):
+    """The first local day an account came (booked or took part), kept when retention forgets it."""
+
+    __tablename__ = "stats_first_visits"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date)
+
+
+class KeptUptake(Base):
+    """A certification grant whose holder booked a device needing it within 60 days.
+
+    Kept when retention is about to anonymise the booking that showed it.
+    """
+
+    __tablename__ = "stats_kept_uptakes"
+
+    user_certification_id: Mapped[int] = mapped_column(
+        ForeignKey("user_certifications.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class KeptThrough(Base):
+    """One row: the last local day whose people figures are kept in `stats_people_days`."""
+
+    __tablename__ = "stats_kept_through"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)

@@ -1,0 +1,813 @@
+"""The figures of API.md "Statistics": each one or two grouped SQL queries plus the opening hours.
+
+Definitions (API.md): open minutes are unit-minutes in which a unit could be booked (opening
+periods, staffed ones only where the resource needs staff, minus closures and blocks); booked
+minutes those of bookings confirmed, checked in, completed or no-show, clipped to the period;
+used minutes those checked in or completed. Periods are local dates, both ends included.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from library.accounts.models import User, UserCertification
+from library.booking.models import Booking, BookingPurpose, BookingStatus
+from library.booking.queries import LocationHours, load_location_hours
+from library.catalog.models import Factor, Location, Policy, Resource, Unit, UnitBlock, UnitStatus
+from library.catalog.policy import DEFAULT_POLICY
+from library.db import UTCDateTime
+from library.errors import NotFound
+from library.i18n import N_
+from library.stats import rules
+from library.stats.models import KeptThrough, KeptUptake, PeopleDay, PersonFirstVisit, RefusalEvent
+from library.stats.rules import OpenTime, Span
+from library.stats.sql import (
+    clipped_minutes,
+    day_text,
+    greatest,
+    least,
+    local_day,
+    local_hour,
+    local_weekday,
+    minutes_between,
+    plus_minutes,
+    utc_hour_floor,
+)
+from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
+
+BOOKED = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+USED = (BookingStatus.CHECKED_IN, BookingStatus.COMPLETED)
+TOOK_PART = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+
+UtilisationGroup = Literal["factor", "kind", "resource", "location"]
+PeopleGroup = Literal["factor", "age_band"]
+DemandGroup = Literal["resource", "code"]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A location as the statistics of one period need it."""
+
+    id: int
+    slug: str
+    name: str
+    name_en: str | None
+    zone: ZoneInfo
+    bounds: Span
+    open: OpenTime
+
+
+@dataclass
+class UtilisationRow:
+    key: str
+    label: str
+    label_en: str | None = None
+    open_minutes: float = 0
+    booked_minutes: float = 0
+    used_minutes: float = 0
+    bookings: int = 0
+    no_shows: int = 0
+    late_cancellations: int = 0
+
+    @property
+    def booked_share(self) -> float | None:
+        return rules.share(self.booked_minutes, self.open_minutes)
+
+    @property
+    def used_share(self) -> float | None:
+        return rules.share(self.used_minutes, self.open_minutes)
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    weekday: int
+    hour: int
+    open_minutes: float
+    booked_minutes: float
+
+    @property
+    def booked_share(self) -> float | None:
+        return rules.share(self.booked_minutes, self.open_minutes)
+
+
+@dataclass(frozen=True)
+class PeopleRow:
+    key: str
+    people: int
+    new_people: int
+
+    @property
+    def returning_people(self) -> int:
+        return self.people - self.new_people
+
+
+@dataclass
+class WorkshopRow:
+    slug: str
+    title: str
+    title_en: str | None
+    sessions: int = 0
+    places: int = 0
+    confirmed: int = 0
+    attended: int = 0
+    waitlist_peak: int = 0
+    certifications_granted: int = 0
+    certified_then_booked: int = 0
+
+    @property
+    def fill_rate(self) -> float | None:
+        return rules.share(self.confirmed, self.places)
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    key: str
+    refused: int
+
+
+@dataclass
+class _Resource:
+    id: int
+    slug: str
+    name: str
+    name_en: str | None
+    location_id: int
+    kind: str
+    factor: str
+    needs_staff: bool
+    units: int = 0
+    blocks: dict[int, list[Span]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def places(session: AsyncSession, first: date, last: date, location: str | None = None) -> list[Place]:
+    """The locations (or the one named) with their bounds and open time in the period."""
+    statement = select(Location).order_by(Location.position, Location.id)
+    if location is not None:
+        statement = statement.where(Location.slug == location)
+    found = (await session.scalars(statement)).all()
+    if location is not None and not found:
+        raise NotFound(N_("The location %(slug)s"), slug=location)
+    result = []
+    for row in found:
+        hours: LocationHours = await load_location_hours(session, row.id, first, last)
+        result.append(
+            Place(
+                row.id,
+                row.slug,
+                row.name,
+                row.name_en,
+                hours.zone,
+                rules.period_bounds(first, last, hours.zone),
+                rules.open_time(first, last, hours.zone, hours.weekly, hours.exceptions),
+            )
+        )
+    return result
+
+
+def bounds_table(where: Sequence[Place], name: str = "bounds") -> CTE:
+    """Each location's period as UTC instants, a small table the grouped queries join."""
+    rows = [
+        select(
+            literal(place.id).label("location_id"),
+            literal(place.bounds.start, UTCDateTime()).label("lower"),
+            literal(place.bounds.end, UTCDateTime()).label("upper"),
+            literal(place.zone.key).label("zone"),
+        )
+        for place in where
+    ] or [
+        select(
+            literal(-1).label("location_id"),
+            literal(None, UTCDateTime()).label("lower"),
+            literal(None, UTCDateTime()).label("upper"),
+            literal("UTC").label("zone"),
+        )
+    ]
+    return (rows[0] if len(rows) == 1 else union_all(*rows)).cte(name)
+
+
+async def _resources(
+    session: AsyncSession, where: Sequence[Place], factor: str | None = None
+) -> dict[int, _Resource]:
+    """Active resources of the locations with their bookable units and their units' blocks."""
+    statement = (
+        select(
+            Resource.id,
+            Resource.slug,
+            Resource.name,
+            Resource.name_en,
+            Resource.location_id,
+            Resource.kind,
+            Resource.factor,
+            Resource.needs_staff,
+            func.count(Unit.id),
+        )
+        .outerjoin(Unit, and_(Unit.resource_id == Resource.id, Unit.status == UnitStatus.AVAILABLE))
+        .where(Resource.location_id.in_([p.id for p in where]), Resource.active.is_(True))
+        .group_by(Resource.id)
+    )
+    if factor is not None:
+        statement = statement.where(Resource.factor == factor)
+    found = {
+        row[0]: _Resource(row[0], row[1], row[2], row[3], row[4], str(row[5]), str(row[6]), row[7], row[8])
+        for row in await session.execute(statement)
+    }
+    if not found or not where:
+        return found
+    earliest = min(p.bounds.start for p in where)
+    latest = max(p.bounds.end for p in where)
+    blocks = await session.execute(
+        select(Unit.resource_id, UnitBlock.unit_id, UnitBlock.start_at, UnitBlock.end_at)
+        .join(Unit, Unit.id == UnitBlock.unit_id)
+        .where(
+            Unit.status == UnitStatus.AVAILABLE,
+            Unit.resource_id.in_(list(found)),
+            UnitBlock.start_at < latest,
+            UnitBlock.end_at > earliest,
+        )
+    )
+    for resource_id, unit_id, start, end in blocks:
+        found[resource_id].blocks[unit_id].append(Span(start, end))
+    return found
+
+
+def _open_minutes(resource: _Resource, place: Place) -> float:
+    spans = place.open.spans(resource.needs_staff)
+    blocked = sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
+    return resource.units * rules.total_minutes(spans) - blocked
+
+
+async def utilisation(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    *,
+    group_by: UtilisationGroup,
+    location: str | None = None,
+    factor: str | None = None,
+) -> list[UtilisationRow]:
+    """Open, booked and used minutes with bookings, no-shows and late cancellations, grouped."""
+    where = await places(session, first, last, location)
+    by_id = {p.id: p for p in where}
+    resources = await _resources(session, where, factor)
+    per_resource = {
+        r.id: UtilisationRow(r.slug, r.name, r.name_en, open_minutes=_open_minutes(r, by_id[r.location_id]))
+        for r in resources.values()
+    }
+    for span, place_ids in _same_bounds(where).items():
+        ids = [r.id for r in resources.values() if r.location_id in place_ids]
+        if ids:
+            await _add_booked(session, per_resource, ids, span)
+    return _grouped(per_resource, resources, by_id, group_by)
+
+
+def _same_bounds(where: Sequence[Place]) -> dict[tuple[datetime, datetime, str], set[int]]:
+    """The locations grouped by their period in UTC and zone (in Ulm: all of them in one)."""
+    groups: dict[tuple[datetime, datetime, str], set[int]] = defaultdict(set)
+    for place in where:
+        groups[(place.bounds.start, place.bounds.end, place.zone.key)].add(place.id)
+    return groups
+
+
+async def _add_booked(
+    session: AsyncSession,
+    per_resource: dict[int, UtilisationRow],
+    resource_ids: list[int],
+    span: tuple[datetime, datetime, str],
+) -> None:
+    """Booked and used minutes, bookings and no-shows per resource: one scan, grouped by resource;
+    then the late cancellations, read by their status alone."""
+    lower = literal(span[0], UTCDateTime())
+    upper = literal(span[1], UTCDateTime())
+    clipped = clipped_minutes(Booking.start_at, Booking.end_at, lower, upper)
+    starts_inside = and_(Booking.start_at >= lower, Booking.start_at < upper)
+    visitor = Booking.purpose == BookingPurpose.VISITOR
+    booked = (
+        select(
+            Booking.resource_id,
+            func.sum(clipped),
+            func.sum(case((Booking.status.in_(USED), clipped), else_=0)),
+            func.sum(case((and_(visitor, starts_inside), 1), else_=0)),
+            func.sum(
+                case((and_(visitor, starts_inside, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)
+            ),
+        )
+        .where(
+            Booking.resource_id.in_(resource_ids),
+            Booking.start_at < upper,
+            Booking.end_at > lower,
+            Booking.status.in_(BOOKED),
+        )
+        .group_by(Booking.resource_id)
+    )
+    for resource_id, minutes, used, bookings, no_shows in await session.execute(booked):
+        row = per_resource[resource_id]
+        row.booked_minutes = round(float(minutes or 0), 2)
+        row.used_minutes = round(float(used or 0), 2)
+        row.bookings, row.no_shows = int(bookings or 0), int(no_shows or 0)
+    override = aliased(Policy, name="override")
+    defaults = aliased(Policy, name="defaults")
+    cut_off = func.coalesce(
+        override.cancel_until_minutes, defaults.cancel_until_minutes, DEFAULT_POLICY.cancel_until_minutes
+    )
+    late = (
+        select(Booking.resource_id, func.count())
+        .join(Resource, Resource.id == Booking.resource_id)
+        .outerjoin(override, override.resource_id == Resource.id)
+        .outerjoin(defaults, defaults.location_id == Resource.location_id)
+        .where(
+            Booking.status == BookingStatus.CANCELLED,
+            Booking.start_at >= lower,
+            Booking.start_at < upper,
+            Booking.resource_id.in_(resource_ids),
+            visitor,
+            Booking.cancelled_at.is_not(None),
+            minutes_between(Booking.cancelled_at, Booking.start_at) < cut_off,
+        )
+        .group_by(Booking.resource_id)
+    )
+    for resource_id, count in await session.execute(late):
+        per_resource[resource_id].late_cancellations = int(count)
+
+
+def _grouped(
+    per_resource: dict[int, UtilisationRow],
+    resources: dict[int, _Resource],
+    by_id: dict[int, Place],
+    group_by: UtilisationGroup,
+) -> list[UtilisationRow]:
+    if group_by == "resource":
+        return sorted(per_resource.values(), key=lambda r: r.key)
+    groups: dict[str, UtilisationRow] = {}
+    for resource_id, row in per_resource.items():
+        resource = resources[resource_id]
+        if group_by == "location":
+            place = by_id[resource.location_id]
+            key, label, label_en = place.slug, place.name, place.name_en
+        else:
+            key = resource.factor if group_by == "factor" else resource.kind
+            label, label_en = key, None
+        group = groups.setdefault(key, UtilisationRow(key, label, label_en))
+        group.open_minutes += row.open_minutes
+        group.booked_minutes += row.booked_minutes
+        group.used_minutes += row.used_minutes
+        group.bookings += row.bookings
+        group.no_shows += row.no_shows
+        group.late_cancellations += row.late_cancellations
+    return sorted(groups.values(), key=lambda r: r.key)
+
+
+async def heatmap(
+    session: AsyncSession, first: date, last: date, *, location: str | None = None, factor: str | None = None
+) -> list[HeatCell]:
+    """Booked share per local weekday and hour: booked minutes in the cell over open unit-minutes."""
+    where = await places(session, first, last, location)
+    by_id = {p.id: p for p in where}
+    resources = await _resources(session, where, factor)
+    open_cells: dict[tuple[int, int], float] = defaultdict(float)
+    units: dict[tuple[int, bool], int] = defaultdict(int)
+    for resource in resources.values():
+        units[(resource.location_id, resource.needs_staff)] += resource.units
+        spans = by_id[resource.location_id].open.spans(resource.needs_staff)
+        for blocks in resource.blocks.values():
+            for cell, minutes in rules.hour_cells(
+                rules.overlap(spans, blocks), by_id[resource.location_id].zone
+            ).items():
+                open_cells[cell] -= minutes
+    for (location_id, needs_staff), count in units.items():
+        place = by_id[location_id]
+        for cell, minutes in rules.hour_cells(place.open.spans(needs_staff), place.zone).items():
+            open_cells[cell] += count * minutes
+    booked_cells = await _booked_cells(session, where, list(resources))
+    return [
+        HeatCell(weekday, hour, open_cells.get((weekday, hour), 0.0), booked_cells.get((weekday, hour), 0.0))
+        for weekday in range(1, 8)
+        for hour in range(24)
+    ]
+
+
+async def _booked_cells(
+    session: AsyncSession, where: Sequence[Place], resource_ids: list[int]
+) -> dict[tuple[int, int], float]:
+    """Booked minutes per local (weekday, hour), cut at whole hours in the database.
+
+    In three steps so that the costly parts run on few rows: bookings (clipped to the period)
+    are counted per starting UTC hour and their start and end minutes from it; those groups
+    are spread over the hours they cover and summed per UTC hour; only then is each hour
+    turned into a local weekday and hour (DST-right: a repeated hour is two UTC hours).
+    """
+    if not resource_ids:
+        return {}
+    bounds = bounds_table(where)
+    start = greatest(Booking.start_at, bounds.c.lower)
+    floor = utc_hour_floor(start)
+    grouped = (
+        select(
+            bounds.c.zone.label("zone"),
+            floor.label("floor"),
+            minutes_between(floor, start).label("first_minute"),
+            minutes_between(floor, least(Booking.end_at, bounds.c.upper)).label("last_minute"),
+            func.count().label("bookings"),
+        )
+        .select_from(Booking)
+        .join(Resource, Resource.id == Booking.resource_id)
+        .join(bounds, bounds.c.location_id == Resource.location_id)
+        .where(
+            Resource.id.in_(resource_ids),
+            Booking.status.in_(BOOKED),
+            Booking.start_at < bounds.c.upper,
+            Booking.end_at > bounds.c.lower,
+        )
+        .group_by(bounds.c.zone, floor, start, least(Booking.end_at, bounds.c.upper))
+        .subquery("grouped")
+    )
+    longest = await session.scalar(select(func.max(grouped.c.last_minute)))
+    if not longest:
+        return {}
+    numbers = union_all(*(select(literal(n).label("n")) for n in range(int(longest) // 60 + 1))).cte(
+        "numbers"
+    )
+    slot_first = numbers.c.n * 60
+    minutes = greatest(
+        least(grouped.c.last_minute, slot_first + 60) - greatest(grouped.c.first_minute, slot_first), 0
+    )
+    slot = plus_minutes(grouped.c.floor, slot_first)
+    per_hour = (
+        select(
+            grouped.c.zone.label("zone"),
+            slot.label("slot"),
+            func.sum(minutes * grouped.c.bookings).label("minutes"),
+        )
+        .select_from(grouped)
+        .join(numbers, slot_first < grouped.c.last_minute)
+        .group_by(grouped.c.zone, slot)
+        .subquery("per_hour")
+    )
+    weekday = local_weekday(per_hour.c.slot, per_hour.c.zone)
+    hour = local_hour(per_hour.c.slot, per_hour.c.zone)
+    statement = select(weekday, hour, func.sum(per_hour.c.minutes)).group_by(weekday, hour)
+    return {(int(w), int(h)): float(m or 0) for w, h, m in await session.execute(statement) if m}
+
+
+def _age_band(day: ColumnElement[Any], birth_date: ColumnElement[Any]) -> ColumnElement[str]:
+    """The age band on a day, both as 'YYYY-MM-DD' text: the same arithmetic on both engines."""
+    age = (
+        cast(func.substr(day, 1, 4), Integer)
+        - cast(func.substr(birth_date, 1, 4), Integer)
+        - case((func.substr(day, 6, 5) < func.substr(birth_date, 6, 5), 1), else_=0)
+    )
+    whens = [
+        (age <= highest, key) if highest is not None else (age >= lowest, key)
+        for key, lowest, highest in rules.AGE_BANDS
+    ]
+    return case((birth_date.is_(None), rules.UNKNOWN_AGE), *whens, else_=rules.UNKNOWN_AGE)
+
+
+def visits_of_people(lower: datetime | None = None, upper: datetime | None = None) -> Select[Any]:
+    """Who came when, where and for which factor: visitor bookings and workshop places.
+
+    One row per booking or registration: user_id, local day as 'YYYY-MM-DD', location, factor.
+    `lower` and `upper` narrow by instant (a day's margin is the caller's).
+    """
+    booking_day = day_text(local_day(Booking.start_at, Location.timezone))
+    bookings = (
+        select(
+            Booking.user_id.label("user_id"),
+            booking_day.label("day"),
+            Resource.location_id.label("location_id"),
+            Resource.factor.label("factor"),
+        )
+        .join(Resource, Resource.id == Booking.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .where(
+            Booking.user_id.is_not(None),
+            Booking.purpose == BookingPurpose.VISITOR,
+            Booking.status.in_(BOOKED),
+        )
+    )
+    session_day = day_text(local_day(WorkshopSession.start_at, Location.timezone))
+    places_taken = (
+        select(
+            Registration.user_id.label("user_id"),
+            session_day.label("day"),
+            Resource.location_id.label("location_id"),
+            Workshop.factor.label("factor"),
+        )
+        .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
+        .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
+        .join(Resource, Resource.id == WorkshopSession.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .where(
+            Registration.user_id.is_not(None),
+            Registration.status.in_(TOOK_PART),
+            WorkshopSession.cancelled_at.is_(None),
+        )
+    )
+    if lower is not None:
+        bookings = bookings.where(Booking.start_at >= lower)
+        places_taken = places_taken.where(WorkshopSession.start_at >= lower)
+    if upper is not None:
+        bookings = bookings.where(Booking.start_at < upper)
+        places_taken = places_taken.where(WorkshopSession.start_at < upper)
+    return union_all(bookings, places_taken)  # type: ignore[return-value]
+
+
+def first_days(people: Select[Any]) -> Select[Any]:
+    """Each person's first visit still named, as user_id and first_day ('YYYY-MM-DD').
+
+    The earliest instant per person and zone first (the index on user and start serves it),
+    so that only those few instants are turned into local days.
+    """
+    bookings = (
+        select(
+            Booking.user_id.label("user_id"),
+            Location.timezone.label("zone"),
+            func.min(Booking.start_at).label("at"),
+        )
+        .join(Resource, Resource.id == Booking.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .where(
+            Booking.user_id.in_(people),
+            Booking.purpose == BookingPurpose.VISITOR,
+            Booking.status.in_(BOOKED),
+        )
+        .group_by(Booking.user_id, Location.timezone)
+    )
+    places_taken = (
+        select(
+            Registration.user_id.label("user_id"),
+            Location.timezone.label("zone"),
+            func.min(WorkshopSession.start_at).label("at"),
+        )
+        .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
+        .join(Resource, Resource.id == WorkshopSession.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .where(
+            Registration.user_id.in_(people),
+            Registration.status.in_(TOOK_PART),
+            WorkshopSession.cancelled_at.is_(None),
+        )
+        .group_by(Registration.user_id, Location.timezone)
+    )
+    earliest = union_all(bookings, places_taken).subquery("earliest")
+    return select(
+        earliest.c.user_id.label("user_id"),
+        func.min(day_text(local_day(earliest.c.at, earliest.c.zone))).label("first_day"),
+    ).group_by(earliest.c.user_id)
+
+
+def live_people(first: date, last: date, location_ids: Sequence[int] | None = None) -> Select[Any]:
+    """People per local day, location, factor and age band from the bookings as they are now.
+
+    Columns day ('YYYY-MM-DD'), location_id, factor, age_band, people, new_people. New: the
+    day is the person's first visit, from their visits still named and the first day kept for
+    them when retention forgot older ones (PersonFirstVisit).
+    """
+    margin = timedelta(days=1)
+    lower = datetime.combine(first, datetime.min.time()).replace(tzinfo=rules.UTC_ZONE) - margin
+    upper = (
+        datetime.combine(last + timedelta(days=1), datetime.min.time()).replace(tzinfo=rules.UTC_ZONE)
+        + margin
+    )
+    around = visits_of_people(lower, upper).subquery("around")
+    in_period = (
+        select(around.c.user_id, around.c.day, around.c.location_id, around.c.factor)
+        .where(around.c.day >= first.isoformat(), around.c.day <= last.isoformat())
+        .distinct()
+    )
+    if location_ids is not None:
+        in_period = in_period.where(around.c.location_id.in_(location_ids))
+    visits = in_period.cte("visits")
+    firsts = first_days(select(visits.c.user_id)).cte("firsts")
+    kept_first = day_text(PersonFirstVisit.first_day)
+    first_day = case(
+        (PersonFirstVisit.first_day.is_(None), firsts.c.first_day),
+        else_=least(kept_first, firsts.c.first_day),
+    )
+    band = _age_band(visits.c.day, day_text(User.birth_date))
+    return (
+        select(
+            visits.c.day.label("day"),
+            visits.c.location_id.label("location_id"),
+            visits.c.factor.label("factor"),
+            band.label("age_band"),
+            func.count().label("people"),
+            func.sum(case((visits.c.day == first_day, 1), else_=0)).label("new_people"),
+        )
+        .join(User, User.id == visits.c.user_id)
+        .join(firsts, firsts.c.user_id == visits.c.user_id)
+        .outerjoin(PersonFirstVisit, PersonFirstVisit.user_id == visits.c.user_id)
+        .group_by(visits.c.day, visits.c.location_id, visits.c.factor, band)
+    )
+
+
+async def people(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    *,
+    group_by: PeopleGroup,
+    location: str | None = None,
+    factor: str | None = None,
+) -> list[PeopleRow]:
+    """People, new and returning, counted per day, location and factor, summed over the period.
+
+    Days that retention has reached come from the kept daily figures, the others from the
+    bookings: a person is counted once on each day they came (only that sums over days without
+    knowing who someone is, so the figures of a past year stay the same).
+    """
+    where = await places(session, first, last, location)
+    location_ids = [p.id for p in where]
+    kept_through = await session.scalar(select(KeptThrough.day))
+    totals: dict[str, list[int]] = {key: [0, 0] for key in _people_keys(group_by)}
+    if kept_through is not None and first <= kept_through:
+        key_column = PeopleDay.factor if group_by == "factor" else PeopleDay.age_band
+        statement = (
+            select(key_column, func.sum(PeopleDay.people), func.sum(PeopleDay.new_people))
+            .where(
+                PeopleDay.day >= first,
+                PeopleDay.day <= min(last, kept_through),
+                PeopleDay.location_id.in_(location_ids),
+            )
+            .group_by(key_column)
+        )
+        if factor is not None:
+            statement = statement.where(PeopleDay.factor == factor)
+        for key, count, new in await session.execute(statement):
+            totals.setdefault(str(key), [0, 0])
+            totals[str(key)][0] += int(count or 0)
+            totals[str(key)][1] += int(new or 0)
+    live_first = first if kept_through is None else max(first, kept_through + timedelta(days=1))
+    if live_first <= last:
+        live = live_people(live_first, last, location_ids).subquery("live")
+        live_key = live.c.factor if group_by == "factor" else live.c.age_band
+        live_sums = select(live_key, func.sum(live.c.people), func.sum(live.c.new_people)).group_by(live_key)
+        if factor is not None:
+            live_sums = live_sums.where(live.c.factor == factor)
+        for key, count, new in await session.execute(live_sums):
+            totals.setdefault(str(key), [0, 0])
+            totals[str(key)][0] += int(count or 0)
+            totals[str(key)][1] += int(new or 0)
+    return [PeopleRow(key, count, new) for key, (count, new) in totals.items()]
+
+
+def _people_keys(group_by: PeopleGroup) -> list[str]:
+    if group_by == "factor":
+        return [factor.value for factor in Factor]
+    return [key for key, _, _ in rules.AGE_BANDS] + [rules.UNKNOWN_AGE]
+
+
+async def workshops(session: AsyncSession, first: date, last: date) -> list[WorkshopRow]:
+    """Per workshop with sessions or certifications in the period: places, take-up and uptake."""
+    where = await places(session, first, last)
+    bounds = bounds_table(where)
+    per_session = (
+        select(
+            WorkshopSession.workshop_id.label("workshop_id"),
+            WorkshopSession.capacity.label("capacity"),
+            func.sum(case((Registration.status.in_(TOOK_PART), 1), else_=0)).label("confirmed"),
+            func.sum(case((Registration.status == RegistrationStatus.ATTENDED, 1), else_=0)).label(
+                "attended"
+            ),
+            func.sum(case((Registration.status == RegistrationStatus.WAITLISTED, 1), else_=0)).label(
+                "waiting"
+            ),
+        )
+        .join(Resource, Resource.id == WorkshopSession.resource_id)
+        .join(bounds, bounds.c.location_id == Resource.location_id)
+        .outerjoin(Registration, Registration.session_id == WorkshopSession.id)
+        .where(
+            WorkshopSession.cancelled_at.is_(None),
+            WorkshopSession.start_at >= bounds.c.lower,
+            WorkshopSession.start_at < bounds.c.upper,
+        )
+        .group_by(WorkshopSession.id, WorkshopSession.workshop_id, WorkshopSession.capacity)
+        .subquery("per_session")
+    )
+    rows: dict[int, WorkshopRow] = {}
+    statement = (
+        select(
+            Workshop.id,
+            Workshop.slug,
+            Workshop.title,
+            Workshop.title_en,
+            func.count(),
+            func.sum(per_session.c.capacity),
+            func.sum(per_session.c.confirmed),
+            func.sum(per_session.c.attended),
+            func.max(per_session.c.waiting),
+        )
+        .join(per_session, per_session.c.workshop_id == Workshop.id)
+        .group_by(Workshop.id, Workshop.slug, Workshop.title, Workshop.title_en)
+    )
+    for (
+        workshop_id,
+        slug,
+        title,
+        title_en,
+        sessions,
+        capacity,
+        confirmed,
+        attended,
+        waiting,
+    ) in await session.execute(statement):
+        rows[workshop_id] = WorkshopRow(
+            slug,
+            title,
+            title_en,
+            int(sessions),
+            int(capacity or 0),
+            int(confirmed or 0),
+            int(attended or 0),
+            int(waiting or 0),
+        )
+    if where:
+        earliest = min(p.bounds.start for p in where)
+        latest = max(p.bounds.end for p in where)
+        for workshop_id, slug, title, title_en, granted, uptake in await session.execute(
+            _grants(earliest, latest)
+        ):
+            row = rows.setdefault(workshop_id, WorkshopRow(slug, title, title_en))
+            row.certifications_granted = int(granted or 0)
+            row.certified_then_booked = int(uptake or 0)
+    return sorted(rows.values(), key=lambda r: r.slug)
+
+
+def uptake_booking(grant: type[UserCertification] | Any, *, still_named_only: bool = False) -> Select[Any]:
+    """Visitor bookings by the holder of a grant of a resource needing it, within 60 days of it."""
+    return select(Booking.id).where(
+        Booking.user_id == grant.user_id,
+        Booking.purpose == BookingPurpose.VISITOR,
+        Booking.status.in_(BOOKED),
+        Booking.resource_id.in_(
+            select(Resource.id).where(Resource.required_certification_id == grant.certification_id)
+        ),
+        Booking.start_at >= grant.granted_at,
+        minutes_between(grant.granted_at, Booking.start_at) < rules.UPTAKE_DAYS * 1440,
+    )
+
+
+def _grants(lower: datetime, upper: datetime) -> Any:
+    uptake = or_(
+        select(KeptUptake.user_certification_id)
+        .where(KeptUptake.user_certification_id == UserCertification.id)
+        .exists(),
+        uptake_booking(UserCertification).exists(),
+    )
+    return (
+        select(
+            Workshop.id,
+            Workshop.slug,
+            Workshop.title,
+            Workshop.title_en,
+            func.count(UserCertification.id),
+            func.sum(case((uptake, 1), else_=0)),
+        )
+        .join(UserCertification, UserCertification.certification_id == Workshop.grants_certification_id)
+        .where(
+            UserCertification.source == "workshop",
+            UserCertification.granted_at >= lower,
+            UserCertification.granted_at < upper,
+        )
+        .group_by(Workshop.id, Workshop.slug, Workshop.title, Workshop.title_en)
+    )
+
+
+async def demand(
+    session: AsyncSession, first: date, last: date, *, group_by: DemandGroup, location: str | None = None
+) -> list[DemandRow]:
+    """Refused booking attempts made in the period, per resource or per refusal code."""
+    where = await places(session, first, last, location)
+    bounds = bounds_table(where)
+    key: Any = Resource.slug if group_by == "resource" else RefusalEvent.code
+    statement = (
+        select(key, func.count())
+        .select_from(RefusalEvent)
+        .join(Resource, Resource.id == RefusalEvent.resource_id)
+        .join(bounds, bounds.c.location_id == Resource.location_id)
+        .where(RefusalEvent.at >= bounds.c.lower, RefusalEvent.at < bounds.c.upper)
+        .group_by(key)
+        .order_by(func.count().desc(), key)
+    )
+    return [DemandRow(str(k), int(n)) for k, n in await session.execute(statement)]

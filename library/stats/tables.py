@@ -1,0 +1,214 @@
+"""The figures as tables: what the API answers, the pages show and the CSV and XLSX files hold.
+
+One shape for all three, so the numbers cannot differ between them. Counts of people pass
+through `rules.shown` here, the only way out: 1 to 4 become None with `suppressed: True`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from library.catalog.csv_io import neutralised
+from library.i18n import DEFAULT_LANGUAGE, Lang, pick
+from library.stats import rules
+from library.stats.queries import DemandRow, HeatCell, PeopleRow, UtilisationRow, WorkshopRow
+
+CSV_MEDIA_TYPE = "text/csv; header=present"
+"""Comma-separated, UTF-8 with a byte-order mark (so Excel reads the umlauts), a header row;
+Litestar adds `charset=utf-8`."""
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    first: date
+    last: date
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+
+    def document(self, key: str = "rows") -> dict[str, Any]:
+        """The JSON answer: the period and the rows."""
+        return {"from": self.first.isoformat(), "to": self.last.isoformat(), key: self.rows}
+
+    def csv(self) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(("from", "to", *self.columns))
+        for row in self.rows:
+            writer.writerow(
+                (
+                    self.first.isoformat(),
+                    self.last.isoformat(),
+                    *(_csv_cell(row.get(c)) for c in self.columns),
+                )
+            )
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+    def xlsx(self) -> bytes:
+        """Numbers stay numbers and the period's dates are dates; a missing value is an empty cell."""
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(self.name[:31])
+        sheet.append(["from", "to", *self.columns])
+        for row in self.rows:
+            cells: list[Any] = []
+            for day in (self.first, self.last):
+                cell = WriteOnlyCell(sheet, value=datetime.combine(day, time()))
+                cell.number_format = "yyyy-mm-dd"
+                cells.append(cell)
+            cells.extend(_xlsx_cell(row.get(c)) for c in self.columns)
+            sheet.append(cells)
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    def filename(self, extension: str) -> str:
+        return f"{self.name}-{self.first.isoformat()}-{self.last.isoformat()}.{extension}"
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return neutralised(value)
+    return str(value)
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralised(value)
+    return value
+
+
+def _minutes(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+UTILISATION_COLUMNS = (
+    "key",
+    "label",
+    "open_minutes",
+    "booked_minutes",
+    "used_minutes",
+    "booked_share",
+    "used_share",
+    "bookings",
+    "no_shows",
+    "late_cancellations",
+)
+
+
+def utilisation_table(
+    rows: Sequence[UtilisationRow], first: date, last: date, *, lang: Lang = DEFAULT_LANGUAGE
+) -> Table:
+    return Table(
+        "utilisation",
+        first,
+        last,
+        UTILISATION_COLUMNS,
+        [
+            {
+                "key": r.key,
+                "label": pick(lang, r.label, r.label_en),
+                "open_minutes": _minutes(r.open_minutes),
+                "booked_minutes": _minutes(r.booked_minutes),
+                "used_minutes": _minutes(r.used_minutes),
+                "booked_share": r.booked_share,
+                "used_share": r.used_share,
+                "bookings": r.bookings,
+                "no_shows": r.no_shows,
+                "late_cancellations": r.late_cancellations,
+            }
+            for r in rows
+        ],
+    )
+
+
+def heatmap_table(cells: Sequence[HeatCell], first: date, last: date) -> Table:
+    return Table(
+        "heatmap",
+        first,
+        last,
+        ("weekday", "hour", "booked_share"),
+        [{"weekday": c.weekday, "hour": c.hour, "booked_share": c.booked_share} for c in cells],
+    )
+
+
+def people_table(rows: Sequence[PeopleRow], first: date, last: date) -> Table:
+    """People, new and returning; if either of new and returning is hidden, both are (else the
+    hidden one would be people minus the other)."""
+    out = []
+    for r in rows:
+        people = rules.shown(r.people)
+        new, returning = rules.shown(r.new_people), rules.shown(r.returning_people)
+        if people is None or new is None or returning is None:
+            new = returning = None
+        suppressed = None in (people, new, returning)
+        out.append(
+            {
+                "key": r.key,
+                "people": people,
+                "new_people": new,
+                "returning_people": returning,
+                "suppressed": suppressed,
+            }
+        )
+    return Table(
+        "people", first, last, ("key", "people", "new_people", "returning_people", "suppressed"), out
+    )
+
+
+WORKSHOP_COLUMNS = (
+    "slug",
+    "title",
+    "sessions",
+    "places",
+    "confirmed",
+    "attended",
+    "waitlist_peak",
+    "fill_rate",
+    "certifications_granted",
+    "certified_then_booked",
+)
+
+
+def workshops_table(
+    rows: Sequence[WorkshopRow], first: date, last: date, *, lang: Lang = DEFAULT_LANGUAGE
+) -> Table:
+    return Table(
+        "workshops",
+        first,
+        last,
+        WORKSHOP_COLUMNS,
+        [
+            {
+                "slug": r.slug,
+                "title": pick(lang, r.title, r.title_en),
+                "sessions": r.sessions,
+                "places": r.places,
+                "confirmed": r.confirmed,
+                "attended": r.attended,
+                "waitlist_peak": r.waitlist_peak,
+                "fill_rate": r.fill_rate,
+                "certifications_granted": r.certifications_granted,
+                "certified_then_booked": r.certified_then_booked,
+            }
+            for r in rows
+        ],
+    )
+
+
+def demand_table(rows: Sequence[DemandRow], first: date, last: date) -> Table:
+    return Table(
+        "demand", first, last, ("key", "refused"), [{"key": r.key, "refused": r.refused} for r in rows]
+    )

@@ -1,0 +1,93 @@
+"""The statistics pages: filters, charts with their tables, suppressed counts, downloads, the report."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+from library.booking.models import BookingStatus
+from library.db import Database
+from tests.api.test_stats import people_in_november
+from tests.support.api import Client
+from tests.support.booking_rows import insert_booking, row
+from tests.support.forms import sign_in
+from tests.support.times import BERLIN
+
+
+def local(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=BERLIN).astimezone(UTC)
+
+
+async def test_only_staff_see_statistics(client: Client, db: Database) -> None:
+    await people_in_november(db)
+    assert (await client.get("/staff/stats", follow_redirects=False)).status_code in (302, 303)
+    await sign_in(client, "anna@example.org")
+    assert (await client.get("/staff/stats")).status_code == 403
+    assert (await client.get("/staff/stats/report")).status_code == 403
+
+
+async def test_the_page_shows_charts_tables_and_suppressed_counts(client: Client, db: Database) -> None:
+    made = await people_in_november(db)
+    room = made["room"]
+    await insert_booking(
+        db,
+        row(
+            room.id,
+            room.units[0].id,
+            local(date(2026, 11, 2), 10),
+            local(date(2026, 11, 2), 12),
+            status=BookingStatus.CHECKED_IN,
+        ),
+    )
+    await sign_in(client, "staff@example.org")
+    page = await client.get("/staff/stats", params={"period": "last_month"})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "1. November 2026" in html or "Sonntag, 1. November 2026" in html
+    for chart in ("chart-utilisation", "chart-trend", "chart-heatmap"):
+        assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
+    assert "<script" not in html.split("<main", 1)[1]
+    # The people table: space 8 shown, new and returning hidden, technology 4 hidden.
+    people = html.split('id="people-heading"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r"Raum</th><td>8</td>", people) or ">8</td>" in people
+    assert people.count('class="suppressed"') == 3 + 2 + 3 + 2  # technology, space, under 12, 27 to 64
+    assert "/api/v1/stats/people?from=2026-11-01&amp;to=2026-11-30&amp;group_by=factor&amp;format=csv" in html
+    download = await client.get(
+        "/api/v1/stats/people?from=2026-11-01&to=2026-11-30&group_by=factor&format=csv"
+    )
+    assert download.status_code == 200
+    assert download.content.startswith(b"\xef\xbb\xbf")
+
+    english = await client.get(
+        "/staff/stats",
+        params={"period": "custom", "date_from": "2026-11-01", "date_to": "2026-11-30"},
+        headers={"Accept-Language": "en"},
+    )
+    assert english.status_code == 200
+
+
+async def test_wrong_filters_are_shown_next_to_their_fields(client: Client, db: Database) -> None:
+    await people_in_november(db)
+    await sign_in(client, "staff@example.org")
+    page = await client.get(
+        "/staff/stats",
+        params={"period": "custom", "date_from": "2026-11-30", "date_to": "2026-11-01", "factor": "colour"},
+    )
+    assert page.status_code == 422
+    assert 'value="2026-11-30"' in page.text
+    assert page.text.count("field-error") >= 2
+    far = await client.get(
+        "/staff/stats", params={"period": "custom", "date_from": "2026-11-01", "date_to": "9999-12-31"}
+    )
+    assert far.status_code == 422
+
+
+async def test_the_monthly_report_prints_the_month(client: Client, db: Database) -> None:
+    await people_in_november(db)
+    await sign_in(client, "staff@example.org")
+    page = await client.get("/staff/stats/report", params={"month": "2026-11"})
+    assert page.status_code == 200, page.text
+    assert "November 2026" in page.text
+    assert 'id="utilisation-heading"' in page.text
+    wrong = await client.get("/staff/stats/report", params={"month": "November"})
+    assert wrong.status_code == 422
