@@ -64,7 +64,7 @@ EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
 LIBRARY_NAME = N_("Ulm City Library")
 
 # Which mails bring a calendar entry along, and in which iTIP method (RFC 5546).
-BOOKING_CALENDAR = {"booking.confirmed": "REQUEST", "booking.cancelled": "CANCEL"}
+BOOKING_CALENDAR = {"booking.confirmed": "REQUEST", "booking.moved": "REQUEST", "booking.cancelled": "CANCEL"}
 REGISTRATION_CALENDAR = {
     "registration.confirmed": "REQUEST",
     "registration.cancelled": "CANCEL",

@@ -85,6 +85,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/bookings/{booking_id}"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/cancel"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/check-in"): OWNER_OR_STAFF,
+    ("PATCH", "/api/v1/bookings/{booking_id}"): OWNER_OR_STAFF,
+    ("POST", "/api/v1/bookings/{booking_id}/undo-check-in"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/approve"): STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/reject"): STAFF,
     # API: workshops
