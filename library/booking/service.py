@@ -94,6 +94,7 @@ class NewBooking:
     override_reason: str | None = None
     purpose: BookingPurpose = BookingPurpose.VISITOR
     series_id: int | None = None
+    unit_id: int | None = None  # a unit asked for (the desk's grid); otherwise the first free one
 
 
 def week_of(day: date, hours: LocationHours) -> Interval:
@@ -238,6 +239,11 @@ async def _book(
         if refusal is not None:
             raise RuleBroken(refusal)
     units, blocked_only = free_units(resource, found.occupations, interval)
+    if request.unit_id is not None:
+        if request.unit_id not in resource.unit_ids:
+            raise InvalidInput("unit_not_of_resource", "unit")
+        units = [u for u in units if u == request.unit_id]
+        blocked_only = blocked_only or not _busy_with_bookings(found.occupations, request.unit_id)
     if not units:
         if blocked_only:
             raise RuleBroken(Refusal("unit_blocked"))

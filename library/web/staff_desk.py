@@ -17,13 +17,17 @@ from library.http.problems import status_of
 from library.http.viewer import staff_only
 from library.i18n import N_
 from library.web.common import PageContext, PageContextDep, safe_next, see_other
+from library.web.staff_grid import booking_page, move_from_form
 
 NOTICES = {
     "checked_in": N_("The booking was checked in."),
     "approved": N_("The booking was approved. The visitor gets an e-mail."),
     "rejected": N_("The booking was rejected. The visitor gets an e-mail."),
     "cancelled": N_("The booking was cancelled."),
+    "check_in_undone": N_("The check-in was taken back; the booking is confirmed again."),
 }
+CONFIRMED_ACTIONS = ("cancel", "reject")
+"""Destructive actions: the first POST shows what will happen, the second (`confirm=yes`) does it."""
 MAX_REASON = 500
 
 
@@ -47,6 +51,22 @@ async def desk_page(
         today=today,
         error=error,
         notice=None if error else context.notice(NOTICES),
+    )
+
+
+async def confirm_page(
+    context: PageContext, user: User, booking_id: int, action: str, reason: str | None, back: str
+) -> Response[Any]:
+    """The second step of a destructive action: the booking, what will happen, and the buttons."""
+    async with context.db.read() as session:
+        booking = await service.get_booking(session, booking_id, user)
+    return context.render(
+        "staff/booking_confirm.html",
+        booking=booking,
+        action=action,
+        reason=reason or "",
+        back=safe_next(back),
+        zone=context.settings.zone,
     )
 
 
@@ -76,6 +96,10 @@ class StaffDeskPages(Controller):
         reason = data.get("reason", "").strip()[:MAX_REASON] or None
         back_path, _, back_query = safe_next(data.get("back") or "/staff").partition("?")
         back = {key: value for key, value in parse_qsl(back_query) if key != "done"}
+        if action in CONFIRMED_ACTIONS and data.get("confirm") != "yes":
+            return await confirm_page(context, user, booking_id, action, reason, data.get("back") or "/staff")
+        if action == "move":
+            return await move_from_form(context, user, booking_id, data)
         try:
             if action == "check-in":
                 await service.check_in(context.db, booking_id, actor=user, now=now)
@@ -90,6 +114,9 @@ class StaffDeskPages(Controller):
                     reason=reason,
                 )
                 done = "approved" if action == "approve" else "rejected"
+            elif action == "undo-check-in":
+                await service.undo_check_in(context.db, booking_id, actor=user, now=now)
+                done = "check_in_undone"
             elif action == "cancel":
                 await service.cancel_booking(context.db, booking_id, actor=user, now=now, reason=reason)
                 done = "cancelled"
@@ -98,6 +125,10 @@ class StaffDeskPages(Controller):
         except LibraryError as problem:
             if isinstance(problem, (NotSignedIn, NotAllowed, NotFound)):
                 raise
+            if back_path == f"/staff/bookings/{booking_id}":
+                return await booking_page(
+                    context, user, booking_id, error=problem.detail(context.lang), status=status_of(problem)
+                )
             return await desk_page(
                 context,
                 back.get("location", ""),

@@ -180,6 +180,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/staff"): STAFF,
     ("GET", "/staff/bookings"): STAFF,
     ("GET", "/staff/bookings/new"): STAFF,
+    ("GET", "/staff/desk"): STAFF,
+    ("GET", "/staff/bookings/{booking_id}"): STAFF,
     ("POST", "/staff/bookings/new"): STAFF,
     ("POST", "/staff/bookings/{booking_id}/{action}"): STAFF,
     ("GET", "/staff/certifications"): STAFF,
