@@ -1,7 +1,7 @@
 """The desk's day grid: every unit of a location against the time of one day.
 
-Two halves: `load_grid` reads what the grid shows in six queries whatever the number of units
-(locations, weekly hours, dated exceptions, units, bookings, blocks: LibreBooking's schedule issued
+Two halves: `load_grid` reads what the grid shows in five queries whatever the number of units
+(locations, weekly hours, dated exceptions, units, bookings with blocks: LibreBooking's schedule issued
 one query per resource), and `lay_out` turns that into rows of cells, a pure function tested
 without a database. Columns are quarter hours counted in UTC from the first full local hour shown,
 so a day with a clock change has its real number of columns.
@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, String, cast, func, literal, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +25,7 @@ from library.booking.models import Booking, BookingPurpose, BookingStatus
 from library.booking.queries import load_location_hours
 from library.catalog.hours import DayHours, local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitBlock, UnitStatus
+from library.db import UTCDateTime
 
 STEP = timedelta(minutes=15)
 DEFAULT_HOURS = (time(8), time(20))
@@ -40,6 +41,16 @@ SHOWN_STATUSES = (
 """A cancelled or rejected booking holds nothing and is not shown; a no-show is, as a record."""
 
 ItemStatus = Literal["pending", "confirmed", "checked_in", "completed", "no_show", "blocked", "workshop"]
+
+
+ITEM_STATUS: dict[str, ItemStatus] = {
+    "pending": "pending",
+    "confirmed": "confirmed",
+    "checked_in": "checked_in",
+    "completed": "completed",
+    "no_show": "no_show",
+}
+"""A stored booking status as what the grid shows."""
 
 
 @dataclass(frozen=True)
@@ -258,7 +269,7 @@ class DayGrid:
 async def load_grid(
     session: AsyncSession, location_slug: str, day: date | None, now: datetime, where: GridFilter
 ) -> DayGrid | None:
-    """One location's units and what holds them on a day (today where `day` is None): six queries."""
+    """One location's units and what holds them on a day (today where `day` is None): five queries."""
     locations = (
         await session.scalars(
             select(Location).options(joinedload(Location.policy)).order_by(Location.position, Location.slug)
@@ -299,15 +310,17 @@ async def load_grid(
     )
     units = {row.id: row for row in unit_rows}
     items: dict[int, list[GridItem]] = {unit_id: [] for unit_id in units}
-    booking_rows = await session.execute(
+    person = func.coalesce(User.name, "")
+    bookings = (
         select(
-            Booking.id,
+            literal("booking").label("part"),
+            Booking.id.label("ref"),
             Booking.unit_id,
-            Booking.start_at,
-            Booking.end_at,
-            Booking.status,
-            Booking.purpose,
-            User.name,
+            Booking.start_at.label("start"),
+            Booking.end_at.label("end"),
+            cast(Booking.status, String).label("status"),
+            cast(Booking.purpose, String).label("purpose"),
+            person.label("text"),
         )
         .join(Resource, Resource.id == Booking.resource_id)
         .join(Unit, Unit.id == Booking.unit_id)
@@ -316,25 +329,37 @@ async def load_grid(
             *conditions, Booking.start_at < end, Booking.end_at > start, Booking.status.in_(SHOWN_STATUSES)
         )
     )
-    for row in booking_rows:
-        workshop = row.purpose is BookingPurpose.WORKSHOP
-        items[row.unit_id].append(
-            GridItem(
-                row.start_at,
-                row.end_at,
-                "workshop" if workshop else row.status.value,
-                booking_id=row.id,
-                person=None if workshop else row.name,
-            )
+    blocks = (
+        select(
+            literal("block"),
+            UnitBlock.id,
+            UnitBlock.unit_id,
+            UnitBlock.start_at,
+            UnitBlock.end_at,
+            literal("blocked"),
+            literal(""),
+            UnitBlock.reason,
         )
-    blocks = await session.execute(
-        select(UnitBlock.unit_id, UnitBlock.start_at, UnitBlock.end_at, UnitBlock.reason)
         .join(Unit, Unit.id == UnitBlock.unit_id)
         .join(Resource, Resource.id == Unit.resource_id)
         .where(*conditions, UnitBlock.start_at < end, UnitBlock.end_at > start)
     )
-    for block in blocks:
-        items[block.unit_id].append(GridItem(block.start_at, block.end_at, "blocked", reason=block.reason))
+    # Bookings and blocks in one statement of one row shape; instants typed so SQLite's come back aware.
+    statement = select(
+        *(
+            type_coerce(column, UTCDateTime) if column.name in ("start", "end") else column
+            for column in union_all(bookings, blocks).subquery().columns
+        )
+    )
+    for row in await session.execute(statement):
+        if row.part == "block":
+            items[row.unit_id].append(GridItem(row.start, row.end, "blocked", reason=row.text))
+            continue
+        workshop = row.purpose == BookingPurpose.WORKSHOP.value
+        status: ItemStatus = "workshop" if workshop else ITEM_STATUS[row.status]
+        items[row.unit_id].append(
+            GridItem(row.start, row.end, status, booking_id=row.ref, person=None if workshop else row.text)
+        )
     return DayGrid(
         locations=locations,
         location=location,

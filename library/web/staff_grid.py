@@ -6,9 +6,10 @@ Every action is the booking service's, as the API's; the grid is booking.grid's 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
@@ -26,7 +27,7 @@ from library.errors import LibraryError, message
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
 from library.http.viewer import staff_only
-from library.i18n import N_, translate
+from library.i18n import N_, Lang, format_time, translate
 from library.web import parsing
 from library.web.catalogue import KIND_NAMES, factor_name, kind_name, near_today
 from library.web.common import Form, PageContext, PageContextDep, see_other
@@ -43,6 +44,26 @@ BOOKING_NOTICES = {
     "moved": N_("The booking was moved. The visitor gets an e-mail with the new time."),
 }
 BAD_CHOICE = N_("Please choose from the list.")
+
+
+class ClockFaces:
+    """Times of day as the page language writes them, and as HH:MM for form links, each worked
+    out once per instant: a grid of a thousand bookings shows a few dozen distinct times."""
+
+    def __init__(self, lang: Lang, zone: ZoneInfo) -> None:
+        self.lang, self.zone = lang, zone
+        self._labels: dict[datetime, str] = {}
+        self._fields: dict[datetime, str] = {}
+
+    def label(self, moment: datetime) -> str:
+        if (found := self._labels.get(moment)) is None:
+            found = self._labels[moment] = format_time(moment, self.lang, self.zone)
+        return found
+
+    def field(self, moment: datetime) -> str:
+        if (found := self._fields.get(moment)) is None:
+            found = self._fields[moment] = moment.astimezone(self.zone).strftime("%H:%M")
+        return found
 
 
 def grid_link(location: str, day: date, factor: str = "", kind: str = "") -> str:
@@ -88,6 +109,7 @@ async def grid_page(context: PageContext) -> Response[Any]:
         layout=found.layout(),
         form=form,
         zone=found.zone,
+        clock=ClockFaces(lang, found.zone),
         is_today=shown == context.now.astimezone(found.zone).date(),
         links={
             "previous": grid_link(here, shown - timedelta(days=1), factor, kind),

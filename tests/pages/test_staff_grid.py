@@ -62,7 +62,7 @@ async def test_the_grid_shows_each_unit_with_its_bookings_blocks_and_hours(
     # A free hour of the second unit books that unit at that time.
     assert "unit=" in second
     assert "date=2026-12-01" in second
-    assert "start=10%3A00" in second
+    assert "start=10:00" in second
 
 
 async def test_the_grid_moves_between_days_and_filters(client: Client, db: Database) -> None:
