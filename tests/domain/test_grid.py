@@ -88,7 +88,7 @@ def test_a_day_with_a_clock_change_has_its_real_length() -> None:
 async def test_the_grid_reads_in_five_statements_whatever_the_number_of_units(db: Database) -> None:
     location = await factories.create_location(db)
     visitor = await factories.create_user(db, "anna@example.org")
-    counts = []
+    counts: list[int] = []
     for size in (2, 12):
         for number in range(len(counts) * 2, size):
             resource = await factories.create_resource(db, location, f"raum-{number}", units=2)
