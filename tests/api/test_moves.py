@@ -21,7 +21,7 @@ async def audit_actions(db: Database, booking_id: int) -> list[str]:
         return list(
             await session.scalars(
                 select(AuditEntry.action)
-                .where(AuditEntry.object_type == "booking", AuditEntry.object_id == booking_id)
+                .where(AuditEntry.object_type == "booking", AuditEntry.object_id == str(booking_id))
                 .order_by(AuditEntry.id)
             )
         )
