@@ -172,6 +172,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/my/bookings"): SIGNED_IN,
     ("POST", "/my/bookings/{booking_id}/cancel"): OWNER,
     ("POST", "/my/bookings/{booking_id}/check-in"): OWNER,
+    ("GET", "/my/bookings/{booking_id}/move"): OWNER,
+    ("POST", "/my/bookings/{booking_id}/move"): OWNER,
     ("GET", "/my/bookings/{file_name}"): OWNER,
     ("GET", "/my/workshops"): SIGNED_IN,
     ("POST", "/my/workshops/{registration_id}/accept"): OWNER_OR_STAFF,
