@@ -5,10 +5,14 @@ The clock stands at Tuesday 2026-12-01 09:00 UTC, 10:00 in Ulm.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from icalendar import Calendar
 from sqlalchemy import select
 
 from library.booking.models import Booking
+from library.clock import SettableClock
 from library.db import Database
 from library.outbox.models import OutboxMessage
 from tests.pages.test_my_bookings import booked, library
@@ -17,10 +21,18 @@ from tests.support.api import Client
 from tests.support.forms import post_form, sign_in
 
 
-async def test_the_owner_moves_a_booking_to_another_free_time(client: Client, db: Database) -> None:
+def calendar_event(content: bytes) -> Any:
+    return next(iter(Calendar.from_ical(content).walk("VEVENT")))
+
+
+async def test_the_owner_moves_a_booking_to_another_free_time(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
     await library(db)
     booking_id = await booked(client, db, "2026-12-02T14:00:00+01:00", "2026-12-02T16:00:00+01:00")
     await sign_in(client, "anna@example.org")
+    before = calendar_event((await client.get(f"/my/bookings/{booking_id}.ics")).content)
+    clock.advance(timedelta(minutes=3))
     listed = await client.get("/my/bookings")
     assert f'href="/my/bookings/{booking_id}/move"' in listed.text
     form = await client.get(f"/my/bookings/{booking_id}/move")
@@ -43,10 +55,10 @@ async def test_the_owner_moves_a_booking_to_another_free_time(client: Client, db
     assert row.start_at.isoformat() == "2026-12-03T09:00:00+00:00"
     assert kinds[-1] == "booking.moved"
     # The calendar file keeps the UID and carries a higher SEQUENCE than before the move.
-    calendar = Calendar.from_ical((await client.get(f"/my/bookings/{booking_id}.ics")).content)
-    event = next(iter(calendar.walk("VEVENT")))
-    assert str(event["uid"]).startswith(f"booking-{booking_id}@")
-    assert int(str(event["sequence"])) > 0
+    after = calendar_event((await client.get(f"/my/bookings/{booking_id}.ics")).content)
+    assert str(after["uid"]) == str(before["uid"])
+    assert int(str(after["sequence"])) > int(str(before["sequence"]))
+    assert after.decoded("dtstart").isoformat() == "2026-12-03T09:00:00+00:00"
 
 
 async def test_a_taken_time_keeps_what_was_typed_and_names_free_times(client: Client, db: Database) -> None:
