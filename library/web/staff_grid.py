@@ -27,7 +27,7 @@ from library.errors import LibraryError, message
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
 from library.http.viewer import staff_only
-from library.i18n import N_, Lang, format_time, translate
+from library.i18n import N_, Lang, format_time, pick, translate
 from library.web import parsing
 from library.web.catalogue import KIND_NAMES, factor_name, kind_name, near_today
 from library.web.common import Form, PageContext, PageContextDep, see_other
@@ -177,7 +177,7 @@ async def booking_page(
         booking=booking,
         zone=zone,
         form=form or move_form_of(booking, zone),
-        resources=[(r.slug, r.name if context.lang == "de" else (r.name_en or r.name)) for r in resources],
+        resources=[(r.slug, pick(context.lang, r.name, r.name_en)) for r in resources],
         units=units,
         movable=may_move(booking.status),
         undoable=may_undo_check_in(booking.status, booking.checked_in_at, context.now),
