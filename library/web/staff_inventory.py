@@ -30,10 +30,18 @@ from library.errors import LibraryError, NotFound, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import staff_only
-from library.i18n import N_, Lang, translate
+from library.i18n import N_, Lang, pick, translate
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
-from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    confirm_page,
+    confirmed,
+    form_values,
+    see_other,
+)
 
 PAGE_SIZE = 50
 NOTICES = {
@@ -447,8 +455,30 @@ class StaffInventoryPages(Controller):
         unit_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        """Retire; with upcoming bookings, list them and ask again (`force`), as the API's 409."""
+        """Retire after a confirmation; with upcoming bookings, list them and ask again (`force`),
+        as the API's 409."""
         now = context.now
+        if not confirmed(data) and data.get("force") != "yes":
+            lang = context.lang
+            async with context.db.read() as session:
+                unit = await session.scalar(
+                    select(Unit).where(Unit.id == unit_id).options(selectinload(Unit.resource))
+                )
+            if unit is None:
+                raise NotFound(N_("The unit %(id)s"), id=unit_id)
+            return confirm_page(
+                context,
+                data,
+                action=f"/staff/units/{unit_id}/retire",
+                heading=translate(lang, N_("Retire this unit?")),
+                subject=f"{pick(lang, unit.resource.name, unit.resource.name_en)}: {unit.label}",
+                consequence=translate(
+                    lang, N_("A retired unit can no longer be booked; its history is kept.")
+                ),
+                yes=translate(lang, N_("Yes, retire the unit")),
+                no=translate(lang, N_("No, keep it")),
+                back=f"/staff/units/{unit_id}",
+            )
         try:
             await units.update_unit(
                 context.db,
