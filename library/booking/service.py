@@ -799,13 +799,43 @@ async def _move(
         if blocked_only or (move.unit_id is not None and not _busy_with_bookings(occupations, move.unit_id)):
             raise RuleBroken(Refusal("unit_blocked"))
         raise SlotTaken(interval)
-    before = snapshot(booking, AUDITED_FIELDS)
-    booking.unit_id = booking.unit_id if booking.unit_id in units else units[0]
-    booking.resource_id = resource.id
-    booking.start_at, booking.end_at = interval.start, interval.end
-    booking.occupied_start, booking.occupied_end = occupied.start, occupied.end
-    booking.updated_at = now
+    move_within(
+        session,
+        booking,
+        booking.unit_id if booking.unit_id in units else units[0],
+        resource_id=resource.id,
+        interval=interval,
+        occupied=occupied,
+        actor=actor,
+        now=now,
+        reason=move.reason if staff else None,
+    )
     await session.flush()  # the database's overlap guarantee speaks here, as for a new booking
+    return booking
+
+
+def move_within(
+    session: AsyncSession,
+    booking: Booking,
+    unit_id: int,
+    *,
+    resource_id: int | None = None,
+    interval: Interval | None = None,
+    occupied: Interval | None = None,
+    actor: User,
+    now: datetime,
+    reason: str | None,
+) -> None:
+    """Put a booking on another unit (and time) inside the caller's transaction, audited, and
+    tell the person by mail; the caller flushes, so the database's overlap guarantee answers."""
+    before = snapshot(booking, AUDITED_FIELDS)
+    booking.unit_id = unit_id
+    if resource_id is not None:
+        booking.resource_id = resource_id
+    if interval is not None and occupied is not None:
+        booking.start_at, booking.end_at = interval.start, interval.end
+        booking.occupied_start, booking.occupied_end = occupied.start, occupied.end
+    booking.updated_at = now
     record(
         session,
         actor_id=actor.id,
@@ -815,17 +845,16 @@ async def _move(
         at=now,
         before=before,
         after=snapshot(booking, AUDITED_FIELDS),
-        reason=move.reason,
+        reason=reason,
     )
     if booking.user is not None:
         enqueue(
             session,
             kind="booking.moved",
             user=booking.user,
-            payload={"booking_id": booking.id, "reason": move.reason if staff else None},
+            payload={"booking_id": booking.id, "reason": reason},
             now=now,
         )
-    return booking
 
 
 def _busy_with_bookings(occupations: list[Occupation], unit_id: int) -> bool:

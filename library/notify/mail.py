@@ -186,6 +186,10 @@ async def build_message(
         "base_url": base_url,
         "address": facts.address,
         "reason": row.payload.get("reason") or None,
+        # Offers free at the same time, named where a block cancelled a booking (booking.units).
+        "alternatives": [
+            pick(lang, a["name"], a.get("name_en")) for a in row.payload.get("alternatives") or []
+        ],
         "has_calendar": facts.calendar is not None,
         "action_label": None,  # the words of the link to manage_url, when not "View and manage"
         **facts.extra,

@@ -51,6 +51,14 @@ NOTICES = {
     "blocked": N_("The unit is blocked for that period. Bookings in it are listed below the block."),
     "unblocked": N_("The block was lifted."),
     "retired": N_("The unit was retired."),
+    "blocked_move": N_(
+        "The unit is blocked. Bookings that could move went to another free unit of the same offer, "
+        "and their people get an e-mail; any others are listed below."
+    ),
+    "blocked_cancel": N_(
+        "The unit is blocked. Bookings that could move went to another free unit of the same offer; "
+        "the others were cancelled with an e-mail that names what is free at that time."
+    ),
     "imported": N_("The file was imported."),
 }
 EXPECTED = {
@@ -221,6 +229,10 @@ def page_links(path: str, kept: Mapping[str, str], number: int, more: bool) -> t
         return f"{path}?" + urlencode({**kept, "page": str(n)})
 
     return (link(number - 1) if number > 1 else None, link(number + 1) if more else None)
+
+
+RESOLUTIONS: dict[str, units.Resolve] = {"keep": "keep", "move": "move", "cancel": "cancel"}
+"""What a new block does with the bookings it touches, as the form names it (API.md, `resolve`)."""
 
 
 class StaffInventoryPages(Controller):
@@ -513,10 +525,17 @@ class StaffInventoryPages(Controller):
         reason = parsing.text(form, "reason", lang, required=True, max_length=300)
         if start is not None and end is not None and end <= start:
             form.add("end", message("end_before_start", lang))
-        if form.has_errors or start is None or end is None:
+        resolve = RESOLUTIONS.get(form.value("resolve") or "keep")
+        if resolve is None:
+            form.add("resolve", translate(lang, N_("Please choose from the list.")))
+        if form.has_errors or start is None or end is None or resolve is None:
             return await self._unit_page(context, unit_id, block=form, status=422)
-        await units.block_unit(context.db, unit_id, start=start, end=end, reason=reason, actor=user, now=now)
-        return see_other(f"/staff/units/{unit_id}", done="blocked")
+        await units.block_unit(
+            context.db, unit_id, start=start, end=end, reason=reason, actor=user, now=now, resolve=resolve
+        )
+        return see_other(
+            f"/staff/units/{unit_id}", done=f"blocked_{resolve}" if resolve != "keep" else "blocked"
+        )
 
     @post("/staff/blocks/{block_id:int}/lift", name="staff-block-lift")
     async def lift_block(

@@ -45,3 +45,33 @@ async def test_a_move_by_staff_updates_the_calendar_entry_and_says_why(
     assert int(second["SEQUENCE"]) > int(first["SEQUENCE"])
     assert second.decoded("DTSTART") == utc(WEDNESDAY, 17)
     assert second.decoded("DTEND") == utc(WEDNESDAY, 19)
+
+
+async def test_a_booking_cancelled_by_a_block_names_what_is_free_then(
+    db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
+) -> None:
+    await library_with_readers(db)
+    ben = await get_token(client, "ben@example.org")
+    booking = await booked(client, ben, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    assert await send(db, clock, settings, smtp) == 1
+    staff = await get_token(client, "staff@example.org")
+
+    blocked = await client.post(
+        f"/api/v1/units/{booking['unit']['id']}/blocks",
+        json={
+            "start": at(WEDNESDAY, 8),
+            "end": at(WEDNESDAY, 20),
+            "reason": "Wasserschaden",
+            "resolve": "cancel",
+        },
+        headers=bearer(staff),
+    )
+    assert blocked.status_code == 201, blocked.text
+    assert blocked.json()["cancelled"] == [booking["id"]]
+    assert await send(db, clock, settings, smtp) == 1
+
+    cancellation = smtp.accepted[-1]
+    text = text_of(cancellation)
+    assert cancellation["Subject"].startswith("Booking cancelled: Group room 1")
+    assert "Wasserschaden" in text
+    assert "Free at the same time: Group room 2, Makerspace" in text
