@@ -99,6 +99,14 @@ MESSAGES: dict[str, str] = {
         "Cancelling is possible until %(minutes)s minutes before the start. Please ask at the desk."
     ),
     "checkin_window": N_("Check-in is only possible shortly before and after the start."),
+    "move_too_late": N_(
+        "Moving is possible until %(minutes)s minutes before the start. Please ask at the desk."
+    ),
+    "move_not_yours": N_(
+        "You can change the time of your booking; another unit or offer only the desk can give."
+    ),
+    "undo_too_late": N_("A check-in can be undone only within %(minutes)s minutes."),
+    "unit_not_of_resource": N_("This unit does not belong to the chosen offer (field %(fields)s)."),
     "message_not_dead": N_("Only a message that was given up can be tried again; this one is '%(status)s'."),
     "invalid_state": N_("This is not possible for a booking in the state '%(status)s'."),
     "reason_required": N_("Please give a reason (field %(fields)s)."),

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
@@ -83,6 +83,16 @@ class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     series: Literal["this", "following"] = "this"
+
+
+class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What changes; what is left out stays. Owners change the time only; staff give a reason."""
+
+    start: Instant | None = None
+    end: Instant | None = None
+    resource: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
+    unit: int | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
 class SkippedOut(msgspec.Struct):
@@ -454,6 +464,53 @@ class BookingsController(Controller):
             reason=choice.reason,
             following=choice.series == "following",
         )
+        return await self._out(db, booking_id, user, settings)
+
+    @patch("/bookings/{booking_id:int}", summary="Move a booking to another time, unit or resource")
+    async def move(
+        self,
+        booking_id: RowId,
+        data: JSONBody[MoveIn],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+    ) -> BookingOut:
+        """The owner within the house rules (time only), staff anywhere free with a reason; 409
+        `slot_taken` with alternatives; the person gets a mail with an updated calendar entry."""
+        now = clock.now()
+        change = service.Move(
+            start=data.start, end=data.end, resource_slug=data.resource, unit_id=data.unit, reason=data.reason
+        )
+        try:
+            booking = await service.move_booking(db, booking_id, change, actor=user, now=now)
+        except RuleBroken as error:
+            raise await booking_refused(db, error.refusal, now) from error
+        except SlotTaken as taken:
+            async with db.read() as session:
+                moving = await service.get_booking(session, booking_id, user)
+            owner = moving.user or user
+            alternatives = await service.find_alternatives(
+                db,
+                booker=owner,
+                resource_slug=data.resource or moving.resource.slug,
+                wanted=taken.interval,
+                now=now,
+            )
+            raise Conflict(
+                "slot_taken", extra={"alternatives": alternatives_out(alternatives, settings.zone)}
+            ) from taken
+        return booking_out(booking, settings.zone)
+
+    @post(
+        "/bookings/{booking_id:int}/undo-check-in",
+        summary="Take a check-in back within ten minutes",
+        status_code=200,
+    )
+    async def undo_check_in(
+        self, booking_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
+    ) -> BookingOut:
+        await service.undo_check_in(db, booking_id, actor=user, now=clock.now())
         return await self._out(db, booking_id, user, settings)
 
     @post("/bookings/{booking_id:int}/check-in", summary="Check in to a booking", status_code=200)

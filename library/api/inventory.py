@@ -7,7 +7,7 @@ bookings are concerned in library.booking.units.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, delete, patch, post, put
@@ -97,6 +97,12 @@ class BlockIn(msgspec.Struct, forbid_unknown_fields=True):
     start: Instant
     end: Instant
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    resolve: Literal["keep", "move", "cancel"] = "keep"
+
+
+class MovedOut(msgspec.Struct):
+    booking: int
+    unit: int
 
 
 class BlockOut(msgspec.Struct):
@@ -106,6 +112,9 @@ class BlockOut(msgspec.Struct):
     end: datetime
     reason: str
     affected_bookings: list[BookingOut]
+    moved: list[MovedOut]
+    cancelled: list[int]
+    kept: list[int]
 
 
 def unit_out(unit: Unit, bookings: list[BookingOut] | None = None) -> UnitDetailOut:
@@ -211,8 +220,15 @@ class InventoryController(Controller):
         clock: ClockDep,
         settings: SettingsDep,
     ) -> BlockOut:
-        block, affected = await units.block_unit(
-            db, unit_id, start=data.start, end=data.end, reason=data.reason, actor=user, now=clock.now()
+        block, affected, resolved = await units.block_unit(
+            db,
+            unit_id,
+            start=data.start,
+            end=data.end,
+            reason=data.reason,
+            actor=user,
+            now=clock.now(),
+            resolve=data.resolve,
         )
         zone = settings.zone
         return BlockOut(
@@ -222,6 +238,9 @@ class InventoryController(Controller):
             end=block.end_at.astimezone(zone),
             reason=block.reason,
             affected_bookings=[booking_out(b, zone) for b in affected],
+            moved=[MovedOut(b.id, unit) for b, unit in resolved.moved],
+            cancelled=[b.id for b in resolved.cancelled],
+            kept=[b.id for b in resolved.kept],
         )
 
     @delete("/blocks/{block_id:int}", summary="Staff: lift a block", status_code=204)

@@ -298,11 +298,13 @@ async def load_circumstances(
     now: datetime,
     week: Interval,
     day: Interval,
+    exclude_booking_id: int | None = None,
 ) -> Circumstances:
-    """The booker's certifications and usage and the occupations, in one UNION ALL statement."""
+    """The booker's certifications and usage and the occupations, in one UNION ALL statement;
+    a move leaves out the occupation of the booking it moves (`exclude_booking_id`)."""
     parts: dict[str, list[Any]] = {OCCUPIED: [], COUNTED: [], HELD: []}
     statement = union_all(
-        *_occupied(resource_ids, occupied.start, occupied.end),
+        *_occupied(resource_ids, occupied.start, occupied.end, exclude_booking_id),
         _counted(user.id, resource_ids, min(now, week.start)),
         _held(user.id),
     )

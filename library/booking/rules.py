@@ -264,3 +264,38 @@ def checkin_window(booking: Interval, policy: BookingPolicy) -> CheckInWindow:
 def is_no_show(start: datetime, policy: BookingPolicy, now: datetime) -> bool:
     """A confirmed booking not checked in `checkin_window_minutes` after its start is released."""
     return now >= start + timedelta(minutes=policy.checkin_window_minutes)
+
+
+MOVABLE_STATUSES: frozenset[BookingStatus] = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+"""A booking may be moved before anyone has arrived for it; a move keeps its status."""
+
+
+def may_move(status: BookingStatus) -> bool:
+    return status in MOVABLE_STATUSES
+
+
+def usage_without(usage: Usage, booking: Interval, now: datetime, week: Interval, day: Interval) -> Usage:
+    """Quota usage as it is without one of the person's active bookings: a move must not count
+    the booking it moves against the place it moves to."""
+    minutes = int((booking.end - booking.start) / MINUTE)
+    in_week = week.start <= booking.start < week.end
+    on_day = day.start <= booking.start < day.end
+    return Usage(
+        active_upcoming=max(0, usage.active_upcoming - (1 if booking.end > now else 0)),
+        minutes_in_week=max(0, usage.minutes_in_week - (minutes if in_week else 0)),
+        minutes_on_day=max(0, usage.minutes_on_day - (minutes if on_day else 0)),
+        bookings_on_day=max(0, usage.bookings_on_day - (1 if on_day else 0)),
+    )
+
+
+CHECK_IN_UNDO = timedelta(minutes=10)
+"""How long a check-in can be taken back (a click on the wrong row at the desk)."""
+
+
+def may_undo_check_in(status: BookingStatus, checked_in_at: datetime | None, now: datetime) -> bool:
+    """A check-in is undone back to confirmed within `CHECK_IN_UNDO` of it, never later."""
+    return (
+        status is BookingStatus.CHECKED_IN
+        and checked_in_at is not None
+        and checked_in_at <= now <= checked_in_at + CHECK_IN_UNDO
+    )

@@ -29,9 +29,11 @@ from library.booking.queries import (
     LocationHours,
     load_circumstances,
     load_location_hours,
+    load_occupations,
     load_resource_facts,
 )
 from library.booking.rules import (
+    CHECK_IN_UNDO,
     SERIES_REACH,
     Refusal,
     ResourceFacts,
@@ -40,9 +42,12 @@ from library.booking.rules import (
     checkin_window,
     is_no_show,
     may_become,
+    may_move,
+    may_undo_check_in,
     occupied_span,
     override_out_of_bounds,
     statuses_before,
+    usage_without,
 )
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
@@ -89,6 +94,7 @@ class NewBooking:
     override_reason: str | None = None
     purpose: BookingPurpose = BookingPurpose.VISITOR
     series_id: int | None = None
+    unit_id: int | None = None  # a unit asked for (the desk's grid); otherwise the first free one
 
 
 def week_of(day: date, hours: LocationHours) -> Interval:
@@ -233,6 +239,11 @@ async def _book(
         if refusal is not None:
             raise RuleBroken(refusal)
     units, blocked_only = free_units(resource, found.occupations, interval)
+    if request.unit_id is not None:
+        if request.unit_id not in resource.unit_ids:
+            raise InvalidInput("unit_not_of_resource", "unit")
+        units = [u for u in units if u == request.unit_id]
+        blocked_only = blocked_only or not _busy_with_bookings(found.occupations, request.unit_id)
     if not units:
         if blocked_only:
             raise RuleBroken(Refusal("unit_blocked"))
@@ -694,3 +705,182 @@ async def complete_bookings(db: Database, *, now: datetime) -> int:
                 after=after,
             )
     return len(completed)
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a move changes; what is None stays as it is. Staff give a reason, owners change the time."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    resource_slug: str | None = None
+    unit_id: int | None = None
+    reason: str | None = None
+
+
+async def move_booking(db: Database, booking_id: int, move: Move, *, actor: User, now: datetime) -> Booking:
+    """Move a booking to another time, unit or resource; the database refuses an overlap as it
+    does for a new booking, and a lost race is tried again with fresh facts, then `SlotTaken`."""
+    wanted: list[Interval] = []
+    booking = await retrying_lost_races(
+        db,
+        lambda session: _move(session, booking_id, move, actor=actor, now=now, wanted=wanted),
+        lost=lambda: SlotTaken(wanted[-1]),
+    )
+    async with db.read() as session:
+        return await get_booking(session, booking.id, actor)
+
+
+async def _move(
+    session: AsyncSession,
+    booking_id: int,
+    move: Move,
+    *,
+    actor: User,
+    now: datetime,
+    wanted: list[Interval],
+) -> Booking:
+    staff = actor.role.is_staff
+    booking = await get_booking(session, booking_id, actor, for_update=True)
+    if not staff and (move.resource_slug is not None or move.unit_id is not None):
+        raise NotAllowed("move_not_yours")
+    if staff and not (move.reason or "").strip():
+        raise InvalidInput("reason_required", "reason")
+    if booking.purpose is not BookingPurpose.VISITOR or not may_move(booking.status):
+        raise Conflict("invalid_state", status=booking.status.value)
+    owner = booking.user if booking.user is not None else actor
+    catalogue = await current_catalogue(session, locking_person=None if staff else owner.id)
+    slug = move.resource_slug or booking.resource.slug
+    place = await catalogue.location_of(session, slug)
+    resource, hours = place.resource(slug), place.hours
+    interval = Interval(
+        (move.start or booking.start_at).astimezone(UTC), (move.end or booking.end_at).astimezone(UTC)
+    )
+    wanted.append(interval)
+    if interval.end <= interval.start:
+        raise InvalidInput("end_before_start", "end")
+    if move.unit_id is not None and move.unit_id not in resource.unit_ids:
+        raise InvalidInput("unit_not_of_resource", "unit")
+    occupied = occupied_span(interval, resource.policy)
+    if staff:
+        if field := override_out_of_bounds(interval.start, interval.end, now):
+            raise InvalidInput("override_out_of_bounds", field)
+        occupations = await load_occupations(
+            session, [resource.id], occupied.start, occupied.end, exclude_booking_id=booking.id
+        )
+    else:
+        if now > cancel_deadline(booking.start_at, resource.policy):
+            raise NotAllowed("move_too_late", minutes=resource.policy.cancel_until_minutes)
+        local_day = interval.start.astimezone(hours.zone).date()
+        week, day = week_of(local_day, hours), day_of(local_day, hours)
+        found = await load_circumstances(
+            session,
+            owner,
+            [resource.id],
+            occupied,
+            now=now,
+            week=week,
+            day=day,
+            exclude_booking_id=booking.id,
+        )
+        usage = usage_without(
+            found.usage[resource.id], Interval(booking.start_at, booking.end_at), now, week, day
+        )
+        refusal = check_booking(
+            interval, resource, hours.day(local_day), hours.zone, now, found.booker, usage
+        )
+        if refusal is not None:
+            raise RuleBroken(refusal)
+        occupations = found.occupations
+    units, blocked_only = free_units(resource, occupations, interval)
+    if move.unit_id is not None:
+        units = [u for u in units if u == move.unit_id]
+    if not units:
+        if blocked_only or (move.unit_id is not None and not _busy_with_bookings(occupations, move.unit_id)):
+            raise RuleBroken(Refusal("unit_blocked"))
+        raise SlotTaken(interval)
+    move_within(
+        session,
+        booking,
+        booking.unit_id if booking.unit_id in units else units[0],
+        resource_id=resource.id,
+        interval=interval,
+        occupied=occupied,
+        actor=actor,
+        now=now,
+        reason=move.reason if staff else None,
+    )
+    await session.flush()  # the database's overlap guarantee speaks here, as for a new booking
+    return booking
+
+
+def move_within(
+    session: AsyncSession,
+    booking: Booking,
+    unit_id: int,
+    *,
+    resource_id: int | None = None,
+    interval: Interval | None = None,
+    occupied: Interval | None = None,
+    actor: User,
+    now: datetime,
+    reason: str | None,
+) -> None:
+    """Put a booking on another unit (and time) inside the caller's transaction, audited, and
+    tell the person by mail; the caller flushes, so the database's overlap guarantee answers."""
+    before = snapshot(booking, AUDITED_FIELDS)
+    booking.unit_id = unit_id
+    if resource_id is not None:
+        booking.resource_id = resource_id
+    if interval is not None and occupied is not None:
+        booking.start_at, booking.end_at = interval.start, interval.end
+        booking.occupied_start, booking.occupied_end = occupied.start, occupied.end
+    booking.updated_at = now
+    record(
+        session,
+        actor_id=actor.id,
+        action="booking.move",
+        object_type="booking",
+        object_id=booking.id,
+        at=now,
+        before=before,
+        after=snapshot(booking, AUDITED_FIELDS),
+        reason=reason,
+    )
+    if booking.user is not None:
+        enqueue(
+            session,
+            kind="booking.moved",
+            user=booking.user,
+            payload={"booking_id": booking.id, "reason": reason},
+            now=now,
+        )
+
+
+def _busy_with_bookings(occupations: list[Occupation], unit_id: int) -> bool:
+    return any(o.unit_id == unit_id and not o.is_block for o in occupations)
+
+
+async def undo_check_in(db: Database, booking_id: int, *, actor: User, now: datetime) -> Booking:
+    """Take a check-in back within ten minutes (rules.CHECK_IN_UNDO): the booking is confirmed again."""
+    async with db.write() as session:
+        booking = await get_booking(session, booking_id, actor, for_update=True)
+        if booking.status is not BookingStatus.CHECKED_IN:
+            raise Conflict("invalid_state", status=booking.status.value)
+        if not may_undo_check_in(booking.status, booking.checked_in_at, now):
+            raise Conflict("undo_too_late", minutes=int(CHECK_IN_UNDO.total_seconds() // 60))
+        before = snapshot(booking, AUDITED_FIELDS)
+        booking.status = BookingStatus.CONFIRMED
+        booking.checked_in_at = None
+        booking.updated_at = now
+        record(
+            session,
+            actor_id=actor.id,
+            action="booking.undo_check_in",
+            object_type="booking",
+            object_id=booking.id,
+            at=now,
+            before=before,
+            after=snapshot(booking, AUDITED_FIELDS),
+        )
+    return booking

@@ -7,8 +7,9 @@ known here, so staff get the list of bookings to move or cancel with the change 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +17,17 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
 from library.audit.log import record, snapshot
-from library.booking.models import ACTIVE_STATUSES, Booking
+from library.booking.catalogue import current_catalogue
+from library.booking.intervals import Interval
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose
+from library.booking.queries import load_occupations
+from library.booking.service import cancel_within, free_units, move_within
 from library.catalog.inventory import BLOCK_FIELDS, update_unit_within
 from library.catalog.models import Unit, UnitBlock, UnitStatus
 from library.db import Database
 from library.errors import InvalidInput, NotFound
 from library.i18n import N_
+from library.outbox.queue import enqueue
 
 
 class UnitHasBookings(Exception):
@@ -79,13 +85,35 @@ async def upcoming_bookings(session: AsyncSession, unit_id: int, now: datetime) 
     )
 
 
-async def block_unit(
-    db: Database, unit_id: int, *, start: datetime, end: datetime, reason: str, actor: User, now: datetime
-) -> tuple[UnitBlock, list[Booking]]:
-    """Block a unit and list the bookings in that period for staff to move or cancel.
+Resolve = Literal["keep", "move", "cancel"]
 
-    Those bookings are left as they are: cancelling them silently would leave people standing
-    at the desk; staff decide, with the list in hand.
+
+@dataclass
+class Resolved:
+    """What a block did with the bookings it touches (API.md, `resolve`)."""
+
+    moved: list[tuple[Booking, int]] = field(default_factory=list)
+    cancelled: list[Booking] = field(default_factory=list)
+    kept: list[Booking] = field(default_factory=list)
+
+
+async def block_unit(
+    db: Database,
+    unit_id: int,
+    *,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    actor: User,
+    now: datetime,
+    resolve: Resolve = "keep",
+) -> tuple[UnitBlock, list[Booking], Resolved]:
+    """Block a unit and deal with the bookings in that period as staff chose (`resolve`).
+
+    "keep" leaves them and lists them, so staff decide with the list in hand; "move" puts each
+    on another free unit of the same resource at the same time where there is one (telling the
+    person) and keeps the rest; "cancel" moves the same way and cancels the rest with a mail
+    that names offers of the same kind free at that time. Nothing is dropped silently.
     """
     if end <= start:
         raise InvalidInput("end_before_start", "end")
@@ -104,6 +132,7 @@ async def block_unit(
         session.add(block)
         await session.flush()
         affected = await bookings_during(session, unit_id, block.start_at, block.end_at)
+        resolved = await _resolve(session, unit, affected, resolve, reason=reason, actor=actor, now=now)
         record(
             session,
             actor_id=actor.id,
@@ -111,10 +140,69 @@ async def block_unit(
             object_type="unit",
             object_id=unit_id,
             at=now,
-            after={**snapshot(block, BLOCK_FIELDS), "affected_bookings": [b.id for b in affected]},
+            after={
+                **snapshot(block, BLOCK_FIELDS),
+                "affected_bookings": [b.id for b in affected],
+                "moved": [b.id for b, _ in resolved.moved],
+                "cancelled": [b.id for b in resolved.cancelled],
+            },
             reason=reason,
         )
-    return block, affected
+    return block, affected, resolved
+
+
+async def _resolve(
+    session: AsyncSession,
+    unit: Unit,
+    affected: list[Booking],
+    resolve: Resolve,
+    *,
+    reason: str,
+    actor: User,
+    now: datetime,
+) -> Resolved:
+    resolved = Resolved()
+    if resolve == "keep" or not affected:
+        resolved.kept.extend(affected)
+        return resolved
+    place = await (await current_catalogue(session)).location_of(session, affected[0].resource.slug)
+    facts = next(r for r in place.resources if r.id == unit.resource_id)
+    for booking in affected:
+        if booking.purpose is not BookingPurpose.VISITOR:
+            resolved.kept.append(booking)  # a workshop's room: the session is moved or cancelled
+            continue
+        wanted = Interval(booking.start_at, booking.end_at)
+        occupations = await load_occupations(
+            session, [facts.id], booking.occupied_start, booking.occupied_end, exclude_booking_id=booking.id
+        )
+        free = [u for u in free_units(facts, occupations, wanted)[0] if u != unit.id]
+        if free:
+            move_within(session, booking, free[0], actor=actor, now=now, reason=reason)
+            await session.flush()  # the database's overlap guarantee speaks here
+            resolved.moved.append((booking, free[0]))
+        elif resolve == "cancel":
+            similar = [r for r in place.resources if r.kind == facts.kind and r.active and r.id != facts.id]
+            around = await load_occupations(
+                session, [r.id for r in similar], booking.occupied_start, booking.occupied_end
+            )
+            alternatives = [
+                {"slug": r.slug, "name": r.name, "name_en": r.name_en}
+                for r in similar
+                if free_units(r, around, wanted)[0]
+            ]
+            cancel_within(session, booking, actor=actor, now=now, reason=reason, tell_owner=False)
+            if booking.user is not None:
+                enqueue(
+                    session,
+                    kind="booking.cancelled",
+                    user=booking.user,
+                    payload={"booking_id": booking.id, "reason": reason, "alternatives": alternatives},
+                    now=now,
+                )
+            resolved.cancelled.append(booking)
+        else:
+            resolved.kept.append(booking)
+    return resolved
 
 
 async def bookings_during(

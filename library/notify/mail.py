@@ -64,7 +64,7 @@ EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
 LIBRARY_NAME = N_("Ulm City Library")
 
 # Which mails bring a calendar entry along, and in which iTIP method (RFC 5546).
-BOOKING_CALENDAR = {"booking.confirmed": "REQUEST", "booking.cancelled": "CANCEL"}
+BOOKING_CALENDAR = {"booking.confirmed": "REQUEST", "booking.moved": "REQUEST", "booking.cancelled": "CANCEL"}
 REGISTRATION_CALENDAR = {
     "registration.confirmed": "REQUEST",
     "registration.cancelled": "CANCEL",
@@ -186,6 +186,10 @@ async def build_message(
         "base_url": base_url,
         "address": facts.address,
         "reason": row.payload.get("reason") or None,
+        # Offers free at the same time, named where a block cancelled a booking (booking.units).
+        "alternatives": [
+            pick(lang, a["name"], a.get("name_en")) for a in row.payload.get("alternatives") or []
+        ],
         "has_calendar": facts.calendar is not None,
         "action_label": None,  # the words of the link to manage_url, when not "View and manage"
         **facts.extra,

@@ -142,3 +142,51 @@ def form_values(data: Mapping[str, Any], *, secret: tuple[str, ...] = ("password
         for key, value in data.items()
         if key != "_csrf_token" and not any(word in key for word in secret)
     }
+
+
+CONFIRMED = "yes"
+"""The value of the `confirm` field that the second step of a destructive action sends."""
+
+
+def confirmed(data: Mapping[str, Any]) -> bool:
+    return data.get("confirm") == CONFIRMED
+
+
+def confirm_page(
+    context: PageContext,
+    data: Mapping[str, Any],
+    *,
+    action: str,
+    heading: str,
+    subject: str,
+    consequence: str,
+    yes: str,
+    no: str,
+    back: str,
+    details: str | None = None,
+    reason_field: str | None = None,
+) -> Template:
+    """The second step of a destructive action: the same form posted again, with confirm=yes.
+
+    `data` is what the first step sent (kept as hidden fields, except the reason when the page
+    asks for it); the texts are already in the page language.
+    """
+    keep = {
+        key: str(value)
+        for key, value in data.items()
+        if key not in ("_csrf_token", "confirm") and key != reason_field
+    }
+    return context.render(
+        "staff/confirm.html",
+        action=action,
+        fields=keep,
+        heading=heading,
+        subject=subject,
+        details=details,
+        consequence=consequence,
+        yes=yes,
+        no=no,
+        back=safe_next(back),
+        reason_field=reason_field,
+        reason=str(data.get(reason_field, "")) if reason_field else "",
+    )

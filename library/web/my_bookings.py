@@ -6,36 +6,40 @@ Cancelling and checking in are the booking service's (the same calls as the API'
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.booking import service
+from library.booking.alternatives import Alternative
 from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from library.booking.queries import list_bookings
-from library.booking.rules import cancel_deadline, checkin_window, may_become
+from library.booking.rules import cancel_deadline, checkin_window, may_become, may_move
+from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.models import Resource
 from library.catalog.policy import BookingPolicy, effective_policy
 from library.db import Database
-from library.errors import LibraryError, NotFound
+from library.errors import LibraryError, NotFound, message
 from library.http.answers import page_language
 from library.http.deps import DatabaseDep, SettingsDep
 from library.http.problems import status_of
+from library.http.refusals import booking_refused
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, translate
 from library.notify.feeds import booking_event, feed_name
 from library.notify.ics import new_calendar, new_event, to_bytes
-from library.web.common import AnyRequest, PageContext, PageContextDep, see_other
+from library.web import parsing
+from library.web.common import AnyRequest, Form, PageContext, PageContextDep, see_other
 
 PAST_SHOWN = 50
 
@@ -52,6 +56,7 @@ NOTICES = {
     ),
     "cancelled": N_("The booking is cancelled."),
     "checked_in": N_("You are checked in. Enjoy!"),
+    "moved": N_("Your booking has moved. You get an e-mail with the new time and an updated calendar entry."),
 }
 
 STATUS_NAMES: dict[BookingStatus, str] = {
@@ -83,6 +88,11 @@ class MyBooking:
     @property
     def can_cancel(self) -> bool:
         return self.cancellable_until is not None
+
+    @property
+    def can_move(self) -> bool:
+        """Moving has the cancel deadline: until then the person may change the time themselves."""
+        return self.can_cancel and may_move(self.booking.status)
 
 
 def with_actions(booking: Booking, policy: BookingPolicy, now: datetime) -> MyBooking:
@@ -210,6 +220,59 @@ class MyBookingPages(Controller):
             done="cancelled",
         )
 
+    @get("/my/bookings/{booking_id:int}/move", name="my-booking-move-form")
+    async def move_form(self, context: PageContextDep, user: UserDep, booking_id: FromPath[int]) -> Template:
+        """Another time for one's own booking, within the house rules (the unit is the system's choice)."""
+        booking = await own_booking(context.db, booking_id, user)
+        return await move_page(context, booking, Form(values=move_form_values(booking)))
+
+    @post("/my/bookings/{booking_id:int}/move", name="my-booking-move")
+    async def move(
+        self,
+        context: PageContextDep,
+        user: UserDep,
+        booking_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Response[Any]:
+        lang = context.lang
+        booking = await own_booking(context.db, booking_id, user)
+        zone = ZoneInfo(booking.resource.location.timezone)
+        form = Form(values={key: data.get(key, "") for key in ("date", "start", "end")})
+        day = parsing.day(form, "date", lang, required=True)
+        start = parsing.clock_time(form, "start", lang, required=True)
+        end = parsing.clock_time(form, "end", lang, required=True)
+        begins = ends = None
+        if day is not None and start is not None and end is not None:
+            begins = parsing.instant(form, "start", lang, day, start, zone)
+            ends = parsing.instant(form, "end", lang, day, end, zone)
+        if begins is not None and ends is not None and ends <= begins:
+            form.add("end", message("end_before_start", lang))
+        if form.has_errors or begins is None or ends is None:
+            return await move_page(context, booking, form, status=422)
+        try:
+            await service.move_booking(
+                context.db, booking_id, service.Move(start=begins, end=ends), actor=user, now=context.now
+            )
+        except RuleBroken as error:
+            problem = await booking_refused(context.db, error.refusal, context.now)
+            form.general = problem.detail(lang)
+            return await move_page(context, booking, form, status=status_of(problem))
+        except SlotTaken as taken:
+            form.general = message("slot_taken", lang)
+            found = await service.find_alternatives(
+                context.db,
+                booker=user,
+                resource_slug=booking.resource.slug,
+                wanted=taken.interval,
+                now=context.now,
+            )
+            alternatives = [a for a in found if a.resource_slug == booking.resource.slug]
+            return await move_page(context, booking, form, status=409, alternatives=alternatives)
+        except LibraryError as problem:
+            form.absorb(problem, lang, raising=(NotFound,))
+            return await move_page(context, booking, form, status=status_of(problem))
+        return see_other("/my/bookings", done="moved")
+
     @post("/my/bookings/{booking_id:int}/check-in", name="my-booking-check-in")
     async def check_in(
         self, context: PageContextDep, user: UserDep, booking_id: FromPath[int]
@@ -221,6 +284,30 @@ class MyBookingPages(Controller):
             lambda: service.check_in(context.db, booking_id, actor=user, now=context.now),
             done="checked_in",
         )
+
+
+def move_form_values(booking: Booking) -> dict[str, str]:
+    zone = ZoneInfo(booking.resource.location.timezone)
+    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
+    return {"date": start.date().isoformat(), "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+
+
+async def move_page(
+    context: PageContext,
+    booking: Booking,
+    form: Form,
+    *,
+    status: int = 200,
+    alternatives: Sequence[Alternative] = (),
+) -> Template:
+    return context.render(
+        "my/move.html",
+        status=status,
+        booking=booking,
+        zone=ZoneInfo(booking.resource.location.timezone),
+        form=form,
+        alternatives=alternatives,
+    )
 
 
 async def own_booking_changed(

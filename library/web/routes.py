@@ -14,6 +14,7 @@ from library.web.resource import ResourcePages
 from library.web.staff_audit import StaffAuditPages
 from library.web.staff_bookings import StaffBookingPages
 from library.web.staff_desk import StaffDeskPages
+from library.web.staff_grid import StaffGridPages
 from library.web.staff_hours import StaffHoursPages
 from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
@@ -32,6 +33,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     WorkshopPages,
     AccountPages,
     StaffDeskPages,
+    StaffGridPages,
     StaffWorkshopPages,
     StaffOutboxPages,
     StaffBookingPages,

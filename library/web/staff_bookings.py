@@ -117,7 +117,19 @@ class StaffBookingPages(Controller):
         resource: FromQuery[str] = "",
         email: FromQuery[str] = "",
     ) -> Response[Any]:
-        form = Form(values={"resource": resource, "email": email})
+        """The form, pre-filled from a link (a free cell of the day grid: resource, unit, date, times)."""
+        query = context.request.query_params
+        form = Form(
+            values={
+                "resource": resource,
+                "email": email,
+                **{
+                    name: query.get(name, "")[:10]
+                    for name in ("unit", "date", "start", "end")
+                    if query.get(name)
+                },
+            }
+        )
         return context.render(
             "staff/booking_new.html", form=form, resources=await bookable_resources(context.db)
         )
@@ -143,6 +155,8 @@ class StaffBookingPages(Controller):
         end = parsing.clock_time(form, "end", lang, required=True)
         note = parsing.text(form, "note", lang, max_length=2000)
         reason = parsing.text(form, "override_reason", lang, max_length=500) or None
+        unit = form.value("unit")
+        unit_id = int(unit) if unit.isdigit() else None
         chosen = next((r for r in resources if r.slug == slug), None)
         if slug and chosen is None:
             form.add("resource", translate(lang, N_("Please choose a resource from the list.")))
@@ -160,7 +174,14 @@ class StaffBookingPages(Controller):
             booker = await service.booker_for(context.db, user, email, field="email")
             await service.create_booking(
                 context.db,
-                NewBooking(resource_slug=slug, start=begins, end=ends, note=note, override_reason=reason),
+                NewBooking(
+                    resource_slug=slug,
+                    start=begins,
+                    end=ends,
+                    note=note,
+                    override_reason=reason,
+                    unit_id=unit_id,
+                ),
                 booker=booker,
                 actor=user,
                 now=context.now,

@@ -21,9 +21,17 @@ from library.db import Database
 from library.errors import LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import ViewerDep, staff_only
-from library.i18n import N_, Lang, translate
+from library.i18n import N_, Lang, format_date, pick, translate
 from library.web import parsing
-from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    confirm_page,
+    confirmed,
+    form_values,
+    see_other,
+)
 
 NOTICES = {
     "week_saved": N_("The weekly opening hours were saved."),
@@ -283,7 +291,29 @@ class StaffHoursPages(Controller):
         clock: ClockDep,
         exception_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
+        context: PageContextDep,
     ) -> Response[Any]:
+        if not confirmed(data):
+            lang = context.lang
+            async with db.read() as session:
+                exception = await session.get(OpeningException, exception_id)
+            if exception is None:
+                raise NotFound(N_("The exception %(id)s"), id=exception_id)
+            span = format_date(exception.date_from, lang)
+            if exception.date_to != exception.date_from:
+                span = f"{span} – {format_date(exception.date_to, lang)}"
+            return confirm_page(
+                context,
+                data,
+                action=f"/staff/hours/exceptions/{exception_id}/remove",
+                heading=translate(lang, N_("Remove this exception?")),
+                subject=span,
+                details=pick(lang, exception.reason, exception.reason_en) or None,
+                consequence=translate(lang, N_("On these days the weekly opening hours apply again.")),
+                yes=translate(lang, N_("Yes, remove the exception")),
+                no=translate(lang, N_("No, keep it")),
+                back=f"/staff/hours/exceptions/{exception_id}",
+            )
         await inventory.remove_opening_exception(db, exception_id, actor=user, now=clock.now())
         location = data.get("location", "")
         return see_other(

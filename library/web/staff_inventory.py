@@ -30,13 +30,21 @@ from library.errors import LibraryError, NotFound, message
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import staff_only
-from library.i18n import N_, Lang, translate
+from library.i18n import N_, Lang, pick, translate
 from library.pictures.images import UPLOAD_BODY_LIMIT
 from library.pictures.queries import resource_photos
 from library.pictures.service import Owner, OwnerKind
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
-from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    confirm_page,
+    confirmed,
+    form_values,
+    see_other,
+)
 from library.web.staff_photos import PHOTO_NOTICES, remove_photo, upload_photo
 
 PAGE_SIZE = 50
@@ -48,6 +56,14 @@ NOTICES = {
     "blocked": N_("The unit is blocked for that period. Bookings in it are listed below the block."),
     "unblocked": N_("The block was lifted."),
     "retired": N_("The unit was retired."),
+    "blocked_move": N_(
+        "The unit is blocked. Bookings that could move went to another free unit of the same offer, "
+        "and their people get an e-mail; any others are listed below."
+    ),
+    "blocked_cancel": N_(
+        "The unit is blocked. Bookings that could move went to another free unit of the same offer; "
+        "the others were cancelled with an e-mail that names what is free at that time."
+    ),
     "imported": N_("The file was imported."),
 }
 EXPECTED = {
@@ -218,6 +234,10 @@ def page_links(path: str, kept: Mapping[str, str], number: int, more: bool) -> t
         return f"{path}?" + urlencode({**kept, "page": str(n)})
 
     return (link(number - 1) if number > 1 else None, link(number + 1) if more else None)
+
+
+RESOLUTIONS: dict[str, units.Resolve] = {"keep": "keep", "move": "move", "cancel": "cancel"}
+"""What a new block does with the bookings it touches, as the form names it (API.md, `resolve`)."""
 
 
 class StaffInventoryPages(Controller):
@@ -487,8 +507,30 @@ class StaffInventoryPages(Controller):
         unit_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
-        """Retire; with upcoming bookings, list them and ask again (`force`), as the API's 409."""
+        """Retire after a confirmation; with upcoming bookings, list them and ask again (`force`),
+        as the API's 409."""
         now = context.now
+        if not confirmed(data) and data.get("force") != "yes":
+            lang = context.lang
+            async with context.db.read() as session:
+                unit = await session.scalar(
+                    select(Unit).where(Unit.id == unit_id).options(selectinload(Unit.resource))
+                )
+            if unit is None:
+                raise NotFound(N_("The unit %(id)s"), id=unit_id)
+            return confirm_page(
+                context,
+                data,
+                action=f"/staff/units/{unit_id}/retire",
+                heading=translate(lang, N_("Retire this unit?")),
+                subject=f"{pick(lang, unit.resource.name, unit.resource.name_en)}: {unit.label}",
+                consequence=translate(
+                    lang, N_("A retired unit can no longer be booked; its history is kept.")
+                ),
+                yes=translate(lang, N_("Yes, retire the unit")),
+                no=translate(lang, N_("No, keep it")),
+                back=f"/staff/units/{unit_id}",
+            )
         try:
             await units.update_unit(
                 context.db,
@@ -523,10 +565,17 @@ class StaffInventoryPages(Controller):
         reason = parsing.text(form, "reason", lang, required=True, max_length=300)
         if start is not None and end is not None and end <= start:
             form.add("end", message("end_before_start", lang))
-        if form.has_errors or start is None or end is None:
+        resolve = RESOLUTIONS.get(form.value("resolve") or "keep")
+        if resolve is None:
+            form.add("resolve", translate(lang, N_("Please choose from the list.")))
+        if form.has_errors or start is None or end is None or resolve is None:
             return await self._unit_page(context, unit_id, block=form, status=422)
-        await units.block_unit(context.db, unit_id, start=start, end=end, reason=reason, actor=user, now=now)
-        return see_other(f"/staff/units/{unit_id}", done="blocked")
+        await units.block_unit(
+            context.db, unit_id, start=start, end=end, reason=reason, actor=user, now=now, resolve=resolve
+        )
+        return see_other(
+            f"/staff/units/{unit_id}", done=f"blocked_{resolve}" if resolve != "keep" else "blocked"
+        )
 
     @post("/staff/blocks/{block_id:int}/lift", name="staff-block-lift")
     async def lift_block(

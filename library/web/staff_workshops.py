@@ -26,7 +26,15 @@ from library.http.problems import status_of
 from library.http.viewer import UserDep, staff_only
 from library.i18n import DEFAULT_LANGUAGE, N_, Lang, known_language, pick, translate
 from library.web import parsing
-from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
+from library.web.common import (
+    Form,
+    PageContext,
+    PageContextDep,
+    confirm_page,
+    confirmed,
+    form_values,
+    see_other,
+)
 from library.workshops import service
 from library.workshops.errors import room_refused
 from library.workshops.models import (
@@ -207,6 +215,21 @@ class StaffWorkshopPages(Controller):
         reason = parsing.text(form, "cancel_reason", lang, required=True)
         if form.has_errors:
             return await one_session_page(context, session_id, cancel_form=form, status=422)
+        if not confirmed(data):
+            return confirm_page(
+                context,
+                data,
+                action=f"/staff/workshops/sessions/{session_id}/cancel",
+                heading=translate(lang, N_("Cancel this session?")),
+                subject=translate(lang, N_("Session %(id)s"), id=session_id),
+                details=reason,
+                consequence=translate(
+                    lang, N_("Its room is freed and everyone registered or waiting gets an e-mail.")
+                ),
+                yes=translate(lang, N_("Yes, cancel the session")),
+                no=translate(lang, N_("No, keep it")),
+                back=f"/staff/workshops/sessions/{session_id}",
+            )
         await service.move_or_cancel_session(
             context.db,
             session_id,

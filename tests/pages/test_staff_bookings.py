@@ -224,11 +224,14 @@ async def test_an_action_from_the_search_results_comes_back_to_them(client: Clie
     response = await post_form(
         client,
         f"/staff/bookings/{booking.id}/cancel",
-        {"back": "/staff/bookings?person=anna&page=1&done=booked", "reason": "Doppelt"},
+        {"back": "/staff/bookings?person=anna&page=1&done=booked", "reason": "Doppelt", "confirm": "yes"},
         form_page="/staff/bookings",
     )
     away = await post_form(
-        client, f"/staff/bookings/{other.id}/cancel", {"back": "//evil.example/"}, form_page="/staff/bookings"
+        client,
+        f"/staff/bookings/{other.id}/cancel",
+        {"back": "//evil.example/", "confirm": "yes"},
+        form_page="/staff/bookings",
     )
 
     assert response.headers["location"] == "/staff/bookings?person=anna&page=1&done=cancelled"

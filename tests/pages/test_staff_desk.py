@@ -88,10 +88,13 @@ async def test_staff_approve_reject_with_a_reason_and_cancel(client: Client, db:
 
     approved = await post_form(client, f"/staff/bookings/{first.id}/approve", {}, form_page="/staff")
     rejected = await post_form(
-        client, f"/staff/bookings/{second.id}/reject", {"reason": "Raum wird renoviert"}, form_page="/staff"
+        client,
+        f"/staff/bookings/{second.id}/reject",
+        {"reason": "Raum wird renoviert", "confirm": "yes"},
+        form_page="/staff",
     )
     cancelled = await post_form(
-        client, f"/staff/bookings/{third.id}/cancel", {"reason": ""}, form_page="/staff"
+        client, f"/staff/bookings/{third.id}/cancel", {"reason": "", "confirm": "yes"}, form_page="/staff"
     )
 
     assert approved.headers["location"] == "/staff?done=approved"

@@ -211,10 +211,19 @@ async def test_staff_add_change_and_remove_an_exception(client: Client, db: Data
         "Heiligabend",
     )
 
-    removed = await post_form(
+    asked = await post_form(
         client,
         f"/staff/hours/exceptions/{christmas.id}/remove",
         {"location": "zentralbibliothek"},
+        form_page=HOURS,
+    )
+    assert asked.status_code == 200
+    assert 'name="location" value="zentralbibliothek"' in asked.text
+    assert len(await exceptions(db)) == 2
+    removed = await post_form(
+        client,
+        f"/staff/hours/exceptions/{christmas.id}/remove",
+        {"location": "zentralbibliothek", "confirm": "yes"},
         form_page=HOURS,
     )
     assert removed.status_code == 303

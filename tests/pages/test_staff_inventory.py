@@ -264,7 +264,12 @@ async def test_retiring_a_unit_with_bookings_asks_to_confirm(client: Client, db:
     await sign_in(client, "sam@example.org")
     page = f"/staff/units/{unit.id}"
 
-    asked = await post_form(client, f"{page}/retire", {}, form_page=page)
+    confirm = await post_form(client, f"{page}/retire", {}, form_page=page)
+    assert confirm.status_code == 200
+    assert 'name="confirm" value="yes"' in confirm.text
+    assert "button danger" in confirm.text
+    assert (await units_of(db, world.resource.id))[0].status is UnitStatus.AVAILABLE
+    asked = await post_form(client, f"{page}/retire", {"confirm": "yes"}, form_page=page)
 
     assert asked.status_code == 409
     assert "Anna Muster" in asked.text
@@ -272,7 +277,7 @@ async def test_retiring_a_unit_with_bookings_asks_to_confirm(client: Client, db:
     assert (await units_of(db, world.resource.id))[0].status is UnitStatus.AVAILABLE
 
     forced = await post_form(client, f"{page}/retire", {"force": "yes"}, form_page=page)
-    plain = await post_form(client, f"/staff/units/{spare.id}/retire", {}, form_page=page)
+    plain = await post_form(client, f"/staff/units/{spare.id}/retire", {"confirm": "yes"}, form_page=page)
 
     assert forced.status_code == 303
     assert plain.status_code == 303

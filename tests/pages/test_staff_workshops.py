@@ -292,7 +292,13 @@ async def test_staff_move_and_cancel_a_session(client: Client, db: Database, clo
     no_reason = await post_form(client, f"{page}/cancel", {"cancel_reason": " "}, form_page=page)
     assert no_reason.status_code == 422
     assert 'id="error-cancel_reason"' in no_reason.text
-    cancelled = await post_form(client, f"{page}/cancel", {"cancel_reason": "Krankheit"}, form_page=page)
+    asked = await post_form(client, f"{page}/cancel", {"cancel_reason": "Krankheit"}, form_page=page)
+    assert asked.status_code == 200
+    assert 'name="cancel_reason" value="Krankheit"' in asked.text
+    assert "button danger" in asked.text
+    cancelled = await post_form(
+        client, f"{page}/cancel", {"cancel_reason": "Krankheit", "confirm": "yes"}, form_page=page
+    )
     assert cancelled.status_code == 303
     assert cancelled.headers["location"] == f"{page}?done=session_cancelled"
     async with db.read() as session:
