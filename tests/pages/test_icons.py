@@ -37,9 +37,13 @@ def test_every_icon_a_template_names_is_in_the_sprite() -> None:
     for template in TEMPLATES.rglob("*.html"):
         used |= icon_names_in(template)
 
-    assert {"cpu", "lightbulb", "users", "armchair", "sparkles", "info"} <= used, "ui.html's maps were not read"
+    assert {"cpu", "lightbulb", "users", "armchair", "sparkles", "info"} <= used, (
+        "ui.html's maps were not read"
+    )
     missing = used - sprite_symbols()
-    assert not missing, f"icons used in templates but not in icons.svg (run tools/build_icons.py): {sorted(missing)}"
+    assert not missing, (
+        f"icons used in templates but not in icons.svg (run tools/build_icons.py): {sorted(missing)}"
+    )
 
 
 def test_every_symbol_draws_something() -> None:
