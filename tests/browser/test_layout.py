@@ -31,7 +31,7 @@ DEMO_VISITOR_EMAIL = "max.mustermann@demo.ulm.example"
 DEMO_VISITOR_PASSWORD = "demo-visitor-2026"
 # Enough to reach every kind of page; pages of the same kind (two resources) are alike.
 MAX_PAGES = 45
-PER_KIND = 2
+PER_KIND = 3
 # Not pages: signing out, downloads, feeds, the API and its documentation, static files.
 SKIP = re.compile(r"^/(logout|api/|schema|static/|calendar/)|\.(ics|csv|json|xml)$|/export")
 
@@ -70,10 +70,12 @@ LINKS_SCRIPT = "() => [...document.querySelectorAll('a[href]:not([download])')].
 
 
 def kind_of(path: str) -> str:
-    """Pages of one kind: /resources/<slug>, /workshops/<slug>, /staff/resources/<id>/units/<id>…"""
-    return re.sub(
-        r"/[^/]*\d[^/]*|(?<=^/resources)/[^/]+|(?<=^/workshops)/[^/]+|(?<=^/display)/[^/]+", "/*", path
-    )
+    """Pages of one kind: /resources/<slug>, /workshops/<slug>, /staff/resources/<slug>, …/<id>…"""
+    segments = re.sub(r"/[^/]*\d[^/]*", "/#", path).strip("/").split("/")
+    depth = 3 if segments[0] == "staff" else 2
+    if len(segments) >= depth:
+        segments[depth - 1] = "*"
+    return "/" + "/".join(segments)
 
 
 def crawl(page: Page, origin: str) -> Iterator[str]:
