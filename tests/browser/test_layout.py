@@ -30,7 +30,7 @@ AXE_WIDTH = 1280
 DEMO_VISITOR_EMAIL = "max.mustermann@demo.ulm.example"
 DEMO_VISITOR_PASSWORD = "demo-visitor-2026"
 # Enough to reach every kind of page; pages of the same kind (two resources) are alike.
-MAX_PAGES = 45
+MAX_PAGES = 60
 PER_KIND = 3
 # Not pages: signing out, downloads, feeds, the API and its documentation, static files.
 SKIP = re.compile(r"^/(logout|api/|schema|static/|calendar/)|\.(ics|csv|json|xml)$|/export")
