@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -200,7 +201,8 @@ async def test_signing_up_confirms_then_the_waitlist_shows_the_position(
     assert (status, location) == (303, "/workshops/einweisung-lasercutter?done=waitlisted")
     after = await client.get(location, headers=EN)
     assert "You are on the waitlist: place 1." in after.text
-    assert '<p class="notice" role="status">The session is full, so you are on the waitlist.' in after.text
+    flash = r'<p class="flash flash-success" role="status">.*?<span>The session is full, so you are on the'
+    assert re.search(flash, after.text)
     assert "Fully booked: waitlist (1 person waiting)" in after.text
 
     mine = await client.get("/my/workshops", headers=EN)
@@ -312,7 +314,10 @@ async def test_an_offered_place_is_taken_up_and_a_registration_cancelled(
     assert cancelled.headers["location"] == "/workshops/einweisung-lasercutter?done=cancelled"
     mine = await client.get("/my/workshops", headers=EN)
     assert "You are not registered for any upcoming workshop." in mine.text
-    assert "<td>Cancelled</td>" in mine.text  # in the table of earlier and cancelled ones
+    # in the table of earlier and cancelled ones, as a status badge
+    assert re.search(
+        r'<td><span class="badge status-cancelled">.*?<span>Cancelled</span></span></td>', mine.text
+    )
 
     # Someone else's registration is not found, and nothing changes.
     await factories.create_user(db, "other@example.org", name="Andere")
