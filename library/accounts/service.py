@@ -9,9 +9,7 @@ would hold up every other request meanwhile.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import astuple, dataclass
@@ -50,13 +48,6 @@ def digest(secret: str) -> str:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
-
-
-def link_secret(secret_key: str, purpose: str, nonce: str) -> str:
-    """The secret in a mailed link, derived from its row's nonce with the service's secret key:
-    only its digest is stored, and the mail is built from the nonce when it is sent."""
-    mac = hmac.new(secret_key.encode(), f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 async def register(

@@ -36,7 +36,11 @@ def enqueue(
     user: Recipient,
     payload: dict[str, Any],
     now: datetime,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
+    """Queue a message to the person; nothing for an address that receives no mail (a deleted
+    account, or one made at the desk without an e-mail address: see accounts.models)."""
+    if user.email.endswith(".invalid"):
+        return None
     message = OutboxMessage(
         kind=kind,
         user_id=user.id,
