@@ -224,8 +224,8 @@ def read_workshop(form: Form, lang: Lang) -> service.NewWorkshop | None:
     """The new-workshop form as the service's NewWorkshop, or None with the messages in `form`."""
     title = parsing.text(form, "title", lang, required=True, max_length=200)
     title_en = parsing.text(form, "title_en", lang, max_length=200)
-    description = parsing.text(form, "description", lang, required=True, max_length=10_000)
-    description_en = parsing.text(form, "description_en", lang, max_length=10_000)
+    description = parsing.text(form, "description", lang, required=True, max_length=10_000, multiline=True)
+    description_en = parsing.text(form, "description_en", lang, max_length=10_000, multiline=True)
     slug = parsing.text(form, "slug", lang, max_length=80)
     host = parsing.text(form, "host", lang, required=True, max_length=200)
     min_age = parsing.whole_number(form, "min_age", lang, low=0, high=120)
