@@ -71,7 +71,8 @@ async def search(session: AsyncSession, query: str, *, limit: int, offset: int =
         statement = statement.where(
             or_(
                 func.lower(User.name).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),  # stored lower-case
+                # Stored lower-case; an address without a mailbox is a placeholder, not searched.
+                User.email.like(pattern, escape="\\") & User.email.not_like("%.invalid"),
                 User.library_card.like(pattern.upper(), escape="\\"),  # stored upper-case
             )
         )
