@@ -18,6 +18,7 @@ from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
+from library.web.staff_person import StaffPersonPages
 from library.web.staff_workshops import StaffWorkshopPages
 from library.web.workshops import WorkshopPages
 
@@ -33,6 +34,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffOutboxPages,
     StaffBookingPages,
     StaffPeoplePages,
+    StaffPersonPages,
     StaffInventoryPages,
     DisplayPages,
     StaffAuditPages,
