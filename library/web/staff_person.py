@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from library.accounts import people
-from library.accounts.models import Language, User
+from library.accounts.models import User
 from library.accounts.queries import held_certifications
 from library.booking.queries import list_bookings
 from library.errors import LibraryError, NotFound
@@ -17,7 +17,7 @@ from library.http.problems import status_of
 from library.http.viewer import UserDep, staff_only
 from library.i18n import N_
 from library.web import parsing
-from library.web.account import birth_date_of
+from library.web.account import LANGUAGE_CHOICES, birth_date_of, language_of
 from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 from library.web.my_bookings import status_name
 from library.workshops.queries import registrations_of
@@ -52,7 +52,7 @@ class StaffPersonPages(Controller):
         email = parsing.text(form, "email", lang, max_length=254)
         card = parsing.text(form, "library_card", lang, max_length=40)
         birth_date = birth_date_of(form, lang, today)
-        language = Language.EN if form.value("language") == "en" else Language.DE
+        language = language_of(form)
         status = 422
         if not form.has_errors:
             try:
@@ -143,7 +143,7 @@ async def people_page(
         more=len(found) > PEOPLE_SHOWN,
         search_form=Form(values={"q": query}),
         new_form=new_form or Form(values={"language": context.lang}),
-        languages=[("de", "Deutsch"), ("en", "English")],
+        languages=LANGUAGE_CHOICES,
         notice=context.notice(NOTICES),
     )
 

@@ -114,6 +114,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/exceptions/{exception_id}"): STAFF,
     ("GET", "/api/v1/outbox"): STAFF,
     ("POST", "/api/v1/outbox/{message_id}/retry"): STAFF,
+    ("GET", "/api/v1/users"): STAFF,
+    ("POST", "/api/v1/users"): STAFF,
     # Calendar feeds: the secret in the address is the key (the public feed shows no names)
     ("GET", "/calendar/resources/{feed}"): PUBLIC,
     ("GET", "/calendar/users/{feed}"): PUBLIC,
@@ -161,6 +163,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/account"): SIGNED_IN,
     ("POST", "/account/verification"): SIGNED_IN,
     ("POST", "/account/calendar"): SIGNED_IN,
+    ("POST", "/account/library-card"): SIGNED_IN,
     ("POST", "/account/calendar/off"): SIGNED_IN,
     ("GET", "/account/export"): SIGNED_IN,
     ("GET", "/account/delete"): SIGNED_IN,
@@ -215,6 +218,11 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/staff/hours/exceptions/{exception_id}/remove"): STAFF,
     ("GET", "/staff/audit"): ADMIN,
     ("GET", "/staff/users"): ADMIN,
+    ("GET", "/staff/people"): STAFF,
+    ("GET", "/staff/people/{user_id}"): STAFF,
+    ("POST", "/staff/people"): STAFF,
+    ("POST", "/staff/people/{user_id}/birth-date"): STAFF,
+    ("POST", "/staff/people/{user_id}/card"): STAFF,
     ("POST", "/staff/users/{user_id}/active"): ADMIN,
     ("POST", "/staff/users/{user_id}/role"): ADMIN,
 }
