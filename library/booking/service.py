@@ -415,13 +415,19 @@ async def create_booking(
 
 
 async def booker_for(db: Database, actor: User, email: str | None, *, field: str = "for_user") -> User:
-    """Who a booking is for: the actor, or (staff only) the person with that e-mail address."""
+    """Who a booking is for: the actor, or (staff only) the person with that e-mail address or
+    library card number (an account made at the desk may have no address)."""
     if email is None:
         return actor
     if not actor.role.is_staff:
         raise NotAllowed("forbidden")
     async with db.read() as session:
-        booker = await session.scalar(select(User).where(User.email == normalise_email(email)))
+        wanted = (
+            User.email == normalise_email(email)
+            if "@" in email
+            else User.library_card == email.strip().upper()
+        )
+        booker = await session.scalar(select(User).where(wanted, User.deleted_at.is_(None)))
     if booker is None:
         raise InvalidInput("unknown_user", field)
     return booker

@@ -17,7 +17,7 @@ from library.config import Settings
 from library.db import Database
 from library.errors import NotAllowed
 from library.notify.mail import Sender, build_message
-from tests.support.api import Client, book
+from tests.support.api import Client, book, new_session, new_workshop
 from tests.support.factories import (
     assert_problem,
     bearer,
@@ -224,3 +224,58 @@ async def test_without_a_birth_date_a_refusal_binds_nothing(client: Client, db: 
         person = await session.get(User, anna.id)
     assert person is not None
     assert person.birth_date == date(1990, 1, 1)
+
+
+async def test_a_workshop_refusal_for_age_binds_the_birth_date(client: Client, db: Database) -> None:
+    location = await create_location(db)
+    await create_resource(db, location, "makerspace")
+    await create_user(db, "staff@example.org", role=Role.STAFF)
+    ben = await create_user(db, "ben@example.org", name="Ben", birth_date=date(2012, 3, 1))
+    staff = await get_token(client, "staff@example.org")
+    workshop = await new_workshop(client, staff, min_age=16)
+    created = await new_session(client, staff, workshop["slug"])
+    assert created.status_code == 201, created.text
+    refused = await client.post(
+        f"/api/v1/workshop-sessions/{created.json()['id']}/registrations",
+        headers=bearer(await get_token(client, "ben@example.org")),
+    )
+    assert_problem(refused, 403, "min_age")
+    async with db.read() as session:
+        person = await session.get(User, ben.id)
+    assert person is not None
+    assert person.birth_date_verified_at is not None
+
+
+async def test_staff_book_for_a_desk_account_by_its_card_number(client: Client, db: Database) -> None:
+    location = await create_location(db)
+    await create_resource(db, location, "gruppenraum-1")
+    staff = bearer(await staff_token(client, db))
+    made = await client.post(
+        "/api/v1/users", json={"name": "Karla Karte", "library_card": "ul-9"}, headers=staff
+    )
+    assert made.status_code == 201, made.text
+    booked = await client.post(
+        "/api/v1/bookings",
+        json={
+            "resource": "gruppenraum-1",
+            "start": at(FRIDAY, 10),
+            "end": at(FRIDAY, 11),
+            "for_user": " UL-9",
+        },
+        headers=staff,
+    )
+    assert booked.status_code == 201, booked.text
+    async with db.read() as session:
+        owner = await session.scalar(select(User.name).where(User.id == made.json()["id"]))
+    assert owner == "Karla Karte"
+    unknown = await client.post(
+        "/api/v1/bookings",
+        json={
+            "resource": "gruppenraum-1",
+            "start": at(FRIDAY, 12),
+            "end": at(FRIDAY, 13),
+            "for_user": "UL-404",
+        },
+        headers=staff,
+    )
+    assert_problem(unknown, 422, "unknown_user")
