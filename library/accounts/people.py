@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select, update
@@ -132,6 +133,16 @@ async def create_at_desk(
         return person
 
 
+@dataclass(frozen=True)
+class StaffCorrection:
+    """What staff correct about a person; None keeps a value (`card` "" takes the card away)."""
+
+    card: str | None = None
+    birth_date: date | None = None
+    forget_birth_date: bool = False
+    verified: bool | None = None
+
+
 async def set_library_card(
     db: Database, user_id: int, library_card: str | None, *, actor: User, now: datetime
 ) -> User:
@@ -140,22 +151,7 @@ async def set_library_card(
     card = normalise_card(library_card)
     async with db.write() as session:
         person = await _living(session, user_id)
-        if person.library_card == card:
-            return person
-        await _ensure_card_free(session, card, person.id)
-        before = snapshot(person, ("library_card",))
-        person.library_card = card
-        await _flush_account(session)
-        record(
-            session,
-            actor_id=actor.id,
-            action="user.library_card",
-            object_type="user",
-            object_id=person.id,
-            at=now,
-            before=before,
-            after=snapshot(person, ("library_card",)),
-        )
+        await _set_card_within(session, person, card, actor=actor, now=now)
         return person
 
 
@@ -169,18 +165,30 @@ async def set_birth_date_by_staff(
     today: date,
     now: datetime,
 ) -> User:
-    """Staff correct a person's birth date and say whether they have verified it (seen an ID).
-    Audited: the date and the mark, each before and after."""
+    """Staff correct a person's birth date and say whether they have verified it (seen an ID)."""
+    change = StaffCorrection(birth_date=birth_date, forget_birth_date=birth_date is None, verified=verified)
+    return await correct_by_staff(db, user_id, change, actor=actor, today=today, now=now)
+
+
+async def correct_by_staff(
+    db: Database, user_id: int, change: StaffCorrection, *, actor: User, today: date, now: datetime
+) -> User:
+    """Staff correct the card and the birth date (and its "verified" mark) in one transaction.
+    Audited: `user.library_card`, and `user.birth_date` with the date and mark before and after."""
     if not actor.role.is_staff:
         raise NotAllowed("forbidden")
-    check_birth_date(birth_date, today)
+    card = normalise_card(change.card) if change.card is not None else None
+    check_birth_date(change.birth_date, today)
     async with db.write() as session:
         person = await _living(session, user_id)
+        if change.card is not None:
+            await _set_card_within(session, person, card, actor=actor, now=now)
         before = snapshot(person, ("birth_date", "birth_date_verified_at"))
-        person.birth_date = birth_date
-        if not verified:
+        if change.birth_date is not None or change.forget_birth_date:
+            person.birth_date = change.birth_date
+        if change.verified is False:
             person.birth_date_verified_at = None
-        elif person.birth_date_verified_at is None:
+        elif change.verified and person.birth_date_verified_at is None:
             person.birth_date_verified_at = now
         after = snapshot(person, ("birth_date", "birth_date_verified_at"))
         if after != before:
@@ -195,6 +203,27 @@ async def set_birth_date_by_staff(
                 after=after,
             )
         return person
+
+
+async def _set_card_within(
+    session: AsyncSession, person: User, card: str | None, *, actor: User, now: datetime
+) -> None:
+    if person.library_card == card:
+        return
+    await _ensure_card_free(session, card, person.id)
+    before = snapshot(person, ("library_card",))
+    person.library_card = card
+    await _flush_account(session)
+    record(
+        session,
+        actor_id=actor.id,
+        action="user.library_card",
+        object_type="user",
+        object_id=person.id,
+        at=now,
+        before=before,
+        after=snapshot(person, ("library_card",)),
+    )
 
 
 async def bind_birth_date_after_refusal(db: Database, user_id: int, now: datetime) -> None:

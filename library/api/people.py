@@ -7,13 +7,13 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from library import texts
 from library.accounts import people
 from library.accounts.models import Language, Role, User
-from library.api.common import Limit, Offset, Page, page_of
+from library.api.common import Limit, Offset, Page, RowId, page_of
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep, staff_only
 
@@ -34,6 +34,14 @@ class NewPersonIn(msgspec.Struct, forbid_unknown_fields=True):
     library_card: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     birth_date: date | None = None
     language: Language = Language.DE
+
+
+class PersonChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What staff correct about a person; a field left out stays as it is."""
+
+    birth_date: date | msgspec.UnsetType | None = msgspec.UNSET
+    birth_date_verified: bool | msgspec.UnsetType = msgspec.UNSET
+    library_card: Annotated[str, msgspec.Meta(max_length=40)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def person_out(person: User) -> PersonOut:
@@ -87,5 +95,30 @@ class PeopleController(Controller):
             today=now.astimezone(settings.zone).date(),
             now=now,
             secret_key=settings.secret_key,
+        )
+        return person_out(person)
+
+    @patch(
+        "/{user_id:int}",
+        summary="Staff: correct a person's birth date (and mark it verified) or library card; audited",
+    )
+    async def change(
+        self,
+        user_id: RowId,
+        data: JSONBody[PersonChangeIn],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+    ) -> PersonOut:
+        now = clock.now()
+        change = people.StaffCorrection(
+            card=None if data.library_card is msgspec.UNSET else (data.library_card or ""),
+            birth_date=None if data.birth_date is msgspec.UNSET else data.birth_date,
+            forget_birth_date=data.birth_date is None,
+            verified=None if data.birth_date_verified is msgspec.UNSET else data.birth_date_verified,
+        )
+        person = await people.correct_by_staff(
+            db, user_id, change, actor=user, today=now.astimezone(settings.zone).date(), now=now
         )
         return person_out(person)

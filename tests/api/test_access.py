@@ -116,6 +116,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/outbox/{message_id}/retry"): STAFF,
     ("GET", "/api/v1/users"): STAFF,
     ("POST", "/api/v1/users"): STAFF,
+    ("PATCH", "/api/v1/users/{user_id}"): STAFF,
     # Calendar feeds: the secret in the address is the key (the public feed shows no names)
     ("GET", "/calendar/resources/{feed}"): PUBLIC,
     ("GET", "/calendar/users/{feed}"): PUBLIC,

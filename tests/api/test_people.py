@@ -279,3 +279,40 @@ async def test_staff_book_for_a_desk_account_by_its_card_number(client: Client, 
         headers=staff,
     )
     assert_problem(unknown, 422, "unknown_user")
+
+
+async def test_staff_correct_birth_date_and_card_in_one_step(client: Client, db: Database) -> None:
+    staff = bearer(await staff_token(client, db))
+    anna = await create_user(db, "anna@example.org", birth_date=date(1990, 5, 1))
+    await client.post("/api/v1/users", json={"name": "Karl", "library_card": "UL-1"}, headers=staff)
+    taken = await client.patch(
+        f"/api/v1/users/{anna.id}", json={"library_card": "ul-1", "birth_date": "1991-01-01"}, headers=staff
+    )
+    assert_problem(taken, 409, "card_taken")
+    async with db.read() as session:
+        unchanged = await session.get(User, anna.id)
+    assert unchanged is not None
+    assert unchanged.birth_date == date(1990, 5, 1)  # one transaction: nothing of it was saved
+    changed = await client.patch(
+        f"/api/v1/users/{anna.id}",
+        json={"library_card": "ul-2", "birth_date": "1991-01-01", "birth_date_verified": True},
+        headers=staff,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["library_card"] == "UL-2"
+    assert changed.json()["birth_date"] == "1991-01-01"
+    assert changed.json()["birth_date_verified"] is True
+    kept = await client.patch(f"/api/v1/users/{anna.id}", json={"library_card": None}, headers=staff)
+    assert "library_card" not in kept.json()
+    assert kept.json()["birth_date"] == "1991-01-01"
+    visitor = bearer(await get_token(client, "anna@example.org"))
+    own = await client.patch(f"/api/v1/users/{anna.id}", json={"birth_date": "2000-01-01"}, headers=visitor)
+    assert_problem(own, 403, "forbidden")
+    assert_problem(await client.patch("/api/v1/users/99999", json={}, headers=staff), 404, "not_found")
+    async with db.read() as session:
+        actions = list(
+            await session.scalars(
+                select(AuditEntry.action).where(AuditEntry.object_id == str(anna.id)).order_by(AuditEntry.id)
+            )
+        )
+    assert actions == ["user.library_card", "user.birth_date", "user.library_card"]
