@@ -28,6 +28,7 @@ from library.api.catalog import CatalogController
 from library.api.inventory import InventoryController
 from library.api.openapi import document_problems
 from library.api.outbox import OutboxController
+from library.api.people import PeopleController
 from library.api.photos import PhotosController
 from library.api.problems import EXCEPTION_HANDLERS
 from library.api.stats import StatsController
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             OutboxController,
             PhotosController,
             StatsController,
+            PeopleController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

@@ -27,6 +27,11 @@ MESSAGES: dict[str, str] = {
     "end_before_start": N_("The end must be after the start."),
     "range_too_long": N_("The period is too long: at most %(max_days)s days."),
     "email_taken": N_("An account with this e-mail address already exists."),
+    "card_taken": N_("Another account already has this library card number."),
+    "birth_date_verified": N_(
+        "The library has verified your birth date, so it can no longer be changed here. "
+        "Please ask at the desk if it is wrong."
+    ),
     "weak_password": N_("The password is too weak: at least 10 characters and not a common password."),
     "invalid_credentials": N_("E-mail address or password is wrong."),
     "too_many_attempts": N_("Too many failed sign-in attempts. Please wait %(minutes)s minutes."),

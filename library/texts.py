@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import re
 
+import msgspec
+
 CONTROL = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029"  # C0, DEL, C1 and the Unicode line separators
 ONE_LINE_PATTERN = f"^[^{CONTROL}]*$"
 """A one-line text, as a regular expression (msgspec's `Meta(pattern=…)` takes this form)."""
-MULTI_LINE_PATTERN = f"^(?:[^{CONTROL}]|\\r?\\n)*$"
-"""A note: line breaks (LF or CRLF) and no other control character."""
+MULTI_LINE_PATTERN = f"^(?:[^{CONTROL}]|\\r?\\n|\\t)*$"
+"""A note: line breaks (LF or CRLF), tabs, and no other control character."""
 
 _ONE_LINE = re.compile(ONE_LINE_PATTERN)
 _MULTI_LINE = re.compile(MULTI_LINE_PATTERN)
 _ANY_CONTROL = re.compile(f"[{CONTROL}]+")
+
+
+def line(max_length: int, *, min_length: int = 0) -> msgspec.Meta:
+    """A one-line text field of an API body (`Annotated[str, line(200)]`)."""
+    return msgspec.Meta(min_length=min_length, max_length=max_length, pattern=ONE_LINE_PATTERN)
+
+
+def note(max_length: int, *, min_length: int = 0) -> msgspec.Meta:
+    """A multi-line text field of an API body."""
+    return msgspec.Meta(min_length=min_length, max_length=max_length, pattern=MULTI_LINE_PATTERN)
 
 
 def is_clean(text: str, *, multiline: bool = False) -> bool:

@@ -26,8 +26,22 @@ class Language(enum.StrEnum):
     EN = "en"
 
 
+NO_MAILBOX_DOMAIN = "invalid"
+"""RFC 2606's top-level domain that never receives mail: the address of an account without a
+mailbox (deleted, or made at the desk without an e-mail address) ends in `.invalid`."""
+
+
+def has_mailbox(email: str) -> bool:
+    """Whether mail to this address can arrive (see NO_MAILBOX_DOMAIN)."""
+    return not email.endswith("." + NO_MAILBOX_DOMAIN)
+
+
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # Cards are stored normalised (trimmed, upper-case), so equal cards collide here.
+        Index("uq_users_library_card", "library_card", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
@@ -44,6 +58,16 @@ class User(Base):
     # When the person proved the address is theirs. Accounts made by staff, the `library`
     # command or the seed count as verified from the start; self-registration sets None.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The number on the person's library card, normalised (accounts.people.normalise_card).
+    library_card: Mapped[str | None] = mapped_column(String(40))
+    # When the birth date became binding: staff verified it, or an age rule refused the person
+    # with it. From then on only staff change it (age rules rely on it).
+    birth_date_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def mailbox(self) -> str | None:
+        """The address mail can reach, None for an account without one."""
+        return self.email if has_mailbox(self.email) else None
 
     certifications: Mapped[list[UserCertification]] = relationship(
         back_populates="user",
@@ -96,37 +120,33 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PasswordReset(Base):
-    """A password reset link sent by mail: valid for a short while, once.
+class MailedLinkRow:
+    """The columns of a link sent by mail that works once, for a while (accounts/links.py).
 
     The link's token is an HMAC of `nonce` under the secret key, so a copy of the database
     alone can neither read nor make a working link; only the token's SHA-256 is looked up.
     """
 
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(MailedLinkRow, Base):
+    """A link that sets a password: a reset asked for, or the first password of an account
+    made at the desk."""
+
     __tablename__ = "password_resets"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    nonce: Mapped[str] = mapped_column(String(64))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-
-class EmailVerification(Base):
-    """A link that confirms a person's e-mail address: valid for a while, once. Kept like a
-    `PasswordReset`: the token is an HMAC of `nonce`, only its SHA-256 is looked up."""
+class EmailVerification(MailedLinkRow, Base):
+    """A link that confirms a person's e-mail address."""
 
     __tablename__ = "email_verifications"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    nonce: Mapped[str] = mapped_column(String(64))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Certification(Base):

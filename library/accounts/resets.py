@@ -1,50 +1,37 @@
 """Password reset by e-mail link, for the API and the pages alike.
 
-The link's token is never stored. A reset row keeps a random nonce; the token is the HMAC of
-that nonce under the secret key, so the mail can be built later by the outbox worker, while a
-copy of the database alone gives no working link. Requests are looked up by the token's
-SHA-256. Whether an account exists is never told: a request for an unknown address does
-nothing, and the caller answers the same either way.
+The link is a mailed link (`links.py`). Whether an account exists is never told: a request for
+an unknown address does nothing, and the caller answers the same either way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from library.accounts.models import ApiToken, LoginFailure, LoginSession, PasswordReset, User
+from library.accounts import links
+from library.accounts.models import ApiToken, LoginSession, User
 from library.accounts.passwords import hash_password, is_weak_password
 from library.accounts.service import (
     MAX_FAILURES_PER_ACCOUNT,
     MAX_FAILURES_PER_ADDRESS,
     LoginSubjects,
-    digest,
     forget_failures,
-    link_secret,
     normalise_email,
-    recent_attempts,
-    refuse_over_limits,
     start_session_within,
 )
 from library.audit.log import record
 from library.db import Database
-from library.errors import InvalidInput, InvalidLink
-from library.outbox.queue import enqueue
+from library.errors import InvalidInput
 
-RESET_LIFETIME = timedelta(minutes=30)
-RESET_MAIL = "account.password_reset"
+RESET_LIFETIME = links.PASSWORD_RESET.lifetime
 
 
 def reset_token(secret_key: str, nonce: str) -> str:
-    return link_secret(secret_key, "password-reset", nonce)
-
-
-def reset_link(base_url: str, token: str) -> str:
-    return f"{base_url}/password-reset/{token}"
+    return links.PASSWORD_RESET.token(secret_key, nonce)
 
 
 def reset_limits(email: str, address: str) -> dict[str, int]:
@@ -66,10 +53,9 @@ async def request_password_reset(
     too many), whether or not the account exists, so the answer tells nothing.
     """
     async with db.write() as session:
-        limits = reset_limits(email, address)
-        attempts = await recent_attempts(session, list(limits), now)
-        refuse_over_limits(limits, attempts, now, message_key="too_many_reset_requests")
-        session.add_all(LoginFailure(subject=subject, at=now) for subject in limits)
+        await links.throttle(
+            session, reset_limits(email, address), now, message_key="too_many_reset_requests"
+        )
         user = await session.scalar(
             select(User).where(
                 User.email == normalise_email(email), User.is_active.is_(True), User.deleted_at.is_(None)
@@ -77,17 +63,7 @@ async def request_password_reset(
         )
         if user is None:
             return
-        nonce = secrets.token_urlsafe(32)
-        reset = PasswordReset(
-            user_id=user.id,
-            nonce=nonce,
-            token_hash=digest(reset_token(secret_key, nonce)),
-            created_at=now,
-            expires_at=now + RESET_LIFETIME,
-        )
-        session.add(reset)
-        await session.flush()
-        enqueue(session, kind=RESET_MAIL, user=user, payload={"reset_id": reset.id}, now=now)
+        await links.send_within(session, links.PASSWORD_RESET, user, now, secret_key=secret_key)
 
 
 async def reset_password(db: Database, token: str, new_password: str, now: datetime) -> User:
@@ -114,27 +90,10 @@ async def new_password_hash(db: Database, token: str, new_password: str, now: da
     and only for a link that can still be used: `reset_link_invalid` for a token that is
     unknown, used or expired; `weak_password` leaves the link usable for a better password."""
     async with db.read() as session:
-        await usable_reset(session, token, now)
+        await links.usable(session, links.PASSWORD_RESET, token, now)
     if is_weak_password(new_password):
         raise InvalidInput("weak_password", "password")
     return await asyncio.to_thread(hash_password, new_password)  # not on the event loop
-
-
-async def usable_reset(session: AsyncSession, token: str, now: datetime) -> tuple[PasswordReset, User]:
-    """The reset and its account for a link's token; `reset_link_invalid` if it cannot be used."""
-    found = (
-        await session.execute(
-            select(PasswordReset, User)
-            .join(User, User.id == PasswordReset.user_id)
-            .where(PasswordReset.token_hash == digest(token))
-        )
-    ).first()
-    if found is None:
-        raise InvalidLink("reset_link_invalid")
-    reset, user = found
-    if reset.used_at is not None or reset.expires_at <= now or not user.is_active or user.deleted_at:
-        raise InvalidLink("reset_link_invalid")
-    return reset, user
 
 
 async def reset_password_within(session: AsyncSession, token: str, password_hash: str, now: datetime) -> User:
@@ -145,22 +104,9 @@ async def reset_password_within(session: AsyncSession, token: str, password_hash
     browser sessions ended, and its other reset links stop working. `reset_link_invalid` for a
     token that is unknown, used or expired, also when it was used meanwhile.
     """
-    reset, user = await usable_reset(session, token, now)
-    # Taking the link is one conditional update, so two requests racing with it cannot both win.
-    taken = await session.scalar(
-        update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-        .returning(PasswordReset.id)
-    )
-    if taken is None:
-        raise InvalidLink("reset_link_invalid")
+    user = await links.claim_within(session, links.PASSWORD_RESET, token, now)
     user.password_hash = password_hash
-    await session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
+    await links.retire_all(session, links.PASSWORD_RESET, user.id, now)
     await session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

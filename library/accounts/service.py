@@ -9,9 +9,7 @@ would hold up every other request meanwhile.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import astuple, dataclass
@@ -25,8 +23,9 @@ from library.accounts.models import ApiToken, Language, LoginFailure, LoginSessi
 from library.accounts.passwords import hash_password, is_weak_password, needs_rehash, verify_password
 from library.audit.log import record, snapshot
 from library.db import Database, violated_constraint
-from library.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from library.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooManyAttempts
 from library.i18n import N_
+from library.texts import is_clean
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_KEY = "uq_users_email"  # the unique key that keeps two accounts from sharing an address
@@ -50,13 +49,6 @@ def digest(secret: str) -> str:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
-
-
-def link_secret(secret_key: str, purpose: str, nonce: str) -> str:
-    """The secret in a mailed link, derived from its row's nonce with the service's secret key:
-    only its digest is stored, and the mail is built from the nonce when it is sent."""
-    mac = hmac.new(secret_key.encode(), f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 async def register(
@@ -389,7 +381,7 @@ async def update_profile(
     A changed birth date is an entry of its own in the audit log, `user.birth_date` with the
     dates before and after: age rules depend on it, so staff can see who changed it after a
     refusal."""
-    if not name.strip():
+    if not name.strip() or not is_clean(name):
         raise InvalidInput("invalid_input", "name")
     if birth_date is not None and not (today.year - 120 <= birth_date.year and birth_date <= today):
         raise InvalidInput("invalid_input", "birth_date")
@@ -397,6 +389,9 @@ async def update_profile(
         user = await session.get(User, user_id)
         if user is None:
             raise NotFound(N_("The account"))
+        if birth_date != user.birth_date and user.birth_date_verified_at is not None:
+            # Verified by staff or bound by an age refusal (accounts.people): staff change it.
+            raise NotAllowed("birth_date_verified", "birth_date")
         profile_before, birth_before = snapshot(user, PROFILE_FIELDS), snapshot(user, ("birth_date",))
         user.name, user.birth_date, user.language = name.strip(), birth_date, language
         for action, before, after in (

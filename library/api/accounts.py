@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
-from library import privacy
+from library import privacy, texts
 from library.accounts import resets, service, verification
 from library.accounts.models import Language, Role
 from library.accounts.queries import held_certifications
@@ -20,7 +20,7 @@ from library.http.viewer import UserDep, ViewerDep, client_address
 from library.i18n import pick
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Name = Annotated[str, texts.line(200, min_length=1)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
 
 

@@ -22,6 +22,7 @@ from litestar import Litestar, Request
 from litestar.enums import RequestEncodingType
 from litestar.routes import HTTPRoute
 
+from library import texts
 from library.api.problems import BODY_FIELD
 from library.errors import InvalidInput
 from library.http.problems import HttpProblem
@@ -84,6 +85,32 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
             field,
             extra={"errors": [{"field": field, "source": "body", "message": str(exc)}]},
         ) from exc
+    unclean = first_unclean_text(msgspec.json.decode(raw), "")
+    if unclean is not None:
+        raise InvalidInput(
+            "invalid_input",
+            unclean,
+            extra={"errors": [{"field": unclean, "source": "body", "message": "control character"}]},
+        )
+
+
+def first_unclean_text(value: Any, path: str) -> str | None:
+    """Where a body holds a text with a control character that no text may hold (NUL and the
+    like; fields typed as one line refuse line breaks too, by their pattern: library/texts.py)."""
+    if isinstance(value, str):
+        return None if texts.is_clean(value, multiline=True) else (path or "body")
+    if isinstance(value, dict):
+        pairs = [(f"{path}.{key}" if path else str(key), item) for key, item in value.items()]
+        pairs += [(path or "body", key) for key in value]
+    elif isinstance(value, list):
+        pairs = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+    else:
+        return None
+    for where, item in pairs:
+        found = first_unclean_text(item, where)
+        if found is not None:
+            return found
+    return None
 
 
 def _as_any_json(raw: bytes) -> None:

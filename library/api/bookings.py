@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
+from library import texts
 from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.accounts.verification import ensure_email_verified
@@ -73,15 +74,15 @@ class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
     resource: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
     start: Instant
     end: Instant
-    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    note: Annotated[str, texts.note(2000)] = ""
     participants: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
     repeat: RepeatIn | None = None
     for_user: Annotated[str, msgspec.Meta(max_length=254)] | None = None
-    override_reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    override_reason: Annotated[str, texts.line(500, min_length=1)] | None = None
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    reason: Annotated[str, texts.line(500)] | None = None
     series: Literal["this", "following"] = "this"
 
 

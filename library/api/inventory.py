@@ -13,6 +13,7 @@ import msgspec
 from litestar import Controller, delete, patch, post, put
 from litestar.params import FromPath, JSONBody
 
+from library import texts
 from library.api.bookings import BookingOut, Instant, booking_out
 from library.api.common import RowId
 from library.booking import units
@@ -25,7 +26,7 @@ from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep, staff_only
 
 ClockTime = Annotated[str, msgspec.Meta(description="Local wall-clock time HH:MM", examples=["09:30"])]
-Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Reason = Annotated[str, texts.line(300, min_length=1)]
 
 
 class UnitPatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -96,7 +97,7 @@ class ExceptionOut(msgspec.Struct):
 class BlockIn(msgspec.Struct, forbid_unknown_fields=True):
     start: Instant
     end: Instant
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    reason: Reason
     resolve: Literal["keep", "move", "cancel"] = "keep"
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from library import texts
 from library.accounts.models import Certification
 from library.accounts.verification import ensure_email_verified
 from library.api.bookings import Instant
@@ -71,13 +72,13 @@ class WorkshopOut(msgspec.Struct, omit_defaults=True):
 
 
 class WorkshopIn(msgspec.Struct, forbid_unknown_fields=True):
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    description: Annotated[str, msgspec.Meta(max_length=10_000)]
+    title: Annotated[str, texts.line(200, min_length=1)]
+    description: Annotated[str, texts.note(10_000)]
     factor: Factor
-    title_en: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    description_en: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
+    title_en: Annotated[str, texts.line(200)] | None = None
+    description_en: Annotated[str, texts.note(10_000)] | None = None
     slug: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")] | None = None
-    host: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] = "Stadtbibliothek Ulm"
+    host: Annotated[str, texts.line(200, min_length=1)] = "Stadtbibliothek Ulm"
     language: Lang = DEFAULT_LANGUAGE
     min_age: Annotated[int, msgspec.Meta(ge=0, le=120)] | None = None
     max_age: Annotated[int, msgspec.Meta(ge=0, le=120)] | None = None
@@ -89,7 +90,7 @@ class WorkshopIn(msgspec.Struct, forbid_unknown_fields=True):
 class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     start: Instant
     end: Instant
-    room: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    room: Annotated[str, texts.line(80, min_length=1)]
     capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
     registration_opens: Instant | None = None
     registration_closes: Instant | None = None
@@ -99,11 +100,11 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
 class SessionChangeIn(msgspec.Struct, forbid_unknown_fields=True):
     start: Instant | None = None
     end: Instant | None = None
-    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    reason: Annotated[str, texts.line(500)] | None = None
 
 
 class CancelSessionIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    reason: Annotated[str, texts.line(500, min_length=1)]
 
 
 class RegistrationOut(msgspec.Struct, omit_defaults=True):
@@ -139,7 +140,7 @@ class CertificationOut(msgspec.Struct):
 class GrantIn(msgspec.Struct, forbid_unknown_fields=True):
     key: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
     expires_at: Instant | None = None
-    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    note: Annotated[str, texts.note(500)] = ""
 
 
 class GrantOut(msgspec.Struct):
@@ -149,7 +150,7 @@ class GrantOut(msgspec.Struct):
 
 
 class RevokeIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    reason: Annotated[str, texts.line(500, min_length=1)]
 
 
 async def sessions_out(

@@ -50,6 +50,12 @@ class Refusal:
     params: Mapping[str, Any] = field(default_factory=dict)
     message_key: str | None = None  # a variant sentence for the same code
 
+    @property
+    def judged_age(self) -> bool:
+        """Refused for the age a known birth date gives: that date then binds the person
+        (accounts.people), so it cannot be edited around the refusal."""
+        return self.code in ("min_age", "max_age") and self.message_key != "min_age_unknown"
+
 
 @dataclass(frozen=True)
 class ResourceFacts:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from library.accounts import people
 from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.audit.log import record, snapshot
@@ -410,23 +411,34 @@ async def create_booking(
     actor: User,
     now: datetime,
 ) -> Booked:
-    """Book a free unit; a lost race is retried and then picks the next free unit."""
-
-    return await retrying_lost_races(
-        db,
-        lambda session: _book(session, request, booker=booker, actor=actor, now=now),
-        lost=lambda: SlotTaken(Interval(request.start, request.end)),
-    )
+    """Book a free unit; a lost race is retried and then picks the next free unit. A refusal
+    for age binds the booker's birth date (see accounts.people)."""
+    try:
+        return await retrying_lost_races(
+            db,
+            lambda session: _book(session, request, booker=booker, actor=actor, now=now),
+            lost=lambda: SlotTaken(Interval(request.start, request.end)),
+        )
+    except RuleBroken as refused:
+        if refused.refusal.judged_age:
+            await people.bind_birth_date_after_refusal(db, booker.id, now)
+        raise
 
 
 async def booker_for(db: Database, actor: User, email: str | None, *, field: str = "for_user") -> User:
-    """Who a booking is for: the actor, or (staff only) the person with that e-mail address."""
+    """Who a booking is for: the actor, or (staff only) the person with that e-mail address or
+    library card number (an account made at the desk may have no address)."""
     if email is None:
         return actor
     if not actor.role.is_staff:
         raise NotAllowed("forbidden")
     async with db.read() as session:
-        booker = await session.scalar(select(User).where(User.email == normalise_email(email)))
+        wanted = (
+            User.email == normalise_email(email)
+            if "@" in email
+            else User.library_card == email.strip().upper()
+        )
+        booker = await session.scalar(select(User).where(wanted, User.deleted_at.is_(None)))
     if booker is None:
         raise InvalidInput("unknown_user", field)
     return booker

@@ -24,14 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from library.accounts.models import Certification, EmailVerification, PasswordReset, User, UserCertification
-from library.accounts.resets import RESET_LIFETIME, RESET_MAIL, reset_link, reset_token
-from library.accounts.verification import (
-    VERIFICATION_LIFETIME,
-    VERIFICATION_MAIL,
-    verification_link,
-    verification_token,
-)
+from library.accounts import links
+from library.accounts.models import Certification, User, UserCertification
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Location, Resource, ResourceKind
 from library.config import PROJECT_ROOT
@@ -220,12 +214,10 @@ async def load_facts(
     session: AsyncSession, row: OutboxMessage, *, lang: Lang, base_url: str, sender: Sender, secret_key: str
 ) -> MailFacts:
     payload = row.payload or {}
-    if row.kind == RESET_MAIL:
-        return await password_reset_facts(
-            session, payload, lang=lang, base_url=base_url, secret_key=secret_key
+    if row.kind in links.KINDS:
+        return await link_facts(
+            session, links.KINDS[row.kind], payload, lang=lang, base_url=base_url, secret_key=secret_key
         )
-    if row.kind == VERIFICATION_MAIL:
-        return await verification_facts(session, payload, lang=lang, base_url=base_url, secret_key=secret_key)
     if row.kind == "booking.series":
         return await series_facts(session, row, payload, lang=lang, base_url=base_url)
     if row.kind.startswith("booking.") and "booking_id" in payload:
@@ -239,22 +231,42 @@ async def load_facts(
     return MailFacts(manage_url=base_url)
 
 
-async def verification_facts(
-    session: AsyncSession, payload: dict[str, Any], *, lang: Lang, base_url: str, secret_key: str
+def link_words(kind: links.LinkKind, lang: Lang) -> dict[str, Any]:
+    """The button's words and how long the link works, in the units its mail speaks of."""
+    words = catalogue(lang)
+    if kind is links.EMAIL_VERIFICATION:
+        return {
+            "action_label": words.pgettext("mail", "Confirm the address"),
+            "valid_days": kind.lifetime // timedelta(days=1),
+        }
+    if kind is links.SET_PASSWORD:
+        return {
+            "action_label": words.pgettext("mail", "Choose a password"),
+            "valid_days": kind.lifetime // timedelta(days=1),
+        }
+    return {
+        # The mail's own words for the link ("festlegen"), not the reset page's button ("setzen").
+        "action_label": words.pgettext("mail", "Set a new password"),
+        "valid_minutes": kind.lifetime // timedelta(minutes=1),
+    }
+
+
+async def link_facts(
+    session: AsyncSession,
+    kind: links.LinkKind,
+    payload: dict[str, Any],
+    *,
+    lang: Lang,
+    base_url: str,
+    secret_key: str,
 ) -> MailFacts:
-    """The confirmation link, made again from its nonce like a reset link."""
+    """A mailed link, made again from its row's nonce: the token itself is stored nowhere."""
     if not secret_key:
-        raise Unbuildable("no secret key to sign the confirmation link with")
-    verification = await session.get(EmailVerification, int(payload["verification_id"]))
-    if verification is None:
-        raise Unbuildable(f"e-mail verification {payload['verification_id']} no longer exists")
-    return MailFacts(
-        manage_url=verification_link(base_url, verification_token(secret_key, verification.nonce)),
-        extra={
-            "action_label": catalogue(lang).pgettext("mail", "Confirm the address"),
-            "valid_days": VERIFICATION_LIFETIME // timedelta(days=1),
-        },
-    )
+        raise Unbuildable(f"no secret key to sign the {kind.mail} link with")
+    url = await links.mail_url(session, kind, payload, base_url=base_url, secret_key=secret_key)
+    if url is None:
+        raise Unbuildable(f"{kind.mail} {payload[kind.payload_key]} no longer exists")
+    return MailFacts(manage_url=url, extra=link_words(kind, lang))
 
 
 def booking_occasion(booking: Booking, lang: Lang) -> Occasion:
@@ -472,24 +484,5 @@ async def certification_facts(
             ),
             "renewal": pick(lang, renewal.title, renewal.title_en) if renewal is not None else None,
             "renewal_url": f"{base_url}/workshops/{renewal.slug}" if renewal is not None else None,
-        },
-    )
-
-
-async def password_reset_facts(
-    session: AsyncSession, payload: dict[str, Any], *, lang: Lang, base_url: str, secret_key: str
-) -> MailFacts:
-    """The link of a reset, made again from its nonce: the token itself is stored nowhere."""
-    if not secret_key:
-        raise Unbuildable("no secret key to sign the password reset link with")
-    reset = await session.get(PasswordReset, int(payload["reset_id"]))
-    if reset is None:
-        raise Unbuildable(f"password reset {payload['reset_id']} no longer exists")
-    return MailFacts(
-        manage_url=reset_link(base_url, reset_token(secret_key, reset.nonce)),
-        extra={
-            # The mail's own words for the link ("festlegen"), not the reset page's button ("setzen").
-            "action_label": catalogue(lang).pgettext("mail", "Set a new password"),
-            "valid_minutes": RESET_LIFETIME // timedelta(minutes=1),
         },
     )

@@ -37,6 +37,9 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
 ) -> OutboxMessage:
+    """Queue a message to the person. One to an address that receives no mail (a deleted
+    account, or one made at the desk without an e-mail address: see accounts.models) is made
+    but not queued."""
     message = OutboxMessage(
         kind=kind,
         user_id=user.id,
@@ -46,7 +49,8 @@ def enqueue(
         created_at=now,
         next_attempt_at=now,
     )
-    session.add(message)
+    if not user.email.endswith(".invalid"):
+        session.add(message)
     return message
 
 

@@ -39,8 +39,8 @@ def read_certifications(seed_dir: Path, problems: list[str]) -> tuple[Certificat
                 key=fields.slug("key"),
                 name=fields.text("name", required=True, max_length=200),
                 name_en=fields.optional_text("name_en", max_length=200),
-                description=fields.text("description"),
-                description_en=fields.optional_text("description_en"),
+                description=fields.text("description", multiline=True),
+                description_en=fields.optional_text("description_en", multiline=True),
                 valid_months=fields.integer("valid_months", minimum=1),
             )
         )

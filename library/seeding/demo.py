@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification, Language, Role, User, UserCertification
 from library.accounts.passwords import hash_password, verify_password
+from library.audit.log import record, snapshot
 from library.booking.availability import opening_windows
 from library.booking.intervals import Interval
 from library.booking.models import Booking
@@ -133,7 +134,13 @@ def read_demo(seed_dir: Path, catalogue: Catalogue) -> DemoData:
             continue
         bookings.append(
             BookingSpec(
-                email, slug, day, start, end, fields.integer("participants", minimum=1), fields.text("note")
+                email,
+                slug,
+                day,
+                start,
+                end,
+                fields.integer("participants", minimum=1),
+                fields.text("note", multiline=True),
             )
         )
     if bookings and not any(user.role is Role.STAFF for user in users):
@@ -180,7 +187,21 @@ async def upsert_users(
             session.add(row)
             report.record("users", created=True)
         else:
+            birth_before = snapshot(row, ("birth_date",))
             changed = apply(row, values)
+            if snapshot(row, ("birth_date",)) != birth_before:
+                # Age rules rely on it: every change is in the audit log, the seed's too.
+                record(
+                    session,
+                    actor_id=None,
+                    action="user.birth_date",
+                    object_type="user",
+                    object_id=row.id,
+                    at=now,
+                    before=birth_before,
+                    after=snapshot(row, ("birth_date",)),
+                    reason="seed",
+                )
             if spec.password and not verify_password(row.password_hash, spec.password):
                 row.password_hash = hash_password(spec.password)
                 changed = True

@@ -18,6 +18,7 @@ import yaml
 
 from library.catalog.limits import MAX_FEATURE_LENGTH, MAX_SLUG_LENGTH, SLUG_PATTERN
 from library.catalog.resource_input import Expected
+from library.texts import is_clean
 
 CERTIFICATIONS_FILE = "certifications.yaml"
 LOCATIONS_FILE = "locations.yaml"
@@ -120,7 +121,11 @@ class Fields:
     def get(self, key: str) -> Any:
         return self.data.get(key)
 
-    def text(self, key: str, *, required: bool = False, max_length: int | None = None) -> str:
+    def text(
+        self, key: str, *, required: bool = False, max_length: int | None = None, multiline: bool = False
+    ) -> str:
+        """A text field: one line (`multiline`: line breaks and tabs allowed), no other control
+        characters (library/texts.py)."""
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -132,10 +137,15 @@ class Fields:
         result = str(value).strip()
         if max_length is not None and len(result) > max_length:
             self.fail(f"'{key}' is longer than {max_length} characters")
+        if not is_clean(result, multiline=multiline):
+            kind = "line breaks and tabs only" if multiline else "one line, no control characters"
+            self.fail(f"'{key}' holds control characters ({kind}, please)")
         return result
 
-    def optional_text(self, key: str, *, max_length: int | None = None) -> str | None:
-        return self.text(key, max_length=max_length) or None
+    def optional_text(
+        self, key: str, *, max_length: int | None = None, multiline: bool = False
+    ) -> str | None:
+        return self.text(key, max_length=max_length, multiline=multiline) or None
 
     def slug(self, key: str) -> str:
         value = self.text(key, required=True)

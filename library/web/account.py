@@ -15,7 +15,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from library import privacy
-from library.accounts import resets, service, verification
+from library.accounts import people, resets, service, verification
 from library.accounts.models import Language, User
 from library.accounts.queries import held_certifications
 from library.errors import LibraryError, message
@@ -35,6 +35,7 @@ NOTICES = {
     "password_changed": N_("Your new password is set. You have been signed out everywhere else."),
     "verification_sent": N_("We have sent you a new link to confirm your e-mail address."),
     "email_verified": N_("Thank you: your e-mail address is confirmed."),
+    "card_saved": N_("Your library card number has been saved."),
 }
 RESET_REQUESTED = N_(
     "If there is an account with this e-mail address, we have sent it a link to set a new password. "
@@ -134,14 +135,7 @@ class AccountPages(Controller):
 
     @get("/account", name="account")
     async def account(self, context: PageContextDep, user: UserDep) -> Template:
-        form = Form(
-            values={
-                "name": user.name,
-                "birth_date": user.birth_date.isoformat() if user.birth_date else "",
-                "language": user.language.value,
-            }
-        )
-        return await account_page(context, user, form)
+        return await account_page(context, user, profile_form(user))
 
     @post("/account", name="account-submit")
     async def save_profile(
@@ -175,6 +169,24 @@ class AccountPages(Controller):
             redirect.cookies.append(language_cookie(language, context.settings))
             return redirect
         return await account_page(context, user, form, status=422)
+
+    @post("/account/library-card", name="account-library-card")
+    async def save_library_card(
+        self, context: PageContextDep, user: UserDep, data: URLEncodedBody[dict[str, str]]
+    ) -> Template | Redirect:
+        """The number on the person's library card, so the desk finds them by it."""
+        card_form = Form(values=form_values(data))
+        card = parsing.text(card_form, "library_card", context.lang, max_length=40)
+        if not card_form.has_errors:
+            try:
+                await people.set_library_card(context.db, user.id, card or None, actor=user, now=context.now)
+                return see_other("/account", done="card_saved")
+            except LibraryError as problem:
+                card_form.absorb(problem, context.lang)
+                return await account_page(
+                    context, user, profile_form(user), card_form=card_form, status=status_of(problem)
+                )
+        return await account_page(context, user, profile_form(user), card_form=card_form, status=422)
 
     @post("/account/calendar", name="account-calendar")
     async def renew_calendar(self, context: PageContextDep, user: UserDep) -> Template:
@@ -382,14 +394,28 @@ class AccountPages(Controller):
         )
 
 
-async def account_page(context: PageContext, user: User, form: Form, *, status: int = 200) -> Template:
-    """The profile form (as typed, when it has errors), certifications, calendar and data."""
+def profile_form(user: User) -> Form:
+    """The profile form as stored."""
+    return Form(
+        values={
+            "name": user.name,
+            "birth_date": user.birth_date.isoformat() if user.birth_date else "",
+            "language": user.language.value,
+        }
+    )
+
+
+async def account_page(
+    context: PageContext, user: User, form: Form, *, card_form: Form | None = None, status: int = 200
+) -> Template:
+    """The profile form (as typed, when it has errors), card, certifications, calendar and data."""
     async with context.db.read() as session:
         held = await held_certifications(session, user.id)
     return context.render(
         "account/account.html",
         status=status,
         form=form,
+        card_form=card_form or Form(values={"library_card": user.library_card or ""}),
         person=user,
         certifications=held,
         zone=context.settings.timezone,

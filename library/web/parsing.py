@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from library.catalog.hours import exists_locally, local_instant
 from library.i18n import N_, Lang, translate
+from library.texts import is_clean
 from library.web.common import Form
 
 REQUIRED = N_("Please fill in this field.")
@@ -20,16 +21,30 @@ SKIPPED_TIME = N_(
     "This time does not exist on that day: the clocks are put forward an hour. Please choose another time."
 )
 
+ONE_LINE = N_("Please write this on one line, without control characters.")
+LINE_BREAK = N_("Please remove the control characters (line breaks and tabs are fine).")
+
 T = TypeVar("T")
 
 
-def text(form: Form, name: str, lang: Lang, *, required: bool = False, max_length: int = 500) -> str:
-    """The field stripped; a required field left empty or an overlong one gets a message."""
+def text(
+    form: Form,
+    name: str,
+    lang: Lang,
+    *,
+    required: bool = False,
+    max_length: int = 500,
+    multiline: bool = False,
+) -> str:
+    """The field stripped; a required field left empty, an overlong one, or one with control
+    characters (line breaks too, unless `multiline`: library/texts.py) gets a message."""
     value = form.value(name).strip()
     if required and not value:
         form.add(name, translate(lang, REQUIRED))
     elif len(value) > max_length:
         form.add(name, translate(lang, N_("At most %(count)s characters, please."), count=max_length))
+    elif not is_clean(value, multiline=multiline):
+        form.add(name, translate(lang, LINE_BREAK if multiline else ONE_LINE))
     return value
 
 

@@ -392,7 +392,7 @@ async def read_booking_form(
     at = parsing.clock_time(form, "start", lang, required=True)
     minutes = parsing.whole_number(form, "length", lang, low=1, high=MAX_LENGTH, required=True)
     participants = parsing.whole_number(form, "participants", lang, low=1, high=MAX_PARTICIPANTS)
-    note = parsing.text(form, "note", lang, max_length=MAX_NOTE)
+    note = parsing.text(form, "note", lang, max_length=MAX_NOTE, multiline=True)
     freq = form.value("repeat")
     if freq not in ("", "daily", "weekly"):
         form.add("repeat", translate(lang, N_("Please choose one of the listed options.")))

@@ -20,6 +20,7 @@ from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
+from library.web.staff_person import StaffPersonPages
 from library.web.staff_photos import StaffWorkshopPhotoPages
 from library.web.staff_stats import StaffStatsPages
 from library.web.staff_workshops import StaffWorkshopPages
@@ -38,6 +39,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffOutboxPages,
     StaffBookingPages,
     StaffPeoplePages,
+    StaffPersonPages,
     StaffInventoryPages,
     DisplayPages,
     StaffAuditPages,

@@ -153,7 +153,7 @@ class StaffBookingPages(Controller):
         day = parsing.day(form, "date", lang, required=True)
         start = parsing.clock_time(form, "start", lang, required=True)
         end = parsing.clock_time(form, "end", lang, required=True)
-        note = parsing.text(form, "note", lang, max_length=2000)
+        note = parsing.text(form, "note", lang, max_length=2000, multiline=True)
         reason = parsing.text(form, "override_reason", lang, max_length=500) or None
         unit = form.value("unit")
         unit_id = int(unit) if unit.isdigit() else None

@@ -11,13 +11,13 @@ from datetime import time
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from library.accounts import people
 from library.accounts import service as accounts
 from library.accounts.models import Certification, Role, User, UserCertification
 from library.catalog.hours import local_instant
-from library.db import escape_like
 from library.errors import InvalidInput, LibraryError
 from library.http.problems import status_of
 from library.http.viewer import UserDep, admin_only, staff_only
@@ -198,18 +198,9 @@ async def users_page(
     action_form: Form | None = None,
     status: int = 200,
 ) -> Template:
-    """Accounts whose name or e-mail address contains the search, by name; deleted ones are gone."""
-    wanted = query.strip().lower()
-    statement = (
-        select(User).where(User.deleted_at.is_(None)).order_by(User.name, User.id).limit(USERS_SHOWN + 1)
-    )
-    if wanted:
-        pattern = f"%{escape_like(wanted)}%"
-        statement = statement.where(
-            or_(func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
-        )
+    """Accounts found as the desk finds people (name, e-mail or card number), by name."""
     async with context.db.read() as session:
-        found = list(await session.scalars(statement))
+        found = list(await people.search(session, query, limit=USERS_SHOWN))
     return context.render(
         "staff/users.html",
         status=status,

@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload
 from library.accounts.models import Certification, UserCertification
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.factors import FACTOR_TEXTS
-from library.catalog.hours import local_instant
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.config import Settings
@@ -183,14 +182,17 @@ class StaffWorkshopPages(Controller):
         start = parsing.clock_time(form, "start", lang, required=True)
         end = parsing.clock_time(form, "end", lang, required=True)
         reason = parsing.text(form, "move_reason", lang)
+        zone = context.settings.zone
+        begins = parsing.instant(form, "start", lang, day, start, zone) if day and start else None
+        ends = parsing.instant(form, "end", lang, day, end, zone) if day and end else None
         status = 422
-        if day and start and end and not form.has_errors:
+        if begins and ends and not form.has_errors:
             try:
                 await service.move_or_cancel_session(
                     context.db,
                     session_id,
-                    start=local_instant(day, start, context.settings.zone),
-                    end=local_instant(day, end, context.settings.zone),
+                    start=begins,
+                    end=ends,
                     cancel=False,
                     reason=reason or None,
                     actor=user,
@@ -247,8 +249,8 @@ def read_workshop(form: Form, lang: Lang) -> service.NewWorkshop | None:
     """The new-workshop form as the service's NewWorkshop, or None with the messages in `form`."""
     title = parsing.text(form, "title", lang, required=True, max_length=200)
     title_en = parsing.text(form, "title_en", lang, max_length=200)
-    description = parsing.text(form, "description", lang, required=True, max_length=10_000)
-    description_en = parsing.text(form, "description_en", lang, max_length=10_000)
+    description = parsing.text(form, "description", lang, required=True, max_length=10_000, multiline=True)
+    description_en = parsing.text(form, "description_en", lang, max_length=10_000, multiline=True)
     slug = parsing.text(form, "slug", lang, max_length=80)
     host = parsing.text(form, "host", lang, required=True, max_length=200)
     min_age = parsing.whole_number(form, "min_age", lang, low=0, high=120)
@@ -295,11 +297,13 @@ def read_session(form: Form, lang: Lang, settings: Settings) -> service.NewSessi
         form.add("mode", translate(lang, N_("Please choose how places are given.")))
     if start and end and end <= start:
         form.add("end", message("end_before_start", lang))
-    if form.has_errors or day is None or start is None or end is None or capacity is None:
+    begins = parsing.instant(form, "start", lang, day, start, settings.zone) if day and start else None
+    ends = parsing.instant(form, "end", lang, day, end, settings.zone) if day and end else None
+    if form.has_errors or begins is None or ends is None or capacity is None:
         return None
     return service.NewSession(
-        start=local_instant(day, start, settings.zone),
-        end=local_instant(day, end, settings.zone),
+        start=begins,
+        end=ends,
         room=form.value("room"),
         capacity=capacity,
         registration_opens=opens,

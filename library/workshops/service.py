@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from library.accounts import people
 from library.accounts.models import Certification, User, UserCertification
 from library.audit.log import record, snapshot
 from library.booking.conflicts import is_overlap_violation
@@ -283,6 +284,18 @@ def _tell(session: AsyncSession, registration: Registration, user: User, now: da
 
 
 async def register(
+    db: Database, session_id: int, *, user: User, now: datetime, zone: ZoneInfo
+) -> Registration:
+    """Sign a person up; a refusal for age binds their birth date (see accounts.people)."""
+    try:
+        return await _register(db, session_id, user=user, now=now, zone=zone)
+    except RuleBroken as refused:
+        if refused.refusal.judged_age:
+            await people.bind_birth_date_after_refusal(db, user.id, now)
+        raise
+
+
+async def _register(
     db: Database, session_id: int, *, user: User, now: datetime, zone: ZoneInfo
 ) -> Registration:
     async with db.write() as session:

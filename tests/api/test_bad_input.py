@@ -10,6 +10,8 @@ anyone adding it here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
@@ -41,15 +43,59 @@ async def test_a_record_number_past_64_bits_is_refused(client: Client, db: Datab
         assert response.status_code == 422, (path, response.text)
 
 
-async def test_a_nul_character_in_text_is_never_a_500(client: Client, database_url: str) -> None:
+async def test_a_nul_character_in_text_is_refused_naming_the_field(client: Client) -> None:
+    """A NUL is refused on both engines (it used to be stored on SQLite), as a 422 naming the field."""
     response = await client.post(
         "/api/v1/auth/register",
         json={"email": "nul@example.org", "name": "Null\u0000Zeichen", "password": "ein-gutes-passwort-2026"},
     )
-    if database_url.startswith("postgresql"):
-        assert_problem(response, 422, "unstorable_value")  # PostgreSQL text cannot hold NUL
-    else:
-        assert response.status_code == 201, response.text
+    problem = assert_problem(response, 422, "invalid_input")
+    assert [error["field"] for error in problem["errors"]] == ["name"]
+
+
+CONTROL_IN_TEXTS = [
+    (
+        "/api/v1/auth/register",
+        {"email": "a@example.org", "name": "Anna\r\nBcc: x", "password": "ein-gutes-passwort-2026"},
+        "name",
+    ),
+    (
+        "/api/v1/auth/register",
+        {"email": "a@example.org", "name": "Anna\u0085", "password": "ein-gutes-passwort-2026"},
+        "name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), CONTROL_IN_TEXTS)
+async def test_one_line_texts_refuse_line_breaks_and_control_characters(
+    client: Client, path: str, body: dict[str, Any], field: str
+) -> None:
+    problem = assert_problem(await client.post(path, json=body), 422, "invalid_input")
+    assert [error["field"] for error in problem["errors"]] == [field]
+
+
+async def test_staff_texts_refuse_control_characters(client: Client, db: Database) -> None:
+    """Workshop titles and hosts are one line; a booking note may hold line breaks but no NUL."""
+    await factories.create_user(db, "staff@example.org", role=Role.STAFF)
+    token = await factories.get_token(client, "staff@example.org")
+    workshop = {"title": "Löten\nlernen", "description": "Zwei\nZeilen\tmit Tab", "factor": "technology"}
+    problem = assert_problem(
+        await client.post("/api/v1/workshops", json=workshop, headers=bearer(token)), 422, "invalid_input"
+    )
+    assert [error["field"] for error in problem["errors"]] == ["title"]
+    host = {**workshop, "title": "Löten", "host": "Anna\u0007"}
+    problem = assert_problem(
+        await client.post("/api/v1/workshops", json=host, headers=bearer(token)), 422, "invalid_input"
+    )
+    assert [error["field"] for error in problem["errors"]] == ["host"]
+    note = {"resource": "raum", "start": "2026-12-02T10:00:00+01:00", "end": "2026-12-02T11:00:00+01:00"}
+    problem = assert_problem(
+        await client.post("/api/v1/bookings", json={**note, "note": "a\u0000b"}, headers=bearer(token)),
+        422,
+        "invalid_input",
+    )
+    assert [error["field"] for error in problem["errors"]] == ["note"]
 
 
 async def test_a_body_of_the_wrong_type_is_not_coerced(client: Client, db: Database) -> None:

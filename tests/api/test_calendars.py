@@ -14,6 +14,7 @@ from sqlalchemy import select
 from library.accounts.models import Language, Role, User
 from library.catalog.models import Resource, ResourceKind
 from library.db import Database
+from library.workshops.models import Workshop
 from tests.support.api import Client
 from tests.support.factories import (
     assert_problem,
@@ -283,3 +284,35 @@ async def test_a_name_stored_with_control_characters_does_not_break_a_feed(
     (event,) = events(response)
     assert str(event["SUMMARY"]).endswith("Raum X-Injected: 1 ")
     assert b"\r\nX-Injected" not in response.content
+
+
+async def test_a_private_feed_writes_old_texts_with_control_characters_safely(
+    db: Database, client: Client
+) -> None:
+    """The person's own feed escapes what it writes too: a workshop title and a room name stored
+    before the rule held (inserted directly) stay on one line, nothing is injected."""
+    await library(db)
+    anna = await get_token(client)
+    staff = await get_token(client, "staff@example.org")
+    await book(client, anna, "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
+    slug = await new_workshop(client, staff)
+    session_id = await new_session(client, staff, slug, FRIDAY, 16)
+    registered = await client.post(
+        f"/api/v1/workshop-sessions/{session_id}/registrations", headers=bearer(anna)
+    )
+    assert registered.status_code == 201, registered.text
+    async with db.write() as session:
+        room = await session.scalar(select(Resource).where(Resource.slug == "gruppenraum-1"))
+        workshop = await session.scalar(select(Workshop).where(Workshop.slug == slug))
+        assert room is not None
+        assert workshop is not None
+        room.name = "Raum\r\nATTENDEE:mailto:evil@example.org"
+        workshop.title = "Kurs\nX-Injected: 1\u0085"
+    created = await client.post("/api/v1/me/calendar-token", headers=bearer(anna))
+    feed = await client.get(urlsplit(created.json()["url"]).path)
+    found = events(feed)
+    summaries = sorted(str(event["SUMMARY"]) for event in found)
+    assert len(summaries) == 2
+    assert all("\n" not in summary and "\r" not in summary for summary in summaries)
+    assert b"\r\nATTENDEE:mailto:evil" not in feed.content
+    assert b"\r\nX-Injected" not in feed.content

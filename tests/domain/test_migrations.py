@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from library import migrations
 from library.db import make_engine
@@ -89,3 +91,49 @@ def test_accounts_that_exist_before_verification_count_as_verified(empty_databas
     [(verified, created)] = asyncio.run(run("SELECT email_verified_at, created_at FROM users"))
     assert verified is not None
     assert verified == created
+
+
+def test_people_columns_keep_accounts_and_refuse_a_second_card(empty_database_url: str) -> None:
+    """0010: existing accounts keep their data with no card and an unbound birth date; the
+    database refuses one card number on two accounts; downgrading takes the columns away."""
+    migrations.upgrade(empty_database_url, "0007")
+
+    async def run(sql: str) -> list[tuple[object, ...]]:
+        engine = make_engine(empty_database_url, pool_size=0)
+        try:
+            async with engine.begin() as conn:
+                result = await conn.exec_driver_sql(sql)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    for email in ("alt@example.org", "neu@example.org"):
+        asyncio.run(
+            run(
+                "INSERT INTO users (email, name, role, language, is_active, created_at, birth_date) "
+                f"VALUES ('{email}', 'Alt', 'visitor', 'de', true, '2026-01-02 03:04:05+00:00', '1990-01-02')"
+            )
+        )
+    migrations.upgrade(empty_database_url, "0010")
+    rows = asyncio.run(run("SELECT library_card, birth_date_verified_at, birth_date FROM users ORDER BY id"))
+    assert [(card, bound) for card, bound, _ in rows] == [(None, None), (None, None)]
+    assert all(born is not None for _, _, born in rows)
+    asyncio.run(run("UPDATE users SET library_card = 'UL-1' WHERE email = 'alt@example.org'"))
+    with pytest.raises(IntegrityError):
+        asyncio.run(run("UPDATE users SET library_card = 'UL-1' WHERE email = 'neu@example.org'"))
+    migrations.downgrade(empty_database_url, "0007")
+    assert "library_card" not in column_names(empty_database_url, "users")
+    migrations.upgrade(empty_database_url)
+    assert "library_card" in column_names(empty_database_url, "users")
+
+
+def column_names(url: str, table: str) -> set[str]:
+    async def read() -> set[str]:
+        engine = make_engine(url, pool_size=0)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(lambda sync: {c["name"] for c in inspect(sync).get_columns(table)})
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())

@@ -1140,3 +1140,48 @@ async def test_the_seed_workshops_are_listed_by_the_api(
     titles = {item["slug"]: item["title"] for item in english.json()["items"]}
     assert titles["einweisung-lasercutter"] == "Laser cutter induction"
     assert "vr-abend-verschwoerhaus" not in titles  # a networking evening
+
+
+async def test_a_birth_date_the_seed_changes_is_in_the_audit_log(db: Database, tmp_path: Path) -> None:
+    """Age rules rely on the birth date: a demo file that changes one leaves an audit entry."""
+    seed_dir = copy_seed(tmp_path)
+    await load_seed(db, seed_dir, demo=True, now=NOW)
+
+    def older(data: Any) -> None:
+        person = entry(data["users"], "email", "max.mustermann@demo.ulm.example")
+        person.pop("age", None)
+        person["birth_date"] = "1970-01-02"
+
+    edit(seed_dir / "demo.yaml", older)
+    await load_seed(db, seed_dir, demo=True, now=NOW)
+    async with db.read() as session:
+        entries = list(
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "user.birth_date"))
+        )
+    assert len(entries) == 1
+    assert entries[0].after == {"birth_date": "1970-01-02"}
+
+
+def test_seed_texts_refuse_control_characters(tmp_path: Path) -> None:
+    """One-line texts (titles, names) refuse line breaks; descriptions hold them but no NUL."""
+    seed_dir = copy_seed(tmp_path)
+
+    def broken(data: Any) -> None:
+        data["users"][0]["name"] = "Sabine\nStaff"
+
+    edit(seed_dir / "demo.yaml", broken)
+    with pytest.raises(SeedError) as caught:
+        read_demo(seed_dir, read_catalogue(seed_dir))
+    assert "'name' holds control characters" in str(caught.value)
+    seed_dir = copy_seed(tmp_path / "second")
+
+    def nul_in_description(data: Any) -> None:
+        data["workshops"][0]["description"] = "Zwei\nZeilen\u0000"
+        data["workshops"][1]["description"] = "Zwei\nZeilen\tsind erlaubt"
+
+    edit(seed_dir / "workshops.yaml", nul_in_description)
+    with pytest.raises(SeedError) as caught:
+        read_catalogue(seed_dir)
+    message = str(caught.value)
+    assert message.count("holds control characters") == 1
+    assert "'description' holds control characters" in message

@@ -8,7 +8,7 @@ from library.catalog.models import Resource, ResourceKind, Unit, UnitBlock, Unit
 from library.db import Database
 from tests.support import factories
 from tests.support.api import Client
-from tests.support.forms import post_form, sign_in
+from tests.support.forms import post_form, sign_in, submit_form
 from tests.support.staff_pages import assert_staff_only, book, desk_world, utc
 
 RESOURCE_FORM = {
@@ -82,18 +82,19 @@ async def test_staff_add_a_resource_with_its_units_and_rules(client: Client, db:
     await desk_world(db)
     await sign_in(client, "sam@example.org")
 
-    response = await post_form(
-        client, "/staff/resources/new", RESOURCE_FORM, form_page="/staff/resources/new"
+    page = await submit_form(
+        client,
+        "/staff/resources/new",
+        RESOURCE_FORM,
+        form_page="/staff/resources/new",
+        lands_on="/staff/resources/naehmaschine?done=created",
     )
 
-    assert response.status_code == 303
-    assert response.headers["location"] == "/staff/resources/naehmaschine?done=created"
     resource = await resource_row(db, "naehmaschine")
     assert resource.requires_approval
     assert resource.min_age == 14
     assert resource.features == ["Overlock", "Freiarm"]
     assert [u.label for u in await units_of(db, resource.id)] == ["Nähmaschine 1", "Nähmaschine 2"]
-    page = await client.get(response.headers["location"])
     assert 'value="180"' in page.text
     assert "Das Angebot wurde hinzugefügt." in page.text
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from library.accounts.models import Role, User, UserCertification
 from library.booking.models import Booking, BookingStatus
@@ -18,7 +18,7 @@ from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, WorkshopSession
 from tests.support import factories
 from tests.support.api import Client
-from tests.support.forms import post_form, sign_in
+from tests.support.forms import post_form, sign_in, submit_form
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY = date(2026, 12, 4)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
@@ -127,12 +127,13 @@ async def test_staff_create_a_workshop_and_a_bad_form_keeps_what_was_typed(
     assert "Bitte nur Kleinbuchstaben, Ziffern und Bindestriche." in bad.text
     assert 'id="error-max_age"' in bad.text
     assert 'value="Löten für Anfänger"' in bad.text
-    good = await post_form(
-        client, "/staff/workshops", {**form, "slug": "", "max_age": "99"}, form_page="/staff/workshops"
+    listed = await submit_form(
+        client,
+        "/staff/workshops",
+        {**form, "slug": "", "max_age": "99"},
+        form_page="/staff/workshops",
+        lands_on="/staff/workshops?done=workshop_created",
     )
-    assert good.status_code == 303
-    assert good.headers["location"] == "/staff/workshops?done=workshop_created"
-    listed = await client.get(good.headers["location"])
     assert "Löten für Anfänger" in listed.text
     assert 'role="status"' in listed.text
     again = await post_form(
@@ -256,9 +257,7 @@ async def test_staff_draw_a_lottery_once_registration_has_closed(
     await sign_in(client, "staff@example.org")  # the session of two days ago has ended
     ready = await client.get(page)
     assert "Jetzt verlosen" in ready.text
-    drawn = await post_form(client, f"{page}/draw", {}, form_page=page)
-    assert drawn.status_code == 303
-    after = await client.get(drawn.headers["location"])
+    after = await submit_form(client, f"{page}/draw", {}, form_page=page)
     assert "Jetzt verlosen" not in after.text
     async with db.read() as session:
         statuses = sorted(r.status.value for r in await session.scalars(select(Registration)))
@@ -375,3 +374,45 @@ async def test_a_participant_who_deleted_their_account_is_not_named(
     page = await client.get(f"/staff/workshops/sessions/{facts['session'].id}")
     assert "Gelöschtes Konto" in page.text
     assert "deleted-1@invalid" not in page.text
+
+
+DST_GAP_DAY = "2027-03-28"  # the last Sunday of March: clocks jump from 02:00 to 03:00
+
+
+async def test_session_forms_refuse_a_time_the_clocks_skip(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    """02:30 on the day summer time starts does not exist: a message next to the field, not a
+    session shifted silently by an hour (adding and moving a session alike)."""
+    facts = await library_with_a_workshop(db, clock)
+    await sign_in(client, "staff@example.org")
+    form = {
+        "workshop": "laser-induction",
+        "room": "makerspace",
+        "day": DST_GAP_DAY,
+        "start": "02:30",
+        "end": "04:00",
+        "capacity": "8",
+        "mode": "first_come",
+        "registration_opens": "",
+        "registration_closes": "",
+    }
+    added = await post_form(client, "/staff/workshops/sessions", form, form_page="/staff/workshops")
+    assert added.status_code == 422
+    assert 'id="error-start"' in added.text
+    assert "Uhren werden eine Stunde vorgestellt" in added.text
+    page = f"/staff/workshops/sessions/{facts['session'].id}"
+    moved = await post_form(
+        client,
+        f"{page}/move",
+        {"day": DST_GAP_DAY, "start": "01:00", "end": "02:15", "move_reason": ""},
+        form_page=page,
+    )
+    assert moved.status_code == 422
+    assert 'id="error-end"' in moved.text
+    async with db.read() as session:
+        count = await session.scalar(select(func.count()).select_from(WorkshopSession))
+        unmoved = await session.get(WorkshopSession, facts["session"].id)
+    assert count == 1
+    assert unmoved is not None
+    assert unmoved.start_at == facts["session"].start_at

@@ -35,3 +35,17 @@ async def sign_in_with_form(client: Client, email: str, password: str = DEFAULT_
 async def sign_in(client: Client, email: str, password: str = DEFAULT_PASSWORD) -> None:
     response = await sign_in_with_form(client, email, password)
     assert response.status_code == 303, response.text
+
+
+async def submit_form(
+    client: Client, url: str, data: dict[str, Any], *, form_page: str = "/login", lands_on: str | None = None
+) -> Response:
+    """Post a form and follow its 303 as a browser does: the page shown next. The form must have
+    been accepted (a 303), leading to `lands_on` when that is given."""
+    response = await post_form(client, url, data, form_page=form_page)
+    assert response.status_code == 303, response.text
+    if lands_on is not None:
+        assert response.headers["location"] == lands_on
+    shown = await client.get(response.headers["location"])
+    assert shown.status_code == 200, shown.text
+    return shown

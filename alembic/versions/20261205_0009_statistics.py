@@ -4,7 +4,7 @@
 `stats_first_visits`, `stats_kept_uptakes` and `stats_kept_through` keep the person-based
 figures of days that retention is about to anonymise, so reports stay the same after it.
 
-Revision ID: 0013
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-05 04:02:10.662691
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0013"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
