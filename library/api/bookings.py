@@ -17,7 +17,7 @@ from library.accounts.verification import ensure_email_verified
 from library.api.common import Limit, Offset, Page, RowId, checked_range, language, page_of
 from library.booking import queries, service
 from library.booking.alternatives import Alternative
-from library.booking.availability import Occupation, busy_intervals, resource_availability, units_free_per_day
+from library.booking.availability import free_and_busy_on, units_free_per_day
 from library.booking.catalogue import current_catalogue
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingStatus
@@ -248,23 +248,11 @@ class BookingsController(Controller):
             ]
             span = service.day_of(the_day, hours)
             occupations = await load_occupations(session, [f.id for f in facts], span.start, span.end)
-        day_hours = hours.day(the_day)
-        by_unit: dict[int, list[Occupation]] = {}
-        for occupation in occupations:
-            by_unit.setdefault(occupation.unit_id, []).append(occupation)
+        tallies = free_and_busy_on(
+            hours.day(the_day), zone, [(f.policy, f.needs_staff, f.unit_ids) for f in facts], occupations, now
+        )
         resources = []
-        for fact in facts:
-            own = [o for unit_id in fact.unit_ids for o in by_unit.get(unit_id, ())]
-            free = resource_availability(
-                [day_hours],
-                zone,
-                fact.policy,
-                needs_staff=fact.needs_staff,
-                unit_ids=fact.unit_ids,
-                occupations=own,
-                now=now,
-            )[0].free
-            busy = busy_intervals(day_hours, zone, fact.unit_ids, own)
+        for fact, (free, busy) in zip(facts, tallies, strict=True):
             resources.append(
                 DayResourceOut(
                     slug=fact.slug,
