@@ -39,8 +39,11 @@ Call = tuple[str, dict[str, Any] | None, dict[str, str]]
 """A path, a JSON body to post (None: a GET) and headers."""
 
 
-async def profile_calls(app: Litestar, calls: Sequence[Call], expect: int) -> tuple[cProfile.Profile, float]:
-    """Make the calls after the first WARMUP ones under the profiler; the profile and seconds."""
+async def profile_calls(
+    app: Litestar, calls: Sequence[Call], expect: int, *, profiled: bool = True
+) -> tuple[cProfile.Profile, float, float]:
+    """Make the calls after the first WARMUP ones under the profiler (unless not `profiled`):
+    the profile, the seconds and the CPU seconds of this process (client and app)."""
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # in this thread: cProfile sees it
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
@@ -55,12 +58,13 @@ async def profile_calls(app: Litestar, calls: Sequence[Call], expect: int) -> tu
         for path, body, headers in calls[:WARMUP]:
             await call(path, body, headers)
         profiler = cProfile.Profile()
-        began = time.perf_counter()
-        profiler.enable()
+        began, cpu = time.perf_counter(), time.process_time()
+        if profiled:
+            profiler.enable()
         for path, body, headers in calls[WARMUP:]:
             await call(path, body, headers)
         profiler.disable()
-    return profiler, time.perf_counter() - began
+    return profiler, time.perf_counter() - began, time.process_time() - cpu
 
 
 def read_case(
@@ -81,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--no-profile", action="store_true", help="only the time and CPU per call")
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -98,12 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         app, calls = read_case(args.engine, args.case, args.resources, args.bookings or 1_000_000, args.calls)
         expect = 200
     try:
-        profiler, seconds = asyncio.run(profile_calls(app, calls, expect))
+        profiler, seconds, cpu = asyncio.run(profile_calls(app, calls, expect, profiled=not args.no_profile))
     finally:
         if url is not None:
             drop_database(url)
-    print(f"{args.case} on {args.engine}: {seconds / args.calls * 1000:.2f} ms per call under the profiler")
-    pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+    under = "" if args.no_profile else " under the profiler"
+    print(
+        f"{args.case} on {args.engine}: {seconds / args.calls * 1000:.2f} ms and "
+        f"{cpu / args.calls * 1000:.2f} ms CPU (client and app) per call{under}"
+    )
+    if not args.no_profile:
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
     return 0
 
 
