@@ -19,7 +19,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import User
@@ -110,6 +110,10 @@ class Catalogue:
         return found
 
 
+VERSION = select(CatalogueVersion.version).where(CatalogueVersion.id == 1)
+VERSION_LOCKING_PERSON = VERSION.join(User, User.id == bindparam("person")).with_for_update(of=User)
+"""Built once: these run before every booking and every availability answer."""
+
 _catalogues: weakref.WeakKeyDictionary[Any, Catalogue] = weakref.WeakKeyDictionary()
 """Per connection pool, i.e. per database and process; the read and write engines share one."""
 
@@ -121,10 +125,11 @@ async def current_catalogue(session: AsyncSession, *, locking_person: int | None
     serialises one person's bookings so quotas hold under concurrent requests (SQLite's write
     transactions already run one at a time).
     """
-    statement = select(CatalogueVersion.version).where(CatalogueVersion.id == 1)
+    connection = await session.connection()  # plain Core: no ORM work
     if locking_person is not None and dialect_of(session) == "postgresql":
-        statement = statement.join(User, User.id == locking_person).with_for_update(of=User)
-    version = await (await session.connection()).scalar(statement)  # plain Core: no ORM work
+        version = await connection.scalar(VERSION_LOCKING_PERSON, {"person": locking_person})
+    else:
+        version = await connection.scalar(VERSION)
     pool = session.get_bind().pool  # type: ignore[union-attr]
     catalogue = _catalogues.get(pool)
     if catalogue is None:
