@@ -18,15 +18,15 @@ from library.accounts.verification import ensure_email_verified
 from library.api.common import Limit, Offset, Page, RowId, checked_range, language, page_of
 from library.booking import queries, service
 from library.booking.alternatives import Alternative
-from library.booking.availability import Occupation, busy_intervals, resource_availability, units_free_per_day
+from library.booking.availability import free_and_busy_on, units_free_per_day
+from library.booking.catalogue import current_catalogue
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingStatus
-from library.booking.queries import load_location_hours, load_occupations, load_resource_facts
+from library.booking.queries import load_occupations
 from library.booking.series import Repeat
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog.hours import local_instant
-from library.catalog.models import Factor, Resource, ResourceKind
-from library.catalog.queries import get_location
+from library.catalog.models import Factor, ResourceKind
 from library.config import Settings
 from library.errors import Conflict, InvalidInput, NotAllowed
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
@@ -215,8 +215,9 @@ class BookingsController(Controller):
         now = clock.now()
         first = date_from or now.astimezone(settings.zone).date()
         first, last = checked_range(first, date_to or first + timedelta(days=6), max_days=62)
-        async with db.read() as session:
-            facts, hours = await service.resource_facts(session, Resource.slug == slug, (first, last))
+        async with db.read() as session:  # two statements: the catalogue's counter, the occupations
+            place = await (await current_catalogue(session)).location_of(session, slug)
+            facts, hours = place.resource(slug), place.hours
             window = Interval(service.day_of(first, hours).start, service.day_of(last, hours).end)
             occupations = await load_occupations(session, [facts.id], window.start, window.end)
         days = units_free_per_day(service.free_per_unit_between(facts, hours, first, last, occupations, now))
@@ -248,36 +249,22 @@ class BookingsController(Controller):
     ) -> DayOverviewOut:
         lang = language(request)
         now = clock.now()
-        async with db.read() as session:
-            location = await get_location(session, slug)
-            zone = ZoneInfo(location.timezone)
+        async with db.read() as session:  # two statements: the catalogue's counter, the occupations
+            place = await (await current_catalogue(session)).location_named(session, slug)
+            hours, zone = place.hours, place.hours.zone
             the_day = day or now.astimezone(zone).date()
-            hours = await load_location_hours(session, location, the_day, the_day)
-            conditions = [Resource.location_id == location.id, Resource.active.is_(True)]
-            if kind is not None:
-                conditions.append(Resource.kind == kind)
-            if factor is not None:
-                conditions.append(Resource.factor == factor)
-            facts = await load_resource_facts(session, hours.base_policy, *conditions)
+            facts = [
+                f
+                for f in place.resources
+                if f.active and kind in (None, f.kind) and factor in (None, f.factor)
+            ]
             span = service.day_of(the_day, hours)
             occupations = await load_occupations(session, [f.id for f in facts], span.start, span.end)
-        day_hours = hours.day(the_day)
-        by_unit: dict[int, list[Occupation]] = {}
-        for occupation in occupations:
-            by_unit.setdefault(occupation.unit_id, []).append(occupation)
+        tallies = free_and_busy_on(
+            hours.day(the_day), zone, [(f.policy, f.needs_staff, f.unit_ids) for f in facts], occupations, now
+        )
         resources = []
-        for fact in facts:
-            own = [o for unit_id in fact.unit_ids for o in by_unit.get(unit_id, ())]
-            free = resource_availability(
-                [day_hours],
-                zone,
-                fact.policy,
-                needs_staff=fact.needs_staff,
-                unit_ids=fact.unit_ids,
-                occupations=own,
-                now=now,
-            )[0].free
-            busy = busy_intervals(day_hours, zone, fact.unit_ids, own)
+        for fact, (free, busy) in zip(facts, tallies, strict=True):
             resources.append(
                 DayResourceOut(
                     slug=fact.slug,

@@ -215,3 +215,43 @@ def busy_intervals(
         for spans in per_unit.values()
     ]
     return count_units(clipped)
+
+
+def free_and_busy_on(
+    day: DayHours,
+    zone: ZoneInfo,
+    resources: Iterable[tuple[BookingPolicy, bool, Sequence[int]]],
+    occupations: Iterable[Occupation],
+    now: datetime | None,
+) -> list[tuple[tuple[Tally, ...], list[Tally]]]:
+    """Each resource's free and busy tallies on one day, for (policy, needs staff, unit ids).
+
+    The same answers as `resource_availability` and `busy_intervals` per resource, worked out
+    for a thousand resources at once (the day overview): occupations grouped by unit once, the
+    bookable windows once per policy, and one answer shared by the resources nothing occupies
+    that agree in policy, staffing and number of units.
+    """
+    by_unit: dict[int, list[Occupation]] = {}
+    for occupation in occupations:
+        by_unit.setdefault(occupation.unit_id, []).append(occupation)
+    windows: dict[tuple[BookingPolicy, bool], list[Interval]] = {}
+    untouched: dict[tuple[BookingPolicy, bool, int], tuple[Tally, ...]] = {}
+    result: list[tuple[tuple[Tally, ...], list[Tally]]] = []
+    for policy, needs_staff, unit_ids in resources:
+        shape = (policy, needs_staff)
+        if shape not in windows:
+            windows[shape] = bookable_windows(day, zone, policy, needs_staff=needs_staff, now=now)
+        own = [o for unit_id in unit_ids for o in by_unit.get(unit_id, ())]
+        if not own:
+            key = (policy, needs_staff, len(unit_ids))
+            if key not in untouched:
+                free = unit_free_intervals(windows[shape], (), zone, policy)
+                untouched[key] = tuple(count_units([free] * len(unit_ids)))
+            result.append((untouched[key], []))
+            continue
+        per_unit = [
+            unit_free_intervals(windows[shape], by_unit.get(unit_id, ()), zone, policy)
+            for unit_id in unit_ids
+        ]
+        result.append((tuple(count_units(per_unit)), busy_intervals(day, zone, unit_ids, own)))
+    return result

@@ -19,13 +19,13 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import User
 from library.booking.queries import LocationHours, load_location_hours, load_resource_facts
 from library.booking.rules import ResourceFacts
-from library.catalog.models import CatalogueVersion, Resource, Unit
+from library.catalog.models import CatalogueVersion, Location, Resource, Unit
 from library.db import dialect_of
 from library.errors import NotFound
 from library.i18n import N_
@@ -54,11 +54,13 @@ class Catalogue:
         self.version: int | None = None
         self._locations: dict[int, LocationFacts] = {}
         self._location_of: dict[str, int] = {}
+        self._location_named: dict[str, int] = {}
 
     def forget(self, _session: Any = None) -> None:
         self.version = None
         self._locations.clear()
         self._location_of.clear()
+        self._location_named.clear()
 
     def at(self, version: int | None) -> Catalogue:
         if version != self.version:
@@ -82,6 +84,16 @@ class Catalogue:
             found = await self._load(session, location_id)
         return found
 
+    async def location_named(self, session: AsyncSession, slug: str) -> LocationFacts:
+        """The location with that slug, read on first use as in `location_of`, or `NotFound`."""
+        location_id = self._location_named.get(slug)
+        if location_id is None:
+            location_id = await session.scalar(select(Location.id).where(Location.slug == slug))
+            if location_id is None:
+                raise NotFound(N_("The location '%(slug)s'"), slug=slug)
+        found = self._locations.get(location_id)
+        return found if found is not None else await self._load(session, location_id)
+
     async def _load(self, session: AsyncSession, location_id: int) -> LocationFacts:
         hours = await load_location_hours(session, location_id, date.min, date.max)
         resources = await load_resource_facts(session, hours.base_policy, Resource.location_id == location_id)
@@ -94,8 +106,13 @@ class Catalogue:
         event.listen(session.sync_session, "after_rollback", self.forget, once=True)
         self._locations[location_id] = found
         self._location_of.update((r.slug, location_id) for r in resources)
+        self._location_named[hours.slug] = location_id
         return found
 
+
+VERSION = select(CatalogueVersion.version).where(CatalogueVersion.id == 1)
+VERSION_LOCKING_PERSON = VERSION.join(User, User.id == bindparam("person")).with_for_update(of=User)
+"""Built once: these run before every booking and every availability answer."""
 
 _catalogues: weakref.WeakKeyDictionary[Any, Catalogue] = weakref.WeakKeyDictionary()
 """Per connection pool, i.e. per database and process; the read and write engines share one."""
@@ -108,10 +125,11 @@ async def current_catalogue(session: AsyncSession, *, locking_person: int | None
     serialises one person's bookings so quotas hold under concurrent requests (SQLite's write
     transactions already run one at a time).
     """
-    statement = select(CatalogueVersion.version).where(CatalogueVersion.id == 1)
+    connection = await session.connection()  # plain Core: no ORM work
     if locking_person is not None and dialect_of(session) == "postgresql":
-        statement = statement.join(User, User.id == locking_person).with_for_update(of=User)
-    version = await (await session.connection()).scalar(statement)  # plain Core: no ORM work
+        version = await connection.scalar(VERSION_LOCKING_PERSON, {"person": locking_person})
+    else:
+        version = await connection.scalar(VERSION)
     pool = session.get_bind().pool  # type: ignore[union-attr]
     catalogue = _catalogues.get(pool)
     if catalogue is None:

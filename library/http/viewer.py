@@ -92,7 +92,7 @@ async def _find_viewer(request: AnyConnection, db: Database, clock: Clock) -> Vi
         if found is None:
             # Credentials were given and are wrong, expired or revoked: say so, do not serve anonymously.
             raise NotSignedIn("unauthenticated")
-        return Viewer(user=found[0], via="token", token_id=found[1].id)
+        return Viewer(user=found[0], via="token", token_id=found[1])
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         csrf_token = session_csrf_token(session_id, request.app.state.settings.secret_key)

@@ -111,3 +111,56 @@ async def test_a_change_through_one_process_holds_for_the_next_booking_in_anothe
     finally:
         await first.dispose()
         await second.dispose()
+
+
+AVAILABILITY = f"/api/v1/resources/gruppenraum-1/availability?from={WEDNESDAY}&to={THURSDAY}"
+DAY = f"/api/v1/locations/zentralbibliothek/day?date={WEDNESDAY}"
+
+
+def free_on(answer: dict[str, Any], day: str) -> list[tuple[str, str]]:
+    (found,) = [d for d in answer["days"] if d["date"] == day]
+    return [(f["start"], f["end"]) for f in found["free"]]
+
+
+async def test_availability_and_the_day_overview_answer_in_two_statements(db: Database, client: Any) -> None:
+    """The catalogue's counter and the occupations; the catalogue itself comes from memory."""
+    await setup_library(db)
+    app_db = client.app.state.db
+    assert (await client.get(AVAILABILITY)).status_code == 200  # the catalogue is read once
+
+    with statements_on(app_db) as availability:
+        answer = await client.get(AVAILABILITY)
+    with statements_on(app_db) as day_overview:
+        day = await client.get(DAY)
+
+    assert answer.status_code == 200
+    assert answer.json()["days"][0]["free"], answer.text
+    assert len(availability) == 2, "\n".join(availability)
+    assert day.status_code == 200
+    assert "gruppenraum-1" in {r["slug"] for r in day.json()["resources"]}
+    assert len(day_overview) == 2, "\n".join(day_overview)
+
+
+async def test_availability_from_the_cached_catalogue_is_never_stale(db: Database, client: Any) -> None:
+    """Bookings, policies, dated hours and resources changed through another process show at once."""
+    library = await setup_library(db)
+    wednesday = str(WEDNESDAY)
+    assert (await client.get(DAY)).status_code == 200  # both answers cached their catalogue
+    first = (await client.get(AVAILABILITY)).json()
+    assert free_on(first, wednesday)[0][0].startswith(f"{wednesday}T10:00")
+
+    await book(db, room(utc(WEDNESDAY, 10), utc(WEDNESDAY, 11)), library["visitor"])
+    assert free_on((await client.get(AVAILABILITY)).json(), wednesday)[0][0].startswith(f"{wednesday}T11:00")
+
+    async with db.write() as session:  # a policy: hour slots
+        session.add(Policy(resource_id=library["room"].id, slot_minutes=60))
+    assert (await client.get(AVAILABILITY)).json()["slot_minutes"] == 60
+
+    await add_exception(db, library["location"], WEDNESDAY, closed=True)
+    assert free_on((await client.get(AVAILABILITY)).json(), wednesday) == []
+
+    async with db.write() as session:
+        await session.execute(update(Resource).where(Resource.slug == "gruppenraum-1").values(active=False))
+    day = (await client.get(f"/api/v1/locations/zentralbibliothek/day?date={THURSDAY}")).json()
+    assert "gruppenraum-1" not in {r["slug"] for r in day["resources"]}
+    assert "gruppenraum-2" in {r["slug"] for r in day["resources"]}
