@@ -29,6 +29,7 @@ from library.api.inventory import InventoryController
 from library.api.openapi import document_problems
 from library.api.outbox import OutboxController
 from library.api.problems import EXCEPTION_HANDLERS
+from library.api.sta import SensorThingsController
 from library.api.workshops import WorkshopsController
 from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             WorkshopsController,
             CalendarsController,
             OutboxController,
+            SensorThingsController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

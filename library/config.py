@@ -67,6 +67,8 @@ class Settings:
     registrations_per_hour: int = 5  # new accounts from one address; more are refused for a while
     # Self-registered accounts confirm their e-mail address before they book or sign up.
     verify_email: bool = False
+    # Days the SensorThings observations are kept (counts only; two years by default).
+    observation_days: int = 730
 
     @property
     def is_production(self) -> bool:
@@ -114,6 +116,7 @@ class Settings:
             password_hashing=_password_hashing(env),
             registrations_per_hour=_positive("LIBRARY_REGISTRATIONS_PER_HOUR", "5", "registrations"),
             verify_email=_on_or_off("LIBRARY_VERIFY_EMAIL", "on" if env == "production" else "off"),
+            observation_days=_positive("LIBRARY_OBSERVATION_DAYS", "730", "days"),
         )
 
 

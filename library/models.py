@@ -23,6 +23,7 @@ from library.catalog.models import (
     UnitBlock,
 )
 from library.db import Base
+from library.opendata.models import Datastream, Observation
 from library.outbox.models import OutboxMessage
 from library.workshops.models import Registration, Workshop, WorkshopSession
 
@@ -33,11 +34,13 @@ __all__ = [
     "Booking",
     "BookingSeries",
     "Certification",
+    "Datastream",
     "EmailVerification",
     "ExceptionPeriod",
     "Location",
     "LoginFailure",
     "LoginSession",
+    "Observation",
     "OpeningException",
     "OpeningPeriod",
     "OutboxMessage",
