@@ -175,12 +175,13 @@ async def record_observations_within(session: AsyncSession, now: datetime) -> in
             rows.append(_row(stream_id, quarter, None, now, present.get(key, 0)))
     if not rows:
         return 0
-    result = await session.execute(
+    written = await session.scalars(
         _insert(session, Observation)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["datastream_id", "phenomenon_start"])
+        .returning(Observation.id)
     )
-    return max(0, int(getattr(result, "rowcount", 0) or 0))
+    return len(written.all())
 
 
 def _row(

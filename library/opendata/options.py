@@ -79,9 +79,9 @@ def _orderby(value: str) -> tuple[tuple[str, bool], ...]:
     order: list[tuple[str, bool]] = []
     for part in value.split(","):
         words = part.split()
-        if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
+        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
             raise FilterError(f"$orderby: write 'property' or 'property asc|desc', not {part.strip()!r}")
-        order.append((words[0], len(words) == 2 and words[1] == "desc"))
+        order.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
     return tuple(order)
 
 

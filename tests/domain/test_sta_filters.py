@@ -14,13 +14,19 @@ from library.opendata.filters import (
     Not,
     Or,
     Property,
+    PropertyType,
     check_types,
     matches,
     parse_filter,
 )
 from library.opendata.options import MAX_TOP, parse_options
 
-TYPES = {"name": "text", "result": "number", "phenomenonTime": "time", "@iot.id": "number"}
+TYPES: dict[str, PropertyType] = {
+    "name": "text",
+    "result": "number",
+    "phenomenonTime": "time",
+    "@iot.id": "number",
+}
 
 
 def test_a_comparison_of_a_property_with_a_number() -> None:
@@ -34,7 +40,9 @@ def test_strings_times_and_keywords_are_literals() -> None:
     assert parse_filter("phenomenonTime ge 2026-12-01T09:00:00Z") == Comparison(
         "ge", Property("phenomenonTime"), Literal(moment)
     )
-    assert parse_filter("phenomenonTime lt 2026-12-01T10:00:00+01:00").right == Literal(moment)
+    assert parse_filter("phenomenonTime lt 2026-12-01T10:00:00+01:00") == Comparison(
+        "lt", Property("phenomenonTime"), Literal(moment)
+    )
     assert parse_filter("name ne null") == Comparison("ne", Property("name"), Literal(None))
 
 
