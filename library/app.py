@@ -27,6 +27,7 @@ from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
 from library.api.inventory import InventoryController
 from library.api.openapi import document_problems
+from library.api.opendata import OpenDataController
 from library.api.outbox import OutboxController
 from library.api.problems import EXCEPTION_HANDLERS
 from library.api.sta import SensorThingsController
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             CalendarsController,
             OutboxController,
             SensorThingsController,
+            OpenDataController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

@@ -29,6 +29,7 @@ from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, pick, translate
+from library.opendata.events import script_json, upcoming_events
 from library.web.common import Form, PageContext, PageContextDep, safe_next, see_other
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
@@ -155,6 +156,9 @@ async def workshop_page(
             if context.viewer.user
             else []
         )
+        events = await upcoming_events(
+            session, now=context.now, base_url=context.settings.base_url, workshop_slug=slug
+        )
     return context.render(
         "workshops/detail.html",
         status=status,
@@ -163,6 +167,7 @@ async def workshop_page(
         sessions=session_views(upcoming, tallies, context.now, mine),
         signup_error=signup_error,
         notice=context.notice(NOTICES),
+        events_json=script_json(events) if events["@graph"] else None,
     )
 
 
