@@ -57,7 +57,7 @@ async def _workshop_with_a_session(db: Database, client: Client) -> tuple[str, i
 def _expanded_event(document: dict[str, Any]) -> dict[str, Any]:
     expanded = jsonld.expand(document)
     (event,) = [node for node in expanded if f"{SDO}Event" in node.get("@type", [])]
-    return event
+    return dict(event)
 
 
 def _value(node: dict[str, Any], name: str) -> Any:
