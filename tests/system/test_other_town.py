@@ -15,7 +15,7 @@ TOWN = Path(__file__).parent / "towns" / "blaubrunn"
 
 
 def test_a_second_town_is_loaded_and_served(database_url: str, tmp_path: Path) -> None:
-    loaded = subprocess.run(
+    loaded = subprocess.run(  # noqa: S603 - our own command with a fixed folder
         [sys.executable, "-m", "library.cli", "seed", "--dir", str(TOWN)],
         env=library_env(database_url, tmp_path),
         check=True,
