@@ -1,4 +1,5 @@
-"""Open data: coordinates of the locations, SensorThings datastreams and their observations.
+"""Open data: coordinates of the locations, SensorThings datastreams and their observations;
+hybrid workshop sessions (attendance mode, stream address, whether the stream is public).
 
 Observations are counts per location and factor written by the scheduler, one row per
 datastream and time step (the unique key makes a second writer of the same step a no-op).
@@ -30,6 +31,27 @@ def upgrade() -> None:
         "locations",
         sa.Column("coordinates_approximate", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    op.add_column(
+        "workshop_sessions",
+        sa.Column("attendance_mode", sa.String(length=9), nullable=False, server_default="in_person"),
+    )
+    op.add_column("workshop_sessions", sa.Column("stream_url", sa.String(length=500), nullable=True))
+    op.add_column(
+        "workshop_sessions",
+        sa.Column("stream_public", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    if op.get_context().dialect.name == "postgresql":
+        # SQLite cannot add table constraints without rebuilding the table; the service checks there.
+        op.create_check_constraint(
+            "ck_workshop_sessions_attendance_mode",
+            "workshop_sessions",
+            "attendance_mode IN ('in_person', 'online', 'hybrid')",
+        )
+        op.create_check_constraint(
+            "ck_workshop_sessions_stream_url_https",
+            "workshop_sessions",
+            "stream_url IS NULL OR stream_url LIKE 'https://%'",
+        )
     op.create_table(
         "sta_datastreams",
         sa.Column("id", BIG_ID, nullable=False),
@@ -47,7 +69,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sta_datastreams")),
-        sa.UniqueConstraint("location_id", "factor", "kind", name=op.f("uq_sta_datastreams_location_id")),
+        sa.UniqueConstraint(
+            "location_id", "factor", "kind", name=op.f("uq_sta_datastreams_location_id_factor_kind")
+        ),
     )
     op.create_table(
         "sta_observations",
@@ -69,7 +93,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sta_observations")),
         sa.UniqueConstraint(
-            "datastream_id", "phenomenon_start", name=op.f("uq_sta_observations_datastream_id")
+            "datastream_id",
+            "phenomenon_start",
+            name=op.f("uq_sta_observations_datastream_id_phenomenon_start"),
         ),
     )
     op.create_index("ix_sta_observations_phenomenon_start", "sta_observations", ["phenomenon_start"])
@@ -79,6 +105,10 @@ def downgrade() -> None:
     op.drop_index("ix_sta_observations_phenomenon_start", table_name="sta_observations")
     op.drop_table("sta_observations")
     op.drop_table("sta_datastreams")
+    with op.batch_alter_table("workshop_sessions") as batch:
+        batch.drop_column("stream_public")
+        batch.drop_column("stream_url")
+        batch.drop_column("attendance_mode")
     with op.batch_alter_table("locations") as batch:
         batch.drop_column("coordinates_approximate")
         batch.drop_column("longitude")

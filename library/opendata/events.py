@@ -32,6 +32,11 @@ CONTEXT: dict[str, Any] = {
     "startDate": {"@type": f"{SCHEMA}DateTime"},
     "endDate": {"@type": f"{SCHEMA}DateTime"},
 }
+ATTENDANCE = {
+    "in_person": "OfflineEventAttendanceMode",
+    "online": "OnlineEventAttendanceMode",
+    "hybrid": "MixedEventAttendanceMode",
+}
 AVAILABILITY = {
     "open": "InStock",
     "full": "SoldOut",
@@ -46,6 +51,15 @@ def _age_range(min_age: int | None, max_age: int | None) -> str | None:
     if min_age is None and max_age is None:
         return None
     return f"{min_age or 0}-{max_age if max_age is not None else ''}"
+
+
+def _with_stream(place: dict[str, Any], item: WorkshopSession) -> list[dict[str, Any]]:
+    """An online or hybrid session's places: the room (unless online only) and the stream,
+    whose address is published only where the stream is public."""
+    virtual: dict[str, Any] = {"@type": "VirtualLocation"}
+    if item.stream_public and item.stream_url:
+        virtual["url"] = item.stream_url
+    return [virtual] if item.attendance_mode.value == "online" else [place, virtual]
 
 
 def session_event(item: WorkshopSession, taken: int, *, now: datetime, base_url: str) -> dict[str, Any]:
@@ -68,9 +82,9 @@ def session_event(item: WorkshopSession, taken: int, *, now: datetime, base_url:
         "description": workshop.description,
         "startDate": item.start_at.astimezone(zone).isoformat(),
         "endDate": item.end_at.astimezone(zone).isoformat(),
-        "location": place,
+        "location": place if item.attendance_mode.value == "in_person" else _with_stream(place, item),
         "url": page,
-        "eventAttendanceMode": "OfflineEventAttendanceMode",
+        "eventAttendanceMode": ATTENDANCE[item.attendance_mode.value],
         "eventStatus": "EventScheduled",
         "maximumAttendeeCapacity": item.capacity,
         "remainingAttendeeCapacity": max(0, item.capacity - taken),

@@ -37,6 +37,7 @@ from library.workshops.queries import (
     Tally,
     registrations_of,
     session_tallies,
+    stream_for,
     upcoming_sessions,
     workshop_with_sessions,
 )
@@ -65,6 +66,11 @@ class SessionView:
     state: str  # upcoming, open, full, closed or drawn (library.workshops.rules.session_state)
     tally: Tally
     mine: Registration | None = None
+
+    @property
+    def stream(self) -> str | None:
+        """The stream's address, where the reader may see it (their confirmed place, or public)."""
+        return stream_for(self.mine.status if self.mine else None, self.session)
 
     @property
     def workshop(self) -> Workshop:
