@@ -3,6 +3,8 @@ the JSON-LD on the workshop page, and ETag/304 on public feeds."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import date
@@ -10,10 +12,11 @@ from typing import Any
 
 from pyld import jsonld
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from library.accounts.models import Role
-from library.catalog.models import Location
+from library.booking.models import Booking, BookingStatus
+from library.catalog.models import Factor, Location, ResourceKind
 from library.db import Database
 from tests.support.api import Client
 from tests.support.factories import bearer, create_location, create_resource, create_user, get_token
@@ -143,3 +146,62 @@ async def test_every_public_feed_answers_304_to_its_etag(db: Database, client: C
         assert again.headers["etag"] == first.headers["etag"]
         changed = await client.get(path, headers={"If-None-Match": '"stale"'})
         assert changed.status_code == 200, path
+
+
+async def test_the_utilisation_csv_counts_per_day_location_factor_and_kind(
+    db: Database, client: Client
+) -> None:
+    location = await create_location(db)  # Tuesday 10:00-19:00: 540 minutes
+    await create_resource(db, location, "makerspace", name="Makerspace")
+    await create_resource(
+        db, location, "drucker", kind=ResourceKind.DEVICE, factor=Factor.TECHNOLOGY, units=2
+    )
+    await create_user(db, "anna@example.org", birth_date=date(1990, 5, 1))
+    anna = await get_token(client)
+    for start, end in (("12:00", "13:00"), ("14:00", "14:30")):
+        response = await client.post(
+            "/api/v1/bookings",
+            json={
+                "resource": "drucker",
+                "start": f"2026-12-01T{start}:00+01:00",
+                "end": f"2026-12-01T{end}:00+01:00",
+            },
+            headers=bearer(anna),
+        )
+        assert response.status_code == 201, response.text
+    async with db.write() as session:
+        first, second = (await session.scalars(select(Booking).order_by(Booking.id))).all()
+        first.status = BookingStatus.COMPLETED
+        second.status = BookingStatus.NO_SHOW
+    response = await client.get(
+        "/opendata/utilisation.csv", params={"from": "2026-12-01", "to": "2026-12-01"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["etag"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert list(rows[0]) == [
+        "date",
+        "location",
+        "factor",
+        "kind",
+        "open_minutes",
+        "booked_minutes",
+        "used_minutes",
+        "bookings",
+        "no_shows",
+    ]
+    by_kind = {(row["factor"], row["kind"]): row for row in rows}
+    devices = by_kind[("technology", "device")]
+    assert devices["date"] == "2026-12-01"
+    assert devices["location"] == "zentralbibliothek"
+    assert (devices["open_minutes"], devices["booked_minutes"], devices["used_minutes"]) == (
+        "1080",
+        "90",
+        "60",
+    )
+    assert (devices["bookings"], devices["no_shows"]) == ("2", "1")
+    room = by_kind[("space", "room")]
+    assert (room["open_minutes"], room["booked_minutes"], room["bookings"]) == ("540", "0", "0")
+    refused = await client.get("/opendata/utilisation.csv", params={"from": "2026-12-02", "to": "2026-12-01"})
+    assert refused.status_code == 422
