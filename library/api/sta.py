@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get
 from litestar.params import PathParameter
@@ -18,7 +17,7 @@ from library.http.caching import conditional
 from library.http.deps import DatabaseDep, SettingsDep
 from library.opendata.filters import FilterError
 from library.opendata.options import Options, parse_options
-from library.opendata.sta import RELATIONS, SETS, VERSION_PATH, NoEntity, Reader, Row
+from library.opendata.sta import RELATIONS, SETS, VERSION_PATH, NoEntity, Reader, Row, next_link
 
 JSON = "application/json"
 STA_CACHE = "public, max-age=60"
@@ -45,10 +44,7 @@ def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 def _next_link(root: str, path: str, query: dict[str, str], options: Options) -> str:
     following = query | {"$skip": str(options.skip + options.top), "$top": str(options.top)}
-    encoded = "&".join(
-        f"{quote(key, safe='$')}={quote(value, safe=',;()$=:')}" for key, value in following.items()
-    )
-    return f"{root}/{path}?{encoded}"
+    return next_link(f"{root}/{path}", following)
 
 
 class SensorThingsController(Controller):

@@ -21,6 +21,7 @@ KNOWN = ("$top", "$skip", "$count", "$orderby", "$select", "$expand", "$filter",
 class Expand:
     navigation: str
     options: Options
+    query: tuple[tuple[str, str], ...] = ()  # its options as given, for the link to more of it
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def _expand(value: str) -> tuple[Expand, ...]:
         # Datastreams/Observations: expand Datastreams, and within each its Observations.
         for navigation in reversed(path[1:]):
             options = Options(expand=(Expand(navigation, options),), given=frozenset({"$expand"}))
-        items.append(Expand(path[0], options))
+        items.append(Expand(path[0], options, tuple(nested.items()) if len(path) == 1 else ()))
     return tuple(items)
 
 

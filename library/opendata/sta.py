@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, Select, false, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -342,7 +343,13 @@ class Reader:
                 if total is not None:
                     full[f"{expand.navigation}@iot.count"] = total
                 if more:
-                    full[f"{expand.navigation}@iot.nextLink"] = f"{link}/{expand.navigation}"
+                    following = dict(expand.query) | {
+                        "$top": str(expand.options.top),
+                        "$skip": str(expand.options.skip + expand.options.top),
+                    }
+                    full[f"{expand.navigation}@iot.nextLink"] = next_link(
+                        f"{link}/{expand.navigation}", following
+                    )
             else:
                 single = Options(select=expand.options.select, expand=expand.options.expand)
                 page, _total, _more = await self.collection(relation.target, single, scope)
@@ -355,6 +362,14 @@ class Reader:
         if not page:
             raise NoEntity(f"No {name} with @iot.id {entity_id}")
         return page[0]
+
+
+def next_link(address: str, query: Mapping[str, str]) -> str:
+    """An absolute link with query options, readable ($, commas, parentheses unescaped)."""
+    encoded = "&".join(
+        f"{quote(key, safe='$')}={quote(value, safe=',;()$=:')}" for key, value in query.items()
+    )
+    return f"{address}?{encoded}"
 
 
 def _filterable(row: Row) -> Mapping[str, object]:

@@ -140,7 +140,13 @@ async def test_nested_expand_with_own_options(db: Database, client: Client) -> N
     )
     streams = body["value"][0]["Datastreams"]
     assert len(streams) == 1
-    assert body["value"][0]["Datastreams@iot.nextLink"].endswith("/Datastreams")
+    following = body["value"][0]["Datastreams@iot.nextLink"]
+    assert "/Datastreams?" in following
+    assert "$orderby=name" in following
+    assert "$top=1" in following
+    assert following.endswith("$skip=1")
+    rest = await client.get(following.removeprefix("http://127.0.0.1:8000"))
+    assert rest.json()["value"][0]["@iot.id"] != streams[0]["@iot.id"]
     assert list(streams[0]["Observations"][0]) == ["result"]
 
 
