@@ -27,10 +27,12 @@ from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
 from library.api.inventory import InventoryController
 from library.api.openapi import document_problems
+from library.api.opendata import OpenDataController
 from library.api.outbox import OutboxController
 from library.api.people import PeopleController
 from library.api.photos import PhotosController
 from library.api.problems import EXCEPTION_HANDLERS
+from library.api.sta import SensorThingsController
 from library.api.stats import StatsController
 from library.api.workshops import WorkshopsController
 from library.clock import Clock, SystemClock
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             PhotosController,
             StatsController,
             PeopleController,
+            SensorThingsController,
+            OpenDataController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path=SCHEMA_ASSETS,

@@ -54,11 +54,13 @@ def db_upgrade(revision: str) -> None:
 @main.command()
 @click.option("--demo", is_flag=True, help="Also add demo accounts and bookings.")
 @click.option(
+    "--dir",
     "--seed-dir",
+    "seed_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=PROJECT_ROOT / "seed",
     show_default=True,
-    help="Folder with the catalogue's data files.",
+    help="Folder with the catalogue's data files: another town's seed/ folder (docs/adopting.md).",
 )
 def seed(demo: bool, seed_dir: Path) -> None:
     """Load the catalogue from seed/ (safe to run again: it updates in place)."""

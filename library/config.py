@@ -69,6 +69,8 @@ class Settings:
     verify_email: bool = False
     # Where uploaded photos' variants are kept (LIBRARY_MEDIA_DIR); None: `media` in var_dir.
     media_dir: Path | None = None
+    # Days the SensorThings observations are kept (counts only; two years by default).
+    observation_days: int = 730
 
     @property
     def is_production(self) -> bool:
@@ -122,6 +124,7 @@ class Settings:
             registrations_per_hour=_positive("LIBRARY_REGISTRATIONS_PER_HOUR", "5", "registrations"),
             verify_email=_on_or_off("LIBRARY_VERIFY_EMAIL", "on" if env == "production" else "off"),
             media_dir=Path(media) if (media := os.environ.get("LIBRARY_MEDIA_DIR", "").strip()) else None,
+            observation_days=_positive("LIBRARY_OBSERVATION_DAYS", "730", "days"),
         )
 
 

@@ -25,6 +25,8 @@ MESSAGES: dict[str, str] = {
     "invalid_query": N_("Invalid value for the parameter %(fields)s."),
     "naive_datetime": N_("The instant %(field)s needs a time zone offset, e.g. 2026-12-03T14:00:00+01:00."),
     "end_before_start": N_("The end must be after the start."),
+    "stream_url_not_https": N_("The stream address must be an https:// address."),
+    "stream_needs_online_mode": N_("A stream needs the attendance mode online or hybrid."),
     "range_too_long": N_("The period is too long: at most %(max_days)s days."),
     "email_taken": N_("An account with this e-mail address already exists."),
     "card_taken": N_("Another account already has this library card number."),

@@ -23,6 +23,7 @@ from library.catalog.models import (
     UnitBlock,
 )
 from library.db import Base
+from library.opendata.models import Datastream, Observation
 from library.outbox.models import OutboxMessage
 from library.pictures.models import Photo
 from library.stats.models import KeptThrough, KeptUptake, PeopleDay, PersonFirstVisit, RefusalEvent
@@ -35,6 +36,7 @@ __all__ = [
     "Booking",
     "BookingSeries",
     "Certification",
+    "Datastream",
     "EmailVerification",
     "ExceptionPeriod",
     "KeptThrough",
@@ -42,6 +44,7 @@ __all__ = [
     "Location",
     "LoginFailure",
     "LoginSession",
+    "Observation",
     "OpeningException",
     "OpeningPeriod",
     "OutboxMessage",

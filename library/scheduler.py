@@ -22,6 +22,7 @@ from library.notify.reminders import (
     queue_registration_reminders,
 )
 from library.notify.worker import send_due
+from library.opendata.observations import record_observations
 from library.privacy import anonymise_expired
 from library.workshops.service import draw_closed_lotteries, expire_offers
 
@@ -66,6 +67,10 @@ async def _certification_notices(db: Database, clock: Clock, settings: Settings)
     return await queue_certification_notices(db, now=clock.now(), days=settings.certification_notice_days)
 
 
+async def _observations(db: Database, clock: Clock, settings: Settings) -> int:
+    return await record_observations(db, now=clock.now(), keep_days=settings.observation_days)
+
+
 OUTBOX_BATCH = 200
 _said_once: set[str] = set()
 
@@ -95,6 +100,7 @@ JOBS: tuple[Job, ...] = (
     Job("queue_reminders", _reminders),
     Job("queue_certification_notices", _certification_notices),
     Job("anonymise_expired", _retention),
+    Job("record_observations", _observations),
     # Last, so the mails of this tick's no-shows and lapsed offers go out in the same tick.
     Job("send_outbox", _send_outbox),
 )

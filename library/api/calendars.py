@@ -10,14 +10,13 @@ from litestar.params import FromPath, PathParameter
 
 from library.api.common import language
 from library.errors import NotFound
+from library.http.caching import PRIVATE_CACHE, PUBLIC_CACHE, conditional
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep
 from library.i18n import N_
 from library.notify import feeds
 
 CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
-PUBLIC_CACHE = "public, max-age=300"
-PRIVATE_CACHE = "private, no-store"
 
 FeedName = Annotated[str, PathParameter(description="The feed's name with `.ics`, e.g. `gruppenraum-1.ics`")]
 
@@ -27,15 +26,14 @@ class CalendarTokenOut(msgspec.Struct):
     webcal_url: str
 
 
-def calendar_response(feed: feeds.Feed) -> Response[bytes]:
-    return Response(
-        content=feed.body,
-        media_type=CALENDAR,
-        headers={
-            "Cache-Control": PRIVATE_CACHE if feed.private else PUBLIC_CACHE,
-            # A private feed's address is its secret: do not hand it on as a referrer.
-            **({"Referrer-Policy": "no-referrer"} if feed.private else {}),
-        },
+def calendar_response(request: Request[Any, Any, Any], feed: feeds.Feed) -> Response[bytes]:
+    return conditional(
+        request,
+        feed.body,
+        CALENDAR,
+        cache_control=PRIVATE_CACHE if feed.private else PUBLIC_CACHE,
+        # A private feed's address is its secret: do not hand it on as a referrer.
+        headers={"Referrer-Policy": "no-referrer"} if feed.private else None,
     )
 
 
@@ -68,7 +66,7 @@ class CalendarsController(Controller):
             )
         if found is None:
             raise NotFound(N_("The offer '%(slug)s'"), slug=slug)
-        return calendar_response(found)
+        return calendar_response(request, found)
 
     @get(
         "/calendar/locations/{slug:str}/workshops.ics",
@@ -89,7 +87,7 @@ class CalendarsController(Controller):
             )
         if found is None:
             raise NotFound(N_("The location '%(slug)s'"), slug=slug)
-        return calendar_response(found)
+        return calendar_response(request, found)
 
     @get(
         "/calendar/users/{feed:str}",
@@ -98,6 +96,7 @@ class CalendarsController(Controller):
     )
     async def user_calendar(
         self,
+        request: Request[Any, Any, Any],
         db: DatabaseDep,
         clock: ClockDep,
         settings: SettingsDep,
@@ -110,7 +109,7 @@ class CalendarsController(Controller):
             found = await feeds.user_feed(session, token, now=clock.now(), base_url=settings.base_url)
         if found is None:
             raise no_feed()
-        return calendar_response(found)
+        return calendar_response(request, found)
 
     @post(
         "/api/v1/me/calendar-token",

@@ -10,7 +10,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from library import texts
 from library.accounts.models import Certification
@@ -33,13 +33,14 @@ from library.workshops import service
 from library.workshops.errors import room_refused
 from library.workshops.models import (
     STAFF_ORDER,
+    AttendanceMode,
     Registration,
     RegistrationStatus,
     SignupMode,
     Workshop,
     WorkshopSession,
 )
-from library.workshops.queries import WORKSHOP_OPTIONS, session_summaries
+from library.workshops.queries import WORKSHOP_OPTIONS, session_summaries, stream_for
 
 
 class SessionOut(msgspec.Struct):
@@ -54,6 +55,10 @@ class SessionOut(msgspec.Struct):
     registration_opens: datetime
     registration_closes: datetime
     state: str
+    attendance_mode: AttendanceMode = AttendanceMode.IN_PERSON
+    stream_public: bool = False
+    # Only where public, or to staff and the session's confirmed participants (API.md, Open data).
+    stream_url: str | None = None
 
 
 class WorkshopOut(msgspec.Struct, omit_defaults=True):
@@ -95,6 +100,9 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens: Instant | None = None
     registration_closes: Instant | None = None
     mode: SignupMode = SignupMode.FIRST_COME
+    attendance_mode: AttendanceMode = AttendanceMode.IN_PERSON
+    stream_url: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    stream_public: bool = False
 
 
 class SessionChangeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -115,6 +123,7 @@ class RegistrationOut(msgspec.Struct, omit_defaults=True):
     offered_until: datetime | None = None
     workshop: str | None = None
     user: dict[str, Any] | None = None
+    stream_url: str | None = None  # to a confirmed participant, or where the stream is public
 
 
 class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -164,8 +173,14 @@ async def sessions_out(
 
 
 def registration_out(
-    registration: Registration, settings: Settings, *, with_user: bool = False, workshop: str | None = None
+    registration: Registration,
+    settings: Settings,
+    *,
+    with_user: bool = False,
+    workshop: str | None = None,
+    with_stream: bool = False,
 ) -> RegistrationOut:
+    """A registration; `with_stream` (its session loaded) adds the stream address its holder may see."""
     return RegistrationOut(
         id=registration.id,
         session=registration.session_id,
@@ -178,6 +193,7 @@ def registration_out(
         user={"id": registration.user.id, "name": registration.user.name, "email": registration.user.email}
         if with_user and registration.user is not None
         else None,
+        stream_url=stream_for(registration.status, registration.session) if with_stream else None,
     )
 
 
@@ -343,6 +359,9 @@ class WorkshopsController(Controller):
             registration_opens=data.registration_opens,
             registration_closes=data.registration_closes,
             mode=data.mode,
+            attendance_mode=data.attendance_mode,
+            stream_url=data.stream_url,
+            stream_public=data.stream_public,
         )
         try:
             created = await service.add_session(db, slug, new, actor=user, now=clock.now())
@@ -448,6 +467,7 @@ class WorkshopsController(Controller):
                     .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
                     .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
                     .where(Registration.user_id == user.id)
+                    .options(contains_eager(Registration.session))
                     .order_by(WorkshopSession.start_at, Registration.id)
                     .limit(limit + 1)
                     .offset(offset)
@@ -456,7 +476,7 @@ class WorkshopsController(Controller):
         return page_of(
             request,
             rows,
-            lambda row: registration_out(row[0], settings, workshop=row[1]),
+            lambda row: registration_out(row[0], settings, workshop=row[1], with_stream=True),
             limit=limit,
             offset=offset,
         )

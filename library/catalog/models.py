@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -68,6 +70,10 @@ class Location(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # WGS 84, for open data (SensorThings Locations, schema.org Places); branches may be approximate.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    coordinates_approximate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     opening_periods: Mapped[list[OpeningPeriod]] = relationship(
         back_populates="location", cascade="all, delete-orphan", order_by="OpeningPeriod.weekday"

@@ -33,6 +33,7 @@ from library.notify.ics import (
     to_bytes,
 )
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
+from library.workshops.queries import stream_for
 
 PUBLIC_PAST = timedelta(days=1)
 PUBLIC_AHEAD = timedelta(days=90)
@@ -273,6 +274,7 @@ async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_ur
         remark = REGISTRATION_NOTE.get(registration.status)
         holding = registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
         title = pick(lang, workshop.title, workshop.title_en)
+        stream = stream_for(registration.status, workshop_session)
         calendar.add_component(
             new_event(
                 EventFacts(
@@ -282,7 +284,7 @@ async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_ur
                     summary=f"{title} ({translate(lang, remark)})" if remark else title,
                     stamp=registration.updated_at,
                     location=place(room.location, lang, pick(lang, room.name, room.name_en)),
-                    description=url,
+                    description=f"{url}\n{stream}" if stream else url,
                     url=url,
                     status="CONFIRMED" if holding else "TENTATIVE",
                     last_modified=registration.updated_at,

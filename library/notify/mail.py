@@ -52,7 +52,7 @@ from library.notify.ics import (
 )
 from library.outbox.models import OutboxMessage
 from library.workshops.models import Registration, RegistrationStatus, WorkshopSession
-from library.workshops.queries import renewing_workshop
+from library.workshops.queries import renewing_workshop, stream_for
 
 EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
 LIBRARY_NAME = N_("Ulm City Library")
@@ -316,9 +316,17 @@ async def booking_facts(
     return facts
 
 
-def invite(facts: MailFacts, method: str, uid: str, *, row: OutboxMessage, sender: Sender) -> None:
+def invite(
+    facts: MailFacts,
+    method: str,
+    uid: str,
+    *,
+    row: OutboxMessage,
+    sender: Sender,
+    stream_url: str | None = None,
+) -> None:
     """Attach the calendar request (or, `CANCEL`, cancellation) for the mail's one occasion; a
-    cancellation outranks the request it follows."""
+    cancellation outranks the request it follows. A stream's address goes into its description."""
     occasion = facts.occasions[0]
     event = EventFacts(
         uid=uid,
@@ -327,7 +335,7 @@ def invite(facts: MailFacts, method: str, uid: str, *, row: OutboxMessage, sende
         summary=occasion.title,
         stamp=row.created_at,
         location=f"{occasion.place}, {facts.address}",
-        description=facts.manage_url,
+        description=f"{facts.manage_url}\n{stream_url}" if stream_url else facts.manage_url,
         url=facts.manage_url,
         status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
         sequence=sequence_at(row.created_at) + (1 if method == "CANCEL" else 0),
@@ -418,6 +426,7 @@ async def registration_facts(
         address=location.address,
         status="cancelled" if workshop_session.cancelled_at else "scheduled",
     )
+    stream = stream_for(registration.status if registration else None, workshop_session)
     manage_url = (
         f"{base_url}/registrations/{registration.id}"
         if registration is not None
@@ -431,6 +440,7 @@ async def registration_facts(
             "workshop_host": workshop.host,
             "waitlist_position": registration.waitlist_position if registration else None,
             "registration_status": registration.status.value if registration else None,
+            "stream_url": stream,
             "offered_until": (
                 format_moment(registration.offered_until, lang, zone)
                 if registration is not None and registration.offered_until is not None
@@ -443,7 +453,14 @@ async def registration_facts(
     if method == "REQUEST" and (registration is None or registration.status not in HOLDING_PLACE):
         method = None  # a move matters to the calendar only of those who hold a place
     if method is not None and registration is not None:
-        invite(facts, method, registration_uid(registration.id, host_of(base_url)), row=row, sender=sender)
+        invite(
+            facts,
+            method,
+            registration_uid(registration.id, host_of(base_url)),
+            row=row,
+            sender=sender,
+            stream_url=stream,
+        )
     return facts
 
 

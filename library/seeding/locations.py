@@ -69,6 +69,40 @@ class LocationSpec:
     weekly: tuple[tuple[int, PeriodSpec], ...]  # (ISO weekday, period)
     exceptions: tuple[ExceptionSpec, ...]
     policy: dict[str, int] | None
+    coordinates: Coordinates | None = None
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """WGS 84 position for open data; `approximate` where it was estimated, not surveyed."""
+
+    latitude: float
+    longitude: float
+    approximate: bool
+
+
+def _parse_coordinates(value: object, fields: Fields) -> Coordinates | None:
+    """`coordinates: {lat: 48.3984, lon: 9.9918, approximate: true}`, in range."""
+    if value is None:
+        return None
+    lat = value.get("lat") if isinstance(value, dict) else None
+    lon = value.get("lon") if isinstance(value, dict) else None
+    approximate = value.get("approximate", False) if isinstance(value, dict) else False
+    if (
+        not isinstance(value, dict)
+        or not isinstance(lat, int | float)
+        or not isinstance(lon, int | float)
+        or isinstance(lat, bool)
+        or isinstance(lon, bool)
+        or not isinstance(approximate, bool)
+        or set(value) - {"lat", "lon", "approximate"}
+    ):
+        fields.fail("'coordinates' must be {lat: 48.3984, lon: 9.9918, approximate: true|false}")
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        fields.fail(f"coordinates out of range: lat {lat}, lon {lon}")
+        return None
+    return Coordinates(float(lat), float(lon), approximate)
 
 
 def _parse_period(value: object, fields: Fields, label: str) -> PeriodSpec | None:
@@ -156,7 +190,7 @@ def read_locations(seed_dir: Path, problems: list[str]) -> tuple[LocationSpec, .
     ]
     allowed = {
         "slug", "name", "name_en", "address", "timezone", "description", "description_en",
-        "position", "hours", "exceptions", "policy",
+        "position", "hours", "exceptions", "policy", "coordinates",
     }  # fmt: skip
     specs: list[LocationSpec] = []
     for index, raw in enumerate(top.items("locations")):
@@ -201,6 +235,7 @@ def read_locations(seed_dir: Path, problems: list[str]) -> tuple[LocationSpec, .
                 weekly=tuple(sorted(weekly, key=lambda w: (w[0], w[1].start))),
                 exceptions=exceptions,
                 policy=read_policy(fields.get("policy"), fields),
+                coordinates=_parse_coordinates(fields.get("coordinates"), fields),
             )
         )
     for slug in duplicates(spec.slug for spec in specs):
@@ -288,6 +323,9 @@ async def upsert_locations(
             "description": spec.description,
             "description_en": spec.description_en,
             "position": spec.position,
+            "latitude": spec.coordinates.latitude if spec.coordinates else None,
+            "longitude": spec.coordinates.longitude if spec.coordinates else None,
+            "coordinates_approximate": spec.coordinates.approximate if spec.coordinates else False,
         }
         weekly = [
             OpeningPeriod(weekday=weekday, start_time=p.start, end_time=p.end, staffed=p.staffed)

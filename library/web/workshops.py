@@ -29,6 +29,7 @@ from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, pick, translate
+from library.opendata.events import script_json, upcoming_events
 from library.pictures.queries import workshop_photos
 from library.web.common import Form, PageContext, PageContextDep, safe_next, see_other
 from library.workshops import service
@@ -37,6 +38,7 @@ from library.workshops.queries import (
     Tally,
     registrations_of,
     session_tallies,
+    stream_for,
     upcoming_sessions,
     workshop_with_sessions,
 )
@@ -65,6 +67,11 @@ class SessionView:
     state: str  # upcoming, open, full, closed or drawn (library.workshops.rules.session_state)
     tally: Tally
     mine: Registration | None = None
+
+    @property
+    def stream(self) -> str | None:
+        """The stream's address, where the reader may see it (their confirmed place, or public)."""
+        return stream_for(self.mine.status if self.mine else None, self.session)
 
     @property
     def workshop(self) -> Workshop:
@@ -157,6 +164,9 @@ async def workshop_page(
             if context.viewer.user
             else []
         )
+        events = await upcoming_events(
+            session, now=context.now, base_url=context.settings.base_url, workshop_slug=slug
+        )
     return context.render(
         "workshops/detail.html",
         status=status,
@@ -166,6 +176,7 @@ async def workshop_page(
         sessions=session_views(upcoming, tallies, context.now, mine),
         signup_error=signup_error,
         notice=context.notice(NOTICES),
+        events_json=script_json(events) if events["@graph"] else None,
     )
 
 

@@ -6,7 +6,19 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, case, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    case,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.catalog.models import Factor
@@ -22,6 +34,14 @@ if TYPE_CHECKING:
 class SignupMode(enum.StrEnum):
     FIRST_COME = "first_come"
     LOTTERY = "lottery"
+
+
+class AttendanceMode(enum.StrEnum):
+    """Where people take part: in the room, online through a stream, or either."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -88,6 +108,7 @@ class WorkshopSession(Base):
         CheckConstraint("start_at < end_at", name="start_before_end"),
         CheckConstraint("capacity >= 1", name="capacity_positive"),
         CheckConstraint("registration_opens < registration_closes", name="registration_window"),
+        CheckConstraint("stream_url IS NULL OR stream_url LIKE 'https://%'", name="stream_url_https"),
         Index("ix_workshop_sessions_start_at", "start_at"),
     )
 
@@ -110,6 +131,14 @@ class WorkshopSession(Base):
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attendance_mode: Mapped[AttendanceMode] = mapped_column(
+        str_enum(AttendanceMode, "attendance_mode"),
+        default=AttendanceMode.IN_PERSON,
+        server_default="in_person",
+    )
+    # The stream's address: confirmed participants see it, everyone where stream_public.
+    stream_url: Mapped[str | None] = mapped_column(String(500))
+    stream_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     workshop: Mapped[Workshop] = relationship(back_populates="sessions")
     resource: Mapped[Resource] = relationship()

@@ -19,13 +19,14 @@ from library.accounts.models import Certification
 from library.catalog.models import Factor, Location, Resource
 from library.workshops.models import (
     HOLDING_STATUSES,
+    AttendanceMode,
     Registration,
     RegistrationStatus,
     SignupMode,
     Workshop,
     WorkshopSession,
 )
-from library.workshops.rules import session_state
+from library.workshops.rules import session_state, stream_visible
 from library.workshops.service import session_facts
 
 SESSION_PLACE = (joinedload(WorkshopSession.resource).joinedload(Resource.location),)
@@ -82,6 +83,18 @@ class SessionSummary:
     registration_opens: datetime
     registration_closes: datetime
     state: str
+    attendance_mode: AttendanceMode
+    stream_public: bool
+    stream_url: str | None  # only where the stream is public; participants see it via stream_for
+
+
+def stream_for(status: RegistrationStatus | None, workshop_session: WorkshopSession) -> str | None:
+    """The stream address a registration's holder (`status`; None: anyone) may see: a confirmed
+    (or attended) place's, or everyone's where the stream is public. API, pages, mail and feeds."""
+    held = status in (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+    if stream_visible(stream_public=workshop_session.stream_public, confirmed=held):
+        return workshop_session.stream_url
+    return None
 
 
 async def session_summaries(
@@ -102,6 +115,9 @@ async def session_summaries(
             registration_opens=s.registration_opens.astimezone(zone),
             registration_closes=s.registration_closes.astimezone(zone),
             state=session_state(session_facts(s), now, tallies[s.id].taken),
+            attendance_mode=s.attendance_mode,
+            stream_public=s.stream_public,
+            stream_url=s.stream_url if s.stream_public else None,
         )
         for s in sessions
     ]

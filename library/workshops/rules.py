@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from library.booking.rules import Booker, Refusal, age_on
@@ -105,3 +106,20 @@ def certification_expiry(granted: datetime, valid_months: int | None) -> datetim
 def _days_in_month(year: int, month: int) -> int:
     following = date(year + (month == 12), month % 12 + 1, 1)
     return (following - date(year, month, 1)).days
+
+
+def stream_problem(attendance_mode: str, stream_url: str | None) -> str | None:
+    """Why a session's stream cannot be used (an error code), or None: https only, online or hybrid."""
+    if stream_url is None:
+        return None
+    parts = urlsplit(stream_url)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in stream_url):
+        return "stream_url_not_https"
+    if attendance_mode == "in_person":
+        return "stream_needs_online_mode"
+    return None
+
+
+def stream_visible(*, stream_public: bool, confirmed: bool) -> bool:
+    """Who sees the stream's address: confirmed participants, and everyone where it is public."""
+    return stream_public or confirmed

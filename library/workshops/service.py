@@ -41,6 +41,7 @@ from library.i18n import DEFAULT_LANGUAGE, N_, Lang
 from library.outbox.queue import enqueue
 from library.workshops.models import (
     HOLDING_STATUSES,
+    AttendanceMode,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -54,6 +55,7 @@ from library.workshops.rules import (
     certification_expiry,
     check_registration,
     draw_places,
+    stream_problem,
 )
 
 REGISTRATION_FIELDS = ("status", "waitlist_position", "offered_until")
@@ -144,6 +146,9 @@ class NewSession:
     registration_opens: datetime | None = None
     registration_closes: datetime | None = None
     mode: SignupMode = SignupMode.FIRST_COME
+    attendance_mode: AttendanceMode = AttendanceMode.IN_PERSON
+    stream_url: str | None = None
+    stream_public: bool = False
 
 
 def registration_window(new: NewSession, now: datetime) -> tuple[datetime, datetime]:
@@ -187,6 +192,9 @@ async def add_session_within(
         registration_closes=closes,
         mode=new.mode,
         created_at=now,
+        attendance_mode=new.attendance_mode,
+        stream_url=new.stream_url,
+        stream_public=new.stream_public,
     )
     session.add(workshop_session)
     await session.flush()
@@ -209,6 +217,9 @@ async def add_session(
 ) -> WorkshopSession:
     """A session books its room through the booking engine, so the room is never double-booked."""
     registration_window(new, now)  # a bad window is refused before any transaction
+    problem = stream_problem(new.attendance_mode, new.stream_url)
+    if problem is not None:
+        raise InvalidInput(problem, "stream_url")
 
     async def work(session: AsyncSession) -> WorkshopSession:
         workshop = await session.scalar(select(Workshop).where(Workshop.slug == workshop_slug))

@@ -132,6 +132,12 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/calendar/resources/{feed}"): PUBLIC,
     ("GET", "/calendar/users/{feed}"): PUBLIC,
     ("GET", "/calendar/locations/{slug}/workshops.ics"): PUBLIC,
+    # Open data: counts and public facts only, for the city's platforms
+    ("GET", "/sta/v1.1"): PUBLIC,
+    ("GET", "/sta/v1.1/{path}"): PUBLIC,
+    ("GET", "/opendata/catalog.jsonld"): PUBLIC,
+    ("GET", "/opendata/utilisation.csv"): PUBLIC,
+    ("GET", "/api/v1/events.jsonld"): PUBLIC,
     # API documentation and static files
     ("GET", "/schema"): PUBLIC,
     ("GET", "/schema/openapi.json"): PUBLIC,

@@ -1,0 +1,1 @@
+"""Open data for the city: SensorThings observations, DCAT-AP.de catalogue, schema.org events."""

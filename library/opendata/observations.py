@@ -1,0 +1,212 @@
+"""Writing SensorThings observations as the scheduler runs, and forgetting old ones.
+
+Each tick makes sure every location and factor with active resources has its three
+datastreams, then writes the current time step of each (free units and people present every
+15 minutes, the booked share of the hour that just ended), unless that step is written already:
+the unique key (datastream, step start) makes a second process's write of the same step a no-op.
+So each datastream gets its first observation on the first tick after the service starts.
+Only counts per location and factor are read and written, never a booking's person.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from library.catalog.models import Resource, Unit, UnitBlock, UnitStatus
+from library.db import Database, dialect_of
+from library.opendata.models import Datastream, Observation, StreamKind
+
+QUARTER = timedelta(minutes=15)
+HOUR = timedelta(hours=1)
+BOOKED_STATUSES: tuple[BookingStatus, ...] = (*ACTIVE_STATUSES, BookingStatus.COMPLETED)
+"""Bookings that count as booked time: held, in use or used; not cancelled, refused or no-show."""
+
+Key = tuple[int, str]  # (location id, factor)
+
+
+def step_start(now: datetime, step: timedelta) -> datetime:
+    """The start of the time step (15 minutes, an hour) that `now` falls in, in UTC."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + ((now - midnight) // step) * step
+
+
+@dataclass(frozen=True)
+class Interval:
+    key: Key
+    unit_id: int
+    start: datetime
+    end: datetime
+
+
+def booked_share(
+    units: dict[Key, int], intervals: Iterable[Interval], start: datetime, end: datetime
+) -> dict[Key, float]:
+    """Booked unit time over all unit time in [start, end), per location and factor, from 0 to 1.
+
+    Overlapping bookings of one unit (a workspace's places) count its time once.
+    """
+    by_unit: dict[tuple[Key, int], list[tuple[datetime, datetime]]] = defaultdict(list)
+    for interval in intervals:
+        clipped = (max(interval.start, start), min(interval.end, end))
+        if clipped[0] < clipped[1]:
+            by_unit[(interval.key, interval.unit_id)].append(clipped)
+    booked: dict[Key, float] = defaultdict(float)
+    for (key, _unit), spans in by_unit.items():
+        covered_until = start
+        for span_start, span_end in sorted(spans):
+            span_start = max(span_start, covered_until)
+            if span_start < span_end:
+                booked[key] += (span_end - span_start).total_seconds()
+                covered_until = span_end
+    length = (end - start).total_seconds()
+    return {key: round(min(1.0, booked[key] / (count * length)), 4) for key, count in units.items() if count}
+
+
+async def _ensure_datastreams(session: AsyncSession, now: datetime) -> None:
+    for kind in StreamKind:
+        pairs = (
+            select(
+                Resource.location_id,
+                Resource.factor,
+                literal(kind.value),
+                literal(now, type_=Datastream.created_at.type),
+            )
+            .where(Resource.active.is_(True))
+            .where(
+                ~exists().where(
+                    Datastream.location_id == Resource.location_id,
+                    Datastream.factor == Resource.factor,
+                    Datastream.kind == kind.value,
+                )
+            )
+            .distinct()
+        )
+        await session.execute(
+            _insert(session, Datastream)
+            .from_select(["location_id", "factor", "kind", "created_at"], pairs)
+            .on_conflict_do_nothing()
+        )
+
+
+def _insert(session: AsyncSession, table: type[Any]) -> Any:
+    return pg_insert(table) if dialect_of(session) == "postgresql" else sqlite_insert(table)
+
+
+async def _units(session: AsyncSession, at: datetime) -> tuple[dict[Key, int], dict[Key, int]]:
+    """Units in service per location and factor, and how many of them are free at `at`."""
+    held = exists().where(
+        Booking.unit_id == Unit.id,
+        Booking.status.in_(ACTIVE_STATUSES),
+        Booking.occupied_start <= at,
+        Booking.occupied_end > at,
+    )
+    blocked = exists().where(UnitBlock.unit_id == Unit.id, UnitBlock.start_at <= at, UnitBlock.end_at > at)
+    rows = await session.execute(
+        select(
+            Resource.location_id,
+            Resource.factor,
+            func.count(Unit.id),
+            func.count(Unit.id).filter(and_(~held, ~blocked)),
+        )
+        .join(Unit, Unit.resource_id == Resource.id)
+        .where(Resource.active.is_(True), Unit.status == UnitStatus.AVAILABLE)
+        .group_by(Resource.location_id, Resource.factor)
+    )
+    total: dict[Key, int] = {}
+    free: dict[Key, int] = {}
+    for location_id, factor, units, free_units in rows:
+        total[(location_id, str(factor))] = units
+        free[(location_id, str(factor))] = free_units
+    return total, free
+
+
+async def _present(session: AsyncSession, at: datetime) -> dict[Key, int]:
+    """People checked in at `at`, per location and factor (a booking's participants, else one)."""
+    rows = await session.execute(
+        select(Resource.location_id, Resource.factor, func.sum(func.coalesce(Booking.participants, 1)))
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(Booking.status == BookingStatus.CHECKED_IN, Booking.start_at <= at, Booking.end_at > at)
+        .group_by(Resource.location_id, Resource.factor)
+    )
+    return {(location_id, str(factor)): int(people) for location_id, factor, people in rows}
+
+
+async def _intervals(session: AsyncSession, start: datetime, end: datetime) -> list[Interval]:
+    rows = await session.execute(
+        select(Resource.location_id, Resource.factor, Booking.unit_id, Booking.start_at, Booking.end_at)
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(Booking.status.in_(BOOKED_STATUSES), Booking.start_at < end, Booking.end_at > start)
+    )
+    return [Interval((loc, str(factor)), unit, begin, finish) for loc, factor, unit, begin, finish in rows]
+
+
+async def record_observations_within(session: AsyncSession, now: datetime) -> int:
+    """Write this moment's time step of every datastream (those not written yet); the rows written."""
+    await _ensure_datastreams(session, now)
+    quarter = step_start(now, QUARTER)
+    hour_end = step_start(now, HOUR)
+    hour_start = hour_end - HOUR
+    total, free = await _units(session, quarter)
+    present = await _present(session, quarter)
+    share = booked_share(total, await _intervals(session, hour_start, hour_end), hour_start, hour_end)
+    streams = (
+        await session.execute(
+            select(Datastream.id, Datastream.location_id, Datastream.factor, Datastream.kind)
+        )
+    ).all()
+    rows: list[dict[str, object]] = []
+    for stream_id, location_id, factor, kind in streams:
+        key = (location_id, factor)
+        if kind == StreamKind.BOOKED_SHARE:
+            rows.append(_row(stream_id, hour_start, hour_end, now, share.get(key, 0.0)))
+        elif kind == StreamKind.FREE_UNITS:
+            rows.append(_row(stream_id, quarter, None, now, free.get(key, 0)))
+        else:
+            rows.append(_row(stream_id, quarter, None, now, present.get(key, 0)))
+    if not rows:
+        return 0
+    written = await session.scalars(
+        _insert(session, Observation)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["datastream_id", "phenomenon_start"])
+        .returning(Observation.id)
+    )
+    return len(written.all())
+
+
+def _row(
+    stream_id: int, start: datetime, end: datetime | None, now: datetime, value: float
+) -> dict[str, object]:
+    return {
+        "datastream_id": stream_id,
+        "phenomenon_start": start,
+        "phenomenon_end": end,
+        "result_time": now,
+        "result": float(value),
+    }
+
+
+async def forget_observations_within(session: AsyncSession, now: datetime, keep_days: int) -> int:
+    """Delete observations older than the kept time; the rows deleted."""
+    result = await session.execute(
+        delete(Observation).where(Observation.phenomenon_start < now - timedelta(days=keep_days))
+    )
+    return max(0, int(getattr(result, "rowcount", 0) or 0))
+
+
+async def record_observations(db: Database, *, now: datetime, keep_days: int) -> int:
+    """The scheduler's job: this step's observations and the retention, in one transaction."""
+    async with db.write() as session:
+        written = await record_observations_within(session, now)
+        await forget_observations_within(session, now, keep_days)
+    return written
