@@ -24,6 +24,10 @@ Lang = Literal["de", "en"]
 LANGUAGES: tuple[Lang, ...] = ("de", "en")
 DEFAULT_LANGUAGE: Lang = "de"
 
+# Dates and times as people here write them: English pages in British style (24-hour clock,
+# day before month), German ones in Germany's.
+FORMAT_LOCALES: dict[Lang, str] = {"de": "de_DE", "en": "en_GB"}
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 
@@ -97,36 +101,36 @@ def _day(value: date | datetime, zone: ZoneInfo | str | None) -> date | datetime
 
 
 def format_datetime(value: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
-    """E.g. "Di., 1. Dez. 2026, 14:00" / "Tue, Dec 1, 2026, 2:00 PM" in the location's time zone."""
+    """E.g. "Di., 1. Dez. 2026, 14:00" / "Tue, 1 Dec 2026, 14:00" in the location's time zone."""
     moment = local(value, zone)
-    day = dates.format_skeleton("yMMMEd", moment, locale=lang)
-    return f"{day}, {dates.format_time(moment, 'short', locale=lang)}"
+    day = dates.format_skeleton("yMMMEd", moment, locale=FORMAT_LOCALES[lang])
+    return f"{day}, {dates.format_time(moment, 'short', locale=FORMAT_LOCALES[lang])}"
 
 
 def format_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
-    """E.g. "Dienstag, 1. Dezember 2026" / "Tuesday, December 1, 2026"."""
-    return dates.format_date(_day(value, zone), "full", locale=lang)
+    """E.g. "Dienstag, 1. Dezember 2026" / "Tuesday, 1 December 2026"."""
+    return dates.format_date(_day(value, zone), "full", locale=FORMAT_LOCALES[lang])
 
 
 def format_short_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
-    """E.g. "Di., 1. Dez." / "Tue, Dec 1"."""
-    return dates.format_skeleton("MMMEd", _day(value, zone), locale=lang)
+    """E.g. "Di., 1. Dez." / "Tue 1 Dec"."""
+    return dates.format_skeleton("MMMEd", _day(value, zone), locale=FORMAT_LOCALES[lang])
 
 
 def format_numeric_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
-    """E.g. "01.12.2026" / "Dec 1, 2026": a date inside a sentence."""
-    return dates.format_date(_day(value, zone), "medium", locale=lang)
+    """E.g. "01.12.2026" / "1 Dec 2026": a date inside a sentence."""
+    return dates.format_date(_day(value, zone), "medium", locale=FORMAT_LOCALES[lang])
 
 
 def format_time(value: datetime | time, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
-    """E.g. "14:00" / "2:00 PM"."""
+    """E.g. "14:00" in both languages."""
     moment = local(value, zone) if isinstance(value, datetime) else value
-    return dates.format_time(moment, "short", locale=lang)
+    return dates.format_time(moment, "short", locale=FORMAT_LOCALES[lang])
 
 
 def _date_and_time(day: str, clock: str, lang: Lang) -> str:
     """A date and a time (or span of times) joined as the language joins them."""
-    pattern = str(dates.get_datetime_format("full", locale=lang))
+    pattern = str(dates.get_datetime_format("full", locale=FORMAT_LOCALES[lang]))
     return pattern.replace("{1}", day).replace("{0}", clock)
 
 
@@ -137,22 +141,22 @@ def format_moment(value: datetime, lang: Lang, zone: ZoneInfo | str | None = Non
 
 
 def format_span(start: datetime, end: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
-    """E.g. "Mittwoch, 2. Dezember 2026, 14:00–16:00 Uhr" / "Wednesday, December 2, 2026,
-    2:00 – 4:00 PM"; a span over midnight gives both ends in full."""
+    """E.g. "Mittwoch, 2. Dezember 2026, 14:00–16:00 Uhr" / "Wednesday, 2 December 2026,
+    14:00–16:00"; a span over midnight gives both ends in full."""
     first, last = local(start, zone), local(end, zone)
     if first.date() != last.date():
         return f"{format_moment(first, lang)} – {format_moment(last, lang)}"
     # The language's clock: 24 hours ("HH:mm") or 12 ("h:mm a").
-    skeleton = "Hm" if "H" in dates.get_time_format("short", locale=lang).pattern else "hm"
-    hours = dates.format_interval(first.time(), last.time(), skeleton, locale=lang)
+    skeleton = "Hm" if "H" in dates.get_time_format("short", locale=FORMAT_LOCALES[lang]).pattern else "hm"
+    hours = dates.format_interval(first.time(), last.time(), skeleton, locale=FORMAT_LOCALES[lang])
     return _date_and_time(format_date(first, lang), hours, lang)
 
 
 def weekday_names(lang: Lang) -> list[tuple[int, str]]:
     """The days of the week by ISO number (1 = Monday), named in the language."""
-    names = dates.get_day_names("wide", locale=lang)
+    names = dates.get_day_names("wide", locale=FORMAT_LOCALES[lang])
     return [(day + 1, names[day]) for day in range(7)]
 
 
 def format_number(value: float, lang: Lang) -> str:
-    return numbers.format_decimal(value, locale=lang)
+    return numbers.format_decimal(value, locale=FORMAT_LOCALES[lang])

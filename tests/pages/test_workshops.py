@@ -136,7 +136,7 @@ async def test_upcoming_sessions_are_listed_by_date_with_places_and_filtered_by_
     assert "14:00–15:30" in text  # Ulm time, not UTC
     assert "Veranstaltungsforum, Zentralbibliothek" in text
     english = (await client.get("/workshops", headers=EN)).text
-    assert "Friday, December 4, 2026" in english
+    assert "Friday, 4 December 2026" in english
     assert "Fully booked: waitlist" in english
     assert "Fully booked: waitlist (" not in english  # nobody waits yet
     assert "10 places left" in english
@@ -273,14 +273,14 @@ async def test_the_lottery_says_when_it_is_drawn(client: Client, db: Database, c
     await sign_in(client, "anna@example.org")
 
     listed = await client.get("/workshops", headers=EN)
-    assert "Lottery until Thu, Dec 3, 2026, 6:00" in listed.text
+    assert "Lottery until Thu, 3 Dec 2026, 18:00" in listed.text
     page = await client.get("/workshops/vr-abend", headers=EN)
     assert "Enter the lottery" in page.text
     status, location = await sign_up(client, "vr-abend", session_id)
     assert (status, location) == (303, "/workshops/vr-abend?done=entered")
     after = await client.get(location, headers=EN)
     assert (
-        "You are in the lottery. The places are drawn after registration closes on Thu, Dec 3" in after.text
+        "You are in the lottery. The places are drawn after registration closes on Thu, 3 Dec" in after.text
     )
 
 
@@ -296,7 +296,7 @@ async def test_an_offered_place_is_taken_up_and_a_registration_cancelled(
     await sign_in(client, "anna@example.org")
 
     mine = await client.get("/my/workshops", headers=EN)
-    assert "A place has become free for you. Please take it up by Wed, Dec 2, 2026, 10:00" in mine.text
+    assert "A place has become free for you. Please take it up by Wed, 2 Dec 2026, 10:00" in mine.text
     accepted = await post_form(
         client, f"/my/workshops/{waiting.id}/accept", {"next": "/my/workshops"}, form_page="/my/workshops"
     )
