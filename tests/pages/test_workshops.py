@@ -319,3 +319,40 @@ async def test_an_offered_place_is_taken_up_and_a_registration_cancelled(
     await sign_in(client, "other@example.org")
     refused = await post_form(client, f"/my/workshops/{held.id}/cancel", {}, form_page="/my/workshops")
     assert refused.status_code == 404
+
+
+async def test_who_may_not_attend_sees_why_instead_of_a_sign_up_button(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    lib = await library(db, clock)
+    await service.create_workshop(
+        db,
+        service.NewWorkshop(
+            title="Laserprojekt",
+            title_en="Laser project",
+            description="Eigene Schilder.",
+            factor=Factor.KNOWHOW,
+            slug="laserprojekt",
+            required_certification="laser-cutter",
+        ),
+        actor=lib.staff,
+        now=clock.now(),
+    )
+    project = await add_session(db, lib, "laserprojekt", at(FRIDAY, 16))
+    induction = await add_session(db, lib, "einweisung-lasercutter", at(FRIDAY, 14))
+    await factories.create_user(db, "kid@example.org", name="Kind", birth_date=date(2016, 5, 1))
+
+    await sign_in(client, "anna@example.org")
+    page = (await client.get("/workshops/laserprojekt", headers=EN)).text
+    assert "Laser cutter induction" in page  # the certification and the workshop, by name
+    assert "&#39;laser-cutter&#39;" not in page
+    assert "“laser-cutter”" not in page
+    assert 'href="/workshops/einweisung-lasercutter"' in page
+    assert f'action="/workshops/laserprojekt/sessions/{project}/register"' not in page
+    open_to_anna = (await client.get("/workshops/einweisung-lasercutter", headers=EN)).text
+    assert f'action="/workshops/einweisung-lasercutter/sessions/{induction}/register"' in open_to_anna
+
+    await sign_in(client, "kid@example.org")
+    young = (await client.get("/workshops/einweisung-lasercutter")).text
+    assert "erst ab 16 Jahren" in young
+    assert f'action="/workshops/einweisung-lasercutter/sessions/{induction}/register"' not in young
