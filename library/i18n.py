@@ -160,3 +160,34 @@ def weekday_names(lang: Lang) -> list[tuple[int, str]]:
 
 def format_number(value: float, lang: Lang) -> str:
     return numbers.format_decimal(value, locale=FORMAT_LOCALES[lang])
+
+
+# A date as people type it where no date picker helps (and as hints show it): the language's
+# numeric form with a four-digit year; ISO 8601 (what date pickers send) is read as well.
+TYPED_DATES: dict[Lang, tuple[str, str, str]] = {
+    "de": ("dd.MM.y", "TT.MM.JJJJ", "."),
+    "en": ("dd/MM/y", "DD/MM/YYYY", "/"),
+}
+
+
+def format_typed_date(value: date, lang: Lang) -> str:
+    """E.g. "12.12.2026" / "12/12/2026": a date as one would type it."""
+    return dates.format_date(value, TYPED_DATES[lang][0], locale=FORMAT_LOCALES[lang])
+
+
+def typed_date_pattern(lang: Lang) -> str:
+    """How a typed date is written, in the language's letters: "TT.MM.JJJJ" / "DD/MM/YYYY"."""
+    return TYPED_DATES[lang][1]
+
+
+def parse_typed_date(text: str, lang: Lang) -> date:
+    """ISO 8601 or the language's numeric form (day first); ValueError for anything else."""
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        parts = text.split(TYPED_DATES[lang][2])
+        if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+            raise
+        day, month, year = (int(p) for p in parts)
+        return date(year, month, day)

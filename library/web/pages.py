@@ -19,7 +19,7 @@ from library.errors import LibraryError, message
 from library.http.answers import LANG_COOKIE
 from library.http.deps import DatabaseDep, SettingsDep
 from library.http.viewer import SESSION_COOKIE, ViewerDep, client_address
-from library.i18n import N_, known_language
+from library.i18n import DEFAULT_LANGUAGE, N_, known_language
 from library.web.common import Form, PageContext, PageContextDep, form_values, safe_next, see_other
 
 ONE_YEAR = 365 * 24 * 3600
@@ -50,12 +50,19 @@ def ending_session(context: PageContext) -> int | None:
 async def signed_in(
     context: PageContext, user: User, path: str, *, done: str | None = None, lang: Language | None = None
 ) -> Redirect:
-    """Signing in, registering: a fresh session, and the 303 to `path` that sets its cookie (and
-    the language chosen)."""
+    """Signing in, registering: a fresh session, and the 303 to `path` that sets its cookie and
+    the page language: the one just chosen, else an account's language other than the default
+    (a choice the person made, so it applies right away; the default leaves the browser's)."""
     session_id = await service.start_session(
         context.db, user, context.now, session_lifetime(context), ending=ending_session(context)
     )
-    return with_session(see_other(path, done=done), session_id, context.settings, lang=lang)
+    return with_session(
+        see_other(path, done=done), session_id, context.settings, lang=lang or chosen_language(user)
+    )
+
+
+def chosen_language(user: User) -> Language | None:
+    return user.language if user.language.value != DEFAULT_LANGUAGE else None
 
 
 def with_session(

@@ -51,6 +51,10 @@ def format_time(context: Context, value: datetime | time, zone: ZoneInfo | str |
 
 
 @pass_context
+def format_typed_date(context: Context, value: date) -> str:
+    return i18n.format_typed_date(value, context_language(context))
+
+
 def format_number(context: Context, value: float) -> str:
     return i18n.format_number(value, context_language(context))
 
@@ -103,4 +107,5 @@ def install(environment: Environment) -> None:
         short_date=format_short_date,
         time=format_time,
         number=format_number,
+        typed_date=format_typed_date,
     )

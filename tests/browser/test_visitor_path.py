@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from library.i18n import LANGUAGES, Lang
 from tests.browser.test_visitor_booking import register_adult
 from tests.support.browser import assert_accessible, save_screenshots, sign_in
 
-PHONE = {"width": 375, "height": 800}
-DESKTOP = {"width": 1280, "height": 900}
-SCREEN = {"width": 1920, "height": 1080}
+PHONE = ViewportSize(width=375, height=800)
+DESKTOP = ViewportSize(width=1280, height=900)
+SCREEN = ViewportSize(width=1920, height=1080)
 
 
 def next_week(page: Page) -> None:

@@ -168,7 +168,7 @@ async def test_the_week_moves_and_a_bad_week_is_explained(client: Client, db: Da
     assert "?week=2026-12-14" in next_week.text
     bad = await client.get("/resources/gruppenraum-1?week=soon", headers=ENGLISH)
     assert bad.status_code == 422
-    assert "Please enter a date such as 2026-12-04." in bad.text
+    assert "Please enter a date as DD/MM/YYYY." in bad.text
     missing = await client.get("/resources/no-such-thing")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
