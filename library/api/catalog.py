@@ -23,6 +23,7 @@ from library.errors import InvalidInput
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.viewer import UserDep, staff_only
 from library.i18n import Lang, pick
+from library.workshops.queries import workshop_counts_by_factor
 
 
 class FactorOut(msgspec.Struct):
@@ -142,10 +143,13 @@ class CatalogController(Controller):
         lang = language(request)
         async with db.read() as session:
             counts = await queries.resource_counts_by_factor(session)
+            workshops = await workshop_counts_by_factor(session)
         out = []
         for factor, text in FACTOR_TEXTS.items():
             name, description = text.localised(lang)
-            out.append(FactorOut(factor, name, description, counts.get(factor, 0), 0))
+            out.append(
+                FactorOut(factor, name, description, counts.get(factor, 0), workshops.get(factor, 0))
+            )
         return out
 
     @get("/locations", summary="The library's locations")

@@ -21,6 +21,7 @@ from library.http.deps import DatabaseDep, SettingsDep
 from library.http.viewer import SESSION_COOKIE, ViewerDep, client_address
 from library.i18n import DEFAULT_LANGUAGE, N_, known_language
 from library.web.common import Form, PageContext, PageContextDep, form_values, safe_next, see_other
+from library.workshops.queries import workshop_counts_by_factor
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}
@@ -94,12 +95,14 @@ class HomePages(Controller):
         lang = context.lang
         async with context.db.read() as session:
             counts = await queries.resource_counts_by_factor(session)
+            workshops = await workshop_counts_by_factor(session)
         factors = [
             {
                 "key": factor.value,
                 "name": text.localised(lang)[0],
                 "description": text.localised(lang)[1],
                 "count": counts.get(factor, 0),
+                "workshops": workshops.get(factor, 0),
             }
             for factor, text in FACTOR_TEXTS.items()
         ]

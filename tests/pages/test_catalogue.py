@@ -118,7 +118,7 @@ async def test_free_now_and_free_at_a_local_time(client: Client, db: Database, c
     now = await client.get("/catalogue?free=on", headers=ENGLISH)
     assert now.status_code == 200
     assert "VR headset" in now.text
-    assert "5 units free" in now.text
+    assert "5 devices free" in now.text
     assert "Group room 1" not in now.text
     later = await client.get("/catalogue?on=2026-12-01&at=12:00", headers=ENGLISH)
     assert "Group room 1" in later.text
@@ -145,7 +145,7 @@ async def test_the_resource_page_shows_rules_in_words_and_the_week(client: Clien
     # The week: a table with headers and a list of free periods as text.
     assert '<th scope="col">' in text
     assert '<th scope="row">' in text
-    assert re.search(r"10:00 to 19:00 \(5 units free\)", text)
+    assert re.search(r"10:00 to 19:00 \(5 devices free\)", text)
     assert "start=10:00&amp;length=60#book-title" in text  # a free period pre-fills the booking form
     assert "closed" in text  # the weekend
     assert 'href="/login?next=%2Fresources%2Fvr-brille"' in text
@@ -303,7 +303,7 @@ async def test_a_missing_induction_links_the_workshop_by_its_title(client: Clien
     german = await client.get("/resources/lasercutter")
     assert "Einweisung „Lasercutter-Einweisung“" in german.text
     assert f'href="/workshops/{workshop["slug"]}"' in german.text
-    assert "Zum Kurs „Einweisung Lasercutter“" in german.text
+    assert "Zum Workshop „Einweisung Lasercutter“" in german.text
     english = await client.get("/resources/lasercutter", headers=ENGLISH)
     assert "The workshop &#39;Laser cutter induction course&#39; gives it." in english.text
     assert "To the workshop “Laser cutter induction course”" in english.text
@@ -326,7 +326,7 @@ async def test_a_taken_slot_offers_alternatives_that_book_in_one_click(client: C
         form_page=page,
     )
     assert taken.status_code == 409
-    assert "Zu dieser Zeit ist kein Exemplar frei." in taken.text
+    assert "Zu dieser Zeit ist nichts mehr frei." in taken.text
     offers = re.findall(
         r'<form method="post" action="/resources/gruppenraum-1/book\#book-title" class="inline">(.*?)</form>',
         taken.text,
@@ -509,3 +509,25 @@ async def test_someone_under_the_age_limit_sees_the_rule_instead_of_the_form(
     await sign_in(client, "adult@example.org")
     grown = await client.get("/resources/vr-brille", headers=ENGLISH)
     assert 'action="/resources/vr-brille/book' in grown.text
+
+
+async def test_know_how_leads_to_workshops_and_the_factor_space_is_not_the_kind_room(
+    client: Client, db: Database
+) -> None:
+    await library(db)
+
+    home = (await client.get("/", headers=ENGLISH)).text
+    assert 'href="/workshops?factor=knowhow"' in home
+    assert "Workshops and inductions" in home
+    assert "Space &amp; meeting" in home
+    german_home = (await client.get("/")).text
+    assert "Raum &amp; Begegnung" in german_home
+    filtered = (await client.get("/catalogue?factor=knowhow", headers=ENGLISH)).text
+    assert 'href="/workshops?factor=knowhow"' in filtered
+    assert 'href="/workshops?factor=knowhow"' not in (await client.get("/catalogue", headers=ENGLISH)).text
+    room = (await client.get("/resources/gruppenraum-1")).text
+    assert "Kind: Room" not in room
+    assert "Art: Raum" in room
+    devices = (await client.get("/resources/vr-brille")).text
+    assert "5 Geräte" in devices
+    assert "Exemplar" not in devices

@@ -276,6 +276,13 @@ async def test_the_lottery_says_when_it_is_drawn(client: Client, db: Database, c
     assert "Lottery until Thu, 3 Dec 2026, 18:00" in listed.text
     page = await client.get("/workshops/vr-abend", headers=EN)
     assert "Enter the lottery" in page.text
+    # How it works, in words: a random draw once registration closes, then mail and waitlist.
+    assert "How the lottery works" in page.text
+    assert "the places are drawn at random" in page.text
+    assert "waitlist" in page.text
+    assert "seed" not in page.text.lower()
+    plain = await client.get("/workshops/einweisung-lasercutter", headers=EN)
+    assert "How the lottery works" not in plain.text
     status, location = await sign_up(client, "vr-abend", session_id)
     assert (status, location) == (303, "/workshops/vr-abend?done=entered")
     after = await client.get(location, headers=EN)
