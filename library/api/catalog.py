@@ -18,6 +18,7 @@ from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind, UnitStatus
 from library.catalog.policy import effective_policy
+from library.catalog.queries import features_in
 from library.catalog.resource_input import ResourceIn, ResourcePatchIn, given
 from library.errors import InvalidInput
 from library.http.deps import ClockDep, DatabaseDep
@@ -123,7 +124,7 @@ def resource_detail_out(resource: Resource, unit_count: int, lang: Lang) -> Reso
         **resource_fields(resource, unit_count, lang),
         description=pick(lang, resource.description, resource.description_en),
         policy=PolicyOut(**policy.as_dict()),
-        features=list(resource.features or []),
+        features=features_in(lang, resource),
         units=[UnitOut(u.id, u.label) for u in resource.units if u.status == UnitStatus.AVAILABLE],
     )
 
@@ -147,9 +148,7 @@ class CatalogController(Controller):
         out = []
         for factor, text in FACTOR_TEXTS.items():
             name, description = text.localised(lang)
-            out.append(
-                FactorOut(factor, name, description, counts.get(factor, 0), workshops.get(factor, 0))
-            )
+            out.append(FactorOut(factor, name, description, counts.get(factor, 0), workshops.get(factor, 0)))
         return out
 
     @get("/locations", summary="The library's locations")

@@ -361,7 +361,7 @@ async def resource_page(
         today=today,
         form=form,
         length_options=length_options(lang, policy),
-        features=[str(feature) for feature in resource.features or [] if feature],
+        features=queries.features_in(lang, resource),
         login_url=sign_in_url(context.request, resource.slug),
         barred=barred.detail(lang) if barred else None,
         barred_workshop=workshop if barred and barred.params.get("workshop") else None,

@@ -55,6 +55,7 @@ def format_typed_date(context: Context, value: date) -> str:
     return i18n.format_typed_date(value, context_language(context))
 
 
+@pass_context
 def format_number(context: Context, value: float) -> str:
     return i18n.format_number(value, context_language(context))
 
