@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations, Translations
 
 Lang = Literal["de", "en"]
+Picked = TypeVar("Picked", str, list[str])
 LANGUAGES: tuple[Lang, ...] = ("de", "en")
 DEFAULT_LANGUAGE: Lang = "de"
 
@@ -68,9 +69,9 @@ def language_name(code: Lang, lang: Lang) -> str:
     return Locale.parse(code).get_display_name(lang) or code
 
 
-def pick(lang: Lang, german: str, english: str | None) -> str:
-    """The English text where asked for and present, else the German one: for data kept in two
-    columns (`name`, `name_en`); texts of the code go through the catalogues instead."""
+def pick(lang: Lang, german: Picked, english: Picked | None) -> Picked:
+    """The English text (or list of texts) where asked for and present, else the German one: for
+    data kept in two columns (`name`, `name_en`); texts of the code go through the catalogues."""
     return english if lang == "en" and english else german
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitStatus
 from library.db import escape_like
 from library.errors import NotFound
-from library.i18n import N_, Lang
+from library.i18n import N_, Lang, pick
 
 
 @dataclass(frozen=True)
@@ -117,5 +117,6 @@ async def get_resource(session: AsyncSession, slug: str) -> tuple[Resource, int]
 def features_in(lang: Lang, resource: Resource) -> list[str]:
     """The features in the language asked for: the English list where asked and present (as
     `pick` does for names), else the German one; empty entries left out."""
-    chosen = resource.features_en if lang == "en" and resource.features_en else resource.features
-    return [str(feature) for feature in chosen or [] if feature]
+    english = [str(feature) for feature in resource.features_en or [] if feature]
+    german = [str(feature) for feature in resource.features or [] if feature]
+    return pick(lang, german, english)

@@ -87,8 +87,9 @@ def weekday_names(context: Context) -> list[tuple[int, str]]:
 @pass_context
 def localised(context: Context, thing: Any, attribute: str) -> str:
     """A text kept in both languages on a record (`name`, `name_en`): English where asked and present."""
-    german = getattr(thing, attribute, "") or ""
-    return i18n.pick(context_language(context), german, getattr(thing, f"{attribute}_en", None))
+    german = str(getattr(thing, attribute, "") or "")
+    english = getattr(thing, f"{attribute}_en", None)
+    return i18n.pick(context_language(context), german, str(english) if english else None)
 
 
 def install(environment: Environment) -> None:
