@@ -289,8 +289,10 @@ class MyBookingPages(Controller):
     @get("/my/series/{series_id:int}/cancel", name="my-series-cancel-confirm")
     async def confirm_cancel_series(
         self, context: PageContextDep, user: UserDep, series_id: FromPath[int]
-    ) -> Template:
+    ) -> Template | Redirect:
         series = await own_series(context, user, series_id)
+        if series is None:
+            return Redirect(path="/my/bookings", status_code=303)
         return context.render(
             "my/cancel.html", entry=None, series=series, may_cancel=bool(series.cancellable)
         )
@@ -301,8 +303,8 @@ class MyBookingPages(Controller):
     ) -> Response[Any]:
         """Cancel every date of the series that may still be cancelled; the rest stay."""
         series = await own_series(context, user, series_id)
-        if series.cancel_from is None:
-            raise NotFound(N_("The booking series %(id)s"), id=series_id)
+        if series is None or series.cancel_from is None:  # already done, or too late for all
+            return see_other("/my/bookings")
         await service.cancel_series(
             context.db, series_id, actor=user, now=context.now, start_from=series.cancel_from
         )
@@ -333,13 +335,15 @@ class MyBookingPages(Controller):
         )
 
 
-async def own_series(context: PageContext, user: User, series_id: int) -> MySeries:
-    """One of the person's series with upcoming dates, as the list shows it; else 'not found'."""
+async def own_series(context: PageContext, user: User, series_id: int) -> MySeries | None:
+    """One of the person's series as the list shows it, None when none of its dates is still to
+    come; someone else's (or none) is 'not found'."""
+    async with context.db.read() as session:
+        owner = await session.scalar(select(BookingSeries.user_id).where(BookingSeries.id == series_id))
+    if owner is None or owner != user.id:
+        raise NotFound(N_("The booking series %(id)s"), id=series_id)
     upcoming, _ = await my_bookings(context.db, user, context.now)
-    for item in upcoming:
-        if isinstance(item, MySeries) and item.series_id == series_id:
-            return item
-    raise NotFound(N_("The booking series %(id)s"), id=series_id)
+    return next((i for i in upcoming if isinstance(i, MySeries) and i.series_id == series_id), None)
 
 
 async def own_booking_changed(
