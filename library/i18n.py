@@ -6,7 +6,8 @@ and translated by the catalogues `library/locale/<lang>/LC_MESSAGES/messages.po`
 the pages, the mails and the problem details alike: another language is another catalogue.
 German is the default language, so its catalogue must translate everything (a test checks).
 `make messages` extracts and updates the catalogues; `make setup` compiles them. Dates, times
-and numbers take the language's own formats from Babel, never patterns of our own.
+and numbers take the formats of Babel's locales (British English, Germany's German); the one
+pattern of our own is a date as people type it (TYPED_DATES), for hints and for reading it.
 """
 
 from __future__ import annotations

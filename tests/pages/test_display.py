@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from library.accounts.models import Role
-from library.catalog.models import ResourceKind
+from library.catalog.models import ResourceKind, Unit
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
@@ -160,3 +162,20 @@ async def test_more_offers_than_fit_are_shown_in_pages_that_cycle(client: Client
     still = (await client.get("/display/zentralbibliothek?page=9")).text
     assert 'http-equiv="refresh"' not in still
     assert "Seite 2 von 2" in still  # an impossible page shows the last one
+
+
+async def test_staff_notes_on_units_never_reach_visitors(client: Client, db: Database) -> None:
+    await busy_library(client, db)
+    async with db.write() as session:
+        for unit in (await session.scalars(select(Unit))).all():
+            unit.notes = "Intern: Akku schwach"
+
+    for path in (
+        "/display/zentralbibliothek",
+        "/display/zentralbibliothek/vr-brille",
+        "/resources/vr-brille",
+        "/catalogue",
+    ):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert "Akku schwach" not in page.text, path
