@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from library.i18n import N_, Lang, format_numeric_date, translate
+from library.i18n import N_, Lang, format_numeric_date, pick, translate
 
 MESSAGES: dict[str, str] = {
     # code: the English sentence, a msgid of the catalogues; %(placeholders)s come from the
@@ -257,9 +257,20 @@ def message(code: str, lang: Lang, **params: Any) -> str:
         return translate(lang, MESSAGES.get(code, code))
 
 
+@dataclass(frozen=True)
+class Bilingual:
+    """Data kept in two languages (a certification's name, a workshop's title) for a sentence's
+    placeholder: the sentence's language picks, German where there is no English."""
+
+    name: str
+    name_en: str | None = None  # the pair a template's `localised(value, "name")` reads too
+
+
 def _in_language(value: Any, lang: Lang) -> Any:
     if isinstance(value, Phrase):
         return translate(lang, value.msgid, **value.values)
+    if isinstance(value, Bilingual):
+        return pick(lang, value.name, value.name_en)
     if isinstance(value, date):
         return format_numeric_date(value, lang)
     return value

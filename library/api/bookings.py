@@ -96,6 +96,15 @@ class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
+class SeriesCancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    from_: Instant | None = msgspec.field(default=None, name="from")
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class SeriesCancelOut(msgspec.Struct):
+    cancelled: list[int]
+
+
 class SkippedOut(msgspec.Struct):
     start: datetime
     end: datetime
@@ -500,6 +509,25 @@ class BookingsController(Controller):
     ) -> BookingOut:
         await service.undo_check_in(db, booking_id, actor=user, now=clock.now())
         return await self._out(db, booking_id, user, settings)
+
+    @post(
+        "/booking-series/{series_id:int}/cancel",
+        summary="Cancel a series from a moment on (default now)",
+        status_code=200,
+    )
+    async def cancel_series(
+        self,
+        series_id: RowId,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        data: JSONBody[SeriesCancelIn | None] = None,
+    ) -> SeriesCancelOut:
+        choice = data or SeriesCancelIn()
+        cancelled = await service.cancel_series(
+            db, series_id, actor=user, now=clock.now(), start_from=choice.from_, reason=choice.reason
+        )
+        return SeriesCancelOut(cancelled)
 
     @post("/bookings/{booking_id:int}/check-in", summary="Check in to a booking", status_code=200)
     async def check_in(

@@ -19,6 +19,7 @@ from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind, UnitStatus
 from library.catalog.policy import effective_policy
+from library.catalog.queries import features_in
 from library.catalog.resource_input import ResourceIn, ResourcePatchIn, given
 from library.errors import InvalidInput
 from library.http.deps import ClockDep, DatabaseDep
@@ -26,6 +27,7 @@ from library.http.viewer import UserDep, staff_only
 from library.i18n import Lang, pick
 from library.pictures.models import Photo
 from library.pictures.queries import resource_photos
+from library.workshops.queries import workshop_counts_by_factor
 
 
 class FactorOut(msgspec.Struct):
@@ -128,7 +130,7 @@ def resource_detail_out(
         **resource_fields(resource, unit_count, lang),
         description=pick(lang, resource.description, resource.description_en),
         policy=PolicyOut(**policy.as_dict()),
-        features=list(resource.features or []),
+        features=features_in(lang, resource),
         units=[UnitOut(u.id, u.label) for u in resource.units if u.status == UnitStatus.AVAILABLE],
         photos=[photo_out(photo) for photo in photos],
     )
@@ -150,10 +152,11 @@ class CatalogController(Controller):
         lang = language(request)
         async with db.read() as session:
             counts = await queries.resource_counts_by_factor(session)
+            workshops = await workshop_counts_by_factor(session)
         out = []
         for factor, text in FACTOR_TEXTS.items():
             name, description = text.localised(lang)
-            out.append(FactorOut(factor, name, description, counts.get(factor, 0), 0))
+            out.append(FactorOut(factor, name, description, counts.get(factor, 0), workshops.get(factor, 0)))
         return out
 
     @get("/locations", summary="The library's locations")

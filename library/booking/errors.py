@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from library.booking.rules import Refusal
-from library.errors import NotAllowed
+from library.errors import Bilingual, NotAllowed
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class Renewal:
     """Where to get a missing or expired certification: a workshop that grants it."""
 
     workshop_slug: str
-    workshop_title: str
+    workshop_title: Bilingual
 
 
 def refused(refusal: Refusal, renewal: Renewal | None = None) -> NotAllowed:

@@ -29,6 +29,19 @@ class Repeat:
             "until": self.until.isoformat() if self.until else None,
         }
 
+    @classmethod
+    def from_rule(cls, rule: dict[str, object]) -> Repeat:
+        """The repeat a series was booked with, read back from its stored rule."""
+        until = rule.get("until")
+        count = rule.get("count")
+        interval = rule.get("interval")
+        return cls(
+            "daily" if rule.get("freq") == "daily" else "weekly",
+            interval=interval if isinstance(interval, int) and interval > 0 else 1,
+            count=count if isinstance(count, int) else None,
+            until=date.fromisoformat(until) if isinstance(until, str) else None,
+        )
+
 
 def occurrences(first: Interval, repeat: Repeat, zone: ZoneInfo) -> list[Interval]:
     """Each occurrence at the same local wall-clock time as the first, across DST changes.
@@ -53,3 +66,11 @@ def occurrences(first: Interval, repeat: Repeat, zone: ZoneInfo) -> list[Interva
 
 def _instant(wall_clock: datetime, zone: ZoneInfo) -> datetime:
     return wall_clock.replace(tzinfo=zone).astimezone(UTC)
+
+
+def skipped_occurrences(
+    first: Interval, repeat: Repeat, zone: ZoneInfo, booked_starts: set[datetime]
+) -> list[Interval]:
+    """The dates of a series' rule that were never booked (skipped as taken or closed), counted
+    from its first booking; cancelled occurrences are booked ones and not among them."""
+    return [o for o in occurrences(first, repeat, zone) if o.start not in booked_starts]

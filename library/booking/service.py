@@ -567,10 +567,7 @@ async def cancel_booking(
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if not may_become(booking.status, BookingStatus.CANCELLED):
             raise Conflict("invalid_state", status=booking.status.value)
-        if not actor.role.is_staff:
-            facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
-            if now > cancel_deadline(booking.start_at, facts.policy):
-                raise NotAllowed("cancel_too_late", minutes=facts.policy.cancel_until_minutes)
+        await _ensure_in_time(session, [booking], actor=actor, now=now)
         targets = [booking]
         if following and booking.series_id is not None:
             later = await session.scalars(
@@ -587,6 +584,54 @@ async def cancel_booking(
         for target in targets:
             cancel_within(session, target, actor=actor, now=now, reason=reason)
     return booking
+
+
+async def _ensure_in_time(
+    session: AsyncSession, bookings: list[Booking], *, actor: User, now: datetime
+) -> None:
+    """A visitor cancels only before each booking's cut-off; staff at any time (one rule for
+    a single booking and a series)."""
+    if actor.role.is_staff or not bookings:
+        return
+    facts, _ = await resource_facts(session, Resource.id == bookings[0].resource_id, NO_DAYS)
+    if any(now > cancel_deadline(b.start_at, facts.policy) for b in bookings):
+        raise NotAllowed("cancel_too_late", minutes=facts.policy.cancel_until_minutes)
+
+
+async def cancel_series(
+    db: Database,
+    series_id: int,
+    *,
+    actor: User,
+    now: datetime,
+    start_from: datetime | None = None,
+    reason: str | None = None,
+) -> list[int]:
+    """Cancel a series' occurrences that start at or after `start_from` (default now), all in one
+    transaction: each as cancel_booking would (audited, the owner told when staff cancel), and
+    none if a visitor has passed the cut-off of one of them. Returns the cancelled ids."""
+    start_from = start_from or now
+    async with db.write() as session:
+        series = await session.get(BookingSeries, series_id)
+        if series is None or (series.user_id != actor.id and not actor.role.is_staff):
+            raise NotFound(N_("The booking series %(id)s"), id=series_id)
+        statement = (
+            select(Booking)
+            .where(
+                Booking.series_id == series_id,
+                Booking.start_at >= start_from,
+                Booking.status.in_(statuses_before(BookingStatus.CANCELLED)),
+            )
+            .options(selectinload(Booking.user))
+            .order_by(Booking.start_at, Booking.id)
+        )
+        if dialect_of(session) == "postgresql":
+            statement = statement.with_for_update(of=Booking)
+        targets = list(await session.scalars(statement))
+        await _ensure_in_time(session, targets, actor=actor, now=now)
+        for target in targets:
+            cancel_within(session, target, actor=actor, now=now, reason=reason)
+    return [t.id for t in targets]
 
 
 def cancel_within(

@@ -33,7 +33,7 @@ FACTOR_TEXTS: dict[Factor, FactorText] = {
         N_("Rooms and places to work together and exchange ideas."),
     ),
     Factor.SPACE: FactorText(
-        N_("Space"),
+        N_("Space & meeting"),
         N_("Study and work places, group rooms and places to stay."),
     ),
     Factor.INNOVATION: FactorText(

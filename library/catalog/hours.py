@@ -45,6 +45,28 @@ class DayHours:
         return not self.periods
 
 
+@dataclass(frozen=True)
+class PublicHours:
+    """A day's hours as the public reads them: one span from opening to closing, and within it
+    the staffed part (first to last staffed minute), or None where nobody is there."""
+
+    opens: time
+    closes: time
+    staffed: tuple[time, time] | None
+
+
+def public_hours(day: DayHours) -> PublicHours | None:
+    """One span for the door and the page; None on a closed day."""
+    if day.closed:
+        return None
+    staffed = [p for p in day.periods if p.staffed]
+    return PublicHours(
+        min(p.start for p in day.periods),
+        max(p.end for p in day.periods),
+        (min(p.start for p in staffed), max(p.end for p in staffed)) if staffed else None,
+    )
+
+
 def hours_on(day: date, weekly: Iterable[WeeklyPeriod], exceptions: Sequence[DatedException]) -> DayHours:
     """The periods a location is open on a day. Of several exceptions the last one given wins."""
     for exception in reversed(exceptions):

@@ -55,6 +55,7 @@ RESOURCE_FIELDS = (
     "description_en",
     "capacity",
     "features",
+    "features_en",
     "requires_approval",
     "required_certification_id",
     "min_age",

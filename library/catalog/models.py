@@ -164,6 +164,7 @@ class Resource(Base):
     description_en: Mapped[str | None] = mapped_column(Text)
     capacity: Mapped[int] = mapped_column(Integer, default=1)  # people per unit
     features: Mapped[list[Any]] = mapped_column(JSONData, default=list)
+    features_en: Mapped[list[Any] | None] = mapped_column(JSONData)  # None: the German ones serve
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     required_certification_id: Mapped[int | None] = mapped_column(
         ForeignKey("certifications.id", ondelete="RESTRICT"), index=True

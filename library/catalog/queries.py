@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit, UnitStatus
 from library.db import escape_like
 from library.errors import NotFound
-from library.i18n import N_
+from library.i18n import N_, Lang, pick
 
 
 @dataclass(frozen=True)
@@ -112,3 +112,11 @@ async def get_resource(session: AsyncSession, slug: str) -> tuple[Resource, int]
     if row is None:
         raise NotFound(N_("The offer '%(slug)s'"), slug=slug)
     return row[0], row[1]
+
+
+def features_in(lang: Lang, resource: Resource) -> list[str]:
+    """The features in the language asked for: the English list where asked and present (as
+    `pick` does for names), else the German one; empty entries left out."""
+    english = [str(feature) for feature in resource.features_en or [] if feature]
+    german = [str(feature) for feature in resource.features or [] if feature]
+    return pick(lang, german, english)

@@ -9,8 +9,10 @@ e-mail addresses or notes: only that and when something is busy.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +65,17 @@ REGISTRATION_NOTE = {
 class Feed:
     body: bytes
     private: bool
+
+
+def download_name(name: str, day: date, fallback: str) -> str:
+    """A calendar file named after what it holds, e.g. `3d-drucker-2026-12-12.ics`: ASCII only
+    (umlauts spelt out, anything else a dash), so every browser and mail program keeps it."""
+    spelt = name.lower()
+    for umlaut, spelling in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        spelt = spelt.replace(umlaut, spelling)
+    ascii_only = unicodedata.normalize("NFKD", spelt).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:60].strip("-") or fallback
+    return f"{stem}-{day.isoformat()}.ics"
 
 
 def feed_name(name: str) -> str | None:

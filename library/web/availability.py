@@ -109,6 +109,7 @@ class Slot:
     end: datetime
     state: SlotState
     free_units: int = 0
+    free_until: datetime | None = None  # where the free period this slot lies in ends (a unit's)
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,10 @@ def week_of_slots(
             ):
                 slots.append(Slot(cell.start, cell.end, SlotState.NOT_BOOKABLE))
             else:
-                free = sum(1 for unit in per_day[day.day] if any(i.contains(cell) for i in unit))
-                state = SlotState.FREE if free else SlotState.BUSY
-                slots.append(Slot(cell.start, cell.end, state, free))
+                around = [i for unit in per_day[day.day] for i in unit if i.contains(cell)]
+                state = SlotState.FREE if around else SlotState.BUSY
+                until = max((i.end for i in around), default=None)
+                slots.append(Slot(cell.start, cell.end, state, len(around), until))
         rows.append(SlotRow(at, slots))
     free_lists = resource_availability(
         days,

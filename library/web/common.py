@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -51,7 +51,14 @@ class PageContext:
         return Template(
             template_name=template,
             status_code=status,
-            context={"lang": self.lang, "viewer": self.viewer, "request": self.request, **context},
+            context={
+                "lang": self.lang,
+                "viewer": self.viewer,
+                "request": self.request,
+                # a date for hints ("for example 12.12.2026"): a week from today, never a fixed one
+                "example_day": (self.now + timedelta(days=7)).date(),
+                **context,
+            },
         )
 
     def notice(self, notices: Mapping[str, str]) -> str | None:

@@ -7,13 +7,17 @@ screen asks otherwise (`?lang=en`, or the language chosen on the site).
 The screens at the doors open it with `?refresh=on` and reload it every minute. Reloading is
 not the default: a page that reloads by itself while someone reads it with a screen reader or
 a magnifier fails WCAG 2.2.1 (Timing Adjustable), so a person opening the link gets a still page.
+
+A location's screen fits 1920x1080 without scrolling: more offers than fit are shown in pages
+(`?page=`), which a refreshing screen cycles through. A single room's door screen
+(`/display/{location}/{resource}`) says what is on now, what comes next and until when it is free.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
@@ -29,14 +33,20 @@ from library.booking.models import ACTIVE_STATUSES, Booking
 from library.booking.queries import LocationHours
 from library.booking.rules import ResourceFacts
 from library.catalog import queries
-from library.catalog.models import Unit
+from library.catalog.hours import DayHours, PublicHours, public_hours
+from library.catalog.models import Factor, Location, Resource, Unit
+from library.errors import NotFound
 from library.http.answers import LANG_COOKIE
-from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, pick
+from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Lang, pick
 from library.web.availability import LocationFacts, free_on_day, load_location_facts, units_free_at
-from library.web.common import AnyRequest, PageContextDep
+from library.web.catalogue import factor_name
+from library.web.common import AnyRequest, PageContext, PageContextDep
 from library.workshops.models import Workshop, WorkshopSession
 
 REFRESH_SECONDS = 60
+PAGE_SECONDS = 20  # a refreshing screen with several pages shows each this long
+PANELS_PER_PAGE = 8  # four across, two down at 1920x1080
+ENTRIES_SHOWN = 4  # of today's schedule per panel, from now on; the rest is counted
 
 
 @dataclass(frozen=True)
@@ -56,11 +66,28 @@ class Panel:
 
     slug: str
     name: str
+    factor: str
+    factor_name: str
     state: Literal["free", "busy", "closed"]
     free_units: int
     unit_count: int
     free_again: datetime | None
     entries: list[Entry]
+    free_until: datetime | None = None  # while free: when the free period now ends
+    now: datetime | None = None
+
+    @property
+    def current(self) -> Entry | None:
+        return next((e for e in self.entries if self.now and e.start <= self.now < e.end), None)
+
+    @property
+    def coming(self) -> list[Entry]:
+        """What is still to come or going on, soonest first."""
+        return [e for e in self.entries if self.now is None or e.end > self.now]
+
+    @property
+    def next(self) -> Entry | None:
+        return next((e for e in self.entries if self.now and e.start > self.now), None)
 
 
 def display_language(request: AnyRequest, asked: str) -> Lang:
@@ -137,20 +164,56 @@ def panel(
         w.start <= now < w.end for w in opening_windows(day, hours.zone, needs_staff=resource.needs_staff)
     )
     free = units_free_at(resource, hours, facts.occupations, now)
+    per_unit = free_on_day(resource, hours, facts.occupations, day.day)
     free_again = None
     if open_now and not free:
-        per_unit = free_on_day(resource, hours, facts.occupations, day.day)
         free_again = min((i.start for unit in per_unit for i in unit if i.start > now), default=None)
+    free_until = max((i.end for unit in per_unit for i in unit if i.start <= now < i.end), default=None)
     state: Literal["free", "busy", "closed"] = "free" if free else "busy" if open_now else "closed"
     return Panel(
         resource.slug,
         pick(lang, resource.name, resource.name_en),
+        resource.factor,
+        factor_name(lang, Factor(resource.factor)),
         state,
         free,
         len(resource.unit_ids),
         free_again,
         entries,
+        free_until if free else None,
+        now,
     )
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What one display page shows: the location today and its panels (one page of them)."""
+
+    location: Location
+    hours: LocationHours
+    today: DayHours
+    public: PublicHours | None
+    panels: list[Panel]
+
+
+async def screen(context: PageContext, location_slug: str, language: Lang, *conditions: Any) -> Screen:
+    now = context.now
+    async with context.db.read() as session:
+        location = await queries.get_location(session, location_slug)
+        today = now.astimezone(ZoneInfo(location.timezone)).date()
+        facts = await load_location_facts(session, location, today, today, *conditions)
+        entries = await todays_entries(session, facts, service.day_of(today, facts.hours), language)
+    hours = facts.hours
+    day = hours.day(today)
+    panels = [panel(r, hours, facts, now, entries[r.id], language) for r in facts.resources]
+    return Screen(location, hours, day, public_hours(day), panels)
+
+
+def page_of(count: int, asked: str) -> tuple[int, int]:
+    """The page to show (1-based, within range) and how many there are."""
+    pages = max(1, -(-count // PANELS_PER_PAGE))
+    number = int(asked) if asked.isdigit() else 1
+    return min(max(number, 1), pages), pages
 
 
 class DisplayPages(Controller):
@@ -163,23 +226,56 @@ class DisplayPages(Controller):
         location_slug: FromPath[str],
         lang: FromQuery[str] = "",
         refresh: FromQuery[str] = "",
+        page: FromQuery[str] = "1",
     ) -> Template:
         language = display_language(context.request, lang)
-        now = context.now
-        async with context.db.read() as session:
-            location = await queries.get_location(session, location_slug)
-            today = now.astimezone(ZoneInfo(location.timezone)).date()
-            facts = await load_location_facts(session, location, today, today)
-            entries = await todays_entries(session, facts, service.day_of(today, facts.hours), language)
-        hours = facts.hours
+        shown = await screen(context, location_slug, language)
+        number, pages = page_of(len(shown.panels), page)
+        base = f"/display/{shown.location.slug}"
+        refreshing = refresh == "on"
+        following = f"{base}?lang={language}&refresh=on&page={number % pages + 1}"
         return context.render(
             "display.html",
             lang=language,
-            location=location,
-            zone=hours.zone,
-            now=now,
-            today=hours.day(today),
-            panels=[panel(r, hours, facts, now, entries[r.id], language) for r in facts.resources],
+            screen=shown,
+            location=shown.location,
+            zone=shown.hours.zone,
+            now=context.now,
+            today=shown.today,
+            panels=shown.panels[(number - 1) * PANELS_PER_PAGE : number * PANELS_PER_PAGE],
+            page=number,
+            pages=pages,
+            refresh_seconds=(PAGE_SECONDS if pages > 1 else REFRESH_SECONDS) if refreshing else None,
+            refresh_url=following if pages > 1 else None,
+            display_url=base,
+            page_query=f"&page={number}" if pages > 1 else "",
+        )
+
+    @get("/display/{location_slug:str}/{resource_slug:str}", name="display-room")
+    async def room(
+        self,
+        context: PageContextDep,
+        location_slug: FromPath[str],
+        resource_slug: FromPath[str],
+        lang: FromQuery[str] = "",
+        refresh: FromQuery[str] = "",
+    ) -> Template:
+        """One room's door: free or in use now, until when, and what comes next today."""
+        language = display_language(context.request, lang)
+        shown = await screen(context, location_slug, language, Resource.slug == resource_slug)
+        if not shown.panels:
+            raise NotFound(N_("The offer '%(slug)s'"), slug=resource_slug)
+        return context.render(
+            "display_room.html",
+            lang=language,
+            screen=shown,
+            location=shown.location,
+            zone=shown.hours.zone,
+            now=context.now,
+            today=shown.today,
+            room=shown.panels[0],
             refresh_seconds=REFRESH_SECONDS if refresh == "on" else None,
-            display_url=f"/display/{location.slug}",
+            refresh_url=None,
+            display_url=f"/display/{shown.location.slug}/{resource_slug}",
+            page_query="",
         )

@@ -22,9 +22,10 @@ from library.accounts.models import User
 from library.booking import service
 from library.booking.alternatives import Alternative
 from library.booking.intervals import Interval
-from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingSeries, BookingStatus
 from library.booking.queries import list_bookings
 from library.booking.rules import cancel_deadline, checkin_window, may_become, may_move
+from library.booking.series import Repeat, skipped_occurrences
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog.models import Resource
 from library.catalog.policy import BookingPolicy, effective_policy
@@ -35,8 +36,8 @@ from library.http.deps import DatabaseDep, SettingsDep
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
 from library.http.viewer import UserDep
-from library.i18n import N_, Lang, translate
-from library.notify.feeds import booking_event, feed_name
+from library.i18n import N_, Lang, pick, translate
+from library.notify.feeds import booking_event, download_name, feed_name
 from library.notify.ics import new_calendar, new_event, to_bytes
 from library.web import parsing
 from library.web.common import AnyRequest, Form, PageContext, PageContextDep, see_other
@@ -55,6 +56,7 @@ NOTICES = {
         "You will get a confirmation by e-mail."
     ),
     "cancelled": N_("The booking is cancelled."),
+    "series_cancelled": N_("The remaining dates of the series are cancelled."),
     "checked_in": N_("You are checked in. Enjoy!"),
     "moved": N_("Your booking has moved. You get an e-mail with the new time and an updated calendar entry."),
 }
@@ -115,10 +117,64 @@ def with_actions(booking: Booking, policy: BookingPolicy, now: datetime) -> MyBo
     )
 
 
-async def my_bookings(db: Database, user: User, now: datetime) -> tuple[list[MyBooking], list[MyBooking]]:
-    """The person's upcoming bookings (soonest first) and the latest of the others."""
+@dataclass(frozen=True)
+class MySeries:
+    """A repeating booking shown as one item: its upcoming dates, the dates its rule skipped, and
+    those a "cancel all" would cancel (the ones whose cut-off has not passed)."""
+
+    series_id: int
+    entries: list[MyBooking]
+    skipped: list[Interval]
+    cancellable: list[MyBooking]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.entries[0].zone
+
+    @property
+    def resource(self) -> Resource:
+        return self.entries[0].booking.resource
+
+    @property
+    def cancel_from(self) -> datetime | None:
+        """Where "cancel all" starts: the first date that may still be cancelled."""
+        return self.cancellable[0].booking.start_at if self.cancellable else None
+
+
+def may_cancel_now(entry: MyBooking, now: datetime) -> bool:
+    return entry.cancellable_until is not None and now <= entry.cancellable_until
+
+
+def as_series(
+    series_id: int, entries: list[MyBooking], every: list[Booking], rule: dict[str, Any], now: datetime
+) -> MySeries:
+    """One series from its upcoming entries and all its bookings (for the dates its rule skipped)."""
+    first = min(every, key=lambda b: b.start_at)
+    skipped = skipped_occurrences(
+        Interval(first.start_at, first.end_at),
+        Repeat.from_rule(rule),
+        entries[0].zone,
+        {b.start_at for b in every},
+    )
+    return MySeries(
+        series_id,
+        entries,
+        [s for s in skipped if s.end > now],
+        [e for e in entries if may_cancel_now(e, now)],
+    )
+
+
+async def my_bookings(
+    db: Database, user: User, now: datetime
+) -> tuple[list[MyBooking | MySeries], list[MyBooking]]:
+    """The person's upcoming bookings (soonest first, a series as one item) and the latest of the others."""
     async with db.read() as session:
         rows = await list_bookings(session, owner_id=user.id, visitors_only=True, newest_first=True)
+        series_ids = {b.series_id for b in rows if b.series_id is not None}
+        found = await session.execute(
+            select(BookingSeries.id, BookingSeries.rule).where(BookingSeries.id.in_(series_ids))
+        )
+        rules = {series_id: rule for series_id, rule in found}
     upcoming: list[MyBooking] = []
     past: list[MyBooking] = []
     for booking in rows:
@@ -129,7 +185,19 @@ async def my_bookings(db: Database, user: User, now: datetime) -> tuple[list[MyB
         elif len(past) < PAST_SHOWN:
             past.append(entry)
     upcoming.reverse()
-    return upcoming, past
+    grouped: dict[int, list[MyBooking]] = {}
+    for entry in upcoming:
+        if entry.booking.series_id is not None and entry.booking.series_id in rules:
+            grouped.setdefault(entry.booking.series_id, []).append(entry)
+    items: list[MyBooking | MySeries] = []
+    for entry in upcoming:
+        series_id = entry.booking.series_id
+        if series_id is None or series_id not in grouped:
+            items.append(entry)
+        elif grouped[series_id][0] is entry:  # the whole series where its first date is
+            every = [b for b in rows if b.series_id == series_id]
+            items.append(as_series(series_id, grouped[series_id], every, rules[series_id], now))
+    return items, past
 
 
 async def bookings_page(
@@ -192,21 +260,65 @@ class MyBookingPages(Controller):
         if stem is None or not stem.isdigit():
             raise NotFound(N_("The file %(name)s"), name=file_name)
         booking = await own_booking(db, int(stem), user)
+        lang = page_language(request)
         calendar = new_calendar()
-        calendar.add_component(new_event(booking_event(booking, page_language(request), settings.base_url)))
+        calendar.add_component(new_event(booking_event(booking, lang, settings.base_url)))
+        zone = ZoneInfo(booking.resource.location.timezone)
+        name = download_name(
+            pick(lang, booking.resource.name, booking.resource.name_en),
+            booking.start_at.astimezone(zone).date(),
+            fallback=f"booking-{booking.id}",
+        )
         return Response(
             content=to_bytes(calendar),
             media_type="text/calendar; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    @get(
-        ["/my/bookings/{booking_id:int}/cancel", "/my/bookings/{booking_id:int}/check-in"],
-        name="my-booking-back",
-    )
+    @get("/my/bookings/{booking_id:int}/check-in", name="my-booking-back")
     async def back_to_list(self, booking_id: FromPath[int]) -> Redirect:
         """Where signing in after a button pressed without a session comes back to: the list."""
         return Redirect(path=f"/my/bookings#booking-{booking_id}", status_code=303)
+
+    @get("/my/bookings/{booking_id:int}/cancel", name="my-booking-cancel-confirm")
+    async def confirm_cancel(
+        self, context: PageContextDep, user: UserDep, booking_id: FromPath[int]
+    ) -> Response[Any]:
+        """The second step of cancelling: what will be cancelled, and a button that does it.
+        A booking no longer upcoming is shown in the list instead."""
+        upcoming, _ = await my_bookings(context.db, user, context.now)
+        entries = [e for item in upcoming for e in (item.entries if isinstance(item, MySeries) else [item])]
+        entry = next((e for e in entries if e.booking.id == booking_id), None)
+        if entry is None:
+            await own_booking(context.db, booking_id, user)
+            return Redirect(path=f"/my/bookings#booking-{booking_id}", status_code=303)
+        return context.render(
+            "my/cancel.html", entry=entry, series=None, may_cancel=may_cancel_now(entry, context.now)
+        )
+
+    @get("/my/series/{series_id:int}/cancel", name="my-series-cancel-confirm")
+    async def confirm_cancel_series(
+        self, context: PageContextDep, user: UserDep, series_id: FromPath[int]
+    ) -> Template | Redirect:
+        series = await own_series(context, user, series_id)
+        if series is None:
+            return Redirect(path="/my/bookings", status_code=303)
+        return context.render(
+            "my/cancel.html", entry=None, series=series, may_cancel=bool(series.cancellable)
+        )
+
+    @post("/my/series/{series_id:int}/cancel", name="my-series-cancel")
+    async def cancel_series(
+        self, context: PageContextDep, user: UserDep, series_id: FromPath[int]
+    ) -> Response[Any]:
+        """Cancel every date of the series that may still be cancelled; the rest stay."""
+        series = await own_series(context, user, series_id)
+        if series is None or series.cancel_from is None:  # already done, or too late for all
+            return see_other("/my/bookings")
+        await service.cancel_series(
+            context.db, series_id, actor=user, now=context.now, start_from=series.cancel_from
+        )
+        return see_other("/my/bookings", done="series_cancelled")
 
     @post("/my/bookings/{booking_id:int}/cancel", name="my-booking-cancel")
     async def cancel(
@@ -308,6 +420,17 @@ async def move_page(
         form=form,
         alternatives=alternatives,
     )
+
+
+async def own_series(context: PageContext, user: User, series_id: int) -> MySeries | None:
+    """One of the person's series as the list shows it, None when none of its dates is still to
+    come; someone else's (or none) is 'not found'."""
+    async with context.db.read() as session:
+        owner = await session.scalar(select(BookingSeries.user_id).where(BookingSeries.id == series_id))
+    if owner is None or owner != user.id:
+        raise NotFound(N_("The booking series %(id)s"), id=series_id)
+    upcoming, _ = await my_bookings(context.db, user, context.now)
+    return next((i for i in upcoming if isinstance(i, MySeries) and i.series_id == series_id), None)
 
 
 async def own_booking_changed(

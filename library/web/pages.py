@@ -19,8 +19,9 @@ from library.errors import LibraryError, message
 from library.http.answers import LANG_COOKIE
 from library.http.deps import DatabaseDep, SettingsDep
 from library.http.viewer import SESSION_COOKIE, ViewerDep, client_address
-from library.i18n import N_, known_language
+from library.i18n import DEFAULT_LANGUAGE, N_, known_language
 from library.web.common import Form, PageContext, PageContextDep, form_values, safe_next, see_other
+from library.workshops.queries import workshop_counts_by_factor
 
 ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = {"account_deleted": N_("Your account has been deleted and you have been signed out.")}
@@ -50,12 +51,19 @@ def ending_session(context: PageContext) -> int | None:
 async def signed_in(
     context: PageContext, user: User, path: str, *, done: str | None = None, lang: Language | None = None
 ) -> Redirect:
-    """Signing in, registering: a fresh session, and the 303 to `path` that sets its cookie (and
-    the language chosen)."""
+    """Signing in, registering: a fresh session, and the 303 to `path` that sets its cookie and
+    the page language: the one just chosen, else an account's language other than the default
+    (a choice the person made, so it applies right away; the default leaves the browser's)."""
     session_id = await service.start_session(
         context.db, user, context.now, session_lifetime(context), ending=ending_session(context)
     )
-    return with_session(see_other(path, done=done), session_id, context.settings, lang=lang)
+    return with_session(
+        see_other(path, done=done), session_id, context.settings, lang=lang or chosen_language(user)
+    )
+
+
+def chosen_language(user: User) -> Language | None:
+    return user.language if user.language.value != DEFAULT_LANGUAGE else None
 
 
 def with_session(
@@ -87,12 +95,14 @@ class HomePages(Controller):
         lang = context.lang
         async with context.db.read() as session:
             counts = await queries.resource_counts_by_factor(session)
+            workshops = await workshop_counts_by_factor(session)
         factors = [
             {
                 "key": factor.value,
                 "name": text.localised(lang)[0],
                 "description": text.localised(lang)[1],
                 "count": counts.get(factor, 0),
+                "workshops": workshops.get(factor, 0),
             }
             for factor, text in FACTOR_TEXTS.items()
         ]

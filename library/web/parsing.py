@@ -9,12 +9,12 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from library.catalog.hours import exists_locally, local_instant
-from library.i18n import N_, Lang, translate
+from library.i18n import N_, Lang, parse_typed_date, translate, typed_date_pattern
 from library.texts import is_clean
 from library.web.common import Form
 
 REQUIRED = N_("Please fill in this field.")
-BAD_DATE = N_("Please enter a date such as 2026-12-04.")
+BAD_DATE = N_("Please enter a date as %(pattern)s.")
 BAD_TIME = N_("Please enter a time such as 14:30.")
 BAD_NUMBER = N_("Please enter a whole number from %(low)s to %(high)s.")
 SKIPPED_TIME = N_(
@@ -61,7 +61,8 @@ def whole_number(
 
 
 def day(form: Form, name: str, lang: Lang, *, required: bool = False) -> date | None:
-    return _typed(form, name, lang, date.fromisoformat, translate(lang, BAD_DATE), required)
+    bad = translate(lang, BAD_DATE, pattern=typed_date_pattern(lang))
+    return _typed(form, name, lang, lambda text: parse_typed_date(text, lang), bad, required)
 
 
 def clock_time(form: Form, name: str, lang: Lang, *, required: bool = False) -> time | None:
@@ -85,8 +86,8 @@ def _typed(
 
 
 def local_moment(form: Form, name: str, lang: Lang, zone: ZoneInfo) -> datetime | None:
-    """An optional `datetime-local` field (2026-12-04T14:30), read as wall-clock time in `zone`."""
-    bad = translate(lang, N_("Please enter a date and time such as 2026-12-04 14:30."))
+    """An optional `datetime-local` field (e.g. 2026-12-04T14:30), read as wall-clock time in `zone`."""
+    bad = translate(lang, N_("Please choose a date and a time of day (HH:MM)."))
     typed = _typed(form, name, lang, datetime.fromisoformat, bad, required=False)
     return instant(form, name, lang, typed.date(), typed.time(), zone) if typed else None
 

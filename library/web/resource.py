@@ -33,7 +33,7 @@ from library.catalog.policy import BookingPolicy, effective_policy
 from library.db import Database
 from library.errors import LibraryError, message
 from library.http.problems import status_of
-from library.http.refusals import booking_refused
+from library.http.refusals import booking_refused, person_refused
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, catalogue, pick, translate
 from library.pictures.queries import resource_photos
@@ -333,6 +333,10 @@ async def resource_page(
         if resource_facts is not None
         else None
     )
+    barred = None
+    user = context.viewer.user if context.viewer else None
+    if user is not None and resource_facts is not None:
+        barred = await person_refused(context.db, user, resource_facts, zone, context.now)
     if form is None:
         prefill = context.request.query_params
         form = Form(
@@ -361,8 +365,11 @@ async def resource_page(
         today=today,
         form=form,
         length_options=length_options(lang, policy),
-        features=[str(feature) for feature in resource.features or [] if feature],
+        features=queries.features_in(lang, resource),
         login_url=sign_in_url(context.request, resource.slug),
+        barred=barred.detail(lang) if barred else None,
+        barred_workshop=workshop if barred and barred.params.get("workshop") else None,
+        barred_age=barred is not None and barred.message_key == "min_age_unknown",
         first_start=lambda moment: aligned_at_or_after(moment, zone, policy.slot_minutes),
         fitting_length=lambda start, end: fitting_length(policy, start, end),
         hhmm=lambda moment: moment.astimezone(zone).strftime("%H:%M"),

@@ -50,6 +50,7 @@ async def desk_page(
         today=today,
         error=error,
         notice=None if error else context.notice(NOTICES),
+        base_url=context.settings.base_url.rstrip("/"),
     )
 
 

@@ -96,6 +96,9 @@ def resource_input(form: Form, *, new: bool) -> dict[str, Any]:
     for name in ("capacity", "min_age", "required_certification", "units"):
         raw[name] = form.value(name).strip()
     raw["features"] = [line.strip() for line in form.value("features").splitlines() if line.strip()]
+    raw["features_en"] = [
+        line.strip() for line in form.value("features_en").splitlines() if line.strip()
+    ] or None
     for name in FLAGS:
         raw[name] = form.value(name) == "on"
     raw["policy"] = {name: form.value(f"policy.{name}").strip() or None for name in POLICY_FIELDS}
@@ -133,6 +136,7 @@ def resource_form(resource: Resource) -> Form:
             "description_en": resource.description_en or "",
             "capacity": str(resource.capacity),
             "features": "\n".join(str(feature) for feature in resource.features or []),
+            "features_en": "\n".join(str(feature) for feature in resource.features_en or []),
             "requires_approval": "on" if resource.requires_approval else "",
             "required_certification": certification.key if certification else "",
             "min_age": "" if resource.min_age is None else str(resource.min_age),

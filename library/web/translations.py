@@ -51,6 +51,11 @@ def format_time(context: Context, value: datetime | time, zone: ZoneInfo | str |
 
 
 @pass_context
+def format_typed_date(context: Context, value: date) -> str:
+    return i18n.format_typed_date(value, context_language(context))
+
+
+@pass_context
 def format_number(context: Context, value: float) -> str:
     return i18n.format_number(value, context_language(context))
 
@@ -82,8 +87,9 @@ def weekday_names(context: Context) -> list[tuple[int, str]]:
 @pass_context
 def localised(context: Context, thing: Any, attribute: str) -> str:
     """A text kept in both languages on a record (`name`, `name_en`): English where asked and present."""
-    german = getattr(thing, attribute, "") or ""
-    return i18n.pick(context_language(context), german, getattr(thing, f"{attribute}_en", None))
+    german = str(getattr(thing, attribute, "") or "")
+    english = getattr(thing, f"{attribute}_en", None)
+    return i18n.pick(context_language(context), german, str(english) if english else None)
 
 
 def install(environment: Environment) -> None:
@@ -103,4 +109,5 @@ def install(environment: Environment) -> None:
         short_date=format_short_date,
         time=format_time,
         number=format_number,
+        typed_date=format_typed_date,
     )

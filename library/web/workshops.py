@@ -20,13 +20,15 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from library.accounts.verification import ensure_email_verified
-from library.booking.errors import refused
+from library.booking.queries import load_booker
+from library.booking.rules import Refusal
 from library.booking.service import RuleBroken
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.models import Factor, Location
-from library.errors import LibraryError, NotFound
+from library.errors import Bilingual, LibraryError, NotFound
 from library.http.deps import ClockDep, DatabaseDep
 from library.http.problems import status_of
+from library.http.refusals import booking_refused
 from library.http.viewer import UserDep
 from library.i18n import N_, Lang, pick, translate
 from library.opendata.events import script_json, upcoming_events
@@ -42,7 +44,7 @@ from library.workshops.queries import (
     upcoming_sessions,
     workshop_with_sessions,
 )
-from library.workshops.rules import session_state
+from library.workshops.rules import WorkshopFacts, check_person, session_state
 
 PAGE_SIZE = 30
 FACTORS = {factor.value: factor for factor in Factor}
@@ -139,9 +141,25 @@ def by_local_day(views: list[SessionView]) -> list[tuple[date, list[SessionView]
 
 @dataclass(frozen=True)
 class SignupError:
+    """Why this person cannot sign up for a session, with where to go next (a workshop, the account)."""
+
     session_id: int
     message: str
     needs_birth_date: bool
+    workshop_slug: str | None = None
+    workshop_title: Bilingual | None = None
+
+
+async def why_not_signup(context: PageContext, session_id: int, problem: LibraryError) -> SignupError:
+    """The refusal in words; a missing certification names the workshop that gives it."""
+    workshop = problem.params.get("workshop_title")
+    return SignupError(
+        session_id,
+        problem.detail(context.lang),
+        needs_birth_date=problem.message_key == "min_age_unknown",
+        workshop_slug=problem.params.get("workshop"),
+        workshop_title=workshop if isinstance(workshop, Bilingual) else None,
+    )
 
 
 async def workshop_page(
@@ -167,6 +185,22 @@ async def workshop_page(
         events = await upcoming_events(
             session, now=context.now, base_url=context.settings.base_url, workshop_slug=slug
         )
+        refusals: dict[int, Refusal] = {}
+        if context.viewer.user is not None:
+            booker = await load_booker(session, context.viewer.user)
+            required = workshop.required_certification
+            facts = WorkshopFacts(workshop.min_age, workshop.max_age, required.key if required else None)
+            for upcoming_session in upcoming:
+                refusal = check_person(facts, upcoming_session.start_at, booker, context.settings.zone)
+                if refusal is not None:
+                    refusals[upcoming_session.id] = refusal
+    # Who may not attend sees why instead of a sign-up button.
+    barred = {
+        session_id: await why_not_signup(
+            context, session_id, await booking_refused(context.db, refusal, context.now)
+        )
+        for session_id, refusal in refusals.items()
+    }
     return context.render(
         "workshops/detail.html",
         status=status,
@@ -175,6 +209,7 @@ async def workshop_page(
         factor_name=dict(factor_choices(context.lang))[workshop.factor.value],
         sessions=session_views(upcoming, tallies, context.now, mine),
         signup_error=signup_error,
+        barred=barred,
         notice=context.notice(NOTICES),
         events_json=script_json(events) if events["@graph"] else None,
     )
@@ -252,15 +287,19 @@ class WorkshopPages(Controller):
                 context.db, session_id, user=user, now=now, zone=context.settings.zone
             )
         except (RuleBroken, LibraryError) as error:
-            problem = refused(error.refusal) if isinstance(error, RuleBroken) else error
+            problem = (
+                await booking_refused(context.db, error.refusal, now)
+                if isinstance(error, RuleBroken)
+                else error
+            )
             if isinstance(problem, NotFound):
                 raise problem from error
-            signup_error = SignupError(
-                session_id,
-                problem.detail(context.lang),
-                needs_birth_date=problem.message_key == "min_age_unknown",
+            return await workshop_page(
+                context,
+                slug,
+                status=status_of(problem),
+                signup_error=await why_not_signup(context, session_id, problem),
             )
-            return await workshop_page(context, slug, status=status_of(problem), signup_error=signup_error)
         return see_other(f"/workshops/{slug}", done=registration.status.value)
 
     @get("/workshops/{slug:str}/sessions/{session_id:int}/register", name="workshop-register-return")

@@ -208,3 +208,9 @@ async def renewing_workshop(session: AsyncSession, certification_key: str, now: 
         .order_by(next_start.is_(None), next_start, Workshop.id)
         .limit(1)
     )
+
+
+async def workshop_counts_by_factor(session: AsyncSession) -> dict[Factor, int]:
+    """How many workshops each factor has: the home page's factor cards and GET /factors."""
+    rows = await session.execute(select(Workshop.factor, func.count()).group_by(Workshop.factor))
+    return {factor: count for factor, count in rows}

@@ -53,7 +53,13 @@ def check_registration(
         or not (session.registration_opens <= now < session.registration_closes)
     ):
         return Refusal("registration_closed")
-    day = session.start.astimezone(zone).date()
+    return check_person(workshop, session.start, booker, zone)
+
+
+def check_person(workshop: WorkshopFacts, start: datetime, booker: Booker, zone: ZoneInfo) -> Refusal | None:
+    """Whether this person may attend a session starting at `start`: the age range on its day and a
+    certification valid then. A page asks this before it offers a sign-up button."""
+    day = start.astimezone(zone).date()
     if workshop.min_age is not None or workshop.max_age is not None:
         if booker.birth_date is None:
             return Refusal("min_age", {"min_age": workshop.min_age or 0}, message_key="min_age_unknown")
@@ -64,8 +70,7 @@ def check_registration(
             return Refusal("max_age", {"max_age": workshop.max_age})
     required = workshop.required_certification
     if required is not None and not any(
-        c.key == required and (c.expires_at is None or c.expires_at > session.start)
-        for c in booker.certifications
+        c.key == required and (c.expires_at is None or c.expires_at > start) for c in booker.certifications
     ):
         return Refusal("certification_required", {"certification": required})
     return None

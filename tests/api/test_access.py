@@ -84,6 +84,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/bookings"): SIGNED_IN,
     ("GET", "/api/v1/bookings/{booking_id}"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/cancel"): OWNER_OR_STAFF,
+    ("POST", "/api/v1/booking-series/{series_id}/cancel"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/check-in"): OWNER_OR_STAFF,
     ("PATCH", "/api/v1/bookings/{booking_id}"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/undo-check-in"): OWNER_OR_STAFF,
@@ -159,6 +160,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/bookings/{booking_id}"): PUBLIC,  # the link in mails: a redirect to my bookings
     ("GET", "/registrations/{registration_id}"): PUBLIC,  # likewise, to my workshops
     ("GET", "/display/{location_slug}"): PUBLIC,  # the door display: no personal data
+    ("GET", "/display/{location_slug}/{resource_slug}"): PUBLIC,  # a room's door, the same
     ("GET", "/privacy"): PUBLIC,
     ("GET", "/register"): PUBLIC,
     ("POST", "/register"): PUBLIC,
@@ -171,7 +173,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     # A GET on a button's address (e.g. after signing in again) only leads back to its page
     ("GET", "/resources/{slug}/book"): PUBLIC,
     ("GET", "/workshops/{slug}/sessions/{session_id}/register"): PUBLIC,
-    ("GET", "/my/bookings/{booking_id}/cancel"): PUBLIC,
+    ("GET", "/my/bookings/{booking_id}/cancel"): OWNER,  # the confirmation step
+    ("GET", "/my/series/{series_id}/cancel"): OWNER,
     ("GET", "/my/bookings/{booking_id}/check-in"): PUBLIC,
     ("GET", "/my/workshops/{registration_id}/accept"): PUBLIC,
     ("GET", "/my/workshops/{registration_id}/cancel"): PUBLIC,
@@ -191,6 +194,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/workshops/{slug}/sessions/{session_id}/register"): SIGNED_IN,
     ("GET", "/my/bookings"): SIGNED_IN,
     ("POST", "/my/bookings/{booking_id}/cancel"): OWNER,
+    ("POST", "/my/series/{series_id}/cancel"): OWNER,
     ("POST", "/my/bookings/{booking_id}/check-in"): OWNER,
     ("GET", "/my/bookings/{booking_id}/move"): OWNER,
     ("POST", "/my/bookings/{booking_id}/move"): OWNER,
@@ -314,6 +318,17 @@ async def build_world(client: Client, db: Database) -> World:
         headers=owner,
     )
     assert booking.status_code == 201, booking.text
+    series = await client.post(
+        "/api/v1/bookings",
+        json={
+            "resource": "gruppenraum",
+            "start": at(FRIDAY, 16),
+            "end": at(FRIDAY, 17),
+            "repeat": {"freq": "weekly", "count": 2},
+        },
+        headers=owner,
+    )
+    assert series.status_code == 201, series.text
     workshop = await client.post(
         "/api/v1/workshops",
         json={"title": "Einführung", "description": "", "factor": "knowhow"},
@@ -366,6 +381,8 @@ async def build_world(client: Client, db: Database) -> World:
             "resource": "gruppenraum",
             "photo_id": "1",
             "name": "no-such-photo-320.webp",
+            "resource_slug": "gruppenraum",
+            "series_id": str(series.json()["series_id"]),
         },
     )
 

@@ -230,7 +230,7 @@ async def test_factors_in_english(client: Client, catalogue: Catalogue) -> None:
     names = {f["key"]: f["name"] for f in response.json()}
     assert names["technology"] == "Technology"
     assert names["networking"] == "Networking"
-    assert names["space"] == "Space"
+    assert names["space"] == "Space & meeting"  # the factor, told apart from the kind "Room"
     german = {f["key"]: f["description"] for f in (await client.get("/api/v1/factors")).json()}
     english = {f["key"]: f["description"] for f in response.json()}
     assert german["technology"] != english["technology"]

@@ -853,3 +853,27 @@ async def test_a_description_may_hold_line_breaks(db: Database, client: Client) 
     body = {**NEW_DEVICE, "description": "Erste Zeile\r\nzweite\ndritte"}
     response = await client.post("/api/v1/resources", json=body, headers=bearer(things["staff"]))
     assert response.status_code == 201, response.text
+
+
+async def test_features_in_two_languages_keep_the_field_shape(db: Database, client: Client) -> None:
+    things = await setup_library(db, client)
+    staff = bearer(things["staff"])
+    response = await client.post(
+        "/api/v1/resources",
+        json={**NEW_DEVICE, "slug": "plotter", "features_en": ["A0", "Colour"]},
+        headers=staff,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["features"] == ["A0", "Farbe"]  # German by default, a list of texts as ever
+    english = (await client.get("/api/v1/resources/plotter", headers=ENGLISH)).json()
+    assert english["features"] == ["A0", "Colour"]
+    page = await client.get("/resources/plotter", headers=ENGLISH)
+    assert "<li>Colour</li>" in page.text
+    assert "<li>Farbe</li>" in (await client.get("/resources/plotter")).text
+    # Without English features the German ones serve in English too.
+    cleared = await client.patch("/api/v1/resources/plotter", json={"features_en": None}, headers=staff)
+    assert cleared.status_code == 200, cleared.text
+    assert (await client.get("/api/v1/resources/plotter", headers=ENGLISH)).json()["features"] == [
+        "A0",
+        "Farbe",
+    ]

@@ -94,7 +94,11 @@ def test_a_visitor_books_a_vr_headset_sees_it_and_cancels_it(page: Page, lang: L
     expect(page.get_by_role("status")).to_be_visible()
     assert_accessible(page)
     save_screenshots(page, "my-bookings", lang)
-    booking.locator("form[action$='/cancel'] button").click()
+    booking.locator("a[href$='/cancel']").click()
+    # Cancelling asks first, on a page of its own.
+    expect(page).to_have_url(re.compile(r"/my/bookings/\d+/cancel$"))
+    assert_accessible(page)
+    page.locator("form[action$='/cancel'] button.danger").click()
     expect(page).to_have_url(re.compile(r"/my/bookings\?done=cancelled"))
     expect(page.locator("#past-title + ul li.booking").first).to_contain_text(
         "VR-Brille" if lang == "de" else "VR headset"

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from library.accounts.models import EmailVerification, User
+from library.accounts.models import EmailVerification, Language, User
 from library.accounts.verification import verification_token
 from library.audit.models import AuditEntry
 from library.clock import SettableClock
@@ -155,9 +155,9 @@ async def test_the_account_page_needs_a_sign_in_and_shows_certifications(
     assert page.status_code == 200
     assert "anna@example.org" in page.text
     assert "Einweisung Lasercutter:" in page.text
-    assert "valid until Tuesday, June 1, 2027" in page.text
+    assert "valid until Tuesday, 1 June 2027" in page.text
     assert "Sewing:" in page.text
-    assert "expired on Sunday, November 1, 2026" in page.text
+    assert "expired on Sunday, 1 November 2026" in page.text
     german = await client.get("/account")
     assert "Dienstag, 1. Juni 2027" in german.text
 
@@ -169,12 +169,13 @@ async def test_the_profile_is_saved_and_a_bad_birth_date_is_explained(client: Cl
     bad = await post_form(
         client,
         "/account",
-        {"name": "Anna M.", "birth_date": "31.12.1990", "language": "de"},
+        {"name": "Anna M.", "birth_date": "31.12.90", "language": "de"},
         form_page="/account",
     )
     assert bad.status_code == 422
     assert 'id="error-birth_date"' in bad.text
-    assert 'value="31.12.1990"' in bad.text
+    assert "TT.MM.JJJJ" in bad.text  # how to write it, in the page's language
+    assert 'value="31.12.90"' in bad.text
     assert 'value="Anna M."' in bad.text
 
     page = await submit_form(
@@ -427,3 +428,16 @@ async def test_with_verification_on_the_booking_form_refuses_an_unverified_accou
         verifying_client, "/resources/gruppenraum-1/book", form, form_page="/resources/gruppenraum-1"
     )
     assert booked.status_code == 303, booked.text
+
+
+async def test_the_accounts_language_applies_right_after_signing_in(client: Client, db: Database) -> None:
+    await factories.create_user(db, "eve@example.org", language=Language.EN)
+
+    german_form = await client.get("/login")
+    assert '<html lang="de">' in german_form.text  # the browser asks for nothing: German
+    signed = await post_form(
+        client, "/login", {"email": "eve@example.org", "password": factories.DEFAULT_PASSWORD, "next": "/"}
+    )
+    assert signed.status_code == 303
+    home = await client.get(signed.headers["location"])
+    assert '<html lang="en">' in home.text

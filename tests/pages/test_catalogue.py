@@ -7,7 +7,7 @@ Monday to Friday 10-19 with staff.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from library.catalog.models import Factor, Location, ResourceKind
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
-from tests.support.api import Client
+from tests.support.api import Client, new_workshop
 from tests.support.forms import post_form, sign_in
 
 ENGLISH = {"accept-language": "en"}
@@ -118,7 +118,7 @@ async def test_free_now_and_free_at_a_local_time(client: Client, db: Database, c
     now = await client.get("/catalogue?free=on", headers=ENGLISH)
     assert now.status_code == 200
     assert "VR headset" in now.text
-    assert "5 units free" in now.text
+    assert "5 devices free" in now.text
     assert "Group room 1" not in now.text
     later = await client.get("/catalogue?on=2026-12-01&at=12:00", headers=ENGLISH)
     assert "Group room 1" in later.text
@@ -145,7 +145,7 @@ async def test_the_resource_page_shows_rules_in_words_and_the_week(client: Clien
     # The week: a table with headers and a list of free periods as text.
     assert '<th scope="col">' in text
     assert '<th scope="row">' in text
-    assert re.search(r"10:00\sAM to 7:00\sPM \(5 units free\)", text)
+    assert re.search(r"10:00 to 19:00 \(5 devices free\)", text)
     assert "start=10:00&amp;length=60#book-title" in text  # a free period pre-fills the booking form
     assert "closed" in text  # the weekend
     assert 'href="/login?next=%2Fresources%2Fvr-brille"' in text
@@ -168,7 +168,7 @@ async def test_the_week_moves_and_a_bad_week_is_explained(client: Client, db: Da
     assert "?week=2026-12-14" in next_week.text
     bad = await client.get("/resources/gruppenraum-1?week=soon", headers=ENGLISH)
     assert bad.status_code == 422
-    assert "Please enter a date such as 2026-12-04." in bad.text
+    assert "Please enter a date as DD/MM/YYYY." in bad.text
     missing = await client.get("/resources/no-such-thing")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
@@ -236,6 +236,10 @@ async def test_an_age_limit_without_a_birth_date_is_explained_above_the_form(
     await library(db)
     await factories.create_user(db)
     await sign_in(client, "anna@example.org")
+    before = await client.get("/resources/vr-brille")
+    assert "Bitte tragen Sie Ihr Geburtsdatum in Ihrem Konto ein." in before.text
+    assert 'href="/account"' in before.text
+    assert 'action="/resources/vr-brille/book' not in before.text
 
     response = await post_form(
         client,
@@ -260,6 +264,9 @@ async def test_a_missing_induction_names_the_workshop(client: Client, db: Databa
 
     page = await client.get("/resources/lasercutter", headers=ENGLISH)
     assert "You need the induction “Lasercutter-Einweisung”." in page.text
+    # Before any form: why not, by the induction's name (never its key), and no booking form.
+    assert "This device needs the induction &#39;Lasercutter-Einweisung&#39;." in page.text
+    assert 'action="/resources/lasercutter/book' not in page.text
     response = await post_form(
         client,
         "/resources/lasercutter/book",
@@ -267,7 +274,41 @@ async def test_a_missing_induction_names_the_workshop(client: Client, db: Databa
         form_page="/resources/lasercutter",
     )
     assert response.status_code == 403
-    assert "Einweisung „laser“" in response.text
+    assert "Einweisung „Lasercutter-Einweisung“" in response.text
+    assert "„laser“" not in response.text
+
+
+async def test_a_missing_induction_links_the_workshop_by_its_title(client: Client, db: Database) -> None:
+    await library(db)
+    laser_cert = await factories.create_certification(
+        db, "laser", name="Lasercutter-Einweisung", name_en="Laser cutter induction"
+    )
+    async with db.read() as session:
+        central = (await session.scalars(select(Location).where(Location.slug == "zentralbibliothek"))).one()
+    await factories.create_resource(
+        db, central, "lasercutter", kind=ResourceKind.DEVICE, certification=laser_cert
+    )
+    await factories.create_user(db, "staff@example.org", role=Role.STAFF)
+    staff = await factories.get_token(client, "staff@example.org")
+    workshop = await new_workshop(
+        client,
+        staff,
+        title="Einweisung Lasercutter",
+        title_en="Laser cutter induction course",
+        grants_certification="laser",
+    )
+    await factories.create_user(db)
+    await sign_in(client, "anna@example.org")
+
+    german = await client.get("/resources/lasercutter")
+    assert "Einweisung „Lasercutter-Einweisung“" in german.text
+    assert f'href="/workshops/{workshop["slug"]}"' in german.text
+    assert "Zum Workshop „Einweisung Lasercutter“" in german.text
+    english = await client.get("/resources/lasercutter", headers=ENGLISH)
+    assert "The workshop &#39;Laser cutter induction course&#39; gives it." in english.text
+    assert "To the workshop “Laser cutter induction course”" in english.text
+    assert 'action="/resources/lasercutter/book' not in english.text
+    assert "&#39;laser&#39;" not in english.text
 
 
 async def test_a_taken_slot_offers_alternatives_that_book_in_one_click(client: Client, db: Database) -> None:
@@ -285,7 +326,7 @@ async def test_a_taken_slot_offers_alternatives_that_book_in_one_click(client: C
         form_page=page,
     )
     assert taken.status_code == 409
-    assert "Zu dieser Zeit ist kein Exemplar frei." in taken.text
+    assert "Zu dieser Zeit ist nichts mehr frei." in taken.text
     offers = re.findall(
         r'<form method="post" action="/resources/gruppenraum-1/book\#book-title" class="inline">(.*?)</form>',
         taken.text,
@@ -328,7 +369,7 @@ async def test_a_free_period_starting_now_offers_the_next_start_on_the_grid(
     clock.set(datetime(2026, 12, 1, 9, 10, tzinfo=UTC))  # 10:10 in Ulm
 
     page = await client.get("/resources/gruppenraum-1", headers=ENGLISH)
-    assert re.search(r"10:10\sAM to 7:00\sPM", page.text)
+    assert re.search(r"10:10 to 19:00", page.text)
     assert "date=2026-12-01&amp;start=10:30&amp;length=60#book-title" in page.text
 
 
@@ -356,9 +397,7 @@ async def test_a_weekly_series_is_all_or_nothing_unless_skipping_is_chosen(
     refused = await post_form(client, f"{page}/book", series, form_page=page)
     assert refused.status_code == 409
     assert "Some dates of the series cannot be booked; nothing was booked." in refused.text
-    assert re.search(
-        r"<li>Wednesday, December 9, 2026, 2:00\sPM to 3:00\sPM: already taken</li>", refused.text
-    )
+    assert re.search(r"<li>Wednesday, 9 December 2026, 14:00 to 15:00: already taken</li>", refused.text)
     skipping = await post_form(client, f"{page}/book", {**series, "skip": "on"}, form_page=page)
     assert skipping.status_code == 303
     assert skipping.headers["location"] == "/my/bookings?done=series_partly"
@@ -416,3 +455,79 @@ async def test_a_time_the_clocks_skip_is_refused_next_to_the_field(client: Clien
     assert 'id="error-start"' in response.text
     async with db.read() as session:
         assert (await session.scalars(select(Booking))).all() == []
+
+
+def day_section(text: str, day: str) -> str:
+    """One day's part of the week grid on a resource page."""
+    found = re.search(rf'<section class="week-grid-day" id="day-{day}".*?</section>', text, re.S)
+    assert found is not None, day
+    return found.group(0)
+
+
+async def test_the_week_grid_links_free_times_to_the_filled_in_form(client: Client, db: Database) -> None:
+    await library(db)
+    await factories.create_user(db, "staff@example.org", role=Role.STAFF)
+    await book_directly(client, "gruppenraum-1", "2026-12-02T12:00:00+01:00", "2026-12-02T14:00:00+01:00")
+
+    english = (await client.get("/resources/gruppenraum-1", headers=ENGLISH)).text
+    # Day links for a phone, one anchor per day of the week (Monday to Sunday).
+    assert 'href="#day-2026-11-30"' in english
+    assert 'href="#day-2026-12-06"' in english
+    wednesday = day_section(english, "2026-12-02")
+    assert '<caption class="visually-hidden">Wednesday, 2 December 2026</caption>' in wednesday
+    rows = dict(re.findall(r'<th scope="row">(\d\d:\d\d)</th>\s*<td>(.*?)</td>', wednesday, re.S))
+    # Free: a link that fills in the form; taken and closed: a word (and an icon), no link.
+    assert (
+        'href="/resources/gruppenraum-1?week=2026-11-30&amp;date=2026-12-02&amp;start=14:00&amp;length=60#book-title"'
+        in rows["14:00"]
+    )
+    assert ">free<" in rows["14:00"]
+    assert "book from 14:00" in rows["14:00"]
+    assert "taken" in rows["12:00"]
+    assert "<a " not in rows["12:00"]
+    # The last free hour before the booking offers only what fits.
+    assert "start=11:00&amp;length=60" in rows["11:00"]
+    sunday = day_section(english, "2026-12-06")
+    assert "closed" in sunday
+    assert "<a " not in sunday
+    german = day_section((await client.get("/resources/gruppenraum-1")).text, "2026-12-02")
+    assert "belegt" in german
+    assert ">frei<" in german
+
+
+async def test_someone_under_the_age_limit_sees_the_rule_instead_of_the_form(
+    client: Client, db: Database
+) -> None:
+    await library(db)
+    await factories.create_user(db, "kid@example.org", birth_date=date(2016, 5, 1))
+    await factories.create_user(db, "adult@example.org", birth_date=date(1990, 5, 1))
+
+    await sign_in(client, "kid@example.org")
+    young = await client.get("/resources/vr-brille", headers=ENGLISH)
+    assert "This offer is for ages 13 and up." in young.text
+    assert 'action="/resources/vr-brille/book' not in young.text
+    await sign_in(client, "adult@example.org")
+    grown = await client.get("/resources/vr-brille", headers=ENGLISH)
+    assert 'action="/resources/vr-brille/book' in grown.text
+
+
+async def test_know_how_leads_to_workshops_and_the_factor_space_is_not_the_kind_room(
+    client: Client, db: Database
+) -> None:
+    await library(db)
+
+    home = (await client.get("/", headers=ENGLISH)).text
+    assert 'href="/workshops?factor=knowhow"' in home
+    assert "Workshops and inductions" in home
+    assert "Space &amp; meeting" in home
+    german_home = (await client.get("/")).text
+    assert "Raum &amp; Begegnung" in german_home
+    filtered = (await client.get("/catalogue?factor=knowhow", headers=ENGLISH)).text
+    assert 'href="/workshops?factor=knowhow"' in filtered
+    assert 'href="/workshops?factor=knowhow"' not in (await client.get("/catalogue", headers=ENGLISH)).text
+    room = (await client.get("/resources/gruppenraum-1")).text
+    assert "Kind: Room" not in room
+    assert "Art: Raum" in room
+    devices = (await client.get("/resources/vr-brille")).text
+    assert "5 Geräte" in devices
+    assert "Exemplar" not in devices

@@ -5,14 +5,23 @@ The clock stands at Tuesday 2026-12-01 09:00 UTC, 10:00 in Ulm.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from library.accounts.models import Role
-from library.catalog.models import ResourceKind
+from library.catalog.models import ResourceKind, Unit
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
 from tests.support.api import Client
+
+
+def panel_of(text: str, name: str) -> str:
+    """One offer's panel on a location's screen."""
+    [panel] = [chunk for chunk in text.split('<li class="display-panel')[1:] if f">{name}</a></h2>" in chunk]
+    return panel
 
 
 async def busy_library(client: Client, db: Database) -> None:
@@ -86,12 +95,13 @@ async def test_free_now_and_in_use_until(client: Client, db: Database, clock: Se
     assert '<html lang="en">' in page.text
     assert 'http-equiv="refresh"' not in page.text  # a person opening the link gets a still page
     assert 'href="/display/zentralbibliothek?lang=en&amp;refresh=on"' in page.text
-    text = page.text.replace("\u202f", " ")  # CLDR puts a narrow space before AM/PM
-    room = text[text.index("<h2>Group room 1</h2>") : text.index("<h2>Makerspace</h2>")]
-    assert "In use · free from 12:00 PM" in room
-    assert "10:00 AM to 12:00 PM</span>\n            booked" in room
-    makerspace = text[text.index("<h2>Makerspace</h2>") : text.index("<h2>VR headset</h2>")]
+    text = page.text
+    room = panel_of(text, "Group room 1")
+    assert "In use · free from 12:00" in room
+    assert re.search(r"10:00 to 12:00</span>\s*booked", room)
+    makerspace = panel_of(text, "Makerspace")
     assert "Free now" in makerspace
+    assert "until 14:00" in makerspace  # the workshop takes it then
     assert "Workshop: Soldering for beginners" in makerspace
     assert "Free now: 2 of 2" in text  # the VR headsets
     clock.set(clock.now() + timedelta(hours=10))  # 20:00, closed
@@ -104,3 +114,68 @@ async def test_an_unknown_location_is_a_404_page(client: Client, db: Database) -
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "atlantis" in response.text
+
+
+async def test_hours_as_the_public_sees_them_and_a_rooms_door(client: Client, db: Database) -> None:
+    await busy_library(client, db)
+
+    page = (await client.get("/display/zentralbibliothek?lang=en")).text
+    assert "Open today 10:00 to 19:00" in page
+    assert 'href="/display/zentralbibliothek/makerspace?lang=en"' in page
+    assert 'class="display-panel factor-' in page
+
+    door = await client.get("/display/zentralbibliothek/gruppenraum-1?lang=en&refresh=on")
+    assert door.status_code == 200
+    text = door.text
+    assert "<h1>Group room 1</h1>" in text
+    assert "In use · free from 12:00" in text
+    assert re.search(r"<strong>Now:</strong>\s*10:00 to 12:00\s*booked", text)
+    assert "<strong>Next:</strong>" in text
+    assert '<meta http-equiv="refresh" content="60">' in text
+    for private in ("Anna", "Geheimes Projekt"):
+        assert private not in text
+    makerspace = (await client.get("/display/zentralbibliothek/makerspace?lang=en")).text
+    assert "Free now · until 14:00" in makerspace
+    assert re.search(
+        r"<strong>Next:</strong>\s*14:00 to 16:00\s*Workshop: Soldering for beginners", makerspace
+    )
+    assert (await client.get("/display/zentralbibliothek/atlantis")).status_code == 404
+
+
+async def test_more_offers_than_fit_are_shown_in_pages_that_cycle(client: Client, db: Database) -> None:
+    central = await factories.create_location(db)
+    for number in range(1, 11):
+        await factories.create_resource(db, central, f"platz-{number:02}", name=f"Platz {number:02}")
+
+    first = (await client.get("/display/zentralbibliothek?refresh=on&lang=en")).text
+    assert first.count('<li class="display-panel') == 8
+    assert "Page 1 of 2" in first
+    assert (
+        '<meta http-equiv="refresh" content="20; '
+        'url=/display/zentralbibliothek?lang=en&amp;refresh=on&amp;page=2">' in first
+    )
+    second = (await client.get("/display/zentralbibliothek?refresh=on&lang=en&page=2")).text
+    assert second.count('<li class="display-panel') == 2
+    assert "Platz 10" in second
+    assert "Platz 01" not in second
+    assert 'url=/display/zentralbibliothek?lang=en&amp;refresh=on&amp;page=1"' in second  # back to the first
+    still = (await client.get("/display/zentralbibliothek?page=9")).text
+    assert 'http-equiv="refresh"' not in still
+    assert "Seite 2 von 2" in still  # an impossible page shows the last one
+
+
+async def test_staff_notes_on_units_never_reach_visitors(client: Client, db: Database) -> None:
+    await busy_library(client, db)
+    async with db.write() as session:
+        for unit in (await session.scalars(select(Unit))).all():
+            unit.notes = "Intern: Akku schwach"
+
+    for path in (
+        "/display/zentralbibliothek",
+        "/display/zentralbibliothek/vr-brille",
+        "/resources/vr-brille",
+        "/catalogue",
+    ):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert "Akku schwach" not in page.text, path

@@ -137,7 +137,9 @@ async def test_a_booking_as_a_calendar_file(client: Client, db: Database) -> Non
     response = await client.get(f"/my/bookings/{booking_id}.ics", headers=ENGLISH)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
-    assert f"booking-{booking_id}.ics" in response.headers["content-disposition"]
+    assert 'filename="group-room-1-2026-12-02.ics"' in response.headers["content-disposition"]
+    german = await client.get(f"/my/bookings/{booking_id}.ics")
+    assert 'filename="gruppenraum-1-2026-12-02.ics"' in german.headers["content-disposition"]
     event = Calendar.from_ical(response.content).walk("VEVENT")[0]
     assert str(event["summary"]) == "Group room 1"
     assert event.decoded("dtstart").isoformat() == "2026-12-02T13:00:00+00:00"
@@ -156,6 +158,90 @@ async def test_signing_in_after_an_expired_session_comes_back_to_the_list(
 ) -> None:
     sent = await post_form(client, "/my/bookings/7/cancel", {})
     assert sent.headers["location"] == "/login?next=%2Fmy%2Fbookings%2F7%2Fcancel"
-    for action in ("cancel", "check-in"):
-        back = await client.get(f"/my/bookings/7/{action}", follow_redirects=False)
-        assert back.headers["location"] == "/my/bookings#booking-7"
+    back = await client.get("/my/bookings/7/check-in", follow_redirects=False)
+    assert back.headers["location"] == "/my/bookings#booking-7"
+    # Cancelling comes back to its confirmation step, which asks for a session itself.
+    confirm = await client.get("/my/bookings/7/cancel", follow_redirects=False)
+    assert confirm.headers["location"] == "/login?next=%2Fmy%2Fbookings%2F7%2Fcancel"
+
+
+async def test_cancelling_asks_first_and_the_list_says_until_when(client: Client, db: Database) -> None:
+    await library(db)
+    booking_id = await booked(client, db, "2026-12-02T14:00:00+01:00", "2026-12-02T15:00:00+01:00")
+    await sign_in(client, "anna@example.org")
+
+    listed = await client.get("/my/bookings", headers=ENGLISH)
+    assert f'href="/my/bookings/{booking_id}/cancel"' in listed.text
+    assert f'action="/my/bookings/{booking_id}/cancel"' not in listed.text  # no cancelling in one click
+    assert "You can cancel until" in listed.text
+    assert "Free cancellation" not in listed.text
+    confirm = await client.get(f"/my/bookings/{booking_id}/cancel", headers=ENGLISH)
+    assert confirm.status_code == 200
+    assert "Cancel the booking?" in confirm.text
+    assert f'action="/my/bookings/{booking_id}/cancel"' in confirm.text
+    assert 'href="/my/bookings"' in confirm.text  # "No, keep it"
+    async with db.read() as session:
+        booking = await session.get(Booking, booking_id)
+    assert booking is not None
+    assert booking.status is BookingStatus.CONFIRMED  # looking at the question changes nothing
+    done = await post_form(client, f"/my/bookings/{booking_id}/cancel", {}, form_page="/my/bookings")
+    assert done.headers["location"] == "/my/bookings?done=cancelled"
+    again = await client.get(f"/my/bookings/{booking_id}/cancel", follow_redirects=False)
+    assert again.headers["location"] == f"/my/bookings#booking-{booking_id}"
+
+
+async def test_a_series_is_one_item_with_its_dates_skipped_dates_and_cancel_all(
+    client: Client, db: Database
+) -> None:
+    await library(db)
+    token = await factories.get_token(client, "anna@example.org")
+    # Someone else holds Thursday, so the daily series of three skips it.
+    await factories.create_user(db, "ben@example.org", name="Ben")
+    ben = await factories.get_token(client, "ben@example.org")
+    taken = await client.post(
+        "/api/v1/bookings",
+        json={
+            "resource": "gruppenraum-1",
+            "start": "2026-12-03T14:00:00+01:00",
+            "end": "2026-12-03T15:00:00+01:00",
+        },
+        headers=factories.bearer(ben),
+    )
+    assert taken.status_code == 201, taken.text
+    response = await client.post(
+        "/api/v1/bookings",
+        json={
+            "resource": "gruppenraum-1",
+            "start": "2026-12-02T14:00:00+01:00",
+            "end": "2026-12-02T15:00:00+01:00",
+            "repeat": {"freq": "daily", "count": 3, "skip_conflicts": True},
+        },
+        headers=factories.bearer(token),
+    )
+    assert response.status_code == 201, response.text
+    series = response.json()
+    ids = [b["id"] for b in series["bookings"]]
+    assert len(ids) == 2
+    await sign_in(client, "anna@example.org")
+
+    page = await client.get("/my/bookings", headers=ENGLISH)
+    assert page.text.count(f'id="series-{series["series_id"]}"') == 1
+    assert "A series: 2 upcoming dates" in page.text
+    assert "Skipped (could not be booked):" in page.text
+    assert "Thursday, 3 December 2026" in page.text
+    assert f'href="/my/series/{series["series_id"]}/cancel"' in page.text
+
+    confirm = await client.get(f"/my/series/{series['series_id']}/cancel", headers=ENGLISH)
+    assert "These 2 dates will be cancelled:" in confirm.text
+    done = await post_form(client, f"/my/series/{series['series_id']}/cancel", {}, form_page="/my/bookings")
+    assert done.headers["location"] == "/my/bookings?done=series_cancelled"
+    async with db.read() as session:
+        statuses = [
+            status for (status,) in await session.execute(select(Booking.status).where(Booking.id.in_(ids)))
+        ]
+    assert statuses == [BookingStatus.CANCELLED, BookingStatus.CANCELLED]
+    done_already = await client.get(f"/my/series/{series['series_id']}/cancel", follow_redirects=False)
+    assert done_already.headers["location"] == "/my/bookings"
+    await factories.create_user(db, "eve@example.org", name="Eve")
+    await sign_in(client, "eve@example.org")
+    assert (await client.get(f"/my/series/{series['series_id']}/cancel")).status_code == 404

@@ -134,7 +134,7 @@ async def test_a_bad_date_is_explained_next_to_its_field(
     assert bad.headers["content-type"].startswith("text/html")
     assert 'id="error-date_from"' in bad.text
     assert 'value="gestern"' in bad.text
-    assert "Bitte geben Sie ein Datum ein" in bad.text
+    assert "Bitte geben Sie das Datum als TT.MM.JJJJ ein." in bad.text
     backwards = await client.get("/staff/audit?date_from=2026-12-02&date_to=2026-12-01")
     assert backwards.status_code == 422
     assert 'id="error-date_to"' in backwards.text

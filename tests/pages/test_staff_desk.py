@@ -145,3 +145,16 @@ async def test_an_unknown_desk_action_is_a_404_page(client: Client, db: Database
 
     assert response.status_code == 404
     assert await status_of(db, booking.id) is BookingStatus.CONFIRMED
+
+
+async def test_the_desk_links_the_door_screen_with_setup_hints(client: Client, db: Database) -> None:
+    await desk_world(db)
+    await sign_in(client, "sam@example.org")
+
+    text = (await client.get("/staff", headers={"accept-language": "en"})).text
+    screens = text.split('id="screens-title"')[1].split("</section>")[0]
+    here = "zentralbibliothek"  # the factories' location
+    assert f'href="/display/{here}"' in screens
+    assert f"http://127.0.0.1:8000/display/{here}?refresh=on" in screens
+    assert "full screen" in screens
+    assert (await client.get(f"/display/{here}")).status_code == 200

@@ -347,7 +347,7 @@ async def test_a_session_cannot_move_onto_another_booking_of_its_room(
         client, f"{page}/move", {"day": "2026-12-04", "start": "15:00", "end": "16:00"}, form_page=page
     )
     assert clash.status_code == 409
-    assert "Zu dieser Zeit ist kein Exemplar frei." in clash.text
+    assert "Zu dieser Zeit ist nichts mehr frei." in clash.text
     assert 'value="15:00"' in clash.text  # what was typed stays
     api = await client.patch(
         f"/api/v1/workshop-sessions/{later.id}",

@@ -137,7 +137,7 @@ async def test_upcoming_sessions_are_listed_by_date_with_places_and_filtered_by_
     assert "14:00–15:30" in text  # Ulm time, not UTC
     assert "Veranstaltungsforum, Zentralbibliothek" in text
     english = (await client.get("/workshops", headers=EN)).text
-    assert "Friday, December 4, 2026" in english
+    assert "Friday, 4 December 2026" in english
     assert "Fully booked: waitlist" in english
     assert "Fully booked: waitlist (" not in english  # nobody waits yet
     assert "10 places left" in english
@@ -275,14 +275,21 @@ async def test_the_lottery_says_when_it_is_drawn(client: Client, db: Database, c
     await sign_in(client, "anna@example.org")
 
     listed = await client.get("/workshops", headers=EN)
-    assert "Lottery until Thu, Dec 3, 2026, 6:00" in listed.text
+    assert "Lottery until Thu, 3 Dec 2026, 18:00" in listed.text
     page = await client.get("/workshops/vr-abend", headers=EN)
     assert "Enter the lottery" in page.text
+    # How it works, in words: a random draw once registration closes, then mail and waitlist.
+    assert "How the lottery works" in page.text
+    assert "the places are drawn at random" in page.text
+    assert "waitlist" in page.text
+    assert "seed" not in page.text.lower()
+    plain = await client.get("/workshops/einweisung-lasercutter", headers=EN)
+    assert "How the lottery works" not in plain.text
     status, location = await sign_up(client, "vr-abend", session_id)
     assert (status, location) == (303, "/workshops/vr-abend?done=entered")
     after = await client.get(location, headers=EN)
     assert (
-        "You are in the lottery. The places are drawn after registration closes on Thu, Dec 3" in after.text
+        "You are in the lottery. The places are drawn after registration closes on Thu, 3 Dec" in after.text
     )
 
 
@@ -298,7 +305,7 @@ async def test_an_offered_place_is_taken_up_and_a_registration_cancelled(
     await sign_in(client, "anna@example.org")
 
     mine = await client.get("/my/workshops", headers=EN)
-    assert "A place has become free for you. Please take it up by Wed, Dec 2, 2026, 10:00" in mine.text
+    assert "A place has become free for you. Please take it up by Wed, 2 Dec 2026, 10:00" in mine.text
     accepted = await post_form(
         client, f"/my/workshops/{waiting.id}/accept", {"next": "/my/workshops"}, form_page="/my/workshops"
     )
@@ -324,3 +331,40 @@ async def test_an_offered_place_is_taken_up_and_a_registration_cancelled(
     await sign_in(client, "other@example.org")
     refused = await post_form(client, f"/my/workshops/{held.id}/cancel", {}, form_page="/my/workshops")
     assert refused.status_code == 404
+
+
+async def test_who_may_not_attend_sees_why_instead_of_a_sign_up_button(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    lib = await library(db, clock)
+    await service.create_workshop(
+        db,
+        service.NewWorkshop(
+            title="Laserprojekt",
+            title_en="Laser project",
+            description="Eigene Schilder.",
+            factor=Factor.KNOWHOW,
+            slug="laserprojekt",
+            required_certification="laser-cutter",
+        ),
+        actor=lib.staff,
+        now=clock.now(),
+    )
+    project = await add_session(db, lib, "laserprojekt", at(FRIDAY, 16))
+    induction = await add_session(db, lib, "einweisung-lasercutter", at(FRIDAY, 14))
+    await factories.create_user(db, "kid@example.org", name="Kind", birth_date=date(2016, 5, 1))
+
+    await sign_in(client, "anna@example.org")
+    page = (await client.get("/workshops/laserprojekt", headers=EN)).text
+    assert "Laser cutter induction" in page  # the certification and the workshop, by name
+    assert "&#39;laser-cutter&#39;" not in page
+    assert "“laser-cutter”" not in page
+    assert 'href="/workshops/einweisung-lasercutter"' in page
+    assert f'action="/workshops/laserprojekt/sessions/{project}/register"' not in page
+    open_to_anna = (await client.get("/workshops/einweisung-lasercutter", headers=EN)).text
+    assert f'action="/workshops/einweisung-lasercutter/sessions/{induction}/register"' in open_to_anna
+
+    await sign_in(client, "kid@example.org")
+    young = (await client.get("/workshops/einweisung-lasercutter")).text
+    assert "erst ab 16 Jahren" in young
+    assert f'action="/workshops/einweisung-lasercutter/sessions/{induction}/register"' not in young

@@ -105,7 +105,7 @@ async def test_a_confirmation_arrives_in_the_recipients_language_with_a_calendar
     assert english["Content-Language"] == "en"
     text = text_of(english)
     assert "Dear Ben Smith," in text
-    assert "Wednesday, December 2, 2026, 2:00\u2009–\u20094:00\u202fPM" in text  # Babel's English
+    assert "Wednesday, 2 December 2026, 14:00–16:00" in text  # Babel's British English
     assert "Kind regards" in text
     assert "Buchung" not in text
 

@@ -4,7 +4,7 @@ hybrid workshop sessions (attendance mode, stream address, whether the stream is
 Observations are counts per location and factor written by the scheduler, one row per
 datastream and time step (the unique key makes a second writer of the same step a no-op).
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-05 04:30:00.000000
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0014"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
