@@ -97,6 +97,29 @@ def _document_files(operation: Operation) -> None:
     answer.content = content
 
 
+def _document_json_bytes(operation: Operation) -> None:
+    """A JSON or JSON-LD answer written as bytes (open data, SensorThings) is an object, not the
+    string Litestar infers from `Response[bytes]`."""
+    answer = (operation.responses or {}).get("200")
+    if not isinstance(answer, OpenAPIResponse) or not answer.content:
+        return
+    for media_type, body in answer.content.items():
+        inferred = isinstance(body.schema, Schema) and body.schema.type == OpenAPIType.STRING
+        if inferred and media_type.split(";")[0].endswith("json"):
+            body.schema = Schema(type=OpenAPIType.OBJECT)
+
+
+def _document_sensorthings_errors(operation: Operation) -> None:
+    """SensorThings answers a bad query option (400) or a missing entity (404) as the standard
+    says: a JSON object with a message, not problem details."""
+    for status in ("400", "404"):
+        answer = (operation.responses or {}).get(status)
+        if isinstance(answer, OpenAPIResponse):
+            content = answer.content if answer.content is not None else {}
+            content["application/json"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT))
+            answer.content = content
+
+
 def document_problems(app: Litestar) -> None:
     """Complete the app's OpenAPI document once, before it is first served."""
     document = app.openapi_schema
@@ -116,9 +139,12 @@ def document_problems(app: Litestar) -> None:
                 # Replaces Litestar's generic 400 (our validation answers are problem details).
                 responses[str(status)] = OpenAPIResponse(description=description, content=problem_body)
             operation.responses = responses
-    for item in (document.paths or {}).values():
+    for path, item in (document.paths or {}).items():
         for operation in _operations(item):
             _document_files(operation)
+            _document_json_bytes(operation)
+            if path.startswith("/sta/"):
+                _document_sensorthings_errors(operation)
     for path, method in optional_bodies(app):
         operation = getattr((document.paths or {})[path], method)
         if operation.request_body is not None:

@@ -16,7 +16,7 @@ from library.i18n import LANGUAGES, Lang, negotiate_language
 PROBLEM_JSON = "application/problem+json"
 
 # Paths read by programs (JSON API, calendar feeds, API docs): they get problem details, not pages.
-MACHINE_PREFIXES = ("/api/", "/calendar/", "/schema")
+MACHINE_PREFIXES = ("/api/", "/calendar/", "/opendata/", "/sta/", "/schema")
 
 LANG_COOKIE = "lang"
 
