@@ -304,7 +304,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 
 def run_engine(engine: str, args: argparse.Namespace) -> list[Outcome]:
-    url = default_url(engine, args.resources, args.bookings, name="bench_booking_http")
+    url = default_url(engine, args.resources, args.bookings, name=args.database)
     info = build(url, args.resources, args.bookings, args.seed, users=args.users)
     now = datetime.now(UTC)
     tokens = asyncio.run(issue_tokens(url, now))
@@ -419,6 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sequential", type=int, default=200, help="requests from one client alone afterwards, for latency"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--database", default="bench_booking_http", help="the database's name (dropped and made anew)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
     DATA_DIR.mkdir(parents=True, exist_ok=True)

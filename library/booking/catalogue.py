@@ -46,6 +46,10 @@ class LocationFacts:
     def by_slug(self) -> dict[str, ResourceFacts]:
         return {r.slug: r for r in self.resources}
 
+    @cached_property
+    def by_id(self) -> dict[int, ResourceFacts]:
+        return {r.id: r for r in self.resources}
+
 
 class Catalogue:
     """One process's copy of one database's catalogue, valid at `version`."""
@@ -54,12 +58,14 @@ class Catalogue:
         self.version: int | None = None
         self._locations: dict[int, LocationFacts] = {}
         self._location_of: dict[str, int] = {}
+        self._location_of_id: dict[int, int] = {}
         self._location_named: dict[str, int] = {}
 
     def forget(self, _session: Any = None) -> None:
         self.version = None
         self._locations.clear()
         self._location_of.clear()
+        self._location_of_id.clear()
         self._location_named.clear()
 
     def at(self, version: int | None) -> Catalogue:
@@ -84,6 +90,23 @@ class Catalogue:
             found = await self._load(session, location_id)
         return found
 
+    async def resource_by_id(self, session: AsyncSession, resource_id: int) -> ResourceFacts:
+        """One resource's facts by its id (a booking's resource), read as in `location_of`."""
+        location_id = self._location_of_id.get(resource_id)
+        if location_id is None:
+            location_id = await session.scalar(select(Resource.location_id).where(Resource.id == resource_id))
+            if location_id is None:
+                raise NotFound(N_("The offer"))
+        found = self._locations.get(location_id)
+        if found is None or resource_id not in found.by_id:
+            found = await self._load(session, location_id)
+        return found.by_id[resource_id]
+
+    async def location_by_id(self, session: AsyncSession, location_id: int) -> LocationFacts:
+        """The location with that id, read on first use as in `location_of`."""
+        found = self._locations.get(location_id)
+        return found if found is not None else await self._load(session, location_id)
+
     async def location_named(self, session: AsyncSession, slug: str) -> LocationFacts:
         """The location with that slug, read on first use as in `location_of`, or `NotFound`."""
         location_id = self._location_named.get(slug)
@@ -106,6 +129,7 @@ class Catalogue:
         event.listen(session.sync_session, "after_rollback", self.forget, once=True)
         self._locations[location_id] = found
         self._location_of.update((r.slug, location_id) for r in resources)
+        self._location_of_id.update((r.id, location_id) for r in resources)
         self._location_named[hours.slug] = location_id
         return found
 

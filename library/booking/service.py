@@ -53,7 +53,6 @@ from library.booking.rules import (
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
-from library.catalog.policy import BookingPolicy
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from library.i18n import N_
@@ -164,8 +163,6 @@ async def lock_person(session: AsyncSession, user_id: int) -> None:
 
 
 ALL_DAYS = (date.min, date.max)
-NO_DAYS = (date.max, date.min)
-"""For callers that need a resource's policy but none of its location's dated exceptions."""
 
 
 def days_around(interval: Interval) -> tuple[date, date]:
@@ -593,7 +590,8 @@ async def _ensure_in_time(
     a single booking and a series)."""
     if actor.role.is_staff or not bookings:
         return
-    facts, _ = await resource_facts(session, Resource.id == bookings[0].resource_id, NO_DAYS)
+    catalogue = await current_catalogue(session)
+    facts = await catalogue.resource_by_id(session, bookings[0].resource_id)
     if any(now > cancel_deadline(b.start_at, facts.policy) for b in bookings):
         raise NotAllowed("cancel_too_late", minutes=facts.policy.cancel_until_minutes)
 
@@ -682,7 +680,7 @@ async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime)
         booking = await get_booking(session, booking_id, actor, for_update=True)
         if not may_become(booking.status, BookingStatus.CHECKED_IN):
             raise Conflict("invalid_state", status=booking.status.value)
-        facts, _ = await resource_facts(session, Resource.id == booking.resource_id, NO_DAYS)
+        facts = await (await current_catalogue(session)).resource_by_id(session, booking.resource_id)
         window = checkin_window(Interval(booking.start_at, booking.end_at), facts.policy)
         if not actor.role.is_staff and not window.is_open(now):
             raise Conflict("checkin_window", opens=window.opens, closes=window.closes)
@@ -721,12 +719,10 @@ async def release_no_shows(db: Database, *, now: datetime) -> int:
             .with_for_update(skip_locked=True, of=Booking)
         )
         released = 0
-        policies: dict[int, BookingPolicy] = {}
+        catalogue = await current_catalogue(session)
         for booking, resource in candidates:
-            if resource.id not in policies:
-                facts, _ = await resource_facts(session, Resource.id == resource.id, NO_DAYS)
-                policies[resource.id] = facts.policy
-            if is_no_show(booking.start_at, policies[resource.id], now):
+            facts = await catalogue.resource_by_id(session, resource.id)
+            if is_no_show(booking.start_at, facts.policy, now):
                 _change_status(
                     session,
                     booking,

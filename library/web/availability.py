@@ -8,11 +8,10 @@ for being taken, closed or outside the bookable window.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking import service
@@ -25,11 +24,11 @@ from library.booking.availability import (
     opening_windows,
     resource_availability,
 )
+from library.booking.catalogue import current_catalogue
 from library.booking.intervals import Interval
-from library.booking.queries import LocationHours, load_location_hours, load_occupations, load_resource_facts
+from library.booking.queries import LocationHours, load_occupations
 from library.booking.rules import ResourceFacts
 from library.catalog.hours import DayHours, local_instant
-from library.catalog.models import Location, Resource
 
 
 @dataclass(frozen=True)
@@ -46,26 +45,18 @@ class LocationFacts:
 
 async def load_location_facts(
     session: AsyncSession,
-    location: Location | int,
+    location_id: int,
     first: date,
     last: date,
-    *conditions: ColumnElement[bool],
+    wanted: Callable[[ResourceFacts], bool] = lambda _: True,
 ) -> LocationFacts:
-    """Everything availability needs for a location's active resources (matching `conditions`).
-
-    A location given by id is loaded with its policy; a `Location` must come with it loaded.
-    """
-    hours = await load_location_hours(session, location, first, last)
-    resources = await load_resource_facts(
-        session,
-        hours.base_policy,
-        Resource.location_id == hours.location_id,
-        Resource.active.is_(True),
-        *conditions,
-    )
-    span = Interval(service.day_of(first, hours).start, service.day_of(last, hours).end)
+    """Everything availability needs for a location's active resources (those `wanted`): the
+    rules from the cached catalogue (one statement, its counter), the occupations of those days."""
+    place = await (await current_catalogue(session)).location_by_id(session, location_id)
+    resources = [r for r in place.resources if r.active and wanted(r)]
+    span = Interval(service.day_of(first, place.hours).start, service.day_of(last, place.hours).end)
     occupations = await load_occupations(session, [r.id for r in resources], span.start, span.end)
-    return LocationFacts(hours, resources, occupations)
+    return LocationFacts(place.hours, resources, occupations)
 
 
 def units_free_at(

@@ -15,9 +15,10 @@ A location's screen fits 1920x1080 without scrolling: more offers than fit are s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
@@ -34,7 +35,7 @@ from library.booking.queries import LocationHours
 from library.booking.rules import ResourceFacts
 from library.catalog import queries
 from library.catalog.hours import DayHours, PublicHours, public_hours
-from library.catalog.models import Factor, Location, Resource, Unit
+from library.catalog.models import Factor, Location, Unit
 from library.errors import NotFound
 from library.http.answers import LANG_COOKIE
 from library.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Lang, pick
@@ -196,12 +197,17 @@ class Screen:
     panels: list[Panel]
 
 
-async def screen(context: PageContext, location_slug: str, language: Lang, *conditions: Any) -> Screen:
+async def screen(
+    context: PageContext,
+    location_slug: str,
+    language: Lang,
+    wanted: Callable[[ResourceFacts], bool] = lambda _: True,
+) -> Screen:
     now = context.now
     async with context.db.read() as session:
         location = await queries.get_location(session, location_slug)
         today = now.astimezone(ZoneInfo(location.timezone)).date()
-        facts = await load_location_facts(session, location, today, today, *conditions)
+        facts = await load_location_facts(session, location.id, today, today, wanted)
         entries = await todays_entries(session, facts, service.day_of(today, facts.hours), language)
     hours = facts.hours
     day = hours.day(today)
@@ -262,7 +268,7 @@ class DisplayPages(Controller):
     ) -> Template:
         """One room's door: free or in use now, until when, and what comes next today."""
         language = display_language(context.request, lang)
-        shown = await screen(context, location_slug, language, Resource.slug == resource_slug)
+        shown = await screen(context, location_slug, language, lambda r: r.slug == resource_slug)
         if not shown.panels:
             raise NotFound(N_("The offer '%(slug)s'"), slug=resource_slug)
         return context.render(

@@ -318,7 +318,7 @@ async def resource_page(
         chosen = near_today(week_form, "week", lang, parsing.day(week_form, "week", lang), today)
         monday = monday_of(chosen or today)
         facts = await load_location_facts(
-            session, location, monday, monday + timedelta(days=6), Resource.id == resource.id
+            session, location.id, monday, monday + timedelta(days=6), lambda r: r.id == resource.id
         )
         photos = (await resource_photos(session, [resource.id]))[resource.id]
         workshop = None

@@ -6,6 +6,7 @@ is not one of them, as PostgreSQL's driver begins without a statement of its own
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -14,11 +15,20 @@ from typing import Any
 import pytest
 from sqlalchemy import event, update
 
-from library.accounts.models import User
+from library.accounts.models import Role, User
 from library.booking.intervals import Interval
-from library.booking.service import NewBooking, RuleBroken, SlotTaken, create_booking, find_alternatives
+from library.booking.service import (
+    NewBooking,
+    RuleBroken,
+    SlotTaken,
+    cancel_booking,
+    check_in,
+    create_booking,
+    find_alternatives,
+)
 from library.catalog.models import Policy, Resource
 from library.db import Database
+from library.errors import NotAllowed
 from tests.support.api import setup_library
 from tests.support.factories import add_exception, create_user
 from tests.support.times import TEST_NOW, THURSDAY, WEDNESDAY, utc
@@ -164,3 +174,38 @@ async def test_availability_from_the_cached_catalogue_is_never_stale(db: Databas
     day = (await client.get(f"/api/v1/locations/zentralbibliothek/day?date={THURSDAY}")).json()
     assert "gruppenraum-1" not in {r["slug"] for r in day["resources"]}
     assert "gruppenraum-2" in {r["slug"] for r in day["resources"]}
+
+
+RULE_TABLES = re.compile(r"\b(locations|policies|opening_periods|opening_exceptions|exception_periods)\b")
+
+
+async def test_cancel_and_check_in_take_their_rules_from_the_catalogue_never_stale(database_url: str) -> None:
+    """They read the catalogue's counter, not the rule tables, and see a rule another process changed."""
+    first, second = Database(database_url), Database(database_url)
+    try:
+        library = await setup_library(first)
+        visitor = library["visitor"]
+        staff = await create_user(first, "desk@example.org", role=Role.STAFF)
+        ids = [
+            (await create_booking(second, request, booker=visitor, actor=visitor, now=TEST_NOW)).booking.id
+            for request in (
+                room(utc(WEDNESDAY, 10), utc(WEDNESDAY, 11)),
+                room(utc(WEDNESDAY, 11), utc(WEDNESDAY, 12)),
+                room(utc(WEDNESDAY, 12), utc(WEDNESDAY, 13)),
+            )
+        ]
+
+        with statements_on(second) as sent:
+            cancelled = await cancel_booking(second, ids[0], actor=visitor, now=TEST_NOW, reason=None)
+            checked_in = await check_in(second, ids[2], actor=staff, now=utc(WEDNESDAY, 12))
+        assert (cancelled.status, checked_in.status) == ("cancelled", "checked_in")
+        assert sent
+        assert not [s for s in sent if RULE_TABLES.search(s)], "\n".join(sent)
+
+        async with first.write() as session:  # cancelling now ends two days ahead
+            session.add(Policy(resource_id=library["room"].id, cancel_until_minutes=48 * 60))
+        with pytest.raises(NotAllowed):
+            await cancel_booking(second, ids[1], actor=visitor, now=TEST_NOW, reason=None)
+    finally:
+        await first.dispose()
+        await second.dispose()
