@@ -90,7 +90,12 @@ async def count_days(session: AsyncSession, first: date, last: date, zones: list
     """Replace the rows of the local days `first` to `last` by a fresh count of the bookings."""
     await session.execute(delete(ResourceDay).where(ResourceDay.day >= first, ResourceDay.day <= last))
     days = _days(first, last, zones)
+    # The chunk's outer bounds as constants, so the index on the start narrows the scan first.
+    bounds = [rules.period_bounds(first, last, ZoneInfo(zone)) for zone in zones]
+    lower = literal(min(b.start for b in bounds), UTCDateTime())
+    upper = literal(max(b.end for b in bounds), UTCDateTime())
     sums, conditions = booked_figures(days.c.lower, days.c.upper)
+    conditions += [Booking.start_at < upper, Booking.end_at > lower]
     booked = (
         select(
             Booking.resource_id.label("resource_id"),
@@ -107,6 +112,7 @@ async def count_days(session: AsyncSession, first: date, last: date, zones: list
     late = (
         late_cancellations(days.c.lower, days.c.upper)
         .add_columns(days.c.day.label("day"))
+        .where(Booking.start_at >= lower, Booking.start_at < upper)
         .join(Location, Location.id == Resource.location_id)
         .join(days, days.c.zone == Location.timezone)
         .group_by(Booking.resource_id, days.c.day)
