@@ -23,6 +23,7 @@ from library.db import UTCDateTime
 from library.stats import rules
 from library.stats.models import ResourceDay, RolledThrough
 from library.stats.queries import booked_figures, late_cancellations
+from library.stats.sql import minutes_between
 
 LAG_DAYS = 2
 """Days after its end before a local day counts as closed."""
@@ -52,11 +53,12 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
         first = through + timedelta(days=1) if earliest is None else earliest.date() - timedelta(days=1)
     else:
         first = rolled - timedelta(days=RECHECK_DAYS - 1)
+    longest = await session.scalar(select(func.max(minutes_between(Booking.start_at, Booking.end_at))))
     counted = 0
     day = first
     while day <= through:
         last = min(through, day + timedelta(days=CHUNK_DAYS - 1))
-        await count_days(session, day, last, zones)
+        await count_days(session, day, last, zones, timedelta(minutes=float(longest or 0)))
         counted += (last - day).days + 1
         day = last + timedelta(days=1)
     if rolled is None:
@@ -86,16 +88,27 @@ def _days(first: date, last: date, zones: list[str]) -> CTE:
     return (rows[0] if len(rows) == 1 else union_all(*rows)).cte("days")
 
 
-async def count_days(session: AsyncSession, first: date, last: date, zones: list[str]) -> None:
-    """Replace the rows of the local days `first` to `last` by a fresh count of the bookings."""
+async def count_days(
+    session: AsyncSession, first: date, last: date, zones: list[str], longest: timedelta
+) -> None:
+    """Replace the rows of the local days `first` to `last` by a fresh count of the bookings.
+
+    `longest` is the longest booking: one starting earlier cannot reach into these days.
+    """
     await session.execute(delete(ResourceDay).where(ResourceDay.day >= first, ResourceDay.day <= last))
     days = _days(first, last, zones)
-    # The chunk's outer bounds as constants, so the index on the start narrows the scan first.
+    # The chunk's outer bounds as constants, so that the index on the start narrows the scan
+    # to the chunk's bookings before each is matched with the days it touches.
     bounds = [rules.period_bounds(first, last, ZoneInfo(zone)) for zone in zones]
-    lower = literal(min(b.start for b in bounds), UTCDateTime())
+    earliest = min(b.start for b in bounds)
+    lower = literal(earliest, UTCDateTime())
     upper = literal(max(b.end for b in bounds), UTCDateTime())
     sums, conditions = booked_figures(days.c.lower, days.c.upper)
-    conditions += [Booking.start_at < upper, Booking.end_at > lower]
+    conditions += [
+        Booking.start_at >= literal(earliest - longest, UTCDateTime()),
+        Booking.start_at < upper,
+        Booking.end_at > lower,
+    ]
     booked = (
         select(
             Booking.resource_id.label("resource_id"),
