@@ -10,8 +10,11 @@ from sqlalchemy import delete, func, select, update
 
 from library.booking.models import Booking, BookingPurpose, BookingStatus
 from library.catalog.models import Factor, ResourceKind
+from library.clock import SettableClock
+from library.config import Settings
 from library.db import Database
 from library.privacy import anonymise_expired
+from library.scheduler import run_jobs_once
 from library.stats import queries
 from library.stats.models import ResourceDay, RolledThrough
 from library.stats.rollup import roll_up
@@ -137,3 +140,24 @@ async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Databa
         assert (await anonymise_expired(session, datetime(2027, 6, 1, tzinfo=UTC), 90)).total > 0
     assert await _figures(db) == corrected
     assert await _raw(db) == corrected
+
+
+async def test_the_scheduler_keeps_the_roll_up(
+    db: Database, settings: Settings, clock: SettableClock
+) -> None:
+    location = await create_location(db)
+    room = await create_resource(db, location, "room")
+    at = clock.now() - timedelta(days=10)
+    await insert_booking(
+        db, row(room.id, room.units[0].id, at, at + timedelta(hours=2), status=BookingStatus.COMPLETED)
+    )
+
+    first = await run_jobs_once(db, clock, settings)
+    second = await run_jobs_once(db, clock, settings)
+
+    # From the day before the booking (ten days ago) to the closed edge two days ago.
+    assert first["roll_up_statistics"] == 10
+    assert second["roll_up_statistics"] == 0  # the edge has not moved
+    async with db.read() as session:
+        minutes = await session.scalar(select(func.sum(ResourceDay.booked_minutes)))
+    assert minutes == 120
