@@ -24,6 +24,7 @@ from library.notify.reminders import (
 from library.notify.worker import send_due
 from library.opendata.observations import record_observations
 from library.privacy import anonymise_expired
+from library.stats.rollup import roll_up
 from library.workshops.service import draw_closed_lotteries, expire_offers
 
 log = logging.getLogger("library.scheduler")
@@ -55,6 +56,11 @@ async def _retention(db: Database, clock: Clock, settings: Settings) -> int:
     async with db.write() as session:
         anonymised = await anonymise_expired(session, clock.now(), settings.retention_days)
     return anonymised.total
+
+
+async def _stats_rollup(db: Database, clock: Clock, settings: Settings) -> int:
+    async with db.write() as session:
+        return await roll_up(session, clock.now())
 
 
 async def _reminders(db: Database, clock: Clock, settings: Settings) -> int:
@@ -100,6 +106,8 @@ JOBS: tuple[Job, ...] = (
     Job("queue_reminders", _reminders),
     Job("queue_certification_notices", _certification_notices),
     Job("anonymise_expired", _retention),
+    # After the no-shows and completions of this tick, so closed days have their last statuses.
+    Job("roll_up_statistics", _stats_rollup),
     Job("record_observations", _observations),
     # Last, so the mails of this tick's no-shows and lapsed offers go out in the same tick.
     Job("send_outbox", _send_outbox),

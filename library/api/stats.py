@@ -83,6 +83,10 @@ class HeatmapOut(msgspec.Struct):
 
 
 class PeopleRowOut(msgspec.Struct):
+    """Person-days, not different people: `people` counts each person once on each day they came
+    (per location and factor), `new_people` those days that were the person's first visit,
+    `returning_people` the others. Summing days keeps past figures the same after retention."""
+
     key: str
     people: int | None
     new_people: int | None
@@ -221,7 +225,10 @@ class StatsController(Controller):
 
     @get(
         "/people",
-        summary="People, new and returning, by factor or age band (1 to 4 suppressed)",
+        summary=(
+            "Person-days (each person once per day they came), new and returning,"
+            " by factor or age band (1 to 4 suppressed)"
+        ),
         responses=_files(PeopleOut),
     )
     async def people(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from library.catalog.models import Factor
@@ -76,6 +76,37 @@ class KeptThrough(Base):
     """One row: the last local day whose people figures are kept in `stats_people_days`."""
 
     __tablename__ = "stats_kept_through"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+
+
+class ResourceDay(Base):
+    """A resource's figures on one closed local day (its location's zone), so that a year's
+    utilisation sums a few hundred thousand small rows instead of scanning a million bookings.
+
+    Minutes are those of the day's part of each booking (a booking over midnight counts on both
+    days); bookings, no-shows and late cancellations count on the day the booking starts. Written
+    by `library.stats.rollup`; `RolledThrough` says up to which day the rows stand.
+    """
+
+    __tablename__ = "stats_resource_days"
+    __table_args__ = (Index("ix_stats_resource_days_day", "day"),)
+
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    booked_minutes: Mapped[float] = mapped_column(Float)
+    used_minutes: Mapped[float] = mapped_column(Float)
+    bookings: Mapped[int] = mapped_column(Integer)
+    no_shows: Mapped[int] = mapped_column(Integer)
+    late_cancellations: Mapped[int] = mapped_column(Integer)
+
+
+class RolledThrough(Base):
+    """One row: the last local day whose figures `stats_resource_days` holds (every day up to it)."""
+
+    __tablename__ = "stats_rolled_through"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -41,7 +41,15 @@ from library.db import UTCDateTime
 from library.errors import NotFound
 from library.i18n import N_
 from library.stats import rules
-from library.stats.models import KeptThrough, KeptUptake, PeopleDay, PersonFirstVisit, RefusalEvent
+from library.stats.models import (
+    KeptThrough,
+    KeptUptake,
+    PeopleDay,
+    PersonFirstVisit,
+    RefusalEvent,
+    ResourceDay,
+    RolledThrough,
+)
 from library.stats.rules import OpenTime, Span
 from library.stats.sql import (
     clipped_minutes,
@@ -267,7 +275,11 @@ async def utilisation(
     location: str | None = None,
     factor: str | None = None,
 ) -> list[UtilisationRow]:
-    """Open, booked and used minutes with bookings, no-shows and late cancellations, grouped."""
+    """Open, booked and used minutes with bookings, no-shows and late cancellations, grouped.
+
+    Closed days (up to `RolledThrough`) come from the daily roll-up, the days after from the
+    bookings; both count each day's part of a booking alike, so the sums are the same.
+    """
     where = await places(session, first, last, location)
     by_id = {p.id: p for p in where}
     resources = await _resources(session, where, factor)
@@ -275,10 +287,20 @@ async def utilisation(
         r.id: UtilisationRow(r.slug, r.name, r.name_en, open_minutes=_open_minutes(r, by_id[r.location_id]))
         for r in resources.values()
     }
-    for span, place_ids in _same_bounds(where).items():
+    through = await session.scalar(select(RolledThrough.day))
+    live_first = first if through is None else max(first, through + timedelta(days=1))
+    for (_, _, zone), place_ids in _same_bounds(where).items():
         ids = [r.id for r in resources.values() if r.location_id in place_ids]
-        if ids:
-            await _add_booked(session, per_resource, ids, span)
+        if not ids:
+            continue
+        if through is not None and first <= through:
+            await _add_rolled(session, per_resource, ids, first, min(last, through))
+        if live_first <= last:
+            live = rules.period_bounds(live_first, last, ZoneInfo(zone))
+            await _add_booked(session, per_resource, ids, live)
+    for row in per_resource.values():
+        row.booked_minutes = round(row.booked_minutes, 2)
+        row.used_minutes = round(row.used_minutes, 2)
     return _grouped(per_resource, resources, by_id, group_by)
 
 
@@ -290,49 +312,36 @@ def _same_bounds(where: Sequence[Place]) -> dict[tuple[datetime, datetime, str],
     return groups
 
 
-async def _add_booked(
-    session: AsyncSession,
-    per_resource: dict[int, UtilisationRow],
-    resource_ids: list[int],
-    span: tuple[datetime, datetime, str],
-) -> None:
-    """Booked and used minutes, bookings and no-shows per resource: one scan, grouped by resource;
-    then the late cancellations, read by their status alone."""
-    lower = literal(span[0], UTCDateTime())
-    upper = literal(span[1], UTCDateTime())
+def booked_figures(lower: Any, upper: Any) -> tuple[list[ColumnElement[Any]], list[ColumnElement[bool]]]:
+    """Booked and used minutes clipped to [lower, upper), visitor bookings and no-shows starting
+    in it: the sums and the conditions, for the live query and the daily roll-up alike."""
     clipped = clipped_minutes(Booking.start_at, Booking.end_at, lower, upper)
     starts_inside = and_(Booking.start_at >= lower, Booking.start_at < upper)
     visitor = Booking.purpose == BookingPurpose.VISITOR
-    booked = (
-        select(
-            Booking.resource_id,
-            func.sum(clipped),
-            func.sum(case((Booking.status.in_(USED), clipped), else_=0)),
-            func.sum(case((and_(visitor, starts_inside), 1), else_=0)),
-            func.sum(
-                case((and_(visitor, starts_inside, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)
-            ),
-        )
-        .where(
-            Booking.resource_id.in_(resource_ids),
-            Booking.start_at < upper,
-            Booking.end_at > lower,
-            Booking.status.in_(BOOKED),
-        )
-        .group_by(Booking.resource_id)
-    )
-    for resource_id, minutes, used, bookings, no_shows in await session.execute(booked):
-        row = per_resource[resource_id]
-        row.booked_minutes = round(float(minutes or 0), 2)
-        row.used_minutes = round(float(used or 0), 2)
-        row.bookings, row.no_shows = int(bookings or 0), int(no_shows or 0)
+    sums: list[ColumnElement[Any]] = [
+        func.sum(clipped),
+        func.sum(case((Booking.status.in_(USED), clipped), else_=0)),
+        func.sum(case((and_(visitor, starts_inside), 1), else_=0)),
+        func.sum(case((and_(visitor, starts_inside, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)),
+    ]
+    conditions: list[ColumnElement[bool]] = [
+        Booking.start_at < upper,
+        Booking.end_at > lower,
+        Booking.status.in_(BOOKED),
+    ]
+    return sums, conditions
+
+
+def late_cancellations(lower: Any, upper: Any) -> Select[int, int]:
+    """Visitor bookings starting in [lower, upper) cancelled after the cut-off: resource id and
+    count, read by their status alone; the caller groups."""
     override = aliased(Policy, name="override")
     defaults = aliased(Policy, name="defaults")
     cut_off = func.coalesce(
         override.cancel_until_minutes, defaults.cancel_until_minutes, DEFAULT_POLICY.cancel_until_minutes
     )
-    late = (
-        select(Booking.resource_id, func.count())
+    statement = (
+        select(Booking.resource_id.label("resource_id"), func.count().label("late"))
         .join(Resource, Resource.id == Booking.resource_id)
         .outerjoin(override, override.resource_id == Resource.id)
         .outerjoin(defaults, defaults.location_id == Resource.location_id)
@@ -340,15 +349,68 @@ async def _add_booked(
             Booking.status == BookingStatus.CANCELLED,
             Booking.start_at >= lower,
             Booking.start_at < upper,
-            Booking.resource_id.in_(resource_ids),
-            visitor,
+            Booking.purpose == BookingPurpose.VISITOR,
             Booking.cancelled_at.is_not(None),
             minutes_between(Booking.cancelled_at, Booking.start_at) < cut_off,
         )
+    )
+    return statement
+
+
+async def _add_booked(
+    session: AsyncSession,
+    per_resource: dict[int, UtilisationRow],
+    resource_ids: list[int],
+    span: Span,
+) -> None:
+    """Add the bookings of a span, from the bookings themselves: one scan grouped by resource,
+    then the late cancellations."""
+    lower = literal(span.start, UTCDateTime())
+    upper = literal(span.end, UTCDateTime())
+    sums, conditions = booked_figures(lower, upper)
+    booked = (
+        select(Booking.resource_id, *sums)
+        .where(Booking.resource_id.in_(resource_ids), *conditions)
         .group_by(Booking.resource_id)
     )
-    for resource_id, count in await session.execute(late):
-        per_resource[resource_id].late_cancellations = int(count)
+    for resource_id, minutes, used, bookings, no_shows in await session.execute(booked):
+        row = per_resource[resource_id]
+        row.booked_minutes += float(minutes or 0)
+        row.used_minutes += float(used or 0)
+        row.bookings += int(bookings or 0)
+        row.no_shows += int(no_shows or 0)
+    late = late_cancellations(lower, upper).where(Booking.resource_id.in_(resource_ids))
+    for resource_id, count in await session.execute(late.group_by(Booking.resource_id)):
+        per_resource[resource_id].late_cancellations += int(count)
+
+
+async def _add_rolled(
+    session: AsyncSession,
+    per_resource: dict[int, UtilisationRow],
+    resource_ids: list[int],
+    first: date,
+    last: date,
+) -> None:
+    """Add the rolled-up figures of the local days `first` to `last` (all of them closed)."""
+    statement = (
+        select(
+            ResourceDay.resource_id,
+            func.sum(ResourceDay.booked_minutes),
+            func.sum(ResourceDay.used_minutes),
+            func.sum(ResourceDay.bookings),
+            func.sum(ResourceDay.no_shows),
+            func.sum(ResourceDay.late_cancellations),
+        )
+        .where(ResourceDay.resource_id.in_(resource_ids), ResourceDay.day >= first, ResourceDay.day <= last)
+        .group_by(ResourceDay.resource_id)
+    )
+    for resource_id, minutes, used, bookings, no_shows, late in await session.execute(statement):
+        row = per_resource[resource_id]
+        row.booked_minutes += float(minutes or 0)
+        row.used_minutes += float(used or 0)
+        row.bookings += int(bookings or 0)
+        row.no_shows += int(no_shows or 0)
+        row.late_cancellations += int(late or 0)
 
 
 def _grouped(

@@ -51,6 +51,9 @@ async def test_the_page_shows_charts_tables_and_suppressed_counts(client: Client
     people = html.split('id="people-heading"', 1)[1].split("</section>", 1)[0]
     assert re.search(r"Raum</th><td>8</td>", people) or ">8</td>" in people
     assert people.count('class="suppressed"') == 3 + 2 + 3 + 2  # technology, space, under 12, 27 to 64
+    # What is counted is said: days on which a person came, not different people.
+    assert "Personentage nach Faktor" in people
+    assert "Nicht verschiedene Personen" in people
     assert "/api/v1/stats/people?from=2026-11-01&amp;to=2026-11-30&amp;group_by=factor&amp;format=csv" in html
     download = await client.get(
         "/api/v1/stats/people?from=2026-11-01&to=2026-11-30&group_by=factor&format=csv"
@@ -64,6 +67,7 @@ async def test_the_page_shows_charts_tables_and_suppressed_counts(client: Client
         headers={"Accept-Language": "en"},
     )
     assert english.status_code == 200
+    assert "Person-days by factor" in english.text
 
 
 async def test_wrong_filters_are_shown_next_to_their_fields(client: Client, db: Database) -> None:

@@ -1,0 +1,154 @@
+"""The daily roll-up: each resource's figures per closed local day, kept by the scheduler.
+
+A day is closed when its bookings can no longer change status on their own: the scheduler
+turns a booking into a no-show a check-in window after its start and completes it at its end,
+so two days after a local day has ended (`LAG_DAYS`) every booking on it has its last status.
+Staff may still correct a booking afterwards, so each time the closed edge moves on, the last
+`RECHECK_DAYS` days are counted again (delete and INSERT ... SELECT, one grouped statement per
+chunk of days); a change older than that is not seen by the roll-up. Retention does not matter
+here: it forgets who booked, not when or with which status.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CTE, Date, and_, delete, func, insert, literal, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from library.booking.models import Booking
+from library.catalog.models import Location, Resource
+from library.db import UTCDateTime
+from library.stats import rules
+from library.stats.models import ResourceDay, RolledThrough
+from library.stats.queries import booked_figures, late_cancellations
+from library.stats.sql import minutes_between
+
+LAG_DAYS = 2
+"""Days after its end before a local day counts as closed."""
+RECHECK_DAYS = 7
+"""Closed days counted again each time the edge moves, for late corrections by staff."""
+CHUNK_DAYS = 60
+"""Days per statement (SQLite allows 500 terms in a compound SELECT)."""
+
+
+def closed_through(now: datetime, zones: list[str]) -> date:
+    """The last local day that is closed in every zone."""
+    return min(now.astimezone(ZoneInfo(zone)).date() for zone in zones) - timedelta(days=LAG_DAYS)
+
+
+async def roll_up(session: AsyncSession, now: datetime) -> int:
+    """Bring the roll-up up to the closed edge; the number of days (re)counted."""
+    zones = list((await session.scalars(select(Location.timezone).distinct())).all())
+    if not zones:
+        return 0
+    through = closed_through(now, zones)
+    # The row lock makes concurrent schedulers take turns (SQLite has one writer anyway).
+    rolled: date | None = await session.scalar(select(RolledThrough.day).with_for_update())
+    if rolled is not None and rolled >= through:
+        return 0
+    if rolled is None:
+        earliest: datetime | None = await session.scalar(select(func.min(Booking.start_at)))
+        first = through + timedelta(days=1) if earliest is None else earliest.date() - timedelta(days=1)
+    else:
+        first = rolled - timedelta(days=RECHECK_DAYS - 1)
+    longest = await session.scalar(select(func.max(minutes_between(Booking.start_at, Booking.end_at))))
+    counted = 0
+    day = first
+    while day <= through:
+        last = min(through, day + timedelta(days=CHUNK_DAYS - 1))
+        await count_days(session, day, last, zones, timedelta(minutes=float(longest or 0)))
+        counted += (last - day).days + 1
+        day = last + timedelta(days=1)
+    if rolled is None:
+        session.add(RolledThrough(id=1, day=through))
+    else:
+        await session.execute(update(RolledThrough).values(day=through))
+    await session.flush()
+    return counted
+
+
+def _days(first: date, last: date, zones: list[str]) -> CTE:
+    """Each local day of each zone with its bounds as UTC instants, DST-right."""
+    rows = []
+    for zone in zones:
+        day = first
+        while day <= last:
+            bounds = rules.period_bounds(day, day, ZoneInfo(zone))
+            rows.append(
+                select(
+                    literal(zone).label("zone"),
+                    literal(day, Date()).label("day"),
+                    literal(bounds.start, UTCDateTime()).label("lower"),
+                    literal(bounds.end, UTCDateTime()).label("upper"),
+                )
+            )
+            day += timedelta(days=1)
+    return (rows[0] if len(rows) == 1 else union_all(*rows)).cte("days")
+
+
+async def count_days(
+    session: AsyncSession, first: date, last: date, zones: list[str], longest: timedelta
+) -> None:
+    """Replace the rows of the local days `first` to `last` by a fresh count of the bookings.
+
+    `longest` is the longest booking: one starting earlier cannot reach into these days.
+    """
+    await session.execute(delete(ResourceDay).where(ResourceDay.day >= first, ResourceDay.day <= last))
+    days = _days(first, last, zones)
+    # The chunk's outer bounds as constants, so that the index on the start narrows the scan
+    # to the chunk's bookings before each is matched with the days it touches.
+    bounds = [rules.period_bounds(first, last, ZoneInfo(zone)) for zone in zones]
+    earliest = min(b.start for b in bounds)
+    lower = literal(earliest, UTCDateTime())
+    upper = literal(max(b.end for b in bounds), UTCDateTime())
+    sums, conditions = booked_figures(days.c.lower, days.c.upper)
+    conditions += [
+        Booking.start_at >= literal(earliest - longest, UTCDateTime()),
+        Booking.start_at < upper,
+        Booking.end_at > lower,
+    ]
+    booked = (
+        select(
+            Booking.resource_id.label("resource_id"),
+            days.c.day.label("day"),
+            *(total.label(name) for total, name in zip(sums, _SUMS, strict=True)),
+        )
+        .join(Resource, Resource.id == Booking.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .join(days, days.c.zone == Location.timezone)
+        .where(*conditions)
+        .group_by(Booking.resource_id, days.c.day)
+        .subquery("booked")
+    )
+    late = (
+        late_cancellations(days.c.lower, days.c.upper)
+        .add_columns(days.c.day.label("day"))
+        .where(Booking.start_at >= lower, Booking.start_at < upper)
+        .join(Location, Location.id == Resource.location_id)
+        .join(days, days.c.zone == Location.timezone)
+        .group_by(Booking.resource_id, days.c.day)
+        .subquery("late")
+    )
+    b, lt = booked.c, late.c
+    same = and_(lt.resource_id == b.resource_id, lt.day == b.day)
+    with_bookings = (
+        select(b.resource_id, b.day, *(b[name] for name in _SUMS), func.coalesce(lt.late, 0))
+        .select_from(booked)
+        .outerjoin(late, same)
+    )
+    only_late = (
+        select(lt.resource_id, lt.day, literal(0.0), literal(0.0), literal(0), literal(0), lt.late)
+        .select_from(late)
+        .outerjoin(booked, same)
+        .where(b.resource_id.is_(None))
+    )
+    await session.execute(
+        insert(ResourceDay).from_select(
+            ["resource_id", "day", *_SUMS, "late_cancellations"], union_all(with_bookings, only_late)
+        )
+    )
+
+
+_SUMS = ("booked_minutes", "used_minutes", "bookings", "no_shows")

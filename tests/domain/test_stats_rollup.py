@@ -1,0 +1,163 @@
+"""The daily roll-up plus the live days give exactly the figures of the bookings alone, on random
+bookings over midnight and a DST change, in two zones, after a late correction and after retention."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from library.booking.models import Booking, BookingPurpose, BookingStatus
+from library.catalog.models import Factor, ResourceKind
+from library.clock import SettableClock
+from library.config import Settings
+from library.db import Database
+from library.privacy import anonymise_expired
+from library.scheduler import run_jobs_once
+from library.stats import queries
+from library.stats.models import ResourceDay, RolledThrough
+from library.stats.rollup import roll_up
+from tests.support.booking_rows import insert_booking, row
+from tests.support.factories import create_location, create_resource, create_user
+
+START = datetime(2026, 10, 1, 6, tzinfo=UTC)
+END = datetime(2026, 11, 22, tzinfo=UTC)
+PERIODS = [
+    (date(2026, 10, 1), date(2026, 11, 30)),  # all of it, rolled and live
+    (date(2026, 10, 25), date(2026, 10, 25)),  # the day of 25 hours
+    (date(2026, 10, 20), date(2026, 11, 3)),  # rolled only
+    (date(2026, 11, 10), date(2026, 11, 21)),  # across the closed edge
+    (date(2026, 11, 21), date(2026, 11, 21)),  # live only
+]
+STATUSES = list(BookingStatus)
+
+
+class _Undo(Exception):
+    pass
+
+
+async def _figures(db: Database) -> list[list[queries.UtilisationRow]]:
+    async with db.read() as session:
+        return [await queries.utilisation(session, f, t, group_by="resource") for f, t in PERIODS]
+
+
+async def _raw(db: Database) -> list[list[queries.UtilisationRow]]:
+    """The figures with the roll-up out of sight: counted from the bookings alone."""
+    found: list[list[queries.UtilisationRow]] = []
+    try:
+        async with db.write() as session:
+            await session.execute(delete(RolledThrough))
+            for first, last in PERIODS:
+                found.append(await queries.utilisation(session, first, last, group_by="resource"))
+            raise _Undo  # roll the deletion back
+    except _Undo:
+        pass
+    return found
+
+
+async def _random_bookings(db: Database, seed: int) -> list[int]:
+    chance = random.Random(seed)
+    berlin = await create_location(db, policy={"cancel_until_minutes": 120})
+    london = await create_location(db, slug="london", name="London", timezone="Europe/London", position=1)
+    user = await create_user(db, birth_date=date(1990, 5, 5))
+    ids = []
+    for location, slug in ((berlin, "room"), (berlin, "printer"), (london, "desk")):
+        resource = await create_resource(
+            db, location, slug, units=2, kind=ResourceKind.ROOM, factor=Factor.SPACE
+        )
+        for unit in resource.units:
+            at = START + timedelta(minutes=chance.randrange(0, 300))
+            while at < END:
+                end = at + timedelta(minutes=chance.choice([15, 45, 60, 90, 7, 13, 240, 600]))
+                status = chance.choice(STATUSES)
+                extra = {}
+                if status == BookingStatus.CANCELLED:
+                    extra["cancelled_at"] = at - timedelta(minutes=chance.randrange(0, 400))
+                purpose = chance.choice([BookingPurpose.VISITOR] * 4 + [BookingPurpose.WORKSHOP])
+                ids.append(
+                    await insert_booking(
+                        db,
+                        row(
+                            resource.id,
+                            unit.id,
+                            at,
+                            end,
+                            status=status,
+                            purpose=purpose,
+                            user_id=user.id if purpose == BookingPurpose.VISITOR else None,
+                            **extra,
+                        ),
+                    )
+                )
+                at = end + timedelta(minutes=chance.choice([0, 30, 120, 480, 900]))
+    return ids
+
+
+async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Database) -> None:
+    ids = await _random_bookings(db, seed=15)
+    raw = await _raw(db)
+    assert sum(r.bookings for r in raw[0]) > 100
+    assert sum(r.late_cancellations for r in raw[0]) > 0
+    assert await _figures(db) == raw  # nothing rolled yet: the bookings alone
+
+    async with db.write() as session:
+        counted = await roll_up(session, datetime(2026, 11, 20, 12, tzinfo=UTC))
+    assert counted > 40
+    async with db.read() as session:
+        assert await session.scalar(select(RolledThrough.day)) == date(2026, 11, 18)
+        assert (await session.scalar(select(func.count()).select_from(ResourceDay)) or 0) > 100
+    assert await _figures(db) == raw
+
+    # Staff correct a booking of a closed day; the next run, a day later, counts that day again.
+    async with db.read() as session:
+        late_one = await session.scalar(
+            select(Booking.id)
+            .where(
+                Booking.id.in_(ids),
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.start_at >= datetime(2026, 11, 16, tzinfo=UTC),
+                Booking.end_at < datetime(2026, 11, 17, tzinfo=UTC),
+            )
+            .limit(1)
+        )
+    assert late_one is not None
+    async with db.write() as session:
+        await session.execute(
+            update(Booking).where(Booking.id == late_one).values(status=BookingStatus.NO_SHOW)
+        )
+    corrected = await _raw(db)
+    assert corrected != raw
+    async with db.write() as session:
+        # The seven last closed days again and the newly closed one.
+        assert await roll_up(session, datetime(2026, 11, 21, 12, tzinfo=UTC)) == 8
+    assert await _figures(db) == corrected
+    async with db.write() as session:
+        assert await roll_up(session, datetime(2026, 11, 21, 18, tzinfo=UTC)) == 0  # same edge
+
+    # Retention forgets who booked, not what: the figures stay the same.
+    async with db.write() as session:
+        assert (await anonymise_expired(session, datetime(2027, 6, 1, tzinfo=UTC), 90)).total > 0
+    assert await _figures(db) == corrected
+    assert await _raw(db) == corrected
+
+
+async def test_the_scheduler_keeps_the_roll_up(
+    db: Database, settings: Settings, clock: SettableClock
+) -> None:
+    location = await create_location(db)
+    room = await create_resource(db, location, "room")
+    at = clock.now() - timedelta(days=10)
+    await insert_booking(
+        db, row(room.id, room.units[0].id, at, at + timedelta(hours=2), status=BookingStatus.COMPLETED)
+    )
+
+    first = await run_jobs_once(db, clock, settings)
+    second = await run_jobs_once(db, clock, settings)
+
+    # From the day before the booking (ten days ago) to the closed edge two days ago.
+    assert first["roll_up_statistics"] == 10
+    assert second["roll_up_statistics"] == 0  # the edge has not moved
+    async with db.read() as session:
+        minutes = await session.scalar(select(func.sum(ResourceDay.booked_minutes)))
+    assert minutes == 120
