@@ -25,6 +25,7 @@ from library.api.bodies import strict_body
 from library.api.bookings import BookingsController
 from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
+from library.api.closures import ClosuresController
 from library.api.inventory import InventoryController
 from library.api.openapi import document_problems
 from library.api.opendata import OpenDataController
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             AccountsController,
             BookingsController,
             InventoryController,
+            ClosuresController,
             WorkshopsController,
             CalendarsController,
             OutboxController,

@@ -119,6 +119,11 @@ def format_short_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str |
     return dates.format_skeleton("MMMEd", _day(value, zone), locale=FORMAT_LOCALES[lang])
 
 
+def format_dated(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """E.g. "Di., 1. Dez. 2026" / "Tue, 1 Dec 2026": a short date in lists that span years."""
+    return dates.format_skeleton("yMMMEd", _day(value, zone), locale=FORMAT_LOCALES[lang])
+
+
 def format_numeric_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
     """E.g. "01.12.2026" / "1 Dec 2026": a date inside a sentence."""
     return dates.format_date(_day(value, zone), "medium", locale=FORMAT_LOCALES[lang])

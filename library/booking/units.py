@@ -17,13 +17,14 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
 from library.audit.log import record, snapshot
-from library.booking.catalogue import current_catalogue
+from library.booking.catalogue import Catalogue, LocationFacts, current_catalogue
 from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose
 from library.booking.queries import load_occupations
+from library.booking.rules import ResourceFacts
 from library.booking.service import cancel_within, free_units, move_within
 from library.catalog.inventory import BLOCK_FIELDS, update_unit_within
-from library.catalog.models import Unit, UnitBlock, UnitStatus
+from library.catalog.models import Location, Unit, UnitBlock, UnitStatus
 from library.db import Database
 from library.errors import InvalidInput, NotFound
 from library.i18n import N_
@@ -132,7 +133,15 @@ async def block_unit(
         session.add(block)
         await session.flush()
         affected = await bookings_during(session, unit_id, block.start_at, block.end_at)
-        resolved = await _resolve(session, unit, affected, resolve, reason=reason, actor=actor, now=now)
+        resolved = await resolve_bookings(
+            session,
+            affected,
+            resolve,
+            OutOfService(units=frozenset({unit.id})),
+            reason=reason,
+            actor=actor,
+            now=now,
+        )
         record(
             session,
             actor_id=actor.id,
@@ -151,45 +160,57 @@ async def block_unit(
     return block, affected, resolved
 
 
-async def _resolve(
+@dataclass(frozen=True)
+class OutOfService:
+    """What a block or a closure takes away: units (a block) or whole locations (a closure).
+
+    A booking on a closed location has nowhere to move to at that time; its alternatives are
+    the same kind at the other locations. A blocked unit's booking may move to another unit.
+    """
+
+    units: frozenset[int] = frozenset()
+    locations: frozenset[int] = frozenset()
+
+
+async def resolve_bookings(
     session: AsyncSession,
-    unit: Unit,
     affected: list[Booking],
     resolve: Resolve,
+    away: OutOfService,
     *,
     reason: str,
     actor: User,
     now: datetime,
 ) -> Resolved:
+    """Keep, move or cancel the bookings a block or closure touches; one piece serves both."""
     resolved = Resolved()
     if resolve == "keep" or not affected:
         resolved.kept.extend(affected)
         return resolved
-    place = await (await current_catalogue(session)).location_of(session, affected[0].resource.slug)
-    facts = next(r for r in place.resources if r.id == unit.resource_id)
+    catalogue = await current_catalogue(session)
     for booking in affected:
         if booking.purpose is not BookingPurpose.VISITOR:
             resolved.kept.append(booking)  # a workshop's room: the session is moved or cancelled
             continue
+        place = await catalogue.location_of(session, booking.resource.slug)
+        facts = place.by_slug[booking.resource.slug]
         wanted = Interval(booking.start_at, booking.end_at)
-        occupations = await load_occupations(
-            session, [facts.id], booking.occupied_start, booking.occupied_end, exclude_booking_id=booking.id
-        )
-        free = [u for u in free_units(facts, occupations, wanted)[0] if u != unit.id]
+        free: list[int] = []
+        if place.hours.location_id not in away.locations:
+            occupations = await load_occupations(
+                session,
+                [facts.id],
+                booking.occupied_start,
+                booking.occupied_end,
+                exclude_booking_id=booking.id,
+            )
+            free = [u for u in free_units(facts, occupations, wanted)[0] if u not in away.units]
         if free:
             move_within(session, booking, free[0], actor=actor, now=now, reason=reason)
             await session.flush()  # the database's overlap guarantee speaks here
             resolved.moved.append((booking, free[0]))
         elif resolve == "cancel":
-            similar = [r for r in place.resources if r.kind == facts.kind and r.active and r.id != facts.id]
-            around = await load_occupations(
-                session, [r.id for r in similar], booking.occupied_start, booking.occupied_end
-            )
-            alternatives = [
-                {"slug": r.slug, "name": r.name, "name_en": r.name_en}
-                for r in similar
-                if free_units(r, around, wanted)[0]
-            ]
+            alternatives = await _alternatives(session, catalogue, booking, facts, place, away)
             cancel_within(session, booking, actor=actor, now=now, reason=reason, tell_owner=False)
             if booking.user is not None:
                 enqueue(
@@ -203,6 +224,35 @@ async def _resolve(
         else:
             resolved.kept.append(booking)
     return resolved
+
+
+async def _alternatives(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    booking: Booking,
+    facts: ResourceFacts,
+    place: LocationFacts,
+    away: OutOfService,
+) -> list[dict[str, str | None]]:
+    """Offers of the same kind free at the booking's time: in the same location for a block,
+    in the locations still open for a closure."""
+    if place.hours.location_id in away.locations:
+        slugs = await session.scalars(select(Location.slug).where(Location.id.not_in(away.locations)))
+        places = [await catalogue.location_named(session, slug) for slug in slugs]
+    else:
+        places = [place]
+    similar = [
+        r for p in places for r in p.resources if r.kind == facts.kind and r.active and r.id != facts.id
+    ]
+    around = await load_occupations(
+        session, [r.id for r in similar], booking.occupied_start, booking.occupied_end
+    )
+    wanted = Interval(booking.start_at, booking.end_at)
+    return [
+        {"slug": r.slug, "name": r.name, "name_en": r.name_en}
+        for r in similar
+        if free_units(r, around, wanted)[0]
+    ]
 
 
 async def bookings_during(

@@ -100,3 +100,28 @@ def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     clock, which is wrong across a daylight-saving change.
     """
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def days_span(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants from the first day's midnight to the midnight after the last day, in UTC."""
+    first = datetime.combine(date_from, time(0), zone).astimezone(UTC)
+    last = datetime.combine(date_to + timedelta(days=1), time(0), zone).astimezone(UTC)
+    return first, last
+
+
+def exception_touches(start: datetime, end: datetime, exception: DatedException, zone: ZoneInfo) -> bool:
+    """Whether something from `start` to `end` no longer fits once the exception holds: a closed
+    day touches all on it; special hours touch what lies outside every one of their periods."""
+    first, last = days_span(exception.date_from, exception.date_to, zone)
+    if end <= first or start >= last:
+        return False
+    if exception.closed:
+        return True
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.date() != local_end.date() and local_end.time() != time(0):
+        return True  # across midnight: no period of one day holds it
+    finish = local_end.time() if local_end.time() != time(0) else time.max
+    return not any(
+        p.start <= local_start.time() and finish <= (p.end if p.end != time(0) else time.max)
+        for p in exception.periods
+    )

@@ -577,27 +577,56 @@ async def add_opening_exception(
     _check_exception(date_from, date_to, closed, periods)
     async with db.write() as session:
         location = await get_location(session, location_slug)
-        exception = OpeningException(
-            location_id=location.id,
+        return await add_opening_exception_within(
+            session,
+            location.id,
             date_from=date_from,
             date_to=date_to,
             closed=closed,
+            periods=periods,
             reason=reason,
             reason_en=reason_en,
-            periods=_exception_periods(periods),
+            actor=actor,
+            now=now,
         )
-        session.add(exception)
-        await session.flush()
-        record(
-            session,
-            actor_id=actor.id,
-            action="location.exception",
-            object_type="location",
-            object_id=location.id,
-            at=now,
-            after=_exception_plain(exception),
-            reason=reason,
-        )
+
+
+async def add_opening_exception_within(
+    session: AsyncSession,
+    location_id: int,
+    *,
+    date_from: date,
+    date_to: date,
+    closed: bool,
+    periods: Sequence[Period],
+    reason: str,
+    reason_en: str | None = None,
+    actor: User,
+    now: datetime,
+) -> OpeningException:
+    """`add_opening_exception` inside a caller's transaction (a closure of several locations)."""
+    _check_exception(date_from, date_to, closed, periods)
+    exception = OpeningException(
+        location_id=location_id,
+        date_from=date_from,
+        date_to=date_to,
+        closed=closed,
+        reason=reason,
+        reason_en=reason_en,
+        periods=_exception_periods(periods),
+    )
+    session.add(exception)
+    await session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="location.exception",
+        object_type="location",
+        object_id=location_id,
+        at=now,
+        after=_exception_plain(exception),
+        reason=reason,
+    )
     return exception
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
+from library.booking.units import Resolve
 from library.catalog import inventory
 from library.catalog.hours import Period, WeeklyPeriod
 from library.catalog.models import Location, OpeningException
@@ -32,6 +33,8 @@ from library.web.common import (
     form_values,
     see_other,
 )
+from library.workshops import closures
+from library.workshops.closures import SessionResolve
 
 NOTICES = {
     "week_saved": N_("The weekly opening hours were saved."),
@@ -44,6 +47,15 @@ SPARE_ROWS = 3
 PERIOD_ROWS = 3
 """Rows for the special hours of a new exception; a change gets one more than it has."""
 MAX_ROWS = 70
+
+Choice = TypeVar("Choice", bound=str)
+RESOLVES: tuple[Resolve, ...] = ("keep", "move", "cancel")
+SESSION_RESOLVES: tuple[SessionResolve, ...] = ("keep", "cancel")
+
+
+def choice(value: str, allowed: tuple[Choice, ...]) -> Choice:
+    """The option chosen on the page, or the first (keeping) when none or an unknown one came."""
+    return next((option for option in allowed if option == value), allowed[0])
 
 
 async def locations_with_hours(db: Database) -> Sequence[Location]:
@@ -218,12 +230,44 @@ class StaffHoursPages(Controller):
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
+        """Two steps: what the closure touches (bookings, sessions with participants) and the
+        choice of what happens to them, then the closure for every location ticked."""
         lang, now = context.lang, context.now
         form = Form(values=form_values(data))
         values, fields = read_exception(form, lang)
+        chosen = [
+            key.removeprefix("loc-") for key, value in form.values.items() if key.startswith("loc-") and value
+        ]
+        places = chosen or [slug]
         if values is not None:
             try:
-                await inventory.add_opening_exception(context.db, slug, **values, actor=user, now=now)
+                if form.value("step") != "apply":
+                    impact = await closures.closure_impact(
+                        context.db,
+                        places,
+                        date_from=values["date_from"],
+                        date_to=values["date_to"],
+                        closed=values["closed"],
+                        periods=values["periods"],
+                        now=now,
+                    )
+                    if impact.bookings or impact.sessions:
+                        return context.render(
+                            "staff/closure_impact.html",
+                            slug=slug,
+                            fields={k: v for k, v in form.values.items() if k not in ("_csrf_token", "step")},
+                            impact=impact,
+                            zone=context.settings.zone,
+                        )
+                await closures.close_locations(
+                    context.db,
+                    places,
+                    **values,
+                    resolve=choice(form.value("resolve"), RESOLVES),
+                    sessions=choice(form.value("sessions"), SESSION_RESOLVES),
+                    actor=user,
+                    now=now,
+                )
             except LibraryError as problem:
                 form.absorb(problem, lang, fields=fields, raising=(NotFound,))
             else:

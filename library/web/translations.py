@@ -41,6 +41,11 @@ def format_date(context: Context, value: date | datetime, zone: ZoneInfo | str |
 
 
 @pass_context
+def format_dated(context: Context, value: date | datetime, zone: ZoneInfo | str | None = None) -> str:
+    return i18n.format_dated(value, context_language(context), zone)
+
+
+@pass_context
 def format_short_date(context: Context, value: date | datetime, zone: ZoneInfo | str | None = None) -> str:
     return i18n.format_short_date(value, context_language(context), zone)
 
@@ -107,6 +112,7 @@ def install(environment: Environment) -> None:
         datetime=format_datetime,
         date=format_date,
         short_date=format_short_date,
+        dated=format_dated,
         time=format_time,
         number=format_number,
         typed_date=format_typed_date,

@@ -714,59 +714,74 @@ async def move_or_cancel_session(
     booking lifecycle (a room booking already over or cancelled stays as it is). Everyone
     registered hears of it through the outbox."""
     async with db.write() as session:
-        workshop_session = await locked_session(session, session_id)
-        booking = (
-            await session.get(Booking, workshop_session.booking_id) if workshop_session.booking_id else None
+        return await move_or_cancel_session_within(
+            session, session_id, start=start, end=end, cancel=cancel, reason=reason, actor=actor, now=now
         )
-        before = snapshot(workshop_session, ("start_at", "end_at", "cancelled_at"))
-        if cancel:
-            workshop_session.cancelled_at = now
-            if booking is not None and may_become(booking.status, BookingStatus.CANCELLED):
-                cancel_within(session, booking, actor=actor, now=now, reason=reason, tell_owner=False)
-            kind = "workshop_session.cancelled"
-        else:
-            new_start = (start or workshop_session.start_at).astimezone(UTC)
-            new_end = (end or workshop_session.end_at).astimezone(UTC)
-            if new_end <= new_start:
-                raise InvalidInput("end_before_start", "end")
-            shift_start, shift_end = new_start - workshop_session.start_at, new_end - workshop_session.end_at
-            workshop_session.start_at, workshop_session.end_at = new_start, new_end
-            if booking is not None:
-                booking.start_at, booking.end_at = new_start, new_end
-                booking.occupied_start += shift_start
-                booking.occupied_end += shift_end
-            kind = "workshop_session.moved"
-        try:
-            await session.flush()  # the overlap guarantee speaks for the moved room booking here
-        except IntegrityError as error:
-            if not is_overlap_violation(error):
-                raise
-            raise Conflict("slot_taken", extra={"alternatives": []}) from error
-        record(
-            session,
-            actor_id=actor.id,
-            action=kind,
-            object_type="workshop_session",
-            object_id=session_id,
-            at=now,
-            before=before,
-            after=snapshot(workshop_session, ("start_at", "end_at", "cancelled_at")),
-            reason=reason,
-        )
-        registered = await session.scalars(
-            select(Registration)
-            .where(Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED)
-            .options(joinedload(Registration.user))
-        )
-        for registration in registered:
-            if registration.user is not None:
-                enqueue(
-                    session,
-                    kind=kind,
-                    user=registration.user,
-                    payload={"session_id": session_id, "registration_id": registration.id, "reason": reason},
-                    now=now,
-                )
+
+
+async def move_or_cancel_session_within(
+    session: AsyncSession,
+    session_id: int,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    cancel: bool,
+    reason: str | None,
+    actor: User,
+    now: datetime,
+) -> WorkshopSession:
+    """`move_or_cancel_session` inside a caller's transaction (a closure that cancels sessions)."""
+    workshop_session = await locked_session(session, session_id)
+    booking = await session.get(Booking, workshop_session.booking_id) if workshop_session.booking_id else None
+    before = snapshot(workshop_session, ("start_at", "end_at", "cancelled_at"))
+    if cancel:
+        workshop_session.cancelled_at = now
+        if booking is not None and may_become(booking.status, BookingStatus.CANCELLED):
+            cancel_within(session, booking, actor=actor, now=now, reason=reason, tell_owner=False)
+        kind = "workshop_session.cancelled"
+    else:
+        new_start = (start or workshop_session.start_at).astimezone(UTC)
+        new_end = (end or workshop_session.end_at).astimezone(UTC)
+        if new_end <= new_start:
+            raise InvalidInput("end_before_start", "end")
+        shift_start, shift_end = new_start - workshop_session.start_at, new_end - workshop_session.end_at
+        workshop_session.start_at, workshop_session.end_at = new_start, new_end
+        if booking is not None:
+            booking.start_at, booking.end_at = new_start, new_end
+            booking.occupied_start += shift_start
+            booking.occupied_end += shift_end
+        kind = "workshop_session.moved"
+    try:
+        await session.flush()  # the overlap guarantee speaks for the moved room booking here
+    except IntegrityError as error:
+        if not is_overlap_violation(error):
+            raise
+        raise Conflict("slot_taken", extra={"alternatives": []}) from error
+    record(
+        session,
+        actor_id=actor.id,
+        action=kind,
+        object_type="workshop_session",
+        object_id=session_id,
+        at=now,
+        before=before,
+        after=snapshot(workshop_session, ("start_at", "end_at", "cancelled_at")),
+        reason=reason,
+    )
+    registered = await session.scalars(
+        select(Registration)
+        .where(Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED)
+        .options(joinedload(Registration.user))
+    )
+    for registration in registered:
+        if registration.user is not None:
+            enqueue(
+                session,
+                kind=kind,
+                user=registration.user,
+                payload={"session_id": session_id, "registration_id": registration.id, "reason": reason},
+                now=now,
+            )
     return workshop_session
 
 

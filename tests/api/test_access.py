@@ -113,6 +113,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/blocks/{block_id}"): STAFF,
     ("PUT", "/api/v1/locations/{slug}/weekly-hours"): STAFF,
     ("POST", "/api/v1/locations/{slug}/exceptions"): STAFF,
+    ("GET", "/api/v1/locations/{slug}/exceptions/impact"): STAFF,
+    ("POST", "/api/v1/exceptions"): STAFF,
     ("PUT", "/api/v1/exceptions/{exception_id}"): STAFF,
     ("DELETE", "/api/v1/exceptions/{exception_id}"): STAFF,
     ("GET", "/api/v1/outbox"): STAFF,
