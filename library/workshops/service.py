@@ -552,7 +552,8 @@ async def draw(
 async def mark_attendance(
     db: Database, session_id: int, registration_ids: list[int], *, actor: User, now: datetime
 ) -> list[Registration]:
-    """Tick people off; attending a workshop that grants a certification gives it to them."""
+    """Tick people off, at any time (in advance for a known group, or later); attending a workshop
+    that grants a certification gives it to them, holding from the session's start, never before."""
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
         chosen = list(
@@ -585,6 +586,7 @@ async def mark_attendance(
                     source="workshop",
                     actor=actor,
                     now=now,
+                    holds_from=workshop_session.start_at,
                 )
     return chosen
 
@@ -599,11 +601,12 @@ async def _grant(
     source: str,
     actor: User,
     now: datetime,
+    holds_from: datetime | None = None,
 ) -> UserCertification:
     held = UserCertification(
         user_id=user.id,
         certification_id=certification.id,
-        granted_at=now,
+        granted_at=holds_from or now,
         expires_at=expires_at,
         granted_by_id=actor.id,
         source=source,
