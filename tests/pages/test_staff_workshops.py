@@ -250,6 +250,10 @@ async def test_staff_draw_a_lottery_once_registration_has_closed(
     before = await client.get(page)
     assert "Jetzt verlosen" not in before.text
     assert before.text.count("Für die Verlosung angemeldet") == 3
+    english = await client.get(page, headers={"accept-language": "en"})
+    assert "3 people entered for 2 places." in english.text
+    overview = await client.get("/staff/workshops", headers={"accept-language": "en"})
+    assert "Lottery: 3 entered" in overview.text
     early = await post_form(client, f"{page}/draw", {}, form_page=page)
     assert early.status_code == 409  # registration is still open: a readable error page
     assert early.headers["content-type"].startswith("text/html")
@@ -260,8 +264,13 @@ async def test_staff_draw_a_lottery_once_registration_has_closed(
     after = await submit_form(client, f"{page}/draw", {}, form_page=page)
     assert "Jetzt verlosen" not in after.text
     async with db.read() as session:
-        statuses = sorted(r.status.value for r in await session.scalars(select(Registration)))
-    assert statuses == ["confirmed", "confirmed", "waitlisted"]
+        registrations = list(await session.scalars(select(Registration).order_by(Registration.draw_rank)))
+    assert [r.status.value for r in registrations] == ["confirmed", "confirmed", "waitlisted"]
+    winner = registrations[0]
+    holder = next(v for v in facts["visitors"] if v.id == winner.user_id)
+    await service.cancel_registration(db, winner.id, actor=holder, now=clock.now())
+    drawn = await client.get(page, headers={"accept-language": "en"})
+    assert "3 people entered for 2 places." in drawn.text  # the entries the draw ranked, cancelled or not
 
 
 async def test_staff_move_and_cancel_a_session(client: Client, db: Database, clock: SettableClock) -> None:
