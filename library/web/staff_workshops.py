@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts.models import Certification, UserCertification
 from library.booking.service import RuleBroken, SlotTaken
+from library.catalog import csv_io
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor, Resource, ResourceKind
@@ -57,6 +58,15 @@ NOTICES = {
     "drawn": N_("The places were drawn; everyone who entered will be told."),
     "attendance": N_("Attendance was saved."),
 }
+
+STATUS_WORDS = {
+    RegistrationStatus.CONFIRMED: N_("Confirmed"),
+    RegistrationStatus.OFFERED: N_("Place offered"),
+    RegistrationStatus.ATTENDED: N_("Attended"),
+    RegistrationStatus.ENTERED: N_("Entered in the lottery"),
+    RegistrationStatus.WAITLISTED: N_("Waitlisted"),
+}
+"""A registration's state in the participant list's file (the page says the same in its badges)."""
 
 WORKSHOP_FIELDS = {"grants_certification": "grants", "required_certification": "requires"}
 ATTENDED_PREFIX = "attended-"
@@ -128,6 +138,32 @@ class StaffWorkshopPages(Controller):
     @get("/sessions/{session_id:int}", name="staff-workshop-session")
     async def session_page(self, context: PageContextDep, session_id: FromPath[int]) -> Template:
         return await one_session_page(context, session_id)
+
+    @get("/sessions/{session_id:int}/participants.csv", name="staff-workshop-participants-csv")
+    async def participants_csv(self, context: PageContextDep, session_id: FromPath[int]) -> Response[bytes]:
+        """The participant list and the waitlist as a spreadsheet, in the page's language."""
+        lang = context.lang
+        async with context.db.read() as session:
+            _, registrations = await session_with_people(session, session_id)
+        header = [translate(lang, word) for word in (N_("Name"), N_("E-mail"), N_("Status"), N_("Waitlist"))]
+        rows = [header]
+        for r in registrations:
+            if r.status not in STATUS_WORDS:
+                continue
+            gone = r.user is None or r.user.deleted_at is not None
+            rows.append(
+                [
+                    translate(lang, N_("Deleted account")) if gone or r.user is None else r.user.name,
+                    "" if gone or r.user is None else r.user.email,
+                    translate(lang, STATUS_WORDS[r.status]),
+                    "" if r.waitlist_position is None else str(r.waitlist_position),
+                ]
+            )
+        return Response(
+            ("\ufeff" + csv_io.table_text(rows)).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="participants-session-{session_id}.csv"'},
+        )
 
     @post("/sessions/{session_id:int}/attendance", name="staff-workshop-attendance")
     async def attendance(
@@ -382,25 +418,8 @@ async def one_session_page(
     status: int = 200,
 ) -> Template:
     async with context.db.read() as session:
-        found = await session.scalar(
-            select(WorkshopSession)
-            .where(WorkshopSession.id == session_id)
-            .options(
-                joinedload(WorkshopSession.resource),
-                joinedload(WorkshopSession.workshop).joinedload(Workshop.grants_certification),
-            )
-        )
-        if found is None:
-            raise NotFound(N_("The session %(id)s"), id=session_id)
+        found, registrations = await session_with_people(session, session_id)
         facts = (await session_summaries(session, [found], context.settings.zone, context.now))[0]
-        registrations = list(
-            await session.scalars(
-                select(Registration)
-                .where(Registration.session_id == session_id)
-                .options(joinedload(Registration.user))
-                .order_by(*STAFF_ORDER)
-            )
-        )
         granted = await certificates_held(
             session, found.workshop.grants_certification, registrations, context.now
         )
@@ -436,6 +455,31 @@ async def one_session_page(
         cancel_form=cancel_form or Form(),
         notice=context.notice(NOTICES),
     )
+
+
+async def session_with_people(
+    session: AsyncSession, session_id: int
+) -> tuple[WorkshopSession, list[Registration]]:
+    """The session (room, workshop, certification) and its registrations in the staff's order."""
+    found = await session.scalar(
+        select(WorkshopSession)
+        .where(WorkshopSession.id == session_id)
+        .options(
+            joinedload(WorkshopSession.resource),
+            joinedload(WorkshopSession.workshop).joinedload(Workshop.grants_certification),
+        )
+    )
+    if found is None:
+        raise NotFound(N_("The session %(id)s"), id=session_id)
+    registrations = list(
+        await session.scalars(
+            select(Registration)
+            .where(Registration.session_id == session_id)
+            .options(joinedload(Registration.user))
+            .order_by(*STAFF_ORDER)
+        )
+    )
+    return found, registrations
 
 
 async def certificates_held(

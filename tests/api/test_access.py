@@ -221,6 +221,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/staff/workshops"): STAFF,
     ("POST", "/staff/workshops/sessions"): STAFF,
     ("GET", "/staff/workshops/sessions/{session_id}"): STAFF,
+    ("GET", "/staff/workshops/sessions/{session_id}/participants.csv"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/attendance"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/cancel"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/draw"): STAFF,

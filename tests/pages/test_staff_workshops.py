@@ -356,7 +356,7 @@ async def test_a_session_cannot_move_onto_another_booking_of_its_room(
         client, f"{page}/move", {"day": "2026-12-04", "start": "15:00", "end": "16:00"}, form_page=page
     )
     assert clash.status_code == 409
-    assert "Zu dieser Zeit ist nichts mehr frei." in clash.text
+    assert "Zu dieser Zeit ist kein Exemplar frei." in clash.text
     assert 'value="15:00"' in clash.text  # what was typed stays
     api = await client.patch(
         f"/api/v1/workshop-sessions/{later.id}",
@@ -425,3 +425,31 @@ async def test_session_forms_refuse_a_time_the_clocks_skip(
     assert count == 1
     assert unmoved is not None
     assert unmoved.start_at == facts["session"].start_at
+
+
+async def test_staff_download_the_participant_list_as_csv_with_formulas_neutralised(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    sly = await factories.create_user(db, "sly@example.org", name="=HYPERLINK(1)")
+    await sign_up(db, clock, facts["session"].id, [*facts["visitors"][:2], sly])
+    page = f"/staff/workshops/sessions/{facts['session'].id}"
+    await sign_in(client, "visitor1@example.org")
+    assert (await client.get(f"{page}/participants.csv")).status_code == 403
+    await sign_in(client, "staff@example.org")
+    shown = await client.get(page)
+    assert f'href="{page}/participants.csv"' in shown.text
+    assert 'class="staff-form no-print"' in shown.text  # the forms stay off the printed list
+    english = await client.get(f"{page}/participants.csv", headers={"accept-language": "en"})
+    assert english.status_code == 200
+    assert english.headers["content-type"].startswith("text/csv")
+    assert "attachment" in english.headers["content-disposition"]
+    lines = english.content.decode("utf-8-sig").splitlines()
+    assert lines == [
+        "Name,E-mail,Status,Waitlist",
+        "Visitor 1,visitor1@example.org,Confirmed,",
+        "Visitor 2,visitor2@example.org,Confirmed,",
+        "'=HYPERLINK(1),sly@example.org,Waitlisted,1",
+    ]
+    german = await client.get(f"{page}/participants.csv")
+    assert german.content.decode("utf-8-sig").splitlines()[0] == "Name,E-Mail,Status,Warteliste"
