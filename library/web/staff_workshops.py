@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -165,6 +165,13 @@ class StaffWorkshopPages(Controller):
             headers={"Content-Disposition": f'attachment; filename="participants-session-{session_id}.csv"'},
         )
 
+    @get("/sessions/{session_id:int}/door", name="staff-workshop-door")
+    async def door(
+        self, context: PageContextDep, session_id: FromPath[int], q: FromQuery[str] = ""
+    ) -> Template:
+        """Attendance on the day, at the door: big tick boxes, the list narrowed by a name."""
+        return await door_page(context, session_id, q)
+
     @post("/sessions/{session_id:int}/attendance", name="staff-workshop-attendance")
     async def attendance(
         self,
@@ -180,17 +187,24 @@ class StaffWorkshopPages(Controller):
             if name.startswith(ATTENDED_PREFIX) and name.removeprefix(ATTENDED_PREFIX).isdigit():
                 chosen.append(int(name.removeprefix(ATTENDED_PREFIX)))
         form = Form(values=form_values(data))
+        at_door = form.value("from") == "door"
+        status = 422
         if not chosen:
             form.general = translate(lang, N_("Please tick at least one person who took part."))
-            return await one_session_page(context, session_id, attendance_form=form, status=422)
-        try:
-            await service.mark_attendance(context.db, session_id, chosen, actor=user, now=context.now)
-        except LibraryError as problem:
-            form.general = problem.detail(lang)
-            return await one_session_page(
-                context, session_id, attendance_form=form, status=status_of(problem)
-            )
-        return see_other(f"/staff/workshops/sessions/{session_id}", done="attendance")
+        else:
+            try:
+                await service.mark_attendance(context.db, session_id, chosen, actor=user, now=context.now)
+                if at_door:
+                    return see_other(
+                        f"/staff/workshops/sessions/{session_id}/door", done="attendance", q=form.value("q")
+                    )
+                return see_other(f"/staff/workshops/sessions/{session_id}", done="attendance")
+            except LibraryError as problem:
+                form.general = problem.detail(lang)
+                status = status_of(problem)
+        if at_door:
+            return await door_page(context, session_id, form.value("q"), form=form, status=status)
+        return await one_session_page(context, session_id, attendance_form=form, status=status)
 
     @post("/sessions/{session_id:int}/draw", name="staff-workshop-draw")
     async def draw(
@@ -453,6 +467,39 @@ async def one_session_page(
             }
         ),
         cancel_form=cancel_form or Form(),
+        notice=context.notice(NOTICES),
+    )
+
+
+async def door_page(
+    context: PageContext, session_id: int, query: str, *, form: Form | None = None, status: int = 200
+) -> Template:
+    """Those holding a place, narrowed to the names (or e-mail addresses) that contain `query`."""
+    async with context.db.read() as session:
+        found, registrations = await session_with_people(session, session_id)
+    holding = [
+        r
+        for r in registrations
+        if r.status in HOLDING_STATUSES and r.user is not None and r.user.deleted_at is None
+    ]
+    wanted = query.strip().casefold()
+    shown = [
+        r
+        for r in holding
+        if r.user is not None and (wanted in r.user.name.casefold() or wanted in r.user.email.casefold())
+    ]
+    return context.render(
+        "staff/workshop_door.html",
+        status=status,
+        workshop_session=found,
+        workshop=found.workshop,
+        zone=context.settings.zone,
+        query=query.strip(),
+        search_form=Form(values={"q": query.strip()}),
+        shown=shown,
+        present=sum(r.status is RegistrationStatus.ATTENDED for r in holding),
+        expected=len(holding),
+        form=form or Form(),
         notice=context.notice(NOTICES),
     )
 

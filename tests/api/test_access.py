@@ -222,6 +222,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/staff/workshops/sessions"): STAFF,
     ("GET", "/staff/workshops/sessions/{session_id}"): STAFF,
     ("GET", "/staff/workshops/sessions/{session_id}/participants.csv"): STAFF,
+    ("GET", "/staff/workshops/sessions/{session_id}/door"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/attendance"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/cancel"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/draw"): STAFF,

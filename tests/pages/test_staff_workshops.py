@@ -453,3 +453,54 @@ async def test_staff_download_the_participant_list_as_csv_with_formulas_neutrali
     ]
     german = await client.get(f"{page}/participants.csv")
     assert german.content.decode("utf-8-sig").splitlines()[0] == "Name,E-Mail,Status,Warteliste"
+
+
+async def test_staff_take_attendance_at_the_door_searching_by_name(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    facts_session = facts["session"].id
+    await sign_up(db, clock, facts_session, facts["visitors"])  # two places, the third waits
+    async with db.read() as session:
+        first, second, waiting = (await session.scalars(select(Registration).order_by(Registration.id))).all()
+    door = f"/staff/workshops/sessions/{facts_session}/door"
+    await sign_in(client, "visitor1@example.org")
+    assert (await client.get(door)).status_code == 403
+    clock.set(at(FRIDAY, 13, 55))
+    await sign_in(client, "staff@example.org")
+    everyone = await client.get(door, headers={"accept-language": "en"})
+    assert everyone.status_code == 200
+    assert "0 of 2 are here." in everyone.text
+    assert f'id="attended-{first.id}"' in everyone.text
+    assert f'id="attended-{second.id}"' in everyone.text
+    assert f'id="attended-{waiting.id}"' not in everyone.text  # on the waitlist: no place to tick
+    found = await client.get(f"{door}?q=visitor+2", headers={"accept-language": "en"})
+    assert f'id="attended-{second.id}"' in found.text
+    assert f'id="attended-{first.id}"' not in found.text
+    nobody = await post_form(
+        client,
+        f"/staff/workshops/sessions/{facts_session}/attendance",
+        {"from": "door", "q": "visitor 2"},
+        form_page=door,
+    )
+    assert nobody.status_code == 422
+    assert "Bitte kreuzen Sie mindestens eine Person an" in nobody.text
+    assert 'value="visitor 2"' in nobody.text  # the search typed is kept
+    ticked = await post_form(
+        client,
+        f"/staff/workshops/sessions/{facts_session}/attendance",
+        {"from": "door", "q": "visitor 2", f"attended-{second.id}": "on"},
+        form_page=door,
+    )
+    assert ticked.status_code == 303
+    assert ticked.headers["location"] == f"{door}?q=visitor+2&done=attendance"
+    after = await client.get(ticked.headers["location"])
+    assert "1 von 2 sind da." in after.text
+    assert f'name="attended-{second.id}" value="on" checked disabled' in after.text
+    async with db.read() as session:
+        marked = await session.get(Registration, second.id)
+        assert marked is not None
+        assert marked.status is RegistrationStatus.ATTENDED
+        held = (await session.scalars(select(UserCertification))).one()
+    assert held.user_id == second.user_id
+    assert held.granted_at == at(FRIDAY, 14)  # holds from the session's start, not from 13:55
