@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from library.accounts import people
 from library.accounts.models import Certification, UserCertification
 from library.booking.service import RuleBroken, SlotTaken
 from library.catalog import csv_io
@@ -57,7 +58,10 @@ NOTICES = {
     ),
     "drawn": N_("The places were drawn; everyone who entered will be told."),
     "attendance": N_("Attendance was saved."),
+    "participant_added": N_("The person was given a place and will get a confirmation by e-mail."),
 }
+FOUND_PEOPLE = 10
+"""How many matches of the participant search the session page lists."""
 
 STATUS_WORDS = {
     RegistrationStatus.CONFIRMED: N_("Confirmed"),
@@ -136,8 +140,37 @@ class StaffWorkshopPages(Controller):
         return await overview_page(context, session_form=form, status=status)
 
     @get("/sessions/{session_id:int}", name="staff-workshop-session")
-    async def session_page(self, context: PageContextDep, session_id: FromPath[int]) -> Template:
-        return await one_session_page(context, session_id)
+    async def session_page(
+        self, context: PageContextDep, session_id: FromPath[int], person: FromQuery[str] = ""
+    ) -> Template:
+        return await one_session_page(context, session_id, add_form=Form(values={"person": person}))
+
+    @post("/sessions/{session_id:int}/participants", name="staff-workshop-add-participant")
+    async def add_participant(
+        self,
+        context: PageContextDep,
+        session_id: FromPath[int],
+        user: UserDep,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """A participant added by hand: one of the people the search found, a reason if full."""
+        lang = context.lang
+        form = Form(values=form_values(data))
+        reason = parsing.text(form, "reason", lang, max_length=500)
+        chosen = form.value("user_id")
+        if not chosen.isdigit():
+            form.add("user_id", translate(lang, N_("Please choose the person to add.")))
+        status = 422
+        if not form.has_errors:
+            try:
+                await service.add_by_hand(
+                    context.db, session_id, int(chosen), reason=reason or None, actor=user, now=context.now
+                )
+                return see_other(f"/staff/workshops/sessions/{session_id}", done="participant_added")
+            except LibraryError as problem:
+                form.absorb(problem, lang, fields={"reason": "reason"}, raising=(NotFound,))
+                status = status_of(problem)
+        return await one_session_page(context, session_id, add_form=form, status=status)
 
     @get("/sessions/{session_id:int}/participants.csv", name="staff-workshop-participants-csv")
     async def participants_csv(self, context: PageContextDep, session_id: FromPath[int]) -> Response[bytes]:
@@ -429,10 +462,14 @@ async def one_session_page(
     attendance_form: Form | None = None,
     move_form: Form | None = None,
     cancel_form: Form | None = None,
+    add_form: Form | None = None,
     status: int = 200,
 ) -> Template:
+    add_form = add_form or Form()
     async with context.db.read() as session:
         found, registrations = await session_with_people(session, session_id)
+        wanted = add_form.value("person").strip()
+        candidates = list(await people.search(session, wanted, limit=FOUND_PEOPLE)) if wanted else []
         facts = (await session_summaries(session, [found], context.settings.zone, context.now))[0]
         granted = await certificates_held(
             session, found.workshop.grants_certification, registrations, context.now
@@ -467,6 +504,10 @@ async def one_session_page(
             }
         ),
         cancel_form=cancel_form or Form(),
+        add_form=add_form,
+        candidates=candidates[:FOUND_PEOPLE],
+        more_candidates=len(candidates) > FOUND_PEOPLE,
+        full=facts.confirmed >= found.capacity,
         notice=context.notice(NOTICES),
     )
 

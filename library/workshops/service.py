@@ -359,6 +359,43 @@ async def _register(
     return registration
 
 
+async def add_by_hand(
+    db: Database, session_id: int, user_id: int, *, reason: str | None, actor: User, now: datetime
+) -> Registration:
+    """Staff give a person a place at the desk: beyond the capacity only with a reason, which the
+    audit log keeps; the person gets the usual confirmation mail."""
+    async with db.write() as session:
+        workshop_session = await locked_session(session, session_id)
+        if workshop_session.cancelled_at is not None:
+            raise Conflict("registration_closed")
+        if workshop_session.mode is SignupMode.LOTTERY and workshop_session.drawn_at is None:
+            raise Conflict("lottery_not_drawn")
+        person = await session.get(User, user_id)
+        if person is None or person.deleted_at is not None:
+            raise NotFound(N_("The person %(id)s"), id=user_id)
+        existing = await session.scalar(
+            select(Registration.id).where(
+                Registration.session_id == session_id,
+                Registration.user_id == user_id,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+        )
+        if existing is not None:
+            raise Conflict("person_registered")
+        taken, _ = await counts(session, session_id)
+        if taken >= workshop_session.capacity and not reason:
+            raise Conflict("over_capacity_needs_reason", "reason", capacity=workshop_session.capacity)
+        registration = Registration(
+            session_id=session_id, user_id=user_id, status=RegistrationStatus.CONFIRMED
+        )
+        registration.created_at = registration.updated_at = now
+        session.add(registration)
+        await session.flush()
+        _audit(session, registration, "registration.added_by_staff", actor, now, reason=reason or None)
+        _tell(session, registration, person, now)
+    return registration
+
+
 async def get_registration(session: AsyncSession, registration_id: int, viewer: User) -> Registration:
     registration = await session.scalar(
         select(Registration).where(Registration.id == registration_id).options(joinedload(Registration.user))

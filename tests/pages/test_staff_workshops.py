@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from library.accounts.models import Role, User, UserCertification
+from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
@@ -504,3 +505,52 @@ async def test_staff_take_attendance_at_the_door_searching_by_name(
         held = (await session.scalars(select(UserCertification))).one()
     assert held.user_id == second.user_id
     assert held.granted_at == at(FRIDAY, 14)  # holds from the session's start, not from 13:55
+
+
+async def test_staff_add_a_participant_by_hand_beyond_the_places_only_with_a_reason(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    session_id = facts["session"].id
+    await sign_up(db, clock, session_id, facts["visitors"][:2])  # both places taken
+    late = await factories.create_user(db, "late@example.org", name="Lena Spät")
+    page = f"/staff/workshops/sessions/{session_id}"
+    await sign_in(client, "staff@example.org")
+    found = await client.get(f"{page}?person=sp%C3%A4t", headers={"accept-language": "en"})
+    assert f'id="person-{late.id}"' in found.text
+    assert 'id="person-' + str(facts["visitors"][0].id) + '"' not in found.text
+    nobody = await post_form(client, f"{page}/participants", {"person": "spät"}, form_page=page)
+    assert nobody.status_code == 422
+    no_reason = await post_form(
+        client, f"{page}/participants", {"person": "spät", "user_id": str(late.id)}, form_page=page
+    )
+    assert no_reason.status_code == 409
+    assert "Alle 2 Plätze sind vergeben" in no_reason.text
+    assert f'id="person-{late.id}" name="user_id" value="{late.id}" checked' in no_reason.text  # kept
+    added = await post_form(
+        client,
+        f"{page}/participants",
+        {"person": "spät", "user_id": str(late.id), "reason": "Begleitperson"},
+        form_page=page,
+    )
+    assert added.status_code == 303
+    again = await post_form(
+        client,
+        f"{page}/participants",
+        {"person": "spät", "user_id": str(late.id), "reason": "Begleitperson"},
+        form_page=page,
+    )
+    assert again.status_code == 409
+    async with db.read() as session:
+        held = (await session.scalars(select(Registration).where(Registration.user_id == late.id))).one()
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "registration.added_by_staff")
+        )
+        mails = list(
+            await session.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == late.id))
+        )
+    assert held.status is RegistrationStatus.CONFIRMED
+    assert entry is not None
+    assert entry.reason == "Begleitperson"
+    assert entry.actor_id == facts["staff"].id
+    assert mails == ["registration.confirmed"]
