@@ -98,6 +98,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/workshop-sessions/{session_id}/registrations"): STAFF,
     ("PATCH", "/api/v1/workshop-sessions/{session_id}"): STAFF,
     ("POST", "/api/v1/workshop-sessions/{session_id}/attendance"): STAFF,
+    ("POST", "/api/v1/workshop-sessions/{session_id}/participants"): STAFF,
     ("POST", "/api/v1/workshop-sessions/{session_id}/cancel"): STAFF,
     ("POST", "/api/v1/workshop-sessions/{session_id}/draw"): STAFF,
     ("POST", "/api/v1/workshops"): STAFF,

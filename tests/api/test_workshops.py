@@ -560,3 +560,43 @@ async def test_the_scheduler_draws_a_lottery_once_registration_closes(
     assert len(seeds) == 1
     assert seeds[0] is not None
     assert seeds[0]["seed"]  # recorded, so the draw can be re-run and audited
+
+
+async def test_staff_give_a_place_by_hand_beyond_the_capacity_only_with_a_reason(
+    db: Database, client: Client
+) -> None:
+    await library_with_staff(db)
+    staff = await get_token(client, "staff@example.org")
+    anna = await get_token(client)
+    workshop = await new_workshop(client, staff)
+    session = (await new_session(client, staff, workshop["slug"], capacity=1)).json()
+    taken = await client.post(
+        f"/api/v1/workshop-sessions/{session['id']}/registrations", headers=bearer(anna)
+    )
+    assert taken.json()["status"] == "confirmed"
+    kid = await create_user(db, "guest@example.org", name="Gast")
+    url = f"/api/v1/workshop-sessions/{session['id']}/participants"
+    assert_problem(await client.post(url, json={"user_id": kid.id}, headers=bearer(anna)), 403, "forbidden")
+    refused = assert_problem(
+        await client.post(url, json={"user_id": kid.id}, headers=bearer(staff)),
+        409,
+        "over_capacity_needs_reason",
+    )
+    assert "1" in refused["detail"]
+    added = await client.post(url, json={"user_id": kid.id, "reason": "Begleitperson"}, headers=bearer(staff))
+    assert added.status_code == 201, added.text
+    assert added.json()["status"] == "confirmed"
+    assert_problem(
+        await client.post(url, json={"user_id": kid.id, "reason": "noch einmal"}, headers=bearer(staff)),
+        409,
+        "person_registered",
+    )
+    assert_problem(await client.post(url, json={"user_id": 99999}, headers=bearer(staff)), 404, "not_found")
+    shown = (await client.get(f"/api/v1/workshops/{workshop['slug']}")).json()
+    assert shown["sessions"][0]["confirmed"] == 2
+    async with db.read() as read:
+        entry = await read.scalar(
+            select(AuditEntry).where(AuditEntry.action == "registration.added_by_staff")
+        )
+    assert entry is not None
+    assert entry.reason == "Begleitperson"
