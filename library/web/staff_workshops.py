@@ -58,6 +58,7 @@ NOTICES = {
     ),
     "drawn": N_("The places were drawn; everyone who entered will be told."),
     "attendance": N_("Attendance was saved."),
+    "mailed": N_("The message was queued for everyone holding a place."),
     "participant_added": N_("The person was given a place and will get a confirmation by e-mail."),
 }
 FOUND_PEOPLE = 10
@@ -144,6 +145,26 @@ class StaffWorkshopPages(Controller):
         self, context: PageContextDep, session_id: FromPath[int], person: FromQuery[str] = ""
     ) -> Template:
         return await one_session_page(context, session_id, add_form=Form(values={"person": person}))
+
+    @post("/sessions/{session_id:int}/mail", name="staff-workshop-mail")
+    async def mail(
+        self,
+        context: PageContextDep,
+        session_id: FromPath[int],
+        user: UserDep,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """Write to everyone holding a place, through the outbox."""
+        lang = context.lang
+        form = Form(values=form_values(data))
+        subject = parsing.text(form, "subject", lang, required=True, max_length=200)
+        body = parsing.text(form, "body", lang, required=True, max_length=10_000, multiline=True)
+        if form.has_errors:
+            return await one_session_page(context, session_id, mail_form=form, status=422)
+        await service.mail_participants(
+            context.db, session_id, subject=subject, body=body, actor=user, now=context.now
+        )
+        return see_other(f"/staff/workshops/sessions/{session_id}", done="mailed")
 
     @post("/sessions/{session_id:int}/participants", name="staff-workshop-add-participant")
     async def add_participant(
@@ -463,6 +484,7 @@ async def one_session_page(
     move_form: Form | None = None,
     cancel_form: Form | None = None,
     add_form: Form | None = None,
+    mail_form: Form | None = None,
     status: int = 200,
 ) -> Template:
     add_form = add_form or Form()
@@ -505,6 +527,7 @@ async def one_session_page(
         ),
         cancel_form=cancel_form or Form(),
         add_form=add_form,
+        mail_form=mail_form or Form(),
         candidates=candidates[:FOUND_PEOPLE],
         more_candidates=len(candidates) > FOUND_PEOPLE,
         full=facts.confirmed >= found.capacity,

@@ -39,6 +39,7 @@ from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotFound
 from library.i18n import DEFAULT_LANGUAGE, N_, Lang
 from library.outbox.queue import enqueue
+from library.outbox.queue import receives_mail as people_receive_mail
 from library.workshops.models import (
     HOLDING_STATUSES,
     AttendanceMode,
@@ -394,6 +395,46 @@ async def add_by_hand(
         _audit(session, registration, "registration.added_by_staff", actor, now, reason=reason or None)
         _tell(session, registration, person, now)
     return registration
+
+
+async def mail_participants(
+    db: Database, session_id: int, *, subject: str, body: str, actor: User, now: datetime
+) -> int:
+    """Staff write to everyone holding a place: one outbox message each, in the words typed
+    (shown to every recipient as typed, whatever their language); how many were queued."""
+    async with db.write() as session:
+        await locked_session(session, session_id)
+        holding = await session.scalars(
+            select(Registration)
+            .where(Registration.session_id == session_id, Registration.status.in_(HOLDING_STATUSES))
+            .options(joinedload(Registration.user))
+        )
+        queued = 0
+        for registration in holding:
+            if registration.user is not None and people_receive_mail(registration.user):
+                enqueue(
+                    session,
+                    kind="workshop_session.message",
+                    user=registration.user,
+                    payload={
+                        "registration_id": registration.id,
+                        "session_id": session_id,
+                        "subject": subject,
+                        "body": body,
+                    },
+                    now=now,
+                )
+                queued += 1
+        record(
+            session,
+            actor_id=actor.id,
+            action="workshop_session.message",
+            object_type="workshop_session",
+            object_id=session_id,
+            at=now,
+            after={"subject": subject, "recipients": queued},
+        )
+    return queued
 
 
 async def get_registration(session: AsyncSession, registration_id: int, viewer: User) -> Registration:

@@ -225,6 +225,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/staff/workshops/sessions/{session_id}/participants.csv"): STAFF,
     ("GET", "/staff/workshops/sessions/{session_id}/door"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/participants"): STAFF,
+    ("POST", "/staff/workshops/sessions/{session_id}/mail"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/attendance"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/cancel"): STAFF,
     ("POST", "/staff/workshops/sessions/{session_id}/draw"): STAFF,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,13 +14,16 @@ from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
+from library.config import Settings
 from library.db import Database
 from library.outbox.models import OutboxMessage
+from library.scheduler import run_jobs_once
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, WorkshopSession
 from tests.support import factories
 from tests.support.api import Client
 from tests.support.forms import post_form, sign_in, submit_form
+from tests.support.mail import Inbox, outbox, text_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY = date(2026, 12, 4)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
@@ -554,3 +558,26 @@ async def test_staff_add_a_participant_by_hand_beyond_the_places_only_with_a_rea
     assert entry.reason == "Begleitperson"
     assert entry.actor_id == facts["staff"].id
     assert mails == ["registration.confirmed"]
+
+
+async def test_staff_write_to_everyone_holding_a_place_through_the_outbox(
+    client: Client, db: Database, clock: SettableClock, settings: Settings, smtp: Inbox
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    session_id = facts["session"].id
+    await sign_up(db, clock, session_id, facts["visitors"])  # two places, visitor 3 waits
+    page = f"/staff/workshops/sessions/{session_id}"
+    await sign_in(client, "staff@example.org")
+    empty = await post_form(client, f"{page}/mail", {"subject": "Raumänderung", "body": ""}, form_page=page)
+    assert empty.status_code == 422
+    assert 'value="Raumänderung"' in empty.text  # nothing typed is lost
+    body = "Wir treffen uns im Makerspace.\n\nBitte festes Schuhwerk."
+    sent = await post_form(client, f"{page}/mail", {"subject": "Raumänderung", "body": body}, form_page=page)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"{page}?done=mailed"
+    queued = [m for m in await outbox(db) if m.kind == "workshop_session.message"]
+    assert sorted(m.recipient for m in queued) == ["visitor1@example.org", "visitor2@example.org"]
+    assert (await run_jobs_once(db, clock, replace(settings, smtp_url=smtp.url)))["send_outbox"] >= 2
+    mails = [m for m in smtp.accepted if m["Subject"] == "Raumänderung"]
+    assert len(mails) == 2
+    assert "Bitte festes Schuhwerk." in text_of(mails[0])
