@@ -93,6 +93,12 @@ MESSAGES: dict[str, str] = {
     "max_age": N_("This offer is for ages up to %(max_age)s."),
     "registration_closed": N_("Registration for this session is not open."),
     "already_registered": N_("You are already registered for this session."),
+    "person_registered": N_("This person is already registered for this session."),
+    "over_capacity_needs_reason": N_(
+        "All %(capacity)s places are taken: a place beyond them needs a reason, "
+        "which is kept in the audit log."
+    ),
+    "lottery_not_drawn": N_("In a lottery, places are added by hand only after the draw."),
     "not_a_lottery": N_("This session has no lottery."),
     "already_drawn": N_("The places have already been drawn."),
     "registration_open": N_("The draw happens after registration closes."),

@@ -130,6 +130,11 @@ class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_ids: Annotated[list[int], msgspec.Meta(min_length=1, max_length=1000)]
 
 
+class ParticipantIn(msgspec.Struct, forbid_unknown_fields=True):
+    user_id: Annotated[int, msgspec.Meta(ge=1)]
+    reason: Annotated[str, texts.line(500)] | None = None  # needed beyond the capacity; audited
+
+
 class DrawIn(msgspec.Struct, forbid_unknown_fields=True):
     seed: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
 
@@ -553,6 +558,26 @@ class WorkshopsController(Controller):
             now=clock.now(),
         )
         return [registration_out(r, settings) for r in marked]
+
+    @post(
+        "/workshop-sessions/{session_id:int}/participants",
+        summary="Staff: give a person a place by hand (beyond the capacity only with a reason)",
+        status_code=201,
+        guards=[staff_only],
+    )
+    async def add_participant(
+        self,
+        session_id: RowId,
+        data: JSONBody[ParticipantIn],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+    ) -> RegistrationOut:
+        added = await service.add_by_hand(
+            db, session_id, data.user_id, reason=data.reason or None, actor=user, now=clock.now()
+        )
+        return registration_out(added, settings)
 
     @post(
         "/workshop-sessions/{session_id:int}/draw",

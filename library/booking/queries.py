@@ -48,7 +48,6 @@ from library.catalog.models import (
     UnitStatus,
 )
 from library.catalog.policy import POLICY_FIELDS, BookingPolicy, effective_policy
-from library.db import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -254,7 +253,7 @@ def _held() -> Facts:
         select(
             literal(HELD).label("part"),
             cast(null(), Integer).label("ref"),
-            cast(null(), UTCDateTime()).label("start"),
+            UserCertification.granted_at.label("start"),
             UserCertification.expires_at.label("end"),
             Certification.key.label("text"),
             literal(False).label("flag"),
@@ -276,7 +275,7 @@ def _occupations(rows: Iterable[Any]) -> list[Occupation]:
 
 
 def _booker(user: User, rows: Iterable[Any]) -> Booker:
-    return Booker(user.birth_date, tuple(HeldCertification(row.text, row.end) for row in rows))
+    return Booker(user.birth_date, tuple(HeldCertification(row.text, row.end, row.start) for row in rows))
 
 
 def _usage(

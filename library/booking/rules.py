@@ -81,6 +81,8 @@ class ResourceFacts:
 class HeldCertification:
     key: str
     expires_at: datetime | None
+    since: datetime | None = None
+    """When it starts to hold: one granted for attending a workshop holds from the session's start."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,11 @@ def check_person_rules(
             return Refusal("min_age", {"min_age": resource.min_age})
     required = resource.required_certification
     if required is not None:
-        held = [c for c in booker.certifications if c.key == required]
+        held = [
+            c
+            for c in booker.certifications
+            if c.key == required and (c.since is None or c.since <= booking.start)
+        ]
         if not held:
             return Refusal("certification_required", {"certification": required})
         if all(c.expires_at is not None and c.expires_at <= booking.start for c in held):

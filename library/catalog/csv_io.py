@@ -252,12 +252,18 @@ def _flag_text(value: bool) -> str:
     return "yes" if value else "no"
 
 
+def table_text(rows: Iterable[Sequence[str]]) -> str:
+    """Rows as CSV text, every cell neutralised: the one writer of the files staff download."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([neutralised(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
 def export(resources: Sequence[Resource]) -> str:
     """The resources (loaded with location, certification, policy and units) as CSV text: one
     row per available unit, a resource without one on a row of its own. Retired units stay out."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    rows: list[list[str]] = [list(COLUMNS)]
     for resource in resources:
         own = overrides_of(resource.policy)
         certification = resource.required_certification
@@ -278,11 +284,10 @@ def export(resources: Sequence[Resource]) -> str:
             _flag_text(resource.needs_staff),
             *(str(own[name]) if name in own else "" for name in POLICY_FIELDS),
         ]
-        rows = [
+        units = [
             [unit.label, unit.inventory_number or "", unit.serial_number or "", unit.condition.value]
             for unit in resource.units
             if unit.status is UnitStatus.AVAILABLE
         ]
-        for unit_cells in rows or [["", "", "", ""]]:
-            writer.writerow([neutralised(cell) for cell in [*cells, *unit_cells]])
-    return out.getvalue()
+        rows.extend([*cells, *unit_cells] for unit_cells in units or [["", "", "", ""]])
+    return table_text(rows)

@@ -186,6 +186,9 @@ async def build_message(
         ],
         "has_calendar": facts.calendar is not None,
         "action_label": None,  # the words of the link to manage_url, when not "View and manage"
+        # A message staff typed to a session's participants, shown as typed.
+        "staff_subject": row.payload.get("subject") or None,
+        "staff_body": row.payload.get("body") or None,
         **facts.extra,
     }
     subject, text, html = render_parts(row.kind, lang, context)

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from library.accounts import people
 from library.accounts.models import Certification, UserCertification
 from library.booking.service import RuleBroken, SlotTaken
+from library.catalog import csv_io
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.inventory import slugify
 from library.catalog.models import Factor, Resource, ResourceKind
@@ -56,7 +58,20 @@ NOTICES = {
     ),
     "drawn": N_("The places were drawn; everyone who entered will be told."),
     "attendance": N_("Attendance was saved."),
+    "mailed": N_("The message was queued for everyone holding a place."),
+    "participant_added": N_("The person was given a place and will get a confirmation by e-mail."),
 }
+FOUND_PEOPLE = 10
+"""How many matches of the participant search the session page lists."""
+
+STATUS_WORDS = {
+    RegistrationStatus.CONFIRMED: N_("Confirmed"),
+    RegistrationStatus.OFFERED: N_("Place offered"),
+    RegistrationStatus.ATTENDED: N_("Attended"),
+    RegistrationStatus.ENTERED: N_("Entered in the lottery"),
+    RegistrationStatus.WAITLISTED: N_("Waitlisted"),
+}
+"""A registration's state in the participant list's file (the page says the same in its badges)."""
 
 WORKSHOP_FIELDS = {"grants_certification": "grants", "required_certification": "requires"}
 ATTENDED_PREFIX = "attended-"
@@ -126,8 +141,90 @@ class StaffWorkshopPages(Controller):
         return await overview_page(context, session_form=form, status=status)
 
     @get("/sessions/{session_id:int}", name="staff-workshop-session")
-    async def session_page(self, context: PageContextDep, session_id: FromPath[int]) -> Template:
-        return await one_session_page(context, session_id)
+    async def session_page(
+        self, context: PageContextDep, session_id: FromPath[int], person: FromQuery[str] = ""
+    ) -> Template:
+        return await one_session_page(context, session_id, add_form=Form(values={"person": person}))
+
+    @post("/sessions/{session_id:int}/mail", name="staff-workshop-mail")
+    async def mail(
+        self,
+        context: PageContextDep,
+        session_id: FromPath[int],
+        user: UserDep,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """Write to everyone holding a place, through the outbox."""
+        lang = context.lang
+        form = Form(values=form_values(data))
+        subject = parsing.text(form, "subject", lang, required=True, max_length=200)
+        body = parsing.text(form, "body", lang, required=True, max_length=10_000, multiline=True)
+        if form.has_errors:
+            return await one_session_page(context, session_id, mail_form=form, status=422)
+        await service.mail_participants(
+            context.db, session_id, subject=subject, body=body, actor=user, now=context.now
+        )
+        return see_other(f"/staff/workshops/sessions/{session_id}", done="mailed")
+
+    @post("/sessions/{session_id:int}/participants", name="staff-workshop-add-participant")
+    async def add_participant(
+        self,
+        context: PageContextDep,
+        session_id: FromPath[int],
+        user: UserDep,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """A participant added by hand: one of the people the search found, a reason if full."""
+        lang = context.lang
+        form = Form(values=form_values(data))
+        reason = parsing.text(form, "reason", lang, max_length=500)
+        chosen = form.value("user_id")
+        if not chosen.isdigit():
+            form.add("user_id", translate(lang, N_("Please choose the person to add.")))
+        status = 422
+        if not form.has_errors:
+            try:
+                await service.add_by_hand(
+                    context.db, session_id, int(chosen), reason=reason or None, actor=user, now=context.now
+                )
+                return see_other(f"/staff/workshops/sessions/{session_id}", done="participant_added")
+            except LibraryError as problem:
+                form.absorb(problem, lang, fields={"reason": "reason"}, raising=(NotFound,))
+                status = status_of(problem)
+        return await one_session_page(context, session_id, add_form=form, status=status)
+
+    @get("/sessions/{session_id:int}/participants.csv", name="staff-workshop-participants-csv")
+    async def participants_csv(self, context: PageContextDep, session_id: FromPath[int]) -> Response[bytes]:
+        """The participant list and the waitlist as a spreadsheet, in the page's language."""
+        lang = context.lang
+        async with context.db.read() as session:
+            _, registrations = await session_with_people(session, session_id)
+        header = [translate(lang, word) for word in (N_("Name"), N_("E-mail"), N_("Status"), N_("Waitlist"))]
+        rows = [header]
+        for r in registrations:
+            if r.status not in STATUS_WORDS:
+                continue
+            gone = r.user is None or r.user.deleted_at is not None
+            rows.append(
+                [
+                    translate(lang, N_("Deleted account")) if gone or r.user is None else r.user.name,
+                    "" if gone or r.user is None else r.user.email,
+                    translate(lang, STATUS_WORDS[r.status]),
+                    "" if r.waitlist_position is None else str(r.waitlist_position),
+                ]
+            )
+        return Response(
+            ("\ufeff" + csv_io.table_text(rows)).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="participants-session-{session_id}.csv"'},
+        )
+
+    @get("/sessions/{session_id:int}/door", name="staff-workshop-door")
+    async def door(
+        self, context: PageContextDep, session_id: FromPath[int], q: FromQuery[str] = ""
+    ) -> Template:
+        """Attendance on the day, at the door: big tick boxes, the list narrowed by a name."""
+        return await door_page(context, session_id, q)
 
     @post("/sessions/{session_id:int}/attendance", name="staff-workshop-attendance")
     async def attendance(
@@ -144,17 +241,24 @@ class StaffWorkshopPages(Controller):
             if name.startswith(ATTENDED_PREFIX) and name.removeprefix(ATTENDED_PREFIX).isdigit():
                 chosen.append(int(name.removeprefix(ATTENDED_PREFIX)))
         form = Form(values=form_values(data))
+        at_door = form.value("from") == "door"
+        status = 422
         if not chosen:
             form.general = translate(lang, N_("Please tick at least one person who took part."))
-            return await one_session_page(context, session_id, attendance_form=form, status=422)
-        try:
-            await service.mark_attendance(context.db, session_id, chosen, actor=user, now=context.now)
-        except LibraryError as problem:
-            form.general = problem.detail(lang)
-            return await one_session_page(
-                context, session_id, attendance_form=form, status=status_of(problem)
-            )
-        return see_other(f"/staff/workshops/sessions/{session_id}", done="attendance")
+        else:
+            try:
+                await service.mark_attendance(context.db, session_id, chosen, actor=user, now=context.now)
+                if at_door:
+                    return see_other(
+                        f"/staff/workshops/sessions/{session_id}/door", done="attendance", q=form.value("q")
+                    )
+                return see_other(f"/staff/workshops/sessions/{session_id}", done="attendance")
+            except LibraryError as problem:
+                form.general = problem.detail(lang)
+                status = status_of(problem)
+        if at_door:
+            return await door_page(context, session_id, form.value("q"), form=form, status=status)
+        return await one_session_page(context, session_id, attendance_form=form, status=status)
 
     @post("/sessions/{session_id:int}/draw", name="staff-workshop-draw")
     async def draw(
@@ -379,28 +483,16 @@ async def one_session_page(
     attendance_form: Form | None = None,
     move_form: Form | None = None,
     cancel_form: Form | None = None,
+    add_form: Form | None = None,
+    mail_form: Form | None = None,
     status: int = 200,
 ) -> Template:
+    add_form = add_form or Form()
     async with context.db.read() as session:
-        found = await session.scalar(
-            select(WorkshopSession)
-            .where(WorkshopSession.id == session_id)
-            .options(
-                joinedload(WorkshopSession.resource),
-                joinedload(WorkshopSession.workshop).joinedload(Workshop.grants_certification),
-            )
-        )
-        if found is None:
-            raise NotFound(N_("The session %(id)s"), id=session_id)
+        found, registrations = await session_with_people(session, session_id)
+        wanted = add_form.value("person").strip()
+        candidates = list(await people.search(session, wanted, limit=FOUND_PEOPLE)) if wanted else []
         facts = (await session_summaries(session, [found], context.settings.zone, context.now))[0]
-        registrations = list(
-            await session.scalars(
-                select(Registration)
-                .where(Registration.session_id == session_id)
-                .options(joinedload(Registration.user))
-                .order_by(*STAFF_ORDER)
-            )
-        )
         granted = await certificates_held(
             session, found.workshop.grants_certification, registrations, context.now
         )
@@ -434,8 +526,71 @@ async def one_session_page(
             }
         ),
         cancel_form=cancel_form or Form(),
+        add_form=add_form,
+        mail_form=mail_form or Form(),
+        candidates=candidates[:FOUND_PEOPLE],
+        more_candidates=len(candidates) > FOUND_PEOPLE,
+        full=facts.confirmed >= found.capacity,
         notice=context.notice(NOTICES),
     )
+
+
+async def door_page(
+    context: PageContext, session_id: int, query: str, *, form: Form | None = None, status: int = 200
+) -> Template:
+    """Those holding a place, narrowed to the names (or e-mail addresses) that contain `query`."""
+    async with context.db.read() as session:
+        found, registrations = await session_with_people(session, session_id)
+    holding = [
+        r
+        for r in registrations
+        if r.status in HOLDING_STATUSES and r.user is not None and r.user.deleted_at is None
+    ]
+    wanted = query.strip().casefold()
+    shown = [
+        r
+        for r in holding
+        if r.user is not None and (wanted in r.user.name.casefold() or wanted in r.user.email.casefold())
+    ]
+    return context.render(
+        "staff/workshop_door.html",
+        status=status,
+        workshop_session=found,
+        workshop=found.workshop,
+        zone=context.settings.zone,
+        query=query.strip(),
+        search_form=Form(values={"q": query.strip()}),
+        shown=shown,
+        present=sum(r.status is RegistrationStatus.ATTENDED for r in holding),
+        expected=len(holding),
+        form=form or Form(),
+        notice=context.notice(NOTICES),
+    )
+
+
+async def session_with_people(
+    session: AsyncSession, session_id: int
+) -> tuple[WorkshopSession, list[Registration]]:
+    """The session (room, workshop, certification) and its registrations in the staff's order."""
+    found = await session.scalar(
+        select(WorkshopSession)
+        .where(WorkshopSession.id == session_id)
+        .options(
+            joinedload(WorkshopSession.resource),
+            joinedload(WorkshopSession.workshop).joinedload(Workshop.grants_certification),
+        )
+    )
+    if found is None:
+        raise NotFound(N_("The session %(id)s"), id=session_id)
+    registrations = list(
+        await session.scalars(
+            select(Registration)
+            .where(Registration.session_id == session_id)
+            .options(joinedload(Registration.user))
+            .order_by(*STAFF_ORDER)
+        )
+    )
+    return found, registrations
 
 
 async def certificates_held(

@@ -45,24 +45,33 @@ class Tally:
     taken: int  # places held: confirmed, offered or attended
     waiting: int  # on the waitlist
     entered: int  # in the lottery, before the draw
+    drawn: int = 0  # entries the draw ranked (whatever became of them since)
 
 
 async def session_tallies(session: AsyncSession, session_ids: Sequence[int]) -> dict[int, Tally]:
-    """Places taken and people waiting per session, in one query."""
+    """Places taken, people waiting and lottery entries per session, in one query."""
     by_status: dict[int, dict[RegistrationStatus, int]] = {i: {} for i in session_ids}
+    ranked: dict[int, int] = dict.fromkeys(session_ids, 0)
     if session_ids:
         rows = await session.execute(
-            select(Registration.session_id, Registration.status, func.count())
+            select(
+                Registration.session_id,
+                Registration.status,
+                func.count(),
+                func.count(Registration.draw_rank),
+            )
             .where(Registration.session_id.in_(session_ids))
             .group_by(Registration.session_id, Registration.status)
         )
-        for session_id, status, number in rows:
+        for session_id, status, number, with_rank in rows:
             by_status[session_id][status] = number
+            ranked[session_id] += with_rank
     return {
         session_id: Tally(
             taken=sum(counts.get(status, 0) for status in HOLDING_STATUSES),
             waiting=counts.get(RegistrationStatus.WAITLISTED, 0),
             entered=counts.get(RegistrationStatus.ENTERED, 0),
+            drawn=ranked[session_id],
         )
         for session_id, counts in by_status.items()
     }
@@ -79,6 +88,7 @@ class SessionSummary:
     capacity: int
     confirmed: int
     waitlisted: int
+    entered: int  # a lottery's entries: those in it before the draw, those the draw ranked after
     mode: SignupMode
     registration_opens: datetime
     registration_closes: datetime
@@ -111,6 +121,7 @@ async def session_summaries(
             capacity=s.capacity,
             confirmed=tallies[s.id].taken,
             waitlisted=tallies[s.id].waiting,
+            entered=tallies[s.id].drawn if s.drawn_at else tallies[s.id].entered,
             mode=s.mode,
             registration_opens=s.registration_opens.astimezone(zone),
             registration_closes=s.registration_closes.astimezone(zone),

@@ -39,6 +39,7 @@ from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotFound
 from library.i18n import DEFAULT_LANGUAGE, N_, Lang
 from library.outbox.queue import enqueue
+from library.outbox.queue import receives_mail as people_receive_mail
 from library.workshops.models import (
     HOLDING_STATUSES,
     AttendanceMode,
@@ -359,6 +360,83 @@ async def _register(
     return registration
 
 
+async def add_by_hand(
+    db: Database, session_id: int, user_id: int, *, reason: str | None, actor: User, now: datetime
+) -> Registration:
+    """Staff give a person a place at the desk: beyond the capacity only with a reason, which the
+    audit log keeps; the person gets the usual confirmation mail."""
+    async with db.write() as session:
+        workshop_session = await locked_session(session, session_id)
+        if workshop_session.cancelled_at is not None:
+            raise Conflict("registration_closed")
+        if workshop_session.mode is SignupMode.LOTTERY and workshop_session.drawn_at is None:
+            raise Conflict("lottery_not_drawn")
+        person = await session.get(User, user_id)
+        if person is None or person.deleted_at is not None:
+            raise NotFound(N_("The person %(id)s"), id=user_id)
+        existing = await session.scalar(
+            select(Registration.id).where(
+                Registration.session_id == session_id,
+                Registration.user_id == user_id,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+        )
+        if existing is not None:
+            raise Conflict("person_registered")
+        taken, _ = await counts(session, session_id)
+        if taken >= workshop_session.capacity and not reason:
+            raise Conflict("over_capacity_needs_reason", "reason", capacity=workshop_session.capacity)
+        registration = Registration(
+            session_id=session_id, user_id=user_id, status=RegistrationStatus.CONFIRMED
+        )
+        registration.created_at = registration.updated_at = now
+        session.add(registration)
+        await session.flush()
+        _audit(session, registration, "registration.added_by_staff", actor, now, reason=reason or None)
+        _tell(session, registration, person, now)
+    return registration
+
+
+async def mail_participants(
+    db: Database, session_id: int, *, subject: str, body: str, actor: User, now: datetime
+) -> int:
+    """Staff write to everyone holding a place: one outbox message each, in the words typed
+    (shown to every recipient as typed, whatever their language); how many were queued."""
+    async with db.write() as session:
+        await locked_session(session, session_id)
+        holding = await session.scalars(
+            select(Registration)
+            .where(Registration.session_id == session_id, Registration.status.in_(HOLDING_STATUSES))
+            .options(joinedload(Registration.user))
+        )
+        queued = 0
+        for registration in holding:
+            if registration.user is not None and people_receive_mail(registration.user):
+                enqueue(
+                    session,
+                    kind="workshop_session.message",
+                    user=registration.user,
+                    payload={
+                        "registration_id": registration.id,
+                        "session_id": session_id,
+                        "subject": subject,
+                        "body": body,
+                    },
+                    now=now,
+                )
+                queued += 1
+        record(
+            session,
+            actor_id=actor.id,
+            action="workshop_session.message",
+            object_type="workshop_session",
+            object_id=session_id,
+            at=now,
+            after={"subject": subject, "recipients": queued},
+        )
+    return queued
+
+
 async def get_registration(session: AsyncSession, registration_id: int, viewer: User) -> Registration:
     registration = await session.scalar(
         select(Registration).where(Registration.id == registration_id).options(joinedload(Registration.user))
@@ -552,7 +630,8 @@ async def draw(
 async def mark_attendance(
     db: Database, session_id: int, registration_ids: list[int], *, actor: User, now: datetime
 ) -> list[Registration]:
-    """Tick people off; attending a workshop that grants a certification gives it to them."""
+    """Tick people off, at any time (in advance for a known group, or later); attending a workshop
+    that grants a certification gives it to them, holding from the session's start, never before."""
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
         chosen = list(
@@ -585,6 +664,7 @@ async def mark_attendance(
                     source="workshop",
                     actor=actor,
                     now=now,
+                    holds_from=workshop_session.start_at,
                 )
     return chosen
 
@@ -599,11 +679,12 @@ async def _grant(
     source: str,
     actor: User,
     now: datetime,
+    holds_from: datetime | None = None,
 ) -> UserCertification:
     held = UserCertification(
         user_id=user.id,
         certification_id=certification.id,
-        granted_at=now,
+        granted_at=holds_from or now,
         expires_at=expires_at,
         granted_by_id=actor.id,
         source=source,

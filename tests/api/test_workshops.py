@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from library.accounts.models import Role, User
+from library.accounts.models import Role, User, UserCertification
 from library.audit.models import AuditEntry
 from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
@@ -231,6 +231,37 @@ async def test_attending_the_induction_unlocks_the_laser_cutter_until_it_expires
     assert "04.12.2027" in body["detail"]
     assert "Einweisung Lasercutter" in body["detail"]  # the workshop that renews it
     assert body["workshop"] == "einweisung-lasercutter"
+
+
+async def test_attendance_ticked_in_advance_grants_a_certification_that_holds_from_the_sessions_start(
+    db: Database, client: Client
+) -> None:
+    """A known group is ticked off before the day: the induction then holds from the session's
+    start, never before it, so the laser cutter stays refused on the day before."""
+    await library_with_staff(db)
+    staff = await get_token(client, "staff@example.org")
+    anna = await get_token(client)
+    workshop = await new_workshop(client, staff, grants_certification="laser-cutter")
+    session = (await new_session(client, staff, workshop["slug"])).json()
+    registration = (
+        await client.post(f"/api/v1/workshop-sessions/{session['id']}/registrations", headers=bearer(anna))
+    ).json()
+    marked = await client.post(  # the clock stands at Tuesday; the session is on Friday at 14:00
+        f"/api/v1/workshop-sessions/{session['id']}/attendance",
+        json={"registration_ids": [registration["id"]]},
+        headers=bearer(staff),
+    )
+    assert marked.status_code == 200, marked.text
+    async with db.read() as read:
+        held = (await read.scalars(select(UserCertification))).one()
+    assert held.granted_at == datetime.fromisoformat(at(FRIDAY, 14))
+    thursday = date(2026, 12, 3)
+    the_day_before = {"resource": "lasercutter", "start": at(thursday, 11), "end": at(thursday, 12)}
+    refused = await client.post("/api/v1/bookings", json=the_day_before, headers=bearer(anna))
+    assert_problem(refused, 403, "certification_required")
+    friday_evening = {"resource": "lasercutter", "start": at(FRIDAY, 16), "end": at(FRIDAY, 17)}
+    booked = await client.post("/api/v1/bookings", json=friday_evening, headers=bearer(anna))
+    assert booked.status_code == 201, booked.text
 
 
 async def test_a_missing_certification_names_the_workshop_with_the_next_session_else_the_first(
@@ -529,3 +560,43 @@ async def test_the_scheduler_draws_a_lottery_once_registration_closes(
     assert len(seeds) == 1
     assert seeds[0] is not None
     assert seeds[0]["seed"]  # recorded, so the draw can be re-run and audited
+
+
+async def test_staff_give_a_place_by_hand_beyond_the_capacity_only_with_a_reason(
+    db: Database, client: Client
+) -> None:
+    await library_with_staff(db)
+    staff = await get_token(client, "staff@example.org")
+    anna = await get_token(client)
+    workshop = await new_workshop(client, staff)
+    session = (await new_session(client, staff, workshop["slug"], capacity=1)).json()
+    taken = await client.post(
+        f"/api/v1/workshop-sessions/{session['id']}/registrations", headers=bearer(anna)
+    )
+    assert taken.json()["status"] == "confirmed"
+    kid = await create_user(db, "guest@example.org", name="Gast")
+    url = f"/api/v1/workshop-sessions/{session['id']}/participants"
+    assert_problem(await client.post(url, json={"user_id": kid.id}, headers=bearer(anna)), 403, "forbidden")
+    refused = assert_problem(
+        await client.post(url, json={"user_id": kid.id}, headers=bearer(staff)),
+        409,
+        "over_capacity_needs_reason",
+    )
+    assert "1" in refused["detail"]
+    added = await client.post(url, json={"user_id": kid.id, "reason": "Begleitperson"}, headers=bearer(staff))
+    assert added.status_code == 201, added.text
+    assert added.json()["status"] == "confirmed"
+    assert_problem(
+        await client.post(url, json={"user_id": kid.id, "reason": "noch einmal"}, headers=bearer(staff)),
+        409,
+        "person_registered",
+    )
+    assert_problem(await client.post(url, json={"user_id": 99999}, headers=bearer(staff)), 404, "not_found")
+    shown = (await client.get(f"/api/v1/workshops/{workshop['slug']}")).json()
+    assert shown["sessions"][0]["confirmed"] == 2
+    async with db.read() as read:
+        entry = await read.scalar(
+            select(AuditEntry).where(AuditEntry.action == "registration.added_by_staff")
+        )
+    assert entry is not None
+    assert entry.reason == "Begleitperson"

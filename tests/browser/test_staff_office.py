@@ -128,3 +128,53 @@ def test_staff_mark_attendance_and_the_participant_holds_the_certification(page:
     expect(row.locator("td").last).to_contain_text(re.compile(r"20\d\d"))  # held until a date
     assert_accessible(page)
     save_screenshots(page, "staff-attendance-marked", "de")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_attendance_at_the_door_by_name_and_keyboard(page: Page, lang: Lang) -> None:
+    session = second_session(page.request)
+    name = signed_up_visitor(page.request, session["id"])
+    sign_in_as_staff(page, next=f"/staff/workshops/sessions/{session['id']}")
+    page.locator(f"a[href='/staff/workshops/sessions/{session['id']}/door']").click()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    assert_accessible(page)
+    assert fits_a_phone(page)
+
+    search = page.get_by_role("searchbox")
+    search.fill(name)
+    search.press("Enter")  # no script: the search is a plain GET form
+    box = page.get_by_role("checkbox")
+    expect(box).to_have_count(1)
+    expect(page.get_by_label(name)).not_to_be_checked()
+    box.focus()
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()
+    page.locator(f"form[action='/staff/workshops/sessions/{session['id']}/attendance'] button").press("Enter")
+
+    expect(page.get_by_role("status").first).to_be_visible()
+    expect(page.get_by_role("searchbox")).to_have_value(name)
+    expect(page.get_by_label(name, exact=False)).to_be_checked()
+    expect(page.get_by_label(name, exact=False)).to_be_disabled()
+    assert_accessible(page)
+    save_screenshots(page, "staff-door-attendance", lang)
+    assert fits_a_phone(page)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_participant_list_prints_without_its_forms_and_downloads_as_csv(page: Page, lang: Lang) -> None:
+    session = second_session(page.request)
+    sign_in_as_staff(page, next=f"/staff/workshops/sessions/{session['id']}")
+    move = page.locator(f"form[action='/staff/workshops/sessions/{session['id']}/move']")
+    expect(move).to_be_visible()
+    page.emulate_media(media="print")
+    expect(move).to_be_hidden()
+    expect(page.locator("table").first).to_be_visible()
+    assert_accessible(page)
+    save_screenshots(page, "staff-participant-list-print", lang)
+    page.emulate_media(media="screen")
+    with page.expect_download() as download:
+        page.locator(f"a[href='/staff/workshops/sessions/{session['id']}/participants.csv']").click()
+    content = download.value.path().read_text(encoding="utf-8-sig")
+    assert content.splitlines()[0] == (
+        "Name,E-Mail,Status,Warteliste" if lang == "de" else "Name,E-mail,Status,Waitlist"
+    )

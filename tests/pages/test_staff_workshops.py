@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,16 +10,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from library.accounts.models import Role, User, UserCertification
+from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
+from library.config import Settings
 from library.db import Database
 from library.outbox.models import OutboxMessage
+from library.scheduler import run_jobs_once
 from library.workshops import service
 from library.workshops.models import Registration, RegistrationStatus, SignupMode, WorkshopSession
 from tests.support import factories
 from tests.support.api import Client
 from tests.support.forms import post_form, sign_in, submit_form
+from tests.support.mail import Inbox, outbox, text_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY = date(2026, 12, 4)  # the clock stands at Tuesday 2026-12-01 10:00 in Ulm
@@ -250,6 +255,10 @@ async def test_staff_draw_a_lottery_once_registration_has_closed(
     before = await client.get(page)
     assert "Jetzt verlosen" not in before.text
     assert before.text.count("Für die Verlosung angemeldet") == 3
+    english = await client.get(page, headers={"accept-language": "en"})
+    assert "3 people entered for 2 places." in english.text
+    overview = await client.get("/staff/workshops", headers={"accept-language": "en"})
+    assert "Lottery: 3 entered" in overview.text
     early = await post_form(client, f"{page}/draw", {}, form_page=page)
     assert early.status_code == 409  # registration is still open: a readable error page
     assert early.headers["content-type"].startswith("text/html")
@@ -260,8 +269,13 @@ async def test_staff_draw_a_lottery_once_registration_has_closed(
     after = await submit_form(client, f"{page}/draw", {}, form_page=page)
     assert "Jetzt verlosen" not in after.text
     async with db.read() as session:
-        statuses = sorted(r.status.value for r in await session.scalars(select(Registration)))
-    assert statuses == ["confirmed", "confirmed", "waitlisted"]
+        registrations = list(await session.scalars(select(Registration).order_by(Registration.draw_rank)))
+    assert [r.status.value for r in registrations] == ["confirmed", "confirmed", "waitlisted"]
+    winner = registrations[0]
+    holder = next(v for v in facts["visitors"] if v.id == winner.user_id)
+    await service.cancel_registration(db, winner.id, actor=holder, now=clock.now())
+    drawn = await client.get(page, headers={"accept-language": "en"})
+    assert "3 people entered for 2 places." in drawn.text  # the entries the draw ranked, cancelled or not
 
 
 async def test_staff_move_and_cancel_a_session(client: Client, db: Database, clock: SettableClock) -> None:
@@ -416,3 +430,154 @@ async def test_session_forms_refuse_a_time_the_clocks_skip(
     assert count == 1
     assert unmoved is not None
     assert unmoved.start_at == facts["session"].start_at
+
+
+async def test_staff_download_the_participant_list_as_csv_with_formulas_neutralised(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    sly = await factories.create_user(db, "sly@example.org", name="=HYPERLINK(1)")
+    await sign_up(db, clock, facts["session"].id, [*facts["visitors"][:2], sly])
+    page = f"/staff/workshops/sessions/{facts['session'].id}"
+    await sign_in(client, "visitor1@example.org")
+    assert (await client.get(f"{page}/participants.csv")).status_code == 403
+    await sign_in(client, "staff@example.org")
+    shown = await client.get(page)
+    assert f'href="{page}/participants.csv"' in shown.text
+    assert 'class="staff-form no-print"' in shown.text  # the forms stay off the printed list
+    english = await client.get(f"{page}/participants.csv", headers={"accept-language": "en"})
+    assert english.status_code == 200
+    assert english.headers["content-type"].startswith("text/csv")
+    assert "attachment" in english.headers["content-disposition"]
+    lines = english.content.decode("utf-8-sig").splitlines()
+    assert lines == [
+        "Name,E-mail,Status,Waitlist",
+        "Visitor 1,visitor1@example.org,Confirmed,",
+        "Visitor 2,visitor2@example.org,Confirmed,",
+        "'=HYPERLINK(1),sly@example.org,Waitlisted,1",
+    ]
+    german = await client.get(f"{page}/participants.csv")
+    assert german.content.decode("utf-8-sig").splitlines()[0] == "Name,E-Mail,Status,Warteliste"
+
+
+async def test_staff_take_attendance_at_the_door_searching_by_name(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    facts_session = facts["session"].id
+    await sign_up(db, clock, facts_session, facts["visitors"])  # two places, the third waits
+    async with db.read() as session:
+        first, second, waiting = (await session.scalars(select(Registration).order_by(Registration.id))).all()
+    door = f"/staff/workshops/sessions/{facts_session}/door"
+    await sign_in(client, "visitor1@example.org")
+    assert (await client.get(door)).status_code == 403
+    clock.set(at(FRIDAY, 13, 55))
+    await sign_in(client, "staff@example.org")
+    everyone = await client.get(door, headers={"accept-language": "en"})
+    assert everyone.status_code == 200
+    assert "0 of 2 are here." in everyone.text
+    assert f'id="attended-{first.id}"' in everyone.text
+    assert f'id="attended-{second.id}"' in everyone.text
+    assert f'id="attended-{waiting.id}"' not in everyone.text  # on the waitlist: no place to tick
+    found = await client.get(f"{door}?q=visitor+2", headers={"accept-language": "en"})
+    assert f'id="attended-{second.id}"' in found.text
+    assert f'id="attended-{first.id}"' not in found.text
+    nobody = await post_form(
+        client,
+        f"/staff/workshops/sessions/{facts_session}/attendance",
+        {"from": "door", "q": "visitor 2"},
+        form_page=door,
+    )
+    assert nobody.status_code == 422
+    assert "Bitte kreuzen Sie mindestens eine Person an" in nobody.text
+    assert 'value="visitor 2"' in nobody.text  # the search typed is kept
+    ticked = await post_form(
+        client,
+        f"/staff/workshops/sessions/{facts_session}/attendance",
+        {"from": "door", "q": "visitor 2", f"attended-{second.id}": "on"},
+        form_page=door,
+    )
+    assert ticked.status_code == 303
+    assert ticked.headers["location"] == f"{door}?q=visitor+2&done=attendance"
+    after = await client.get(ticked.headers["location"])
+    assert "1 von 2 sind da." in after.text
+    assert f'name="attended-{second.id}" value="on" checked disabled' in after.text
+    async with db.read() as session:
+        marked = await session.get(Registration, second.id)
+        assert marked is not None
+        assert marked.status is RegistrationStatus.ATTENDED
+        held = (await session.scalars(select(UserCertification))).one()
+    assert held.user_id == second.user_id
+    assert held.granted_at == at(FRIDAY, 14)  # holds from the session's start, not from 13:55
+
+
+async def test_staff_add_a_participant_by_hand_beyond_the_places_only_with_a_reason(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    session_id = facts["session"].id
+    await sign_up(db, clock, session_id, facts["visitors"][:2])  # both places taken
+    late = await factories.create_user(db, "late@example.org", name="Lena Spät")
+    page = f"/staff/workshops/sessions/{session_id}"
+    await sign_in(client, "staff@example.org")
+    found = await client.get(f"{page}?person=sp%C3%A4t", headers={"accept-language": "en"})
+    assert f'id="person-{late.id}"' in found.text
+    assert 'id="person-' + str(facts["visitors"][0].id) + '"' not in found.text
+    nobody = await post_form(client, f"{page}/participants", {"person": "spät"}, form_page=page)
+    assert nobody.status_code == 422
+    no_reason = await post_form(
+        client, f"{page}/participants", {"person": "spät", "user_id": str(late.id)}, form_page=page
+    )
+    assert no_reason.status_code == 409
+    assert "Alle 2 Plätze sind vergeben" in no_reason.text
+    assert f'id="person-{late.id}" name="user_id" value="{late.id}" checked' in no_reason.text  # kept
+    added = await post_form(
+        client,
+        f"{page}/participants",
+        {"person": "spät", "user_id": str(late.id), "reason": "Begleitperson"},
+        form_page=page,
+    )
+    assert added.status_code == 303
+    again = await post_form(
+        client,
+        f"{page}/participants",
+        {"person": "spät", "user_id": str(late.id), "reason": "Begleitperson"},
+        form_page=page,
+    )
+    assert again.status_code == 409
+    async with db.read() as session:
+        held = (await session.scalars(select(Registration).where(Registration.user_id == late.id))).one()
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "registration.added_by_staff")
+        )
+        mails = list(
+            await session.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == late.id))
+        )
+    assert held.status is RegistrationStatus.CONFIRMED
+    assert entry is not None
+    assert entry.reason == "Begleitperson"
+    assert entry.actor_id == facts["staff"].id
+    assert mails == ["registration.confirmed"]
+
+
+async def test_staff_write_to_everyone_holding_a_place_through_the_outbox(
+    client: Client, db: Database, clock: SettableClock, settings: Settings, smtp: Inbox
+) -> None:
+    facts = await library_with_a_workshop(db, clock)
+    session_id = facts["session"].id
+    await sign_up(db, clock, session_id, facts["visitors"])  # two places, visitor 3 waits
+    page = f"/staff/workshops/sessions/{session_id}"
+    await sign_in(client, "staff@example.org")
+    empty = await post_form(client, f"{page}/mail", {"subject": "Raumänderung", "body": ""}, form_page=page)
+    assert empty.status_code == 422
+    assert 'value="Raumänderung"' in empty.text  # nothing typed is lost
+    body = "Wir treffen uns im Makerspace.\n\nBitte festes Schuhwerk."
+    sent = await post_form(client, f"{page}/mail", {"subject": "Raumänderung", "body": body}, form_page=page)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"{page}?done=mailed"
+    queued = [m for m in await outbox(db) if m.kind == "workshop_session.message"]
+    assert sorted(m.recipient for m in queued) == ["visitor1@example.org", "visitor2@example.org"]
+    assert (await run_jobs_once(db, clock, replace(settings, smtp_url=smtp.url)))["send_outbox"] >= 2
+    mails = [m for m in smtp.accepted if m["Subject"] == "Raumänderung"]
+    assert len(mails) == 2
+    assert "Bitte festes Schuhwerk." in text_of(mails[0])
