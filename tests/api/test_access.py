@@ -250,7 +250,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/staff/hours/exceptions/{exception_id}"): STAFF,
     ("POST", "/staff/hours/exceptions/{exception_id}"): STAFF,
     ("POST", "/staff/hours/exceptions/{exception_id}/remove"): STAFF,
-    ("GET", "/staff/audit"): ADMIN,
+    ("GET", "/staff/audit"): STAFF,
     ("GET", "/staff/users"): ADMIN,
     ("GET", "/staff/people"): STAFF,
     ("GET", "/staff/people/{user_id}"): STAFF,

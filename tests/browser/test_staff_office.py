@@ -29,8 +29,9 @@ STAFF_PAGES = {
     "staff-workshops": "/staff/workshops",
     "staff-certifications": "/staff/certifications",
     "staff-outbox": "/staff/outbox",
+    "staff-audit": "/staff/audit",
 }
-ADMIN_PAGES = {"staff-users": "/staff/users", "staff-audit": "/staff/audit"}
+ADMIN_PAGES = {"staff-users": "/staff/users"}
 
 
 def second_session(request: APIRequestContext) -> dict[str, Any]:
