@@ -170,6 +170,7 @@ async def test_a_message_is_shown_as_its_recipient_reads_it_in_their_language(
     assert for_anna.status_code == 200
     assert "Buchung bestätigt: Gruppenraum 1" in for_anna.text  # her language, not the page's
     assert "Ihre Buchung ist bestätigt." in for_anna.text
+    assert "Anna Muster,\n\nIhre Buchung ist bestätigt." in for_anna.text  # its lines kept
     assert "Booking confirmed" in for_anna.text  # the kind, in the page's language
     for_emma = await client.get(f"/staff/outbox/{mails['emma@example.org']}")
     assert "Booking confirmed: Gruppenraum 2" in for_emma.text
