@@ -214,6 +214,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/staff/certifications/grant"): STAFF,
     ("POST", "/staff/certifications/revoke"): STAFF,
     ("GET", "/staff/outbox"): STAFF,
+    ("GET", "/staff/outbox/{message_id}"): STAFF,
     ("GET", "/staff/stats"): STAFF,
     ("GET", "/staff/stats/report"): STAFF,
     ("POST", "/staff/outbox/{message_id}/retry"): STAFF,
