@@ -27,6 +27,8 @@ class AuditFilter:
     object_id: str = ""
     since: datetime | None = None
     before: datetime | None = None
+    hidden_prefix: str = ""
+    """Actions starting so are left out (account actions for staff who are not admins)."""
 
 
 def _statement(wanted: AuditFilter) -> Select[AuditEntry, User]:
@@ -38,6 +40,10 @@ def _statement(wanted: AuditFilter) -> Select[AuditEntry, User]:
         )
     if wanted.action:
         statement = statement.where(AuditEntry.action.like(f"{escape_like(wanted.action)}%", escape="\\"))
+    if wanted.hidden_prefix:
+        statement = statement.where(
+            AuditEntry.action.not_like(f"{escape_like(wanted.hidden_prefix)}%", escape="\\")
+        )
     if wanted.object_type:
         statement = statement.where(AuditEntry.object_type == wanted.object_type)
     if wanted.object_id:

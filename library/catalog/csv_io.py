@@ -53,6 +53,27 @@ YES = ("yes", "ja", "true", "1")
 NO = ("no", "nein", "false", "0", "")
 MAX_ROWS = 5000
 
+WORDS: dict[str, dict[str, str]] = {
+    "factor": {
+        "technologie": "technology",
+        "know-how": "knowhow",
+        "vernetzung": "networking",
+        "raum & begegnung": "space",
+        "space & meeting": "space",
+        "raum": "space",
+    },
+    "kind": {"raum": "room", "arbeitsplatz": "workspace", "gerät": "device", "geraet": "device"},
+    "condition": {
+        "neu": "new",
+        "gut": "good",
+        "abgenutzt": "worn",
+        "beschädigt": "damaged",
+        "beschaedigt": "damaged",
+    },
+}
+"""The German words (and the English labels) a librarian types for factor, kind and condition, as
+the stored values; the values themselves are read in any case too (`Technologie`, `GOOD`)."""
+
 FORMULA = re.compile(r"^'*[=+\-@\t\r]")
 """A cell a spreadsheet would run as a formula (OWASP's list), behind any apostrophes already there."""
 
@@ -119,6 +140,13 @@ def _flag(text: str) -> bool | str:
     return text
 
 
+def _word(column: str, text: str) -> str:
+    """A factor, kind or condition cell as its stored value when it names one in either language,
+    whatever its case; any other text is refused by the input rules, with the allowed values."""
+    lowered = text.lower()
+    return WORDS[column].get(lowered, lowered)
+
+
 def _resource_input(cells: Mapping[str, str]) -> dict[str, Any]:
     """A row's resource columns as the API's request body: empty cells are not given."""
     raw: dict[str, Any] = {}
@@ -131,6 +159,8 @@ def _resource_input(cells: Mapping[str, str]) -> dict[str, Any]:
             raw[column] = [part.strip() for part in text.split(FEATURE_SEPARATOR) if part.strip()]
         elif column.startswith("policy.") and text:
             policy[column.removeprefix("policy.")] = text
+        elif column in WORDS and text:
+            raw[column] = _word(column, text)
         elif text:
             raw[column] = text
     if policy:
@@ -144,7 +174,7 @@ def _unit_input(cells: Mapping[str, str]) -> dict[str, Any]:
         "label": cells.get("unit_label", "").strip(),
         "inventory_number": cells.get("inventory_number", "").strip(),
         "serial_number": cells.get("serial_number", "").strip(),
-        "condition": cells.get("condition", "").strip(),
+        "condition": _word("condition", cells.get("condition", "").strip()),
     }
     return {name: value for name, value in raw.items() if value}
 

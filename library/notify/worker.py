@@ -359,3 +359,31 @@ async def retry(
                 after=snapshot(row, RETRY_FIELDS),
             )
     return row
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A queued or sent message as its recipient reads it: subject and plain text."""
+
+    kind: str
+    subject: str
+    text: str
+    language: str
+
+
+async def preview(db: Database, message_id: int, *, smtp_url: str, base_url: str) -> Preview | None:
+    """The message built as the worker would build it, in the recipient's language; None when it
+    cannot be built any more. Built without the secret key: a link it carries (a password reset)
+    does not work from the preview, so staff never hold a person's live link."""
+    sender = sender_for(SmtpTarget.parse(smtp_url or "smtp://localhost"), base_url)  # its From: only
+    async with db.read() as session:
+        row = await session.get(OutboxMessage, message_id)
+        if row is None:
+            raise NotFound(N_("The message %(id)s"), id=message_id)
+        try:
+            message = await build_message(session, row, base_url=base_url, sender=sender, secret_key="")
+        except Unbuildable:
+            return None
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return Preview(kind=row.kind, subject=str(message["Subject"]), text=str(text), language=row.language)

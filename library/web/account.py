@@ -37,10 +37,23 @@ NOTICES = {
     "email_verified": N_("Thank you: your e-mail address is confirmed."),
     "card_saved": N_("Your library card number has been saved."),
 }
+WITHOUT_MAIL = {
+    "verification_sent": N_(
+        "The library cannot send e-mails at the moment: your link goes out as soon as it can. "
+        "If it is urgent, please ask at the desk."
+    ),
+}
+"""The notices while no mail server is configured: they promise no e-mail."""
 RESET_REQUESTED = N_(
     "If there is an account with this e-mail address, we have sent it a link to set a new password. "
     "The link is valid for %(minutes)s minutes."
 )
+RESET_WAITS = N_(
+    "If there is an account with this e-mail address, a link to set a new password goes out as soon as "
+    "the library can send e-mails again; at the moment it cannot. The link is valid for %(minutes)s minutes. "
+    "If it is urgent, please ask at the desk."
+)
+"""The reset notice while no mail server is configured: it promises no e-mail now."""
 FUTURE_BIRTH_DATE = N_("The birth date cannot be in the future.")
 PASSWORDS_DIFFER = N_("The two passwords are not the same.")
 BAD_EMAIL = N_("Please enter an e-mail address such as name@example.org.")
@@ -268,7 +281,11 @@ class AccountPages(Controller):
         return context.render(
             "account/password_reset.html",
             form=Form(),
-            notice=translate(context.lang, RESET_REQUESTED, minutes=minutes) if done else None,
+            notice=translate(
+                context.lang, RESET_REQUESTED if context.mail_on else RESET_WAITS, minutes=minutes
+            )
+            if done
+            else None,
         )
 
     @post("/password-reset", name="password-reset-submit")
@@ -424,5 +441,5 @@ async def account_page(
         email_unverified=user.email_verified_at is None,
         verification_required=context.settings.verify_email,
         languages=LANGUAGE_CHOICES,
-        notice=context.notice(NOTICES),
+        notice=context.notice(NOTICES, WITHOUT_MAIL),
     )

@@ -57,13 +57,22 @@ class PageContext:
                 "request": self.request,
                 # a date for hints ("for example 12.12.2026"): a week from today, never a fixed one
                 "example_day": (self.now + timedelta(days=7)).date(),
+                "mail_on": self.mail_on,
                 **context,
             },
         )
 
-    def notice(self, notices: Mapping[str, str]) -> str | None:
-        """The sentence for `?done=<key>` (texts marked with N_), translated; unknown keys show nothing."""
+    @property
+    def mail_on(self) -> bool:
+        """Whether a mail server is configured: without one no page may promise an e-mail."""
+        return bool(self.settings.smtp_url)
+
+    def notice(self, notices: Mapping[str, str], without_mail: Mapping[str, str] | None = None) -> str | None:
+        """The sentence for `?done=<key>` (texts marked with N_), translated; unknown keys show nothing.
+        `without_mail` holds the sentences that promise no e-mail, shown while no mail server is set."""
         key = self.request.query_params.get("done")
+        if key and without_mail and not self.mail_on and key in without_mail:
+            notices = without_mail
         message = notices.get(key) if key else None
         return translate(self.lang, message) if message else None
 

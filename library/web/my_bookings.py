@@ -60,6 +60,14 @@ NOTICES = {
     "checked_in": N_("You are checked in. Enjoy!"),
     "moved": N_("Your booking has moved. You get an e-mail with the new time and an updated calendar entry."),
 }
+WITHOUT_MAIL = {
+    "booked": N_("Booked. You will find the booking below."),
+    "pending": N_("Your booking request is in. Library staff will approve it; until then it is pending."),
+    "series": N_("Booked: every date of the series."),
+    "series_partly": N_("Booked the dates of the series that were free; the others were skipped."),
+    "moved": N_("Your booking has moved. You will find the new time below."),
+}
+"""The notices while no mail server is configured: they promise no e-mail."""
 
 STATUS_NAMES: dict[BookingStatus, str] = {
     BookingStatus.PENDING: N_("pending: awaiting approval by library staff"),
@@ -212,7 +220,7 @@ async def bookings_page(
     return context.render(
         "my/bookings.html",
         status=status,
-        notice=context.notice(NOTICES),
+        notice=context.notice(NOTICES, WITHOUT_MAIL),
         upcoming=upcoming,
         past=past,
         errors=errors or {},

@@ -1,5 +1,6 @@
-"""Admin: the audit log, searched by actor, action, object and dates, with each change shown
-as readable "field: old → new" lines."""
+"""Staff: the audit log as sentences (web.audit_sentences), searched by actor, action, object and
+dates; the field changes stay below each sentence for whoever needs the detail. Account actions
+are for admins only."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from library.accounts import audit_search
+from library.accounts.models import Role
 from library.audit.models import AuditEntry
 from library.catalog.hours import local_instant
-from library.http.viewer import admin_only
+from library.http.viewer import staff_only
 from library.i18n import N_, Lang, format_datetime, translate
-from library.web import parsing
+from library.web import audit_sentences, parsing
 from library.web.common import Form, PageContextDep
 
 PER_PAGE = 50
@@ -64,7 +66,7 @@ def readable(value: Any, lang: Lang, zone: ZoneInfo) -> str:
 class StaffAuditPages(Controller):
     path = "/staff/audit"
     include_in_schema = False
-    guards = (admin_only,)
+    guards = (staff_only,)
 
     @get("/", name="staff-audit")
     async def audit(
@@ -97,6 +99,8 @@ class StaffAuditPages(Controller):
         if first and last and last < first:
             form.add("date_to", translate(lang, N_("The last day must not be before the first.")))
         rows: list[Any] = []
+        admin = context.viewer.user is not None and context.viewer.user.role is Role.ADMIN
+        names: dict[tuple[str, str], tuple[str, str]] = {}
         async with context.db.read() as session:
             types = await audit_search.object_types(session)
             if not form.has_errors:
@@ -107,17 +111,29 @@ class StaffAuditPages(Controller):
                     object_id=form.value("object_id"),
                     since=local_instant(first, time(0), zone) if first else None,
                     before=local_instant(last + timedelta(days=1), time(0), zone) if last else None,
+                    hidden_prefix="" if admin else audit_sentences.ACCOUNT_PREFIX,
                 )
                 rows = await audit_search.search(
                     session, wanted, limit=PER_PAGE, offset=(number - 1) * PER_PAGE
                 )
+                names = await audit_sentences.describe(session, (entry for entry, _ in rows), lang, zone)
         shown = rows[:PER_PAGE]
         query = {name: form.value(name) for name in form.values if name != "page" and form.value(name)}
         return context.render(
             "staff/audit.html",
             status=422 if form.has_errors else 200,
             form=form,
-            entries=[(entry, person, changes(entry, lang, zone)) for entry, person in shown],
+            entries=[
+                (
+                    entry,
+                    person,
+                    audit_sentences.sentence(
+                        entry.action, audit_sentences.facts_of(entry, person, names, lang, zone), lang
+                    ),
+                    changes(entry, lang, zone),
+                )
+                for entry, person in shown
+            ],
             object_types=[(name, name) for name in types],
             page=number,
             has_more=len(rows) > PER_PAGE,

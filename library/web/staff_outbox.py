@@ -12,6 +12,7 @@ from library.http.viewer import UserDep, staff_only
 from library.i18n import N_, translate
 from library.notify import worker
 from library.outbox import queue
+from library.outbox.kinds import kind_words
 from library.outbox.models import OutboxStatus
 from library.web import parsing
 from library.web.common import Form, PageContextDep, see_other
@@ -55,6 +56,20 @@ class StaffOutboxPages(Controller):
             has_more=len(rows) > PER_PAGE,
             zone=context.settings.zone,
             notice=context.notice(NOTICES),
+            kind_words=lambda kind: kind_words(kind, lang),
+        )
+
+    @get("/{message_id:int}", name="staff-outbox-message")
+    async def message(self, context: PageContextDep, message_id: FromPath[int]) -> Template:
+        """One message as the person receives it: subject and text in their language."""
+        shown = await worker.preview(
+            context.db, message_id, smtp_url=context.settings.smtp_url, base_url=context.settings.base_url
+        )
+        return context.render(
+            "staff/outbox_message.html",
+            message_id=message_id,
+            preview=shown,
+            kind_words=lambda kind: kind_words(kind, context.lang),
         )
 
     @post("/{message_id:int}/retry", name="staff-outbox-retry")

@@ -58,6 +58,13 @@ NOTICES = {
     "cancelled": N_("Your registration is cancelled."),
     "accepted": N_("You have taken up the place. See you there!"),
 }
+WITHOUT_MAIL = {
+    "confirmed": N_("You are registered: your place is confirmed."),
+    "waitlisted": N_(
+        "The session is full, so you are on the waitlist. Look here again: a freed place is offered in turn."
+    ),
+}
+"""The notices while no mail server is configured: they promise no e-mail."""
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,7 @@ async def workshop_page(
         sessions=session_views(upcoming, tallies, context.now, mine),
         signup_error=signup_error,
         barred=barred,
-        notice=context.notice(NOTICES),
+        notice=context.notice(NOTICES, WITHOUT_MAIL),
         events_json=script_json(events) if events["@graph"] else None,
     )
 
@@ -330,7 +337,7 @@ class WorkshopPages(Controller):
             "my/workshops.html",
             current=[(r, views[r.session_id]) for r in current],
             earlier=list(reversed(earlier)),
-            notice=context.notice(NOTICES),
+            notice=context.notice(NOTICES, WITHOUT_MAIL),
         )
 
     @post("/my/workshops/{registration_id:int}/cancel", name="my-workshop-cancel")

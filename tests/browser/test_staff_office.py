@@ -29,8 +29,9 @@ STAFF_PAGES = {
     "staff-workshops": "/staff/workshops",
     "staff-certifications": "/staff/certifications",
     "staff-outbox": "/staff/outbox",
+    "staff-audit": "/staff/audit",
 }
-ADMIN_PAGES = {"staff-users": "/staff/users", "staff-audit": "/staff/audit"}
+ADMIN_PAGES = {"staff-users": "/staff/users"}
 
 
 def second_session(request: APIRequestContext) -> dict[str, Any]:
@@ -178,3 +179,21 @@ def test_the_participant_list_prints_without_its_forms_and_downloads_as_csv(page
     assert content.splitlines()[0] == (
         "Name,E-Mail,Status,Warteliste" if lang == "de" else "Name,E-mail,Status,Waitlist"
     )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_audit_reads_as_sentences_and_a_message_as_it_arrives(page: Page, lang: Lang) -> None:
+    """A visitor signs up; staff read it as a sentence in the log and open the mail it queued."""
+    name = signed_up_visitor(page.request, second_session(page.request)["id"])
+    sign_in_as_staff(page)
+    page.goto(f"/staff/audit?action=registration.create&actor={name}")
+    signed_up = {"de": "hat sich für", "en": "registered for"}[lang]
+    expect(page.locator("td.audit-sentence").first).to_contain_text(f"{name} {signed_up}")
+    page.goto("/staff/outbox")
+    page.locator("a[href^='/staff/outbox/']").first.click()
+    expect(page.locator(".mail-text")).to_be_visible()
+    expect(page.locator(".mail-text")).to_have_css("white-space", "pre-wrap")  # the mail's own lines
+    assert_accessible(page)
+    for screenshot in save_screenshots(page, "staff-outbox-message", lang):
+        assert screenshot.stat().st_size > 0
+    assert fits_a_phone(page)

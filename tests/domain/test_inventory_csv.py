@@ -100,3 +100,27 @@ def test_control_characters_in_one_line_cells_are_row_problems() -> None:
         (2, "name", "one_line"),
         (2, "unit_label", "one_line"),
     }
+
+
+def test_factor_kind_and_condition_are_read_in_german_and_english_in_any_case() -> None:
+    text = HEADER + (
+        "drucker,3D-Drucker,Gerät,Technologie,zentralbibliothek,1,,,Drucker A,INV-2,gut\n"
+        "drucker,,,,,,,,Drucker B,INV-3,Beschädigt\n"
+        "raum,Gruppenraum,ROOM,Raum & Begegnung,zentralbibliothek,,,,Tisch,INV-4,WORN\n"
+        "labor,Labor,arbeitsplatz,Know-How,zentralbibliothek,,,,Platz,INV-5,Neu\n"
+    )
+
+    plans, problems = csv_io.parse(text)
+
+    assert problems == []
+    assert [(p.values["kind"], p.values["factor"]) for p in plans] == [
+        ("device", "technology"),
+        ("room", "space"),
+        ("workspace", "knowhow"),
+    ]
+    assert [u.condition for p in plans for u in p.units] == ["good", "damaged", "worn", "new"]
+
+
+def test_a_factor_in_neither_language_is_still_refused() -> None:
+    _, problems = csv_io.parse(HEADER + "x,X,Gerät,Zauberei,zentralbibliothek,,,,,,\n")
+    assert [(p.row, p.column) for p in problems] == [(2, "factor")]

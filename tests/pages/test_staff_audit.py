@@ -1,4 +1,5 @@
-"""The admin's audit log page: search by actor, action, object and dates, readable changes, pages."""
+"""The audit log page: sentences, search by actor, action, object and dates, readable changes,
+pages; staff read it without the account actions, admins with them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from library.audit.log import record
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
-from tests.support.api import Client
+from tests.support.api import Client, booked, setup_library
 from tests.support.forms import sign_in
 
 
@@ -52,17 +53,26 @@ async def a_log(db: Database, clock: SettableClock) -> dict[str, User]:
     return {"admin": admin, "staff": staff}
 
 
-async def test_only_admins_read_the_audit_log(client: Client, db: Database, clock: SettableClock) -> None:
+async def test_staff_read_the_log_but_only_admins_the_account_actions(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
     await a_log(db, clock)
     anonymous = await client.get("/staff/audit?action=user", follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/login?next=%2Fstaff%2Faudit%3Faction%3Duser"
+    await factories.create_user(db, "visitor@example.org", name="Vera Visitor")
+    await sign_in(client, "visitor@example.org")
+    assert (await client.get("/staff/audit")).status_code == 403
     await sign_in(client, "staff@example.org")
-    refused = await client.get("/staff/audit")
-    assert refused.status_code == 403
-    assert "Raum wird renoviert" not in refused.text
+    staff = await client.get("/staff/audit")
+    assert staff.status_code == 200
+    assert "Raum wird renoviert" in staff.text
+    assert "<code>user.role</code>" not in staff.text
+    assert "<code>user.role</code>" not in (await client.get("/staff/audit?action=user")).text
     await sign_in(client, "admin@example.org")
-    assert (await client.get("/staff/audit")).status_code == 200
+    admin = await client.get("/staff/audit")
+    assert "<code>user.role</code>" in admin.text
+    assert "Ada Admin gab Sabine Staff die Rolle staff." in admin.text
 
 
 async def test_entries_show_who_when_what_the_changes_and_why(
@@ -79,7 +89,7 @@ async def test_entries_show_who_when_what_the_changes_and_why(
         (False, False, True),
     ]  # newest first
     draw, cancel, role = rows
-    assert "System" in draw
+    assert "Das System hat die Plätze für den Termin von workshop_session 7" in draw
     assert "[3, 1]" in draw
     assert "Sabine Staff" in cancel
     assert "staff@example.org" in cancel
@@ -174,5 +184,30 @@ async def test_an_actor_who_deleted_their_account_is_not_named(
         gone.name, gone.email, gone.deleted_at = "", "deleted-2@invalid", clock.now()
     await sign_in(client, "admin@example.org")
     page = await client.get("/staff/audit?action=booking")
-    assert "Gelöschtes Konto" in page.text
+    assert "Ein gelöschtes Konto: booking cancel an booking 42." in page.text
     assert "deleted-2@invalid" not in page.text
+
+
+async def test_a_real_booking_reads_with_the_resource_its_time_and_the_reason(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await setup_library(db)
+    anna = await factories.get_token(client, "anna@example.org")
+    staff = await factories.get_token(client, "staff@example.org")
+    made = await booked(
+        client, anna, "gruppenraum-1", "2026-12-02T14:00:00+01:00", "2026-12-02T15:00:00+01:00"
+    )
+    cancelled = await client.post(
+        f"/api/v1/bookings/{made['id']}/cancel",
+        json={"reason": "Raum defekt"},
+        headers=factories.bearer(staff),
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await sign_in(client, "staff@example.org")
+    german = (await client.get("/staff/audit?action=booking")).text
+    assert "Sabine hat die Buchung von Gruppenraum 1" in german
+    assert "2. Dez. 2026, 14:00 storniert. Grund: Raum defekt" in german
+    assert "Anna Muster hat Gruppenraum 1" in german
+    english = (await client.get("/staff/audit?action=booking", headers={"accept-language": "en"})).text
+    assert "Sabine cancelled the booking of Gruppenraum 1" in english
+    assert "2 Dec 2026, 14:00. Reason: Raum defekt" in english

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from library.accounts.models import Role
+from library.accounts.models import Language, Role
+from library.app import create_app
 from library.audit.models import AuditEntry
 from library.clock import SettableClock
+from library.config import Settings
 from library.db import Database
 from library.notify import worker
 from library.outbox.models import OutboxMessage, OutboxStatus
 from library.outbox.queue import enqueue
 from tests.support import factories
-from tests.support.api import Client
+from tests.support.api import Client, booked, setup_library
 from tests.support.forms import post_form, sign_in, submit_form
 
 BASE_URL = "http://library.test"
@@ -132,3 +136,77 @@ async def test_a_dead_message_goes_back_to_the_queue_and_that_is_audited(
     )
     assert sent_again.status_code == 409  # a sent message stays sent: a readable page says why
     assert "Nur eine aufgegebene Nachricht" in sent_again.text
+
+
+async def test_the_outbox_names_kinds_in_words_and_links_each_message(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    rows = await an_outbox(db, clock)
+    await sign_in(client, "staff@example.org")
+    german = (await client.get("/staff/outbox")).text
+    assert "Buchung storniert" in german
+    assert "Erinnerung an eine Buchung" in german
+    assert f'href="/staff/outbox/{rows["sent"].id}"' in german
+    english = (await client.get("/staff/outbox", headers={"accept-language": "en"})).text
+    assert "Booking cancelled" in english
+    assert "Booking reminder" in english
+
+
+async def test_a_message_is_shown_as_its_recipient_reads_it_in_their_language(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await setup_library(db)
+    await factories.create_user(db, "emma@example.org", name="Emma English", language=Language.EN)
+    anna = await factories.get_token(client, "anna@example.org")
+    emma = await factories.get_token(client, "emma@example.org")
+    await booked(client, anna, "gruppenraum-1", "2026-12-02T14:00:00+01:00", "2026-12-02T15:00:00+01:00")
+    await booked(client, emma, "gruppenraum-2", "2026-12-02T14:00:00+01:00", "2026-12-02T15:00:00+01:00")
+    async with db.read() as session:
+        mails = {m.recipient: m.id for m in await session.scalars(select(OutboxMessage))}
+    await sign_in(client, "staff@example.org")
+    for_anna = await client.get(
+        f"/staff/outbox/{mails['anna@example.org']}", headers={"accept-language": "en"}
+    )
+    assert for_anna.status_code == 200
+    assert "Buchung bestätigt: Gruppenraum 1" in for_anna.text  # her language, not the page's
+    assert "Ihre Buchung ist bestätigt." in for_anna.text
+    assert "Anna Muster,\n\nIhre Buchung ist bestätigt." in for_anna.text  # its lines kept
+    assert "Booking confirmed" in for_anna.text  # the kind, in the page's language
+    for_emma = await client.get(f"/staff/outbox/{mails['emma@example.org']}")
+    assert "Booking confirmed: Gruppenraum 2" in for_emma.text
+    assert "Your booking is confirmed." in for_emma.text
+    assert "Betreff" in for_emma.text
+    assert (await client.get("/staff/outbox/999999")).status_code == 404
+    await sign_in(client, "anna@example.org")
+    assert (await client.get(f"/staff/outbox/{mails['emma@example.org']}")).status_code == 403
+
+
+async def test_a_message_whose_subject_is_gone_says_so(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    rows = await an_outbox(db, clock)
+    await sign_in(client, "staff@example.org")
+    page = await client.get(f"/staff/outbox/{rows['dead'].id}")
+    assert page.status_code == 200
+    assert "lässt sich nicht mehr anzeigen" in page.text
+
+
+async def test_staff_pages_warn_while_no_mail_server_is_set_and_visitors_are_promised_no_mail(
+    client: Client, db: Database, clock: SettableClock, settings: Settings
+) -> None:
+    await setup_library(db)
+    await sign_in(client, "staff@example.org")
+    for path in ("/staff/outbox", "/staff/desk", "/staff/audit"):
+        assert "Es ist kein Mailserver eingerichtet" in (await client.get(path)).text, path
+    await sign_in(client, "anna@example.org")
+    booked_page = await client.get("/my/bookings?done=booked")
+    assert "Gebucht. Sie finden die Buchung unten." in booked_page.text
+    assert "per E-Mail" not in booked_page.text
+    assert "Es ist kein Mailserver" not in booked_page.text  # the banner is for staff
+    with_mail = replace(settings, smtp_url="smtp://127.0.0.1:1")
+    async with AsyncTestClient(app=create_app(with_mail, clock)) as mailing:
+        await sign_in(mailing, "staff@example.org")
+        assert "Es ist kein Mailserver" not in (await mailing.get("/staff/outbox")).text
+        await sign_in(mailing, "anna@example.org")
+        told = await mailing.get("/my/bookings?done=booked")
+        assert "erhalten eine Bestätigung per E-Mail" in told.text
