@@ -28,6 +28,7 @@ KIND_WORDS: dict[str, str] = {
     "registration.reminder": N_("Workshop reminder"),
     "workshop_session.cancelled": N_("Workshop session cancelled"),
     "workshop_session.moved": N_("Workshop session moved"),
+    "workshop_session.message": N_("A message from the library to a session's participants"),
     "certification.granted": N_("Certification granted"),
     "certification.expiring": N_("Certification about to expire"),
 }

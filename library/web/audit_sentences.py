@@ -55,6 +55,7 @@ SENTENCES: dict[str, str] = {
     "workshop_session.create": N_("%(actor)s added a session of %(thing)s on %(when)s."),
     "workshop_session.moved": N_("%(actor)s moved the session of %(thing)s to %(when)s."),
     "workshop_session.cancelled": N_("%(actor)s cancelled the session of %(thing)s on %(when)s."),
+    "workshop_session.message": N_("%(actor)s wrote to the participants of %(thing)s on %(when)s."),
     "workshop_session.draw": N_("%(actor)s drew the places of the session of %(thing)s on %(when)s."),
     "registration.create": N_("%(actor)s registered for %(thing)s on %(when)s."),
     "registration.cancel": N_("%(actor)s cancelled the registration for %(thing)s on %(when)s."),
@@ -62,6 +63,7 @@ SENTENCES: dict[str, str] = {
     "registration.accept": N_("%(actor)s accepted the offered place for %(thing)s on %(when)s."),
     "registration.offer_lapsed": N_("%(actor)s let the offered place for %(thing)s on %(when)s lapse."),
     "registration.attended": N_("%(actor)s marked the attendance for %(thing)s on %(when)s."),
+    "registration.added_by_staff": N_("%(actor)s gave a place by hand for %(thing)s on %(when)s."),
     "certification.grant": N_("%(actor)s granted %(thing)s the certification %(detail)s."),
     "certification.revoke": N_("%(actor)s revoked the certification %(detail)s of %(thing)s."),
     # inventory and opening hours
