@@ -39,6 +39,7 @@ from library.api.workshops import WorkshopsController
 from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
+from library.http.assets import STATIC_DIRECTORY, STATIC_PATH, cache_hook, static_url
 from library.http.security import ScriptFileSwagger, header_hook
 from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER, csrf_cookie_hook
 from library.scheduler import run_forever
@@ -52,9 +53,10 @@ MAX_REQUEST_BODY = 2 * 1024 * 1024  # bytes; CSV imports are the largest bodies
 
 
 def configure_templates(engine: JinjaTemplateEngine) -> None:
-    """The globals and filters every template may use: translations, dates, photos."""
+    """The globals and filters every template may use: translations, dates, photos, static URLs."""
     install_translations(engine.engine)
     install_pictures(engine.engine)
+    engine.engine.globals["static_url"] = static_url
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
@@ -113,8 +115,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 name="schema-assets",
             ),
             create_static_files_router(
-                path="/static",
-                directories=[PROJECT_ROOT / "library" / "web" / "static"],
+                path=STATIC_PATH,
+                directories=[STATIC_DIRECTORY],
                 include_in_schema=False,
                 name="static",
             ),
@@ -166,7 +168,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ),
         ),
         before_request=strict_body,
-        before_send=[header_hook(https=settings.behind_https), csrf_cookie_hook(settings)],
+        before_send=[
+            header_hook(https=settings.behind_https),
+            cache_hook(),
+            csrf_cookie_hook(settings),
+        ],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,
     )

@@ -40,7 +40,7 @@ def test_staff_make_find_and_open_a_person(page: Page, lang: Lang) -> None:
     form.locator("button[type='submit']").click()
     page.wait_for_load_state()
     expect(page.locator("h1")).to_have_text(name)
-    expect(page.locator(".notice")).to_be_visible()
+    expect(page.locator(".flash[role='status']")).to_be_visible()
     expect(page.get_by_text(card, exact=True)).to_be_visible()
     accessible_at_both_widths(page)
     save_screenshots(page, "staff-person", lang)

@@ -72,7 +72,7 @@ async def test_staff_add_a_photo_on_the_edit_page_and_visitors_see_it(
 async def test_a_resource_without_photos_shows_its_factors_drawing(client: Client, db: Database) -> None:
     world = await desk_world(db)
     page = (await client.get("/resources/lesesaal")).text
-    assert f'src="/static/placeholders/{world.resource.factor.value}.svg"' in page
+    assert f'src="/static/placeholders/{world.resource.factor.value}.svg?v=' in page
     for factor in Factor:
         drawing = await client.get(f"/static/placeholders/{factor.value}.svg")
         assert drawing.status_code == 200

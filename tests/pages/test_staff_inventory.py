@@ -296,7 +296,7 @@ async def test_an_unknown_unit_or_resource_is_a_readable_404_page(client: Client
     resource = await client.get("/staff/resources/no-such-thing")
 
     assert unit.status_code == 404
-    assert "Das Exemplar 999999 wurde nicht gefunden." in unit.text
+    assert "Die Einheit 999999 wurde nicht gefunden." in unit.text
     assert resource.status_code == 404
     assert resource.headers["content-type"].startswith("text/html")
 

@@ -68,7 +68,7 @@ async def test_a_good_file_is_imported_whole(client: Client, db: Database) -> No
     shown = await client.get(response.headers["location"])
     added = shown.text.split('id="created"')[1].split("</section>")[0]
     assert "/staff/resources/naehmaschine" in added
-    assert "2 Exemplare" in added
+    assert "2 Einheiten" in added
     assert "/staff/resources/lesesaal" not in added
     assert "Die Datei wurde importiert." in shown.text
     async with db.read() as session:
