@@ -18,7 +18,7 @@ from library.catalog import inventory, queries
 from library.catalog.factors import FACTOR_TEXTS
 from library.catalog.hours import local_instant
 from library.catalog.models import Factor, Location, Resource, ResourceKind, UnitStatus
-from library.catalog.policy import effective_policy
+from library.catalog.policy import effective_policy, hold_offer_minutes_for
 from library.catalog.queries import features_in
 from library.catalog.resource_input import ResourceIn, ResourcePatchIn, given
 from library.errors import InvalidInput
@@ -90,6 +90,9 @@ class PolicyOut(msgspec.Struct):
     max_bookings_per_day: int | None
     cancel_until_minutes: int
     checkin_window_minutes: int
+    loan_days: int
+    max_renewals: int
+    hold_offer_minutes: int
 
 
 class ResourceDetailOut(ResourceOut):
@@ -129,7 +132,9 @@ def resource_detail_out(
     return ResourceDetailOut(
         **resource_fields(resource, unit_count, lang),
         description=pick(lang, resource.description, resource.description_en),
-        policy=PolicyOut(**policy.as_dict()),
+        policy=PolicyOut(
+            **{**policy.as_dict(), "hold_offer_minutes": hold_offer_minutes_for(policy, resource.kind)}
+        ),
         features=features_in(lang, resource),
         units=[UnitOut(u.id, u.label) for u in resource.units if u.status == UnitStatus.AVAILABLE],
         photos=[photo_out(photo) for photo in photos],

@@ -44,6 +44,8 @@ REMINDER_DUE_SQL = "status = 'confirmed' AND purpose = 'visitor' AND reminder_qu
 class BookingPurpose(enum.StrEnum):
     VISITOR = "visitor"  # someone's own booking
     WORKSHOP = "workshop"  # the library's booking of a room for a workshop session
+    LOAN = "loan"  # a thing lent for days, from pickup to due: it holds its unit like a booking
+    HOLD = "hold"  # a freed slot offered to the first person waiting for it, held until they answer
 
 
 class BookingSeries(Base):

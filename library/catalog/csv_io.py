@@ -62,7 +62,13 @@ WORDS: dict[str, dict[str, str]] = {
         "space & meeting": "space",
         "raum": "space",
     },
-    "kind": {"raum": "room", "arbeitsplatz": "workspace", "gerät": "device", "geraet": "device"},
+    "kind": {
+        "raum": "room",
+        "arbeitsplatz": "workspace",
+        "gerät": "device",
+        "geraet": "device",
+        "ausleihe": "loan",
+    },
     "condition": {
         "neu": "new",
         "gut": "good",

@@ -26,9 +26,14 @@ MAX_SERIAL_NUMBER_LENGTH = 120
 
 POLICY_MAX = 100_000
 POLICY_LIMITS: dict[str, tuple[int, int]] = {
-    name: {"slot_minutes": (5, 1440), "min_minutes": (1, POLICY_MAX), "max_minutes": (1, POLICY_MAX)}.get(
-        name, (0, POLICY_MAX)
-    )
+    name: {
+        "slot_minutes": (5, 1440),
+        "min_minutes": (1, POLICY_MAX),
+        "max_minutes": (1, POLICY_MAX),
+        "loan_days": (1, 365),
+        "max_renewals": (0, 20),
+        "hold_offer_minutes": (5, 10_080),
+    }.get(name, (0, POLICY_MAX))
     for name in POLICY_FIELDS
 }
 """The smallest and largest value of each policy field (whole minutes, days or counts)."""

@@ -44,6 +44,7 @@ class ResourceKind(enum.StrEnum):
     ROOM = "room"
     WORKSPACE = "workspace"
     DEVICE = "device"
+    LOAN = "loan"  # lent for days to take home (the "Bibliothek der Dinge"), not used in the house
 
 
 class UnitStatus(enum.StrEnum):
@@ -248,6 +249,11 @@ class Policy(Base):
             "min_minutes IS NULL OR max_minutes IS NULL OR min_minutes <= max_minutes",
             name="min_le_max",
         ),
+        CheckConstraint("loan_days IS NULL OR loan_days BETWEEN 1 AND 365", name="loan_days_range"),
+        CheckConstraint("max_renewals IS NULL OR max_renewals BETWEEN 0 AND 20", name="max_renewals_range"),
+        CheckConstraint(
+            "hold_offer_minutes IS NULL OR hold_offer_minutes BETWEEN 5 AND 10080", name="hold_offer_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -270,6 +276,9 @@ class Policy(Base):
     max_bookings_per_day: Mapped[int | None] = mapped_column(Integer)
     cancel_until_minutes: Mapped[int | None] = mapped_column(Integer)
     checkin_window_minutes: Mapped[int | None] = mapped_column(Integer)
+    loan_days: Mapped[int | None] = mapped_column(Integer)
+    max_renewals: Mapped[int | None] = mapped_column(Integer)
+    hold_offer_minutes: Mapped[int | None] = mapped_column(Integer)
 
 
 class CatalogueVersion(Base):

@@ -22,6 +22,9 @@ POLICY_FIELDS = (
     "max_bookings_per_day",
     "cancel_until_minutes",
     "checkin_window_minutes",
+    "loan_days",
+    "max_renewals",
+    "hold_offer_minutes",
 )
 
 
@@ -42,6 +45,10 @@ class BookingPolicy:
     max_bookings_per_day: int | None = None
     cancel_until_minutes: int = 60
     checkin_window_minutes: int = 15
+    loan_days: int = 14
+    max_renewals: int = 2
+    # None: 30 minutes for rooms and devices, a day for things lent (see hold_offer_minutes_for).
+    hold_offer_minutes: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -55,6 +62,14 @@ def overrides_of(row: object | None) -> dict[str, Any]:
     if row is None:
         return {}
     return {name: value for name in POLICY_FIELDS if (value := getattr(row, name, None)) is not None}
+
+
+def hold_offer_minutes_for(policy: BookingPolicy, kind: str) -> int:
+    """How long a freed slot stays offered to the first person waiting: a day for a thing to
+    take home (people need time to come), half an hour for a room or device used in the house."""
+    if policy.hold_offer_minutes is not None:
+        return policy.hold_offer_minutes
+    return 24 * 60 if kind == "loan" else 30
 
 
 def effective_policy(

@@ -26,6 +26,18 @@ SlotMinutes = Annotated[
     int, msgspec.Meta(ge=limits.POLICY_LIMITS["slot_minutes"][0], le=limits.POLICY_LIMITS["slot_minutes"][1])
 ]
 PolicyMinutes = Annotated[int, msgspec.Meta(ge=1, le=limits.POLICY_MAX)]
+LoanDays = Annotated[
+    int, msgspec.Meta(ge=limits.POLICY_LIMITS["loan_days"][0], le=limits.POLICY_LIMITS["loan_days"][1])
+]
+Renewals = Annotated[
+    int, msgspec.Meta(ge=limits.POLICY_LIMITS["max_renewals"][0], le=limits.POLICY_LIMITS["max_renewals"][1])
+]
+HoldOfferMinutes = Annotated[
+    int,
+    msgspec.Meta(
+        ge=limits.POLICY_LIMITS["hold_offer_minutes"][0], le=limits.POLICY_LIMITS["hold_offer_minutes"][1]
+    ),
+]
 PolicyNumber = Annotated[int, msgspec.Meta(ge=0, le=limits.POLICY_MAX)]
 Slug = Annotated[str, msgspec.Meta(pattern=limits.SLUG_PATTERN.pattern, max_length=limits.MAX_SLUG_LENGTH)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_NAME_LENGTH, pattern=ONE_LINE_PATTERN)]
@@ -65,6 +77,9 @@ class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
     max_bookings_per_day: PolicyNumber | msgspec.UnsetType | None = UNSET
     cancel_until_minutes: PolicyNumber | msgspec.UnsetType | None = UNSET
     checkin_window_minutes: PolicyNumber | msgspec.UnsetType | None = UNSET
+    loan_days: LoanDays | msgspec.UnsetType | None = UNSET
+    max_renewals: Renewals | msgspec.UnsetType | None = UNSET
+    hold_offer_minutes: HoldOfferMinutes | msgspec.UnsetType | None = UNSET
 
 
 class UnitIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -37,6 +37,7 @@ KIND_NAMES: dict[ResourceKind, str] = {
     ResourceKind.ROOM: N_("Room"),
     ResourceKind.WORKSPACE: N_("Workspace"),
     ResourceKind.DEVICE: N_("Device"),
+    ResourceKind.LOAN: N_("To borrow"),
 }
 
 

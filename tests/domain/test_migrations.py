@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
@@ -137,3 +139,24 @@ def column_names(url: str, table: str) -> set[str]:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+def test_sqlite_table_rebuilds_keep_triggers_and_indexes(tmp_path: Path) -> None:
+    """A batch alter copies a SQLite table: the catalogue-version triggers and the partial index
+    that migration 0014 rebuilt must all still be there."""
+    before, after = tmp_path / "before.sqlite3", tmp_path / "after.sqlite3"
+    migrations.upgrade(f"sqlite+aiosqlite:///{before}", "0013")
+    migrations.upgrade(f"sqlite+aiosqlite:///{after}", "0014")
+
+    def schema(path: Path) -> set[tuple[str, str]]:
+        with sqlite3.connect(path) as conn:
+            sql = (
+                "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'index') "
+                "AND tbl_name IN ('bookings', 'resources', 'policies')"
+            )
+            return set(conn.execute(sql).fetchall())
+
+    kept = schema(before)
+    assert ("trigger", "policies_bump_catalogue_version_update") in kept
+    assert ("index", "ix_bookings_reminder_due") in kept
+    assert kept <= schema(after)

@@ -102,7 +102,7 @@ async def test_a_bad_file_saves_nothing_and_reports_every_bad_row(client: Client
         (6, "location"),
     ):
         assert f'<th scope="row">{row}</th>\n      <td><code>{column}</code></td>' in report
-    assert "Bitte verwenden Sie einen dieser Werte: room, workspace, device." in report
+    assert "Bitte verwenden Sie einen dieser Werte: room, workspace, device, loan." in report
     assert "Es gibt keinen Standort „weststadt“." in report
     assert await resource_count(db) == 1
 
