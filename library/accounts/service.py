@@ -14,10 +14,12 @@ import re
 import secrets
 from dataclasses import astuple, dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from library.accounts.models import ApiToken, Language, LoginFailure, LoginSession, Role, User
 from library.accounts.passwords import hash_password, is_weak_password, needs_rehash, verify_password
@@ -285,8 +287,19 @@ async def issue_token_within(
     return token, row
 
 
+USER_COLUMNS = {attribute.key: attribute.columns[0] for attribute in inspect(User).column_attrs}
+
+
+def detached_user(values: dict[str, Any]) -> User:
+    """A user built from a plain row, as if a session had loaded it and closed: what a request
+    knows of its viewer, without the ORM's loading machinery."""
+    user = User(**values)
+    make_transient_to_detached(user)
+    return user
+
+
 TOKEN_USER = (
-    select(User, ApiToken.id)
+    select(*USER_COLUMNS.values(), ApiToken.id.label("token_id"))
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"),
@@ -298,10 +311,13 @@ TOKEN_USER = (
 """Built once, as every API request asks it; the token's id is all a request needs of it."""
 
 
-async def user_for_token(session: AsyncSession, token: str, now: datetime) -> tuple[User, int] | None:
+async def user_for_token(connection: AsyncConnection, token: str, now: datetime) -> tuple[User, int] | None:
     """The active user behind an unexpired, unrevoked token, and the token's id."""
-    row = (await session.execute(TOKEN_USER, {"token_hash": digest(token), "now": now})).first()
-    return (row[0], row[1]) if row else None
+    row = (await connection.execute(TOKEN_USER, {"token_hash": digest(token), "now": now})).first()
+    if row is None:
+        return None
+    values = row._mapping
+    return detached_user({key: values[key] for key in USER_COLUMNS}), values["token_id"]
 
 
 async def revoke_token(db: Database, token_id: int, now: datetime) -> None:

@@ -87,8 +87,8 @@ async def _find_viewer(request: AnyConnection, db: Database, clock: Clock) -> Vi
     now = clock.now()
     token = bearer_token(request)
     if token is not None:
-        async with db.read() as session:
-            found = await service.user_for_token(session, token, now)
+        async with db.lookup() as connection:
+            found = await service.user_for_token(connection, token, now)
         if found is None:
             # Credentials were given and are wrong, expired or revoked: say so, do not serve anonymously.
             raise NotSignedIn("unauthenticated")
