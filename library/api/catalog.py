@@ -131,7 +131,11 @@ def resource_detail_out(
         description=pick(lang, resource.description, resource.description_en),
         policy=PolicyOut(**policy.as_dict()),
         features=features_in(lang, resource),
-        units=[UnitOut(u.id, u.label) for u in resource.units if u.status == UnitStatus.AVAILABLE],
+        units=[
+            UnitOut(u.id, pick(lang, u.label, u.label_en))
+            for u in resource.units
+            if u.status == UnitStatus.AVAILABLE
+        ],
         photos=[photo_out(photo) for photo in photos],
     )
 
