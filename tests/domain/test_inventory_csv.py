@@ -228,7 +228,9 @@ async def test_a_changed_file_updates_the_resource_and_units_it_names(db: Databa
         room = await session.scalar(select(Resource).where(Resource.slug == "raum"))
         assert room is not None
         assert room.capacity == 8
-        units = (await session.scalars(select(Unit).where(Unit.resource_id == room.id).order_by(Unit.id))).all()
+        units = (
+            await session.scalars(select(Unit).where(Unit.resource_id == room.id).order_by(Unit.id))
+        ).all()
         actions = (
             await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id).offset(entries))
         ).all()

@@ -219,7 +219,9 @@ async def test_an_unchanged_export_imported_again_changes_nothing_and_says_so(
         assert await session.scalar(select(func.count(AuditEntry.id))) == entries
 
 
-async def test_a_changed_file_lists_row_by_row_what_it_added_and_updated(client: Client, db: Database) -> None:
+async def test_a_changed_file_lists_row_by_row_what_it_added_and_updated(
+    client: Client, db: Database
+) -> None:
     await staff_world(db)
     await sign_in(client, "sam@example.org")
     await upload(client, GOOD)
