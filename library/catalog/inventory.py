@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from itertools import pairwise
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -171,11 +171,28 @@ async def import_resources(
     """
     async with db.write() as session:
         slugs = [item.values["slug"] for item in wanted]
+        numbers = [unit.inventory_number for item in wanted for unit in item.units if unit.inventory_number]
+        # Locked first and read after, so that what is compared is what another change left:
+        # two imports (or an import and an edit) of the same rows take turns.
+        ids = list(
+            await session.scalars(
+                select(Resource.id)
+                .where(Resource.slug.in_(slugs), Resource.active.is_(True))
+                .order_by(Resource.id)
+                .with_for_update()
+            )
+        )
+        await session.execute(
+            select(Unit.id)
+            .where(or_(Unit.resource_id.in_(ids), Unit.inventory_number.in_(numbers)))
+            .order_by(Unit.id)
+            .with_for_update()
+        )
         existing = {
             resource.slug: resource
             for resource in await session.scalars(
                 select(Resource)
-                .where(Resource.slug.in_(slugs), Resource.active.is_(True))
+                .where(Resource.id.in_(ids))
                 .options(
                     selectinload(Resource.location).selectinload(Location.policy),
                     selectinload(Resource.required_certification),
@@ -184,7 +201,6 @@ async def import_resources(
                 )
             )
         }
-        numbers = [unit.inventory_number for item in wanted for unit in item.units if unit.inventory_number]
         numbered = {
             unit.inventory_number or "": unit
             for unit in await session.scalars(select(Unit).where(Unit.inventory_number.in_(numbers)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 
@@ -275,3 +276,33 @@ async def test_a_number_of_another_offers_unit_is_reported_and_nothing_saved(
     assert response.status_code == 422
     assert "gehört zu einer Einheit von naehmaschine" in response.text
     assert await resource_count(db) == 3
+
+
+async def test_two_imports_at_once_take_turns(client: Client, db: Database) -> None:
+    await staff_world(db)
+    await sign_in(client, "sam@example.org")
+    header = "slug,name,kind,factor,location,capacity,unit_label,inventory_number\n"
+
+    # The same new resource twice: added once; the other is told and saves nothing.
+    new = header + "werkbank,Werkbank,device,technology,zentralbibliothek,1,Bank 1,INV-500\n"
+    first, second = await asyncio.gather(upload(client, new), upload(client, new))
+    assert sorted([first.status_code, second.status_code]) in ([200, 200], [200, 409])
+    async with db.read() as session:
+        units = (await session.scalars(select(Unit.label).where(Unit.inventory_number == "INV-500"))).all()
+    assert units == ["Bank 1"]
+
+    # Two changes of it: each compares with what the other left, so the audit log is a chain.
+    changes = [
+        header + f"werkbank,Werkbank,device,technology,zentralbibliothek,{n},Bank 1,INV-500\n" for n in (2, 3)
+    ]
+    answers = await asyncio.gather(*(upload(client, text) for text in changes))
+    assert [answer.status_code for answer in answers] == [200, 200]
+    async with db.read() as session:
+        entries = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "resource.update").order_by(AuditEntry.id)
+            )
+        ).all()
+    assert len(entries) == 2
+    assert entries[0].before == {"capacity": 1}
+    assert entries[0].after == entries[1].before
