@@ -136,7 +136,11 @@ def resource_detail_out(
             **{**policy.as_dict(), "hold_offer_minutes": hold_offer_minutes_for(policy, resource.kind)}
         ),
         features=features_in(lang, resource),
-        units=[UnitOut(u.id, u.label) for u in resource.units if u.status == UnitStatus.AVAILABLE],
+        units=[
+            UnitOut(u.id, pick(lang, u.label, u.label_en))
+            for u in resource.units
+            if u.status == UnitStatus.AVAILABLE
+        ],
         photos=[photo_out(photo) for photo in photos],
     )
 

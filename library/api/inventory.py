@@ -31,6 +31,7 @@ Reason = Annotated[str, texts.line(300, min_length=1)]
 
 class UnitPatchIn(msgspec.Struct, forbid_unknown_fields=True):
     label: Label | msgspec.UnsetType = UNSET
+    label_en: Label | msgspec.UnsetType | None = UNSET
     inventory_number: InventoryNumber | msgspec.UnsetType | None = UNSET
     serial_number: SerialNumber | msgspec.UnsetType | None = UNSET
     condition: UnitCondition | msgspec.UnsetType = UNSET
@@ -41,6 +42,7 @@ class UnitPatchIn(msgspec.Struct, forbid_unknown_fields=True):
 class UnitDetailOut(msgspec.Struct, omit_defaults=True):
     id: int
     label: str
+    label_en: str | None
     inventory_number: str | None
     serial_number: str | None
     condition: UnitCondition
@@ -122,6 +124,7 @@ def unit_out(unit: Unit, bookings: list[BookingOut] | None = None) -> UnitDetail
     return UnitDetailOut(
         id=unit.id,
         label=unit.label,
+        label_en=unit.label_en,
         inventory_number=unit.inventory_number,
         serial_number=unit.serial_number,
         condition=unit.condition,

@@ -2,9 +2,11 @@
 
 The columns are documented in docs/inventory-csv.md. Rows with the same `slug` are one
 resource: its columns are given on its first row and on later rows either repeated or left
-empty. A row without `unit_label` adds no unit (a resource without units). An export is a
-file an import reads again; a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a
-tab or CR first) is written with a leading apostrophe, which the import takes away again.
+empty. A row without `unit_label` names no unit (a resource without units). A file adds what
+is new and updates what exists (resources by slug, units by inventory number or label: see
+inventory.import_resources), so an export is a file an import reads again and, unchanged,
+changes nothing; a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or CR
+first) is written with a leading apostrophe, which the import takes away again.
 
 Every row is checked before anything is saved, with the input rules the API applies too
 (library.catalog.resource_input), and every problem is reported with its row (the header is
@@ -22,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from library.catalog.inventory import UnitSpec
+from library.catalog.inventory import UnitSpec, WantedResource
 from library.catalog.models import Resource, UnitStatus
 from library.catalog.policy import POLICY_FIELDS, overrides_of
 from library.catalog.resource_input import Expected, ResourceIn, UnitIn, check_fields, given
@@ -44,7 +46,9 @@ RESOURCE_COLUMNS = (
     "needs_staff",
     *(f"policy.{name}" for name in POLICY_FIELDS),
 )
-UNIT_COLUMNS = ("unit_label", "inventory_number", "serial_number", "condition")
+UNIT_COLUMNS = ("unit_label", "unit_label_en", "inventory_number", "serial_number", "condition")
+UNIT_FIELDS = {"unit_label": "label", "unit_label_en": "label_en"}
+"""Unit columns whose field has another name (the columns say whose label it is)."""
 COLUMNS = (*RESOURCE_COLUMNS, *UNIT_COLUMNS)
 REQUIRED_COLUMNS = ("slug", "name", "kind", "factor", "location")
 FLAG_COLUMNS = ("requires_approval", "needs_staff")
@@ -100,7 +104,7 @@ def restored(cell: str) -> str:
 class RowProblem:
     """What is wrong in one cell: `kind` names the sentence (see Expected, and `unknown_column`,
     `missing_column`, `differs`, `duplicate`, `unknown_location`, `unknown_certification`,
-    `slug_taken`, `inventory_number_taken`, `not_utf8`, `no_rows`, `too_many_rows`)."""
+    `inventory_number_elsewhere`, `not_utf8`, `no_rows`, `too_many_rows`)."""
 
     row: int
     column: str
@@ -110,22 +114,27 @@ class RowProblem:
 
 @dataclass
 class ResourcePlan:
-    """One resource of the file, ready for inventory.create_resources."""
+    """One resource of the file, ready for inventory.import_resources; `given` names the fields
+    the file has columns for."""
 
     row: int
     values: dict[str, Any]
+    given: frozenset[str]
     units: list[UnitSpec] = field(default_factory=list)
     unit_rows: list[int] = field(default_factory=list)
+
+    def wanted(self) -> WantedResource:
+        return WantedResource(self.values, self.units, self.given)
 
 
 @dataclass(frozen=True)
 class Known:
-    """What the database already holds that rows refer to or must not repeat."""
+    """What the database already holds that rows refer to: locations and certifications by slug
+    and key, and the inventory numbers with the slug of the resource whose unit has each."""
 
     locations: frozenset[str]
     certifications: frozenset[str]
-    slugs: frozenset[str]
-    inventory_numbers: frozenset[str]
+    inventory_numbers: Mapping[str, str]
 
 
 def decode(content: bytes) -> str | None:
@@ -178,6 +187,7 @@ def _resource_input(cells: Mapping[str, str]) -> dict[str, Any]:
 def _unit_input(cells: Mapping[str, str]) -> dict[str, Any]:
     raw = {
         "label": cells.get("unit_label", "").strip(),
+        "label_en": cells.get("unit_label_en", "").strip(),
         "inventory_number": cells.get("inventory_number", "").strip(),
         "serial_number": cells.get("serial_number", "").strip(),
         "condition": _word("condition", cells.get("condition", "").strip()),
@@ -186,7 +196,8 @@ def _unit_input(cells: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _column_of(wrong: Expected) -> str:
-    return "unit_label" if wrong.field == "label" else wrong.field
+    columns = {name: column for column, name in UNIT_FIELDS.items()}
+    return columns.get(wrong.field, wrong.field)
 
 
 def parse(text: str) -> tuple[list[ResourcePlan], list[RowProblem]]:
@@ -200,6 +211,7 @@ def parse(text: str) -> tuple[list[ResourcePlan], list[RowProblem]]:
     problems += [RowProblem(1, name, "missing_column") for name in REQUIRED_COLUMNS if name not in header]
     if problems:
         return [], problems
+    named = frozenset(UNIT_FIELDS.get(name, name) for name in header)
     plans: dict[str, ResourcePlan] = {}
     first_cells: dict[str, dict[str, str]] = {}
     labels: dict[tuple[str, str], int] = {}
@@ -222,7 +234,7 @@ def parse(text: str) -> tuple[list[ResourcePlan], list[RowProblem]]:
             problems += [RowProblem(row, w.field, w.kind, w.params) for w in wrong]
             values = given(msgspec.convert(raw, ResourceIn, strict=False)) if not wrong else {}
             values.pop("units", None)
-            plans[slug] = ResourcePlan(row, values)
+            plans[slug] = ResourcePlan(row, values, named)
             first_cells[slug] = cells
         else:
             plan = plans[slug]
@@ -252,7 +264,8 @@ def parse(text: str) -> tuple[list[ResourcePlan], list[RowProblem]]:
 
 
 def check_references(plans: Iterable[ResourcePlan], known: Known) -> list[RowProblem]:
-    """Locations and certifications that must exist, slugs and inventory numbers that must not."""
+    """Locations and certifications that must exist; an inventory number the library has must be
+    of a unit of the same resource (the file updates that unit, it does not move it)."""
     problems = []
     for plan in plans:
         values = plan.values
@@ -265,13 +278,15 @@ def check_references(plans: Iterable[ResourcePlan], known: Known) -> list[RowPro
             problems.append(
                 RowProblem(plan.row, "required_certification", "unknown_certification", {"key": key})
             )
-        if values.get("slug") in known.slugs:
-            problems.append(RowProblem(plan.row, "slug", "slug_taken", {"slug": values["slug"]}))
         for row, unit in zip(plan.unit_rows, plan.units, strict=True):
-            if unit.inventory_number in known.inventory_numbers:
+            holder = known.inventory_numbers.get(unit.inventory_number or "")
+            if holder is not None and holder != values.get("slug"):
                 problems.append(
                     RowProblem(
-                        row, "inventory_number", "inventory_number_taken", {"number": unit.inventory_number}
+                        row,
+                        "inventory_number",
+                        "inventory_number_elsewhere",
+                        {"number": unit.inventory_number, "slug": holder},
                     )
                 )
     return problems
@@ -321,9 +336,15 @@ def export(resources: Sequence[Resource]) -> str:
             *(str(own[name]) if name in own else "" for name in POLICY_FIELDS),
         ]
         units = [
-            [unit.label, unit.inventory_number or "", unit.serial_number or "", unit.condition.value]
+            [
+                unit.label,
+                unit.label_en or "",
+                unit.inventory_number or "",
+                unit.serial_number or "",
+                unit.condition.value,
+            ]
             for unit in resource.units
             if unit.status is UnitStatus.AVAILABLE
         ]
-        rows.extend([*cells, *unit_cells] for unit_cells in units or [["", "", "", ""]])
+        rows.extend([*cells, *unit_cells] for unit_cells in units or [[""] * len(UNIT_COLUMNS)])
     return table_text(rows)

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import pairwise
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -61,7 +61,7 @@ RESOURCE_FIELDS = (
     "min_age",
     "needs_staff",
 )
-UNIT_FIELDS = ("resource_id", "label", "inventory_number", "serial_number", "condition", "status")
+UNIT_FIELDS = ("resource_id", "label", "label_en", "inventory_number", "serial_number", "condition", "status")
 EXCEPTION_FIELDS = ("location_id", "date_from", "date_to", "closed", "reason", "reason_en")
 
 RESOURCE_CHANGES = frozenset(
@@ -74,7 +74,7 @@ RESOURCE_CHANGES = frozenset(
 )
 """What a change to a resource may name: locations by slug, certifications by key."""
 
-UNIT_CHANGES = frozenset({"label", "inventory_number", "serial_number", "condition", "status"})
+UNIT_CHANGES = frozenset({"label", "label_en", "inventory_number", "serial_number", "condition", "status"})
 
 CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -115,6 +115,7 @@ class UnitSpec:
     inventory_number: str | None = None
     serial_number: str | None = None
     condition: UnitCondition = UnitCondition.GOOD
+    label_en: str | None = None
 
 
 async def create_resource(
@@ -134,19 +135,158 @@ async def create_resource(
         return await create_resource_within(session, values, units=units, actor=actor, now=now)
 
 
-async def create_resources(
-    db: Database,
-    wanted: Sequence[tuple[Mapping[str, Any], Sequence[UnitSpec]]],
+@dataclass(frozen=True)
+class WantedResource:
+    """A resource as a file describes it: `values` as `create_resource` takes them (defaults
+    filled in) and its units; `given` names what the file has columns for (resource fields,
+    `policy.<name>`, unit fields): an existing resource or unit keeps everything else."""
+
+    values: Mapping[str, Any]
+    units: Sequence[UnitSpec]
+    given: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import did with a resource or a unit; `fields` names what an update changed."""
+
+    what: Literal["added", "updated", "unchanged"]
+    fields: tuple[str, ...] = ()
+
+
+ADDED = Imported("added")
+UNCHANGED = Imported("unchanged")
+
+
+async def import_resources(
+    db: Database, wanted: Sequence[WantedResource], *, actor: User, now: datetime
+) -> list[tuple[Imported, list[Imported]]]:
+    """The resources of a file in one transaction, all or nothing: each with what was done to it
+    and to each of its units (in the file's order).
+
+    A resource is matched by its slug, a unit by its inventory number or else by its label
+    within the resource. What is new is added and what differs is changed, each with its audit
+    entry; what is the same is not written at all, so that the catalogue's version (kept by
+    triggers on every written row) moves only when something changed.
+    """
+    async with db.write() as session:
+        slugs = [item.values["slug"] for item in wanted]
+        numbers = [unit.inventory_number for item in wanted for unit in item.units if unit.inventory_number]
+        # Locked first and read after, so that what is compared is what another change left:
+        # two imports (or an import and an edit) of the same rows take turns.
+        ids = list(
+            await session.scalars(
+                select(Resource.id)
+                .where(Resource.slug.in_(slugs), Resource.active.is_(True))
+                .order_by(Resource.id)
+                .with_for_update()
+            )
+        )
+        await session.execute(
+            select(Unit.id)
+            .where(or_(Unit.resource_id.in_(ids), Unit.inventory_number.in_(numbers)))
+            .order_by(Unit.id)
+            .with_for_update()
+        )
+        existing = {
+            resource.slug: resource
+            for resource in await session.scalars(
+                select(Resource)
+                .where(Resource.id.in_(ids))
+                .options(
+                    selectinload(Resource.location).selectinload(Location.policy),
+                    selectinload(Resource.required_certification),
+                    selectinload(Resource.policy),
+                    selectinload(Resource.units),
+                )
+            )
+        }
+        numbered = {
+            unit.inventory_number or "": unit
+            for unit in await session.scalars(select(Unit).where(Unit.inventory_number.in_(numbers)))
+        }
+        done: list[tuple[Imported, list[Imported]]] = []
+        for item in wanted:
+            resource = existing.get(item.values["slug"])
+            if resource is None:
+                await create_resource_within(session, item.values, units=item.units, actor=actor, now=now)
+                done.append((ADDED, [ADDED] * len(item.units)))
+                continue
+            changes = _differences(resource, item)
+            if changes:
+                await _update_resource_within(session, resource, changes, actor=actor, now=now)
+            policy = changes.pop("policy", {})
+            changed = (*changes, *(f"policy.{name}" for name in policy))
+            units = [
+                await _import_unit(session, resource, spec, item.given, numbered, actor=actor, now=now)
+                for spec in item.units
+            ]
+            done.append((Imported("updated", changed) if changed else UNCHANGED, units))
+    return done
+
+
+def _same(current: Any, wanted: Any) -> bool:
+    """Equal, or both empty text (a cell left empty and a field never filled in)."""
+    return bool(current == wanted or (current in (None, "") and wanted in (None, "")))
+
+
+def _differences(resource: Resource, item: WantedResource) -> dict[str, Any]:
+    """What the file changes of an existing resource, as `update_resource` takes it."""
+    certification = resource.required_certification
+    current = {
+        **{name: getattr(resource, name) for name in RESOURCE_FIELDS if not name.endswith("_id")},
+        "features": list(resource.features or []),
+        "location": resource.location.slug,
+        "required_certification": certification.key if certification else None,
+    }
+    changes = {
+        name: value
+        for name, value in item.values.items()
+        if name != "policy" and name in item.given and not _same(current[name], value)
+    }
+    own, wanted = overrides_of(resource.policy), item.values.get("policy") or {}
+    policy = {
+        name: wanted.get(name)
+        for name in POLICY_FIELDS
+        if f"policy.{name}" in item.given and own.get(name) != wanted.get(name)
+    }
+    return {**changes, "policy": policy} if policy else changes
+
+
+async def _import_unit(
+    session: AsyncSession,
+    resource: Resource,
+    spec: UnitSpec,
+    given: frozenset[str],
+    numbered: Mapping[str, Unit],
     *,
     actor: User,
     now: datetime,
-) -> list[Resource]:
-    """Several new resources in one transaction (a file import): all of them or none."""
-    async with db.write() as session:
-        return [
-            await create_resource_within(session, values, units=units, actor=actor, now=now)
-            for values, units in wanted
-        ]
+) -> Imported:
+    unit = numbered.get(spec.inventory_number) if spec.inventory_number else None
+    if unit is not None and unit.resource_id != resource.id:
+        raise Conflict("inventory_number_taken", "inventory_number", number=spec.inventory_number)
+    if unit is None:
+        unit = next((own for own in resource.units if own.label == spec.label), None)
+    if unit is None:
+        await _add_unit_within(session, resource, spec, actor=actor, now=now)
+        return ADDED
+    wanted = {
+        "label": spec.label,
+        "label_en": spec.label_en,
+        "inventory_number": spec.inventory_number,
+        "serial_number": spec.serial_number,
+        "condition": spec.condition,
+    }
+    changes = {
+        name: value
+        for name, value in wanted.items()
+        if (name == "label" or name in given) and not _same(getattr(unit, name), value)
+    }
+    if not changes:
+        return UNCHANGED
+    await update_unit_within(session, unit, changes, actor=actor, now=now)
+    return Imported("updated", tuple(changes))
 
 
 async def create_resource_within(
@@ -168,6 +308,7 @@ async def create_resource_within(
     resource.units = [
         Unit(
             label=spec.label,
+            label_en=spec.label_en,
             inventory_number=spec.inventory_number,
             serial_number=spec.serial_number,
             condition=spec.condition,
@@ -203,22 +344,28 @@ async def update_resource(
     """
     async with db.write() as session:
         resource, _ = await get_resource(session, slug)
-        before = _resource_snapshot(resource)
-        await _apply_resource_changes(session, resource, changes)
-        resource.updated_at = now
-        await _flush(session)
-        before, after = only_changed(before, _resource_snapshot(resource))
-        record(
-            session,
-            actor_id=actor.id,
-            action="resource.update",
-            object_type="resource",
-            object_id=resource.id,
-            at=now,
-            before=before,
-            after=after,
-        )
+        await _update_resource_within(session, resource, changes, actor=actor, now=now)
     return resource
+
+
+async def _update_resource_within(
+    session: AsyncSession, resource: Resource, changes: Mapping[str, Any], *, actor: User, now: datetime
+) -> None:
+    before = _resource_snapshot(resource)
+    await _apply_resource_changes(session, resource, changes)
+    resource.updated_at = now
+    await _flush(session)
+    before, after = only_changed(before, _resource_snapshot(resource))
+    record(
+        session,
+        actor_id=actor.id,
+        action="resource.update",
+        object_type="resource",
+        object_id=resource.id,
+        at=now,
+        before=before,
+        after=after,
+    )
 
 
 async def _apply_resource_changes(
@@ -345,26 +492,33 @@ async def _check_new_units(
 async def add_unit(db: Database, slug: str, spec: UnitSpec, *, actor: User, now: datetime) -> Unit:
     async with db.write() as session:
         resource, _ = await get_resource(session, slug)
-        await _check_new_units(session, [spec], listed_as=None, resource_id=resource.id)
-        unit = Unit(
-            resource_id=resource.id,
-            label=spec.label,
-            inventory_number=spec.inventory_number,
-            serial_number=spec.serial_number,
-            condition=spec.condition,
-            status=UnitStatus.AVAILABLE,
-        )
-        session.add(unit)
-        await _flush(session)
-        record(
-            session,
-            actor_id=actor.id,
-            action="unit.create",
-            object_type="unit",
-            object_id=unit.id,
-            at=now,
-            after=snapshot(unit, UNIT_FIELDS),
-        )
+        return await _add_unit_within(session, resource, spec, actor=actor, now=now)
+
+
+async def _add_unit_within(
+    session: AsyncSession, resource: Resource, spec: UnitSpec, *, actor: User, now: datetime
+) -> Unit:
+    await _check_new_units(session, [spec], listed_as=None, resource_id=resource.id)
+    unit = Unit(
+        resource_id=resource.id,
+        label=spec.label,
+        label_en=spec.label_en,
+        inventory_number=spec.inventory_number,
+        serial_number=spec.serial_number,
+        condition=spec.condition,
+        status=UnitStatus.AVAILABLE,
+    )
+    session.add(unit)
+    await _flush(session)
+    record(
+        session,
+        actor_id=actor.id,
+        action="unit.create",
+        object_type="unit",
+        object_id=unit.id,
+        at=now,
+        after=snapshot(unit, UNIT_FIELDS),
+    )
     return unit
 
 

@@ -195,6 +195,7 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str | None] = mapped_column(String(120))
     inventory_number: Mapped[str | None] = mapped_column(String(60), unique=True)
     serial_number: Mapped[str | None] = mapped_column(String(120))
     condition: Mapped[UnitCondition] = mapped_column(

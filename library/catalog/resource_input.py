@@ -87,9 +87,10 @@ class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
     inventory_number: InventoryNumber | None = None
     serial_number: SerialNumber | None = None
     condition: UnitCondition = UnitCondition.GOOD
+    label_en: Label | None = None
 
     def spec(self) -> UnitSpec:
-        return UnitSpec(self.label, self.inventory_number, self.serial_number, self.condition)
+        return UnitSpec(self.label, self.inventory_number, self.serial_number, self.condition, self.label_en)
 
 
 class ResourceIn(msgspec.Struct, forbid_unknown_fields=True):

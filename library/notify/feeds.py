@@ -99,7 +99,7 @@ async def resource_feed(
     if resource is None:
         return None
     units = {
-        unit.id: unit.label
+        unit.id: pick(lang, unit.label, unit.label_en)
         for unit in await session.scalars(
             select(Unit).where(Unit.resource_id == resource.id, Unit.status == UnitStatus.AVAILABLE)
         )
@@ -216,6 +216,7 @@ def booking_event(booking: Booking, lang: Lang, base_url: str) -> EventFacts:
     url = f"{base_url}/bookings/{booking.id}"
     pending = booking.status is BookingStatus.PENDING
     note = f" ({translate(lang, N_('awaiting approval'))})" if pending else ""
+    unit = pick(lang, booking.unit.label, booking.unit.label_en)
     return EventFacts(
         uid=booking_uid(booking.id, host_of(base_url)),
         start=booking.start_at,
@@ -223,7 +224,7 @@ def booking_event(booking: Booking, lang: Lang, base_url: str) -> EventFacts:
         summary=f"{name}{note}",
         stamp=booking.updated_at,
         location=place(resource.location, lang, name),
-        description=f"{translate(lang, N_('Unit'))}: {booking.unit.label}\n{url}",
+        description=f"{translate(lang, N_('Unit'))}: {unit}\n{url}",
         url=url,
         status="TENTATIVE" if pending else "CONFIRMED",
         sequence=sequence_at(booking.updated_at),

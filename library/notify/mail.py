@@ -282,7 +282,9 @@ def booking_occasion(booking: Booking, lang: Lang) -> Occasion:
         end=booking.end_at,
         when=format_span(booking.start_at, booking.end_at, lang, zone),
         place=pick(lang, resource.name, resource.name_en),
-        unit=booking.unit.label if resource.kind is not ResourceKind.ROOM else None,
+        unit=pick(lang, booking.unit.label, booking.unit.label_en)
+        if resource.kind is not ResourceKind.ROOM
+        else None,
         location=pick(lang, location.name, location.name_en),
         address=location.address,
         status=booking.status.value,

@@ -43,7 +43,7 @@ RESOURCE_FIELDS = {
     "capacity", "features", "requires_approval", "certification", "min_age", "needs_staff",
     "policy", "units",
 }  # fmt: skip
-UNIT_FIELDS = {"label", "inventory_number", "serial_number"}
+UNIT_FIELDS = {"label", "label_en", "inventory_number", "serial_number"}
 SERIES_FIELDS = {"count", "first", *UNIT_FIELDS}
 INPUT_NAMES = {"certification": "required_certification"}
 """The file's names of fields that ResourceIn calls otherwise."""
@@ -175,7 +175,7 @@ def _read_series(series: Fields) -> list[UnitSpec]:
     """Units numbered from `first`, `count` of them, e.g. label "Ozobot {n:02}"."""
     count = series.integer("count", minimum=1, maximum=MAX_UNITS) or 0
     first = series.integer("first") or 1
-    templates = {key: series.text(key) for key in ("label", "inventory_number", "serial_number")}
+    templates = {key: series.text(key) for key in ("label", "label_en", "inventory_number", "serial_number")}
     if not templates["label"]:
         series.fail(SENTENCES["required"].format(field="label"))
         return []
@@ -259,8 +259,8 @@ async def upsert_resources(
         row = existing.get(spec.slug)
         if row is None:
             policy, _ = policy_row(None, spec.policy)
-            units = [Unit(label=u.label, inventory_number=u.inventory_number, serial_number=u.serial_number)
-                     for u in spec.units]  # fmt: skip
+            units = [Unit(label=u.label, label_en=u.label_en, inventory_number=u.inventory_number,
+                          serial_number=u.serial_number) for u in spec.units]  # fmt: skip
             row = Resource(slug=spec.slug, units=units, policy=policy, **values)
             session.add(row)
             report.record("resources", created=True)
@@ -275,6 +275,7 @@ async def upsert_resources(
             by_label = {unit.label: unit for unit in row.units}
             for unit_spec in spec.units:
                 unit_values = {
+                    "label_en": unit_spec.label_en,
                     "inventory_number": unit_spec.inventory_number,
                     "serial_number": unit_spec.serial_number,
                 }

@@ -123,7 +123,7 @@ async def todays_entries(
         )
         .order_by(Booking.start_at, Booking.id)
     )
-    labels = await unit_labels(session, facts)
+    labels = await unit_labels(session, facts, lang)
     resource_of_unit = {unit: r.id for r in facts.resources for unit in r.unit_ids}
     entries: dict[int, list[Entry]] = {r.id: [] for r in facts.resources}
     for resource_id, unit_id, start, end, title, title_en in rows:
@@ -143,13 +143,14 @@ async def todays_entries(
     return entries
 
 
-async def unit_labels(session: AsyncSession, facts: LocationFacts) -> dict[int, str]:
-    """Unit labels, shown only where an offer has several units (a room's label is its name)."""
+async def unit_labels(session: AsyncSession, facts: LocationFacts, lang: Lang) -> dict[int, str]:
+    """Unit labels in the screen's language, shown only where an offer has several units (a
+    room's label is its name)."""
     several = [unit for r in facts.resources if len(r.unit_ids) > 1 for unit in r.unit_ids]
     if not several:
         return {}
-    rows = await session.execute(select(Unit.id, Unit.label).where(Unit.id.in_(several)))
-    return {unit_id: label for unit_id, label in rows}
+    rows = await session.execute(select(Unit.id, Unit.label, Unit.label_en).where(Unit.id.in_(several)))
+    return {unit_id: pick(lang, label, label_en) for unit_id, label, label_en in rows}
 
 
 def panel(

@@ -64,7 +64,6 @@ NOTICES = {
         "The unit is blocked. Bookings that could move went to another free unit of the same offer; "
         "the others were cancelled with an e-mail that names what is free at that time."
     ),
-    "imported": N_("The file was imported."),
 }
 EXPECTED = {
     "required": N_("Please fill in this field."),
@@ -216,6 +215,7 @@ def unit_form(unit: Unit) -> Form:
     return Form(
         values={
             "label": unit.label,
+            "label_en": unit.label_en or "",
             "inventory_number": unit.inventory_number or "",
             "serial_number": unit.serial_number or "",
             "condition": unit.condition.value,
@@ -224,9 +224,11 @@ def unit_form(unit: Unit) -> Form:
 
 
 def unit_input(form: Form) -> dict[str, Any]:
-    """label, inventory number, serial number and condition; the numbers empty mean none."""
+    """label, inventory number, serial number and condition; the English label and the numbers
+    empty mean none."""
     return {
         "label": form.value("label").strip(),
+        "label_en": form.value("label_en").strip() or None,
         "inventory_number": form.value("inventory_number").strip() or None,
         "serial_number": form.value("serial_number").strip() or None,
         "condition": form.value("condition").strip() or "good",

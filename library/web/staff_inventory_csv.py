@@ -1,15 +1,17 @@
 """Staff inventory as a CSV file: import (every row checked first, then all saved in one
-transaction or nothing) and export in the same format (library.catalog.csv_io)."""
+transaction or nothing; new resources and units added, existing ones updated, the result
+listed row by row) and export in the same format (library.catalog.csv_io)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, MultipartBody
+from litestar.params import MultipartBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -17,15 +19,14 @@ from sqlalchemy.orm import selectinload
 from library.accounts.models import Certification, User
 from library.catalog import csv_io, inventory
 from library.catalog.models import Location, Resource, Unit
-from library.catalog.queries import unit_count_column
 from library.catalog.resource_input import Expected
 from library.errors import MESSAGES, LibraryError, message
 from library.http.deps import DatabaseDep
 from library.http.problems import status_of
 from library.http.viewer import ViewerDep, staff_only
 from library.i18n import N_, Lang, translate
-from library.web.common import PageContextDep, see_other
-from library.web.staff_inventory import EXPECTED, NOTICES, expected_text
+from library.web.common import PageContextDep
+from library.web.staff_inventory import EXPECTED, expected_text
 
 MAX_FILE_BYTES = 2_000_000
 FILE_PROBLEMS = {
@@ -38,7 +39,52 @@ FILE_PROBLEMS = {
     "no_file": N_("Please choose a CSV file."),
     "too_large": N_("The file is too large (at most 2 MB)."),
     "too_many_rows": N_("At most %(count)s rows per file, please."),
+    "inventory_number_elsewhere": N_(
+        "The inventory number %(number)s belongs to a unit of %(slug)s; a file cannot move a unit to "
+        "another offer."
+    ),
 }
+DONE = {
+    "added": N_("added"),
+    "updated": N_("updated: %(fields)s"),
+    "unchanged": N_("unchanged"),
+}
+"""What the import did with a resource or a unit, as the result lists it row by row."""
+
+
+@dataclass(frozen=True)
+class RowDone:
+    """One line of the result: a resource (no unit label) or a unit, and what was done to it."""
+
+    row: int
+    slug: str
+    unit: str
+    what: str
+    text: str
+
+
+def done_text(lang: Lang, done: inventory.Imported) -> str:
+    """ "added", "unchanged" or "updated: name, policy.max_minutes", the fields as the file's columns."""
+    columns = {name: column for column, name in csv_io.UNIT_FIELDS.items()}
+    fields = ", ".join(columns.get(name, name) for name in done.fields)
+    return translate(lang, DONE[done.what], fields=fields) if fields else translate(lang, DONE[done.what])
+
+
+def rows_done(
+    lang: Lang,
+    plans: Sequence[csv_io.ResourcePlan],
+    done: Sequence[tuple[inventory.Imported, list[inventory.Imported]]],
+) -> list[RowDone]:
+    """The result by row: each resource on its first row, each unit on its own."""
+    rows = []
+    for plan, (resource, units) in zip(plans, done, strict=True):
+        slug = str(plan.values["slug"])
+        rows.append(RowDone(plan.row, slug, "", resource.what, done_text(lang, resource)))
+        rows.extend(
+            RowDone(row, slug, spec.label, unit.what, done_text(lang, unit))
+            for row, spec, unit in zip(plan.unit_rows, plan.units, units, strict=True)
+        )
+    return sorted(rows, key=lambda line: (line.row, bool(line.unit)))
 
 
 def problem_text(lang: Lang, problem: csv_io.RowProblem) -> str:
@@ -53,13 +99,15 @@ def problem_text(lang: Lang, problem: csv_io.RowProblem) -> str:
 
 
 async def known_references(session: AsyncSession) -> csv_io.Known:
+    numbers = await session.execute(
+        select(Unit.inventory_number, Resource.slug)
+        .join(Resource, Resource.id == Unit.resource_id)
+        .where(Unit.inventory_number.is_not(None))
+    )
     return csv_io.Known(
         locations=frozenset(await session.scalars(select(Location.slug))),
         certifications=frozenset(await session.scalars(select(Certification.key))),
-        slugs=frozenset(await session.scalars(select(Resource.slug))),
-        inventory_numbers=frozenset(
-            n for n in await session.scalars(select(Unit.inventory_number)) if n is not None
-        ),
+        inventory_numbers={number: slug for number, slug in numbers if number is not None},
     )
 
 
@@ -68,29 +116,8 @@ class StaffInventoryFilePages(Controller):
     guards = (staff_only,)
 
     @get("/staff/resources/import", name="staff-resources-import")
-    async def import_form(self, context: PageContextDep, created: FromQuery[str] = "") -> Response[Any]:
-        """The upload form; after an import (`created`: its instant) also what it added."""
-        added: list[tuple[Resource, int]] = []
-        try:
-            at = datetime.fromisoformat(created) if created else None
-        except ValueError:
-            at = None
-        if at is not None and at.tzinfo is not None:
-            async with context.db.read() as session:
-                added = [
-                    (resource, count)
-                    for resource, count in await session.execute(
-                        select(Resource, unit_count_column())
-                        .where(Resource.created_at == at)
-                        .order_by(Resource.id)
-                    )
-                ]
-        return context.render(
-            "staff/resources_import.html",
-            columns=csv_io.COLUMNS,
-            created=added,
-            notice=context.notice(NOTICES),
-        )
+    async def import_form(self, context: PageContextDep) -> Response[Any]:
+        return context.render("staff/resources_import.html", columns=csv_io.COLUMNS)
 
     @post("/staff/resources/import", name="staff-resources-import-submit")
     async def import_file(
@@ -129,15 +156,20 @@ class StaffInventoryFilePages(Controller):
             )
         if problems:
             return report(problems)
-        now = context.now
         try:
-            await inventory.create_resources(
-                context.db, [(plan.values, plan.units) for plan in plans], actor=user, now=now
+            done = await inventory.import_resources(
+                context.db, [plan.wanted() for plan in plans], actor=user, now=context.now
             )
         except LibraryError as problem:  # taken in the meantime by someone else: nothing was saved
             return report([], status=status_of(problem), general=problem.detail(lang))
-        # All of the file's resources share the instant they were added: the page lists them by it.
-        return see_other("/staff/resources/import", done="imported", created=now.isoformat())
+        # The result is shown at once: it is read from the file's rows. Sending the file again
+        # changes nothing more, and says so.
+        return context.render(
+            "staff/resources_import.html",
+            columns=csv_io.COLUMNS,
+            filename=upload.filename,
+            done=rows_done(lang, plans, done),
+        )
 
     @get("/staff/resources/export.csv", name="staff-resources-export")
     async def export(self, viewer: ViewerDep, db: DatabaseDep) -> Response[str]:

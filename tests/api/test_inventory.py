@@ -430,6 +430,7 @@ async def test_staff_add_a_unit(db: Database, client: Client) -> None:
     assert unit == {
         "id": unit["id"],
         "label": "Gruppenraum 1b",
+        "label_en": None,
         "inventory_number": "ULM-R-1B",
         "serial_number": "S1",
         "condition": "new",
@@ -501,6 +502,40 @@ async def test_staff_rename_and_assess_a_unit(db: Database, client: Client) -> N
         await client.patch("/api/v1/units/999999", json={"label": "X"}, headers=staff), 404, "not_found"
     )
     assert other["label"] == "Zweiter"
+
+
+async def test_a_units_english_label_goes_in_and_out_and_the_catalogue_shows_it_in_english(
+    db: Database, client: Client
+) -> None:
+    things = await setup_library(db, client)
+    staff = bearer(things["staff"])
+    added = await client.post(
+        "/api/v1/resources/gruppenraum-1/units",
+        json={"label": "Arbeitsplatz 2", "label_en": "Workstation 2"},
+        headers=staff,
+    )
+    assert added.status_code == 201, added.text
+    unit = added.json()
+    assert (unit["label"], unit["label_en"]) == ("Arbeitsplatz 2", "Workstation 2")
+
+    renamed = await client.patch(f"/api/v1/units/{unit['id']}", json={"label_en": "Desk 2"}, headers=staff)
+    assert renamed.status_code == 200, renamed.text
+    assert (renamed.json()["label"], renamed.json()["label_en"]) == ("Arbeitsplatz 2", "Desk 2")
+    [entry] = await audit(db, "unit.update")
+    assert (entry.before, entry.after) == ({"label_en": "Workstation 2"}, {"label_en": "Desk 2"})
+
+    english = (await client.get("/api/v1/resources/gruppenraum-1", headers=ENGLISH)).json()
+    german = (await client.get("/api/v1/resources/gruppenraum-1")).json()
+    assert {"id": unit["id"], "label": "Desk 2"} in english["units"]
+    assert {"id": unit["id"], "label": "Arbeitsplatz 2"} in german["units"]
+    # A unit without an English label keeps its label in English too.
+    first = things["room"].units[0]
+    assert {"id": first.id, "label": first.label} in english["units"]
+
+    cleared = await client.patch(f"/api/v1/units/{unit['id']}", json={"label_en": None}, headers=staff)
+    assert cleared.json()["label_en"] is None
+    too_long = await client.patch(f"/api/v1/units/{unit['id']}", json={"label_en": "x" * 121}, headers=staff)
+    assert "label_en" in named(assert_problem(too_long, 422, "invalid_input"))
 
 
 async def test_retiring_a_unit_with_bookings_lists_them_unless_forced(db: Database, client: Client) -> None:

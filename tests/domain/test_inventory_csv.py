@@ -1,9 +1,20 @@
-"""The inventory CSV format: every problem of a file found at once, and an export reads back."""
+"""The inventory CSV format: every problem of a file found at once, an export reads back, and
+a file updates what exists (resources by slug, units by inventory number) as well as adding."""
 
 from __future__ import annotations
 
-from library.catalog import csv_io
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from library.accounts.models import Role, User
+from library.audit.models import AuditEntry
+from library.catalog import csv_io, inventory
 from library.catalog.csv_io import Known, RowProblem
+from library.catalog.inventory import Imported
+from library.catalog.models import CatalogueVersion, Resource, Unit
+from library.db import Database
+from tests.support import factories
 
 HEADER = (
     "slug,name,kind,factor,location,capacity,requires_approval,policy.max_minutes,"
@@ -12,8 +23,7 @@ HEADER = (
 KNOWN = Known(
     locations=frozenset({"zentralbibliothek"}),
     certifications=frozenset(),
-    slugs=frozenset({"lesesaal"}),
-    inventory_numbers=frozenset({"INV-1"}),
+    inventory_numbers={"INV-1": "lesesaal"},
 )
 
 
@@ -60,15 +70,21 @@ def test_every_bad_row_is_reported_with_its_row_and_column() -> None:
 
 
 def test_references_to_the_database_are_checked() -> None:
-    text = HEADER + "lesesaal,Lesesaal,room,space,weststadt,,,,Platz 1,INV-1,\n"
+    text = HEADER + (
+        "lesesaal,Lesesaal,room,space,weststadt,,,,Platz 1,INV-1,\n"
+        "drucker,Drucker,device,technology,zentralbibliothek,,,,Drucker A,INV-9,\n"
+    )
 
     plans, problems = csv_io.parse(text)
 
     assert problems == []
-    assert csv_io.in_order(csv_io.check_references(plans, KNOWN)) == [
-        RowProblem(2, "slug", "slug_taken", {"slug": "lesesaal"}),
+    known = Known(KNOWN.locations, KNOWN.certifications, {**KNOWN.inventory_numbers, "INV-9": "lesesaal"})
+    # A known slug and its own unit's number are an update; a number of another offer's unit is not.
+    assert csv_io.in_order(csv_io.check_references(plans, known)) == [
         RowProblem(2, "location", "unknown_location", {"slug": "weststadt"}),
-        RowProblem(2, "inventory_number", "inventory_number_taken", {"number": "INV-1"}),
+        RowProblem(
+            3, "inventory_number", "inventory_number_elsewhere", {"number": "INV-9", "slug": "lesesaal"}
+        ),
     ]
 
 
@@ -124,3 +140,124 @@ def test_factor_kind_and_condition_are_read_in_german_and_english_in_any_case() 
 def test_a_factor_in_neither_language_is_still_refused() -> None:
     _, problems = csv_io.parse(HEADER + "x,X,Gerät,Zauberei,zentralbibliothek,,,,,,\n")
     assert [(p.row, p.column) for p in problems] == [(2, "factor")]
+
+
+def test_english_unit_labels_are_read_and_the_columns_given_are_known() -> None:
+    text = "slug,name,kind,factor,location,unit_label,unit_label_en\n" + (
+        "raum,Gruppenraum,room,space,zentralbibliothek,Arbeitsplatz 1,Workstation 1\n"
+        "raum,,,,,Arbeitsplatz 2,\n"
+    )
+
+    plans, problems = csv_io.parse(text)
+
+    assert problems == []
+    assert [(u.label, u.label_en) for u in plans[0].units] == [
+        ("Arbeitsplatz 1", "Workstation 1"),
+        ("Arbeitsplatz 2", None),
+    ]
+    assert plans[0].given == {"slug", "name", "kind", "factor", "location", "label", "label_en"}
+
+
+# Importing into the database: add, update, leave alone
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+FILE = (
+    "slug,name,name_en,kind,factor,location,capacity,policy.max_minutes,"
+    "unit_label,unit_label_en,inventory_number,condition\n"
+    "raum,Gruppenraum,Group room,room,space,zentralbibliothek,6,120,Tisch 1,Table 1,INV-1,good\n"
+    "raum,,,,,,,,Tisch 2,,INV-2,gut\n"
+)
+
+
+async def staff(db: Database) -> User:
+    await factories.create_location(db)
+    return await factories.create_user(db, "sam@example.org", role=Role.STAFF)
+
+
+async def import_text(db: Database, text: str, actor: User) -> list[tuple[Imported, list[Imported]]]:
+    plans, problems = csv_io.parse(text)
+    assert problems == []
+    return await inventory.import_resources(db, [plan.wanted() for plan in plans], actor=actor, now=NOW)
+
+
+async def counts(db: Database) -> tuple[int, int]:
+    """The catalogue's version and the number of audit entries."""
+    async with db.read() as session:
+        version = await session.scalar(select(CatalogueVersion.version))
+        entries = await session.scalar(select(func.count(AuditEntry.id)))
+    return int(version or 0), int(entries or 0)
+
+
+async def test_a_file_imported_twice_changes_nothing_the_second_time(db: Database) -> None:
+    actor = await staff(db)
+    first = await import_text(db, FILE, actor)
+    assert first == [(Imported("added"), [Imported("added"), Imported("added")])]
+    before = await counts(db)
+
+    second = await import_text(db, FILE, actor)
+
+    assert second == [(Imported("unchanged"), [Imported("unchanged"), Imported("unchanged")])]
+    assert await counts(db) == before  # not a row written: no version bump, no audit entry
+
+
+async def test_a_changed_file_updates_the_resource_and_units_it_names(db: Database) -> None:
+    actor = await staff(db)
+    await import_text(db, FILE, actor)
+    version, entries = await counts(db)
+    changed = (
+        "slug,name,name_en,kind,factor,location,capacity,policy.max_minutes,"
+        "unit_label,unit_label_en,inventory_number,condition\n"
+        "raum,Gruppenraum,Group room,Raum,Raum,zentralbibliothek,8,,Tisch 1,Table 1,INV-1,abgenutzt\n"
+        "raum,,,,,,,,Tisch zwei,Table two,INV-2,good\n"
+        "raum,,,,,,,,Tisch 3,,INV-3,\n"
+    )
+
+    done = await import_text(db, changed, actor)
+
+    assert done == [
+        (
+            Imported("updated", ("capacity", "policy.max_minutes")),
+            [
+                Imported("updated", ("condition",)),
+                Imported("updated", ("label", "label_en")),
+                Imported("added"),
+            ],
+        )
+    ]
+    async with db.read() as session:
+        room = await session.scalar(select(Resource).where(Resource.slug == "raum"))
+        assert room is not None
+        assert room.capacity == 8
+        units = (
+            await session.scalars(select(Unit).where(Unit.resource_id == room.id).order_by(Unit.id))
+        ).all()
+        actions = (
+            await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id).offset(entries))
+        ).all()
+    assert [(u.label, u.label_en, u.inventory_number, u.condition.value) for u in units] == [
+        ("Tisch 1", "Table 1", "INV-1", "worn"),
+        ("Tisch zwei", "Table two", "INV-2", "good"),
+        ("Tisch 3", None, "INV-3", "good"),
+    ]
+    assert actions == ["resource.update", "unit.update", "unit.update", "unit.create"]
+    assert (await counts(db))[0] > version
+
+
+async def test_columns_a_file_leaves_out_stay_as_they_are(db: Database) -> None:
+    actor = await staff(db)
+    await import_text(db, FILE, actor)
+
+    done = await import_text(
+        db,
+        "slug,name,kind,factor,location,unit_label,inventory_number\n"
+        "raum,Gruppenraum,room,space,zentralbibliothek,Tisch 1,INV-1\n",
+        actor,
+    )
+
+    assert done == [(Imported("unchanged"), [Imported("unchanged")])]
+    async with db.read() as session:
+        room = await session.scalar(select(Resource).where(Resource.slug == "raum"))
+        assert room is not None
+        assert (room.name_en, room.capacity) == ("Group room", 6)
+        label_en = await session.scalar(select(Unit.label_en).where(Unit.inventory_number == "INV-1"))
+    assert label_en == "Table 1"

@@ -179,3 +179,23 @@ async def test_staff_notes_on_units_never_reach_visitors(client: Client, db: Dat
         page = await client.get(path)
         assert page.status_code == 200, path
         assert "Akku schwach" not in page.text, path
+
+
+async def test_the_display_names_units_in_the_screens_language(client: Client, db: Database) -> None:
+    await busy_library(client, db)
+    async with db.write() as session:
+        for unit in (await session.scalars(select(Unit).where(Unit.label.like("VR-Brille %")))).all():
+            unit.label_en = unit.label.replace("VR-Brille", "VR headset")
+    anna = factories.bearer(await factories.get_token(client, "anna@example.org"))
+    booking = {
+        "resource": "vr-brille",
+        "start": "2026-12-01T11:00:00+01:00",
+        "end": "2026-12-01T12:00:00+01:00",
+    }
+    assert (await client.post("/api/v1/bookings", json=booking, headers=anna)).status_code == 201
+
+    english = panel_of((await client.get("/display/zentralbibliothek?lang=en")).text, "VR headset")
+    german = panel_of((await client.get("/display/zentralbibliothek")).text, "VR-Brille")
+
+    assert "(VR headset 1)" in english
+    assert "(VR-Brille 1)" in german

@@ -11,6 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from library.booking.models import Booking, BookingStatus
+from library.catalog.models import ResourceKind, Unit
 from library.clock import SettableClock
 from library.db import Database
 from tests.support import factories
@@ -145,6 +146,40 @@ async def test_a_booking_as_a_calendar_file(client: Client, db: Database) -> Non
     assert event.decoded("dtstart").isoformat() == "2026-12-02T13:00:00+00:00"
     assert str(event["uid"]).startswith(f"booking-{booking_id}@")
     assert (await client.get("/my/bookings/abc.ics")).status_code == 404
+
+
+async def test_an_english_page_and_calendar_show_the_units_english_label(
+    client: Client, db: Database
+) -> None:
+    central = await factories.create_location(db)
+    await factories.create_resource(
+        db,
+        central,
+        "lernplatz",
+        name="Lernplatz",
+        name_en="Study place",
+        kind=ResourceKind.WORKSPACE,
+        units=["Arbeitsplatz 1"],
+    )
+    await factories.create_user(db)
+    async with db.write() as session:
+        unit = await session.scalar(select(Unit).where(Unit.label == "Arbeitsplatz 1"))
+        assert unit is not None
+        unit.label_en = "Workstation 1"
+    booking_id = await booked(
+        client, db, "2026-12-02T14:00:00+01:00", "2026-12-02T15:00:00+01:00", slug="lernplatz"
+    )
+    await sign_in(client, "anna@example.org")
+
+    english = await client.get("/my/bookings", headers=ENGLISH)
+    german = await client.get("/my/bookings")
+    calendar = await client.get(f"/my/bookings/{booking_id}.ics", headers=ENGLISH)
+
+    assert "Workstation 1" in english.text
+    assert "Arbeitsplatz 1" not in english.text
+    assert "Arbeitsplatz 1" in german.text
+    event = Calendar.from_ical(calendar.content).walk("VEVENT")[0]
+    assert "Unit: Workstation 1" in str(event["description"])
 
 
 async def test_links_in_mails_lead_to_the_booking_in_the_list(client: Client) -> None:

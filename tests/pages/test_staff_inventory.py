@@ -207,12 +207,20 @@ async def test_staff_add_and_edit_a_unit(client: Client, db: Database) -> None:
     changed = await post_form(
         client,
         page,
-        {"label": "Fensterplatz", "inventory_number": "", "serial_number": "SN-1", "condition": "worn"},
+        {
+            "label": "Fensterplatz",
+            "label_en": "Window seat",
+            "inventory_number": "",
+            "serial_number": "SN-1",
+            "condition": "worn",
+        },
         form_page=page,
     )
     assert changed.status_code == 303
     [first, *_] = await units_of(db, world.resource.id)
     assert first.label == "Fensterplatz"
+    assert first.label_en == "Window seat"
+    assert 'value="Window seat"' in (await client.get(page)).text
     assert first.serial_number == "SN-1"
     assert first.condition is UnitCondition.WORN
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from library import scheduler
 from library.accounts.models import User
 from library.audit.models import AuditEntry
+from library.catalog.models import Location, ResourceKind, Unit
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
@@ -36,6 +37,7 @@ from tests.support.factories import (
     bearer,
     create_certification,
     create_location,
+    create_resource,
     create_user,
     get_token,
 )
@@ -130,6 +132,33 @@ async def test_a_confirmation_arrives_in_the_recipients_language_with_a_calendar
         assert row.attempts == 1
     assert await send(db, clock, settings, smtp) == 0  # sent is sent
     assert len(smtp.accepted) == 2
+
+
+async def test_a_device_mail_names_the_unit_in_the_recipients_language(
+    db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
+) -> None:
+    await library_with_readers(db)
+    async with db.read() as session:
+        location = await session.scalar(select(Location))
+    assert location is not None
+    await create_resource(
+        db, location, "kamera", name="Kamera", name_en="Camera", kind=ResourceKind.DEVICE, units=["Kamera 1"]
+    )
+    async with db.write() as session:
+        unit = await session.scalar(select(Unit).where(Unit.label == "Kamera 1"))
+        assert unit is not None
+        unit.label_en = "Camera 1"
+    for reader in ("anna@example.org", "ben@example.org"):
+        token = await get_token(client, reader)
+        start = 10 if reader.startswith("anna") else 12
+        await booked(client, token, "kamera", at(WEDNESDAY, start), at(WEDNESDAY, start + 1))
+
+    assert await send(db, clock, settings, smtp) == 2
+    mails = smtp.by_recipient()
+
+    assert "Camera 1" in text_of(mails["ben@example.org"])
+    assert "Kamera 1" in text_of(mails["anna@example.org"])
+    assert "Kamera 1" not in text_of(mails["ben@example.org"])
 
 
 async def test_a_cancellation_by_staff_cancels_the_calendar_entry(
