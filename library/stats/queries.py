@@ -598,45 +598,54 @@ def visits_of_people(lower: datetime | None = None, upper: datetime | None = Non
 def first_days(people: Select[Any]) -> Select[Any]:
     """Each person's first visit still named, as user_id and first_day ('YYYY-MM-DD').
 
-    The earliest instant per person and zone first (the index on user and start serves it),
-    so that only those few instants are turned into local days.
+    Per person and zone the earliest booking is one step down the index on user and start
+    (ORDER BY start LIMIT 1), not a scan of all their bookings; only those few instants are
+    turned into local days. Per zone, because an earlier instant can be a later local day.
     """
-    bookings = (
-        select(
-            Booking.user_id.label("user_id"),
-            Location.timezone.label("zone"),
-            func.min(Booking.start_at).label("at"),
-        )
-        .join(Resource, Resource.id == Booking.resource_id)
-        .join(Location, Location.id == Resource.location_id)
+    who = people.distinct().subquery("who")
+    zones = select(Location.timezone.label("zone")).distinct().subquery("zones")
+    in_zone = select(Resource.id).join(Location, Location.id == Resource.location_id)
+    first_booking = (
+        select(Booking.start_at)
         .where(
-            Booking.user_id.in_(people),
+            Booking.user_id == who.c.user_id,
             Booking.purpose == BookingPurpose.VISITOR,
             Booking.status.in_(BOOKED),
+            Booking.resource_id.in_(in_zone.where(Location.timezone == zones.c.zone)),
         )
-        .group_by(Booking.user_id, Location.timezone)
+        .order_by(Booking.start_at)
+        .limit(1)
+        .scalar_subquery()
     )
-    places_taken = (
-        select(
-            Registration.user_id.label("user_id"),
-            Location.timezone.label("zone"),
-            func.min(WorkshopSession.start_at).label("at"),
-        )
-        .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
-        .join(Resource, Resource.id == WorkshopSession.resource_id)
-        .join(Location, Location.id == Resource.location_id)
+    first_place = (
+        select(func.min(WorkshopSession.start_at))
+        .join(Registration, Registration.session_id == WorkshopSession.id)
         .where(
-            Registration.user_id.in_(people),
+            Registration.user_id == who.c.user_id,
             Registration.status.in_(TOOK_PART),
             WorkshopSession.cancelled_at.is_(None),
+            WorkshopSession.resource_id.in_(in_zone.where(Location.timezone == zones.c.zone)),
         )
-        .group_by(Registration.user_id, Location.timezone)
+        .scalar_subquery()
     )
-    earliest = union_all(bookings, places_taken).subquery("earliest")
-    return select(
-        earliest.c.user_id.label("user_id"),
-        func.min(day_text(local_day(earliest.c.at, earliest.c.zone))).label("first_day"),
-    ).group_by(earliest.c.user_id)
+    earliest = (
+        select(who.c.user_id, zones.c.zone, first_booking.label("booked"), first_place.label("took_part"))
+        .select_from(who)
+        .join(zones, literal(True))
+        .subquery("earliest")
+    )
+    at = least(
+        func.coalesce(earliest.c.booked, earliest.c.took_part),
+        func.coalesce(earliest.c.took_part, earliest.c.booked),
+    )
+    return (
+        select(
+            earliest.c.user_id.label("user_id"),
+            func.min(day_text(local_day(at, earliest.c.zone))).label("first_day"),
+        )
+        .where(at.is_not(None))
+        .group_by(earliest.c.user_id)
+    )
 
 
 def live_people(first: date, last: date, location_ids: Sequence[int] | None = None) -> Select[Any]:
