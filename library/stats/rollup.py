@@ -7,6 +7,11 @@ Staff may still correct a booking afterwards, so each time the closed edge moves
 `RECHECK_DAYS` days are counted again (delete and INSERT ... SELECT, one grouped statement per
 chunk of days); a change older than that is not seen by the roll-up. Retention does not matter
 here: it forgets who booked, not when or with which status.
+
+Beside the resource days, the hour cells of the heatmap (booked minutes per local day and hour,
+per location and factor) are counted for the same days, with the active resources as they were
+then (`HourResource`). When one of them has since moved, changed factor or left or rejoined
+service, the next run counts all cells again from scratch under the resources as they are.
 """
 
 from __future__ import annotations
@@ -21,9 +26,17 @@ from library.booking.models import Booking
 from library.catalog.models import Location, Resource
 from library.db import UTCDateTime
 from library.stats import rules
-from library.stats.models import ResourceDay, RolledThrough
-from library.stats.queries import booked_figures, late_cancellations
-from library.stats.sql import minutes_between
+from library.stats.models import HourCell, HourResource, ResourceDay, RolledThrough
+from library.stats.queries import (
+    booked_figures,
+    counted_resources,
+    hour_resources,
+    late_cancellations,
+    spans_table,
+    spread_over_hours,
+    starting_hours,
+)
+from library.stats.sql import local_day, local_hour, minutes_between
 
 LAG_DAYS = 2
 """Days after its end before a local day counts as closed."""
@@ -48,25 +61,52 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
     rolled: date | None = await session.scalar(select(RolledThrough.day).with_for_update())
     if rolled is not None and rolled >= through:
         return 0
-    if rolled is None:
+    counted, as_now = await hour_resources(session)
+    # The hour cells are counted from scratch the first time and after a resource changed.
+    again = rolled is None or counted != as_now
+    if again:
         earliest: datetime | None = await session.scalar(select(func.min(Booking.start_at)))
-        first = through + timedelta(days=1) if earliest is None else earliest.date() - timedelta(days=1)
-    else:
-        first = rolled - timedelta(days=RECHECK_DAYS - 1)
-    longest = await session.scalar(select(func.max(minutes_between(Booking.start_at, Booking.end_at))))
-    counted = 0
-    day = first
-    while day <= through:
-        last = min(through, day + timedelta(days=CHUNK_DAYS - 1))
-        await count_days(session, day, last, zones, timedelta(minutes=float(longest or 0)))
-        counted += (last - day).days + 1
-        day = last + timedelta(days=1)
+        beginning = through + timedelta(days=1) if earliest is None else earliest.date() - timedelta(days=1)
+    first = beginning if rolled is None else rolled - timedelta(days=RECHECK_DAYS - 1)
+    hours_first = first
+    if again:
+        await session.execute(delete(HourCell))
+        await session.execute(delete(HourResource))
+        await session.execute(
+            insert(HourResource).from_select(
+                ["resource_id", "location_id", "factor"],
+                select(Resource.id, Resource.location_id, Resource.factor).where(Resource.active.is_(True)),
+            )
+        )
+        hours_first = beginning
+    longest = timedelta(
+        minutes=float(
+            await session.scalar(select(func.max(minutes_between(Booking.start_at, Booking.end_at)))) or 0
+        )
+    )
+    counted_days = 0
+    for day, last in _chunks(first, through):
+        await count_days(session, day, last, zones, longest)
+        counted_days += (last - day).days + 1
+    for day, last in _chunks(hours_first, through):
+        await count_hours(session, day, last, longest)
     if rolled is None:
         session.add(RolledThrough(id=1, day=through))
     else:
         await session.execute(update(RolledThrough).values(day=through))
     await session.flush()
-    return counted
+    return counted_days
+
+
+def _chunks(first: date, last: date) -> list[tuple[date, date]]:
+    """The days from `first` to `last` in pieces of at most `CHUNK_DAYS`."""
+    pieces = []
+    day = first
+    while day <= last:
+        end = min(last, day + timedelta(days=CHUNK_DAYS - 1))
+        pieces.append((day, end))
+        day = end + timedelta(days=1)
+    return pieces
 
 
 def _days(first: date, last: date, zones: list[str]) -> CTE:
@@ -152,3 +192,30 @@ async def count_days(
 
 
 _SUMS = ("booked_minutes", "used_minutes", "bookings", "no_shows")
+
+
+async def count_hours(session: AsyncSession, first: date, last: date, longest: timedelta) -> None:
+    """Replace the hour cells of the local days `first` to `last` by a fresh count of the bookings
+    of the resources in `HourResource`, each under the location and factor it has there."""
+    await session.execute(delete(HourCell).where(HourCell.day >= first, HourCell.day <= last))
+    locations = (await session.execute(select(Location.id, Location.timezone))).all()
+    spans = [(id_, rules.period_bounds(first, last, ZoneInfo(zone)), zone) for id_, zone in locations]
+    if not spans:
+        return
+    earliest = min(span.start for _, span, _ in spans)
+    grouped = starting_hours(
+        spans_table(spans),
+        counted_resources(HourResource),
+        Booking.start_at >= literal(earliest - longest, UTCDateTime()),
+    )
+    per_hour = spread_over_hours(grouped, int(longest.total_seconds() // 3600) + 2)
+    day = local_day(per_hour.c.slot, per_hour.c.zone)
+    hour = local_hour(per_hour.c.slot, per_hour.c.zone)
+    await session.execute(
+        insert(HourCell).from_select(
+            ["day", "location_id", "factor", "hour", "booked_minutes"],
+            select(
+                day, per_hour.c.location_id, per_hour.c.factor, hour, func.sum(per_hour.c.minutes)
+            ).group_by(day, per_hour.c.location_id, per_hour.c.factor, hour),
+        )
+    )
