@@ -11,14 +11,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking.models import Booking, BookingPurpose, BookingStatus
-from library.catalog.models import Factor, ResourceKind
+from library.catalog.models import Factor, Resource, ResourceKind
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.privacy import anonymise_expired
 from library.scheduler import run_jobs_once
 from library.stats import queries
-from library.catalog.models import Resource
 from library.stats.models import HourCell, HourResource, ResourceDay, RolledThrough
 from library.stats.rollup import roll_up
 from tests.support.booking_rows import insert_booking, row
@@ -112,7 +111,8 @@ async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Databa
     ids = await _random_bookings(db, seed=15)
     raw = await _raw(db)
     whole, heat = raw[0], raw[1]
-    assert isinstance(whole, list) and isinstance(heat, list)
+    assert isinstance(whole, list)
+    assert isinstance(heat, list)
     assert sum(c.booked_minutes for c in heat) == sum(r.booked_minutes for r in whole)
     assert sum(r.bookings for r in whole) > 100
     assert sum(r.late_cancellations for r in whole) > 0
