@@ -166,9 +166,9 @@ async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Databa
     assert await _figures(db) == corrected
     async with db.write() as session:
         assert await roll_up(session, datetime(2026, 11, 22, 12, tzinfo=UTC)) == 8
-        counted = set((await session.scalars(select(HourResource.resource_id))).all())
+        in_cells = set((await session.scalars(select(HourResource.resource_id))).all())
         active = set((await session.scalars(select(Resource.id).where(Resource.active.is_(True)))).all())
-    assert counted == active
+    assert in_cells == active
     assert await _figures(db) == corrected
     async with db.write() as session:  # the resource is back in service, under its old factor
         await session.execute(update(Resource).where(Resource.slug == "desk").values(active=True))
