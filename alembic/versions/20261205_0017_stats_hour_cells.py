@@ -1,10 +1,15 @@
-"""Statistics heatmap roll-up: `stats_hour_cells` and `stats_hour_resources`.
+"""Statistics roll-up of hours and people: `stats_hour_cells` and `stats_rolled_resources`.
 
 Booked minutes per closed local day and hour, per location and factor, written by the
 scheduler beside `stats_resource_days`, so that a year's heatmap sums a few thousand rows
-instead of spreading every booking over its hours; `stats_hour_resources` holds the active
-resources as the cells counted them. Both start empty: until the next roll-up counts them,
-every resource differs from its (missing) row and the heatmap counts from the bookings.
+instead of spreading every booking over its hours; `stats_rolled_resources` holds every
+resource as the roll-up counted it (location, factor, in service). Both start empty: until
+the next roll-up counts them, every resource differs from its (missing) row and the heatmap
+counts from the bookings.
+
+The roll-up now also writes the people figures of closed days into `stats_people_days` (beside
+those retention keeps), so its edge is cleared here: the next run counts every day again, and
+until then the figures come from the bookings.
 
 Revision ID: 0017
 Revises: 0013
@@ -53,26 +58,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "location_id", "factor", "hour", name=op.f("pk_stats_hour_cells")),
     )
     op.create_table(
-        "stats_hour_resources",
+        "stats_rolled_resources",
         sa.Column("resource_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("factor", _factor(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["location_id"],
             ["locations.id"],
-            name=op.f("fk_stats_hour_resources_location_id_locations"),
+            name=op.f("fk_stats_rolled_resources_location_id_locations"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["resource_id"],
             ["resources.id"],
-            name=op.f("fk_stats_hour_resources_resource_id_resources"),
+            name=op.f("fk_stats_rolled_resources_resource_id_resources"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("resource_id", name=op.f("pk_stats_hour_resources")),
+        sa.PrimaryKeyConstraint("resource_id", name=op.f("pk_stats_rolled_resources")),
     )
+    op.execute("DELETE FROM stats_rolled_through")
 
 
 def downgrade() -> None:
-    op.drop_table("stats_hour_resources")
+    # Before 0017 only retention wrote people figures, and only for the days it kept.
+    op.execute(
+        "DELETE FROM stats_people_days WHERE NOT EXISTS "
+        "(SELECT 1 FROM stats_kept_through k WHERE stats_people_days.day <= k.day)"
+    )
+    op.drop_table("stats_rolled_resources")
     op.drop_table("stats_hour_cells")

@@ -43,13 +43,13 @@ from library.i18n import N_
 from library.stats import rules
 from library.stats.models import (
     HourCell,
-    HourResource,
     KeptThrough,
     KeptUptake,
     PeopleDay,
     PersonFirstVisit,
     RefusalEvent,
     ResourceDay,
+    RolledResource,
     RolledThrough,
 )
 from library.stats.rules import OpenTime, Span
@@ -488,7 +488,7 @@ async def _booked_cells(
     roll-up, the days after from the bookings.
 
     The roll-up counted each active resource under the location and factor it had then
-    (`HourResource`); a resource that differs now is taken off those cells and counted
+    (`RolledResource`); a resource that differs now is taken off those cells and counted
     from its bookings instead, so the figures are those of the bookings alone.
     """
     cells: dict[tuple[int, int], float] = defaultdict(float)
@@ -509,17 +509,20 @@ async def _booked_cells(
             statement = statement.where(HourCell.factor == factor)
         for day, hour, minutes in await session.execute(statement):
             cells[(day.isoweekday(), int(hour))] += float(minutes or 0)
-        counted, now = await hour_resources(session)
+        counted, now = await rolled_resources(session)
         changed = {r for r in counted.keys() | now.keys() if counted.get(r) != now.get(r)}
         if changed:
             by_id = {p.id: p for p in where}
             taken_off = [
                 r
                 for r in changed
-                if r in counted and counted[r][0] in by_id and factor in (None, counted[r][1])
+                if r in counted
+                and counted[r][2]
+                and counted[r][0] in by_id
+                and factor in (None, counted[r][1])
             ]
             rolled = _within(where, first, rolled_last)
-            for cell, minutes in (await _live_cells(session, rolled, HourResource, taken_off)).items():
+            for cell, minutes in (await _live_cells(session, rolled, RolledResource, taken_off)).items():
                 cells[cell] -= minutes
             counted_now = [r for r in changed if r in resources]
             for cell, minutes in (await _live_cells(session, rolled, Resource, counted_now)).items():
@@ -537,41 +540,47 @@ def _within(where: Sequence[Place], first: date, last: date) -> list[Place]:
     return [replace(p, bounds=rules.period_bounds(first, last, p.zone)) for p in where]
 
 
-async def hour_resources(
-    session: AsyncSession,
-) -> tuple[dict[int, tuple[int, str]], dict[int, tuple[int, str]]]:
-    """Location and factor of each resource as the hour roll-up counted it, and of each
-    active resource now."""
-    counted = {
-        r: (location_id, str(factor))
-        for r, location_id, factor in await session.execute(
-            select(HourResource.resource_id, HourResource.location_id, HourResource.factor)
+Counted = dict[int, tuple[int, str, bool]]
+"""Per resource id: location id, factor and whether it is in service."""
+
+
+async def rolled_resources(session: AsyncSession) -> tuple[Counted, Counted]:
+    """Each resource as the roll-up counted it, and as it is now."""
+    counted: Counted = {
+        r: (location_id, str(factor), bool(active))
+        for r, location_id, factor, active in await session.execute(
+            select(
+                RolledResource.resource_id,
+                RolledResource.location_id,
+                RolledResource.factor,
+                RolledResource.active,
+            )
         )
     }
-    now = {
-        r: (location_id, str(factor))
-        for r, location_id, factor in await session.execute(
-            select(Resource.id, Resource.location_id, Resource.factor).where(Resource.active.is_(True))
+    now: Counted = {
+        r: (location_id, str(factor), bool(active))
+        for r, location_id, factor, active in await session.execute(
+            select(Resource.id, Resource.location_id, Resource.factor, Resource.active)
         )
     }
     return counted, now
 
 
-def counted_resources(source: type[Resource] | type[HourResource], ids: Sequence[int] | None = None) -> Any:
-    """Resource id, location and factor, from the resources now or as the roll-up counted them."""
-    key = Resource.id if source is Resource else HourResource.resource_id
+def counted_resources(source: type[Resource] | type[RolledResource], ids: Sequence[int] | None = None) -> Any:
+    """Resource id, location and factor, of the resources now or as the roll-up counted them
+    (then only those in service, or the `ids`)."""
+    key = Resource.id if source is Resource else RolledResource.resource_id
     statement = select(
         key.label("resource_id"), source.location_id.label("location_id"), source.factor.label("factor")
     )
-    if ids is not None:
-        statement = statement.where(key.in_(ids))
-    return statement.subquery("counted")
+    chosen = key.in_(ids) if ids is not None else source.active.is_(True)
+    return statement.where(chosen).subquery("counted")
 
 
 async def _live_cells(
     session: AsyncSession,
     where: Sequence[Place],
-    source: type[Resource] | type[HourResource],
+    source: type[Resource] | type[RolledResource],
     resource_ids: list[int],
 ) -> dict[tuple[int, int], float]:
     """Booked minutes per local (weekday, hour) from the bookings of the resources."""
@@ -824,13 +833,14 @@ async def people(
 ) -> list[PeopleRow]:
     """People, new and returning, counted per day, location and factor, summed over the period.
 
-    Days that retention has reached come from the kept daily figures, the others from the
-    bookings: a person is counted once on each day they came (only that sums over days without
-    knowing who someone is, so the figures of a past year stay the same).
+    Days that retention has reached or the roll-up has closed come from the daily figures of
+    `PeopleDay`, the others from the bookings: a person is counted once on each day they came
+    (only that sums over days without knowing who someone is, so the figures of a past year
+    stay the same).
     """
     where = await places(session, first, last, location)
     location_ids = [p.id for p in where]
-    kept_through = await session.scalar(select(KeptThrough.day))
+    kept_through = await people_days_through(session)
     totals: dict[str, list[int]] = {key: [0, 0] for key in _people_keys(group_by)}
     if kept_through is not None and first <= kept_through:
         key_column = PeopleDay.factor if group_by == "factor" else PeopleDay.age_band
@@ -861,6 +871,22 @@ async def people(
             totals[str(key)][0] += int(count or 0)
             totals[str(key)][1] += int(new or 0)
     return [PeopleRow(key, count, new) for key, (count, new) in totals.items()]
+
+
+async def people_days_through(session: AsyncSession) -> date | None:
+    """The last local day whose people figures `PeopleDay` holds: kept by retention or rolled up.
+
+    Rolled-up days count only while every resource has the location and factor the roll-up
+    counted it with; until the next run after a change, those days come from the bookings.
+    """
+    kept: date | None = await session.scalar(select(KeptThrough.day))
+    rolled: date | None = await session.scalar(select(RolledThrough.day))
+    if rolled is not None:
+        counted, now = await rolled_resources(session)
+        if {r: c[:2] for r, c in counted.items()} != {r: c[:2] for r, c in now.items()}:
+            rolled = None
+    days = [day for day in (kept, rolled) if day is not None]
+    return max(days) if days else None
 
 
 def _people_keys(group_by: PeopleGroup) -> list[str]:

@@ -10,8 +10,12 @@ here: it forgets who booked, not when or with which status.
 
 Beside the resource days, the hour cells of the heatmap (booked minutes per local day and hour,
 per location and factor) are counted for the same days, with the active resources as they were
-then (`HourResource`). When one of them has since moved, changed factor or left or rejoined
-service, the next run counts all cells again from scratch under the resources as they are.
+then (`RolledResource`). When a resource has since moved, changed factor or left or rejoined
+service, the next run counts all cells (and people) again from scratch under the resources as
+they are.
+And the people of the same days (`PeopleDay`, new ones by their first visit), except the days
+retention has kept: a report of a month then reads a few hundred anonymous rows instead of
+looking up everyone's first visit.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from library.booking.models import Booking
 from library.catalog.models import Location, Resource
 from library.db import UTCDateTime
 from library.stats import rules
-from library.stats.models import HourCell, HourResource, ResourceDay, RolledThrough
+from library.stats.keeping import count_people_days
+from library.stats.models import HourCell, KeptThrough, ResourceDay, RolledResource, RolledThrough
 from library.stats.queries import (
     booked_figures,
     counted_resources,
-    hour_resources,
     late_cancellations,
+    rolled_resources,
     spans_table,
     spread_over_hours,
     starting_hours,
@@ -61,24 +66,23 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
     rolled: date | None = await session.scalar(select(RolledThrough.day).with_for_update())
     if rolled is not None and rolled >= through:
         return 0
-    counted, as_now = await hour_resources(session)
-    # The hour cells are counted from scratch the first time and after a resource changed.
+    counted, as_now = await rolled_resources(session)
+    # Hour cells and people are counted from scratch the first time and after a resource changed.
     again = rolled is None or counted != as_now
     if again:
         earliest: datetime | None = await session.scalar(select(func.min(Booking.start_at)))
         beginning = through + timedelta(days=1) if earliest is None else earliest.date() - timedelta(days=1)
     first = beginning if rolled is None else rolled - timedelta(days=RECHECK_DAYS - 1)
-    hours_first = first
+    again_first = beginning if again else first
     if again:
         await session.execute(delete(HourCell))
-        await session.execute(delete(HourResource))
+        await session.execute(delete(RolledResource))
         await session.execute(
-            insert(HourResource).from_select(
-                ["resource_id", "location_id", "factor"],
-                select(Resource.id, Resource.location_id, Resource.factor).where(Resource.active.is_(True)),
+            insert(RolledResource).from_select(
+                ["resource_id", "location_id", "factor", "active"],
+                select(Resource.id, Resource.location_id, Resource.factor, Resource.active),
             )
         )
-        hours_first = beginning
     longest = timedelta(
         minutes=float(
             await session.scalar(select(func.max(minutes_between(Booking.start_at, Booking.end_at)))) or 0
@@ -88,8 +92,13 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
     for day, last in _chunks(first, through):
         await count_days(session, day, last, zones, longest)
         counted_days += (last - day).days + 1
-    for day, last in _chunks(hours_first, through):
+    for day, last in _chunks(again_first, through):
         await count_hours(session, day, last, longest)
+    # People of the days retention has kept stay as it kept them.
+    kept: date | None = await session.scalar(select(KeptThrough.day))
+    people_first = again_first if kept is None else max(again_first, kept + timedelta(days=1))
+    for day, last in _chunks(people_first, through):
+        await count_people_days(session, day, last)
     if rolled is None:
         session.add(RolledThrough(id=1, day=through))
     else:
@@ -196,7 +205,7 @@ _SUMS = ("booked_minutes", "used_minutes", "bookings", "no_shows")
 
 async def count_hours(session: AsyncSession, first: date, last: date, longest: timedelta) -> None:
     """Replace the hour cells of the local days `first` to `last` by a fresh count of the bookings
-    of the resources in `HourResource`, each under the location and factor it has there."""
+    of the resources in service in `RolledResource`, each under the location and factor it has there."""
     await session.execute(delete(HourCell).where(HourCell.day >= first, HourCell.day <= last))
     locations = (await session.execute(select(Location.id, Location.timezone))).all()
     spans = [(id_, rules.period_bounds(first, last, ZoneInfo(zone)), zone) for id_, zone in locations]
@@ -205,7 +214,7 @@ async def count_hours(session: AsyncSession, first: date, last: date, longest: t
     earliest = min(span.start for _, span, _ in spans)
     grouped = starting_hours(
         spans_table(spans),
-        counted_resources(HourResource),
+        counted_resources(RolledResource),
         Booking.start_at >= literal(earliest - longest, UTCDateTime()),
     )
     per_hour = spread_over_hours(grouped, int(longest.total_seconds() // 3600) + 2)

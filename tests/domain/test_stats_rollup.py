@@ -1,5 +1,5 @@
-"""The daily roll-up plus the live days give exactly the figures of the bookings alone (utilisation
-and the heatmap), on random bookings over midnight and a DST change, in two zones, after a late
+"""The daily roll-up plus the live days give exactly the figures of the bookings alone (utilisation,
+the heatmap, people), on random bookings over midnight and a DST change, in two zones, after a late
 correction, after a resource moved or left service, and after retention."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from library.db import Database
 from library.privacy import anonymise_expired
 from library.scheduler import run_jobs_once
 from library.stats import queries
-from library.stats.models import HourCell, HourResource, ResourceDay, RolledThrough
+from library.stats.models import HourCell, ResourceDay, RolledResource, RolledThrough
 from library.stats.rollup import roll_up
 from tests.support.booking_rows import insert_booking, row
 from tests.support.factories import create_location, create_resource, create_user
@@ -49,6 +49,8 @@ async def _all(session: AsyncSession) -> Figures:
         found.append(await queries.heatmap(session, first, last))
         found.append(await queries.heatmap(session, first, last, factor="space"))
         found.append(await queries.heatmap(session, first, last, location="london"))
+        found.append(await queries.people(session, first, last, group_by="factor"))
+        found.append(await queries.people(session, first, last, group_by="age_band", location="london"))
     return found
 
 
@@ -116,6 +118,9 @@ async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Databa
     assert sum(c.booked_minutes for c in heat) == sum(r.booked_minutes for r in whole)
     assert sum(r.bookings for r in whole) > 100
     assert sum(r.late_cancellations for r in whole) > 0
+    people = raw[4]
+    assert isinstance(people, list)
+    assert sum(r.people for r in people) > 20
     assert await _figures(db) == raw  # nothing rolled yet: the bookings alone
 
     async with db.write() as session:
@@ -166,7 +171,9 @@ async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Databa
     assert await _figures(db) == corrected
     async with db.write() as session:
         assert await roll_up(session, datetime(2026, 11, 22, 12, tzinfo=UTC)) == 8
-        in_cells = set((await session.scalars(select(HourResource.resource_id))).all())
+        in_cells = set(
+            (await session.scalars(select(RolledResource.resource_id).where(RolledResource.active))).all()
+        )
         active = set((await session.scalars(select(Resource.id).where(Resource.active.is_(True)))).all())
     assert in_cells == active
     assert await _figures(db) == corrected
