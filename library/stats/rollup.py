@@ -8,14 +8,14 @@ Staff may still correct a booking afterwards, so each time the closed edge moves
 chunk of days); a change older than that is not seen by the roll-up. Retention does not matter
 here: it forgets who booked, not when or with which status.
 
-Beside the resource days, the hour cells of the heatmap (booked minutes per local day and hour,
-per location and factor) are counted for the same days, with the active resources as they were
-then (`RolledResource`). When a resource has since moved, changed factor or left or rejoined
-service, the next run counts all cells (and people) again from scratch under the resources as
-they are.
-And the people of the same days (`PeopleDay`, new ones by their first visit), except the days
-retention has kept: a report of a month then reads a few hundred anonymous rows instead of
-looking up everyone's first visit.
+Beside the resource days, the same run counts the hour cells of the heatmap (booked minutes per
+local day and hour, per location and factor, of the resources in service) and the people of
+those days (`PeopleDay`, new ones by their first visit; not the days retention has kept, which
+stay as it kept them), so that a year's heatmap and a month's people read a few thousand
+anonymous rows. Both depend on each resource's location and factor (and the cells on whether
+it is in service), as listed in `RolledResource`: when a resource has changed since, the next
+run counts cells and people again from scratch, and until then the reports count what the
+change touches from the bookings.
 """
 
 from __future__ import annotations
