@@ -267,10 +267,12 @@ async def _resources(
     return found
 
 
-def _open_minutes(resource: _Resource, place: Place) -> float:
+def _open_minutes(resource: _Resource, place: Place, open_total: float) -> float:
+    """`open_total` is the minutes of the place's open spans for the resource, the same for all
+    its resources: summed once, not once per resource."""
     spans = place.open.spans(resource.needs_staff)
     blocked = sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
-    return resource.units * rules.total_minutes(spans) - blocked
+    return resource.units * open_total - blocked
 
 
 async def utilisation(
@@ -290,8 +292,18 @@ async def utilisation(
     where = await places(session, first, last, location)
     by_id = {p.id: p for p in where}
     resources = await _resources(session, where, factor)
+    open_totals = {
+        (p.id, staffed): rules.total_minutes(p.open.spans(staffed))
+        for p in where
+        for staffed in (False, True)
+    }
     per_resource = {
-        r.id: UtilisationRow(r.slug, r.name, r.name_en, open_minutes=_open_minutes(r, by_id[r.location_id]))
+        r.id: UtilisationRow(
+            r.slug,
+            r.name,
+            r.name_en,
+            open_minutes=_open_minutes(r, by_id[r.location_id], open_totals[(r.location_id, r.needs_staff)]),
+        )
         for r in resources.values()
     }
     through = await session.scalar(select(RolledThrough.day))
