@@ -20,7 +20,7 @@ change touches from the bookings.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CTE, Date, and_, delete, func, insert, literal, select, union_all, update
@@ -33,6 +33,7 @@ from library.stats import rules
 from library.stats.keeping import count_people_days
 from library.stats.models import HourCell, KeptThrough, ResourceDay, RolledResource, RolledThrough
 from library.stats.queries import (
+    Counted,
     booked_figures,
     counted_resources,
     late_cancellations,
@@ -67,15 +68,23 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
     if rolled is not None and rolled >= through:
         return 0
     counted, as_now = await rolled_resources(session)
-    # Hour cells and people are counted from scratch the first time and after a resource changed.
-    again = rolled is None or counted != as_now
+    # Hour cells and people are counted from scratch the first time and after a resource changed;
+    # a new resource changes nothing when it has no booking before the days counted again anyway.
+    changed = [r for r in counted.keys() | as_now.keys() if counted.get(r) != as_now.get(r)]
+    if rolled is None:
+        again = True
+    else:
+        first = rolled - timedelta(days=RECHECK_DAYS - 1)
+        again = not await _only_new_without_past(session, changed, counted, first)
     if again:
         earliest: datetime | None = await session.scalar(select(func.min(Booking.start_at)))
         beginning = through + timedelta(days=1) if earliest is None else earliest.date() - timedelta(days=1)
-    first = beginning if rolled is None else rolled - timedelta(days=RECHECK_DAYS - 1)
+        if rolled is None:
+            first = beginning
     again_first = beginning if again else first
     if again:
         await session.execute(delete(HourCell))
+    if changed:
         await session.execute(delete(RolledResource))
         await session.execute(
             insert(RolledResource).from_select(
@@ -105,6 +114,22 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
         await session.execute(update(RolledThrough).values(day=through))
     await session.flush()
     return counted_days
+
+
+async def _only_new_without_past(
+    session: AsyncSession, changed: list[int], counted: Counted, first: date
+) -> bool:
+    """Whether the changed resources are all new ones without a booking that could touch a day
+    before `first` (a day's margin for the zones)."""
+    if any(r in counted for r in changed):
+        return False
+    if not changed:
+        return True
+    edge = datetime.combine(first + timedelta(days=1), time(), tzinfo=UTC)
+    touched = await session.scalar(
+        select(Booking.id).where(Booking.resource_id.in_(changed), Booking.start_at < edge).limit(1)
+    )
+    return touched is None
 
 
 def _chunks(first: date, last: date) -> list[tuple[date, date]]:

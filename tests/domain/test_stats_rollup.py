@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking.models import Booking, BookingPurpose, BookingStatus
-from library.catalog.models import Factor, Resource, ResourceKind
+from library.catalog.models import Factor, Location, Resource, ResourceKind
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
@@ -180,6 +180,32 @@ async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Databa
     async with db.write() as session:  # the resource is back in service, under its old factor
         await session.execute(update(Resource).where(Resource.slug == "desk").values(active=True))
         await session.execute(update(Resource).where(Resource.slug == "printer").values(factor=Factor.SPACE))
+    corrected = await _raw(db)
+    assert await _figures(db) == corrected
+
+    # After the changes above the next run counts all from scratch. A new resource without
+    # bookings before the days counted anyway does not make the run after it do so: a mark
+    # left on a day before all bookings stays.
+    async with db.write() as session:
+        assert await roll_up(session, datetime(2026, 11, 23, 12, tzinfo=UTC)) == 8
+        berlin = await session.scalar(select(Location).where(Location.slug != "london"))
+        assert berlin is not None
+        session.add(
+            HourCell(
+                day=date(2020, 1, 6), location_id=berlin.id, factor=Factor.SPACE, hour=9, booked_minutes=1
+            )
+        )
+    await create_resource(db, berlin, "newcomer")
+    async with db.write() as session:
+        assert await roll_up(session, datetime(2026, 11, 24, 12, tzinfo=UTC)) == 8
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(HourCell).where(HourCell.day < START.date())
+            )
+            == 1
+        )
+        assert await session.scalar(select(func.count()).select_from(RolledResource)) == 4
+        await session.execute(delete(HourCell).where(HourCell.day < START.date()))
     corrected = await _raw(db)
     assert await _figures(db) == corrected
 
