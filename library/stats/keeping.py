@@ -36,20 +36,7 @@ async def keep_before_retention(session: AsyncSession, cutoff: datetime) -> date
     if kept is not None and kept >= through:
         return kept
     first = BEGINNING if kept is None else kept + timedelta(days=1)
-    counted = live_people(first, through).subquery("counted")
-    await session.execute(
-        insert(PeopleDay).from_select(
-            ["day", "location_id", "factor", "age_band", "people", "new_people"],
-            select(
-                as_date(counted.c.day),
-                counted.c.location_id,
-                counted.c.factor,
-                counted.c.age_band,
-                counted.c.people,
-                counted.c.new_people,
-            ),
-        )
-    )
+    await count_people_days(session, first, through)
     await _keep_first_visits(session, first, through)
     await session.execute(
         insert(KeptUptake).from_select(
@@ -68,6 +55,29 @@ async def keep_before_retention(session: AsyncSession, cutoff: datetime) -> date
         await session.execute(update(KeptThrough).values(day=through))
     await session.flush()
     return through
+
+
+async def count_people_days(session: AsyncSession, first: date, last: date) -> None:
+    """Replace the people figures of the local days `first` to `last` by a fresh count.
+
+    Retention does it for the days it is about to anonymise (and they stay so from then on),
+    the roll-up for the closed days after those.
+    """
+    await session.execute(delete(PeopleDay).where(PeopleDay.day >= first, PeopleDay.day <= last))
+    counted = live_people(first, last).subquery("counted")
+    await session.execute(
+        insert(PeopleDay).from_select(
+            ["day", "location_id", "factor", "age_band", "people", "new_people"],
+            select(
+                as_date(counted.c.day),
+                counted.c.location_id,
+                counted.c.factor,
+                counted.c.age_band,
+                counted.c.people,
+                counted.c.new_people,
+            ),
+        )
+    )
 
 
 async def _keep_first_visits(session: AsyncSession, first: date, through: date) -> None:

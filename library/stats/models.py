@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from library.catalog.models import Factor
@@ -33,8 +33,9 @@ class RefusalEvent(Base):
 class PeopleDay(Base):
     """People counted on one local day, at one location, in one factor and age band.
 
-    Written for the days whose bookings retention is about to anonymise; reports read these
-    rows for those days instead of the bookings, so their figures do not change.
+    Written by the daily roll-up for closed days and, for the days whose bookings retention is
+    about to anonymise, once more by retention (then never again); reports read these rows for
+    those days instead of the bookings, so their figures do not change.
     """
 
     __tablename__ = "stats_people_days"
@@ -111,3 +112,38 @@ class RolledThrough(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
+
+
+class HourCell(Base):
+    """Booked minutes in one local hour of one closed local day, per location and factor.
+
+    The heatmap of a year sums these (a few thousand rows per location) instead of spreading
+    400,000 bookings over their hours. Counted by `library.stats.rollup` with the resources
+    of `RolledResource` in service, up to the day `RolledThrough` names; an hour the clocks repeat holds
+    both of its hours' minutes.
+    """
+
+    __tablename__ = "stats_hour_cells"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True)
+    factor: Mapped[Factor] = mapped_column(str_enum(Factor, "factor"), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booked_minutes: Mapped[float] = mapped_column(Float)
+
+
+class RolledResource(Base):
+    """A resource as the roll-up counted it: its location, factor and whether it was in service.
+
+    The hour cells hold the resources in service under this location and factor, the people
+    figures every resource under it. A resource that differs now (or has no row) makes the
+    figures of the closed days come from the bookings for it (the heatmap) or for all (people)
+    until the next roll-up counts them again from scratch.
+    """
+
+    __tablename__ = "stats_rolled_resources"
+
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    factor: Mapped[Factor] = mapped_column(str_enum(Factor, "factor"))
+    active: Mapped[bool] = mapped_column(Boolean)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -42,12 +42,14 @@ from library.errors import NotFound
 from library.i18n import N_
 from library.stats import rules
 from library.stats.models import (
+    HourCell,
     KeptThrough,
     KeptUptake,
     PeopleDay,
     PersonFirstVisit,
     RefusalEvent,
     ResourceDay,
+    RolledResource,
     RolledThrough,
 )
 from library.stats.rules import OpenTime, Span
@@ -196,14 +198,19 @@ async def places(session: AsyncSession, first: date, last: date, location: str |
 
 def bounds_table(where: Sequence[Place], name: str = "bounds") -> CTE:
     """Each location's period as UTC instants, a small table the grouped queries join."""
+    return spans_table([(place.id, place.bounds, place.zone.key) for place in where], name)
+
+
+def spans_table(spans: Sequence[tuple[int, Span, str]], name: str = "bounds") -> CTE:
+    """Location id, span and zone as a small table: location_id, lower, upper, zone."""
     rows = [
         select(
-            literal(place.id).label("location_id"),
-            literal(place.bounds.start, UTCDateTime()).label("lower"),
-            literal(place.bounds.end, UTCDateTime()).label("upper"),
-            literal(place.zone.key).label("zone"),
+            literal(location_id).label("location_id"),
+            literal(span.start, UTCDateTime()).label("lower"),
+            literal(span.end, UTCDateTime()).label("upper"),
+            literal(zone).label("zone"),
         )
-        for place in where
+        for location_id, span, zone in spans
     ] or [
         select(
             literal(-1).label("location_id"),
@@ -260,10 +267,12 @@ async def _resources(
     return found
 
 
-def _open_minutes(resource: _Resource, place: Place) -> float:
+def _open_minutes(resource: _Resource, place: Place, open_total: float) -> float:
+    """`open_total` is the minutes of the place's open spans for the resource, the same for all
+    its resources: summed once, not once per resource."""
     spans = place.open.spans(resource.needs_staff)
     blocked = sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
-    return resource.units * rules.total_minutes(spans) - blocked
+    return resource.units * open_total - blocked
 
 
 async def utilisation(
@@ -283,8 +292,18 @@ async def utilisation(
     where = await places(session, first, last, location)
     by_id = {p.id: p for p in where}
     resources = await _resources(session, where, factor)
+    open_totals = {
+        (p.id, staffed): rules.total_minutes(p.open.spans(staffed))
+        for p in where
+        for staffed in (False, True)
+    }
     per_resource = {
-        r.id: UtilisationRow(r.slug, r.name, r.name_en, open_minutes=_open_minutes(r, by_id[r.location_id]))
+        r.id: UtilisationRow(
+            r.slug,
+            r.name,
+            r.name_en,
+            open_minutes=_open_minutes(r, by_id[r.location_id], open_totals[(r.location_id, r.needs_staff)]),
+        )
         for r in resources.values()
     }
     through = await session.scalar(select(RolledThrough.day))
@@ -461,7 +480,7 @@ async def heatmap(
         place = by_id[location_id]
         for cell, minutes in rules.hour_cells(place.open.spans(needs_staff), place.zone).items():
             open_cells[cell] += count * minutes
-    booked_cells = await _booked_cells(session, where, list(resources))
+    booked_cells = await _booked_cells(session, where, first, last, resources, factor)
     return [
         HeatCell(weekday, hour, open_cells.get((weekday, hour), 0.0), booked_cells.get((weekday, hour), 0.0))
         for weekday in range(1, 8)
@@ -470,66 +489,188 @@ async def heatmap(
 
 
 async def _booked_cells(
-    session: AsyncSession, where: Sequence[Place], resource_ids: list[int]
+    session: AsyncSession,
+    where: Sequence[Place],
+    first: date,
+    last: date,
+    resources: dict[int, _Resource],
+    factor: str | None,
 ) -> dict[tuple[int, int], float]:
-    """Booked minutes per local (weekday, hour), cut at whole hours in the database.
+    """Booked minutes per local (weekday, hour) of the resources: closed days from the hour
+    roll-up, the days after from the bookings.
 
-    In three steps so that the costly parts run on few rows: bookings (clipped to the period)
-    are counted per starting UTC hour and their start and end minutes from it; those groups
-    are spread over the hours they cover and summed per UTC hour; only then is each hour
-    turned into a local weekday and hour (DST-right: a repeated hour is two UTC hours).
+    The roll-up counted each active resource under the location and factor it had then
+    (`RolledResource`); a resource that differs now is taken off those cells and counted
+    from its bookings instead, so the figures are those of the bookings alone.
     """
+    cells: dict[tuple[int, int], float] = defaultdict(float)
+    through = await session.scalar(select(RolledThrough.day))
+    live_first = first
+    if through is not None and first <= through:
+        rolled_last = min(last, through)
+        statement = (
+            select(HourCell.day, HourCell.hour, func.sum(HourCell.booked_minutes))
+            .where(
+                HourCell.location_id.in_([p.id for p in where]),
+                HourCell.day >= first,
+                HourCell.day <= rolled_last,
+            )
+            .group_by(HourCell.day, HourCell.hour)
+        )
+        if factor is not None:
+            statement = statement.where(HourCell.factor == factor)
+        for day, hour, minutes in await session.execute(statement):
+            cells[(day.isoweekday(), int(hour))] += float(minutes or 0)
+        counted, now = await rolled_resources(session)
+        changed = {r for r in counted.keys() | now.keys() if counted.get(r) != now.get(r)}
+        if changed:
+            by_id = {p.id: p for p in where}
+            taken_off = [
+                r
+                for r in changed
+                if r in counted
+                and counted[r][2]
+                and counted[r][0] in by_id
+                and factor in (None, counted[r][1])
+            ]
+            rolled = _within(where, first, rolled_last)
+            for cell, minutes in (await _live_cells(session, rolled, RolledResource, taken_off)).items():
+                cells[cell] -= minutes
+            counted_now = [r for r in changed if r in resources]
+            for cell, minutes in (await _live_cells(session, rolled, Resource, counted_now)).items():
+                cells[cell] += minutes
+        live_first = through + timedelta(days=1)
+    if live_first <= last:
+        live = _within(where, live_first, last)
+        for cell, minutes in (await _live_cells(session, live, Resource, list(resources))).items():
+            cells[cell] += minutes
+    return {cell: minutes for cell, minutes in cells.items() if minutes}
+
+
+def _within(where: Sequence[Place], first: date, last: date) -> list[Place]:
+    """The places with their bounds narrowed to the local days `first` to `last`."""
+    return [replace(p, bounds=rules.period_bounds(first, last, p.zone)) for p in where]
+
+
+Counted = dict[int, tuple[int, str, bool]]
+"""Per resource id: location id, factor and whether it is in service."""
+
+
+async def rolled_resources(session: AsyncSession) -> tuple[Counted, Counted]:
+    """Each resource as the roll-up counted it, and as it is now."""
+    counted: Counted = {
+        r: (location_id, str(factor), bool(active))
+        for r, location_id, factor, active in await session.execute(
+            select(
+                RolledResource.resource_id,
+                RolledResource.location_id,
+                RolledResource.factor,
+                RolledResource.active,
+            )
+        )
+    }
+    now: Counted = {
+        r: (location_id, str(factor), bool(active))
+        for r, location_id, factor, active in await session.execute(
+            select(Resource.id, Resource.location_id, Resource.factor, Resource.active)
+        )
+    }
+    return counted, now
+
+
+def counted_resources(source: type[Resource] | type[RolledResource], ids: Sequence[int] | None = None) -> Any:
+    """Resource id, location and factor, of the resources now or as the roll-up counted them
+    (then only those in service, or the `ids`)."""
+    key = Resource.id if source is Resource else RolledResource.resource_id
+    statement = select(
+        key.label("resource_id"), source.location_id.label("location_id"), source.factor.label("factor")
+    )
+    chosen = key.in_(ids) if ids is not None else source.active.is_(True)
+    return statement.where(chosen).subquery("counted")
+
+
+async def _live_cells(
+    session: AsyncSession,
+    where: Sequence[Place],
+    source: type[Resource] | type[RolledResource],
+    resource_ids: list[int],
+) -> dict[tuple[int, int], float]:
+    """Booked minutes per local (weekday, hour) from the bookings of the resources."""
     if not resource_ids:
         return {}
-    bounds = bounds_table(where)
-    start = greatest(Booking.start_at, bounds.c.lower)
-    floor = utc_hour_floor(start)
-    grouped = (
-        select(
-            bounds.c.zone.label("zone"),
-            floor.label("floor"),
-            minutes_between(floor, start).label("first_minute"),
-            minutes_between(floor, least(Booking.end_at, bounds.c.upper)).label("last_minute"),
-            func.count().label("bookings"),
-        )
-        .select_from(Booking)
-        .join(Resource, Resource.id == Booking.resource_id)
-        .join(bounds, bounds.c.location_id == Resource.location_id)
-        .where(
-            Resource.id.in_(resource_ids),
-            Booking.status.in_(BOOKED),
-            Booking.start_at < bounds.c.upper,
-            Booking.end_at > bounds.c.lower,
-        )
-        .group_by(bounds.c.zone, floor, start, least(Booking.end_at, bounds.c.upper))
-        .subquery("grouped")
-    )
+    grouped = starting_hours(bounds_table(where), counted_resources(source, resource_ids))
     longest = await session.scalar(select(func.max(grouped.c.last_minute)))
     if not longest:
         return {}
-    numbers = union_all(*(select(literal(n).label("n")) for n in range(int(longest) // 60 + 1))).cte(
-        "numbers"
+    per_hour = spread_over_hours(grouped, int(longest) // 60 + 1)
+    weekday = local_weekday(per_hour.c.slot, per_hour.c.zone)
+    hour = local_hour(per_hour.c.slot, per_hour.c.zone)
+    statement = select(weekday, hour, func.sum(per_hour.c.minutes)).group_by(weekday, hour)
+    return {(int(w), int(h)): float(m or 0) for w, h, m in await session.execute(statement) if m}
+
+
+def starting_hours(bounds: CTE, resources: Any, *conditions: ColumnElement[bool]) -> Any:
+    """Bookings of `resources` (resource_id, location_id, factor) clipped to their location's
+    bounds, counted per zone, location, factor and starting UTC hour (`floor`) with their start
+    and end as minutes from it (`first_minute`, `last_minute`).
+
+    The first of two steps that cut bookings at whole hours in the database so that the
+    costly parts run on few rows: bookings with the same hours are one row here.
+    """
+    start = greatest(Booking.start_at, bounds.c.lower)
+    end = least(Booking.end_at, bounds.c.upper)
+    floor = utc_hour_floor(start)
+    return (
+        select(
+            bounds.c.zone.label("zone"),
+            resources.c.location_id.label("location_id"),
+            resources.c.factor.label("factor"),
+            floor.label("floor"),
+            minutes_between(floor, start).label("first_minute"),
+            minutes_between(floor, end).label("last_minute"),
+            func.count().label("bookings"),
+        )
+        .select_from(Booking)
+        .join(resources, resources.c.resource_id == Booking.resource_id)
+        .join(bounds, bounds.c.location_id == resources.c.location_id)
+        .where(
+            Booking.status.in_(BOOKED),
+            Booking.start_at < bounds.c.upper,
+            Booking.end_at > bounds.c.lower,
+            *conditions,
+        )
+        .group_by(bounds.c.zone, resources.c.location_id, resources.c.factor, floor, start, end)
+        .subquery("grouped")
     )
+
+
+def spread_over_hours(grouped: Any, hours: int) -> Any:
+    """The second step: the groups of `starting_hours` spread over the `hours` whole UTC hours
+    from their floor, summed per zone, location, factor and UTC hour (`slot`, `minutes`).
+
+    Only then is each hour turned into local time by the caller (DST-right: a repeated local
+    hour is two UTC hours).
+    """
+    numbers = select(literal(0).label("n")).cte("numbers", recursive=True)
+    numbers = numbers.union_all(select(numbers.c.n + 1).where(numbers.c.n < hours - 1))
     slot_first = numbers.c.n * 60
     minutes = greatest(
         least(grouped.c.last_minute, slot_first + 60) - greatest(grouped.c.first_minute, slot_first), 0
     )
     slot = plus_minutes(grouped.c.floor, slot_first)
-    per_hour = (
+    return (
         select(
             grouped.c.zone.label("zone"),
+            grouped.c.location_id.label("location_id"),
+            grouped.c.factor.label("factor"),
             slot.label("slot"),
             func.sum(minutes * grouped.c.bookings).label("minutes"),
         )
         .select_from(grouped)
         .join(numbers, slot_first < grouped.c.last_minute)
-        .group_by(grouped.c.zone, slot)
+        .group_by(grouped.c.zone, grouped.c.location_id, grouped.c.factor, slot)
         .subquery("per_hour")
     )
-    weekday = local_weekday(per_hour.c.slot, per_hour.c.zone)
-    hour = local_hour(per_hour.c.slot, per_hour.c.zone)
-    statement = select(weekday, hour, func.sum(per_hour.c.minutes)).group_by(weekday, hour)
-    return {(int(w), int(h)): float(m or 0) for w, h, m in await session.execute(statement) if m}
 
 
 def _age_band(day: ColumnElement[Any], birth_date: ColumnElement[Any]) -> ColumnElement[str]:
@@ -598,45 +739,54 @@ def visits_of_people(lower: datetime | None = None, upper: datetime | None = Non
 def first_days(people: Select[Any]) -> Select[Any]:
     """Each person's first visit still named, as user_id and first_day ('YYYY-MM-DD').
 
-    The earliest instant per person and zone first (the index on user and start serves it),
-    so that only those few instants are turned into local days.
+    Per person and zone the earliest booking is one step down the index on user and start
+    (ORDER BY start LIMIT 1), not a scan of all their bookings; only those few instants are
+    turned into local days. Per zone, because an earlier instant can be a later local day.
     """
-    bookings = (
-        select(
-            Booking.user_id.label("user_id"),
-            Location.timezone.label("zone"),
-            func.min(Booking.start_at).label("at"),
-        )
-        .join(Resource, Resource.id == Booking.resource_id)
-        .join(Location, Location.id == Resource.location_id)
+    who = people.distinct().subquery("who")
+    zones = select(Location.timezone.label("zone")).distinct().subquery("zones")
+    in_zone = select(Resource.id).join(Location, Location.id == Resource.location_id)
+    first_booking = (
+        select(Booking.start_at)
         .where(
-            Booking.user_id.in_(people),
+            Booking.user_id == who.c.user_id,
             Booking.purpose == BookingPurpose.VISITOR,
             Booking.status.in_(BOOKED),
+            Booking.resource_id.in_(in_zone.where(Location.timezone == zones.c.zone)),
         )
-        .group_by(Booking.user_id, Location.timezone)
+        .order_by(Booking.start_at)
+        .limit(1)
+        .scalar_subquery()
     )
-    places_taken = (
-        select(
-            Registration.user_id.label("user_id"),
-            Location.timezone.label("zone"),
-            func.min(WorkshopSession.start_at).label("at"),
-        )
-        .join(WorkshopSession, WorkshopSession.id == Registration.session_id)
-        .join(Resource, Resource.id == WorkshopSession.resource_id)
-        .join(Location, Location.id == Resource.location_id)
+    first_place = (
+        select(func.min(WorkshopSession.start_at))
+        .join(Registration, Registration.session_id == WorkshopSession.id)
         .where(
-            Registration.user_id.in_(people),
+            Registration.user_id == who.c.user_id,
             Registration.status.in_(TOOK_PART),
             WorkshopSession.cancelled_at.is_(None),
+            WorkshopSession.resource_id.in_(in_zone.where(Location.timezone == zones.c.zone)),
         )
-        .group_by(Registration.user_id, Location.timezone)
+        .scalar_subquery()
     )
-    earliest = union_all(bookings, places_taken).subquery("earliest")
-    return select(
-        earliest.c.user_id.label("user_id"),
-        func.min(day_text(local_day(earliest.c.at, earliest.c.zone))).label("first_day"),
-    ).group_by(earliest.c.user_id)
+    earliest = (
+        select(who.c.user_id, zones.c.zone, first_booking.label("booked"), first_place.label("took_part"))
+        .select_from(who)
+        .join(zones, literal(True))
+        .subquery("earliest")
+    )
+    at = least(
+        func.coalesce(earliest.c.booked, earliest.c.took_part),
+        func.coalesce(earliest.c.took_part, earliest.c.booked),
+    )
+    return (
+        select(
+            earliest.c.user_id.label("user_id"),
+            func.min(day_text(local_day(at, earliest.c.zone))).label("first_day"),
+        )
+        .where(at.is_not(None))
+        .group_by(earliest.c.user_id)
+    )
 
 
 def live_people(first: date, last: date, location_ids: Sequence[int] | None = None) -> Select[Any]:
@@ -695,13 +845,14 @@ async def people(
 ) -> list[PeopleRow]:
     """People, new and returning, counted per day, location and factor, summed over the period.
 
-    Days that retention has reached come from the kept daily figures, the others from the
-    bookings: a person is counted once on each day they came (only that sums over days without
-    knowing who someone is, so the figures of a past year stay the same).
+    Days that retention has reached or the roll-up has closed come from the daily figures of
+    `PeopleDay`, the others from the bookings: a person is counted once on each day they came
+    (only that sums over days without knowing who someone is, so the figures of a past year
+    stay the same).
     """
     where = await places(session, first, last, location)
     location_ids = [p.id for p in where]
-    kept_through = await session.scalar(select(KeptThrough.day))
+    kept_through = await people_days_through(session)
     totals: dict[str, list[int]] = {key: [0, 0] for key in _people_keys(group_by)}
     if kept_through is not None and first <= kept_through:
         key_column = PeopleDay.factor if group_by == "factor" else PeopleDay.age_band
@@ -732,6 +883,22 @@ async def people(
             totals[str(key)][0] += int(count or 0)
             totals[str(key)][1] += int(new or 0)
     return [PeopleRow(key, count, new) for key, (count, new) in totals.items()]
+
+
+async def people_days_through(session: AsyncSession) -> date | None:
+    """The last local day whose people figures `PeopleDay` holds: kept by retention or rolled up.
+
+    Rolled-up days count only while every resource has the location and factor the roll-up
+    counted it with; until the next run after a change, those days come from the bookings.
+    """
+    kept: date | None = await session.scalar(select(KeptThrough.day))
+    rolled: date | None = await session.scalar(select(RolledThrough.day))
+    if rolled is not None:
+        counted, now = await rolled_resources(session)
+        if {r: c[:2] for r, c in counted.items()} != {r: c[:2] for r, c in now.items()}:
+            rolled = None
+    days = [day for day in (kept, rolled) if day is not None]
+    return max(days) if days else None
 
 
 def _people_keys(group_by: PeopleGroup) -> list[str]:

@@ -7,11 +7,20 @@ Staff may still correct a booking afterwards, so each time the closed edge moves
 `RECHECK_DAYS` days are counted again (delete and INSERT ... SELECT, one grouped statement per
 chunk of days); a change older than that is not seen by the roll-up. Retention does not matter
 here: it forgets who booked, not when or with which status.
+
+Beside the resource days, the same run counts the hour cells of the heatmap (booked minutes per
+local day and hour, per location and factor, of the resources in service) and the people of
+those days (`PeopleDay`, new ones by their first visit; not the days retention has kept, which
+stay as it kept them), so that a year's heatmap and a month's people read a few thousand
+anonymous rows. Both depend on each resource's location and factor (and the cells on whether
+it is in service), as listed in `RolledResource`: when a resource has changed since, the next
+run counts cells and people again from scratch, and until then the reports count what the
+change touches from the bookings.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CTE, Date, and_, delete, func, insert, literal, select, union_all, update
@@ -21,9 +30,19 @@ from library.booking.models import Booking
 from library.catalog.models import Location, Resource
 from library.db import UTCDateTime
 from library.stats import rules
-from library.stats.models import ResourceDay, RolledThrough
-from library.stats.queries import booked_figures, late_cancellations
-from library.stats.sql import minutes_between
+from library.stats.keeping import count_people_days
+from library.stats.models import HourCell, KeptThrough, ResourceDay, RolledResource, RolledThrough
+from library.stats.queries import (
+    Counted,
+    booked_figures,
+    counted_resources,
+    late_cancellations,
+    rolled_resources,
+    spans_table,
+    spread_over_hours,
+    starting_hours,
+)
+from library.stats.sql import local_day, local_hour, minutes_between
 
 LAG_DAYS = 2
 """Days after its end before a local day counts as closed."""
@@ -48,25 +67,80 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
     rolled: date | None = await session.scalar(select(RolledThrough.day).with_for_update())
     if rolled is not None and rolled >= through:
         return 0
+    counted, as_now = await rolled_resources(session)
+    # Hour cells and people are counted from scratch the first time and after a resource changed;
+    # a new resource changes nothing when it has no booking before the days counted again anyway.
+    changed = [r for r in counted.keys() | as_now.keys() if counted.get(r) != as_now.get(r)]
     if rolled is None:
-        earliest: datetime | None = await session.scalar(select(func.min(Booking.start_at)))
-        first = through + timedelta(days=1) if earliest is None else earliest.date() - timedelta(days=1)
+        again = True
     else:
         first = rolled - timedelta(days=RECHECK_DAYS - 1)
-    longest = await session.scalar(select(func.max(minutes_between(Booking.start_at, Booking.end_at))))
-    counted = 0
-    day = first
-    while day <= through:
-        last = min(through, day + timedelta(days=CHUNK_DAYS - 1))
-        await count_days(session, day, last, zones, timedelta(minutes=float(longest or 0)))
-        counted += (last - day).days + 1
-        day = last + timedelta(days=1)
+        again = not await _only_new_without_past(session, changed, counted, first)
+    if again:
+        earliest: datetime | None = await session.scalar(select(func.min(Booking.start_at)))
+        beginning = through + timedelta(days=1) if earliest is None else earliest.date() - timedelta(days=1)
+        if rolled is None:
+            first = beginning
+    again_first = beginning if again else first
+    if again:
+        await session.execute(delete(HourCell))
+    if changed:
+        await session.execute(delete(RolledResource))
+        await session.execute(
+            insert(RolledResource).from_select(
+                ["resource_id", "location_id", "factor", "active"],
+                select(Resource.id, Resource.location_id, Resource.factor, Resource.active),
+            )
+        )
+    longest = timedelta(
+        minutes=float(
+            await session.scalar(select(func.max(minutes_between(Booking.start_at, Booking.end_at)))) or 0
+        )
+    )
+    counted_days = 0
+    for day, last in _chunks(first, through):
+        await count_days(session, day, last, zones, longest)
+        counted_days += (last - day).days + 1
+    for day, last in _chunks(again_first, through):
+        await count_hours(session, day, last, longest)
+    # People of the days retention has kept stay as it kept them.
+    kept: date | None = await session.scalar(select(KeptThrough.day))
+    people_first = again_first if kept is None else max(again_first, kept + timedelta(days=1))
+    for day, last in _chunks(people_first, through):
+        await count_people_days(session, day, last)
     if rolled is None:
         session.add(RolledThrough(id=1, day=through))
     else:
         await session.execute(update(RolledThrough).values(day=through))
     await session.flush()
-    return counted
+    return counted_days
+
+
+async def _only_new_without_past(
+    session: AsyncSession, changed: list[int], counted: Counted, first: date
+) -> bool:
+    """Whether the changed resources are all new ones without a booking that could touch a day
+    before `first` (a day's margin for the zones)."""
+    if any(r in counted for r in changed):
+        return False
+    if not changed:
+        return True
+    edge = datetime.combine(first + timedelta(days=1), time(), tzinfo=UTC)
+    touched = await session.scalar(
+        select(Booking.id).where(Booking.resource_id.in_(changed), Booking.start_at < edge).limit(1)
+    )
+    return touched is None
+
+
+def _chunks(first: date, last: date) -> list[tuple[date, date]]:
+    """The days from `first` to `last` in pieces of at most `CHUNK_DAYS`."""
+    pieces = []
+    day = first
+    while day <= last:
+        end = min(last, day + timedelta(days=CHUNK_DAYS - 1))
+        pieces.append((day, end))
+        day = end + timedelta(days=1)
+    return pieces
 
 
 def _days(first: date, last: date, zones: list[str]) -> CTE:
@@ -152,3 +226,30 @@ async def count_days(
 
 
 _SUMS = ("booked_minutes", "used_minutes", "bookings", "no_shows")
+
+
+async def count_hours(session: AsyncSession, first: date, last: date, longest: timedelta) -> None:
+    """Replace the hour cells of the local days `first` to `last` by a fresh count of the bookings
+    of the resources in service in `RolledResource`, each under the location and factor it has there."""
+    await session.execute(delete(HourCell).where(HourCell.day >= first, HourCell.day <= last))
+    locations = (await session.execute(select(Location.id, Location.timezone))).all()
+    spans = [(id_, rules.period_bounds(first, last, ZoneInfo(zone)), zone) for id_, zone in locations]
+    if not spans:
+        return
+    earliest = min(span.start for _, span, _ in spans)
+    grouped = starting_hours(
+        spans_table(spans),
+        counted_resources(RolledResource),
+        Booking.start_at >= literal(earliest - longest, UTCDateTime()),
+    )
+    per_hour = spread_over_hours(grouped, int(longest.total_seconds() // 3600) + 2)
+    day = local_day(per_hour.c.slot, per_hour.c.zone)
+    hour = local_hour(per_hour.c.slot, per_hour.c.zone)
+    await session.execute(
+        insert(HourCell).from_select(
+            ["day", "location_id", "factor", "hour", "booked_minutes"],
+            select(
+                day, per_hour.c.location_id, per_hour.c.factor, hour, func.sum(per_hour.c.minutes)
+            ).group_by(day, per_hour.c.location_id, per_hour.c.factor, hour),
+        )
+    )

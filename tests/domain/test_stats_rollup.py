@@ -1,5 +1,6 @@
-"""The daily roll-up plus the live days give exactly the figures of the bookings alone, on random
-bookings over midnight and a DST change, in two zones, after a late correction and after retention."""
+"""The daily roll-up plus the live days give exactly the figures of the bookings alone (utilisation,
+the heatmap, people), on random bookings over midnight and a DST change, in two zones, after a late
+correction, after a resource moved or left service, and after retention."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking.models import Booking, BookingPurpose, BookingStatus
-from library.catalog.models import Factor, ResourceKind
+from library.catalog.models import Factor, Location, Resource, ResourceKind
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from library.privacy import anonymise_expired
 from library.scheduler import run_jobs_once
 from library.stats import queries
-from library.stats.models import ResourceDay, RolledThrough
+from library.stats.models import HourCell, ResourceDay, RolledResource, RolledThrough
 from library.stats.rollup import roll_up
 from tests.support.booking_rows import insert_booking, row
 from tests.support.factories import create_location, create_resource, create_user
@@ -37,19 +39,32 @@ class _Undo(Exception):
     pass
 
 
-async def _figures(db: Database) -> list[list[queries.UtilisationRow]]:
+Figures = list[object]
+
+
+async def _all(session: AsyncSession) -> Figures:
+    found: Figures = []
+    for first, last in PERIODS:
+        found.append(await queries.utilisation(session, first, last, group_by="resource"))
+        found.append(await queries.heatmap(session, first, last))
+        found.append(await queries.heatmap(session, first, last, factor="space"))
+        found.append(await queries.heatmap(session, first, last, location="london"))
+        found.append(await queries.people(session, first, last, group_by="factor"))
+        found.append(await queries.people(session, first, last, group_by="age_band", location="london"))
+    return found
+
+
+async def _figures(db: Database) -> Figures:
     async with db.read() as session:
-        return [await queries.utilisation(session, f, t, group_by="resource") for f, t in PERIODS]
+        return await _all(session)
 
 
-async def _raw(db: Database) -> list[list[queries.UtilisationRow]]:
+async def _raw(db: Database) -> Figures:
     """The figures with the roll-up out of sight: counted from the bookings alone."""
-    found: list[list[queries.UtilisationRow]] = []
     try:
         async with db.write() as session:
             await session.execute(delete(RolledThrough))
-            for first, last in PERIODS:
-                found.append(await queries.utilisation(session, first, last, group_by="resource"))
+            found = await _all(session)
             raise _Undo  # roll the deletion back
     except _Undo:
         pass
@@ -97,8 +112,15 @@ async def _random_bookings(db: Database, seed: int) -> list[int]:
 async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Database) -> None:
     ids = await _random_bookings(db, seed=15)
     raw = await _raw(db)
-    assert sum(r.bookings for r in raw[0]) > 100
-    assert sum(r.late_cancellations for r in raw[0]) > 0
+    whole, heat = raw[0], raw[1]
+    assert isinstance(whole, list)
+    assert isinstance(heat, list)
+    assert sum(c.booked_minutes for c in heat) == sum(r.booked_minutes for r in whole)
+    assert sum(r.bookings for r in whole) > 100
+    assert sum(r.late_cancellations for r in whole) > 0
+    people = raw[4]
+    assert isinstance(people, list)
+    assert sum(r.people for r in people) > 20
     assert await _figures(db) == raw  # nothing rolled yet: the bookings alone
 
     async with db.write() as session:
@@ -107,6 +129,7 @@ async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Databa
     async with db.read() as session:
         assert await session.scalar(select(RolledThrough.day)) == date(2026, 11, 18)
         assert (await session.scalar(select(func.count()).select_from(ResourceDay)) or 0) > 100
+        assert (await session.scalar(select(func.count()).select_from(HourCell)) or 0) > 100
     assert await _figures(db) == raw
 
     # Staff correct a booking of a closed day; the next run, a day later, counts that day again.
@@ -134,6 +157,57 @@ async def test_roll_up_and_live_days_give_the_figures_of_the_bookings(db: Databa
     assert await _figures(db) == corrected
     async with db.write() as session:
         assert await roll_up(session, datetime(2026, 11, 21, 18, tzinfo=UTC)) == 0  # same edge
+
+    # A resource changes factor, another leaves service: until the next run counts the hour
+    # cells again, the heatmap takes them off their old cells and counts them from the bookings.
+    async with db.write() as session:
+        await session.execute(
+            update(Resource).where(Resource.slug == "printer").values(factor=Factor.TECHNOLOGY)
+        )
+        await session.execute(update(Resource).where(Resource.slug == "desk").values(active=False))
+    before, corrected = corrected, await _raw(db)
+    assert corrected[2] != before[2]  # the space factor lost the printer
+    assert corrected[3] != before[3]  # London lost its desk
+    assert await _figures(db) == corrected
+    async with db.write() as session:
+        assert await roll_up(session, datetime(2026, 11, 22, 12, tzinfo=UTC)) == 8
+        in_cells = set(
+            (await session.scalars(select(RolledResource.resource_id).where(RolledResource.active))).all()
+        )
+        active = set((await session.scalars(select(Resource.id).where(Resource.active.is_(True)))).all())
+    assert in_cells == active
+    assert await _figures(db) == corrected
+    async with db.write() as session:  # the resource is back in service, under its old factor
+        await session.execute(update(Resource).where(Resource.slug == "desk").values(active=True))
+        await session.execute(update(Resource).where(Resource.slug == "printer").values(factor=Factor.SPACE))
+    corrected = await _raw(db)
+    assert await _figures(db) == corrected
+
+    # After the changes above the next run counts all from scratch. A new resource without
+    # bookings before the days counted anyway does not make the run after it do so: a mark
+    # left on a day before all bookings stays.
+    async with db.write() as session:
+        assert await roll_up(session, datetime(2026, 11, 23, 12, tzinfo=UTC)) == 8
+        berlin = await session.scalar(select(Location).where(Location.slug != "london"))
+        assert berlin is not None
+        session.add(
+            HourCell(
+                day=date(2020, 1, 6), location_id=berlin.id, factor=Factor.SPACE, hour=9, booked_minutes=1
+            )
+        )
+    await create_resource(db, berlin, "newcomer")
+    async with db.write() as session:
+        assert await roll_up(session, datetime(2026, 11, 24, 12, tzinfo=UTC)) == 8
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(HourCell).where(HourCell.day < START.date())
+            )
+            == 1
+        )
+        assert await session.scalar(select(func.count()).select_from(RolledResource)) == 4
+        await session.execute(delete(HourCell).where(HourCell.day < START.date()))
+    corrected = await _raw(db)
+    assert await _figures(db) == corrected
 
     # Retention forgets who booked, not what: the figures stay the same.
     async with db.write() as session:
