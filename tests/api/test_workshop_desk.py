@@ -3,12 +3,15 @@ dates, write to a session's participants (both engines)."""
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from collections import Counter
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
-from library.accounts.models import Role
+from library.accounts.models import Role, User
 from library.audit.models import AuditEntry
 from library.catalog.models import ResourceKind
 from library.db import Database
@@ -23,8 +26,10 @@ from tests.support.factories import (
     create_resource,
     create_user,
     get_token,
+    hours,
 )
-from tests.support.times import FRIDAY, THURSDAY, at
+from tests.support.live_server import visitors_with_tokens
+from tests.support.times import BERLIN, FRIDAY, THURSDAY, at
 
 NEXT_FRIDAY = date(2026, 12, 11)
 
@@ -315,3 +320,100 @@ async def test_staff_write_to_a_sessions_participants(db: Database, client: Clie
         404,
         "not_found",
     )
+
+
+async def staff_on_a_live_server(
+    db: Database, live_server: str, http: httpx.AsyncClient, visitors: int
+) -> dict[str, Any]:
+    """A library open every day, a forum, `visitors` tokens and a staff token; a workshop with a
+    session of ten places in three days."""
+    location = await create_location(db, weekly=tuple(hours(day, "06:00", "22:00") for day in range(1, 8)))
+    await create_resource(db, location, "forum")
+    tokens = await visitors_with_tokens(db, visitors + 1)
+    staff_token = tokens.pop()
+    async with db.write() as transaction:
+        staff_user = await transaction.scalar(
+            select(User).where(User.email == f"visitor{visitors}@example.org")
+        )
+        assert staff_user is not None
+        staff_user.role = Role.STAFF
+    headers = {"Authorization": f"Bearer {staff_token}"}
+    made = await http.post(
+        f"{live_server}/api/v1/workshops",
+        json={"title": "Digitale Welten", "description": "", "factor": "knowhow"},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    start = datetime.now(BERLIN).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=3)
+    session = await http.post(
+        f"{live_server}/api/v1/workshops/digitale-welten/sessions",
+        json={
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=2)).isoformat(),
+            "room": "forum",
+            "capacity": 10,
+        },
+        headers=headers,
+    )
+    assert session.status_code == 201, session.text
+    return {"tokens": tokens, "staff": headers, "session": session.json(), "start": start}
+
+
+async def test_places_changed_during_a_rush_of_sign_ups_never_leave_more_held_than_there_are(
+    db: Database, live_server: str, http: httpx.AsyncClient
+) -> None:
+    world = await staff_on_a_live_server(db, live_server, http, 20)
+    session_url = f"{live_server}/api/v1/workshop-sessions/{world['session']['id']}"
+
+    answers = await asyncio.gather(
+        *(http.post(f"{session_url}/registrations", headers=bearer(t)) for t in world["tokens"]),
+        http.patch(session_url, json={"capacity": 5}, headers=world["staff"]),
+        http.patch(session_url, json={"capacity": 14}, headers=world["staff"]),
+    )
+
+    assert Counter(r.status_code for r in answers[:-2]) == {201: 20}
+    for change in answers[-2:]:
+        assert change.status_code in (200, 409), change.text
+        if change.status_code == 409:
+            assert change.json()["code"] == "capacity_below_taken"
+    final = (await http.get(session_url + "/registrations?limit=100", headers=world["staff"])).json()["items"]
+    capacity = (await http.get(f"{live_server}/api/v1/workshops/digitale-welten")).json()["sessions"][0][
+        "capacity"
+    ]
+    held = [r for r in final if r["status"] == "confirmed"]
+    waiting = sorted(r["waitlist_position"] for r in final if r["status"] == "waitlisted")
+    assert len(held) == capacity  # never more, and a place added went to the next in line
+    assert waiting == list(range(1, 21 - capacity))
+
+
+async def test_a_copy_and_a_visitor_racing_for_the_same_room_never_both_win(
+    db: Database, live_server: str, http: httpx.AsyncClient
+) -> None:
+    world = await staff_on_a_live_server(db, live_server, http, 1)
+    later = world["start"] + timedelta(days=7)
+
+    copy, booking = await asyncio.gather(
+        http.post(
+            f"{live_server}/api/v1/workshops/digitale-welten/duplicate",
+            json={"first_day": later.date().isoformat()},
+            headers=world["staff"],
+        ),
+        http.post(
+            f"{live_server}/api/v1/bookings",
+            json={
+                "resource": "forum",
+                "start": later.isoformat(),
+                "end": (later + timedelta(hours=1)).isoformat(),
+            },
+            headers=bearer(world["tokens"][0]),
+        ),
+    )
+
+    assert sorted([copy.status_code, booking.status_code]) in ([201, 409], [409, 201])
+    if copy.status_code == 409:
+        assert copy.json()["code"] == "copy_refused"
+        assert (
+            await http.get(f"{live_server}/api/v1/workshops/digitale-welten-{later.date()}")
+        ).status_code == 404
+    else:
+        assert booking.json()["code"] == "slot_taken"
