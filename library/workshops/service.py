@@ -104,6 +104,8 @@ async def certification_id(session: AsyncSession, key: str | None, field: str) -
 
 
 async def create_workshop(db: Database, new: NewWorkshop, *, actor: User, now: datetime) -> Workshop:
+    if not new.slug:  # a title of signs alone makes no slug: its address would be the list's
+        raise InvalidInput("invalid_input", "slug")
     async with db.write() as session:
         if await session.scalar(select(Workshop.id).where(Workshop.slug == new.slug)) is not None:
             raise Conflict("slug_taken")

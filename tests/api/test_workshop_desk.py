@@ -417,3 +417,14 @@ async def test_a_copy_and_a_visitor_racing_for_the_same_room_never_both_win(
         ).status_code == 404
     else:
         assert booking.json()["code"] == "slot_taken"
+
+
+async def test_a_title_that_makes_no_slug_needs_one(db: Database, client: Client) -> None:
+    """Else the workshop's address would be the list's, and PATCH /workshops/ would answer 405."""
+    world = await desk(db, client)
+    refused = await client.post(
+        "/api/v1/workshops",
+        json={"title": "#§!", "description": "", "factor": "knowhow"},
+        headers=bearer(world["staff"]),
+    )
+    assert assert_problem(refused, 422, "invalid_input")["errors"][0]["field"] == "slug"
