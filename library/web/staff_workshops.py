@@ -394,16 +394,8 @@ class StaffWorkshopPages(Controller):
         status = 422
         if begins and ends and not form.has_errors:
             try:
-                await service.move_or_cancel_session(
-                    context.db,
-                    session_id,
-                    start=begins,
-                    end=ends,
-                    cancel=False,
-                    reason=reason or None,
-                    actor=user,
-                    now=context.now,
-                )
+                change = service.SessionChange(start=begins, end=ends, reason=reason or None)
+                await service.edit_session(context.db, session_id, change, actor=user, now=context.now)
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="session_moved")
             except LibraryError as problem:
                 form.absorb(problem, lang, fields={"start": "start", "end": "end"})
