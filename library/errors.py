@@ -98,6 +98,15 @@ MESSAGES: dict[str, str] = {
         "All %(capacity)s places are taken: a place beyond them needs a reason, "
         "which is kept in the audit log."
     ),
+    "session_cancelled": N_("This session has been cancelled and can no longer be changed."),
+    "capacity_below_taken": N_(
+        "%(taken)s places are already taken, so the session needs at least %(taken)s places. "
+        "To have fewer, cancel registrations first."
+    ),
+    "no_sessions_to_copy": N_("This workshop has no sessions to copy."),
+    "copy_refused": N_(
+        "Nothing was copied: the rooms of some sessions cannot be booked on the new dates (see each session)."
+    ),
     "lottery_not_drawn": N_("In a lottery, places are added by hand only after the draw."),
     "not_a_lottery": N_("This session has no lottery."),
     "already_drawn": N_("The places have already been drawn."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -105,10 +106,63 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     stream_public: bool = False
 
 
+UNSET: Any = msgspec.UNSET
+
+
+class WorkshopChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A workshop's fields to change; those left out stay, null removes an optional one. The slug stays."""
+
+    title: Annotated[str, texts.line(200, min_length=1)] | msgspec.UnsetType = UNSET
+    description: Annotated[str, texts.note(10_000)] | msgspec.UnsetType = UNSET
+    factor: Factor | msgspec.UnsetType = UNSET
+    title_en: Annotated[str, texts.line(200)] | msgspec.UnsetType | None = UNSET
+    description_en: Annotated[str, texts.note(10_000)] | msgspec.UnsetType | None = UNSET
+    host: Annotated[str, texts.line(200, min_length=1)] | msgspec.UnsetType = UNSET
+    language: Lang | msgspec.UnsetType = UNSET
+    min_age: Annotated[int, msgspec.Meta(ge=0, le=120)] | msgspec.UnsetType | None = UNSET
+    max_age: Annotated[int, msgspec.Meta(ge=0, le=120)] | msgspec.UnsetType | None = UNSET
+    grants_certification: str | msgspec.UnsetType | None = UNSET
+    required_certification: str | msgspec.UnsetType | None = UNSET
+    offer_hours: Annotated[int, msgspec.Meta(ge=1, le=168)] | msgspec.UnsetType | None = UNSET
+
+
 class SessionChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What to change; what is left out stays. A new time or room is a move (everyone registered is
+    told); the places can't go below those taken; an empty `stream_url` removes the stream."""
+
     start: Instant | None = None
     end: Instant | None = None
     reason: Annotated[str, texts.line(500)] | None = None
+    room: Annotated[str, texts.line(80, min_length=1)] | None = None
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+    attendance_mode: AttendanceMode | None = None
+    stream_url: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    stream_public: bool | None = None
+
+
+class SessionDayIn(msgspec.Struct, forbid_unknown_fields=True):
+    session: Annotated[int, msgspec.Meta(ge=1)]
+    day: date
+
+
+class CopyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The first session's new day; other sessions keep their distance from it unless `sessions`
+    gives them a day of their own. `slug` defaults to the original's with the new day."""
+
+    first_day: date
+    slug: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")] | None = None
+    sessions: Annotated[list[SessionDayIn], msgspec.Meta(max_length=500)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
+    subject: Annotated[str, texts.line(200, min_length=1)]
+    text: Annotated[str, texts.note(10_000, min_length=1)]
+
+
+class MessageOut(msgspec.Struct):
+    queued: int  # messages put in the outbox: one per participant holding a place who gets mail
 
 
 class CancelSessionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -389,7 +443,7 @@ class WorkshopsController(Controller):
 
     @patch(
         "/workshop-sessions/{session_id:int}",
-        summary="Staff: move a session (its room booking moves too)",
+        summary="Staff: change a session: time or room (a move, told to all registered), places, attendance",
         guards=[staff_only],
     )
     async def move_session(
@@ -401,17 +455,82 @@ class WorkshopsController(Controller):
         clock: ClockDep,
         settings: SettingsDep,
     ) -> SessionOut:
-        await service.move_or_cancel_session(
-            db,
-            session_id,
-            start=data.start,
-            end=data.end,
-            cancel=False,
-            reason=data.reason,
-            actor=user,
-            now=clock.now(),
-        )
+        change = service.SessionChange(**msgspec.structs.asdict(data))
+        await service.edit_session(db, session_id, change, actor=user, now=clock.now())
         return await self._session(db, session_id, settings, clock.now())
+
+    @patch(
+        "/workshops/{slug:str}",
+        summary="Staff: change a workshop's texts, factor, ages and certifications",
+        guards=[staff_only],
+    )
+    async def update_workshop(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[WorkshopChangeIn],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+    ) -> WorkshopOut:
+        async with db.read() as session:
+            found = await session.scalar(
+                select(Workshop).where(Workshop.slug == slug).options(*WORKSHOP_OPTIONS)
+            )
+            if found is None:
+                raise NotFound(N_("The workshop '%(slug)s'"), slug=slug)
+            current = service.workshop_details(found)
+        given = {
+            name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET
+        }
+        await service.update_workshop(db, replace(current, **given), actor=user, now=clock.now())
+        return await one_workshop(db, slug, language(request), settings, clock.now())
+
+    @post(
+        "/workshops/{slug:str}/duplicate",
+        summary="Staff: copy a workshop and its sessions to new dates; every room booked or nothing made",
+        status_code=201,
+        guards=[staff_only],
+    )
+    async def duplicate_workshop(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[CopyIn],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+    ) -> WorkshopOut:
+        copy = service.Copy(
+            first_day=data.first_day,
+            days={chosen.session: chosen.day for chosen in data.sessions},
+            slug=data.slug,
+        )
+        made = await service.duplicate_workshop(
+            db, slug, copy, actor=user, zone=settings.zone, now=clock.now()
+        )
+        return await one_workshop(db, made.slug, language(request), settings, clock.now())
+
+    @post(
+        "/workshop-sessions/{session_id:int}/message",
+        summary="Staff: write to everyone holding a place in the session (through the outbox)",
+        status_code=202,
+        guards=[staff_only],
+    )
+    async def message_participants(
+        self,
+        session_id: RowId,
+        data: JSONBody[MessageIn],
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+    ) -> MessageOut:
+        queued = await service.mail_participants(
+            db, session_id, subject=data.subject, body=data.text, actor=user, now=clock.now()
+        )
+        return MessageOut(queued=queued)
 
     @post(
         "/workshop-sessions/{session_id:int}/cancel",

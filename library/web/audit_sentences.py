@@ -52,6 +52,9 @@ SENTENCES: dict[str, str] = {
     "booking.move": N_("%(actor)s moved the booking of %(thing)s for %(when)s to %(detail)s."),
     # workshops and their sessions
     "workshop.create": N_("%(actor)s created the workshop %(thing)s."),
+    "workshop.update": N_("%(actor)s changed the workshop %(thing)s: %(detail)s."),
+    "workshop.duplicate": N_("%(actor)s copied a workshop to new dates as %(thing)s."),
+    "workshop_session.update": N_("%(actor)s changed the session of %(thing)s on %(when)s: %(detail)s."),
     "workshop_session.create": N_("%(actor)s added a session of %(thing)s on %(when)s."),
     "workshop_session.moved": N_("%(actor)s moved the session of %(thing)s to %(when)s."),
     "workshop_session.cancelled": N_("%(actor)s cancelled the session of %(thing)s on %(when)s."),

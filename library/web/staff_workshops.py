@@ -3,7 +3,7 @@ lottery and attendance. Every change goes through library.workshops.service, as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
@@ -11,7 +11,6 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from library.accounts import people
 from library.accounts.models import Certification, UserCertification
@@ -40,14 +39,20 @@ from library.workshops import service
 from library.workshops.errors import room_refused
 from library.workshops.models import (
     HOLDING_STATUSES,
-    STAFF_ORDER,
+    AttendanceMode,
     Registration,
     RegistrationStatus,
     SignupMode,
     Workshop,
     WorkshopSession,
 )
-from library.workshops.queries import WORKSHOP_OPTIONS, SessionSummary, session_summaries
+from library.workshops.queries import (
+    WORKSHOP_OPTIONS,
+    SessionSummary,
+    session_at_desk,
+    session_summaries,
+    workshop_with_sessions,
+)
 
 NOTICES = {
     "workshop_created": N_("The workshop was created."),
@@ -60,6 +65,9 @@ NOTICES = {
     "attendance": N_("Attendance was saved."),
     "mailed": N_("The message was queued for everyone holding a place."),
     "participant_added": N_("The person was given a place and will get a confirmation by e-mail."),
+    "workshop_updated": N_("The workshop was saved."),
+    "workshop_copied": N_("The workshop was copied and the rooms of its sessions booked."),
+    "session_changed": N_("The session was saved; if its room changed, everyone registered will be told."),
 }
 FOUND_PEOPLE = 10
 """How many matches of the participant search the session page lists."""
@@ -74,6 +82,9 @@ STATUS_WORDS = {
 """A registration's state in the participant list's file (the page says the same in its badges)."""
 
 WORKSHOP_FIELDS = {"grants_certification": "grants", "required_certification": "requires"}
+SESSION_EDIT_FIELDS = {"capacity": "capacity", "stream_url": "stream_url", "room": "room"}
+DAY_PREFIX = "day-"
+"""A copy's form names a session's own new date `day-<original session id>`."""
 ATTENDED_PREFIX = "attended-"
 RECENT = timedelta(days=30)
 """Sessions that ended this long ago are still listed: attendance is often marked afterwards."""
@@ -110,6 +121,73 @@ class StaffWorkshopPages(Controller):
                     form.absorb(problem, lang, fields=WORKSHOP_FIELDS)
                 status = status_of(problem)
         return await overview_page(context, workshop_form=form, status=status)
+
+    @get("/{slug:str}/edit", name="staff-workshop-edit")
+    async def edit_workshop(self, context: PageContextDep, slug: FromPath[str]) -> Template:
+        return await workshop_edit_page(context, slug)
+
+    @post("/{slug:str}/edit", name="staff-workshop-update")
+    async def update_workshop(
+        self,
+        context: PageContextDep,
+        slug: FromPath[str],
+        user: UserDep,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """The same fields as a new workshop's, but the slug stays (links to it keep working)."""
+        lang = context.lang
+        form = Form(values=form_values(data))
+        new = read_workshop(form, lang)
+        status = 422
+        if new is not None:
+            try:
+                await service.update_workshop(
+                    context.db, replace(new, slug=slug), actor=user, now=context.now
+                )
+                return see_other("/staff/workshops", done="workshop_updated")
+            except LibraryError as problem:
+                form.absorb(problem, lang, fields=WORKSHOP_FIELDS, raising=(NotFound,))
+                status = status_of(problem)
+        return await workshop_edit_page(context, slug, form=form, status=status)
+
+    @get("/{slug:str}/copy", name="staff-workshop-copy-form")
+    async def copy_form(self, context: PageContextDep, slug: FromPath[str]) -> Template:
+        return await workshop_copy_page(context, slug)
+
+    @post("/{slug:str}/copy", name="staff-workshop-copy")
+    async def copy(
+        self,
+        context: PageContextDep,
+        slug: FromPath[str],
+        user: UserDep,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """A copy with its sessions on new dates: all or nothing, a refused room named per session."""
+        lang = context.lang
+        form = Form(values=form_values(data))
+        first_day = parsing.day(form, "first_day", lang, required=True)
+        new_slug = parsing.text(form, "slug", lang, max_length=80)
+        if new_slug and new_slug != slugify(new_slug):
+            form.add("slug", translate(lang, N_("Only lower-case letters, digits and hyphens, please.")))
+        days = {}
+        for name in data:
+            number = name.removeprefix(DAY_PREFIX)
+            if name.startswith(DAY_PREFIX) and number.isdigit() and (chosen := parsing.day(form, name, lang)):
+                days[int(number)] = chosen
+        status = 422
+        if first_day is not None and not form.has_errors:
+            copy = service.Copy(first_day=first_day, days=days, slug=new_slug or None)
+            try:
+                await service.duplicate_workshop(
+                    context.db, slug, copy, actor=user, zone=context.settings.zone, now=context.now
+                )
+                return see_other("/staff/workshops", done="workshop_copied")
+            except LibraryError as problem:
+                form.absorb(problem, lang, raising=(NotFound,))
+                for refused in problem.extra.get("conflicts", []):
+                    form.add(f"{DAY_PREFIX}{refused['session']}", refusal_words(refused["code"], lang))
+                status = status_of(problem)
+        return await workshop_copy_page(context, slug, form=form, status=status)
 
     @post("/sessions", name="staff-workshops-add-session")
     async def add_session(
@@ -198,7 +276,9 @@ class StaffWorkshopPages(Controller):
         """The participant list and the waitlist as a spreadsheet, in the page's language."""
         lang = context.lang
         async with context.db.read() as session:
-            _, registrations = await session_with_people(session, session_id)
+            registrations = (
+                await session_at_desk(session, session_id, context.settings.zone, context.now)
+            ).registrations
         header = [translate(lang, word) for word in (N_("Name"), N_("E-mail"), N_("Status"), N_("Waitlist"))]
         rows = [header]
         for r in registrations:
@@ -272,6 +352,28 @@ class StaffWorkshopPages(Controller):
         await service.draw(db, session_id, seed=None, actor=user, now=clock.now())
         return see_other(f"/staff/workshops/sessions/{session_id}", done="drawn")
 
+    @post("/sessions/{session_id:int}/edit", name="staff-workshop-session-edit")
+    async def edit_session(
+        self,
+        context: PageContextDep,
+        session_id: FromPath[int],
+        user: UserDep,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """Room, places and attendance; a new room is a move, told to everyone registered."""
+        lang = context.lang
+        form = Form(values=form_values(data))
+        change = read_session_change(form, lang)
+        status = 422
+        if change is not None:
+            try:
+                await service.edit_session(context.db, session_id, change, actor=user, now=context.now)
+                return see_other(f"/staff/workshops/sessions/{session_id}", done="session_changed")
+            except LibraryError as problem:
+                form.absorb(problem, lang, fields=SESSION_EDIT_FIELDS, raising=(NotFound,))
+                status = status_of(problem)
+        return await one_session_page(context, session_id, edit_form=form, status=status)
+
     @post("/sessions/{session_id:int}/move", name="staff-workshop-move")
     async def move(
         self,
@@ -292,16 +394,8 @@ class StaffWorkshopPages(Controller):
         status = 422
         if begins and ends and not form.has_errors:
             try:
-                await service.move_or_cancel_session(
-                    context.db,
-                    session_id,
-                    start=begins,
-                    end=ends,
-                    cancel=False,
-                    reason=reason or None,
-                    actor=user,
-                    now=context.now,
-                )
+                change = service.SessionChange(start=begins, end=ends, reason=reason or None)
+                await service.edit_session(context.db, session_id, change, actor=user, now=context.now)
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="session_moved")
             except LibraryError as problem:
                 form.absorb(problem, lang, fields={"start": "start", "end": "end"})
@@ -386,6 +480,78 @@ def read_workshop(form: Form, lang: Lang) -> service.NewWorkshop | None:
     )
 
 
+def read_session_change(form: Form, lang: Lang) -> service.SessionChange | None:
+    """The session's room, places and attendance form, or None with the messages in `form`."""
+    if not form.value("room"):
+        form.add("room", translate(lang, parsing.REQUIRED))
+    capacity = parsing.whole_number(form, "capacity", lang, low=1, high=10_000, required=True)
+    stream_url = parsing.text(form, "stream_url", lang, max_length=500)
+    reason = parsing.text(form, "change_reason", lang, max_length=500)
+    attendance = form.value("attendance_mode")
+    if attendance not in AttendanceMode.__members__.values():
+        form.add("attendance_mode", translate(lang, N_("Please choose how people take part.")))
+    if form.has_errors:
+        return None
+    return service.SessionChange(
+        room=form.value("room"),
+        capacity=capacity,
+        attendance_mode=AttendanceMode(attendance),
+        stream_url=stream_url,
+        stream_public=form.value("stream_public") == "on",
+        reason=reason or None,
+    )
+
+
+def refusal_words(code: str, lang: Lang) -> str:
+    """Why a copied session's room was refused, next to its new date."""
+    if code == "slot_taken":
+        return translate(lang, N_("The room is already booked at that time."))
+    return message(code, lang)
+
+
+def workshop_values(details: service.NewWorkshop) -> dict[str, str]:
+    """A workshop's details as its form shows them."""
+    values = {name: "" if value is None else str(value) for name, value in asdict(details).items()}
+    values["grants"] = values.pop("grants_certification")
+    values["requires"] = values.pop("required_certification")
+    return values
+
+
+async def workshop_edit_page(
+    context: PageContext, slug: str, *, form: Form | None = None, status: int = 200
+) -> Template:
+    async with context.db.read() as session:
+        workshop = await workshop_with_sessions(session, slug)
+        if workshop is None:
+            raise NotFound(N_("The workshop '%(slug)s'"), slug=slug)
+        offered = await choices(session, context.lang)
+    return context.render(
+        "staff/workshop_edit.html",
+        status=status,
+        workshop=workshop,
+        workshop_form=form or Form(values=workshop_values(service.workshop_details(workshop))),
+        **offered,
+    )
+
+
+async def workshop_copy_page(
+    context: PageContext, slug: str, *, form: Form | None = None, status: int = 200
+) -> Template:
+    async with context.db.read() as session:
+        workshop = await workshop_with_sessions(session, slug)
+        if workshop is None:
+            raise NotFound(N_("The workshop '%(slug)s'"), slug=slug)
+    return context.render(
+        "staff/workshop_copy.html",
+        status=status,
+        workshop=workshop,
+        sessions=[s for s in workshop.sessions if s.cancelled_at is None],
+        zone=context.settings.zone,
+        day_prefix=DAY_PREFIX,
+        form=form or Form(),
+    )
+
+
 def read_session(form: Form, lang: Lang, settings: Settings) -> service.NewSession | None:
     if not form.value("workshop"):
         form.add("workshop", translate(lang, parsing.REQUIRED))
@@ -431,6 +597,11 @@ async def choices(session: AsyncSession, lang: Lang) -> dict[str, list[tuple[str
         "modes": [
             (SignupMode.FIRST_COME.value, translate(lang, N_("First come, first served (with a waitlist)"))),
             (SignupMode.LOTTERY.value, translate(lang, N_("Lottery after registration closes"))),
+        ],
+        "attendance_modes": [
+            (AttendanceMode.IN_PERSON.value, translate(lang, N_("In the room"))),
+            (AttendanceMode.ONLINE.value, translate(lang, N_("Online only"))),
+            (AttendanceMode.HYBRID.value, translate(lang, N_("In the room or online"))),
         ],
     }
 
@@ -485,18 +656,20 @@ async def one_session_page(
     cancel_form: Form | None = None,
     add_form: Form | None = None,
     mail_form: Form | None = None,
+    edit_form: Form | None = None,
     status: int = 200,
 ) -> Template:
     add_form = add_form or Form()
+    zone = context.settings.zone
     async with context.db.read() as session:
-        found, registrations = await session_with_people(session, session_id)
+        loaded = await session_at_desk(session, session_id, zone, context.now)
+        found, registrations, facts = loaded.session, loaded.registrations, loaded.summary
         wanted = add_form.value("person").strip()
         candidates = list(await people.search(session, wanted, limit=FOUND_PEOPLE)) if wanted else []
-        facts = (await session_summaries(session, [found], context.settings.zone, context.now))[0]
         granted = await certificates_held(
             session, found.workshop.grants_certification, registrations, context.now
         )
-    zone = context.settings.zone
+        offered = await choices(session, context.lang)
     local_start = found.start_at.astimezone(zone)
     return context.render(
         "staff/workshop_session.html",
@@ -526,12 +699,23 @@ async def one_session_page(
             }
         ),
         cancel_form=cancel_form or Form(),
+        edit_form=edit_form
+        or Form(
+            values={
+                "room": found.resource.slug,
+                "capacity": str(found.capacity),
+                "attendance_mode": found.attendance_mode.value,
+                "stream_url": found.stream_url or "",
+                "stream_public": "on" if found.stream_public else "",
+            }
+        ),
         add_form=add_form,
         mail_form=mail_form or Form(),
         candidates=candidates[:FOUND_PEOPLE],
         more_candidates=len(candidates) > FOUND_PEOPLE,
         full=facts.confirmed >= found.capacity,
         notice=context.notice(NOTICES),
+        **offered,
     )
 
 
@@ -540,7 +724,8 @@ async def door_page(
 ) -> Template:
     """Those holding a place, narrowed to the names (or e-mail addresses) that contain `query`."""
     async with context.db.read() as session:
-        found, registrations = await session_with_people(session, session_id)
+        loaded = await session_at_desk(session, session_id, context.settings.zone, context.now)
+    found, registrations = loaded.session, loaded.registrations
     holding = [
         r
         for r in registrations
@@ -566,31 +751,6 @@ async def door_page(
         form=form or Form(),
         notice=context.notice(NOTICES),
     )
-
-
-async def session_with_people(
-    session: AsyncSession, session_id: int
-) -> tuple[WorkshopSession, list[Registration]]:
-    """The session (room, workshop, certification) and its registrations in the staff's order."""
-    found = await session.scalar(
-        select(WorkshopSession)
-        .where(WorkshopSession.id == session_id)
-        .options(
-            joinedload(WorkshopSession.resource),
-            joinedload(WorkshopSession.workshop).joinedload(Workshop.grants_certification),
-        )
-    )
-    if found is None:
-        raise NotFound(N_("The session %(id)s"), id=session_id)
-    registrations = list(
-        await session.scalars(
-            select(Registration)
-            .where(Registration.session_id == session_id)
-            .options(joinedload(Registration.user))
-            .order_by(*STAFF_ORDER)
-        )
-    )
-    return found, registrations
 
 
 async def certificates_held(

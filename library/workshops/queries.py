@@ -17,8 +17,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts.models import Certification
 from library.catalog.models import Factor, Location, Resource
+from library.errors import NotFound
+from library.i18n import N_
 from library.workshops.models import (
     HOLDING_STATUSES,
+    STAFF_ORDER,
     AttendanceMode,
     Registration,
     RegistrationStatus,
@@ -225,3 +228,38 @@ async def workshop_counts_by_factor(session: AsyncSession) -> dict[Factor, int]:
     """How many workshops each factor has: the home page's factor cards and GET /factors."""
     rows = await session.execute(select(Workshop.factor, func.count()).group_by(Workshop.factor))
     return {factor: count for factor, count in rows}
+
+
+@dataclass(frozen=True)
+class SessionAtDesk:
+    """One session as the staff's pages of it (the session, the door, the list's file, the
+    message) all load it: room, workshop and the certification it grants, its people in the
+    staff's order, and its counts."""
+
+    session: WorkshopSession
+    registrations: list[Registration]
+    summary: SessionSummary
+
+
+async def session_at_desk(
+    session: AsyncSession, session_id: int, zone: ZoneInfo, now: datetime
+) -> SessionAtDesk:
+    found = await session.scalar(
+        select(WorkshopSession)
+        .where(WorkshopSession.id == session_id)
+        .options(
+            joinedload(WorkshopSession.resource),
+            joinedload(WorkshopSession.workshop).joinedload(Workshop.grants_certification),
+        )
+    )
+    if found is None:
+        raise NotFound(N_("The session %(id)s"), id=session_id)
+    registrations = list(
+        await session.scalars(
+            select(Registration)
+            .where(Registration.session_id == session_id)
+            .options(joinedload(Registration.user))
+            .order_by(*STAFF_ORDER)
+        )
+    )
+    return SessionAtDesk(found, registrations, (await session_summaries(session, [found], zone, now))[0])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -128,3 +128,29 @@ def stream_problem(attendance_mode: str, stream_url: str | None) -> str | None:
 def stream_visible(*, stream_public: bool, confirmed: bool) -> bool:
     """Who sees the stream's address: confirmed participants, and everyone where it is public."""
     return stream_public or confirmed
+
+
+def moved_to(
+    spans: Sequence[tuple[datetime, datetime]],
+    first_day: date,
+    chosen: Mapping[int, date],
+    zone: ZoneInfo,
+) -> list[tuple[datetime, datetime]]:
+    """Where a copied workshop's sessions go: the first session to `first_day`, the others as many
+    local days after it as before (or to the day `chosen` for their place in `spans`), each at
+    the same local times of day, so a copy across a clock change still starts at 10:00."""
+    if not spans:
+        return []
+    origin = spans[0][0].astimezone(zone).date()
+    moved = []
+    for index, (start, end) in enumerate(spans):
+        local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+        day = chosen.get(index, first_day + (local_start.date() - origin))
+        end_day = day + (local_end.date() - local_start.date())
+        moved.append(
+            (
+                datetime.combine(day, local_start.time(), zone).astimezone(UTC),
+                datetime.combine(end_day, local_end.time(), zone).astimezone(UTC),
+            )
+        )
+    return moved

@@ -9,18 +9,19 @@ BEGIN IMMEDIATE transaction (SQLite); partial unique indexes back this up.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts import people
 from library.accounts.models import Certification, User, UserCertification
-from library.audit.log import record, snapshot
+from library.audit.log import only_changed, record, snapshot
 from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingStatus
@@ -34,12 +35,13 @@ from library.booking.service import (
     cancel_within,
     retrying_lost_races,
 )
-from library.catalog.models import Factor
+from library.catalog.models import Factor, Resource
 from library.db import Database, dialect_of
 from library.errors import Conflict, InvalidInput, NotFound
-from library.i18n import DEFAULT_LANGUAGE, N_, Lang
+from library.i18n import DEFAULT_LANGUAGE, N_, Lang, known_language
 from library.outbox.queue import enqueue
 from library.outbox.queue import receives_mail as people_receive_mail
+from library.workshops.errors import room_refused
 from library.workshops.models import (
     HOLDING_STATUSES,
     AttendanceMode,
@@ -56,6 +58,7 @@ from library.workshops.rules import (
     certification_expiry,
     check_registration,
     draw_places,
+    moved_to,
     stream_problem,
 )
 
@@ -101,6 +104,8 @@ async def certification_id(session: AsyncSession, key: str | None, field: str) -
 
 
 async def create_workshop(db: Database, new: NewWorkshop, *, actor: User, now: datetime) -> Workshop:
+    if not new.slug:  # a title of signs alone makes no slug: its address would be the list's
+        raise InvalidInput("invalid_input", "slug")
     async with db.write() as session:
         if await session.scalar(select(Workshop.id).where(Workshop.slug == new.slug)) is not None:
             raise Conflict("slug_taken")
@@ -135,6 +140,79 @@ async def create_workshop(db: Database, new: NewWorkshop, *, actor: User, now: d
             at=now,
             after=snapshot(workshop, ("slug", "title", "factor", "host")),
         )
+    return workshop
+
+
+WORKSHOP_FIELDS = (
+    "title",
+    "title_en",
+    "description",
+    "description_en",
+    "factor",
+    "host",
+    "language",
+    "min_age",
+    "max_age",
+    "grants_certification_id",
+    "required_certification_id",
+    "offer_hours",
+)
+
+
+def workshop_details(workshop: Workshop) -> NewWorkshop:
+    """What a workshop (its certifications loaded) says and asks, as an edit starts from it."""
+    return NewWorkshop(
+        title=workshop.title,
+        title_en=workshop.title_en,
+        description=workshop.description,
+        description_en=workshop.description_en,
+        factor=workshop.factor,
+        slug=workshop.slug,
+        host=workshop.host,
+        language=known_language(workshop.language),
+        min_age=workshop.min_age,
+        max_age=workshop.max_age,
+        grants_certification=workshop.grants_certification.key if workshop.grants_certification else None,
+        required_certification=workshop.required_certification.key
+        if workshop.required_certification
+        else None,
+        offer_hours=workshop.offer_hours,
+    )
+
+
+async def update_workshop(db: Database, new: NewWorkshop, *, actor: User, now: datetime) -> Workshop:
+    """Change what the workshop `new.slug` says and asks. The slug names it and stays, so links
+    to it keep working; a new age range or certification holds for sign-ups from now on."""
+    if new.min_age is not None and new.max_age is not None and new.min_age > new.max_age:
+        raise InvalidInput("invalid_input", "max_age")
+    async with db.write() as session:
+        workshop = await session.scalar(select(Workshop).where(Workshop.slug == new.slug))
+        if workshop is None:
+            raise NotFound(N_("The workshop '%(slug)s'"), slug=new.slug)
+        before = snapshot(workshop, WORKSHOP_FIELDS)
+        workshop.title, workshop.title_en = new.title, new.title_en
+        workshop.description, workshop.description_en = new.description, new.description_en
+        workshop.factor, workshop.host, workshop.language = new.factor, new.host, new.language
+        workshop.min_age, workshop.max_age, workshop.offer_hours = new.min_age, new.max_age, new.offer_hours
+        workshop.grants_certification_id = await certification_id(
+            session, new.grants_certification, "grants_certification"
+        )
+        workshop.required_certification_id = await certification_id(
+            session, new.required_certification, "required_certification"
+        )
+        await session.flush()
+        changed_before, changed_after = only_changed(before, snapshot(workshop, WORKSHOP_FIELDS))
+        if changed_after:
+            record(
+                session,
+                actor_id=actor.id,
+                action="workshop.update",
+                object_type="workshop",
+                object_id=workshop.id,
+                at=now,
+                before=changed_before,
+                after=changed_after,
+            )
     return workshop
 
 
@@ -234,6 +312,103 @@ async def add_session(
 def SlotTaken_for(new: NewSession) -> Exception:
 
     return SlotTaken(Interval(new.start, new.end))
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Where a workshop's copy goes: the first session's new day, by the original session's id
+    other days chosen for single sessions (the rest keep their distance), and its slug (by
+    default the original's with the new first day)."""
+
+    first_day: date
+    days: Mapping[int, date] = field(default_factory=dict)
+    slug: str | None = None
+
+    def slug_for(self, original: str) -> str:
+        suffix = f"-{self.first_day.isoformat()}"
+        return self.slug or original[: 80 - len(suffix)] + suffix
+
+
+async def duplicate_workshop(
+    db: Database, original_slug: str, copy: Copy, *, actor: User, zone: ZoneInfo, now: datetime
+) -> Workshop:
+    """Copy a workshop with its sessions (not the cancelled ones) moved to new dates: the same
+    times of day, rooms, places and sign-up. Each room is booked through the booking engine; all
+    or nothing: when a room is refused, nothing is made and the Conflict lists every session the
+    booking engine refused (`conflicts`: the original session, the new start and end, a code)."""
+
+    async def work(session: AsyncSession) -> Workshop:
+        original = await session.scalar(
+            select(Workshop)
+            .where(Workshop.slug == original_slug)
+            .options(selectinload(Workshop.sessions).joinedload(WorkshopSession.resource))
+        )
+        if original is None:
+            raise NotFound(N_("The workshop '%(slug)s'"), slug=original_slug)
+        slug = copy.slug_for(original_slug)
+        if await session.scalar(select(Workshop.id).where(Workshop.slug == slug)) is not None:
+            raise Conflict("slug_taken", "slug", slug=slug)
+        sessions = [s for s in original.sessions if s.cancelled_at is None]
+        if not sessions:
+            raise Conflict("no_sessions_to_copy")
+        unknown = copy.days.keys() - {s.id for s in sessions}
+        if unknown:
+            raise InvalidInput("invalid_input", "days")
+        made = Workshop(
+            slug=slug,
+            **{name: getattr(original, name) for name in WORKSHOP_FIELDS},
+            lottery_cooldown_days=original.lottery_cooldown_days,
+            created_at=now,
+        )
+        session.add(made)
+        await session.flush()
+        record(
+            session,
+            actor_id=actor.id,
+            action="workshop.duplicate",
+            object_type="workshop",
+            object_id=made.id,
+            at=now,
+            after={"slug": made.slug, "from": original.slug},
+        )
+        chosen = {index: copy.days[s.id] for index, s in enumerate(sessions) if s.id in copy.days}
+        spans = moved_to([(s.start_at, s.end_at) for s in sessions], copy.first_day, chosen, zone)
+        refused = []
+        for old, (start, end) in zip(sessions, spans, strict=True):
+            new = NewSession(
+                start=start,
+                end=end,
+                room=old.resource.slug,
+                capacity=old.capacity,
+                mode=old.mode,
+                attendance_mode=old.attendance_mode,
+                stream_url=old.stream_url,
+                stream_public=old.stream_public,
+            )
+            code = None
+            try:
+                async with session.begin_nested():
+                    await add_session_within(session, made, new, actor=actor, now=now)
+            except RuleBroken as error:
+                code = error.refusal.code
+            except SlotTaken:
+                code = "slot_taken"
+            except InvalidInput as error:  # a new date already past: sign-up could never open
+                code = error.code
+            except IntegrityError as error:
+                if not is_overlap_violation(error):
+                    raise
+                code = "slot_taken"
+            if code is not None:
+                refused.append(
+                    {"session": old.id, "start": start.isoformat(), "end": end.isoformat(), "code": code}
+                )
+        if refused:
+            raise Conflict("copy_refused", extra={"conflicts": refused})
+        return made
+
+    async with db.write() as session:
+        return await work(session)
 
 
 async def locked_session(session: AsyncSession, session_id: int) -> WorkshopSession:
@@ -810,11 +985,14 @@ async def move_or_cancel_session_within(
     reason: str | None,
     actor: User,
     now: datetime,
+    room: str | None = None,
 ) -> WorkshopSession:
-    """`move_or_cancel_session` inside a caller's transaction (a closure that cancels sessions)."""
+    """`move_or_cancel_session` inside a caller's transaction (a closure that cancels sessions,
+    an edit). A move to another `room` books that room through the booking engine and cancels
+    the old room's booking; RuleBroken or SlotTaken when the new room is refused."""
     workshop_session = await locked_session(session, session_id)
     booking = await session.get(Booking, workshop_session.booking_id) if workshop_session.booking_id else None
-    before = snapshot(workshop_session, ("start_at", "end_at", "cancelled_at"))
+    before = snapshot(workshop_session, MOVE_FIELDS)
     if cancel:
         workshop_session.cancelled_at = now
         if booking is not None and may_become(booking.status, BookingStatus.CANCELLED):
@@ -825,12 +1003,15 @@ async def move_or_cancel_session_within(
         new_end = (end or workshop_session.end_at).astimezone(UTC)
         if new_end <= new_start:
             raise InvalidInput("end_before_start", "end")
-        shift_start, shift_end = new_start - workshop_session.start_at, new_end - workshop_session.end_at
+        if room is not None:
+            await _change_room(session, workshop_session, booking, room, new_start, new_end, actor, now)
+        else:
+            shift_start, shift_end = new_start - workshop_session.start_at, new_end - workshop_session.end_at
+            if booking is not None:
+                booking.start_at, booking.end_at = new_start, new_end
+                booking.occupied_start += shift_start
+                booking.occupied_end += shift_end
         workshop_session.start_at, workshop_session.end_at = new_start, new_end
-        if booking is not None:
-            booking.start_at, booking.end_at = new_start, new_end
-            booking.occupied_start += shift_start
-            booking.occupied_end += shift_end
         kind = "workshop_session.moved"
     try:
         await session.flush()  # the overlap guarantee speaks for the moved room booking here
@@ -846,7 +1027,7 @@ async def move_or_cancel_session_within(
         object_id=session_id,
         at=now,
         before=before,
-        after=snapshot(workshop_session, ("start_at", "end_at", "cancelled_at")),
+        after=snapshot(workshop_session, MOVE_FIELDS),
         reason=reason,
     )
     registered = await session.scalars(
@@ -864,6 +1045,125 @@ async def move_or_cancel_session_within(
                 now=now,
             )
     return workshop_session
+
+
+MOVE_FIELDS = ("start_at", "end_at", "resource_id", "cancelled_at")
+
+
+async def _change_room(
+    session: AsyncSession,
+    workshop_session: WorkshopSession,
+    booking: Booking | None,
+    room: str,
+    start: datetime,
+    end: datetime,
+    actor: User,
+    now: datetime,
+) -> None:
+    """The old room's booking is cancelled and the new room booked as for a new session, in the
+    caller's transaction: if the new room is refused, nothing changes."""
+    if booking is not None and may_become(booking.status, BookingStatus.CANCELLED):
+        cancel_within(session, booking, actor=actor, now=now, reason=None, tell_owner=False)
+        await session.flush()
+    moved = await book_within(
+        session,
+        NewBooking(
+            resource_slug=room,
+            start=start,
+            end=end,
+            note=workshop_session.workshop.title,
+            purpose=BookingPurpose.WORKSHOP,
+        ),
+        booker=actor,
+        actor=actor,
+        now=now,
+    )
+    workshop_session.resource_id, workshop_session.booking_id = moved.resource_id, moved.id
+
+
+@dataclass(frozen=True)
+class SessionChange:
+    """What an edit of a session changes; None leaves a field as it is (an empty `stream_url`
+    removes the stream). A new time or room is a move: everyone registered is told."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    room: str | None = None
+    capacity: int | None = None
+    attendance_mode: AttendanceMode | None = None
+    stream_url: str | None = None
+    stream_public: bool | None = None
+    reason: str | None = None
+
+
+SESSION_FIELDS = ("capacity", "attendance_mode", "stream_url", "stream_public")
+
+
+async def edit_session(
+    db: Database, session_id: int, change: SessionChange, *, actor: User, now: datetime
+) -> WorkshopSession:
+    """Change a session's time, room, places and attendance in one transaction: all or nothing.
+
+    The places can't go below those already held (people are not put off by an edit; cancel
+    their registrations first); more places go to the waitlist in order."""
+
+    async def work(session: AsyncSession) -> WorkshopSession:
+        workshop_session = await locked_session(session, session_id)
+        if workshop_session.cancelled_at is not None:
+            raise Conflict("session_cancelled")
+        mode = change.attendance_mode or workshop_session.attendance_mode
+        url = workshop_session.stream_url if change.stream_url is None else (change.stream_url or None)
+        problem = stream_problem(mode, url)
+        if problem is not None:
+            raise InvalidInput(problem, "stream_url")
+        room = await session.scalar(select(Resource.slug).where(Resource.id == workshop_session.resource_id))
+        new_room = change.room if change.room not in (None, room) else None
+        times = (change.start or workshop_session.start_at, change.end or workshop_session.end_at)
+        if new_room is not None or times != (workshop_session.start_at, workshop_session.end_at):
+            try:
+                await move_or_cancel_session_within(
+                    session,
+                    session_id,
+                    start=change.start,
+                    end=change.end,
+                    cancel=False,
+                    reason=change.reason,
+                    actor=actor,
+                    now=now,
+                    room=new_room,
+                )
+            except (RuleBroken, SlotTaken) as error:
+                raise room_refused(error) from error
+        before = snapshot(workshop_session, SESSION_FIELDS)
+        if change.capacity is not None and change.capacity != workshop_session.capacity:
+            taken, waiting = await counts(session, session_id)
+            if change.capacity < taken:
+                raise Conflict("capacity_below_taken", "capacity", taken=taken)
+            workshop_session.capacity = change.capacity
+            for _ in range(min(change.capacity - taken, waiting)):
+                await _fill_place(session, workshop_session, now)
+        workshop_session.attendance_mode, workshop_session.stream_url = mode, url
+        if change.stream_public is not None:
+            workshop_session.stream_public = change.stream_public
+        await session.flush()
+        changed_before, changed_after = only_changed(before, snapshot(workshop_session, SESSION_FIELDS))
+        if changed_after:
+            record(
+                session,
+                actor_id=actor.id,
+                action="workshop_session.update",
+                object_type="workshop_session",
+                object_id=session_id,
+                at=now,
+                before=changed_before,
+                after=changed_after,
+                reason=change.reason,
+            )
+        return workshop_session
+
+    return await retrying_lost_races(
+        db, work, lost=lambda: Conflict("slot_taken", extra={"alternatives": []})
+    )
 
 
 async def draw_closed_lotteries(db: Database, *, now: datetime) -> int:
