@@ -90,6 +90,11 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/bookings/{booking_id}/undo-check-in"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/approve"): STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/reject"): STAFF,
+    # API: holds (a person's own; staff do not answer offers for others)
+    ("GET", "/api/v1/holds"): SIGNED_IN,
+    ("POST", "/api/v1/holds"): SIGNED_IN,
+    ("POST", "/api/v1/holds/{hold_id}/accept"): OWNER,
+    ("POST", "/api/v1/holds/{hold_id}/cancel"): OWNER,
     # API: workshops
     ("GET", "/api/v1/registrations"): SIGNED_IN,
     ("POST", "/api/v1/registrations/{registration_id}/accept"): OWNER_OR_STAFF,
@@ -360,6 +365,12 @@ async def build_world(client: Client, db: Database) -> World:
         headers=staff,
     )
     assert block.status_code == 201, block.text
+    hold = await client.post(
+        "/api/v1/holds",
+        json={"resource": "gruppenraum", "from": at(FRIDAY, 10), "to": at(FRIDAY, 12)},
+        headers=owner,
+    )
+    assert hold.status_code == 201, hold.text
     messages = (await client.get("/api/v1/outbox", headers=staff)).json()["items"]
     assert messages, "booking and registration queue messages"
     feed = await renew_calendar_token(db, people["owner"].id)  # type: ignore[union-attr]
@@ -369,6 +380,7 @@ async def build_world(client: Client, db: Database) -> World:
         subject=subject,
         values={
             "booking_id": str(booking_id),
+            "hold_id": str(hold.json()["id"]),
             "registration_id": str(registration.json()["id"]),
             "session_id": str(session_id),
             "unit_id": str(unit_id),
