@@ -15,7 +15,7 @@ from library.accounts.models import User
 from library.audit.log import record, snapshot
 from library.booking.availability import MINUTE, horizon_end
 from library.booking.catalogue import current_catalogue
-from library.booking.holds import HoldView, offer_freed, withdraw_offer
+from library.booking.holds import HoldView, lock_queue, offer_freed, withdraw_offer
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingStatus, Hold, HoldStatus
 from library.booking.queries import load_circumstances
@@ -82,6 +82,14 @@ async def place_hold(db: Database, request: HoldRequest, *, person: User, now: d
         )
         if already is not None:
             raise Conflict("hold_exists", id=already)
+        # The queue's order is the order of arrival under its lock: a request that read the clock
+        # earlier but came second still goes behind, so no two holds ever share a position.
+        await lock_queue(session, facts.id)
+        last = await session.scalar(
+            select(func.max(Hold.created_at)).where(
+                Hold.resource_id == facts.id, Hold.status.in_((HoldStatus.WAITING, HoldStatus.OFFERED))
+            )
+        )
         hold = Hold(
             user_id=person.id,
             resource_id=facts.id,
@@ -89,7 +97,7 @@ async def place_hold(db: Database, request: HoldRequest, *, person: User, now: d
             window_end=window.end,
             minutes=minutes,
             status=HoldStatus.WAITING,
-            created_at=now,
+            created_at=max(now, last) if last is not None else now,
             updated_at=now,
         )
         session.add(hold)

@@ -53,9 +53,10 @@ def spans_in(
     per_unit: Iterable[tuple[int, Sequence[Interval]]],
     zone: ZoneInfo,
     slot_minutes: int,
+    avoid: Sequence[Interval] = (),
 ) -> list[tuple[datetime, int, Interval]]:
-    """Every grid-aligned span of `minutes` in the window that one unit's free interval holds, as
-    (start, unit, span), earliest first: the first of each free interval is enough."""
+    """For each unit's free interval, its first grid-aligned span of `minutes` in the window that
+    misses `avoid` (what the person holds already), as (start, unit, span), earliest first."""
     length = minutes * MINUTE
     found = []
     for unit_id, intervals in per_unit:
@@ -64,8 +65,13 @@ def spans_in(
             if part is None:
                 continue
             start = aligned_at_or_after(part.start, zone, slot_minutes)
-            if start + length <= part.end:
-                found.append((start, unit_id, Interval(start, start + length)))
+            while start + length <= part.end:
+                span = Interval(start, start + length)
+                clash = next((taken for taken in avoid if taken.overlaps(span)), None)
+                if clash is None:
+                    found.append((start, unit_id, span))
+                    break
+                start = aligned_at_or_after(max(clash.end, start + slot_minutes * MINUTE), zone, slot_minutes)
     return sorted(found, key=lambda found: (found[0], found[1]))
 
 
@@ -95,7 +101,9 @@ async def list_holds(
         .scalar_subquery()
     )
     statement = select(mine, ahead).options(
-        joinedload(mine.resource).joinedload(Resource.location), joinedload(mine.offer), joinedload(mine.user)
+        joinedload(mine.resource).joinedload(Resource.location),
+        joinedload(mine.offer).joinedload(Booking.unit),
+        joinedload(mine.user),
     )
     if person_id is not None:
         statement = statement.where(mine.user_id == person_id).order_by(
@@ -164,12 +172,9 @@ async def offer_freed(session: AsyncSession, resource_id: int, now: datetime) ->
             for _, unit_lists in per_day
             for unit_id, intervals in zip(facts.unit_ids, unit_lists, strict=True)
         ]
-        mine = await _persons_spans(session, hold.user_id, resource_id, window)
-        for _, unit_id, span in spans_in(
-            window, hold.minutes, per_unit, hours.zone, facts.policy.slot_minutes
-        ):
-            if any(span.overlaps(taken) for taken in mine):
-                continue  # they have it already: not offered again
+        theirs = await _persons_spans(session, hold.user_id, resource_id, window)  # not offered again
+        slot = facts.policy.slot_minutes
+        for _, unit_id, span in spans_in(window, hold.minutes, per_unit, hours.zone, slot, theirs):
             booking_id = await _offer_row(session, hold, unit_id, span, facts, now)
             if booking_id is None:
                 continue
