@@ -9,6 +9,7 @@ from library.web.catalogue import CataloguePages
 from library.web.display import DisplayPages
 from library.web.media import MediaFiles
 from library.web.my_bookings import MyBookingPages
+from library.web.my_holds import MyHoldPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
 from library.web.staff_audit import StaffAuditPages
@@ -31,6 +32,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     CataloguePages,
     ResourcePages,
     MyBookingPages,
+    MyHoldPages,
     WorkshopPages,
     AccountPages,
     StaffDeskPages,

@@ -201,6 +201,12 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/resources/{slug}/book"): SIGNED_IN,
     ("POST", "/workshops/{slug}/sessions/{session_id}/register"): SIGNED_IN,
     ("GET", "/my/bookings"): SIGNED_IN,
+    ("GET", "/my/holds"): SIGNED_IN,
+    ("GET", "/my/holds/{hold_id}/cancel"): OWNER,  # the confirmation step
+    ("POST", "/my/holds/{hold_id}/accept"): OWNER,
+    ("POST", "/my/holds/{hold_id}/cancel"): OWNER,
+    ("GET", "/resources/{slug}/hold"): SIGNED_IN,
+    ("POST", "/resources/{slug}/hold"): SIGNED_IN,
     ("POST", "/my/bookings/{booking_id}/cancel"): OWNER,
     ("POST", "/my/series/{series_id}/cancel"): OWNER,
     ("POST", "/my/bookings/{booking_id}/check-in"): OWNER,
