@@ -12,10 +12,12 @@ from library.catalog.models import ResourceKind
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
+from library.notify.mail import Sender, build_message
 from library.outbox.models import OutboxMessage
 from library.scheduler import run_jobs_once
 from tests.support.api import Client, book, booked, setup_library
 from tests.support.factories import assert_problem, bearer, create_resource, create_user, get_token
+from tests.support.mail import text_of
 from tests.support.times import WEDNESDAY, at, utc
 
 ROOM = "gruppenraum-1"
@@ -207,3 +209,25 @@ async def test_the_sweep_offers_a_slot_freed_without_a_request_and_ends_past_win
     await run_jobs_once(db, clock, settings)
     assert (await holds_of(client, anna))[0]["status"] == "lapsed"
     assert late["status"] == "waiting"
+
+
+async def test_the_offer_mail_names_the_slot_the_deadline_and_the_holds_page(
+    db: Database, client: Client
+) -> None:
+    await setup_library(db)
+    anna = await get_token(client)
+    taken = await booked(client, anna, ROOM, at(WEDNESDAY, 14), at(WEDNESDAY, 15))
+    (carla,) = await people(db, client, 1)
+    await wait_for(client, carla)
+    await client.post(f"/api/v1/bookings/{taken['id']}/cancel", headers=bearer(anna))
+    async with db.write() as session:
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "hold.offered"))
+        assert row is not None
+        sender = Sender("Bibliothek", "noreply@127.0.0.1")
+        german = await build_message(session, row, base_url="http://127.0.0.1:8000", sender=sender)
+        row.language = "en"
+        english = await build_message(session, row, base_url="http://127.0.0.1:8000", sender=sender)
+    assert german["Subject"].startswith("Ein Termin ist für Sie frei: Gruppenraum 1")
+    assert english["Subject"].startswith("A slot is free for you: Gruppenraum 1")
+    assert "http://127.0.0.1:8000/my/holds" in text_of(english)
+    assert "Tuesday, 1 December 2026, 10:30" in text_of(english)
