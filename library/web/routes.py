@@ -16,6 +16,7 @@ from library.web.staff_audit import StaffAuditPages
 from library.web.staff_bookings import StaffBookingPages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_grid import StaffGridPages
+from library.web.staff_holds import StaffHoldPages
 from library.web.staff_hours import StaffHoursPages
 from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
@@ -43,6 +44,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffPeoplePages,
     StaffPersonPages,
     StaffInventoryPages,
+    StaffHoldPages,
     DisplayPages,
     StaffAuditPages,
     StaffInventoryFilePages,

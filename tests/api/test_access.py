@@ -219,6 +219,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     # The back office
     ("GET", "/staff"): STAFF,
     ("GET", "/staff/bookings"): STAFF,
+    ("GET", "/staff/resources/{slug}/holds"): STAFF,
     ("GET", "/staff/bookings/new"): STAFF,
     ("GET", "/staff/desk"): STAFF,
     ("GET", "/staff/bookings/{booking_id}"): STAFF,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from library.accounts.models import Role
 from library.booking.models import Booking, BookingStatus
 from library.db import Database
 from tests.support import factories
@@ -108,3 +109,20 @@ async def test_declining_an_offer_confirms_on_a_second_step(db: Database, client
     async with db.read() as session:
         active = list(await session.scalars(select(Booking).where(Booking.status == BookingStatus.PENDING)))
     assert active == []  # nobody else waits: the slot is free again
+
+
+async def test_staff_see_a_resource_queue_in_order(db: Database, client: Client) -> None:
+    await library(db, client)
+    await submit_form(
+        client,
+        f"/resources/{ROOM}/hold",
+        {"date": "2026-12-02", "from": "14:00", "to": "16:00", "length": "60"},
+        form_page=f"/resources/{ROOM}/hold",
+    )
+    await factories.create_user(db, "staff@example.org", name="Sabine", role=Role.STAFF)
+    await sign_in(client, "staff@example.org")
+    page = await client.get(f"/staff/resources/{ROOM}/holds", headers=ENGLISH)
+    assert page.status_code == 200
+    assert "Waiting for Group room 1" in page.text
+    assert "Anna" in page.text
+    assert "14:00 to 16:00" in page.text
