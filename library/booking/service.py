@@ -675,7 +675,7 @@ async def decide_booking(
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
-        if not may_become(booking.status, status):
+        if booking.purpose is BookingPurpose.HOLD or not may_become(booking.status, status):
             raise Conflict("invalid_state", status=booking.status.value)
         _change_status(session, booking, status, actor=actor, now=now, reason=reason)
     return booking
