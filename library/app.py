@@ -26,6 +26,7 @@ from library.api.bookings import BookingsController
 from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
 from library.api.closures import ClosuresController
+from library.api.holds import HoldsController
 from library.api.inventory import InventoryController
 from library.api.openapi import document_problems
 from library.api.opendata import OpenDataController
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             CatalogController,
             AccountsController,
             BookingsController,
+            HoldsController,
             InventoryController,
             ClosuresController,
             WorkshopsController,

@@ -140,6 +140,17 @@ MESSAGES: dict[str, str] = {
     ),
     "series_out_of_bounds": N_("A series may reach at most two years ahead."),
     "series_conflicts": N_("Some dates of the series cannot be booked; nothing was booked."),
+    # Holds (API.md, Loans, holds and defects)
+    "hold_on_loan": N_(
+        "Waiting for a thing to lend is not possible yet. Please ask at the desk (field %(fields)s)."
+    ),
+    "hold_minutes_grid": N_("The length must be a multiple of %(slot_minutes)s minutes."),
+    "hold_window_past": N_("This period is already over. Please choose a later one."),
+    "hold_window_too_short": N_("The period must be at least as long as the wanted %(minutes)s minutes."),
+    "hold_exists": N_("You are already waiting for this offer in that period."),
+    "hold_closed": N_("This hold has ended already ('%(status)s')."),
+    "not_offered": N_("Nothing is offered to you on this hold at the moment ('%(status)s')."),
+    "offer_expired": N_("The offer has expired and has passed to the next person waiting."),
     # Inventory and house rules (API.md, staff)
     "slug_taken": N_("The slug '%(slug)s' is already taken. Please choose another one (field slug)."),
     "inventory_number_taken": N_("The inventory number '%(number)s' is already taken."),

@@ -11,7 +11,7 @@ from library.accounts.models import (
     UserCertification,
 )
 from library.audit.models import AuditEntry
-from library.booking.models import Booking, BookingSeries
+from library.booking.models import Booking, BookingSeries, Hold
 from library.catalog.models import (
     ExceptionPeriod,
     Location,
@@ -39,6 +39,7 @@ __all__ = [
     "Datastream",
     "EmailVerification",
     "ExceptionPeriod",
+    "Hold",
     "KeptThrough",
     "KeptUptake",
     "Location",

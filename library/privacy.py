@@ -32,6 +32,7 @@ from library.accounts.models import ApiToken, LoginSession, Role, User, UserCert
 from library.accounts.service import LoginSubjects, forget_failures, sign_in
 from library.audit.log import record, snapshot
 from library.audit.models import AuditEntry
+from library.booking.holds import end_holds_of
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
 from library.booking.service import cancel_within, lock_person
 from library.catalog.models import Resource
@@ -256,6 +257,7 @@ async def delete_account(db: Database, user: User, now: datetime) -> AccountDele
         person = await session.get(User, user.id, populate_existing=True)
         if person is None or person.deleted_at is not None:
             raise NotFound(N_("The account"))
+        await end_holds_of(session, person, now)  # before their bookings: an offer's row is one
         bookings = await _cancel_bookings(session, person, now)
         registrations = await _cancel_registrations(session, person, now)
         await session.flush()

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from library.booking.holds import sweep_holds
 from library.booking.service import complete_bookings, release_no_shows
 from library.clock import Clock
 from library.config import Settings
@@ -46,6 +47,10 @@ async def _completed(db: Database, clock: Clock, settings: Settings) -> int:
 
 async def _lapsed_offers(db: Database, clock: Clock, settings: Settings) -> int:
     return await expire_offers(db, now=clock.now())
+
+
+async def _holds(db: Database, clock: Clock, settings: Settings) -> int:
+    return await sweep_holds(db, now=clock.now())
 
 
 async def _lotteries(db: Database, clock: Clock, settings: Settings) -> int:
@@ -102,6 +107,8 @@ JOBS: tuple[Job, ...] = (
     Job("release_no_shows", _no_shows),
     Job("complete_bookings", _completed),
     Job("expire_offers", _lapsed_offers),
+    # After the no-shows: the time they free is offered to whoever waits for it in the same tick.
+    Job("offer_held_slots", _holds),
     Job("draw_lotteries", _lotteries),
     Job("queue_reminders", _reminders),
     Job("queue_certification_notices", _certification_notices),

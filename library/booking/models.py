@@ -116,3 +116,59 @@ class Booking(Base):
     resource: Mapped[Resource] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     series: Mapped[BookingSeries | None] = relationship()
+
+
+class HoldStatus(enum.StrEnum):
+    WAITING = "waiting"  # in the queue of the resource
+    OFFERED = "offered"  # a freed slot is held for the person until offer_until
+    BOOKED = "booked"  # accepted: the offered row became the person's booking
+    LAPSED = "lapsed"  # the offer ran out, or the window passed
+    CANCELLED = "cancelled"  # the person withdrew (or declined the offer)
+
+
+OPEN_HOLD_SQL = "status IN ('waiting', 'offered')"
+"""Holds still in a queue: the sweep's condition and its index's."""
+
+
+class Hold(Base):
+    """A person waiting for a unit of a resource to free up somewhere in a window.
+
+    The queue order is (created_at, id); a position is computed from it, so it has no gaps. An
+    offer is a `bookings` row of purpose `hold` for the person: it occupies the freed slot under
+    the overlap guarantee, so nobody else can book it while the offer stands.
+    """
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        CheckConstraint("window_start < window_end", name="window_start_before_end"),
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+        Index(
+            "ix_holds_open",
+            "resource_id",
+            "created_at",
+            "id",
+            sqlite_where=text(OPEN_HOLD_SQL),
+            postgresql_where=text(OPEN_HOLD_SQL),
+        ),
+        Index("ix_holds_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    minutes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[HoldStatus] = mapped_column(
+        str_enum(HoldStatus, "hold_status"), default=HoldStatus.WAITING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    offer_booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), index=True
+    )
+    offer_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    resource: Mapped[Resource] = relationship()
+    offer: Mapped[Booking | None] = relationship()

@@ -24,6 +24,7 @@ from library.booking.alternatives import Alternative, choose_alternatives, fitti
 from library.booking.availability import Occupation, blocked_for_bookings, free_per_unit
 from library.booking.catalogue import current_catalogue
 from library.booking.conflicts import is_overlap_violation
+from library.booking.holds import offer_freed
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
 from library.booking.queries import (
@@ -562,8 +563,8 @@ async def cancel_booking(
     """Cancel a booking, or with `following` also the later occurrences of its series."""
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
-        if not may_become(booking.status, BookingStatus.CANCELLED):
-            raise Conflict("invalid_state", status=booking.status.value)
+        if booking.purpose is BookingPurpose.HOLD or not may_become(booking.status, BookingStatus.CANCELLED):
+            raise Conflict("invalid_state", status=booking.status.value)  # an offer is declined as a hold
         await _ensure_in_time(session, [booking], actor=actor, now=now)
         targets = [booking]
         if following and booking.series_id is not None:
@@ -580,6 +581,8 @@ async def cancel_booking(
             targets.extend(later)
         for target in targets:
             cancel_within(session, target, actor=actor, now=now, reason=reason)
+        await session.flush()
+        await offer_freed(session, booking.resource_id, now)  # the freed time, to whoever waits for it
     return booking
 
 
@@ -629,6 +632,9 @@ async def cancel_series(
         await _ensure_in_time(session, targets, actor=actor, now=now)
         for target in targets:
             cancel_within(session, target, actor=actor, now=now, reason=reason)
+        if targets:
+            await session.flush()
+            await offer_freed(session, targets[0].resource_id, now)
     return [t.id for t in targets]
 
 
@@ -669,7 +675,7 @@ async def decide_booking(
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
         status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
-        if not may_become(booking.status, status):
+        if booking.purpose is BookingPurpose.HOLD or not may_become(booking.status, status):
             raise Conflict("invalid_state", status=booking.status.value)
         _change_status(session, booking, status, actor=actor, now=now, reason=reason)
     return booking

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from library.accounts.models import User
 from library.audit.log import record, snapshot
 from library.booking.catalogue import Catalogue, LocationFacts, current_catalogue
+from library.booking.holds import offer_freed
 from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose
 from library.booking.queries import load_occupations
@@ -223,6 +224,10 @@ async def resolve_bookings(
             resolved.cancelled.append(booking)
         else:
             resolved.kept.append(booking)
+    if resolved.cancelled:
+        await session.flush()
+        for resource_id in sorted({b.resource_id for b in resolved.cancelled}):
+            await offer_freed(session, resource_id, now)  # other units may be free for those waiting
     return resolved
 
 

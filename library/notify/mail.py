@@ -26,7 +26,8 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts import links
 from library.accounts.models import Certification, User, UserCertification
-from library.booking.models import Booking, BookingStatus
+from library.booking.holds import OFFER_MAIL
+from library.booking.models import Booking, BookingStatus, Hold
 from library.catalog.models import Location, Resource, ResourceKind
 from library.config import PROJECT_ROOT
 from library.i18n import (
@@ -223,6 +224,8 @@ async def load_facts(
         )
     if row.kind == "booking.series":
         return await series_facts(session, row, payload, lang=lang, base_url=base_url)
+    if row.kind == OFFER_MAIL and "hold_id" in payload:
+        return await offer_facts(session, row, int(payload["hold_id"]), lang, base_url, sender)
     if row.kind.startswith("booking.") and "booking_id" in payload:
         return await booking_facts(session, row, int(payload["booking_id"]), lang, base_url, sender)
     if row.kind.startswith(("registration.", "workshop_session.")) and (
@@ -318,6 +321,28 @@ async def booking_facts(
     method = BOOKING_CALENDAR.get(row.kind)
     if method is not None:
         invite(facts, method, booking_uid(booking.id, host_of(base_url)), row=row, sender=sender)
+    return facts
+
+
+async def offer_facts(
+    session: AsyncSession, row: OutboxMessage, hold_id: int, lang: Lang, base_url: str, sender: Sender
+) -> MailFacts:
+    """A freed slot offered to a person waiting: the slot, the deadline, a link to their holds."""
+    hold = await session.get(Hold, hold_id)
+    if hold is None or hold.offer_booking_id is None or hold.offer_until is None:
+        raise Unbuildable(f"hold {hold_id} no longer has an offer")
+    facts = await booking_facts(session, row, hold.offer_booking_id, lang, base_url, sender)
+    timezone = await session.scalar(
+        select(Location.timezone)
+        .join(Resource, Resource.location_id == Location.id)
+        .where(Resource.id == hold.resource_id)
+    )
+    zone = ZoneInfo(timezone or "Europe/Berlin")
+    facts.manage_url = f"{base_url}/my/holds"
+    facts.extra = {
+        "offered_until": format_moment(hold.offer_until, lang, zone),
+        "action_label": catalogue(lang).pgettext("mail", "Accept or decline"),
+    }
     return facts
 
 

@@ -19,6 +19,7 @@ KIND_WORDS: dict[str, str] = {
     "booking.moved": N_("Booking moved"),
     "booking.reminder": N_("Booking reminder"),
     "booking.series": N_("Series of bookings confirmed"),
+    "hold.offered": N_("A freed slot offered to the person waiting for it"),
     "registration.confirmed": N_("Workshop place confirmed"),
     "registration.waitlisted": N_("On the workshop waiting list"),
     "registration.offered": N_("Workshop place offered from the waiting list"),

@@ -50,6 +50,15 @@ SENTENCES: dict[str, str] = {
     "booking.rejected": N_("%(actor)s rejected the booking of %(thing)s for %(when)s."),
     "booking.no_show": N_("%(actor)s marked the booking of %(thing)s for %(when)s as not collected."),
     "booking.move": N_("%(actor)s moved the booking of %(thing)s for %(when)s to %(detail)s."),
+    # holds: waiting for a slot, and the offer of a freed one (a booking row until answered)
+    "hold.create": N_("%(actor)s started waiting for a free slot of %(thing)s."),
+    "hold.cancel": N_("%(actor)s stopped waiting for a free slot of %(thing)s."),
+    "hold.offer": N_(
+        "%(actor)s offered the freed slot of %(thing)s for %(when)s to the first person waiting."
+    ),
+    "hold.accept": N_("%(actor)s accepted the offered slot of %(thing)s for %(when)s."),
+    "hold.decline": N_("%(actor)s declined the offered slot of %(thing)s for %(when)s."),
+    "hold.lapse": N_("%(actor)s let the offer of %(thing)s for %(when)s lapse."),
     # workshops and their sessions
     "workshop.create": N_("%(actor)s created the workshop %(thing)s."),
     "workshop.update": N_("%(actor)s changed the workshop %(thing)s: %(detail)s."),

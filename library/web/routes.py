@@ -9,12 +9,14 @@ from library.web.catalogue import CataloguePages
 from library.web.display import DisplayPages
 from library.web.media import MediaFiles
 from library.web.my_bookings import MyBookingPages
+from library.web.my_holds import MyHoldPages
 from library.web.pages import HomePages
 from library.web.resource import ResourcePages
 from library.web.staff_audit import StaffAuditPages
 from library.web.staff_bookings import StaffBookingPages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_grid import StaffGridPages
+from library.web.staff_holds import StaffHoldPages
 from library.web.staff_hours import StaffHoursPages
 from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
@@ -31,6 +33,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     CataloguePages,
     ResourcePages,
     MyBookingPages,
+    MyHoldPages,
     WorkshopPages,
     AccountPages,
     StaffDeskPages,
@@ -41,6 +44,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffPeoplePages,
     StaffPersonPages,
     StaffInventoryPages,
+    StaffHoldPages,
     DisplayPages,
     StaffAuditPages,
     StaffInventoryFilePages,

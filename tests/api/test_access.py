@@ -90,6 +90,11 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/bookings/{booking_id}/undo-check-in"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/approve"): STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/reject"): STAFF,
+    # API: holds (a person's own; staff do not answer offers for others)
+    ("GET", "/api/v1/holds"): SIGNED_IN,
+    ("POST", "/api/v1/holds"): SIGNED_IN,
+    ("POST", "/api/v1/holds/{hold_id}/accept"): OWNER,
+    ("POST", "/api/v1/holds/{hold_id}/cancel"): OWNER,
     # API: workshops
     ("GET", "/api/v1/registrations"): SIGNED_IN,
     ("POST", "/api/v1/registrations/{registration_id}/accept"): OWNER_OR_STAFF,
@@ -199,6 +204,12 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/resources/{slug}/book"): SIGNED_IN,
     ("POST", "/workshops/{slug}/sessions/{session_id}/register"): SIGNED_IN,
     ("GET", "/my/bookings"): SIGNED_IN,
+    ("GET", "/my/holds"): SIGNED_IN,
+    ("GET", "/my/holds/{hold_id}/cancel"): OWNER,  # the confirmation step
+    ("POST", "/my/holds/{hold_id}/accept"): OWNER,
+    ("POST", "/my/holds/{hold_id}/cancel"): OWNER,
+    ("GET", "/resources/{slug}/hold"): SIGNED_IN,
+    ("POST", "/resources/{slug}/hold"): SIGNED_IN,
     ("POST", "/my/bookings/{booking_id}/cancel"): OWNER,
     ("POST", "/my/series/{series_id}/cancel"): OWNER,
     ("POST", "/my/bookings/{booking_id}/check-in"): OWNER,
@@ -211,6 +222,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     # The back office
     ("GET", "/staff"): STAFF,
     ("GET", "/staff/bookings"): STAFF,
+    ("GET", "/staff/resources/{slug}/holds"): STAFF,
     ("GET", "/staff/bookings/new"): STAFF,
     ("GET", "/staff/desk"): STAFF,
     ("GET", "/staff/bookings/{booking_id}"): STAFF,
@@ -368,6 +380,12 @@ async def build_world(client: Client, db: Database) -> World:
         headers=staff,
     )
     assert block.status_code == 201, block.text
+    hold = await client.post(
+        "/api/v1/holds",
+        json={"resource": "gruppenraum", "from": at(FRIDAY, 10), "to": at(FRIDAY, 12)},
+        headers=owner,
+    )
+    assert hold.status_code == 201, hold.text
     messages = (await client.get("/api/v1/outbox", headers=staff)).json()["items"]
     assert messages, "booking and registration queue messages"
     feed = await renew_calendar_token(db, people["owner"].id)  # type: ignore[union-attr]
@@ -377,6 +395,7 @@ async def build_world(client: Client, db: Database) -> World:
         subject=subject,
         values={
             "booking_id": str(booking_id),
+            "hold_id": str(hold.json()["id"]),
             "registration_id": str(registration.json()["id"]),
             "session_id": str(session_id),
             "unit_id": str(unit_id),
