@@ -147,6 +147,18 @@ async def open_reports(session: AsyncSession) -> list[UnitReport]:
     )
 
 
+async def unit_by_code(session: AsyncSession, code: str) -> Unit:
+    """The unit a label's code names, with its resource, or `NotFound` (codes are lower case)."""
+    unit = await session.scalar(
+        select(Unit)
+        .where(Unit.code == code.strip().lower())
+        .options(selectinload(Unit.resource).selectinload(Resource.location))
+    )
+    if unit is None:
+        raise NotFound(N_("The unit %(id)s"), id=code)
+    return unit
+
+
 async def unit_state(session: AsyncSession, unit: Unit, now: datetime) -> UnitState:
     """In service, or out of it because of an open blocking report, a staff block or retirement."""
     if unit.status is UnitStatus.RETIRED:

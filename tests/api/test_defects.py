@@ -72,11 +72,14 @@ async def test_a_blocking_report_moves_the_booking_with_mail_and_closing_ends_th
     assert response.status_code == 201, response.text
     answer = response.json()
     [moved] = answer["moved"]
-    assert moved["booking"] == booking["id"] and moved["unit"] != unit_id
+    assert moved["booking"] == booking["id"]
+    assert moved["unit"] != unit_id
     async with db.read() as session:
         row_ = await session.get(Booking, booking["id"])
         kinds = list(await session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)))
-    assert row_ is not None and row_.unit_id == moved["unit"] and row_.status is BookingStatus.CONFIRMED
+    assert row_ is not None
+    assert row_.unit_id == moved["unit"]
+    assert row_.status is BookingStatus.CONFIRMED
     assert kinds[-1] == "booking.moved"
     staff = await get_token(client, "staff@example.org")
     unit = (await client.get(f"/api/v1/units/{unit_id}", headers=bearer(staff))).json()
@@ -91,7 +94,8 @@ async def test_a_blocking_report_moves_the_booking_with_mail_and_closing_ends_th
     assert closed.json()["close_note"] == "Lüfter getauscht"
     async with db.read() as session:
         block = await session.get(UnitBlock, answer["block"])
-    assert block is not None and block.end_at == TEST_NOW + timedelta(hours=2)
+    assert block is not None
+    assert block.end_at == TEST_NOW + timedelta(hours=2)
     unit = (await client.get(f"/api/v1/units/{unit_id}", headers=bearer(staff))).json()
     assert unit["state"] == "in_service"
     again = await client.post(f"/api/v1/reports/{answer['id']}/close", json={}, headers=bearer(staff))
@@ -174,7 +178,8 @@ async def test_usage_counts_used_bookings_since_the_last_service_and_the_due_lis
     other = (await client.get(f"/api/v1/units/{second.id}", headers=bearer(staff))).json()["usage"]
 
     assert usage == {"hours": 4.5, "bookings": 3, "since_service": None, "serviced_at": None}
-    assert other["hours"] == 0.5 and other["bookings"] == 1
+    assert other["hours"] == 0.5
+    assert other["bookings"] == 1
 
     await client.put(
         "/api/v1/resources/3d-drucker/maintenance",
@@ -188,7 +193,8 @@ async def test_usage_counts_used_bookings_since_the_last_service_and_the_due_lis
         f"/api/v1/units/{first.id}/services", json={"note": "Düse neu"}, headers=bearer(staff)
     )
     assert serviced.status_code == 201, serviced.text
-    assert serviced.json()["hours"] == 0 and serviced.json()["since_service"] == 0
+    assert serviced.json()["hours"] == 0
+    assert serviced.json()["since_service"] == 0
     assert (await client.get("/api/v1/maintenance/due", headers=bearer(staff))).json() == []
     clock.advance(timedelta(days=2))
     later = (await client.get(f"/api/v1/units/{first.id}", headers=bearer(staff))).json()["usage"]
@@ -210,6 +216,8 @@ async def test_block_at_the_next_quiet_time_misses_the_bookings(db: Database, cl
     block = response.json()
     async with db.read() as session:
         kept = await session.get(Booking, booking["id"])
-    assert kept is not None and kept.unit_id == unit_id and kept.status is BookingStatus.CONFIRMED
+    assert kept is not None
+    assert kept.unit_id == unit_id
+    assert kept.status is BookingStatus.CONFIRMED
     assert block["unit"] == unit_id
     assert block["start"] == at(TEST_NOW.date(), 10)  # now, 10:00 in Ulm: the printer is free
