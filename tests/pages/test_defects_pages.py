@@ -1,0 +1,105 @@
+"""The unit's public page from its QR code, reporting a problem there, and the staff page Defects."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from library.catalog.models import Unit, UnitReport
+from library.db import Database
+from tests.support.api import Client, setup_library
+from tests.support.forms import post_form, sign_in, submit_form
+
+
+async def printer_unit(db: Database) -> Unit:
+    async with db.read() as session:
+        unit = await session.scalar(
+            select(Unit).where(Unit.resource.has(slug="3d-drucker")).order_by(Unit.id)
+        )
+    assert unit is not None
+    return unit
+
+
+async def test_the_unit_page_says_what_it_is_and_that_it_works_without_personal_data(
+    db: Database, client: Client
+) -> None:
+    await setup_library(db)
+    unit = await printer_unit(db)
+
+    page = await client.get(f"/u/{unit.code}")
+    upper = await client.get(f"/u/{unit.code.upper()}")
+    missing = await client.get("/u/zzzzzzzz")
+
+    assert page.status_code == 200
+    assert unit.label in page.text
+    assert "In Betrieb" in page.text
+    assert 'href="/resources/3d-drucker"' in page.text
+    assert f"/login?next=/u/{unit.code}" in page.text  # no report form for anonymous people
+    assert 'name="text"' not in page.text
+    assert "@example.org" not in page.text
+    assert upper.status_code == 200
+    assert missing.status_code == 404
+
+
+async def test_a_report_with_errors_shows_them_next_to_the_fields(db: Database, client: Client) -> None:
+    await setup_library(db)
+    unit = await printer_unit(db)
+    await sign_in(client, "anna@example.org")
+
+    response = await post_form(
+        client, f"/u/{unit.code}/report", {"text": " ", "severity": "broken"}, form_page=f"/u/{unit.code}"
+    )
+
+    assert response.status_code == 422
+    assert 'id="error-text"' in response.text
+    assert 'id="error-severity"' in response.text
+    async with db.read() as session:
+        assert (await session.scalars(select(UnitReport))).all() == []
+
+
+async def test_a_blocking_report_takes_the_unit_out_until_staff_close_it(
+    db: Database, client: Client
+) -> None:
+    await setup_library(db)
+    unit = await printer_unit(db)
+    await sign_in(client, "anna@example.org")
+
+    shown = await submit_form(
+        client,
+        f"/u/{unit.code}/report",
+        {"text": "Der Drucker raucht.", "severity": "blocking"},
+        form_page=f"/u/{unit.code}",
+        lands_on=f"/u/{unit.code}?done=blocked",
+    )
+
+    assert "Außer Betrieb: ein Problem wurde gemeldet" in shown.text
+    await client.post("/logout", follow_redirects=False)
+    await sign_in(client, "staff@example.org")
+    staff_page = await client.get("/staff/defects")
+    assert "Der Drucker raucht." in staff_page.text
+    async with db.read() as session:
+        report = await session.scalar(select(UnitReport))
+    assert report is not None
+
+    closed = await submit_form(
+        client,
+        f"/staff/defects/{report.id}/close",
+        {"note": "Lüfter getauscht"},
+        form_page="/staff/defects",
+        lands_on="/staff/defects?done=closed",
+    )
+
+    assert "Keine offenen Meldungen." in closed.text
+    assert "In Betrieb" in (await client.get(f"/u/{unit.code}")).text
+
+
+async def test_staff_print_a_label_sheet_for_a_resource(db: Database, client: Client) -> None:
+    await setup_library(db)
+    unit = await printer_unit(db)
+    await sign_in(client, "staff@example.org")
+
+    sheet = await client.get("/staff/labels?resource=3d-drucker")
+
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"].startswith("image/svg+xml")
+    assert sheet.text.count("<path ") == 2  # both printer units
+    assert f"/u/{unit.code}" in sheet.text
