@@ -7,10 +7,11 @@ make units due by their meters, counted in the database from the bookings that w
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
@@ -221,3 +222,20 @@ async def test_block_at_the_next_quiet_time_misses_the_bookings(db: Database, cl
     assert kept.status is BookingStatus.CONFIRMED
     assert block["unit"] == unit_id
     assert block["start"] == at(TEST_NOW.date(), 10)  # now, 10:00 in Ulm: the printer is free
+
+
+async def test_two_staff_closing_one_report_at_once_close_it_once(db: Database, client: Client) -> None:
+    await setup_library(db)
+    first, _ = await printer_units(db)
+    made = await report(client, await get_token(client), first.id, severity="blocking", text="Kaputt")
+    staff = bearer(await get_token(client, "staff@example.org"))
+    url = f"/api/v1/reports/{made.json()['id']}/close"
+
+    answers = await asyncio.gather(*(client.post(url, json={"note": n}, headers=staff) for n in ("a", "b")))
+
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    async with db.read() as session:
+        closes = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "unit.report_close")
+        )
+    assert closes == 1
