@@ -98,6 +98,7 @@ class UtilisationRow:
     bookings: int = 0
     no_shows: int = 0
     late_cancellations: int = 0
+    downtime_minutes: float = 0  # units blocked in opening hours (repair, maintenance, a defect)
 
     @property
     def booked_share(self) -> float | None:
@@ -260,10 +261,15 @@ async def _resources(
     return found
 
 
+def _blocked_minutes(resource: _Resource, place: Place) -> float:
+    """Minutes of opening hours in which units were blocked: the resource's downtime."""
+    spans = place.open.spans(resource.needs_staff)
+    return sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
+
+
 def _open_minutes(resource: _Resource, place: Place) -> float:
     spans = place.open.spans(resource.needs_staff)
-    blocked = sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
-    return resource.units * rules.total_minutes(spans) - blocked
+    return resource.units * rules.total_minutes(spans) - _blocked_minutes(resource, place)
 
 
 async def utilisation(
@@ -284,7 +290,13 @@ async def utilisation(
     by_id = {p.id: p for p in where}
     resources = await _resources(session, where, factor)
     per_resource = {
-        r.id: UtilisationRow(r.slug, r.name, r.name_en, open_minutes=_open_minutes(r, by_id[r.location_id]))
+        r.id: UtilisationRow(
+            r.slug,
+            r.name,
+            r.name_en,
+            open_minutes=_open_minutes(r, by_id[r.location_id]),
+            downtime_minutes=_blocked_minutes(r, by_id[r.location_id]),
+        )
         for r in resources.values()
     }
     through = await session.scalar(select(RolledThrough.day))
@@ -437,6 +449,7 @@ def _grouped(
         group.bookings += row.bookings
         group.no_shows += row.no_shows
         group.late_cancellations += row.late_cancellations
+        group.downtime_minutes += row.downtime_minutes
     return sorted(groups.values(), key=lambda r: r.key)
 
 

@@ -8,7 +8,7 @@ make units due by their meters, counted in the database from the bookings that w
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +22,7 @@ from library.outbox.models import OutboxMessage
 from tests.support.api import Client, booked, setup_library
 from tests.support.booking_rows import insert_booking, row
 from tests.support.factories import assert_problem, bearer, get_token
-from tests.support.times import TEST_NOW, WEDNESDAY, at
+from tests.support.times import TEST_NOW, WEDNESDAY, at, utc
 
 
 async def printer_units(db: Database) -> list[Unit]:
@@ -239,3 +239,31 @@ async def test_two_staff_closing_one_report_at_once_close_it_once(db: Database, 
             select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "unit.report_close")
         )
     assert closes == 1
+
+
+async def test_statistics_count_the_downtime_of_blocked_units_in_opening_hours(
+    db: Database, client: Client
+) -> None:
+    made = await setup_library(db)
+    printer = made["printer"]
+    async with db.write() as session:  # Monday 2 Nov: blocked 08:00-11:00, open from 10:00
+        session.add(
+            UnitBlock(
+                unit_id=printer.units[0].id,
+                start_at=utc(date(2026, 11, 2), 8),
+                end_at=utc(date(2026, 11, 2), 11),
+                reason="Düse",
+            )
+        )
+    staff = await get_token(client, "staff@example.org")
+
+    answer = await client.get(
+        "/api/v1/stats/utilisation",
+        params={"from": "2026-11-02", "to": "2026-11-02", "group_by": "resource"},
+        headers=bearer(staff),
+    )
+
+    rows = {r["key"]: r for r in answer.json()["rows"]}
+    assert rows["3d-drucker"]["downtime_minutes"] == 60
+    assert rows["3d-drucker"]["open_minutes"] == 2 * 540 - 60
+    assert rows["gruppenraum-1"]["downtime_minutes"] == 0
