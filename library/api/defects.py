@@ -15,6 +15,7 @@ from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from library import texts
+from library.accounts.verification import ensure_email_verified
 from library.api.common import RowId
 from library.api.inventory import MovedOut, UsageOut, usage_out
 from library.booking import defects, maintenance
@@ -135,6 +136,7 @@ class DefectsController(Controller):
         clock: ClockDep,
         settings: SettingsDep,
     ) -> ReportOut:
+        ensure_email_verified(user, required=settings.verify_email)
         reported = await defects.report_problem(
             db,
             unit_id,

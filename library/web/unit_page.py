@@ -12,6 +12,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Response, Template
 
+from library.accounts.verification import ensure_email_verified
 from library.booking import defects
 from library.catalog.models import ReportSeverity
 from library.errors import LibraryError
@@ -61,6 +62,7 @@ class UnitPages(Controller):
         code: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Response[Any]:
+        ensure_email_verified(user, required=context.settings.verify_email)
         lang = context.lang
         form = Form(values=form_values(data))
         severity = form.value("severity")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from library.catalog.models import Unit, UnitReport
+from library.catalog.models import Unit, UnitBlock, UnitReport, UnitService
 from library.db import Database
 from tests.support.api import Client, setup_library
+from tests.support.factories import bearer, get_token
 from tests.support.forms import post_form, sign_in, submit_form
+from tests.support.times import TEST_NOW
 
 
 async def printer_unit(db: Database) -> Unit:
@@ -103,3 +107,42 @@ async def test_staff_print_a_label_sheet_for_a_resource(db: Database, client: Cl
     assert sheet.headers["content-type"].startswith("image/svg+xml")
     assert sheet.text.count("<path ") == 2  # both printer units
     assert f"/u/{unit.code}" in sheet.text
+
+
+async def test_staff_see_due_units_record_a_service_and_block_at_a_quiet_time(
+    db: Database, client: Client
+) -> None:
+    await setup_library(db)
+    unit = await printer_unit(db)
+    staff = await get_token(client, "staff@example.org")
+    plan = await client.put(
+        "/api/v1/resources/3d-drucker/maintenance", json={"every_days": 1}, headers=bearer(staff)
+    )
+    assert plan.status_code == 200
+    async with db.write() as session:  # serviced three days ago: due by days
+        session.add(UnitService(unit_id=unit.id, at=TEST_NOW - timedelta(days=3), note=""))
+    await sign_in(client, "staff@example.org")
+
+    page = await client.get("/staff/defects")
+    assert "Fällig" in page.text
+    assert f"/staff/defects/units/{unit.id}/serviced" in page.text
+
+    blocked = await submit_form(
+        client,
+        f"/staff/defects/units/{unit.id}/quiet-block",
+        {},
+        form_page="/staff/defects",
+        lands_on="/staff/defects?done=quiet_block",
+    )
+    assert "Die Einheit ist zur nächsten freien Zeit gesperrt." in blocked.text
+    serviced = await submit_form(
+        client,
+        f"/staff/defects/units/{unit.id}/serviced",
+        {"note": "Düse gereinigt"},
+        form_page="/staff/defects",
+        lands_on="/staff/defects?done=serviced",
+    )
+    assert "Keine Einheit ist zur Wartung fällig." in serviced.text
+    async with db.read() as session:
+        blocks = (await session.scalars(select(UnitBlock).where(UnitBlock.unit_id == unit.id))).all()
+    assert [b.reason for b in blocks] == ["Wartung"]
