@@ -107,6 +107,10 @@ async def test_staff_print_a_label_sheet_for_a_resource(db: Database, client: Cl
     assert sheet.headers["content-type"].startswith("image/svg+xml")
     assert sheet.text.count("<path ") == 2  # both printer units
     assert f"/u/{unit.code}" in sheet.text
+    one = await client.get(f"/staff/labels?resource=3d-drucker&unit={unit.id}")
+    assert one.text.count("<path ") == 1
+    unit_page = await client.get(f"/staff/units/{unit.id}")
+    assert f"/staff/labels?resource=3d-drucker&amp;unit={unit.id}" in unit_page.text
 
 
 async def test_staff_see_due_units_record_a_service_and_block_at_a_quiet_time(
