@@ -15,22 +15,29 @@ from sqlalchemy import select
 
 from library.booking import defects, maintenance
 from library.catalog import labels
-from library.catalog.models import Resource
+from library.catalog.models import MaintenancePlan, Resource
 from library.errors import LibraryError
+from library.http.problems import status_of
 from library.http.viewer import UserDep, staff_only
 from library.i18n import N_, pick, translate
 from library.stats.usage import due_units
-from library.web.common import Form, PageContext, PageContextDep, see_other
+from library.web import parsing
+from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 
 NOTICES = {
     "closed": N_("The report is closed; a block it placed has ended."),
     "serviced": N_("The service is recorded: the meters count from now."),
     "quiet_block": N_("The unit is blocked at its next free time."),
+    "plan": N_("The maintenance plan is saved."),
 }
 
 
 async def defects_page(
-    context: PageContext, *, errors: dict[str, str] | None = None, status: int = 200
+    context: PageContext,
+    *,
+    errors: dict[str, str] | None = None,
+    plan_form: Form | None = None,
+    status: int = 200,
 ) -> Template:
     async with context.db.read() as session:
         reports = await defects.open_reports(session)
@@ -38,6 +45,13 @@ async def defects_page(
         resources = (
             await session.execute(
                 select(Resource.slug, Resource.name, Resource.name_en).order_by(Resource.name)
+            )
+        ).all()
+        plans = (
+            await session.execute(
+                select(Resource.name, Resource.name_en, MaintenancePlan)
+                .join(MaintenancePlan, MaintenancePlan.resource_id == Resource.id)
+                .order_by(Resource.name)
             )
         ).all()
     return context.render(
@@ -50,6 +64,8 @@ async def defects_page(
         zone=context.settings.zone,
         notice=context.notice(NOTICES),
         labels_form=Form(values={"resource": ""}),
+        plan_form=plan_form or Form(values={"resource": "", "warn_before_percent": "10"}),
+        plans=[(pick(context.lang, name, name_en), plan) for name, name_en, plan in plans],
     )
 
 
@@ -61,6 +77,27 @@ class StaffDefectsPages(Controller):
     @get("/defects", name="staff-defects")
     async def overview(self, context: PageContextDep) -> Template:
         return await defects_page(context)
+
+    @post("/defects/plan", name="staff-maintenance-plan")
+    async def plan(
+        self, context: PageContextDep, user: UserDep, data: URLEncodedBody[dict[str, str]]
+    ) -> Response[Any]:
+        """A resource's maintenance plan from the form, each number checked next to its field."""
+        lang = context.lang
+        form = Form(values=form_values(data))
+        slug = parsing.text(form, "resource", lang, required=True, max_length=80)
+        values = {
+            name: parsing.whole_number(form, name, lang, low=low, high=high)
+            for name, (low, high) in maintenance.PLAN_LIMITS.items()
+        }
+        if not form.has_errors:
+            try:
+                await maintenance.set_plan(context.db, slug, values, actor=user, now=context.now)
+            except LibraryError as problem:
+                form.absorb(problem, lang, fields={"slug": "resource"})
+                return await defects_page(context, plan_form=form, status=status_of(problem))
+            return see_other("/staff/defects", done="plan")
+        return await defects_page(context, plan_form=form, status=422)
 
     @post("/defects/{report_id:int}/close", name="staff-defect-close")
     async def close(

@@ -14,12 +14,14 @@ from litestar.response import Response, Template
 
 from library.accounts.verification import ensure_email_verified
 from library.booking import defects
+from library.booking.defects import MAX_REPORT_LENGTH
 from library.catalog.models import ReportSeverity
 from library.errors import LibraryError
 from library.http.problems import status_of
 from library.http.viewer import UserDep
 from library.i18n import N_, translate
 from library.pictures.queries import resource_photos
+from library.web import parsing
 from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 
 NOTICES = {
@@ -68,8 +70,7 @@ class UnitPages(Controller):
         severity = form.value("severity")
         if severity not in ReportSeverity.__members__.values():
             form.add("severity", translate(lang, N_("Please choose one of the listed choices.")))
-        if not form.value("text").strip():
-            form.add("text", translate(lang, N_("Please describe the problem.")))
+        text = parsing.text(form, "text", lang, required=True, max_length=MAX_REPORT_LENGTH, multiline=True)
         async with context.db.read() as session:
             unit = await defects.unit_by_code(session, code)
         if form.has_errors:
@@ -79,7 +80,7 @@ class UnitPages(Controller):
                 context.db,
                 unit.id,
                 severity=ReportSeverity(severity),
-                text=form.value("text"),
+                text=text,
                 actor=user,
                 now=context.now,
             )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from library.catalog.models import Unit, UnitBlock, UnitReport, UnitService
+from library.catalog.models import MaintenancePlan, Unit, UnitBlock, UnitReport, UnitService
 from library.db import Database
 from tests.support.api import Client, setup_library
 from tests.support.factories import bearer, get_token
@@ -150,3 +150,63 @@ async def test_staff_see_due_units_record_a_service_and_block_at_a_quiet_time(
     async with db.read() as session:
         blocks = (await session.scalars(select(UnitBlock).where(UnitBlock.unit_id == unit.id))).all()
     assert [b.reason for b in blocks] == ["Wartung"]
+
+
+async def test_staff_set_a_maintenance_plan_with_errors_next_to_the_fields(
+    db: Database, client: Client
+) -> None:
+    await setup_library(db)
+    await sign_in(client, "staff@example.org")
+
+    wrong = await post_form(
+        client,
+        "/staff/defects/plan",
+        {
+            "resource": "3d-drucker",
+            "every_hours": "0",
+            "every_bookings": "",
+            "every_days": "",
+            "warn_before_percent": "10",
+        },
+        form_page="/staff/defects",
+    )
+    empty = await post_form(
+        client,
+        "/staff/defects/plan",
+        {
+            "resource": "3d-drucker",
+            "every_hours": "",
+            "every_bookings": "",
+            "every_days": "",
+            "warn_before_percent": "",
+        },
+        form_page="/staff/defects",
+    )
+    saved = await submit_form(
+        client,
+        "/staff/defects/plan",
+        {
+            "resource": "3d-drucker",
+            "every_hours": "200",
+            "every_bookings": "",
+            "every_days": "90",
+            "warn_before_percent": "",
+        },
+        form_page="/staff/defects",
+        lands_on="/staff/defects?done=plan",
+    )
+
+    assert wrong.status_code == 422
+    assert 'id="error-every_hours"' in wrong.text
+    assert empty.status_code == 422
+    assert 'id="error-every_hours"' in empty.text  # at least one meter, said at the first
+    assert "Der Wartungsplan ist gespeichert." in saved.text
+    async with db.read() as session:
+        plan = await session.scalar(select(MaintenancePlan))
+    assert plan is not None
+    assert (plan.every_hours, plan.every_bookings, plan.every_days, plan.warn_before_percent) == (
+        200,
+        None,
+        90,
+        10,
+    )
