@@ -264,6 +264,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/u/{code}"): PUBLIC,
     ("POST", "/u/{code}/report"): SIGNED_IN,
     ("GET", "/staff/defects"): STAFF,
+    ("POST", "/staff/defects/plan"): STAFF,
     ("POST", "/staff/defects/{report_id}/close"): STAFF,
     ("POST", "/staff/defects/units/{unit_id}/serviced"): STAFF,
     ("POST", "/staff/defects/units/{unit_id}/quiet-block"): STAFF,
