@@ -25,6 +25,9 @@ from library.i18n import N_
 
 MAX_REPORT_LENGTH = 2000
 MAX_NOTE_LENGTH = 1000
+BLOCK_REASON = "Defekt gemeldet"
+"""The reason of a blocking report's block, as mails about moved bookings quote it: never the
+report's own text, which people write freely and others should not receive."""
 OUT_OF_SERVICE = timedelta(days=3 * 366)
 """How far a blocking report's block reaches: past any series (two years), until staff close it."""
 
@@ -79,7 +82,7 @@ async def report_problem(
                 unit_id,
                 start=now,
                 end=now + OUT_OF_SERVICE,
-                reason=text[:300],
+                reason=BLOCK_REASON,
                 actor=actor,
                 now=now,
                 resolve=resolve or "move",
