@@ -26,6 +26,7 @@ from library.api.bookings import BookingsController
 from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
 from library.api.closures import ClosuresController
+from library.api.defects import DefectsController
 from library.api.holds import HoldsController
 from library.api.inventory import InventoryController
 from library.api.openapi import document_problems
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             HoldsController,
             InventoryController,
             ClosuresController,
+            DefectsController,
             WorkshopsController,
             CalendarsController,
             OutboxController,

@@ -173,6 +173,12 @@ MESSAGES: dict[str, str] = {
         "A closure has no opening periods: please leave out periods or set closed: false."
     ),
     "dates_out_of_order": N_("The last date must not be before the first."),
+    # Defects and maintenance (library.booking.defects, library.booking.maintenance)
+    "report_text_required": N_("Please describe the problem (field %(fields)s)."),
+    "report_text_too_long": N_("The text is too long: at most %(max_chars)s characters (field %(fields)s)."),
+    "report_closed": N_("This report has already been closed."),
+    "plan_empty": N_("A maintenance plan needs at least one of every_hours, every_bookings or every_days."),
+    "no_quiet_time": N_("There is no free time for this unit within %(days)s days."),
     # Photos (library.pictures)
     "photo_too_large": N_("The picture is too large: at most %(max_mib)s MiB."),
     "photo_type": N_("This file is not a picture we can use. Please upload a JPEG, PNG or WebP image."),

@@ -15,12 +15,15 @@ from library.booking.models import Booking, BookingSeries, Hold
 from library.catalog.models import (
     ExceptionPeriod,
     Location,
+    MaintenancePlan,
     OpeningException,
     OpeningPeriod,
     Policy,
     Resource,
     Unit,
     UnitBlock,
+    UnitReport,
+    UnitService,
 )
 from library.db import Base
 from library.opendata.models import Datastream, Observation
@@ -45,6 +48,7 @@ __all__ = [
     "Location",
     "LoginFailure",
     "LoginSession",
+    "MaintenancePlan",
     "Observation",
     "OpeningException",
     "OpeningPeriod",
@@ -59,6 +63,8 @@ __all__ = [
     "Resource",
     "Unit",
     "UnitBlock",
+    "UnitReport",
+    "UnitService",
     "User",
     "UserCertification",
     "Workshop",

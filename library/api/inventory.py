@@ -10,20 +10,31 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, delete, patch, post, put
+from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
+from sqlalchemy import select
 
 from library import texts
 from library.api.bookings import BookingOut, Instant, booking_out
 from library.api.common import RowId
 from library.booking import units
+from library.booking.defects import UnitState, unit_state
 from library.catalog import inventory
 from library.catalog.hours import Period, WeeklyPeriod
-from library.catalog.models import OpeningException, OpeningPeriod, Unit, UnitCondition, UnitStatus
+from library.catalog.models import (
+    OpeningException,
+    OpeningPeriod,
+    Resource,
+    Unit,
+    UnitCondition,
+    UnitStatus,
+)
 from library.catalog.resource_input import UNSET, InventoryNumber, Label, SerialNumber, UnitIn, given
-from library.errors import Conflict
+from library.errors import Conflict, NotFound
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import UserDep, staff_only
+from library.i18n import N_
+from library.stats.usage import Usage, usage_of
 
 ClockTime = Annotated[str, msgspec.Meta(description="Local wall-clock time HH:MM", examples=["09:30"])]
 Reason = Annotated[str, texts.line(300, min_length=1)]
@@ -120,6 +131,30 @@ class BlockOut(msgspec.Struct):
     kept: list[int]
 
 
+class UsageOut(msgspec.Struct):
+    hours: float
+    bookings: int
+    since_service: int | None
+    serviced_at: datetime | None
+
+
+class UnitViewOut(msgspec.Struct):
+    id: int
+    resource: str
+    label: str
+    code: str
+    inventory_number: str | None
+    serial_number: str | None
+    condition: str
+    status: UnitStatus
+    state: UnitState
+    usage: UsageOut
+
+
+def usage_out(usage: Usage) -> UsageOut:
+    return UsageOut(usage.hours, usage.bookings, usage.since_service, usage.serviced_at)
+
+
 def unit_out(unit: Unit, bookings: list[BookingOut] | None = None) -> UnitDetailOut:
     return UnitDetailOut(
         id=unit.id,
@@ -213,6 +248,38 @@ class InventoryController(Controller):
                 },
             ) from stranded
         return unit_out(unit, [booking_out(b, settings.zone) for b in kept])
+
+    @get(
+        "/units/{unit_id:int}",
+        summary="Staff: a unit with its state and usage since its last service",
+    )
+    async def unit(self, unit_id: RowId, db: DatabaseDep, clock: ClockDep) -> UnitViewOut:
+        now = clock.now()
+        async with db.read() as session:
+            found = (
+                await session.execute(
+                    select(Unit, Resource.slug)
+                    .join(Resource, Resource.id == Unit.resource_id)
+                    .where(Unit.id == unit_id)
+                )
+            ).first()
+            if found is None:
+                raise NotFound(N_("The unit %(id)s"), id=unit_id)
+            unit, slug = found
+            usage = (await usage_of(session, [unit_id], now))[unit_id]
+            state = await unit_state(session, unit, now)
+        return UnitViewOut(
+            id=unit.id,
+            resource=slug,
+            label=unit.label,
+            code=unit.code,
+            inventory_number=unit.inventory_number,
+            serial_number=unit.serial_number,
+            condition=unit.condition.value,
+            status=unit.status,
+            state=state,
+            usage=usage_out(usage),
+        )
 
     @post("/units/{unit_id:int}/blocks", summary="Staff: block a unit for a period (e.g. maintenance)")
     async def block(

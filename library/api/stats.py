@@ -62,6 +62,7 @@ class UtilisationRowOut(msgspec.Struct):
     bookings: int
     no_shows: int
     late_cancellations: int
+    downtime_minutes: float = 0
 
 
 class UtilisationOut(msgspec.Struct):

@@ -117,47 +117,64 @@ async def block_unit(
     person) and keeps the rest; "cancel" moves the same way and cancels the rest with a mail
     that names offers of the same kind free at that time. Nothing is dropped silently.
     """
+    async with db.write() as session:
+        return await block_unit_within(
+            session, unit_id, start=start, end=end, reason=reason, actor=actor, now=now, resolve=resolve
+        )
+
+
+async def block_unit_within(
+    session: AsyncSession,
+    unit_id: int,
+    *,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    actor: User,
+    now: datetime,
+    resolve: Resolve = "keep",
+) -> tuple[UnitBlock, list[Booking], Resolved]:
+    """`block_unit` inside the caller's transaction (a blocking defect report, a service block)."""
     if end <= start:
         raise InvalidInput("end_before_start", "end")
-    async with db.write() as session:
-        unit = await session.get(Unit, unit_id)
-        if unit is None:
-            raise NotFound(N_("The unit %(id)s"), id=unit_id)
-        block = UnitBlock(
-            unit_id=unit_id,
-            start_at=start.astimezone(UTC),
-            end_at=end.astimezone(UTC),
-            reason=reason,
-            created_by_id=actor.id,
-            created_at=now,
-        )
-        session.add(block)
-        await session.flush()
-        affected = await bookings_during(session, unit_id, block.start_at, block.end_at)
-        resolved = await resolve_bookings(
-            session,
-            affected,
-            resolve,
-            OutOfService(units=frozenset({unit.id})),
-            reason=reason,
-            actor=actor,
-            now=now,
-        )
-        record(
-            session,
-            actor_id=actor.id,
-            action="unit.block",
-            object_type="unit",
-            object_id=unit_id,
-            at=now,
-            after={
-                **snapshot(block, BLOCK_FIELDS),
-                "affected_bookings": [b.id for b in affected],
-                "moved": [b.id for b, _ in resolved.moved],
-                "cancelled": [b.id for b in resolved.cancelled],
-            },
-            reason=reason,
-        )
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(N_("The unit %(id)s"), id=unit_id)
+    block = UnitBlock(
+        unit_id=unit_id,
+        start_at=start.astimezone(UTC),
+        end_at=end.astimezone(UTC),
+        reason=reason,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    session.add(block)
+    await session.flush()
+    affected = await bookings_during(session, unit_id, block.start_at, block.end_at)
+    resolved = await resolve_bookings(
+        session,
+        affected,
+        resolve,
+        OutOfService(units=frozenset({unit.id})),
+        reason=reason,
+        actor=actor,
+        now=now,
+    )
+    record(
+        session,
+        actor_id=actor.id,
+        action="unit.block",
+        object_type="unit",
+        object_id=unit_id,
+        at=now,
+        after={
+            **snapshot(block, BLOCK_FIELDS),
+            "affected_bookings": [b.id for b in affected],
+            "moved": [b.id for b, _ in resolved.moved],
+            "cancelled": [b.id for b in resolved.cancelled],
+        },
+        reason=reason,
+    )
     return block, affected, resolved
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,16 @@ class ResourceKind(enum.StrEnum):
 class UnitStatus(enum.StrEnum):
     AVAILABLE = "available"
     RETIRED = "retired"
+
+
+UNIT_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+"""Letters and digits nobody confuses when typing a label by hand (no 0/o, 1/l/i)."""
+UNIT_CODE_LENGTH = 8
+
+
+def new_unit_code() -> str:
+    """A unit's short public code for its label's QR code (/u/{code}): 31^8, not guessable in bulk."""
+    return "".join(secrets.choice(UNIT_CODE_ALPHABET) for _ in range(UNIT_CODE_LENGTH))
 
 
 class UnitCondition(enum.StrEnum):
@@ -190,7 +201,10 @@ class Unit(Base):
     """One physical instance of a resource: the thing a booking holds."""
 
     __tablename__ = "units"
-    __table_args__ = (UniqueConstraint("resource_id", "label"),)
+    __table_args__ = (
+        UniqueConstraint("resource_id", "label"),
+        Index("ix_units_code", "code", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
@@ -205,6 +219,7 @@ class Unit(Base):
         str_enum(UnitStatus, "unit_status"), default=UnitStatus.AVAILABLE
     )
     notes: Mapped[str] = mapped_column(Text, default="")
+    code: Mapped[str] = mapped_column(String(UNIT_CODE_LENGTH), default=new_unit_code)
 
     resource: Mapped[Resource] = relationship(back_populates="units")
     blocks: Mapped[list[UnitBlock]] = relationship(back_populates="unit", cascade="all, delete-orphan")
@@ -233,6 +248,69 @@ class UnitBlock(Base):
 
     unit: Mapped[Unit] = relationship(back_populates="blocks")
     created_by: Mapped[User | None] = relationship()
+
+
+class ReportSeverity(enum.StrEnum):
+    NOTICE = "notice"  # worth a look; the unit stays in service
+    BLOCKING = "blocking"  # the unit is out of service until staff close the report
+
+
+class UnitReport(Base):
+    """A problem with a unit reported by someone who used it (from the label's QR code).
+
+    A blocking report holds the unit block it made; closing the report ends that block.
+    """
+
+    __tablename__ = "unit_reports"
+    __table_args__ = (Index("ix_unit_reports_open", "closed_at", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    severity: Mapped[ReportSeverity] = mapped_column(str_enum(ReportSeverity, "report_severity"))
+    text: Mapped[str] = mapped_column(Text)
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("unit_blocks.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    close_note: Mapped[str | None] = mapped_column(String(1000))
+
+    unit: Mapped[Unit] = relationship()
+    block: Mapped[UnitBlock | None] = relationship()
+
+
+class MaintenancePlan(Base):
+    """When a resource's units are due for service: every N hours, bookings or days of use,
+    whichever comes first, with a warning `warn_before_percent` of the way before."""
+
+    __tablename__ = "maintenance_plans"
+    __table_args__ = (
+        CheckConstraint("every_hours IS NULL OR every_hours > 0", name="every_hours_positive"),
+        CheckConstraint("every_bookings IS NULL OR every_bookings > 0", name="every_bookings_positive"),
+        CheckConstraint("every_days IS NULL OR every_days > 0", name="every_days_positive"),
+        CheckConstraint("warn_before_percent BETWEEN 0 AND 99", name="warn_before_range"),
+    )
+
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    every_hours: Mapped[int | None] = mapped_column(Integer)
+    every_bookings: Mapped[int | None] = mapped_column(Integer)
+    every_days: Mapped[int | None] = mapped_column(Integer)
+    warn_before_percent: Mapped[int] = mapped_column(SmallInteger, default=10)
+
+
+class UnitService(Base):
+    """A service of a unit recorded by staff: its meters count again from here."""
+
+    __tablename__ = "unit_services"
+    __table_args__ = (Index("ix_unit_services_unit_id_at", "unit_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Policy(Base):

@@ -100,6 +100,7 @@ class UtilisationRow:
     bookings: int = 0
     no_shows: int = 0
     late_cancellations: int = 0
+    downtime_minutes: float = 0  # units blocked in opening hours (repair, maintenance, a defect)
 
     @property
     def booked_share(self) -> float | None:
@@ -267,12 +268,16 @@ async def _resources(
     return found
 
 
+def _blocked_minutes(resource: _Resource, place: Place) -> float:
+    """Minutes of opening hours in which units were blocked: the resource's downtime."""
+    spans = place.open.spans(resource.needs_staff)
+    return sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
+
+
 def _open_minutes(resource: _Resource, place: Place, open_total: float) -> float:
     """`open_total` is the minutes of the place's open spans for the resource, the same for all
     its resources: summed once, not once per resource."""
-    spans = place.open.spans(resource.needs_staff)
-    blocked = sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
-    return resource.units * open_total - blocked
+    return resource.units * open_total - _blocked_minutes(resource, place)
 
 
 async def utilisation(
@@ -303,6 +308,7 @@ async def utilisation(
             r.name,
             r.name_en,
             open_minutes=_open_minutes(r, by_id[r.location_id], open_totals[(r.location_id, r.needs_staff)]),
+            downtime_minutes=_blocked_minutes(r, by_id[r.location_id]),
         )
         for r in resources.values()
     }
@@ -456,6 +462,7 @@ def _grouped(
         group.bookings += row.bookings
         group.no_shows += row.no_shows
         group.late_cancellations += row.late_cancellations
+        group.downtime_minutes += row.downtime_minutes
     return sorted(groups.values(), key=lambda r: r.key)
 
 

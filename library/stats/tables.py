@@ -105,6 +105,7 @@ UTILISATION_COLUMNS = (
     "bookings",
     "no_shows",
     "late_cancellations",
+    "downtime_minutes",
 )
 
 
@@ -128,6 +129,7 @@ def utilisation_table(
                 "bookings": r.bookings,
                 "no_shows": r.no_shows,
                 "late_cancellations": r.late_cancellations,
+                "downtime_minutes": _minutes(r.downtime_minutes),
             }
             for r in rows
         ],

@@ -85,6 +85,10 @@ SENTENCES: dict[str, str] = {
     "unit.update": N_("%(actor)s changed the unit %(thing)s: %(detail)s."),
     "unit.block": N_("%(actor)s blocked %(thing)s from %(when)s."),
     "unit.unblock": N_("%(actor)s lifted the block of %(thing)s from %(when)s."),
+    "unit.report": N_("%(actor)s reported a problem with %(thing)s: %(detail)s"),
+    "unit.report_close": N_("%(actor)s closed a problem report of %(thing)s: %(detail)s"),
+    "unit.service": N_("%(actor)s recorded a service of %(thing)s: %(detail)s"),
+    "resource.maintenance": N_("%(actor)s set the maintenance plan of %(thing)s."),
     "location.weekly_hours": N_("%(actor)s changed the weekly opening hours of %(thing)s."),
     "location.exception": N_("%(actor)s added a special opening day at %(thing)s: %(detail)s."),
     "location.exception_change": N_("%(actor)s changed a special opening day at %(thing)s: %(detail)s."),
@@ -170,6 +174,10 @@ def facts_of(
     elif action in ("unit.block", "unit.unblock"):
         block = after if action == "unit.block" else before
         when = _instant(block.get("start_at"), lang, zone)
+    elif action == "unit.report":
+        detail = str(after.get("text", ""))
+    elif action in ("unit.report_close", "unit.service"):
+        detail = str(after.get("note", ""))
     elif action.startswith("certification."):
         detail = str(after.get("certification") or before.get("certification") or "")
     elif action == "user.role":

@@ -14,6 +14,7 @@ from library.web.pages import HomePages
 from library.web.resource import ResourcePages
 from library.web.staff_audit import StaffAuditPages
 from library.web.staff_bookings import StaffBookingPages
+from library.web.staff_defects import StaffDefectsPages
 from library.web.staff_desk import StaffDeskPages
 from library.web.staff_grid import StaffGridPages
 from library.web.staff_holds import StaffHoldPages
@@ -26,6 +27,7 @@ from library.web.staff_person import StaffPersonPages
 from library.web.staff_photos import StaffWorkshopPhotoPages
 from library.web.staff_stats import StaffStatsPages
 from library.web.staff_workshops import StaffWorkshopPages
+from library.web.unit_page import UnitPages
 from library.web.workshops import WorkshopPages
 
 PAGE_CONTROLLERS: list[type[Controller]] = [
@@ -52,4 +54,6 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     MediaFiles,
     StaffWorkshopPhotoPages,
     StaffStatsPages,
+    UnitPages,
+    StaffDefectsPages,
 ]
