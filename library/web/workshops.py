@@ -80,7 +80,7 @@ class SessionView:
     @property
     def stream(self) -> str | None:
         """The stream's address, where the reader may see it (their confirmed place, or public)."""
-        return stream_for(self.mine.status if self.mine else None, self.session)
+        return stream_for(self.mine, self.session)
 
     @property
     def workshop(self) -> Workshop:
@@ -96,7 +96,15 @@ class SessionView:
 
     @property
     def places_left(self) -> int:
-        return max(0, self.session.capacity - self.tally.taken)
+        """Places of the session's `capacity` kind left (in the room, or online for an online session)."""
+        return max(0, self.session.capacity - self.tally.room_taken(self.session))
+
+    @property
+    def online_places_left(self) -> int | None:
+        """A hybrid session's online places left; None for any other session."""
+        if self.session.online_capacity is None:
+            return None
+        return max(0, self.session.online_capacity - self.tally.online_taken)
 
     @property
     def can_sign_up(self) -> bool:
@@ -114,7 +122,9 @@ def session_views(
     return [
         SessionView(
             session=s,
-            state=session_state(service.session_facts(s), now, tallies[s.id].taken),
+            state=session_state(
+                service.session_facts(s), now, tallies[s.id].taken, tallies[s.id].online_taken
+            ),
             tally=tallies[s.id],
             mine=live.get(s.id),
         )
