@@ -41,6 +41,8 @@ from library.workshops.errors import room_refused
 from library.workshops.models import (
     HOLDING_STATUSES,
     STAFF_ORDER,
+    AttendanceMode,
+    Participation,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -48,6 +50,7 @@ from library.workshops.models import (
     WorkshopSession,
 )
 from library.workshops.queries import WORKSHOP_OPTIONS, SessionSummary, session_summaries
+from library.workshops.rules import online_capacity_problem, stream_problem
 
 NOTICES = {
     "workshop_created": N_("The workshop was created."),
@@ -136,7 +139,16 @@ class StaffWorkshopPages(Controller):
                     raise room_refused(error) from error
                 return see_other(f"/staff/workshops/sessions/{created.id}", done="session_added")
             except LibraryError as problem:
-                form.absorb(problem, lang, fields={"start": "start", "end": "end"})
+                form.absorb(
+                    problem,
+                    lang,
+                    fields={
+                        "start": "start",
+                        "end": "end",
+                        "stream_url": "stream_url",
+                        "online_capacity": "online_capacity",
+                    },
+                )
                 status = status_of(problem)
         return await overview_page(context, session_form=form, status=status)
 
@@ -399,6 +411,18 @@ def read_session(form: Form, lang: Lang, settings: Settings) -> service.NewSessi
     closes = parsing.local_moment(form, "registration_closes", lang, settings.zone)
     if form.value("mode") not in SignupMode.__members__.values():
         form.add("mode", translate(lang, N_("Please choose how places are given.")))
+    attendance = form.value("attendance_mode") or AttendanceMode.IN_PERSON.value
+    if attendance not in AttendanceMode.__members__.values():
+        form.add("attendance_mode", translate(lang, N_("Please choose where people take part.")))
+        attendance = AttendanceMode.IN_PERSON.value
+    stream_url = parsing.text(form, "stream_url", lang, max_length=500) or None
+    stream = stream_problem(attendance, stream_url)
+    if stream is not None and "stream_url" not in form.errors:
+        form.add("stream_url", message(stream, lang))
+    online_capacity = parsing.whole_number(form, "online_capacity", lang, low=1, high=10_000)
+    online = online_capacity_problem(attendance, online_capacity)
+    if online is not None:
+        form.add("online_capacity", message(online, lang))
     if start and end and end <= start:
         form.add("end", message("end_before_start", lang))
     begins = parsing.instant(form, "start", lang, day, start, settings.zone) if day and start else None
@@ -413,6 +437,10 @@ def read_session(form: Form, lang: Lang, settings: Settings) -> service.NewSessi
         registration_opens=opens,
         registration_closes=closes,
         mode=SignupMode(form.value("mode")),
+        attendance_mode=AttendanceMode(attendance),
+        stream_url=stream_url,
+        stream_public=form.value("stream_public") == "on",
+        online_capacity=online_capacity,
     )
 
 
@@ -431,6 +459,11 @@ async def choices(session: AsyncSession, lang: Lang) -> dict[str, list[tuple[str
         "modes": [
             (SignupMode.FIRST_COME.value, translate(lang, N_("First come, first served (with a waitlist)"))),
             (SignupMode.LOTTERY.value, translate(lang, N_("Lottery after registration closes"))),
+        ],
+        "attendance_modes": [
+            (AttendanceMode.IN_PERSON.value, translate(lang, N_("In the room"))),
+            (AttendanceMode.ONLINE.value, translate(lang, N_("Online only"))),
+            (AttendanceMode.HYBRID.value, translate(lang, N_("In the room or online"))),
         ],
     }
 
@@ -470,7 +503,10 @@ async def overview_page(
         zone=context.settings.zone,
         workshop_form=workshop_form
         or Form(values={"host": "Stadtbibliothek Ulm", "language": DEFAULT_LANGUAGE}),
-        session_form=session_form or Form(values={"mode": SignupMode.FIRST_COME.value}),
+        session_form=session_form
+        or Form(
+            values={"mode": SignupMode.FIRST_COME.value, "attendance_mode": AttendanceMode.IN_PERSON.value}
+        ),
         notice=context.notice(NOTICES),
         **offered,
     )
@@ -509,7 +545,11 @@ async def one_session_page(
         participants=[
             r for r in registrations if r.status in HOLDING_STATUSES or r.status is RegistrationStatus.ENTERED
         ],
-        waitlist=[r for r in registrations if r.status is RegistrationStatus.WAITLISTED],
+        # The room's waitlist, then (hybrid) the online places' one, each in its order.
+        waitlist=sorted(
+            (r for r in registrations if r.status is RegistrationStatus.WAITLISTED),
+            key=lambda r: (r.participation is Participation.ONLINE, r.waitlist_position or 0),
+        ),
         cancelled=sum(r.status is RegistrationStatus.CANCELLED for r in registrations),
         granted=granted,
         can_draw=found.mode is SignupMode.LOTTERY

@@ -35,7 +35,14 @@ from library.opendata.events import script_json, upcoming_events
 from library.pictures.queries import workshop_photos
 from library.web.common import Form, PageContext, PageContextDep, safe_next, see_other
 from library.workshops import service
-from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
+from library.workshops.models import (
+    Participation,
+    Registration,
+    RegistrationStatus,
+    SignupMode,
+    Workshop,
+    WorkshopSession,
+)
 from library.workshops.queries import (
     Tally,
     registrations_of,
@@ -105,6 +112,15 @@ class SessionView:
         if self.session.online_capacity is None:
             return None
         return max(0, self.session.online_capacity - self.tally.online_taken)
+
+    @property
+    def online_full(self) -> bool:
+        """A hybrid session's online places are all taken (sign-up joins their waitlist)."""
+        return self.online_places_left == 0
+
+    @property
+    def room_full(self) -> bool:
+        return self.places_left == 0
 
     @property
     def can_sign_up(self) -> bool:
@@ -291,8 +307,12 @@ class WorkshopPages(Controller):
         user: UserDep,
         slug: FromPath[str],
         session_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
+        """Sign up; a hybrid session's form has a button for the room and one for online places."""
         ensure_email_verified(user, required=context.settings.verify_email)
+        asked = data.get("participation", "")
+        participation = Participation(asked) if asked in {p.value for p in Participation} else None
         now = context.now
         async with context.db.read() as session:
             found = await session.get(WorkshopSession, session_id)
@@ -301,7 +321,12 @@ class WorkshopPages(Controller):
             raise NotFound(N_("The session %(id)s"), id=session_id)
         try:
             registration = await service.register(
-                context.db, session_id, user=user, now=now, zone=context.settings.zone
+                context.db,
+                session_id,
+                user=user,
+                now=now,
+                zone=context.settings.zone,
+                participation=participation,
             )
         except (RuleBroken, LibraryError) as error:
             problem = (
