@@ -1,10 +1,13 @@
-"""Hybrid sessions: online places with their own capacity and waitlist.
+"""Hybrid sessions: online places with their own capacity and waitlist; observations to push.
 
 `workshop_sessions.online_capacity` holds a hybrid session's online places (set exactly when the
 session is hybrid; hybrid sessions from before get as many online places as room places), and
 `registrations.participation` says whether a person takes part in the room or online
 (registrations of online sessions from before are online). Each kind has its own waitlist, so
 the unique waitlist position is per session and kind.
+
+`sta_pushes` holds the observations still to be sent to a city's SensorThings server
+(LIBRARY_STA_PUSH_URL), one row each, retried with backoff.
 
 Revision ID: 0016
 Revises: 0013
@@ -23,6 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WAITLISTED = sa.text("waitlist_position IS NOT NULL")
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -62,10 +66,32 @@ def upgrade() -> None:
         sqlite_where=WAITLISTED,
         postgresql_where=WAITLISTED,
     )
+    op.create_table(
+        "sta_pushes",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("observation_id", BIG_ID, nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.CheckConstraint("status IN ('queued', 'sent', 'dead')", name=op.f("ck_sta_pushes_status")),
+        sa.ForeignKeyConstraint(
+            ["observation_id"],
+            ["sta_observations.id"],
+            name=op.f("fk_sta_pushes_observation_id_sta_observations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sta_pushes")),
+        sa.UniqueConstraint("observation_id", name=op.f("uq_sta_pushes_observation_id")),
+    )
+    op.create_index("ix_sta_pushes_status_next_attempt_at", "sta_pushes", ["status", "next_attempt_at"])
 
 
 def downgrade() -> None:
     """One waitlist per session again: fails where a hybrid session has people waiting for both kinds."""
+    op.drop_index("ix_sta_pushes_status_next_attempt_at", table_name="sta_pushes")
+    op.drop_table("sta_pushes")
     op.drop_index(
         "uq_registrations_session_id_participation_waitlist_position",
         table_name="registrations",
