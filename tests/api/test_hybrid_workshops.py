@@ -131,9 +131,11 @@ async def _hybrid(db: Database, client: Client, **stream: object) -> tuple[str, 
     return slug, session_id, staff, anna
 
 
-async def _mail(db: Database, kind: str) -> EmailMessage:
+async def _mail(db: Database, kind: str, to: str = "anna@example.org") -> EmailMessage:
     async with db.read() as session:
-        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == kind))
+        row = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.recipient == to)
+        )
         assert row is not None
         return await build_message(
             session, row, base_url="http://127.0.0.1:8000", sender=Sender("Bibliothek", "noreply@127.0.0.1")
@@ -242,7 +244,10 @@ async def test_room_and_online_places_fill_and_wait_apart(db: Database, client: 
     assert (shown["online_capacity"], shown["online_confirmed"], shown["online_waitlisted"]) == (1, 1, 1)
     assert shown["state"] == "full"
 
-    # Carla, in the room, does not get the private link; Anna, online, does.
+    # Carla, in the room, does not get the private link (page, mail, calendar); Anna, online, does.
+    text, calendar = _text_and_calendar(await _mail(db, "registration.confirmed", "carla@example.org"))
+    assert STREAM not in text
+    assert STREAM not in calendar
     carla_mine = (await client.get("/api/v1/registrations", headers=bearer(people["carla"]))).json()
     assert carla_mine["items"][0].get("stream_url") is None
     anna_mine = (await client.get("/api/v1/registrations", headers=bearer(anna))).json()
