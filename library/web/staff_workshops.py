@@ -197,11 +197,22 @@ class StaffWorkshopPages(Controller):
         if not form.has_errors:
             try:
                 await service.add_by_hand(
-                    context.db, session_id, int(chosen), reason=reason or None, actor=user, now=context.now
+                    context.db,
+                    session_id,
+                    int(chosen),
+                    reason=reason or None,
+                    actor=user,
+                    now=context.now,
+                    participation=parsing.participation(form.value("participation")),
                 )
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="participant_added")
             except LibraryError as problem:
-                form.absorb(problem, lang, fields={"reason": "reason"}, raising=(NotFound,))
+                form.absorb(
+                    problem,
+                    lang,
+                    fields={"reason": "reason", "participation": "participation"},
+                    raising=(NotFound,),
+                )
                 status = status_of(problem)
         return await one_session_page(context, session_id, add_form=form, status=status)
 

@@ -33,10 +33,10 @@ from library.http.viewer import UserDep
 from library.i18n import N_, Lang, pick, translate
 from library.opendata.events import script_json, upcoming_events
 from library.pictures.queries import workshop_photos
+from library.web import parsing
 from library.web.common import Form, PageContext, PageContextDep, safe_next, see_other
 from library.workshops import service
 from library.workshops.models import (
-    Participation,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -311,8 +311,6 @@ class WorkshopPages(Controller):
     ) -> Template | Redirect:
         """Sign up; a hybrid session's form has a button for the room and one for online places."""
         ensure_email_verified(user, required=context.settings.verify_email)
-        asked = data.get("participation", "")
-        participation = Participation(asked) if asked in {p.value for p in Participation} else None
         now = context.now
         async with context.db.read() as session:
             found = await session.get(WorkshopSession, session_id)
@@ -326,7 +324,7 @@ class WorkshopPages(Controller):
                 user=user,
                 now=now,
                 zone=context.settings.zone,
-                participation=participation,
+                participation=parsing.participation(data.get("participation", "")),
             )
         except (RuleBroken, LibraryError) as error:
             problem = (
