@@ -71,6 +71,9 @@ class Settings:
     media_dir: Path | None = None
     # Days the SensorThings observations are kept (counts only; two years by default).
     observation_days: int = 730
+    # A city's SensorThings (FROST) service root, e.g. https://frost.example/v1.1: where set, each
+    # observation written is also POSTed there (LIBRARY_STA_PUSH_URL; see docs/adopting.md).
+    sta_push_url: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -125,7 +128,15 @@ class Settings:
             verify_email=_on_or_off("LIBRARY_VERIFY_EMAIL", "on" if env == "production" else "off"),
             media_dir=Path(media) if (media := os.environ.get("LIBRARY_MEDIA_DIR", "").strip()) else None,
             observation_days=_positive("LIBRARY_OBSERVATION_DAYS", "730", "days"),
+            sta_push_url=_push_url(),
         )
+
+
+def _push_url() -> str:
+    url = os.environ.get("LIBRARY_STA_PUSH_URL", "").strip().rstrip("/")
+    if url and not url.startswith(("https://", "http://")):
+        raise ConfigurationError(f"LIBRARY_STA_PUSH_URL={url!r} must be an http(s):// service root")
+    return url
 
 
 def _retention_days() -> int:

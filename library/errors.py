@@ -27,6 +27,8 @@ MESSAGES: dict[str, str] = {
     "end_before_start": N_("The end must be after the start."),
     "stream_url_not_https": N_("The stream address must be an https:// address."),
     "stream_needs_online_mode": N_("A stream needs the attendance mode online or hybrid."),
+    "online_capacity_needs_hybrid": N_("Online places of their own are for hybrid sessions only."),
+    "participation_not_offered": N_("This session cannot be attended that way."),
     "range_too_long": N_("The period is too long: at most %(max_days)s days."),
     "email_taken": N_("An account with this e-mail address already exists."),
     "card_taken": N_("Another account already has this library card number."),

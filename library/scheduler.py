@@ -24,6 +24,7 @@ from library.notify.reminders import (
 )
 from library.notify.worker import send_due
 from library.opendata.observations import record_observations
+from library.opendata.push import push_due
 from library.privacy import anonymise_expired
 from library.stats.rollup import roll_up
 from library.workshops.service import draw_closed_lotteries, expire_offers
@@ -79,7 +80,16 @@ async def _certification_notices(db: Database, clock: Clock, settings: Settings)
 
 
 async def _observations(db: Database, clock: Clock, settings: Settings) -> int:
-    return await record_observations(db, now=clock.now(), keep_days=settings.observation_days)
+    return await record_observations(
+        db, now=clock.now(), keep_days=settings.observation_days, push=bool(settings.sta_push_url)
+    )
+
+
+async def _push_observations(db: Database, clock: Clock, settings: Settings) -> int:
+    """Send queued observations to the city's SensorThings server, where one is set."""
+    if not settings.sta_push_url:
+        return 0
+    return await push_due(db, now=clock.now(), url=settings.sta_push_url)
 
 
 OUTBOX_BATCH = 200
@@ -116,6 +126,7 @@ JOBS: tuple[Job, ...] = (
     # After the no-shows and completions of this tick, so closed days have their last statuses.
     Job("roll_up_statistics", _stats_rollup),
     Job("record_observations", _observations),
+    Job("push_observations", _push_observations),
     # Last, so the mails of this tick's no-shows and lapsed offers go out in the same tick.
     Job("send_outbox", _send_outbox),
 )

@@ -68,5 +68,5 @@ class OpenDataController(Controller):
         last = date_to or yesterday
         first, last = checked_range(date_from or last - timedelta(days=29), last, max_days=MAX_CSV_DAYS)
         async with db.read() as session:
-            rows = await utilisation_rows(session, first, last, settings.zone)
+            rows = await utilisation_rows(session, first, last)
         return conditional(request, to_csv(rows), CSV)

@@ -35,6 +35,7 @@ from library.workshops.errors import room_refused
 from library.workshops.models import (
     STAFF_ORDER,
     AttendanceMode,
+    Participation,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -60,6 +61,11 @@ class SessionOut(msgspec.Struct):
     stream_public: bool = False
     # Only where public, or to staff and the session's confirmed participants (API.md, Open data).
     stream_url: str | None = None
+    # A hybrid session's online places beside `capacity` (then `confirmed` and `waitlisted` count
+    # the room's places), taken and waited for.
+    online_capacity: int | None = None
+    online_confirmed: int | None = None
+    online_waitlisted: int | None = None
 
 
 class WorkshopOut(msgspec.Struct, omit_defaults=True):
@@ -104,6 +110,7 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     attendance_mode: AttendanceMode = AttendanceMode.IN_PERSON
     stream_url: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
     stream_public: bool = False
+    online_capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None  # hybrid only
 
 
 UNSET: Any = msgspec.UNSET
@@ -173,11 +180,16 @@ class RegistrationOut(msgspec.Struct, omit_defaults=True):
     id: int
     session: int
     status: RegistrationStatus
+    participation: Participation  # in the room or online
     waitlist_position: int | None = None
     offered_until: datetime | None = None
     workshop: str | None = None
     user: dict[str, Any] | None = None
-    stream_url: str | None = None  # to a confirmed participant, or where the stream is public
+    stream_url: str | None = None  # to a confirmed online participant, or where the stream is public
+
+
+class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
+    participation: Participation | None = None  # a hybrid session's room (default) or online places
 
 
 class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -187,6 +199,7 @@ class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
 class ParticipantIn(msgspec.Struct, forbid_unknown_fields=True):
     user_id: Annotated[int, msgspec.Meta(ge=1)]
     reason: Annotated[str, texts.line(500)] | None = None  # needed beyond the capacity; audited
+    participation: Participation | None = None
 
 
 class DrawIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -244,6 +257,7 @@ def registration_out(
         id=registration.id,
         session=registration.session_id,
         status=registration.status,
+        participation=registration.participation,
         waitlist_position=registration.waitlist_position,
         offered_until=registration.offered_until.astimezone(settings.zone)
         if registration.offered_until
@@ -252,7 +266,7 @@ def registration_out(
         user={"id": registration.user.id, "name": registration.user.name, "email": registration.user.email}
         if with_user and registration.user is not None
         else None,
-        stream_url=stream_for(registration.status, registration.session) if with_stream else None,
+        stream_url=stream_for(registration, registration.session) if with_stream else None,
     )
 
 
@@ -421,6 +435,7 @@ class WorkshopsController(Controller):
             attendance_mode=data.attendance_mode,
             stream_url=data.stream_url,
             stream_public=data.stream_public,
+            online_capacity=data.online_capacity,
         )
         try:
             created = await service.add_session(db, slug, new, actor=user, now=clock.now())
@@ -563,12 +578,23 @@ class WorkshopsController(Controller):
         "/workshop-sessions/{session_id:int}/registrations", summary="Sign up for a session", status_code=201
     )
     async def register(
-        self, session_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
+        self,
+        session_id: RowId,
+        user: UserDep,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        data: JSONBody[RegistrationIn | None] = None,
     ) -> RegistrationOut:
         ensure_email_verified(user, required=settings.verify_email)
         try:
             registration = await service.register(
-                db, session_id, user=user, now=clock.now(), zone=settings.zone
+                db,
+                session_id,
+                user=user,
+                now=clock.now(),
+                zone=settings.zone,
+                participation=data.participation if data else None,
             )
         except RuleBroken as error:
             raise refused(error.refusal) from error
@@ -694,7 +720,13 @@ class WorkshopsController(Controller):
         settings: SettingsDep,
     ) -> RegistrationOut:
         added = await service.add_by_hand(
-            db, session_id, data.user_id, reason=data.reason or None, actor=user, now=clock.now()
+            db,
+            session_id,
+            data.user_id,
+            reason=data.reason or None,
+            actor=user,
+            now=clock.now(),
+            participation=data.participation,
         )
         return registration_out(added, settings)
 

@@ -288,7 +288,7 @@ async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_ur
         remark = REGISTRATION_NOTE.get(registration.status)
         holding = registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
         title = pick(lang, workshop.title, workshop.title_en)
-        stream = stream_for(registration.status, workshop_session)
+        stream = stream_for(registration, workshop_session)
         calendar.add_component(
             new_event(
                 EventFacts(

@@ -456,7 +456,7 @@ async def registration_facts(
         address=location.address,
         status="cancelled" if workshop_session.cancelled_at else "scheduled",
     )
-    stream = stream_for(registration.status if registration else None, workshop_session)
+    stream = stream_for(registration, workshop_session)
     manage_url = (
         f"{base_url}/registrations/{registration.id}"
         if registration is not None

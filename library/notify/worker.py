@@ -25,7 +25,7 @@ import contextlib
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -41,12 +41,10 @@ from library.notify.ics import host_of
 from library.notify.mail import LIBRARY_NAME, Sender, Unbuildable, build_message
 from library.outbox import queue
 from library.outbox.models import OutboxMessage, OutboxStatus
+from library.outbox.queue import MAX_ATTEMPTS, backoff
 
 log = logging.getLogger("library.notify")
 
-MAX_ATTEMPTS = 10
-FIRST_DELAY = timedelta(minutes=1)
-MAX_DELAY = timedelta(hours=2)
 SMTP_TIMEOUT_SECONDS = 30.0
 ERROR_LENGTH = 1000
 
@@ -144,11 +142,6 @@ class Outcome(enum.Enum):
     SENT = "sent"
     FAILED = "failed"  # this message; try the next one
     SERVER_DOWN = "server_down"  # the server or our setup; stop the batch
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` failed ones: 1, 2, 4 ... minutes, at most 2 h."""
-    return min(FIRST_DELAY * (1 << min(max(attempts - 1, 0), 16)), MAX_DELAY)
 
 
 def describe(error: BaseException) -> tuple[str, bool]:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.workshops.models import Workshop, WorkshopSession
-from library.workshops.queries import SESSION_PLACE, session_tallies
+from library.workshops.queries import SESSION_PLACE, Tally, session_tallies
 from library.workshops.rules import session_state
 from library.workshops.service import session_facts
 
@@ -62,8 +62,9 @@ def _with_stream(place: dict[str, Any], item: WorkshopSession) -> list[dict[str,
     return [virtual] if item.attendance_mode.value == "online" else [place, virtual]
 
 
-def session_event(item: WorkshopSession, taken: int, *, now: datetime, base_url: str) -> dict[str, Any]:
-    """One session (workshop, room and location loaded) as a schema.org Event."""
+def session_event(item: WorkshopSession, tally: Tally, *, now: datetime, base_url: str) -> dict[str, Any]:
+    """One session (workshop, room and location loaded) as a schema.org Event; a hybrid session's
+    capacity is its room and online places together."""
     workshop = item.workshop
     location = item.resource.location
     zone = ZoneInfo(location.timezone)
@@ -86,14 +87,17 @@ def session_event(item: WorkshopSession, taken: int, *, now: datetime, base_url:
         "url": page,
         "eventAttendanceMode": ATTENDANCE[item.attendance_mode.value],
         "eventStatus": "EventScheduled",
-        "maximumAttendeeCapacity": item.capacity,
-        "remainingAttendeeCapacity": max(0, item.capacity - taken),
+        "maximumAttendeeCapacity": item.capacity + (item.online_capacity or 0),
+        "remainingAttendeeCapacity": max(0, item.capacity - tally.room_taken(item))
+        + max(0, (item.online_capacity or 0) - tally.online_taken),
         "offers": {
             "@type": "Offer",
             "price": 0,
             "priceCurrency": "EUR",
             "url": page,
-            "availability": AVAILABILITY[session_state(session_facts(item), now, taken)],
+            "availability": AVAILABILITY[
+                session_state(session_facts(item), now, tally.taken, tally.online_taken)
+            ],
             "validFrom": item.registration_opens.astimezone(zone).isoformat(),
         },
         "inLanguage": workshop.language,
@@ -123,7 +127,7 @@ async def upcoming_events(
     tallies = await session_tallies(session, [s.id for s in sessions])
     return {
         "@context": CONTEXT,
-        "@graph": [session_event(s, tallies[s.id].taken, now=now, base_url=base_url) for s in sessions],
+        "@graph": [session_event(s, tallies[s.id], now=now, base_url=base_url) for s in sessions],
     }
 
 

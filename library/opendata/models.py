@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from library.db import Base, BigId, UTCDateTime, utcnow
@@ -54,3 +54,31 @@ class Observation(Base):
     phenomenon_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result_time: Mapped[datetime] = mapped_column(UTCDateTime)
     result: Mapped[float] = mapped_column(Float)
+
+
+class PushStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DEAD = "dead"  # refused for good, or given up after the last try
+
+
+class ObservationPush(Base):
+    """An observation still to be sent to the city's SensorThings server (LIBRARY_STA_PUSH_URL):
+    written with the observation, sent later by the scheduler, retried with backoff (the outbox
+    pattern, like mail). Deleted with its observation when that is forgotten."""
+
+    __tablename__ = "sta_pushes"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sent', 'dead')", name="status"),
+        Index("ix_sta_pushes_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    observation_id: Mapped[int] = mapped_column(
+        ForeignKey("sta_observations.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default=PushStatus.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

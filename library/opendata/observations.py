@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, select
+from sqlalchemy import and_, delete, exists, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from library.catalog.models import Resource, Unit, UnitBlock, UnitStatus
 from library.db import Database, dialect_of
-from library.opendata.models import Datastream, Observation, StreamKind
+from library.opendata.models import Datastream, Observation, ObservationPush, PushStatus, StreamKind
 
 QUARTER = timedelta(minutes=15)
 HOUR = timedelta(hours=1)
@@ -150,8 +150,10 @@ async def _intervals(session: AsyncSession, start: datetime, end: datetime) -> l
     return [Interval((loc, str(factor)), unit, begin, finish) for loc, factor, unit, begin, finish in rows]
 
 
-async def record_observations_within(session: AsyncSession, now: datetime) -> int:
-    """Write this moment's time step of every datastream (those not written yet); the rows written."""
+async def record_observations_within(session: AsyncSession, now: datetime, *, push: bool = False) -> int:
+    """Write this moment's time step of every datastream (those not written yet); the rows written.
+    With `push` (a city's server is set) each new observation is queued for it in the same
+    transaction (opendata.push sends it later)."""
     await _ensure_datastreams(session, now)
     quarter = step_start(now, QUARTER)
     hour_end = step_start(now, HOUR)
@@ -175,13 +177,28 @@ async def record_observations_within(session: AsyncSession, now: datetime) -> in
             rows.append(_row(stream_id, quarter, None, now, present.get(key, 0)))
     if not rows:
         return 0
-    written = await session.scalars(
-        _insert(session, Observation)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["datastream_id", "phenomenon_start"])
-        .returning(Observation.id)
-    )
-    return len(written.all())
+    written = (
+        await session.scalars(
+            _insert(session, Observation)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["datastream_id", "phenomenon_start"])
+            .returning(Observation.id)
+        )
+    ).all()
+    if push and written:
+        await session.execute(
+            insert(ObservationPush),
+            [
+                {
+                    "observation_id": i,
+                    "status": PushStatus.QUEUED.value,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                }
+                for i in written
+            ],
+        )
+    return len(written)
 
 
 def _row(
@@ -204,9 +221,10 @@ async def forget_observations_within(session: AsyncSession, now: datetime, keep_
     return max(0, int(getattr(result, "rowcount", 0) or 0))
 
 
-async def record_observations(db: Database, *, now: datetime, keep_days: int) -> int:
-    """The scheduler's job: this step's observations and the retention, in one transaction."""
+async def record_observations(db: Database, *, now: datetime, keep_days: int, push: bool = False) -> int:
+    """The scheduler's job: this step's observations (queued for the city's server with `push`)
+    and the retention, in one transaction."""
     async with db.write() as session:
-        written = await record_observations_within(session, now)
+        written = await record_observations_within(session, now, push=push)
         await forget_observations_within(session, now, keep_days)
     return written

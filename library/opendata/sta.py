@@ -144,6 +144,18 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def observation_fields(
+    start: datetime, end: datetime | None, result_time: datetime, result: float, kind: str
+) -> dict[str, Any]:
+    """An observation's SensorThings properties: as this service answers them and as it pushes
+    them to a city's server (opendata.push). Shares are fractions, counts whole numbers."""
+    return {
+        "phenomenonTime": iso(start) if end is None else f"{iso(start)}/{iso(end)}",
+        "resultTime": iso(result_time),
+        "result": result if kind == StreamKind.BOOKED_SHARE else int(result),
+    }
+
+
 def _point(location: Location) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [location.longitude, location.latitude]}
 
@@ -297,11 +309,9 @@ class Reader:
         rows = [
             {
                 "@iot.id": row.id,
-                "phenomenonTime": iso(row.phenomenon_start)
-                if row.phenomenon_end is None
-                else f"{iso(row.phenomenon_start)}/{iso(row.phenomenon_end)}",
-                "resultTime": iso(row.result_time),
-                "result": row.result if row.kind == StreamKind.BOOKED_SHARE else int(row.result),
+                **observation_fields(
+                    row.phenomenon_start, row.phenomenon_end, row.result_time, row.result, row.kind
+                ),
                 "_datastream": row.datastream_id,
                 "_location": row.location_id,
             }

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.outbox.models import OutboxMessage, OutboxStatus
+
+MAX_ATTEMPTS = 10
+FIRST_DELAY = timedelta(minutes=1)
+MAX_DELAY = timedelta(hours=2)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after `attempts` failed ones: 1, 2, 4 ... minutes, at most 2 h.
+    For every delivery written first and sent later: mail, and observations pushed to a city."""
+    return min(FIRST_DELAY * (1 << min(max(attempts - 1, 0), 16)), MAX_DELAY)
 
 
 class Recipient(Protocol):

@@ -274,6 +274,10 @@ def _blocked_minutes(resource: _Resource, place: Place) -> float:
     return sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
 
 
+def _one_day_open(resource: _Resource, day: Place) -> float:
+    return _open_minutes(resource, day, rules.total_minutes(day.open.spans(resource.needs_staff)))
+
+
 def _open_minutes(resource: _Resource, place: Place, open_total: float) -> float:
     """`open_total` is the minutes of the place's open spans for the resource, the same for all
     its resources: summed once, not once per resource."""
@@ -327,6 +331,83 @@ async def utilisation(
         row.booked_minutes = round(row.booked_minutes, 2)
         row.used_minutes = round(row.used_minutes, 2)
     return _grouped(per_resource, resources, by_id, group_by)
+
+
+@dataclass(frozen=True)
+class DailyUtilisation:
+    """One local day's figures of a location's resources of one factor and kind (the open-data CSV)."""
+
+    day: date
+    location: str
+    factor: str
+    kind: str
+    figures: UtilisationRow
+
+
+async def daily_utilisation(session: AsyncSession, first: date, last: date) -> list[DailyUtilisation]:
+    """`utilisation` for each local day, per location, factor and kind: the same definitions, pieces
+    and roll-up, so a period's days add up to the period's figures (open data and staff agree).
+
+    Closed days are read from the roll-up in one query; each day after it is one live scan.
+    """
+    where = await places(session, first, last)
+    by_id = {p.id: p for p in where}
+    resources = await _resources(session, where)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    per_day: dict[date, dict[int, UtilisationRow]] = {}
+    for day in days:
+        open_that_day = {p.id: _one_day(p, day) for p in where}
+        per_day[day] = {
+            r.id: UtilisationRow(
+                r.slug, r.name, r.name_en, open_minutes=_one_day_open(r, open_that_day[r.location_id])
+            )
+            for r in resources.values()
+        }
+    through = await session.scalar(select(RolledThrough.day))
+    if resources and through is not None and first <= through:
+        for resource_id, day, figures in await _rolled(
+            session, list(resources), first, min(last, through), by_day=True
+        ):
+            _add_figures(per_day[day][resource_id], *figures)
+    for day in days:
+        if through is not None and day <= through:
+            continue
+        for (_, _, zone), place_ids in _same_bounds(where).items():
+            ids = [r.id for r in resources.values() if r.location_id in place_ids]
+            if ids:
+                await _add_booked(session, per_day[day], ids, rules.period_bounds(day, day, ZoneInfo(zone)))
+    result: dict[tuple[date, str, str, str], UtilisationRow] = {}
+    for day, rows in per_day.items():
+        for resource_id, row in rows.items():
+            resource = resources[resource_id]
+            key = (day, by_id[resource.location_id].slug, resource.factor, resource.kind)
+            group = result.setdefault(key, UtilisationRow(key[1], key[1]))
+            group.open_minutes += row.open_minutes
+            _add_figures(
+                group,
+                row.booked_minutes,
+                row.used_minutes,
+                row.bookings,
+                row.no_shows,
+                row.late_cancellations,
+            )
+    return [
+        DailyUtilisation(day, location, factor, kind, row)
+        for (day, location, factor, kind), row in sorted(result.items())
+    ]
+
+
+def _one_day(place: Place, day: date) -> Place:
+    """The place as the statistics of one of its period's days see it."""
+    bounds = rules.period_bounds(day, day, place.zone)
+    return replace(
+        place,
+        bounds=bounds,
+        open=rules.OpenTime(
+            tuple(rules.overlap(place.open.every, [bounds])),
+            tuple(rules.overlap(place.open.staffed, [bounds])),
+        ),
+    )
 
 
 def _same_bounds(where: Sequence[Place]) -> dict[tuple[datetime, datetime, str], set[int]]:
@@ -399,11 +480,14 @@ async def _add_booked(
         .group_by(Booking.resource_id)
     )
     for resource_id, minutes, used, bookings, no_shows in await session.execute(booked):
-        row = per_resource[resource_id]
-        row.booked_minutes += float(minutes or 0)
-        row.used_minutes += float(used or 0)
-        row.bookings += int(bookings or 0)
-        row.no_shows += int(no_shows or 0)
+        _add_figures(
+            per_resource[resource_id],
+            float(minutes or 0),
+            float(used or 0),
+            int(bookings or 0),
+            int(no_shows or 0),
+            0,
+        )
     late = late_cancellations(lower, upper).where(Booking.resource_id.in_(resource_ids))
     for resource_id, count in await session.execute(late.group_by(Booking.resource_id)):
         per_resource[resource_id].late_cancellations += int(count)
@@ -417,9 +501,22 @@ async def _add_rolled(
     last: date,
 ) -> None:
     """Add the rolled-up figures of the local days `first` to `last` (all of them closed)."""
+    for resource_id, _, figures in await _rolled(session, resource_ids, first, last, by_day=False):
+        _add_figures(per_resource[resource_id], *figures)
+
+
+RolledFigures = tuple[float, float, int, int, int]
+
+
+async def _rolled(
+    session: AsyncSession, resource_ids: list[int], first: date, last: date, *, by_day: bool
+) -> list[tuple[int, date, RolledFigures]]:
+    """The roll-up's sums per resource over the closed days `first` to `last`, or per resource and
+    day (`by_day`; otherwise the day given is `first`)."""
+    keys = (ResourceDay.resource_id, ResourceDay.day) if by_day else (ResourceDay.resource_id,)
     statement = (
         select(
-            ResourceDay.resource_id,
+            *keys,
             func.sum(ResourceDay.booked_minutes),
             func.sum(ResourceDay.used_minutes),
             func.sum(ResourceDay.bookings),
@@ -427,15 +524,31 @@ async def _add_rolled(
             func.sum(ResourceDay.late_cancellations),
         )
         .where(ResourceDay.resource_id.in_(resource_ids), ResourceDay.day >= first, ResourceDay.day <= last)
-        .group_by(ResourceDay.resource_id)
+        .group_by(*keys)
     )
-    for resource_id, minutes, used, bookings, no_shows, late in await session.execute(statement):
-        row = per_resource[resource_id]
-        row.booked_minutes += float(minutes or 0)
-        row.used_minutes += float(used or 0)
-        row.bookings += int(bookings or 0)
-        row.no_shows += int(no_shows or 0)
-        row.late_cancellations += int(late or 0)
+    result = []
+    for row in await session.execute(statement):
+        resource_id, day = (row[0], row[1]) if by_day else (row[0], first)
+        minutes, used, bookings, no_shows, late = row[-5:]
+        figures = (
+            float(minutes or 0),
+            float(used or 0),
+            int(bookings or 0),
+            int(no_shows or 0),
+            int(late or 0),
+        )
+        result.append((resource_id, day, figures))
+    return result
+
+
+def _add_figures(
+    row: UtilisationRow, booked: float, used: float, bookings: int, no_shows: int, late_cancellations: int
+) -> None:
+    row.booked_minutes += booked
+    row.used_minutes += used
+    row.bookings += bookings
+    row.no_shows += no_shows
+    row.late_cancellations += late_cancellations
 
 
 def _grouped(
@@ -457,11 +570,9 @@ def _grouped(
             label, label_en = key, None
         group = groups.setdefault(key, UtilisationRow(key, label, label_en))
         group.open_minutes += row.open_minutes
-        group.booked_minutes += row.booked_minutes
-        group.used_minutes += row.used_minutes
-        group.bookings += row.bookings
-        group.no_shows += row.no_shows
-        group.late_cancellations += row.late_cancellations
+        _add_figures(
+            group, row.booked_minutes, row.used_minutes, row.bookings, row.no_shows, row.late_cancellations
+        )
         group.downtime_minutes += row.downtime_minutes
     return sorted(groups.values(), key=lambda r: r.key)
 
@@ -921,7 +1032,8 @@ async def workshops(session: AsyncSession, first: date, last: date) -> list[Work
     per_session = (
         select(
             WorkshopSession.workshop_id.label("workshop_id"),
-            WorkshopSession.capacity.label("capacity"),
+            # A hybrid session's online places are places too.
+            (WorkshopSession.capacity + func.coalesce(WorkshopSession.online_capacity, 0)).label("capacity"),
             func.sum(case((Registration.status.in_(TOOK_PART), 1), else_=0)).label("confirmed"),
             func.sum(case((Registration.status == RegistrationStatus.ATTENDED, 1), else_=0)).label(
                 "attended"
@@ -938,7 +1050,12 @@ async def workshops(session: AsyncSession, first: date, last: date) -> list[Work
             WorkshopSession.start_at >= bounds.c.lower,
             WorkshopSession.start_at < bounds.c.upper,
         )
-        .group_by(WorkshopSession.id, WorkshopSession.workshop_id, WorkshopSession.capacity)
+        .group_by(
+            WorkshopSession.id,
+            WorkshopSession.workshop_id,
+            WorkshopSession.capacity,
+            WorkshopSession.online_capacity,
+        )
         .subquery("per_session")
     )
     rows: dict[int, WorkshopRow] = {}

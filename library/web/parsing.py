@@ -12,6 +12,7 @@ from library.catalog.hours import exists_locally, local_instant
 from library.i18n import N_, Lang, parse_typed_date, translate, typed_date_pattern
 from library.texts import is_clean
 from library.web.common import Form
+from library.workshops.models import Participation
 
 REQUIRED = N_("Please fill in this field.")
 BAD_DATE = N_("Please enter a date as %(pattern)s.")
@@ -99,3 +100,8 @@ def instant(form: Form, name: str, lang: Lang, day: date, at: time, zone: ZoneIn
         form.add(name, translate(lang, SKIPPED_TIME))
         return None
     return local_instant(day, at, zone)
+
+
+def participation(value: str) -> Participation | None:
+    """A hybrid session's button or choice: the room or online; anything else, the session's first way."""
+    return Participation(value) if value in {p.value for p in Participation} else None

@@ -40,6 +40,7 @@ from library.workshops.errors import room_refused
 from library.workshops.models import (
     HOLDING_STATUSES,
     AttendanceMode,
+    Participation,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -53,6 +54,7 @@ from library.workshops.queries import (
     session_summaries,
     workshop_with_sessions,
 )
+from library.workshops.rules import online_capacity_problem, stream_problem
 
 NOTICES = {
     "workshop_created": N_("The workshop was created."),
@@ -214,7 +216,16 @@ class StaffWorkshopPages(Controller):
                     raise room_refused(error) from error
                 return see_other(f"/staff/workshops/sessions/{created.id}", done="session_added")
             except LibraryError as problem:
-                form.absorb(problem, lang, fields={"start": "start", "end": "end"})
+                form.absorb(
+                    problem,
+                    lang,
+                    fields={
+                        "start": "start",
+                        "end": "end",
+                        "stream_url": "stream_url",
+                        "online_capacity": "online_capacity",
+                    },
+                )
                 status = status_of(problem)
         return await overview_page(context, session_form=form, status=status)
 
@@ -263,11 +274,22 @@ class StaffWorkshopPages(Controller):
         if not form.has_errors:
             try:
                 await service.add_by_hand(
-                    context.db, session_id, int(chosen), reason=reason or None, actor=user, now=context.now
+                    context.db,
+                    session_id,
+                    int(chosen),
+                    reason=reason or None,
+                    actor=user,
+                    now=context.now,
+                    participation=parsing.participation(form.value("participation")),
                 )
                 return see_other(f"/staff/workshops/sessions/{session_id}", done="participant_added")
             except LibraryError as problem:
-                form.absorb(problem, lang, fields={"reason": "reason"}, raising=(NotFound,))
+                form.absorb(
+                    problem,
+                    lang,
+                    fields={"reason": "reason", "participation": "participation"},
+                    raising=(NotFound,),
+                )
                 status = status_of(problem)
         return await one_session_page(context, session_id, add_form=form, status=status)
 
@@ -565,6 +587,18 @@ def read_session(form: Form, lang: Lang, settings: Settings) -> service.NewSessi
     closes = parsing.local_moment(form, "registration_closes", lang, settings.zone)
     if form.value("mode") not in SignupMode.__members__.values():
         form.add("mode", translate(lang, N_("Please choose how places are given.")))
+    attendance = form.value("attendance_mode") or AttendanceMode.IN_PERSON.value
+    if attendance not in AttendanceMode.__members__.values():
+        form.add("attendance_mode", translate(lang, N_("Please choose where people take part.")))
+        attendance = AttendanceMode.IN_PERSON.value
+    stream_url = parsing.text(form, "stream_url", lang, max_length=500) or None
+    stream = stream_problem(attendance, stream_url)
+    if stream is not None and "stream_url" not in form.errors:
+        form.add("stream_url", message(stream, lang))
+    online_capacity = parsing.whole_number(form, "online_capacity", lang, low=1, high=10_000)
+    online = online_capacity_problem(attendance, online_capacity)
+    if online is not None:
+        form.add("online_capacity", message(online, lang))
     if start and end and end <= start:
         form.add("end", message("end_before_start", lang))
     begins = parsing.instant(form, "start", lang, day, start, settings.zone) if day and start else None
@@ -579,6 +613,10 @@ def read_session(form: Form, lang: Lang, settings: Settings) -> service.NewSessi
         registration_opens=opens,
         registration_closes=closes,
         mode=SignupMode(form.value("mode")),
+        attendance_mode=AttendanceMode(attendance),
+        stream_url=stream_url,
+        stream_public=form.value("stream_public") == "on",
+        online_capacity=online_capacity,
     )
 
 
@@ -641,7 +679,10 @@ async def overview_page(
         zone=context.settings.zone,
         workshop_form=workshop_form
         or Form(values={"host": "Stadtbibliothek Ulm", "language": DEFAULT_LANGUAGE}),
-        session_form=session_form or Form(values={"mode": SignupMode.FIRST_COME.value}),
+        session_form=session_form
+        or Form(
+            values={"mode": SignupMode.FIRST_COME.value, "attendance_mode": AttendanceMode.IN_PERSON.value}
+        ),
         notice=context.notice(NOTICES),
         **offered,
     )
@@ -682,7 +723,11 @@ async def one_session_page(
         participants=[
             r for r in registrations if r.status in HOLDING_STATUSES or r.status is RegistrationStatus.ENTERED
         ],
-        waitlist=[r for r in registrations if r.status is RegistrationStatus.WAITLISTED],
+        # The room's waitlist, then (hybrid) the online places' one, each in its order.
+        waitlist=sorted(
+            (r for r in registrations if r.status is RegistrationStatus.WAITLISTED),
+            key=lambda r: (r.participation is Participation.ONLINE, r.waitlist_position or 0),
+        ),
         cancelled=sum(r.status is RegistrationStatus.CANCELLED for r in registrations),
         granted=granted,
         can_draw=found.mode is SignupMode.LOTTERY

@@ -33,9 +33,16 @@ from library.http.viewer import UserDep
 from library.i18n import N_, Lang, pick, translate
 from library.opendata.events import script_json, upcoming_events
 from library.pictures.queries import workshop_photos
+from library.web import parsing
 from library.web.common import Form, PageContext, PageContextDep, safe_next, see_other
 from library.workshops import service
-from library.workshops.models import Registration, RegistrationStatus, SignupMode, Workshop, WorkshopSession
+from library.workshops.models import (
+    Registration,
+    RegistrationStatus,
+    SignupMode,
+    Workshop,
+    WorkshopSession,
+)
 from library.workshops.queries import (
     Tally,
     registrations_of,
@@ -80,7 +87,7 @@ class SessionView:
     @property
     def stream(self) -> str | None:
         """The stream's address, where the reader may see it (their confirmed place, or public)."""
-        return stream_for(self.mine.status if self.mine else None, self.session)
+        return stream_for(self.mine, self.session)
 
     @property
     def workshop(self) -> Workshop:
@@ -96,7 +103,24 @@ class SessionView:
 
     @property
     def places_left(self) -> int:
-        return max(0, self.session.capacity - self.tally.taken)
+        """Places of the session's `capacity` kind left (in the room, or online for an online session)."""
+        return max(0, self.session.capacity - self.tally.room_taken(self.session))
+
+    @property
+    def online_places_left(self) -> int | None:
+        """A hybrid session's online places left; None for any other session."""
+        if self.session.online_capacity is None:
+            return None
+        return max(0, self.session.online_capacity - self.tally.online_taken)
+
+    @property
+    def online_full(self) -> bool:
+        """A hybrid session's online places are all taken (sign-up joins their waitlist)."""
+        return self.online_places_left == 0
+
+    @property
+    def room_full(self) -> bool:
+        return self.places_left == 0
 
     @property
     def can_sign_up(self) -> bool:
@@ -114,7 +138,9 @@ def session_views(
     return [
         SessionView(
             session=s,
-            state=session_state(service.session_facts(s), now, tallies[s.id].taken),
+            state=session_state(
+                service.session_facts(s), now, tallies[s.id].taken, tallies[s.id].online_taken
+            ),
             tally=tallies[s.id],
             mine=live.get(s.id),
         )
@@ -281,7 +307,9 @@ class WorkshopPages(Controller):
         user: UserDep,
         slug: FromPath[str],
         session_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
+        """Sign up; a hybrid session's form has a button for the room and one for online places."""
         ensure_email_verified(user, required=context.settings.verify_email)
         now = context.now
         async with context.db.read() as session:
@@ -291,7 +319,12 @@ class WorkshopPages(Controller):
             raise NotFound(N_("The session %(id)s"), id=session_id)
         try:
             registration = await service.register(
-                context.db, session_id, user=user, now=now, zone=context.settings.zone
+                context.db,
+                session_id,
+                user=user,
+                now=now,
+                zone=context.settings.zone,
+                participation=parsing.participation(data.get("participation", "")),
             )
         except (RuleBroken, LibraryError) as error:
             problem = (

@@ -44,6 +44,13 @@ class AttendanceMode(enum.StrEnum):
     HYBRID = "hybrid"
 
 
+class Participation(enum.StrEnum):
+    """How one person takes part: in the room or online; a hybrid session has places of both."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
 class RegistrationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
@@ -109,6 +116,10 @@ class WorkshopSession(Base):
         CheckConstraint("capacity >= 1", name="capacity_positive"),
         CheckConstraint("registration_opens < registration_closes", name="registration_window"),
         CheckConstraint("stream_url IS NULL OR stream_url LIKE 'https://%'", name="stream_url_https"),
+        CheckConstraint(
+            "(attendance_mode = 'hybrid') = (online_capacity IS NOT NULL)", name="online_capacity_when_hybrid"
+        ),
+        CheckConstraint("online_capacity IS NULL OR online_capacity >= 1", name="online_capacity_positive"),
         Index("ix_workshop_sessions_start_at", "start_at"),
     )
 
@@ -139,6 +150,9 @@ class WorkshopSession(Base):
     # The stream's address: confirmed participants see it, everyone where stream_public.
     stream_url: Mapped[str | None] = mapped_column(String(500))
     stream_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A hybrid session's online places, beside `capacity` in the room; an online session's places
+    # are its `capacity`, so this is set exactly when the session is hybrid.
+    online_capacity: Mapped[int | None] = mapped_column(Integer)
 
     workshop: Mapped[Workshop] = relationship(back_populates="sessions")
     resource: Mapped[Resource] = relationship()
@@ -148,7 +162,8 @@ class WorkshopSession(Base):
 class Registration(Base):
     __tablename__ = "registrations"
     __table_args__ = (
-        # One live registration per person and session, and one person per waitlist place.
+        # One live registration per person and session, and one person per waitlist place
+        # (a hybrid session keeps one waitlist for the room and one for the online places).
         Index(
             "uq_registrations_session_id_user_id_live",
             "session_id",
@@ -158,8 +173,9 @@ class Registration(Base):
             postgresql_where=text(f"status IN {LIVE_STATUSES_SQL}"),
         ),
         Index(
-            "uq_registrations_session_id_waitlist_position",
+            "uq_registrations_session_id_participation_waitlist_position",
             "session_id",
+            "participation",
             "waitlist_position",
             unique=True,
             sqlite_where=text("waitlist_position IS NOT NULL"),
@@ -186,6 +202,11 @@ class Registration(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("workshop_sessions.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus, "registration_status"))
+    participation: Mapped[Participation] = mapped_column(
+        str_enum(Participation, "participation"),
+        default=Participation.IN_PERSON,
+        server_default="in_person",
+    )
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
     draw_rank: Mapped[int | None] = mapped_column(Integer)
     offered_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,6 +23,7 @@ from library.workshops.models import (
     HOLDING_STATUSES,
     STAFF_ORDER,
     AttendanceMode,
+    Participation,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -49,32 +50,57 @@ class Tally:
     waiting: int  # on the waitlist
     entered: int  # in the lottery, before the draw
     drawn: int = 0  # entries the draw ranked (whatever became of them since)
+    online_taken: int = 0  # of `taken`, the places held online
+    online_waiting: int = 0  # of `waiting`, those waiting for an online place
+
+    def room_taken(self, workshop_session: WorkshopSession) -> int:
+        """Places of the session's `capacity` kind taken: in the room, or every place of an online session."""
+        if workshop_session.online_capacity is None:
+            return self.taken
+        return self.taken - self.online_taken
+
+    def room_waiting(self, workshop_session: WorkshopSession) -> int:
+        if workshop_session.online_capacity is None:
+            return self.waiting
+        return self.waiting - self.online_waiting
 
 
 async def session_tallies(session: AsyncSession, session_ids: Sequence[int]) -> dict[int, Tally]:
-    """Places taken, people waiting and lottery entries per session, in one query."""
-    by_status: dict[int, dict[RegistrationStatus, int]] = {i: {} for i in session_ids}
+    """Places taken, people waiting and lottery entries per session (online ones apart), in one query."""
+    by_status: dict[int, dict[tuple[RegistrationStatus, Participation], int]] = {i: {} for i in session_ids}
     ranked: dict[int, int] = dict.fromkeys(session_ids, 0)
     if session_ids:
         rows = await session.execute(
             select(
                 Registration.session_id,
                 Registration.status,
+                Registration.participation,
                 func.count(),
                 func.count(Registration.draw_rank),
             )
             .where(Registration.session_id.in_(session_ids))
-            .group_by(Registration.session_id, Registration.status)
+            .group_by(Registration.session_id, Registration.status, Registration.participation)
         )
-        for session_id, status, number, with_rank in rows:
-            by_status[session_id][status] = number
+        for session_id, status, participation, number, with_rank in rows:
+            by_status[session_id][status, participation] = number
             ranked[session_id] += with_rank
+
+    def count(
+        counts: dict[tuple[RegistrationStatus, Participation], int],
+        *statuses: RegistrationStatus,
+        only: Participation | None = None,
+    ) -> int:
+        return sum(n for (status, kind), n in counts.items() if status in statuses and only in (None, kind))
+
+    online = Participation.ONLINE
     return {
         session_id: Tally(
-            taken=sum(counts.get(status, 0) for status in HOLDING_STATUSES),
-            waiting=counts.get(RegistrationStatus.WAITLISTED, 0),
-            entered=counts.get(RegistrationStatus.ENTERED, 0),
+            taken=count(counts, *HOLDING_STATUSES),
+            waiting=count(counts, RegistrationStatus.WAITLISTED),
+            entered=count(counts, RegistrationStatus.ENTERED),
             drawn=ranked[session_id],
+            online_taken=count(counts, *HOLDING_STATUSES, only=online),
+            online_waiting=count(counts, RegistrationStatus.WAITLISTED, only=online),
         )
         for session_id, counts in by_status.items()
     }
@@ -88,9 +114,9 @@ class SessionSummary:
     start: datetime
     end: datetime
     room: str  # the room's slug
-    capacity: int
-    confirmed: int
-    waitlisted: int
+    capacity: int  # places in the room, or all places of an online session
+    confirmed: int  # of those
+    waitlisted: int  # for those
     entered: int  # a lottery's entries: those in it before the draw, those the draw ranked after
     mode: SignupMode
     registration_opens: datetime
@@ -99,13 +125,20 @@ class SessionSummary:
     attendance_mode: AttendanceMode
     stream_public: bool
     stream_url: str | None  # only where the stream is public; participants see it via stream_for
+    online_capacity: int | None  # a hybrid session's online places, and how they are taken
+    online_confirmed: int | None
+    online_waitlisted: int | None
 
 
-def stream_for(status: RegistrationStatus | None, workshop_session: WorkshopSession) -> str | None:
-    """The stream address a registration's holder (`status`; None: anyone) may see: a confirmed
-    (or attended) place's, or everyone's where the stream is public. API, pages, mail and feeds."""
-    held = status in (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
-    if stream_visible(stream_public=workshop_session.stream_public, confirmed=held):
+def stream_for(registration: Registration | None, workshop_session: WorkshopSession) -> str | None:
+    """The stream address a registration's holder (None: anyone) may see: a confirmed (or
+    attended) online place's, or everyone's where the stream is public. API, pages, mail, feeds."""
+    held = registration is not None and registration.status in (
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.ATTENDED,
+    )
+    online = registration is not None and registration.participation is Participation.ONLINE
+    if stream_visible(stream_public=workshop_session.stream_public, confirmed=held, online=online):
         return workshop_session.stream_url
     return None
 
@@ -122,16 +155,19 @@ async def session_summaries(
             end=s.end_at.astimezone(zone),
             room=s.resource.slug,
             capacity=s.capacity,
-            confirmed=tallies[s.id].taken,
-            waitlisted=tallies[s.id].waiting,
+            confirmed=tallies[s.id].room_taken(s),
+            waitlisted=tallies[s.id].room_waiting(s),
             entered=tallies[s.id].drawn if s.drawn_at else tallies[s.id].entered,
             mode=s.mode,
             registration_opens=s.registration_opens.astimezone(zone),
             registration_closes=s.registration_closes.astimezone(zone),
-            state=session_state(session_facts(s), now, tallies[s.id].taken),
+            state=session_state(session_facts(s), now, tallies[s.id].taken, tallies[s.id].online_taken),
             attendance_mode=s.attendance_mode,
             stream_public=s.stream_public,
             stream_url=s.stream_url if s.stream_public else None,
+            online_capacity=s.online_capacity,
+            online_confirmed=tallies[s.id].online_taken if s.online_capacity is not None else None,
+            online_waitlisted=tallies[s.id].online_waiting if s.online_capacity is not None else None,
         )
         for s in sessions
     ]

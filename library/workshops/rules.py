@@ -21,6 +21,7 @@ class SessionFacts:
     lottery: bool
     drawn: bool
     cancelled: bool
+    online_capacity: int | None = None  # a hybrid session's online places, beside `capacity`
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,46 @@ class WorkshopFacts:
     required_certification: str | None
 
 
-def session_state(session: SessionFacts, now: datetime, confirmed: int) -> str:
-    """upcoming, open, full (waitlist open), closed or drawn (API.md, Workshops)."""
+def session_state(session: SessionFacts, now: datetime, confirmed: int, online_confirmed: int = 0) -> str:
+    """upcoming, open, full (waitlist open), closed or drawn (API.md, Workshops).
+
+    `confirmed` counts every place held, `online_confirmed` those of them online; a hybrid
+    session is full once both its room and its online places are.
+    """
     if session.lottery and session.drawn:
         return "drawn"
     if session.cancelled or now >= session.registration_closes:
         return "closed"
     if now < session.registration_opens:
         return "upcoming"
-    if not session.lottery and confirmed >= session.capacity:
-        return "full"
-    return "open"
+    if session.lottery:
+        return "open"
+    if session.online_capacity is None:
+        return "full" if confirmed >= session.capacity else "open"
+    room_full = confirmed - online_confirmed >= session.capacity
+    return "full" if room_full and online_confirmed >= session.online_capacity else "open"
+
+
+def participations(attendance_mode: str) -> tuple[str, ...]:
+    """The ways to take part a session offers: the room, online, or (hybrid) either."""
+    return {"in_person": ("in_person",), "online": ("online",)}.get(attendance_mode, ("in_person", "online"))
+
+
+def participation_for(attendance_mode: str, asked: str | None) -> str | None:
+    """How a person takes part: as asked where the session offers it, else its first way (the room
+    of a hybrid session); None where the session does not offer what was asked."""
+    offered = participations(attendance_mode)
+    if asked is None:
+        return offered[0]
+    return asked if asked in offered else None
+
+
+def places(capacity: int, online_capacity: int | None, participation: str) -> int:
+    """The places of one kind: a hybrid session's online places are its own; any other session's
+    places (in the room, or all online) are its `capacity`."""
+    if participation == "online" and online_capacity is not None:
+        return online_capacity
+    return capacity
 
 
 def check_registration(
@@ -113,6 +143,13 @@ def _days_in_month(year: int, month: int) -> int:
     return (following - date(year, month, 1)).days
 
 
+def online_capacity_problem(attendance_mode: str, online_capacity: int | None) -> str | None:
+    """Why a session's online places do not fit its attendance mode (an error code), or None."""
+    if online_capacity is not None and attendance_mode != "hybrid":
+        return "online_capacity_needs_hybrid"
+    return None
+
+
 def stream_problem(attendance_mode: str, stream_url: str | None) -> str | None:
     """Why a session's stream cannot be used (an error code), or None: https only, online or hybrid."""
     if stream_url is None:
@@ -125,9 +162,11 @@ def stream_problem(attendance_mode: str, stream_url: str | None) -> str | None:
     return None
 
 
-def stream_visible(*, stream_public: bool, confirmed: bool) -> bool:
-    """Who sees the stream's address: confirmed participants, and everyone where it is public."""
-    return stream_public or confirmed
+def stream_visible(*, stream_public: bool, confirmed: bool, online: bool = True) -> bool:
+    """Who sees the stream's address: confirmed participants who take part online, and everyone
+    where it is public. Someone with a place in the room of a hybrid session does not: the link
+    is what an online place is, and those are counted; where the stream is public it is theirs too."""
+    return stream_public or (confirmed and online)
 
 
 def moved_to(

@@ -45,6 +45,7 @@ from library.workshops.errors import room_refused
 from library.workshops.models import (
     HOLDING_STATUSES,
     AttendanceMode,
+    Participation,
     Registration,
     RegistrationStatus,
     SignupMode,
@@ -59,6 +60,10 @@ from library.workshops.rules import (
     check_registration,
     draw_places,
     moved_to,
+    online_capacity_problem,
+    participation_for,
+    participations,
+    places,
     stream_problem,
 )
 
@@ -74,6 +79,7 @@ def session_facts(session: WorkshopSession) -> SessionFacts:
         lottery=session.mode is SignupMode.LOTTERY,
         drawn=session.drawn_at is not None,
         cancelled=session.cancelled_at is not None,
+        online_capacity=session.online_capacity,
     )
 
 
@@ -228,6 +234,7 @@ class NewSession:
     attendance_mode: AttendanceMode = AttendanceMode.IN_PERSON
     stream_url: str | None = None
     stream_public: bool = False
+    online_capacity: int | None = None  # hybrid only; a hybrid session without it: as many as `capacity`
 
 
 def registration_window(new: NewSession, now: datetime) -> tuple[datetime, datetime]:
@@ -274,6 +281,7 @@ async def add_session_within(
         attendance_mode=new.attendance_mode,
         stream_url=new.stream_url,
         stream_public=new.stream_public,
+        online_capacity=online_places(new),
     )
     session.add(workshop_session)
     await session.flush()
@@ -285,7 +293,8 @@ async def add_session_within(
         object_id=workshop_session.id,
         at=now,
         after=snapshot(
-            workshop_session, ("workshop_id", "start_at", "end_at", "capacity", "mode", "booking_id")
+            workshop_session,
+            ("workshop_id", "start_at", "end_at", "capacity", "online_capacity", "mode", "booking_id"),
         ),
     )
     return workshop_session
@@ -299,6 +308,9 @@ async def add_session(
     problem = stream_problem(new.attendance_mode, new.stream_url)
     if problem is not None:
         raise InvalidInput(problem, "stream_url")
+    problem = online_capacity_problem(new.attendance_mode, new.online_capacity)
+    if problem is not None:
+        raise InvalidInput(problem, "online_capacity")
 
     async def work(session: AsyncSession) -> WorkshopSession:
         workshop = await session.scalar(select(Workshop).where(Workshop.slug == workshop_slug))
@@ -307,6 +319,13 @@ async def add_session(
         return await add_session_within(session, workshop, new, actor=actor, now=now)
 
     return await retrying_lost_races(db, work, lost=lambda: SlotTaken_for(new))
+
+
+def online_places(new: NewSession) -> int | None:
+    """A hybrid session's online places: as given, or as many as in the room; None otherwise."""
+    if new.attendance_mode is not AttendanceMode.HYBRID:
+        return None
+    return new.online_capacity or new.capacity
 
 
 def SlotTaken_for(new: NewSession) -> Exception:
@@ -426,11 +445,15 @@ async def locked_session(session: AsyncSession, session_id: int) -> WorkshopSess
     return found
 
 
-async def counts(session: AsyncSession, session_id: int) -> tuple[int, int]:
-    """Places taken and people waiting."""
+def places_of(workshop_session: WorkshopSession, participation: Participation) -> int:
+    return places(workshop_session.capacity, workshop_session.online_capacity, participation.value)
+
+
+async def counts(session: AsyncSession, session_id: int, participation: Participation) -> tuple[int, int]:
+    """Places of one kind taken and people waiting for one (each kind has its own waitlist)."""
     rows = await session.execute(
         select(Registration.status, func.count())
-        .where(Registration.session_id == session_id)
+        .where(Registration.session_id == session_id, Registration.participation == participation)
         .group_by(Registration.status)
     )
     by_status = {status: number for status, number in rows}
@@ -471,11 +494,18 @@ def _tell(session: AsyncSession, registration: Registration, user: User, now: da
 
 
 async def register(
-    db: Database, session_id: int, *, user: User, now: datetime, zone: ZoneInfo
+    db: Database,
+    session_id: int,
+    *,
+    user: User,
+    now: datetime,
+    zone: ZoneInfo,
+    participation: Participation | None = None,
 ) -> Registration:
-    """Sign a person up; a refusal for age binds their birth date (see accounts.people)."""
+    """Sign a person up, in the room or online (None: the session's first way, see
+    rules.participation_for); a refusal for age binds their birth date (see accounts.people)."""
     try:
-        return await _register(db, session_id, user=user, now=now, zone=zone)
+        return await _register(db, session_id, user=user, now=now, zone=zone, participation=participation)
     except RuleBroken as refused:
         if refused.refusal.judged_age:
             await people.bind_birth_date_after_refusal(db, user.id, now)
@@ -483,10 +513,17 @@ async def register(
 
 
 async def _register(
-    db: Database, session_id: int, *, user: User, now: datetime, zone: ZoneInfo
+    db: Database,
+    session_id: int,
+    *,
+    user: User,
+    now: datetime,
+    zone: ZoneInfo,
+    participation: Participation | None,
 ) -> Registration:
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
+        kind = chosen_participation(workshop_session, participation)
         workshop = workshop_session.workshop
         required = None
         if workshop.required_certification_id is not None:
@@ -511,14 +548,17 @@ async def _register(
         )
         if existing is not None:
             raise Conflict("already_registered")
-        taken, waiting = await counts(session, session_id)
+        taken, waiting = await counts(session, session_id, kind)
         if workshop_session.mode is SignupMode.LOTTERY:
             registration = Registration(
-                session_id=session_id, user_id=user.id, status=RegistrationStatus.ENTERED
+                session_id=session_id, user_id=user.id, status=RegistrationStatus.ENTERED, participation=kind
             )
-        elif taken < workshop_session.capacity:
+        elif taken < places_of(workshop_session, kind):
             registration = Registration(
-                session_id=session_id, user_id=user.id, status=RegistrationStatus.CONFIRMED
+                session_id=session_id,
+                user_id=user.id,
+                status=RegistrationStatus.CONFIRMED,
+                participation=kind,
             )
         else:
             registration = Registration(
@@ -526,6 +566,7 @@ async def _register(
                 user_id=user.id,
                 status=RegistrationStatus.WAITLISTED,
                 waitlist_position=waiting + 1,
+                participation=kind,
             )
         registration.created_at = registration.updated_at = now
         session.add(registration)
@@ -535,13 +576,29 @@ async def _register(
     return registration
 
 
+def chosen_participation(workshop_session: WorkshopSession, asked: Participation | None) -> Participation:
+    """How a person takes part in this session, or a refusal where it does not offer that way."""
+    kind = participation_for(workshop_session.attendance_mode.value, asked.value if asked else None)
+    if kind is None:
+        raise InvalidInput("participation_not_offered", "participation")
+    return Participation(kind)
+
+
 async def add_by_hand(
-    db: Database, session_id: int, user_id: int, *, reason: str | None, actor: User, now: datetime
+    db: Database,
+    session_id: int,
+    user_id: int,
+    *,
+    reason: str | None,
+    actor: User,
+    now: datetime,
+    participation: Participation | None = None,
 ) -> Registration:
     """Staff give a person a place at the desk: beyond the capacity only with a reason, which the
     audit log keeps; the person gets the usual confirmation mail."""
     async with db.write() as session:
         workshop_session = await locked_session(session, session_id)
+        kind = chosen_participation(workshop_session, participation)
         if workshop_session.cancelled_at is not None:
             raise Conflict("registration_closed")
         if workshop_session.mode is SignupMode.LOTTERY and workshop_session.drawn_at is None:
@@ -558,11 +615,12 @@ async def add_by_hand(
         )
         if existing is not None:
             raise Conflict("person_registered")
-        taken, _ = await counts(session, session_id)
-        if taken >= workshop_session.capacity and not reason:
-            raise Conflict("over_capacity_needs_reason", "reason", capacity=workshop_session.capacity)
+        taken, _ = await counts(session, session_id, kind)
+        capacity = places_of(workshop_session, kind)
+        if taken >= capacity and not reason:
+            raise Conflict("over_capacity_needs_reason", "reason", capacity=capacity)
         registration = Registration(
-            session_id=session_id, user_id=user_id, status=RegistrationStatus.CONFIRMED
+            session_id=session_id, user_id=user_id, status=RegistrationStatus.CONFIRMED, participation=kind
         )
         registration.created_at = registration.updated_at = now
         session.add(registration)
@@ -648,19 +706,25 @@ async def cancel_registration_within(
     await session.flush()
     _audit(session, registration, "registration.cancel", actor, now, before)
     if left_position is not None:
-        await _close_gap(session, workshop_session.id, left_position, now)
+        await _close_gap(session, workshop_session.id, registration.participation, left_position, now)
     # In a lottery before the draw nobody waits yet; after it, the waitlist moves up as usual.
     waitlist_moves = workshop_session.mode is SignupMode.FIRST_COME or workshop_session.drawn_at is not None
     if held_a_place and waitlist_moves:
-        await _fill_place(session, workshop_session, now)
+        await _fill_place(session, workshop_session, registration.participation, now)
     return registration
 
 
-async def _close_gap(session: AsyncSession, session_id: int, freed: int, now: datetime) -> None:
-    """Move everyone behind a freed waitlist place one up, front to back (unique positions)."""
+async def _close_gap(
+    session: AsyncSession, session_id: int, participation: Participation, freed: int, now: datetime
+) -> None:
+    """Move everyone behind a freed place of one waitlist one up, front to back (unique positions)."""
     behind = await session.scalars(
         select(Registration)
-        .where(Registration.session_id == session_id, Registration.waitlist_position > freed)
+        .where(
+            Registration.session_id == session_id,
+            Registration.participation == participation,
+            Registration.waitlist_position > freed,
+        )
         .order_by(Registration.waitlist_position)
     )
     for registration in behind:
@@ -670,10 +734,17 @@ async def _close_gap(session: AsyncSession, session_id: int, freed: int, now: da
         await session.flush()
 
 
-async def _fill_place(session: AsyncSession, workshop_session: WorkshopSession, now: datetime) -> None:
+async def _fill_place(
+    session: AsyncSession, workshop_session: WorkshopSession, participation: Participation, now: datetime
+) -> None:
+    """A freed place goes to the first waiting for a place of the same kind."""
     first = await session.scalar(
         select(Registration)
-        .where(Registration.session_id == workshop_session.id, Registration.waitlist_position == 1)
+        .where(
+            Registration.session_id == workshop_session.id,
+            Registration.participation == participation,
+            Registration.waitlist_position == 1,
+        )
         .options(joinedload(Registration.user))
     )
     if first is None:
@@ -686,7 +757,7 @@ async def _fill_place(session: AsyncSession, workshop_session: WorkshopSession, 
     first.updated_at = now
     await session.flush()
     _audit(session, first, "registration.promote", None, now, before)
-    await _close_gap(session, workshop_session.id, 1, now)
+    await _close_gap(session, workshop_session.id, participation, 1, now)
     if first.user is not None:
         _tell(session, first, first.user, now)
 
@@ -729,7 +800,7 @@ async def expire_offers(db: Database, *, now: datetime) -> int:
             registration.updated_at = now
             await session.flush()
             _audit(session, registration, "registration.offer_lapsed", None, now, before)
-            await _fill_place(session, workshop_session, now)
+            await _fill_place(session, workshop_session, registration.participation, now)
     return len(lapsed)
 
 
@@ -771,19 +842,29 @@ async def draw(
                 )
             )
         )
-        result = draw_places(
-            [Entrant(r.id, r.user_id in recent_winners) for r in entered], workshop_session.capacity, seed
-        )
         by_id = {r.id: r for r in entered}
-        for rank, registration_id in enumerate(result.winners + result.waitlist, start=1):
-            registration = by_id[registration_id]
-            registration.draw_rank = rank
-            registration.updated_at = now
-            if registration_id in result.winners:
-                registration.status = RegistrationStatus.CONFIRMED
-            else:
-                registration.status = RegistrationStatus.WAITLISTED
-                registration.waitlist_position = rank - len(result.winners)
+        winners: list[int] = []
+        waitlist: list[int] = []
+        rank = 0
+        # Each kind of place is drawn on its own with the same seed (two draws for a hybrid session).
+        for kind in (Participation.IN_PERSON, Participation.ONLINE):
+            result = draw_places(
+                [Entrant(r.id, r.user_id in recent_winners) for r in entered if r.participation is kind],
+                places_of(workshop_session, kind),
+                seed,
+            )
+            winners += result.winners
+            waitlist += result.waitlist
+            for position, registration_id in enumerate(result.winners + result.waitlist, start=1):
+                registration = by_id[registration_id]
+                rank += 1
+                registration.draw_rank = rank
+                registration.updated_at = now
+                if registration_id in result.winners:
+                    registration.status = RegistrationStatus.CONFIRMED
+                else:
+                    registration.status = RegistrationStatus.WAITLISTED
+                    registration.waitlist_position = position - len(result.winners)
         workshop_session.draw_seed = seed
         workshop_session.drawn_at = now
         await session.flush()
@@ -794,12 +875,12 @@ async def draw(
             object_type="workshop_session",
             object_id=session_id,
             at=now,
-            after={"seed": seed, "winners": list(result.winners), "waitlist": list(result.waitlist)},
+            after={"seed": seed, "winners": winners, "waitlist": waitlist},
         )
         for registration in entered:
             if registration.user is not None:
                 _tell(session, registration, registration.user, now)
-    return seed, [by_id[i] for i in result.winners + result.waitlist]
+    return seed, [by_id[i] for i in winners + waitlist]
 
 
 async def mark_attendance(
@@ -1099,6 +1180,29 @@ class SessionChange:
 SESSION_FIELDS = ("capacity", "attendance_mode", "stream_url", "stream_public")
 
 
+async def _change_attendance_mode(
+    session: AsyncSession, workshop_session: WorkshopSession, mode: str
+) -> None:
+    """A new attendance mode must still offer the way each registered person takes part; a
+    session that becomes hybrid gets as many online places as room places, to be edited after."""
+    present = set(
+        await session.scalars(
+            select(Registration.participation)
+            .where(
+                Registration.session_id == workshop_session.id,
+                Registration.status.in_((*HOLDING_STATUSES, RegistrationStatus.WAITLISTED)),
+            )
+            .distinct()
+        )
+    )
+    if any(participation not in participations(mode) for participation in present):
+        raise InvalidInput("participation_not_offered", "attendance_mode")
+    hybrid = mode == AttendanceMode.HYBRID
+    workshop_session.online_capacity = (
+        (workshop_session.online_capacity or workshop_session.capacity) if hybrid else None
+    )
+
+
 async def edit_session(
     db: Database, session_id: int, change: SessionChange, *, actor: User, now: datetime
 ) -> WorkshopSession:
@@ -1116,6 +1220,8 @@ async def edit_session(
         problem = stream_problem(mode, url)
         if problem is not None:
             raise InvalidInput(problem, "stream_url")
+        if mode != workshop_session.attendance_mode:
+            await _change_attendance_mode(session, workshop_session, mode)
         room = await session.scalar(select(Resource.slug).where(Resource.id == workshop_session.resource_id))
         new_room = change.room if change.room not in (None, room) else None
         times = (change.start or workshop_session.start_at, change.end or workshop_session.end_at)
@@ -1136,12 +1242,14 @@ async def edit_session(
                 raise room_refused(error) from error
         before = snapshot(workshop_session, SESSION_FIELDS)
         if change.capacity is not None and change.capacity != workshop_session.capacity:
-            taken, waiting = await counts(session, session_id)
+            # `capacity` counts the places of the session's first way to take part (see rules.places).
+            kind = Participation(participations(mode)[0])
+            taken, waiting = await counts(session, session_id, kind)
             if change.capacity < taken:
                 raise Conflict("capacity_below_taken", "capacity", taken=taken)
             workshop_session.capacity = change.capacity
             for _ in range(min(change.capacity - taken, waiting)):
-                await _fill_place(session, workshop_session, now)
+                await _fill_place(session, workshop_session, kind, now)
         workshop_session.attendance_mode, workshop_session.stream_url = mode, url
         if change.stream_public is not None:
             workshop_session.stream_public = change.stream_public

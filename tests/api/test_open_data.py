@@ -7,7 +7,8 @@ import csv
 import io
 import json
 import re
-from datetime import date
+from collections import defaultdict
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pyld import jsonld
@@ -18,6 +19,7 @@ from library.accounts.models import Role
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Factor, Location, ResourceKind
 from library.db import Database
+from library.stats.rollup import roll_up
 from tests.support.api import Client
 from tests.support.factories import bearer, create_location, create_resource, create_user, get_token
 from tests.support.times import FRIDAY, at
@@ -205,3 +207,76 @@ async def test_the_utilisation_csv_counts_per_day_location_factor_and_kind(
     assert (room["open_minutes"], room["booked_minutes"], room["bookings"]) == ("540", "0", "0")
     refused = await client.get("/opendata/utilisation.csv", params={"from": "2026-12-02", "to": "2026-12-01"})
     assert refused.status_code == 422
+
+
+async def _csv_sums(client: Client, first: str, last: str, group: str) -> dict[str, list[float]]:
+    response = await client.get("/opendata/utilisation.csv", params={"from": first, "to": last})
+    assert response.status_code == 200, response.text
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0] * 5)
+    for row in csv.DictReader(io.StringIO(response.content.decode("utf-8"))):
+        for n, column in enumerate(
+            ("open_minutes", "booked_minutes", "used_minutes", "bookings", "no_shows")
+        ):
+            sums[row[group]][n] += float(row[column])
+    return dict(sums)
+
+
+async def _stats_sums(
+    client: Client, staff: str, first: str, last: str, group: str
+) -> dict[str, list[float]]:
+    response = await client.get(
+        "/api/v1/stats/utilisation",
+        params={"from": first, "to": last, "group_by": group},
+        headers=bearer(staff),
+    )
+    assert response.status_code == 200, response.text
+    return {
+        row["key"]: [
+            float(row[column])
+            for column in ("open_minutes", "booked_minutes", "used_minutes", "bookings", "no_shows")
+        ]
+        for row in response.json()["rows"]
+    }
+
+
+async def test_the_utilisation_csv_has_the_figures_of_the_statistics(db: Database, client: Client) -> None:
+    """The CSV's days add up to the staff statistics of the same period, before and after the
+    days are rolled up."""
+    location = await create_location(db)
+    await create_resource(db, location, "makerspace", name="Makerspace")
+    await create_resource(
+        db, location, "drucker", kind=ResourceKind.DEVICE, factor=Factor.TECHNOLOGY, units=2
+    )
+    await create_user(db, "anna@example.org", birth_date=date(1990, 5, 1))
+    await create_user(db, "staff@example.org", role=Role.STAFF)
+    anna = await get_token(client)
+    staff = await get_token(client, "staff@example.org")
+    for resource, day, start, end in (
+        ("drucker", "2026-12-01", "12:00", "13:00"),
+        ("drucker", "2026-12-02", "14:00", "14:30"),
+        ("makerspace", "2026-12-03", "11:00", "13:30"),
+        ("drucker", "2026-12-04", "10:00", "11:00"),
+    ):
+        response = await client.post(
+            "/api/v1/bookings",
+            json={"resource": resource, "start": f"{day}T{start}:00+01:00", "end": f"{day}T{end}:00+01:00"},
+            headers=bearer(anna),
+        )
+        assert response.status_code == 201, response.text
+    async with db.write() as session:
+        first, second, third, _ = (await session.scalars(select(Booking).order_by(Booking.id))).all()
+        first.status = BookingStatus.COMPLETED
+        second.status = BookingStatus.NO_SHOW
+        third.status = BookingStatus.CHECKED_IN
+
+    for group, column in (("factor", "factor"), ("kind", "kind"), ("location", "location")):
+        csv_sums = await _csv_sums(client, "2026-12-01", "2026-12-06", column)
+        assert csv_sums == await _stats_sums(client, staff, "2026-12-01", "2026-12-06", group)
+    assert csv_sums["zentralbibliothek"][1:] == [60 + 30 + 150 + 60, 60 + 150, 4, 1]
+
+    async with db.write() as session:  # the first days closed and rolled up, the rest live
+        assert await roll_up(session, datetime(2026, 12, 5, 12, tzinfo=UTC)) > 0
+    for group in ("factor", "kind"):
+        assert await _csv_sums(client, "2026-12-01", "2026-12-06", group) == await _stats_sums(
+            client, staff, "2026-12-01", "2026-12-06", group
+        )

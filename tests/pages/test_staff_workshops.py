@@ -19,7 +19,13 @@ from library.db import Database
 from library.outbox.models import OutboxMessage
 from library.scheduler import run_jobs_once
 from library.workshops import service
-from library.workshops.models import Registration, RegistrationStatus, SignupMode, WorkshopSession
+from library.workshops.models import (
+    AttendanceMode,
+    Registration,
+    RegistrationStatus,
+    SignupMode,
+    WorkshopSession,
+)
 from tests.support import factories
 from tests.support.api import Client
 from tests.support.forms import post_form, sign_in, submit_form
@@ -193,6 +199,86 @@ async def test_staff_add_a_session_that_books_its_room(
     page = await client.get(added.headers["location"])
     assert "Verlosung" in page.text
     assert "Jetzt verlosen" not in page.text  # registration is still open
+
+
+async def test_staff_add_a_hybrid_session_with_online_places_and_a_stream(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await library_with_a_workshop(db, clock)
+    await sign_in(client, "staff@example.org")
+    form = {
+        "workshop": "laser-induction",
+        "room": "makerspace",
+        "day": "2026-12-07",
+        "start": "16:00",
+        "end": "18:00",
+        "capacity": "8",
+        "mode": "first_come",
+        "registration_opens": "",
+        "registration_closes": "",
+        "attendance_mode": "hybrid",
+        "online_capacity": "20",
+        "stream_url": "http://stream.example.org/laser",
+        "stream_public": "on",
+    }
+    page = (await client.get("/staff/workshops", headers={"accept-language": "en"})).text
+    for field in ("attendance_mode", "online_capacity", "stream_url", "stream_public"):
+        assert f'id="field-{field}"' in page
+    plain = await post_form(client, "/staff/workshops/sessions", form, form_page="/staff/workshops")
+    assert plain.status_code == 422
+    assert 'id="error-stream_url"' in plain.text
+    assert "https://" in plain.text
+    in_room = await post_form(
+        client,
+        "/staff/workshops/sessions",
+        {**form, "attendance_mode": "in_person", "stream_url": ""},
+        form_page="/staff/workshops",
+    )
+    assert in_room.status_code == 422
+    assert 'id="error-online_capacity"' in in_room.text
+    added = await post_form(
+        client,
+        "/staff/workshops/sessions",
+        {**form, "stream_url": "https://stream.example.org/laser"},
+        form_page="/staff/workshops",
+    )
+    assert added.status_code == 303, added.text
+    async with db.read() as session:
+        created = await session.scalar(select(WorkshopSession).where(WorkshopSession.capacity == 8))
+    assert created is not None
+    assert (created.attendance_mode.value, created.online_capacity) == ("hybrid", 20)
+    assert (created.stream_url, created.stream_public) == ("https://stream.example.org/laser", True)
+    shown = await client.get(added.headers["location"], headers={"accept-language": "en"})
+    assert "Online places taken" in shown.text
+
+
+async def test_staff_give_an_online_place_of_a_hybrid_session_by_hand(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    facts = await library_with_a_workshop(
+        db,
+        clock,
+        attendance_mode=AttendanceMode.HYBRID,
+        online_capacity=5,
+        stream_url="https://s.example.org/x",
+    )
+    visitor = facts["visitors"][0]
+    await sign_in(client, "staff@example.org")
+    page = f"/staff/workshops/sessions/{facts['session'].id}"
+    found = await client.get(f"{page}?person=Visitor%201", headers={"accept-language": "en"})
+    assert 'id="field-participation"' in found.text
+    added = await post_form(
+        client,
+        f"{page}/participants",
+        {"person": "Visitor 1", "user_id": str(visitor.id), "participation": "online"},
+        form_page=page,
+    )
+    assert added.status_code == 303, added.text
+    async with db.read() as session:
+        held = (await session.scalars(select(Registration).where(Registration.user_id == visitor.id))).one()
+    assert (held.status, held.participation.value) == (RegistrationStatus.CONFIRMED, "online")
+    shown = await client.get(page, headers={"accept-language": "en"})
+    assert "Online places taken" in shown.text
 
 
 async def test_a_session_lists_participants_and_the_waitlist_in_order(

@@ -12,7 +12,7 @@ from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
 from library.db import Database
 from library.workshops import service
-from library.workshops.models import SignupMode
+from library.workshops.models import AttendanceMode, SignupMode
 from tests.support import factories
 from tests.support.api import Client
 from tests.support.forms import post_form, sign_in
@@ -368,3 +368,50 @@ async def test_who_may_not_attend_sees_why_instead_of_a_sign_up_button(
     young = (await client.get("/workshops/einweisung-lasercutter")).text
     assert "erst ab 16 Jahren" in young
     assert f'action="/workshops/einweisung-lasercutter/sessions/{induction}/register"' not in young
+
+
+async def test_a_hybrid_session_offers_the_room_and_online_places_and_the_link_to_online_ones(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    lib = await library(db, clock)
+    stream = "https://stream.example.org/vr"
+    created = await service.add_session(
+        db,
+        "vr-abend",
+        service.NewSession(
+            start=at(FRIDAY, 18),
+            end=at(FRIDAY, 19),
+            room="forum",
+            capacity=1,
+            attendance_mode=AttendanceMode.HYBRID,
+            online_capacity=2,
+            stream_url=stream,
+        ),
+        actor=lib.staff,
+        now=lib.now,
+    )
+    await fill(db, lib, created.id, 1)  # the room's one place
+    await sign_in(client, "anna@example.org")
+    page = (await client.get("/workshops/vr-abend", headers=EN)).text
+    assert "Join the waitlist for the room" in page
+    assert "Sign up online" in page
+    assert "Online:" in page
+    assert "2 places left" in page
+
+    response = await post_form(
+        client,
+        f"/workshops/vr-abend/sessions/{created.id}/register",
+        {"participation": "online"},
+        form_page="/workshops/vr-abend",
+    )
+    assert response.headers["location"] == "/workshops/vr-abend?done=confirmed"
+    after = (await client.get("/workshops/vr-abend", headers=EN)).text
+    assert "Online: You have a place." in " ".join(after.split())
+    assert f'href="{stream}"' in after
+
+    # p0 holds the room's place: no private link for them.
+    client.cookies.clear()
+    await sign_in(client, "p0@example.org")
+    theirs = (await client.get("/workshops/vr-abend", headers=EN)).text
+    assert "In the room: You have a place." in " ".join(theirs.split())
+    assert stream not in theirs

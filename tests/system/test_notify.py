@@ -26,10 +26,9 @@ from library.catalog.models import Location, ResourceKind, Unit
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
-from library.notify import worker
-from library.notify.worker import SmtpTarget, backoff
+from library.notify.worker import SmtpTarget
 from library.outbox.models import OutboxStatus
-from library.outbox.queue import enqueue, message_id
+from library.outbox.queue import MAX_ATTEMPTS, MAX_DELAY, backoff, enqueue, message_id
 from library.scheduler import run_jobs_once
 from tests.support.api import Client, booked
 from tests.support.factories import (
@@ -312,7 +311,7 @@ async def test_a_message_never_accepted_goes_dead_and_staff_can_retry_it(
     await booked(client, await get_token(client), "gruppenraum-1", at(WEDNESDAY, 14), at(WEDNESDAY, 16))
     smtp.refuse_always = True
     waits = []
-    for _ in range(worker.MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         assert await send(db, clock, settings, smtp) == 0
         (row,) = await outbox(db)
         if row.status is OutboxStatus.DEAD:
@@ -320,12 +319,12 @@ async def test_a_message_never_accepted_goes_dead_and_staff_can_retry_it(
         waits.append(row.next_attempt_at - clock.now())
         clock.set(row.next_attempt_at)
     assert row.status is OutboxStatus.DEAD
-    assert row.attempts == worker.MAX_ATTEMPTS == smtp.refused
+    assert row.attempts == MAX_ATTEMPTS == smtp.refused
     assert waits[:4] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert max(waits) == worker.MAX_DELAY
+    assert max(waits) == MAX_DELAY
     clock.advance(timedelta(days=1))
     assert await send(db, clock, settings, smtp) == 0  # a dead message is not tried again
-    assert smtp.refused == worker.MAX_ATTEMPTS
+    assert smtp.refused == MAX_ATTEMPTS
 
     staff = await get_token(client, "staff@example.org")
     dead = await client.get("/api/v1/outbox?status=dead", headers=bearer(staff))
@@ -335,7 +334,7 @@ async def test_a_message_never_accepted_goes_dead_and_staff_can_retry_it(
     assert item["kind"] == "booking.confirmed"
     assert item["recipient"] == "anna@example.org"
     assert item["status"] == "dead"
-    assert item["attempts"] == worker.MAX_ATTEMPTS
+    assert item["attempts"] == MAX_ATTEMPTS
     assert "451" in item["last_error"]
     assert item["sent_at"] is None
     assert item["created_at"].endswith("+01:00")
@@ -530,4 +529,4 @@ def test_smtp_urls() -> None:
 
 def test_backoff_doubles_up_to_a_cap() -> None:
     assert [backoff(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert backoff(50) == worker.MAX_DELAY
+    assert backoff(50) == MAX_DELAY
