@@ -142,6 +142,7 @@ class SessionChangeIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, texts.line(500)] | None = None
     room: Annotated[str, texts.line(80, min_length=1)] | None = None
     capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+    online_capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None  # hybrid only
     attendance_mode: AttendanceMode | None = None
     stream_url: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     stream_public: bool | None = None

@@ -84,7 +84,13 @@ STATUS_WORDS = {
 """A registration's state in the participant list's file (the page says the same in its badges)."""
 
 WORKSHOP_FIELDS = {"grants_certification": "grants", "required_certification": "requires"}
-SESSION_EDIT_FIELDS = {"capacity": "capacity", "stream_url": "stream_url", "room": "room"}
+SESSION_EDIT_FIELDS = {
+    "capacity": "capacity",
+    "online_capacity": "online_capacity",
+    "attendance_mode": "attendance_mode",
+    "stream_url": "stream_url",
+    "room": "room",
+}
 DAY_PREFIX = "day-"
 """A copy's form names a session's own new date `day-<original session id>`."""
 ATTENDED_PREFIX = "attended-"
@@ -507,6 +513,7 @@ def read_session_change(form: Form, lang: Lang) -> service.SessionChange | None:
     if not form.value("room"):
         form.add("room", translate(lang, parsing.REQUIRED))
     capacity = parsing.whole_number(form, "capacity", lang, low=1, high=10_000, required=True)
+    online_capacity = parsing.whole_number(form, "online_capacity", lang, low=1, high=10_000)
     stream_url = parsing.text(form, "stream_url", lang, max_length=500)
     reason = parsing.text(form, "change_reason", lang, max_length=500)
     attendance = form.value("attendance_mode")
@@ -517,6 +524,7 @@ def read_session_change(form: Form, lang: Lang) -> service.SessionChange | None:
     return service.SessionChange(
         room=form.value("room"),
         capacity=capacity,
+        online_capacity=online_capacity,
         attendance_mode=AttendanceMode(attendance),
         stream_url=stream_url,
         stream_public=form.value("stream_public") == "on",
@@ -749,6 +757,7 @@ async def one_session_page(
             values={
                 "room": found.resource.slug,
                 "capacity": str(found.capacity),
+                "online_capacity": str(found.online_capacity or ""),
                 "attendance_mode": found.attendance_mode.value,
                 "stream_url": found.stream_url or "",
                 "stream_public": "on" if found.stream_public else "",

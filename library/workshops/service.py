@@ -1171,13 +1171,14 @@ class SessionChange:
     end: datetime | None = None
     room: str | None = None
     capacity: int | None = None
+    online_capacity: int | None = None  # a hybrid session's online places
     attendance_mode: AttendanceMode | None = None
     stream_url: str | None = None
     stream_public: bool | None = None
     reason: str | None = None
 
 
-SESSION_FIELDS = ("capacity", "attendance_mode", "stream_url", "stream_public")
+SESSION_FIELDS = ("capacity", "online_capacity", "attendance_mode", "stream_url", "stream_public")
 
 
 async def _change_attendance_mode(
@@ -1250,6 +1251,15 @@ async def edit_session(
             workshop_session.capacity = change.capacity
             for _ in range(min(change.capacity - taken, waiting)):
                 await _fill_place(session, workshop_session, kind, now)
+        if change.online_capacity is not None and change.online_capacity != workshop_session.online_capacity:
+            if (online := online_capacity_problem(mode, change.online_capacity)) is not None:
+                raise InvalidInput(online, "online_capacity")
+            taken, waiting = await counts(session, session_id, Participation.ONLINE)
+            if change.online_capacity < taken:
+                raise Conflict("capacity_below_taken", "online_capacity", taken=taken)
+            workshop_session.online_capacity = change.online_capacity
+            for _ in range(min(change.online_capacity - taken, waiting)):
+                await _fill_place(session, workshop_session, Participation.ONLINE, now)
         workshop_session.attendance_mode, workshop_session.stream_url = mode, url
         if change.stream_public is not None:
             workshop_session.stream_public = change.stream_public

@@ -393,3 +393,34 @@ async def test_concurrent_sign_ups_fill_each_kind_of_place_exactly(
         assert sum(r["status"] == "confirmed" for r in mine) == capacity
         positions = sorted(r["waitlist_position"] for r in mine if r["status"] == "waitlisted")
         assert positions == list(range(1, 21 - capacity))
+
+
+async def test_editing_a_hybrid_session_moves_its_online_places_and_keeps_its_people(
+    db: Database, client: Client
+) -> None:
+    _slug, session_id, staff, _anna = await _hybrid(db, client, capacity=2, online_capacity=1)
+    await create_user(db, "dora@example.org", birth_date=date(1990, 1, 1))
+    dora = await get_token(client, "dora@example.org")
+    waiting = await _sign_up(client, session_id, dora, "online")
+    assert (waiting["status"], waiting["waitlist_position"]) == ("waitlisted", 1)
+    path = f"/api/v1/workshop-sessions/{session_id}"
+
+    # As many places as are taken is allowed (one room place free: none taken there).
+    same = await client.patch(path, json={"online_capacity": 1, "capacity": 1}, headers=bearer(staff))
+    assert same.status_code == 200, same.text
+    # One more online place goes to Dora, the first waiting for one.
+    more = await client.patch(path, json={"online_capacity": 2}, headers=bearer(staff))
+    assert more.status_code == 200, more.text
+    assert (more.json()["online_capacity"], more.json()["online_confirmed"]) == (2, 2)
+    fewer = await client.patch(path, json={"online_capacity": 1}, headers=bearer(staff))
+    assert "online_capacity" in str(assert_problem(fewer, 409, "capacity_below_taken"))
+    # People take part online: the session cannot become a room-only one under them.
+    in_room = await client.patch(
+        path, json={"attendance_mode": "in_person", "stream_url": ""}, headers=bearer(staff)
+    )
+    assert "attendance_mode" in str(assert_problem(in_room, 422, "participation_not_offered"))
+    # Online places of their own are for hybrid sessions only.
+    online_only = await client.patch(
+        path, json={"attendance_mode": "online", "online_capacity": 3}, headers=bearer(staff)
+    )
+    assert "online_capacity" in str(assert_problem(online_only, 422, "online_capacity_needs_hybrid"))
