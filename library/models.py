@@ -11,7 +11,7 @@ from library.accounts.models import (
     UserCertification,
 )
 from library.audit.models import AuditEntry
-from library.booking.models import Booking, BookingSeries
+from library.booking.models import Booking, BookingSeries, Loan
 from library.catalog.models import (
     ExceptionPeriod,
     Location,
@@ -41,6 +41,7 @@ __all__ = [
     "ExceptionPeriod",
     "KeptThrough",
     "KeptUptake",
+    "Loan",
     "Location",
     "LoginFailure",
     "LoginSession",
