@@ -27,6 +27,7 @@ from library.api.calendars import CalendarsController
 from library.api.catalog import CatalogController
 from library.api.closures import ClosuresController
 from library.api.inventory import InventoryController
+from library.api.loans import LoansController
 from library.api.openapi import document_problems
 from library.api.opendata import OpenDataController
 from library.api.outbox import OutboxController
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             CatalogController,
             AccountsController,
             BookingsController,
+            LoansController,
             InventoryController,
             ClosuresController,
             WorkshopsController,

@@ -20,7 +20,7 @@ from litestar.routes import HTTPRoute
 
 from library.accounts import service
 from library.accounts.models import Role, User
-from library.catalog.models import ResourceKind
+from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
 from library.db import Database
 from library.http.viewer import session_csrf_token
@@ -90,6 +90,14 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/bookings/{booking_id}/undo-check-in"): OWNER_OR_STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/approve"): STAFF,
     ("POST", "/api/v1/bookings/{booking_id}/reject"): STAFF,
+    # API: loans
+    ("GET", "/api/v1/loans"): SIGNED_IN,
+    ("POST", "/api/v1/loans"): SIGNED_IN,
+    ("GET", "/api/v1/loans/{loan_id}"): OWNER_OR_STAFF,
+    ("POST", "/api/v1/loans/{loan_id}/checkout"): STAFF,
+    ("POST", "/api/v1/loans/{loan_id}/return"): STAFF,
+    ("POST", "/api/v1/loans/{loan_id}/renew"): OWNER_OR_STAFF,
+    ("POST", "/api/v1/loans/{loan_id}/cancel"): OWNER_OR_STAFF,
     # API: workshops
     ("GET", "/api/v1/registrations"): SIGNED_IN,
     ("POST", "/api/v1/registrations/{registration_id}/accept"): OWNER_OR_STAFF,
@@ -362,6 +370,13 @@ async def build_world(client: Client, db: Database) -> World:
     assert block.status_code == 201, block.text
     messages = (await client.get("/api/v1/outbox", headers=staff)).json()["items"]
     assert messages, "booking and registration queue messages"
+    await factories.create_resource(
+        db, location, "akkuschrauber", kind=ResourceKind.LOAN, factor=Factor.TECHNOLOGY, loan_parts=["Akku"]
+    )
+    loan = await client.post(
+        "/api/v1/loans", json={"resource": "akkuschrauber", "pickup": str(FRIDAY)}, headers=owner
+    )
+    assert loan.status_code == 201, loan.text
     feed = await renew_calendar_token(db, people["owner"].id)  # type: ignore[union-attr]
     booking_id = booking.json()["id"]
     return World(
@@ -369,6 +384,7 @@ async def build_world(client: Client, db: Database) -> World:
         subject=subject,
         values={
             "booking_id": str(booking_id),
+            "loan_id": str(loan.json()["id"]),
             "registration_id": str(registration.json()["id"]),
             "session_id": str(session_id),
             "unit_id": str(unit_id),
