@@ -50,6 +50,12 @@ SENTENCES: dict[str, str] = {
     "booking.rejected": N_("%(actor)s rejected the booking of %(thing)s for %(when)s."),
     "booking.no_show": N_("%(actor)s marked the booking of %(thing)s for %(when)s as not collected."),
     "booking.move": N_("%(actor)s moved the booking of %(thing)s for %(when)s to %(detail)s."),
+    # loans (written under their booking row, which names the thing and its pickup day)
+    "loan.reserve": N_("%(actor)s reserved %(thing)s for pickup on %(when)s."),
+    "loan.checkout": N_("%(actor)s handed out %(thing)s (loan from %(when)s)."),
+    "loan.return": N_("%(actor)s took back %(thing)s (loan from %(when)s)."),
+    "loan.renew": N_("%(actor)s renewed the loan of %(thing)s from %(when)s."),
+    "loan.cancel": N_("%(actor)s cancelled the reservation of %(thing)s for %(when)s."),
     # workshops and their sessions
     "workshop.create": N_("%(actor)s created the workshop %(thing)s."),
     "workshop_session.create": N_("%(actor)s added a session of %(thing)s on %(when)s."),
@@ -151,7 +157,7 @@ def facts_of(
     )
     detail = ""
     action = entry.action
-    if action.startswith("booking."):
+    if action.startswith(("booking.", "loan.")):
         when = _instant(before.get("start_at") or after.get("start_at"), lang, zone) or when
         if action == "booking.move":
             detail = _instant(after.get("start_at"), lang, zone)
