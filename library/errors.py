@@ -139,6 +139,7 @@ MESSAGES: dict[str, str] = {
     "pickup_closed": N_("The library is closed on the pickup day: please choose an opening day."),
     "due_closed": N_("The library is closed on the return day: please choose an opening day."),
     "unknown_part": N_("This is not one of the parts of the thing (field %(fields)s)."),
+    "loan_taken": N_("Nothing is free for those days. Please try other days."),
     "renewal_refused": N_("The loan cannot be renewed."),
     "renewal_max_renewals": N_("The loan has already been renewed %(max_renewals)s times."),
     "renewal_held_by_others": N_(

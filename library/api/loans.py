@@ -119,7 +119,7 @@ class LoansController(Controller):
         except RuleBroken as error:
             raise await booking_refused(db, error.refusal, now) from error
         except SlotTaken as taken:
-            raise Conflict("slot_taken") from taken
+            raise Conflict("slot_taken", message_key="loan_taken") from taken
         return loan_out(loan, settings, now.astimezone(settings.zone).date())
 
     @get("/", summary="The caller's loans; staff see all; status `overdue` lists those out past due")

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -218,40 +218,51 @@ async def checkout_loan(
     try:
         async with db.write() as session:
             loan = await get_loan(session, loan_id, actor, for_update=True)
-            if loan.status is not LoanStatus.RESERVED:
-                raise Conflict("invalid_state", status=loan.status.value)
-            booking = loan.booking
-            parts = await _parts_of(session, booking.resource_id)
-            if unknown_parts([tick.item for tick in checklist], parts):
-                raise InvalidInput("unknown_part", "checklist")
-            before = _before(loan)
-            if unit_id is not None and unit_id != booking.unit_id:
-                unit = await session.get(Unit, unit_id)
-                if unit is None or unit.resource_id != booking.resource_id:
-                    raise InvalidInput("unit_not_of_resource", "unit")
-                booking.unit_id = unit_id
-            zone = (
-                await (await current_catalogue(session)).location_by_id(session, booking.resource.location_id)
-            ).hours.zone
-            today = now.astimezone(zone).date()
-            if today < loan.pickup:
-                loan.pickup = today
-                booking.start_at = booking.occupied_start = local_instant(today, time(0), zone)
-            booking.status = LOAN_BOOKING_STATUS[LoanStatus.ON_LOAN]
-            booking.checked_in_at = now
-            booking.updated_at = now
-            loan.status = LoanStatus.ON_LOAN
-            loan.checked_out_at = now
-            loan.checked_out_by_id = actor.id
-            loan.checklist = [{"item": tick.item, "ok": tick.ok} for tick in checklist]
-            await session.flush()  # the overlap guarantee answers for another unit or an earlier start
-            _audit(session, loan, "loan.checkout", before, actor=actor, now=now)
+            await _checkout_within(session, loan, unit_id=unit_id, checklist=checklist, actor=actor, now=now)
     except IntegrityError as error:
         if not is_overlap_violation(error):
             raise
         raise Conflict("slot_taken", "unit") from error
     async with db.read() as session:
         return await get_loan(session, loan_id, actor)
+
+
+async def _checkout_within(
+    session: AsyncSession,
+    loan: Loan,
+    *,
+    unit_id: int | None,
+    checklist: Sequence[Tick],
+    actor: User,
+    now: datetime,
+) -> None:
+    if loan.status is not LoanStatus.RESERVED:
+        raise Conflict("invalid_state", status=loan.status.value)
+    booking = loan.booking
+    parts = await _parts_of(session, booking.resource_id)
+    if unknown_parts([tick.item for tick in checklist], parts):
+        raise InvalidInput("unknown_part", "checklist")
+    before = _before(loan)
+    if unit_id is not None and unit_id != booking.unit_id:
+        unit = await session.get(Unit, unit_id)
+        if unit is None or unit.resource_id != booking.resource_id:
+            raise InvalidInput("unit_not_of_resource", "unit")
+        booking.unit_id = unit_id
+    catalogue = await current_catalogue(session)
+    zone = (await catalogue.location_by_id(session, booking.resource.location_id)).hours.zone
+    today = now.astimezone(zone).date()
+    if today < loan.pickup:
+        loan.pickup = today
+        booking.start_at = booking.occupied_start = local_instant(today, time(0), zone)
+    booking.status = LOAN_BOOKING_STATUS[LoanStatus.ON_LOAN]
+    booking.checked_in_at = now
+    booking.updated_at = now
+    loan.status = LoanStatus.ON_LOAN
+    loan.checked_out_at = now
+    loan.checked_out_by_id = actor.id
+    loan.checklist = [{"item": tick.item, "ok": tick.ok} for tick in checklist]
+    await session.flush()  # the overlap guarantee answers for another unit or an earlier start
+    _audit(session, loan, "loan.checkout", before, actor=actor, now=now)
 
 
 async def return_loan(
@@ -447,3 +458,83 @@ async def send_reminders(db: Database, *, now: datetime) -> int:
                 )
                 sent += 1
     return sent
+
+
+@dataclass(frozen=True)
+class AtTheDesk:
+    """What the desk finds for a scanned inventory number: the unit, its thing's parts, the loan
+    out on it (to take back) and the reservations of its thing picked up from today or earlier."""
+
+    unit: Unit
+    parts: list[str]
+    out: Loan | None
+    reserved: list[Loan]
+
+
+async def at_the_desk(session: AsyncSession, inventory_number: str, today: date) -> AtTheDesk | None:
+    """The desk's look-up by inventory number (as printed on the label, any case), or None."""
+    unit = await session.scalar(
+        select(Unit)
+        .where(func.upper(Unit.inventory_number) == inventory_number.strip().upper())
+        .options(joinedload(Unit.resource))
+    )
+    if unit is None:
+        return None
+    found = await session.scalars(
+        select(Loan)
+        .join(Booking, Booking.id == Loan.booking_id)
+        .where(
+            Booking.resource_id == unit.resource_id,
+            ((Loan.status == LoanStatus.ON_LOAN) & (Booking.unit_id == unit.id))
+            | ((Loan.status == LoanStatus.RESERVED) & (Loan.pickup <= today)),
+        )
+        .options(*_loaded())
+        .order_by(Loan.pickup, Loan.id)
+    )
+    rows = found.unique().all()
+    out = next((loan for loan in rows if loan.status is LoanStatus.ON_LOAN), None)
+    return AtTheDesk(
+        unit,
+        [str(part) for part in unit.resource.loan_parts or []],
+        out,
+        [loan for loan in rows if loan.status is LoanStatus.RESERVED],
+    )
+
+
+async def lend_now(
+    db: Database,
+    unit_id: int,
+    *,
+    borrower: User,
+    due: date | None,
+    checklist: Sequence[Tick],
+    actor: User,
+    now: datetime,
+) -> Loan:
+    """Lend the unit on the counter to a person who has not reserved: reserved from today and
+    handed out on this unit in one transaction, so a refusal leaves nothing behind."""
+    if not actor.role.is_staff:
+        raise NotAllowed("forbidden")
+    async with db.read() as session:
+        unit = await session.get(
+            Unit, unit_id, options=[joinedload(Unit.resource).joinedload(Resource.location)]
+        )
+    if unit is None:
+        raise NotFound(N_("The unit %(id)s"), id=unit_id)
+    today = now.astimezone(ZoneInfo(unit.resource.location.timezone)).date()
+    wanted = NewLoan(unit.resource.slug, today, due)
+
+    async def lend(session: AsyncSession) -> int:
+        loan_id = await _reserve(session, wanted, borrower=borrower, actor=actor, now=now)
+        loan = await get_loan(session, loan_id, actor)
+        await _checkout_within(session, loan, unit_id=unit_id, checklist=checklist, actor=actor, now=now)
+        return loan_id
+
+    try:
+        loan_id = await retrying_lost_races(
+            db, lend, lost=lambda: SlotTaken(loan_span(today, today, ZoneInfo("UTC")))
+        )
+    except SlotTaken as taken:
+        raise Conflict("slot_taken", "unit", message_key="loan_taken") from taken
+    async with db.read() as session:
+        return await get_loan(session, loan_id, actor)

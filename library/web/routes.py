@@ -7,6 +7,7 @@ from litestar import Controller
 from library.web.account import AccountPages
 from library.web.catalogue import CataloguePages
 from library.web.display import DisplayPages
+from library.web.loans import LoanPages
 from library.web.media import MediaFiles
 from library.web.my_bookings import MyBookingPages
 from library.web.pages import HomePages
@@ -18,6 +19,7 @@ from library.web.staff_grid import StaffGridPages
 from library.web.staff_hours import StaffHoursPages
 from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
+from library.web.staff_loans import StaffLoanPages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
 from library.web.staff_person import StaffPersonPages
@@ -31,6 +33,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     CataloguePages,
     ResourcePages,
     MyBookingPages,
+    LoanPages,
     WorkshopPages,
     AccountPages,
     StaffDeskPages,
@@ -48,4 +51,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     MediaFiles,
     StaffWorkshopPhotoPages,
     StaffStatsPages,
+    StaffLoanPages,
 ]
