@@ -69,7 +69,7 @@ class Tick:
 
 def _loaded() -> tuple[LoaderOption, ...]:
     return (
-        joinedload(Loan.booking).joinedload(Booking.resource),
+        joinedload(Loan.booking).joinedload(Booking.resource).joinedload(Resource.location),
         joinedload(Loan.booking).joinedload(Booking.unit),
         joinedload(Loan.user),
     )

@@ -20,7 +20,7 @@ from library.booking.lending import days_overdue
 from library.booking.loans import NewLoan
 from library.booking.models import Loan, LoanStatus
 from library.booking.service import RuleBroken, SlotTaken
-from library.errors import LibraryError, message
+from library.errors import LibraryError, NotFound, message
 from library.http.deps import DatabaseDep
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
@@ -117,8 +117,12 @@ async def reserve_from_form(context: PageContext, user: User, slug: str, form: F
 
 
 async def own_loan(context: PageContext, loan_id: int, user: User) -> Loan:
+    """The person's own loan; anyone else's, staff's look included, is 'not found' on these pages."""
     async with context.db.read() as session:
-        return await loans.get_loan(session, loan_id, user)
+        loan = await loans.get_loan(session, loan_id, user)
+    if loan.user_id != user.id:
+        raise NotFound(N_("The loan %(id)s"), id=loan_id)
+    return loan
 
 
 class LoanPages(Controller):
@@ -143,6 +147,7 @@ class LoanPages(Controller):
     async def renew(
         self, context: PageContextDep, user: UserDep, db: DatabaseDep, loan_id: FromPath[int]
     ) -> Response[Any]:
+        await own_loan(context, loan_id, user)
         try:
             await loans.renew_loan(db, loan_id, actor=user, now=context.now)
         except LibraryError as problem:
@@ -165,6 +170,7 @@ class LoanPages(Controller):
     async def cancel(
         self, context: PageContextDep, user: UserDep, db: DatabaseDep, loan_id: FromPath[int]
     ) -> Response[Any]:
+        await own_loan(context, loan_id, user)
         try:
             await loans.cancel_loan(db, loan_id, actor=user, now=context.now)
         except LibraryError as problem:

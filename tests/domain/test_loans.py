@@ -36,7 +36,8 @@ def test_a_renewal_adds_loan_days_to_an_open_day() -> None:
     assert renewed_due(date(2026, 11, 29), 7, weekdays) == date(2026, 12, 5)
     assert check_renewal(0, 2) is None
     refusal = check_renewal(2, 2)
-    assert refusal is not None and refusal.params["reason"] == "max_renewals"
+    assert refusal is not None
+    assert refusal.params["reason"] == "max_renewals"
 
 
 def test_reminders_come_two_days_before_on_the_day_and_after_one_three_and_seven_days() -> None:
@@ -64,7 +65,8 @@ async def lent(db: Database, client: Client, clock: SettableClock) -> Loan:
     async with db.read() as session:
         anna = await session.scalar(select(User).where(User.email == "anna@example.org"))
         staff = await session.scalar(select(User).where(User.email == "staff@example.org"))
-    assert anna is not None and staff is not None
+    assert anna is not None
+    assert staff is not None
     loan = await reserve_loan(db, NewLoan("kamera", WEDNESDAY), borrower=anna, actor=anna, now=clock.now())
     return await checkout_loan(db, loan.id, unit_id=None, checklist=[], actor=staff, now=clock.now())
 
@@ -126,6 +128,8 @@ async def test_a_reservation_not_picked_up_is_cancelled_after_its_day(
 
     async with db.read() as session:
         kept = await session.get(Loan, loan.id)
-        assert kept is not None and kept.status is LoanStatus.CANCELLED
+        assert kept is not None
+        assert kept.status is LoanStatus.CANCELLED
         row = await session.get(Booking, kept.booking_id)
-        assert row is not None and row.status is BookingStatus.CANCELLED
+        assert row is not None
+        assert row.status is BookingStatus.CANCELLED
