@@ -132,6 +132,7 @@ MESSAGES: dict[str, str] = {
     "series_out_of_bounds": N_("A series may reach at most two years ahead."),
     "series_conflicts": N_("Some dates of the series cannot be booked; nothing was booked."),
     # Loans (API.md, Loans, holds and defects)
+    "lent_by_days": N_("This thing is lent for whole days: please reserve it for pickup."),
     "not_for_loan": N_("This offer is not lent to take home; please book a time instead."),
     "pickup_in_past": N_("The pickup day has passed: please choose today or a later day."),
     "due_before_pickup": N_("The return day must not be before the pickup day."),
