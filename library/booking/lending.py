@@ -8,6 +8,7 @@ day; pickup and return happen at the desk, so both days must be open days. The p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -103,12 +104,15 @@ def check_loan(
     usage: Usage,
 ) -> Refusal | None:
     """The first house rule a loan breaks: its dates, then the booking rules for the person
-    (age, certification on the pickup day) and the quotas. Conflicts are the database's."""
+    (age, certification on the pickup day) and the quotas that count bookings (a loan counts
+    as one; minutes a week or a day are the measure of time slots, not of days lent).
+    Conflicts are the database's."""
     span = loan_span(pickup, due, zone)
+    counted = replace(resource.policy, max_minutes_per_week=None, max_minutes_per_day=None)
     return (
         check_loan_dates(pickup, due, resource, is_open, today)
         or check_person_rules(span, resource, booker, zone)
-        or check_quotas(span, resource.policy, usage)
+        or check_quotas(span, counted, usage)
     )
 
 

@@ -460,10 +460,15 @@ async def send_reminders(db: Database, *, now: datetime) -> int:
     return sent
 
 
+DESK_AHEAD = timedelta(days=7)
+"""How far ahead the desk sees a thing's reservations when its label is scanned."""
+
+
 @dataclass(frozen=True)
 class AtTheDesk:
     """What the desk finds for a scanned inventory number: the unit, its thing's parts, the loan
-    out on it (to take back) and the reservations of its thing picked up from today or earlier."""
+    out on it (to take back) and the reservations of its thing to pick up within DESK_AHEAD
+    (a desk may hand out early)."""
 
     unit: Unit
     parts: list[str]
@@ -486,7 +491,7 @@ async def at_the_desk(session: AsyncSession, inventory_number: str, today: date)
         .where(
             Booking.resource_id == unit.resource_id,
             ((Loan.status == LoanStatus.ON_LOAN) & (Booking.unit_id == unit.id))
-            | ((Loan.status == LoanStatus.RESERVED) & (Loan.pickup <= today)),
+            | ((Loan.status == LoanStatus.RESERVED) & (Loan.pickup <= today + DESK_AHEAD)),
         )
         .options(*_loaded())
         .order_by(Loan.pickup, Loan.id)

@@ -9,9 +9,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from library.accounts.models import User
-from library.booking.lending import check_renewal, default_due, reminder_due, renewed_due
+from library.booking.lending import check_loan, check_renewal, default_due, reminder_due, renewed_due
 from library.booking.loans import NewLoan, checkout_loan, reserve_loan, send_reminders
 from library.booking.models import Booking, BookingStatus, Loan, LoanStatus
+from library.booking.rules import Booker, Refusal, ResourceFacts, Usage
+from library.catalog.policy import BookingPolicy
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
@@ -50,6 +52,23 @@ def test_reminders_come_two_days_before_on_the_day_and_after_one_three_and_seven
             stages[offset] = stage
             sent = stage
     assert stages == {-2: 1, 0: 2, 1: 3, 3: 4, 7: 5}
+
+
+def test_a_loan_counts_against_the_booking_quotas_not_the_minute_quotas() -> None:
+    facts = ResourceFacts(
+        id=1, slug="kamera", name="Kamera", name_en=None, location_id=1, kind="loan", factor="technology",
+        active=True, needs_staff=False, requires_approval=False, min_age=None, required_certification=None,
+        policy=BookingPolicy(max_minutes_per_week=900, max_active_bookings=1), unit_ids=(1,),
+    )  # fmt: skip
+
+    def check(active: int) -> Refusal | None:
+        return check_loan(WEDNESDAY, WEDNESDAY + timedelta(days=7), facts, weekdays, WEDNESDAY, BERLIN,
+                          Booker(None), Usage(active_upcoming=active))  # fmt: skip
+
+    assert check(0) is None
+    refusal = check(1)
+    assert refusal is not None
+    assert refusal.code == "quota_active"
 
 
 def test_a_missed_reminder_is_not_sent_late_only_the_latest() -> None:
