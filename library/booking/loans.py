@@ -30,6 +30,7 @@ from library.booking.lending import (
     LAST_REMINDER,
     REMINDER_KINDS,
     check_loan,
+    check_loan_dates,
     check_renewal,
     default_due,
     loan_span,
@@ -137,6 +138,10 @@ async def _reserve(
         return not hours.day(day).closed
 
     today = now.astimezone(hours.zone).date()
+    # The dates first, before any arithmetic on them: a year 9999 is refused, not overflowed.
+    refusal = check_loan_dates(request.pickup, request.due or request.pickup, resource, is_open, today)
+    if refusal is not None:
+        raise RuleBroken(refusal)
     due = request.due or default_due(request.pickup, resource.policy.loan_days, is_open)
     span = loan_span(request.pickup, due, hours.zone)
     found = await load_circumstances(

@@ -93,6 +93,12 @@ async def test_dates_are_checked_against_the_house_rules(db: Database, client: C
         "/api/v1/loans", json={"resource": "kamera", "pickup": "2026-11-30"}, headers=bearer(token)
     )
     assert_problem(past, 403, "pickup_in_past")
+    far = await client.post(
+        "/api/v1/loans",
+        json={"resource": "kamera", "pickup": "9999-12-31", "due": "9999-12-31"},
+        headers=bearer(token),
+    )
+    assert_problem(far, 403, "beyond_horizon")
     room = await client.post(
         "/api/v1/loans", json={"resource": "gruppenraum", "pickup": str(WEDNESDAY)}, headers=bearer(token)
     )
