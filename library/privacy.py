@@ -32,6 +32,7 @@ from library.accounts.models import ApiToken, LoginSession, Role, User, UserCert
 from library.accounts.service import LoginSubjects, forget_failures, sign_in
 from library.audit.log import record, snapshot
 from library.audit.models import AuditEntry
+from library.booking.loans import cancel_reservations_within
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
 from library.booking.service import cancel_within, lock_person
 from library.catalog.models import Resource
@@ -257,6 +258,7 @@ async def delete_account(db: Database, user: User, now: datetime) -> AccountDele
         if person is None or person.deleted_at is not None:
             raise NotFound(N_("The account"))
         bookings = await _cancel_bookings(session, person, now)
+        bookings += await cancel_reservations_within(session, person, now=now)
         registrations = await _cancel_registrations(session, person, now)
         await session.flush()
         await _end_sign_ins(session, person, now)
@@ -308,6 +310,7 @@ async def _cancel_bookings(session: AsyncSession, person: User, now: datetime) -
         select(Booking)
         .where(
             Booking.user_id == person.id,
+            Booking.purpose != BookingPurpose.LOAN,  # a loan's row goes with its loan (below)
             Booking.status.in_(FUTURE_BOOKING_STATUSES),
             Booking.end_at > now,
         )

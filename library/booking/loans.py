@@ -374,6 +374,25 @@ def _cancel_within(session: AsyncSession, loan: Loan, *, actor: User | None, now
     _audit(session, loan, "loan.cancel", before, actor=actor, now=now)
 
 
+async def cancel_reservations_within(session: AsyncSession, person: User, *, now: datetime) -> int:
+    """Give up the person's reservations not yet picked up (their account is being deleted), in
+    the caller's transaction; a thing out on loan stays on the desk's list until it is back."""
+    reserved = (
+        (
+            await session.scalars(
+                select(Loan)
+                .where(Loan.user_id == person.id, Loan.status == LoanStatus.RESERVED)
+                .options(*_loaded())
+            )
+        )
+        .unique()
+        .all()
+    )
+    for loan in reserved:
+        _cancel_within(session, loan, actor=person, now=now)
+    return len(reserved)
+
+
 OVERDUE = "overdue"
 """The list filter for loans out past their due day (not a status of its own)."""
 

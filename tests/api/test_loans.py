@@ -14,6 +14,7 @@ from library.clock import SettableClock
 from library.db import Database
 from tests.support.api import Client
 from tests.support.factories import (
+    DEFAULT_PASSWORD,
     assert_problem,
     bearer,
     create_location,
@@ -277,4 +278,20 @@ async def test_a_reservation_is_cancelled_and_its_booking_row_left_alone(
 
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
+    await reserve(client, await get_token(client, "ben@example.org"))
+
+
+async def test_deleting_the_account_gives_up_its_reservations(db: Database, client: Client) -> None:
+    await lending_library(db)
+    token = await get_token(client)
+    loan = await reserve(client, token)
+
+    deleted = await client.request(
+        "DELETE", "/api/v1/me", json={"password": DEFAULT_PASSWORD}, headers=bearer(token)
+    )
+
+    assert deleted.status_code in (200, 204), deleted.text
+    staff = bearer(await get_token(client, "staff@example.org"))
+    out = (await client.get(f"/api/v1/loans/{loan['id']}", headers=staff)).json()
+    assert out["status"] == "cancelled"
     await reserve(client, await get_token(client, "ben@example.org"))
