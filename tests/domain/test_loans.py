@@ -117,7 +117,10 @@ async def test_an_overdue_reminder_arrives_in_the_borrowers_language(
     db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
 ) -> None:
     loan = await lent(db, client, clock)
-    await send(db, clock, settings, smtp)
+    assert await send(db, clock, settings, smtp) == 1
+    [reserved] = smtp.accepted
+    assert reserved["Subject"] == "Zur Abholung reserviert: Kamera-Set"
+    assert "Zentralbibliothek" in text_of(reserved)
     smtp.accepted.clear()
     clock.set(at_nine(loan.due + timedelta(days=3)))
 
