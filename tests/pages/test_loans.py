@@ -217,3 +217,23 @@ async def test_overdue_loans_are_listed_for_the_staff(
 
     assert "3 days" in page.text
     assert "Kamera-Set" in page.text
+
+
+async def test_a_thing_on_loan_shows_on_the_day_grid_and_its_booking_page(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await lending_library(db)
+    loan = await reserve(client, await get_token(client))
+    staff = await get_token(client, "staff@example.org")
+    await client.post(
+        f"/api/v1/loans/{loan['id']}/checkout", json={}, headers={"Authorization": f"Bearer {staff}"}
+    )
+    clock.set(utc(WEDNESDAY, 10))
+    await sign_in(client, "staff@example.org")
+
+    grid = await client.get(f"/staff/desk?date={WEDNESDAY}", headers=ENGLISH)
+
+    assert grid.status_code == 200
+    assert "kamera-1" in grid.text
+    booking_id = (await loan_of(db, loan["id"])).booking_id
+    assert (await client.get(f"/staff/bookings/{booking_id}", headers=ENGLISH)).status_code == 200
