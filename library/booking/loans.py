@@ -128,8 +128,10 @@ async def reserve_loan(db: Database, request: NewLoan, *, borrower: User, actor:
 
 
 async def _reserve(
-    session: AsyncSession, request: NewLoan, *, borrower: User, actor: User, now: datetime
+    session: AsyncSession, request: NewLoan, *, borrower: User, actor: User, now: datetime, tell: bool = True
 ) -> int:
+    """Reserve inside the caller's transaction; `tell` mails the reservation (not when the desk
+    hands the thing out at once)."""
     catalogue = await current_catalogue(session, locking_person=borrower.id)
     place = await catalogue.location_of(session, request.resource_slug)
     resource, hours = place.resource(request.resource_slug), place.hours
@@ -197,7 +199,8 @@ async def _reserve(
     session.add(loan)
     await session.flush()
     _audit(session, loan, "loan.reserve", {}, actor=actor, now=now)
-    enqueue(session, kind="loan.reserved", user=borrower, payload={"loan_id": loan.id}, now=now)
+    if tell:
+        enqueue(session, kind="loan.reserved", user=borrower, payload={"loan_id": loan.id}, now=now)
     return loan.id
 
 
@@ -554,7 +557,7 @@ async def lend_now(
     wanted = NewLoan(unit.resource.slug, today, due)
 
     async def lend(session: AsyncSession) -> int:
-        loan_id = await _reserve(session, wanted, borrower=borrower, actor=actor, now=now)
+        loan_id = await _reserve(session, wanted, borrower=borrower, actor=actor, now=now, tell=False)
         loan = await get_loan(session, loan_id, actor)
         await _checkout_within(session, loan, unit_id=unit_id, checklist=checklist, actor=actor, now=now)
         return loan_id

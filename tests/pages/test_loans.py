@@ -20,6 +20,7 @@ from tests.api.test_loans import lending_library, reserve
 from tests.support.api import Client
 from tests.support.factories import get_token
 from tests.support.forms import post_form, sign_in
+from tests.support.mail import outbox
 from tests.support.times import WEDNESDAY, utc
 
 ENGLISH = {"accept-language": "en"}
@@ -186,6 +187,7 @@ async def test_the_desk_lends_now_to_a_person(client: Client, db: Database) -> N
         [loan] = (await session.scalars(select(Loan))).all()
     assert loan.status is LoanStatus.ON_LOAN
     assert loan.pickup == date(2026, 12, 1)
+    assert [row.kind for row in await outbox(db)] == []  # handed out at once: no "reserved" mail
 
 
 async def test_an_unknown_inventory_number_is_said_next_to_the_field(client: Client, db: Database) -> None:
