@@ -8,10 +8,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from library.accounts.models import Role
+from library.booking.models import Loan
 from library.catalog.models import Factor, Location, ResourceKind
 from library.clock import SettableClock
 from library.db import Database
+from library.privacy import anonymise_expired
 from tests.support.api import Client
 from tests.support.factories import (
     DEFAULT_PASSWORD,
@@ -295,3 +299,24 @@ async def test_deleting_the_account_gives_up_its_reservations(db: Database, clie
     out = (await client.get(f"/api/v1/loans/{loan['id']}", headers=staff)).json()
     assert out["status"] == "cancelled"
     await reserve(client, await get_token(client, "ben@example.org"))
+
+
+async def test_a_returned_loan_forgets_its_borrower_after_the_retention_period(
+    db: Database, client: Client, clock: SettableClock
+) -> None:
+    await lending_library(db, units=2)
+    token = await get_token(client)
+    back = await reserve(client, token)
+    out = await reserve(client, token)
+    for loan in (back, out):
+        await staff_post(client, f"/api/v1/loans/{loan['id']}/checkout", {})
+    await staff_post(client, f"/api/v1/loans/{back['id']}/return", {"condition": "good"})
+    later = clock.now() + timedelta(days=120)
+
+    async with db.write() as session:
+        await anonymise_expired(session, later, 90)
+
+    async with db.read() as session:
+        loans = {loan.id: loan for loan in await session.scalars(select(Loan))}
+    assert loans[back["id"]].user_id is None
+    assert loans[out["id"]].user_id is not None  # still out: the desk must know who has it
