@@ -29,6 +29,7 @@ from library.api.closures import ClosuresController
 from library.api.defects import DefectsController
 from library.api.holds import HoldsController
 from library.api.inventory import InventoryController
+from library.api.loans import LoansController
 from library.api.openapi import document_problems
 from library.api.opendata import OpenDataController
 from library.api.outbox import OutboxController
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             AccountsController,
             BookingsController,
             HoldsController,
+            LoansController,
             InventoryController,
             ClosuresController,
             DefectsController,

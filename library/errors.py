@@ -153,6 +153,21 @@ MESSAGES: dict[str, str] = {
     "hold_closed": N_("This hold has ended already ('%(status)s')."),
     "not_offered": N_("Nothing is offered to you on this hold at the moment ('%(status)s')."),
     "offer_expired": N_("The offer has expired and has passed to the next person waiting."),
+    # Loans (API.md, Loans, holds and defects)
+    "lent_by_days": N_("This thing is lent for whole days: please reserve it for pickup."),
+    "not_for_loan": N_("This offer is not lent to take home; please book a time instead."),
+    "pickup_in_past": N_("The pickup day has passed: please choose today or a later day."),
+    "due_before_pickup": N_("The return day must not be before the pickup day."),
+    "loan_too_long": N_("A loan lasts at most %(loan_days)s days."),
+    "pickup_closed": N_("The library is closed on the pickup day: please choose an opening day."),
+    "due_closed": N_("The library is closed on the return day: please choose an opening day."),
+    "unknown_part": N_("This is not one of the parts of the thing (field %(fields)s)."),
+    "loan_taken": N_("Nothing is free for those days. Please try other days."),
+    "renewal_refused": N_("The loan cannot be renewed."),
+    "renewal_max_renewals": N_("The loan has already been renewed %(max_renewals)s times."),
+    "renewal_held_by_others": N_(
+        "The loan cannot be renewed: someone else has reserved the thing after you."
+    ),
     # Inventory and house rules (API.md, staff)
     "slug_taken": N_("The slug '%(slug)s' is already taken. Please choose another one (field slug)."),
     "inventory_number_taken": N_("The inventory number '%(number)s' is already taken."),

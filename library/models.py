@@ -11,7 +11,7 @@ from library.accounts.models import (
     UserCertification,
 )
 from library.audit.models import AuditEntry
-from library.booking.models import Booking, BookingSeries, Hold
+from library.booking.models import Booking, BookingSeries, Hold, Loan
 from library.catalog.models import (
     ExceptionPeriod,
     Location,
@@ -45,6 +45,7 @@ __all__ = [
     "Hold",
     "KeptThrough",
     "KeptUptake",
+    "Loan",
     "Location",
     "LoginFailure",
     "LoginSession",

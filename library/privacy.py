@@ -33,7 +33,15 @@ from library.accounts.service import LoginSubjects, forget_failures, sign_in
 from library.audit.log import record, snapshot
 from library.audit.models import AuditEntry
 from library.booking.holds import end_holds_of
-from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
+from library.booking.loans import cancel_reservations_within
+from library.booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingPurpose,
+    BookingSeries,
+    BookingStatus,
+    Loan,
+)
 from library.booking.service import cancel_within, lock_person
 from library.catalog.models import Resource
 from library.db import Database, dialect_of
@@ -259,6 +267,7 @@ async def delete_account(db: Database, user: User, now: datetime) -> AccountDele
             raise NotFound(N_("The account"))
         await end_holds_of(session, person, now)  # before their bookings: an offer's row is one
         bookings = await _cancel_bookings(session, person, now)
+        bookings += await cancel_reservations_within(session, person, now=now)
         registrations = await _cancel_registrations(session, person, now)
         await session.flush()
         await _end_sign_ins(session, person, now)
@@ -310,6 +319,7 @@ async def _cancel_bookings(session: AsyncSession, person: User, now: datetime) -
         select(Booking)
         .where(
             Booking.user_id == person.id,
+            Booking.purpose != BookingPurpose.LOAN,  # a loan's row goes with its loan (below)
             Booking.status.in_(FUTURE_BOOKING_STATUSES),
             Booking.end_at > now,
         )
@@ -379,7 +389,11 @@ async def anonymise_expired(session: AsyncSession, now: datetime, retention_days
         session,
         update(Booking)
         .where(
-            Booking.purpose == BookingPurpose.VISITOR,
+            # A loan's row too once the thing is back (one still out keeps its borrower).
+            or_(
+                Booking.purpose == BookingPurpose.VISITOR,
+                (Booking.purpose == BookingPurpose.LOAN) & Booking.status.not_in(ACTIVE_STATUSES),
+            ),
             Booking.user_id.is_not(None),
             Booking.end_at < cutoff,
         )
@@ -394,6 +408,18 @@ async def anonymise_expired(session: AsyncSession, now: datetime, retention_days
                 Booking.updated_at: now,
             }
         ),
+    )
+    # The loans of those rows forget their borrower with them; who at the desk lent stays named.
+    await _updated(
+        session,
+        update(Loan)
+        .where(
+            Loan.user_id.is_not(None),
+            Loan.booking_id.in_(
+                select(Booking.id).where(Booking.purpose == BookingPurpose.LOAN, Booking.user_id.is_(None))
+            ),
+        )
+        .values(user_id=None),
     )
     still_running = exists().where(Booking.series_id == BookingSeries.id, Booking.end_at >= cutoff)
     series = await _updated(

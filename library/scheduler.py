@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from library.booking.holds import sweep_holds
+from library.booking.loans import send_reminders as send_loan_reminders
 from library.booking.service import complete_bookings, release_no_shows
 from library.clock import Clock
 from library.config import Settings
@@ -44,6 +45,10 @@ async def _no_shows(db: Database, clock: Clock, settings: Settings) -> int:
 
 async def _completed(db: Database, clock: Clock, settings: Settings) -> int:
     return await complete_bookings(db, now=clock.now())
+
+
+async def _loan_reminders(db: Database, clock: Clock, settings: Settings) -> int:
+    return await send_loan_reminders(db, now=clock.now())
 
 
 async def _lapsed_offers(db: Database, clock: Clock, settings: Settings) -> int:
@@ -116,6 +121,7 @@ async def _send_outbox(db: Database, clock: Clock, settings: Settings) -> int:
 JOBS: tuple[Job, ...] = (
     Job("release_no_shows", _no_shows),
     Job("complete_bookings", _completed),
+    Job("loan_reminders", _loan_reminders),
     Job("expire_offers", _lapsed_offers),
     # After the no-shows: the time they free is offered to whoever waits for it in the same tick.
     Job("offer_held_slots", _holds),

@@ -99,6 +99,7 @@ class ResourceDetailOut(ResourceOut):
     description: str
     policy: PolicyOut
     features: list[Any]
+    loan_parts: list[str]
     units: list[UnitOut]
     photos: list[PhotoOut]
 
@@ -136,6 +137,7 @@ def resource_detail_out(
             **{**policy.as_dict(), "hold_offer_minutes": hold_offer_minutes_for(policy, resource.kind)}
         ),
         features=features_in(lang, resource),
+        loan_parts=[str(part) for part in resource.loan_parts or []],
         units=[
             UnitOut(u.id, pick(lang, u.label, u.label_en))
             for u in resource.units

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from library.catalog.models import UnitCondition
 from library.db import Base, BigId, JSONData, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
@@ -172,3 +173,58 @@ class Hold(Base):
     user: Mapped[User] = relationship()
     resource: Mapped[Resource] = relationship()
     offer: Mapped[Booking | None] = relationship()
+
+
+class LoanStatus(enum.StrEnum):
+    RESERVED = "reserved"  # waiting for pickup: its booking row is confirmed
+    ON_LOAN = "on_loan"  # handed out at the desk: its booking row is checked in
+    RETURNED = "returned"  # back: its booking row is completed, ended at the return
+    CANCELLED = "cancelled"  # never picked up: its booking row is cancelled
+
+
+LOAN_BOOKING_STATUS: dict[LoanStatus, BookingStatus] = {
+    LoanStatus.RESERVED: BookingStatus.CONFIRMED,
+    LoanStatus.ON_LOAN: BookingStatus.CHECKED_IN,
+    LoanStatus.RETURNED: BookingStatus.COMPLETED,
+    LoanStatus.CANCELLED: BookingStatus.CANCELLED,
+}
+"""The status of a loan's booking row: the unit is held while the loan is reserved or out."""
+
+
+class Loan(Base):
+    """A thing lent for whole days. Its unit is held by a booking row (purpose `loan`), so the
+    one overlap guarantee keeps loans and bookings of a unit apart; the lending facts live here."""
+
+    __tablename__ = "loans"
+    __table_args__ = (
+        CheckConstraint("pickup <= due", name="pickup_before_due"),
+        CheckConstraint("renewals >= 0", name="renewals_not_negative"),
+        CheckConstraint("reminder_stage BETWEEN 0 AND 5", name="reminder_stage_range"),
+        Index("ix_loans_status_due", "status", "due"),
+        Index("ix_loans_user_id_pickup", "user_id", "pickup"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pickup: Mapped[date] = mapped_column(Date)
+    due: Mapped[date] = mapped_column(Date)
+    status: Mapped[LoanStatus] = mapped_column(
+        str_enum(LoanStatus, "loan_status"), default=LoanStatus.RESERVED
+    )
+    renewals: Mapped[int] = mapped_column(SmallInteger, default=0)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    condition: Mapped[UnitCondition | None] = mapped_column(str_enum(UnitCondition, "loan_condition"))
+    missing_parts: Mapped[list[Any]] = mapped_column(JSONData, default=list)
+    checklist: Mapped[list[Any]] = mapped_column(JSONData, default=list)  # [{item, ok}] at checkout
+    note: Mapped[str] = mapped_column(Text, default="")
+    # How many of the reminders (two days before, due day, overdue 1, 3, 7 days) were queued:
+    # raised in the same transaction as the mail, so each is queued once.
+    reminder_stage: Mapped[int] = mapped_column(SmallInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    booking: Mapped[Booking] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])

@@ -130,6 +130,8 @@ def check_time_rules(
     policy = resource.policy
     if not resource.active or not resource.unit_ids:
         return Refusal("resource_unavailable")
+    if resource.kind == "loan":
+        return Refusal("lent_by_days")
     if not (
         is_aligned(booking.start, zone, policy.slot_minutes)
         and is_aligned(booking.end, zone, policy.slot_minutes)

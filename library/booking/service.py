@@ -563,6 +563,7 @@ async def cancel_booking(
     """Cancel a booking, or with `following` also the later occurrences of its series."""
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
+        _not_a_loan(booking)
         if booking.purpose is BookingPurpose.HOLD or not may_become(booking.status, BookingStatus.CANCELLED):
             raise Conflict("invalid_state", status=booking.status.value)  # an offer is declined as a hold
         await _ensure_in_time(session, [booking], actor=actor, now=now)
@@ -674,6 +675,7 @@ async def decide_booking(
 ) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
+        _not_a_loan(booking)
         status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
         if booking.purpose is BookingPurpose.HOLD or not may_become(booking.status, status):
             raise Conflict("invalid_state", status=booking.status.value)
@@ -684,6 +686,7 @@ async def decide_booking(
 async def check_in(db: Database, booking_id: int, *, actor: User, now: datetime) -> Booking:
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
+        _not_a_loan(booking)
         if not may_become(booking.status, BookingStatus.CHECKED_IN):
             raise Conflict("invalid_state", status=booking.status.value)
         facts = await (await current_catalogue(session)).resource_by_id(session, booking.resource_id)
@@ -755,7 +758,12 @@ async def complete_bookings(db: Database, *, now: datetime) -> int:
         completed = (
             await session.execute(
                 update(Booking)
-                .where(Booking.status == before, Booking.occupied_end <= now)
+                # A loan's row completes when the thing comes back (booking.loans), not at its due day.
+                .where(
+                    Booking.status == before,
+                    Booking.occupied_end <= now,
+                    Booking.purpose != BookingPurpose.LOAN,
+                )
                 .values(status=BookingStatus.COMPLETED, updated_at=now)
                 .returning(Booking.id, *(getattr(Booking, name) for name in AUDITED_FIELDS))
             )
@@ -925,6 +933,12 @@ def move_within(
         )
 
 
+def _not_a_loan(booking: Booking) -> None:
+    """A loan's row changes with its loan (booking.loans), never by the booking lifecycle."""
+    if booking.purpose is BookingPurpose.LOAN:
+        raise Conflict("invalid_state", status=booking.status.value)
+
+
 def _busy_with_bookings(occupations: list[Occupation], unit_id: int) -> bool:
     return any(o.unit_id == unit_id and not o.is_block for o in occupations)
 
@@ -933,6 +947,7 @@ async def undo_check_in(db: Database, booking_id: int, *, actor: User, now: date
     """Take a check-in back within ten minutes (rules.CHECK_IN_UNDO): the booking is confirmed again."""
     async with db.write() as session:
         booking = await get_booking(session, booking_id, actor, for_update=True)
+        _not_a_loan(booking)
         if booking.status is not BookingStatus.CHECKED_IN:
             raise Conflict("invalid_state", status=booking.status.value)
         if not may_undo_check_in(booking.status, booking.checked_in_at, now):

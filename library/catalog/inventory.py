@@ -56,6 +56,7 @@ RESOURCE_FIELDS = (
     "capacity",
     "features",
     "features_en",
+    "loan_parts",
     "requires_approval",
     "required_certification_id",
     "min_age",

@@ -177,6 +177,8 @@ class Resource(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=1)  # people per unit
     features: Mapped[list[Any]] = mapped_column(JSONData, default=list)
     features_en: Mapped[list[Any] | None] = mapped_column(JSONData)  # None: the German ones serve
+    # The parts of a thing lent ("Akku, Ladegerät, Tasche"): the desk ticks each at checkout.
+    loan_parts: Mapped[list[Any] | None] = mapped_column(JSONData)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     required_certification_id: Mapped[int | None] = mapped_column(
         ForeignKey("certifications.id", ondelete="RESTRICT"), index=True

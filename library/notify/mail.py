@@ -27,7 +27,7 @@ from sqlalchemy.orm import joinedload
 from library.accounts import links
 from library.accounts.models import Certification, User, UserCertification
 from library.booking.holds import OFFER_MAIL
-from library.booking.models import Booking, BookingStatus, Hold
+from library.booking.models import Booking, BookingStatus, Hold, Loan
 from library.catalog.models import Location, Resource, ResourceKind
 from library.config import PROJECT_ROOT
 from library.i18n import (
@@ -234,6 +234,8 @@ async def load_facts(
         return await registration_facts(session, row, payload, lang, base_url, sender)
     if row.kind.startswith("certification.") and "certification" in payload:
         return await certification_facts(session, row, payload, lang, base_url)
+    if row.kind.startswith("loan.") and "loan_id" in payload:
+        return await loan_facts(session, int(payload["loan_id"]), lang, base_url, row.created_at)
     return MailFacts(manage_url=base_url)
 
 
@@ -531,5 +533,33 @@ async def certification_facts(
             ),
             "renewal": pick(lang, renewal.title, renewal.title_en) if renewal is not None else None,
             "renewal_url": f"{base_url}/workshops/{renewal.slug}" if renewal is not None else None,
+        },
+    )
+
+
+async def loan_facts(
+    session: AsyncSession, loan_id: int, lang: Lang, base_url: str, queued_at: datetime
+) -> MailFacts:
+    """A thing lent: what it is, where it is picked up and returned, the pickup and due days as
+    they are now (a renewal after the mail was queued shows), and how many days it is overdue."""
+    loan = await session.scalar(
+        select(Loan)
+        .where(Loan.id == loan_id)
+        .options(joinedload(Loan.booking).joinedload(Booking.resource).joinedload(Resource.location))
+    )
+    if loan is None:
+        raise Unbuildable(f"loan {loan_id} no longer exists")
+    resource = loan.booking.resource
+    location = resource.location
+    zone = ZoneInfo(location.timezone)
+    return MailFacts(
+        manage_url=f"{base_url}/my/loans",
+        address=place_line(location, lang),
+        extra={
+            "thing": pick(lang, resource.name, resource.name_en),
+            "location": pick(lang, location.name, location.name_en),
+            "pickup": format_date(loan.pickup, lang, zone),
+            "due": format_date(loan.due, lang, zone),
+            "days_overdue": max(0, (queued_at.astimezone(zone).date() - loan.due).days),
         },
     )

@@ -32,6 +32,10 @@ KIND_WORDS: dict[str, str] = {
     "workshop_session.message": N_("A message from the library to a session's participants"),
     "certification.granted": N_("Certification granted"),
     "certification.expiring": N_("Certification about to expire"),
+    "loan.reserved": N_("Thing reserved for pickup"),
+    "loan.due_soon": N_("Loan due back in two days"),
+    "loan.due_today": N_("Loan due back today"),
+    "loan.overdue": N_("Loan overdue"),
 }
 
 

@@ -40,7 +40,7 @@ from library.seeding.report import SeedReport, apply
 NUMBER_PLACEHOLDER = re.compile(r"\{n(?::0?(\d+))?\}")
 RESOURCE_FIELDS = {
     "slug", "location", "kind", "factor", "name", "name_en", "description", "description_en",
-    "capacity", "features", "requires_approval", "certification", "min_age", "needs_staff",
+    "capacity", "features", "loan_parts", "requires_approval", "certification", "min_age", "needs_staff",
     "policy", "units",
 }  # fmt: skip
 UNIT_FIELDS = {"label", "label_en", "inventory_number", "serial_number"}
@@ -62,6 +62,7 @@ class ResourceSpec:
     description_en: str | None
     capacity: int
     features: tuple[str, ...]
+    loan_parts: tuple[str, ...]
     requires_approval: bool
     certification: str | None
     min_age: int | None
@@ -138,6 +139,7 @@ def _read_resource(
         description_en=values.get("description_en"),
         capacity=values.get("capacity", 1),
         features=tuple(values.get("features", ())),
+        loan_parts=tuple(values.get("loan_parts") or ()),
         requires_approval=values.get("requires_approval", False),
         certification=certification,
         min_age=values.get("min_age"),
@@ -251,6 +253,7 @@ async def upsert_resources(
             "description_en": spec.description_en,
             "capacity": spec.capacity,
             "features": list(spec.features),
+            "loan_parts": list(spec.loan_parts) or None,
             "requires_approval": spec.requires_approval,
             "required_certification_id": certification.id if certification else None,
             "min_age": spec.min_age,

@@ -59,6 +59,12 @@ SENTENCES: dict[str, str] = {
     "hold.accept": N_("%(actor)s accepted the offered slot of %(thing)s for %(when)s."),
     "hold.decline": N_("%(actor)s declined the offered slot of %(thing)s for %(when)s."),
     "hold.lapse": N_("%(actor)s let the offer of %(thing)s for %(when)s lapse."),
+    # loans (written under their booking row, which names the thing and its pickup day)
+    "loan.reserve": N_("%(actor)s reserved %(thing)s for pickup on %(when)s."),
+    "loan.checkout": N_("%(actor)s handed out %(thing)s (loan from %(when)s)."),
+    "loan.return": N_("%(actor)s took back %(thing)s (loan from %(when)s)."),
+    "loan.renew": N_("%(actor)s renewed the loan of %(thing)s from %(when)s."),
+    "loan.cancel": N_("%(actor)s cancelled the reservation of %(thing)s for %(when)s."),
     # workshops and their sessions
     "workshop.create": N_("%(actor)s created the workshop %(thing)s."),
     "workshop.update": N_("%(actor)s changed the workshop %(thing)s: %(detail)s."),
@@ -167,7 +173,7 @@ def facts_of(
     )
     detail = ""
     action = entry.action
-    if action.startswith("booking."):
+    if action.startswith(("booking.", "loan.")):
         when = _instant(before.get("start_at") or after.get("start_at"), lang, zone) or when
         if action == "booking.move":
             detail = _instant(after.get("start_at"), lang, zone)

@@ -28,7 +28,7 @@ from library.booking.models import BookingStatus
 from library.booking.series import Repeat
 from library.booking.service import NewBooking, RuleBroken, SlotTaken
 from library.catalog import queries
-from library.catalog.models import Resource
+from library.catalog.models import Resource, ResourceKind
 from library.catalog.policy import BookingPolicy, effective_policy
 from library.db import Database
 from library.errors import LibraryError, message
@@ -94,16 +94,13 @@ class Rule:
     link_text: str | None = None
 
 
-def rules_in_words(
-    lang: Lang, resource: Resource, policy: BookingPolicy, workshop: Workshop | None
-) -> list[Rule]:
-    """The house rules of an offer as sentences, leaving out those that do not apply."""
+def time_rules(lang: Lang, policy: BookingPolicy) -> list[Rule]:
+    """Length, grid, horizon and the time kept free around a booking: the rules of a time slot."""
 
     def length(minutes: int) -> str:
         return duration_text(lang, minutes)
 
     words = catalogue(lang)
-
     rules = [
         Rule(
             translate(
@@ -143,6 +140,51 @@ def rules_in_words(
         for minutes, sentence, name in kept_free
         if minutes
     )
+    return rules
+
+
+def loan_rules(lang: Lang, policy: BookingPolicy) -> list[Rule]:
+    """How long a thing is lent, how often it is renewed, where it is picked up and returned."""
+    words = catalogue(lang)
+    return [
+        Rule(
+            words.ngettext(
+                "It is lent for up to %(num)d day.", "It is lent for up to %(num)d days.", policy.loan_days
+            )
+            % {"num": policy.loan_days}
+        ),
+        Rule(
+            words.ngettext(
+                "You can renew the loan %(num)d time, unless someone has reserved it after you.",
+                "You can renew the loan up to %(num)d times, unless someone has reserved it after you.",
+                policy.max_renewals,
+            )
+            % {"num": policy.max_renewals}
+        ),
+        Rule(
+            words.ngettext(
+                "You can reserve up to %(num)d day ahead.",
+                "You can reserve up to %(num)d days ahead.",
+                policy.horizon_days,
+            )
+            % {"num": policy.horizon_days}
+        ),
+        Rule(translate(lang, N_("Pick it up and bring it back at the desk, in opening hours."))),
+    ]
+
+
+def rules_in_words(
+    lang: Lang, resource: Resource, policy: BookingPolicy, workshop: Workshop | None
+) -> list[Rule]:
+    """The house rules of an offer as sentences, leaving out those that do not apply."""
+
+    def length(minutes: int) -> str:
+        return duration_text(lang, minutes)
+
+    words = catalogue(lang)
+
+    lent = resource.kind is ResourceKind.LOAN
+    rules = loan_rules(lang, policy) if lent else time_rules(lang, policy)
     if policy.max_active_bookings is not None:
         rules.append(
             Rule(
@@ -201,6 +243,8 @@ def rules_in_words(
         rules.append(
             Rule(translate(lang, N_("Bookable only while library staff are there (staffed hours).")))
         )
+    if lent:
+        return rules
     if policy.cancel_until_minutes:
         rules.append(
             Rule(
@@ -328,15 +372,18 @@ async def resource_page(
         status = 422
     policy = effective_policy(location.policy, resource.policy)
     resource_facts = facts.of(resource.id)
+    lent = resource.kind is ResourceKind.LOAN  # reserved for whole days, not in time slots
     slots = (
         week_of_slots(resource_facts, facts.hours, facts.occupations, monday, context.now)
-        if resource_facts is not None
+        if resource_facts is not None and not lent
         else None
     )
     barred = None
     user = context.viewer.user if context.viewer else None
     if user is not None and resource_facts is not None:
         barred = await person_refused(context.db, user, resource_facts, zone, context.now)
+    if form is None and lent:
+        form = Form(values={"pickup": today.isoformat(), "due": ""})
     if form is None:
         prefill = context.request.query_params
         form = Form(
@@ -364,6 +411,8 @@ async def resource_page(
         week_form=week_form,
         today=today,
         form=form,
+        lent=lent,
+        loan_parts=resource.loan_parts or [],
         length_options=length_options(lang, policy),
         features=queries.features_in(lang, resource),
         login_url=sign_in_url(context.request, resource.slug),

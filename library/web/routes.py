@@ -7,6 +7,7 @@ from litestar import Controller
 from library.web.account import AccountPages
 from library.web.catalogue import CataloguePages
 from library.web.display import DisplayPages
+from library.web.loans import LoanPages
 from library.web.media import MediaFiles
 from library.web.my_bookings import MyBookingPages
 from library.web.my_holds import MyHoldPages
@@ -21,6 +22,7 @@ from library.web.staff_holds import StaffHoldPages
 from library.web.staff_hours import StaffHoursPages
 from library.web.staff_inventory import StaffInventoryPages
 from library.web.staff_inventory_csv import StaffInventoryFilePages
+from library.web.staff_loans import StaffLoanPages
 from library.web.staff_outbox import StaffOutboxPages
 from library.web.staff_people import StaffPeoplePages
 from library.web.staff_person import StaffPersonPages
@@ -36,6 +38,7 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     ResourcePages,
     MyBookingPages,
     MyHoldPages,
+    LoanPages,
     WorkshopPages,
     AccountPages,
     StaffDeskPages,
@@ -56,4 +59,5 @@ PAGE_CONTROLLERS: list[type[Controller]] = [
     StaffStatsPages,
     UnitPages,
     StaffDefectsPages,
+    StaffLoanPages,
 ]

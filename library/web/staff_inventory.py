@@ -98,6 +98,9 @@ def resource_input(form: Form, *, new: bool) -> dict[str, Any]:
     raw["features_en"] = [
         line.strip() for line in form.value("features_en").splitlines() if line.strip()
     ] or None
+    raw["loan_parts"] = [
+        line.strip() for line in form.value("loan_parts").splitlines() if line.strip()
+    ] or None
     for name in FLAGS:
         raw[name] = form.value(name) == "on"
     raw["policy"] = {name: form.value(f"policy.{name}").strip() or None for name in POLICY_FIELDS}
@@ -136,6 +139,7 @@ def resource_form(resource: Resource) -> Form:
             "capacity": str(resource.capacity),
             "features": "\n".join(str(feature) for feature in resource.features or []),
             "features_en": "\n".join(str(feature) for feature in resource.features_en or []),
+            "loan_parts": "\n".join(str(part) for part in resource.loan_parts or []),
             "requires_approval": "on" if resource.requires_approval else "",
             "required_certification": certification.key if certification else "",
             "min_age": "" if resource.min_age is None else str(resource.min_age),

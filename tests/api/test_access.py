@@ -20,7 +20,7 @@ from litestar.routes import HTTPRoute
 
 from library.accounts import service
 from library.accounts.models import Role, User
-from library.catalog.models import ResourceKind
+from library.catalog.models import Factor, ResourceKind
 from library.clock import SettableClock
 from library.db import Database
 from library.http.viewer import session_csrf_token
@@ -95,6 +95,14 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/holds"): SIGNED_IN,
     ("POST", "/api/v1/holds/{hold_id}/accept"): OWNER,
     ("POST", "/api/v1/holds/{hold_id}/cancel"): OWNER,
+    # API: loans
+    ("GET", "/api/v1/loans"): SIGNED_IN,
+    ("POST", "/api/v1/loans"): SIGNED_IN,
+    ("GET", "/api/v1/loans/{loan_id}"): OWNER_OR_STAFF,
+    ("POST", "/api/v1/loans/{loan_id}/checkout"): STAFF,
+    ("POST", "/api/v1/loans/{loan_id}/return"): STAFF,
+    ("POST", "/api/v1/loans/{loan_id}/renew"): OWNER_OR_STAFF,
+    ("POST", "/api/v1/loans/{loan_id}/cancel"): OWNER_OR_STAFF,
     # API: workshops
     ("GET", "/api/v1/registrations"): SIGNED_IN,
     ("POST", "/api/v1/registrations/{registration_id}/accept"): OWNER_OR_STAFF,
@@ -211,6 +219,11 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/account/delete"): SIGNED_IN,
     ("POST", "/account/delete"): SIGNED_IN,
     ("POST", "/resources/{slug}/book"): SIGNED_IN,
+    ("POST", "/resources/{slug}/loan"): SIGNED_IN,
+    ("GET", "/my/loans"): SIGNED_IN,
+    ("POST", "/my/loans/{loan_id}/renew"): OWNER,
+    ("GET", "/my/loans/{loan_id}/cancel"): OWNER,
+    ("POST", "/my/loans/{loan_id}/cancel"): OWNER,
     ("POST", "/workshops/{slug}/sessions/{session_id}/register"): SIGNED_IN,
     ("GET", "/my/bookings"): SIGNED_IN,
     ("GET", "/my/holds"): SIGNED_IN,
@@ -232,6 +245,10 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/staff"): STAFF,
     ("GET", "/staff/bookings"): STAFF,
     ("GET", "/staff/resources/{slug}/holds"): STAFF,
+    ("GET", "/staff/loans"): STAFF,
+    ("POST", "/staff/loans/new"): STAFF,
+    ("POST", "/staff/loans/{loan_id}/checkout"): STAFF,
+    ("POST", "/staff/loans/{loan_id}/return"): STAFF,
     ("GET", "/staff/bookings/new"): STAFF,
     ("GET", "/staff/desk"): STAFF,
     ("GET", "/staff/bookings/{booking_id}"): STAFF,
@@ -405,6 +422,13 @@ async def build_world(client: Client, db: Database) -> World:
     assert hold.status_code == 201, hold.text
     messages = (await client.get("/api/v1/outbox", headers=staff)).json()["items"]
     assert messages, "booking and registration queue messages"
+    await factories.create_resource(
+        db, location, "akkuschrauber", kind=ResourceKind.LOAN, factor=Factor.TECHNOLOGY, loan_parts=["Akku"]
+    )
+    loan = await client.post(
+        "/api/v1/loans", json={"resource": "akkuschrauber", "pickup": str(FRIDAY)}, headers=owner
+    )
+    assert loan.status_code == 201, loan.text
     feed = await renew_calendar_token(db, people["owner"].id)  # type: ignore[union-attr]
     booking_id = booking.json()["id"]
     return World(
@@ -413,6 +437,7 @@ async def build_world(client: Client, db: Database) -> World:
         values={
             "booking_id": str(booking_id),
             "hold_id": str(hold.json()["id"]),
+            "loan_id": str(loan.json()["id"]),
             "registration_id": str(registration.json()["id"]),
             "session_id": str(session_id),
             "unit_id": str(unit_id),

@@ -99,6 +99,23 @@ async def test_staff_add_a_resource_with_its_units_and_rules(client: Client, db:
     assert "Das Angebot wurde hinzugefügt." in page.text
 
 
+async def test_staff_add_a_thing_to_lend_with_its_parts(client: Client, db: Database) -> None:
+    await desk_world(db)
+    await sign_in(client, "sam@example.org")
+
+    page = await submit_form(
+        client,
+        "/staff/resources/new",
+        {**RESOURCE_FORM, "kind": "loan", "requires_approval": "", "loan_parts": "Fußpedal\n\nNetzkabel\n"},
+        form_page="/staff/resources/new",
+        lands_on="/staff/resources/naehmaschine?done=created",
+    )
+
+    resource = await resource_row(db, "naehmaschine")
+    assert resource.loan_parts == ["Fußpedal", "Netzkabel"]
+    assert "Fußpedal\nNetzkabel</textarea>" in page.text
+
+
 async def test_wrong_resource_input_is_explained_next_to_each_field(client: Client, db: Database) -> None:
     await desk_world(db)
     await sign_in(client, "sam@example.org")
