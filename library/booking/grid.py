@@ -74,6 +74,7 @@ class GridItem:
 class GridUnit:
     unit_id: int
     label: str
+    label_en: str | None
     resource_slug: str
     resource_name: str
     resource_name_en: str | None
@@ -298,6 +299,7 @@ async def load_grid(
         select(
             Unit.id,
             Unit.label,
+            Unit.label_en,
             Resource.slug,
             Resource.name,
             Resource.name_en,
@@ -369,6 +371,7 @@ async def load_grid(
             GridUnit(
                 unit_id=row.id,
                 label=row.label,
+                label_en=row.label_en,
                 resource_slug=row.slug,
                 resource_name=row.name,
                 resource_name_en=row.name_en,

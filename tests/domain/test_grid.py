@@ -22,7 +22,9 @@ SATURDAY_HOURS = DayHours(
 
 
 def unit(*items: GridItem) -> GridUnit:
-    return GridUnit(1, "VR 1", "vr-brille", "VR-Brille", None, Factor.TECHNOLOGY, ResourceKind.DEVICE, items)
+    return GridUnit(
+        1, "VR 1", None, "vr-brille", "VR-Brille", None, Factor.TECHNOLOGY, ResourceKind.DEVICE, items
+    )
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:

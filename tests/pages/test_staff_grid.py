@@ -235,3 +235,22 @@ async def test_a_check_in_can_be_undone_from_the_booking_page(
 
     assert undone.headers["location"] == f"{page}?done=check_in_undone"
     assert await status_of(db, booking.id) is BookingStatus.CONFIRMED
+
+
+async def test_english_staff_pages_show_a_units_english_label(client: Client, db: Database) -> None:
+    world = await desk_world(db)
+    confirmed = await book(db, world.resource, world.visitor, utc(2026, 12, 1, 10), hours=2)
+    async with db.write() as session:
+        unit = await session.get(Unit, confirmed.unit_id)
+        assert unit is not None
+        german, unit.label_en = unit.label, "English label 1"
+    await sign_in(client, "sam@example.org")
+    english = {"Accept-Language": "en"}
+
+    for path in ("/staff/desk", f"/staff/bookings/{confirmed.id}", f"/staff/units/{confirmed.unit_id}"):
+        in_english = await client.get(path, headers=english)
+        in_german = await client.get(path)
+        assert "English label 1" in in_english.text, path
+        assert german in in_german.text, path
+        if "/units/" not in path:  # the unit's page has both labels in its form
+            assert "English label 1" not in in_german.text, path
