@@ -298,8 +298,9 @@ async def return_loan(
         if unknown_parts(missing_parts, await _parts_of(session, booking.resource_id)):
             raise InvalidInput("unknown_part", "missing_parts")
         before = _before(loan)
-        if now < booking.end_at:
-            booking.end_at = booking.occupied_end = max(now, booking.start_at + timedelta(minutes=1))
+        if now < booking.occupied_end:  # early, or late on a day the unit was kept held (see below)
+            booking.occupied_end = max(now, booking.start_at + timedelta(minutes=1))
+            booking.end_at = min(booking.end_at, booking.occupied_end)
         booking.status = LOAN_BOOKING_STATUS[LoanStatus.RETURNED]
         booking.updated_at = now
         loan.status = LoanStatus.RETURNED
@@ -440,6 +441,7 @@ async def send_reminders(db: Database, *, now: datetime) -> int:
     sent = 0
     soon = now.date() + timedelta(days=1)
     async with db.write() as session:
+        await _keep_overdue_held(session, now)
         rows = await session.execute(
             select(Loan, Location.timezone)
             .join(Booking, Booking.id == Loan.booking_id)
@@ -485,6 +487,34 @@ async def send_reminders(db: Database, *, now: datetime) -> int:
                 )
                 sent += 1
     return sent
+
+
+async def _keep_overdue_held(session: AsyncSession, now: datetime) -> None:
+    """A thing out past its due day still holds its unit through today, so nobody books it on
+    the strength of a due day that has passed. Where someone booked the unit before the thing
+    was late, the overlap guarantee refuses the longer hold: the loan keeps its span and shows
+    on the desk's overdue list, where staff sort it out."""
+    rows = await session.execute(
+        select(Loan, Location.timezone)
+        .join(Booking, Booking.id == Loan.booking_id)
+        .join(Resource, Resource.id == Booking.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .where(Loan.status == LoanStatus.ON_LOAN, Loan.due < now.date() + timedelta(days=1))
+        .options(*_loaded())
+    )
+    for loan, timezone in rows.unique():
+        zone = ZoneInfo(timezone)
+        today = now.astimezone(zone).date()
+        end = loan_span(loan.pickup, today, zone).end
+        if loan.due >= today or loan.booking.occupied_end >= end:
+            continue
+        try:
+            async with session.begin_nested():
+                loan.booking.occupied_end = end
+                await session.flush()
+        except IntegrityError as error:
+            if not is_overlap_violation(error):
+                raise
 
 
 DESK_AHEAD = timedelta(days=7)

@@ -49,6 +49,10 @@ class BookingPurpose(enum.StrEnum):
     HOLD = "hold"  # a freed slot offered to the first person waiting for it, held until they answer
 
 
+BOOKED_PURPOSES: tuple[BookingPurpose, ...] = (BookingPurpose.VISITOR, BookingPurpose.WORKSHOP)
+"""Rows that are bookings in the usual sense; a loan and an offered slot are listed as loans and holds."""
+
+
 class BookingSeries(Base):
     """Bookings made together from one repeat rule."""
 

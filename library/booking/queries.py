@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import BindParameter
 from library.accounts.models import Certification, User, UserCertification
 from library.booking.availability import Occupation
 from library.booking.intervals import Interval
-from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
+from library.booking.models import ACTIVE_STATUSES, BOOKED_PURPOSES, Booking, BookingPurpose, BookingStatus
 from library.booking.rules import Booker, HeldCertification, ResourceFacts, Usage, usage_of
 from library.catalog.hours import DatedException, DayHours, Period, WeeklyPeriod, hours_between
 from library.catalog.models import (
@@ -373,6 +373,7 @@ async def list_bookings(
         joinedload(Booking.unit),
         joinedload(Booking.user),
     )
+    statement = statement.where(Booking.purpose.in_(BOOKED_PURPOSES))
     if owner_id is not None:
         statement = statement.where(Booking.user_id == owner_id)
     if visitors_only:

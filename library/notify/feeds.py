@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from library.accounts.models import User
 from library.accounts.service import digest, new_secret
-from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus
 from library.catalog.models import Location, Resource, Unit, UnitBlock, UnitStatus
 from library.db import Database, dialect_of
 from library.i18n import N_, Lang, known_language, pick, translate
@@ -259,6 +259,7 @@ async def user_feed(session: AsyncSession, token: str, *, now: datetime, base_ur
         select(Booking)
         .where(
             Booking.user_id == user.id,
+            Booking.purpose == BookingPurpose.VISITOR,  # not a loan or an offered slot
             Booking.status.in_(BUSY_STATUSES),
             Booking.end_at > now - PRIVATE_PAST,
         )

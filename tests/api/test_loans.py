@@ -273,9 +273,9 @@ async def test_a_reservation_is_cancelled_and_its_booking_row_left_alone(
     await lending_library(db)
     token = await get_token(client)
     loan = await reserve(client, token)
-    bookings = (await client.get("/api/v1/bookings", headers=bearer(token))).json()["items"]
-    [row] = bookings
-    cancel_row = await client.post(f"/api/v1/bookings/{row['id']}/cancel", headers=bearer(token))
+    async with db.read() as session:
+        row_id = await session.scalar(select(Loan.booking_id).where(Loan.id == loan["id"]))
+    cancel_row = await client.post(f"/api/v1/bookings/{row_id}/cancel", headers=bearer(token))
     assert_problem(cancel_row, 409, "invalid_state")
 
     cancelled = await client.post(f"/api/v1/loans/{loan['id']}/cancel", headers=bearer(token))
@@ -320,3 +320,27 @@ async def test_a_returned_loan_forgets_its_borrower_after_the_retention_period(
         loans = {loan.id: loan for loan in await session.scalars(select(Loan))}
     assert loans[back["id"]].user_id is None
     assert loans[out["id"]].user_id is not None  # still out: the desk must know who has it
+
+
+async def test_a_loan_is_listed_as_a_loan_not_as_a_booking(db: Database, client: Client) -> None:
+    """The loan's booking row holds the unit; the person's bookings and private calendar show
+    bookings only (a loan is under /loans), while the thing's public feed shows it busy."""
+    await lending_library(db)
+    anna = await get_token(client)
+    loan = await reserve(client, anna)
+
+    mine = (await client.get("/api/v1/bookings", headers=bearer(anna))).json()
+    assert mine["items"] == []
+    listed = (await client.get("/api/v1/loans", headers=bearer(anna))).json()
+    assert [item["id"] for item in listed["items"]] == [loan["id"]]
+    staff = await get_token(client, "staff@example.org")
+    everything = (await client.get("/api/v1/bookings", headers=bearer(staff))).json()
+    assert everything["items"] == []
+
+    feed_url = (await client.post("/api/v1/me/calendar-token", headers=bearer(anna))).json()["url"]
+    private = await client.get("/calendar/users/" + feed_url.rsplit("/", 1)[1])
+    assert private.status_code == 200
+    assert "BEGIN:VEVENT" not in private.text
+    public = await client.get("/calendar/resources/kamera.ics")
+    assert public.status_code == 200
+    assert "BEGIN:VEVENT" in public.text

@@ -10,15 +10,17 @@ from sqlalchemy import select
 
 from library.accounts.models import User
 from library.booking.lending import check_loan, check_renewal, default_due, reminder_due, renewed_due
-from library.booking.loans import NewLoan, checkout_loan, reserve_loan, send_reminders
+from library.booking.loans import NewLoan, checkout_loan, reserve_loan, return_loan, send_reminders
 from library.booking.models import Booking, BookingStatus, Loan, LoanStatus
 from library.booking.rules import Booker, Refusal, ResourceFacts, Usage
+from library.catalog.models import UnitCondition
 from library.catalog.policy import BookingPolicy
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
 from tests.api.test_loans import lending_library
 from tests.support.api import Client
+from tests.support.factories import bearer, get_token
 from tests.support.mail import Inbox, outbox, send, text_of
 from tests.support.times import BERLIN, WEDNESDAY
 
@@ -155,3 +157,36 @@ async def test_a_reservation_not_picked_up_is_cancelled_after_its_day(
         row = await session.get(Booking, kept.booking_id)
         assert row is not None
         assert row.status is BookingStatus.CANCELLED
+
+
+async def test_an_overdue_thing_keeps_its_unit_held_until_it_is_back(
+    db: Database, client: Client, clock: SettableClock
+) -> None:
+    loan = await lent(db, client, clock)  # due Wednesday 9 December, one unit
+    late = loan.due + timedelta(days=3)
+    clock.set(at_nine(late))
+    await send_reminders(db, now=clock.now())
+
+    async with db.read() as session:
+        row = await session.get(Booking, loan.booking_id)
+    assert row is not None
+    end_of_late_day = datetime.combine(late + timedelta(days=1), time(0), BERLIN)
+    assert row.occupied_end == end_of_late_day  # held through today, not only to the due day
+    ben_token = await get_token(client, "ben@example.org")
+    refused = await client.post(
+        "/api/v1/loans", json={"resource": "kamera", "pickup": str(late)}, headers=bearer(ben_token)
+    )
+    assert refused.status_code == 409, refused.text
+
+    # Back at ten: the unit is free from then on.
+    async with db.read() as session:
+        staff = await session.scalar(select(User).where(User.email == "staff@example.org"))
+    assert staff is not None
+    clock.set(at_nine(late) + timedelta(hours=1))
+    await return_loan(
+        db, loan.id, condition=UnitCondition.GOOD, missing_parts=[], note="", actor=staff, now=clock.now()
+    )
+    async with db.read() as session:
+        row = await session.get(Booking, loan.booking_id)
+    assert row is not None
+    assert row.occupied_end == clock.now()
