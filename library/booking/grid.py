@@ -15,7 +15,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, cast, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -40,7 +52,18 @@ SHOWN_STATUSES = (
 )
 """A cancelled or rejected booking holds nothing and is not shown; a no-show is, as a record."""
 
-ItemStatus = Literal["pending", "confirmed", "checked_in", "completed", "no_show", "blocked", "workshop"]
+ItemStatus = Literal[
+    "pending",
+    "confirmed",
+    "checked_in",
+    "completed",
+    "no_show",
+    "blocked",
+    "workshop",
+    "reserved",
+    "on_loan",
+    "overdue",
+]
 
 
 ITEM_STATUS: dict[str, ItemStatus] = {
@@ -51,6 +74,13 @@ ITEM_STATUS: dict[str, ItemStatus] = {
     "no_show": "no_show",
 }
 """A stored booking status as what the grid shows."""
+
+
+def loan_status(booking_status: str, due_end: datetime, now: datetime) -> ItemStatus:
+    """A loan's row on the grid: reserved for pickup, out, or out past the end of its due day."""
+    if booking_status == "checked_in":
+        return "overdue" if now >= due_end else "on_loan"
+    return "reserved" if booking_status == "confirmed" else ITEM_STATUS[booking_status]
 
 
 @dataclass(frozen=True)
@@ -313,22 +343,28 @@ async def load_grid(
     units = {row.id: row for row in unit_rows}
     items: dict[int, list[GridItem]] = {unit_id: [] for unit_id in units}
     person = func.coalesce(User.name, "")
+    # A loan shows the whole days its unit is held: past its due day too while it is still out.
+    lent = Booking.purpose == BookingPurpose.LOAN
     bookings = (
         select(
             literal("booking").label("part"),
             Booking.id.label("ref"),
             Booking.unit_id,
             Booking.start_at.label("start"),
-            Booking.end_at.label("end"),
+            case((lent, Booking.occupied_end), else_=Booking.end_at).label("end"),
             cast(Booking.status, String).label("status"),
             cast(Booking.purpose, String).label("purpose"),
             person.label("text"),
+            Booking.end_at.label("due"),
         )
         .join(Resource, Resource.id == Booking.resource_id)
         .join(Unit, Unit.id == Booking.unit_id)
         .outerjoin(User, User.id == Booking.user_id)
         .where(
-            *conditions, Booking.start_at < end, Booking.end_at > start, Booking.status.in_(SHOWN_STATUSES)
+            *conditions,
+            Booking.start_at < end,
+            or_(Booking.end_at > start, and_(lent, Booking.occupied_end > start)),
+            Booking.status.in_(SHOWN_STATUSES),
         )
     )
     blocks = (
@@ -341,6 +377,7 @@ async def load_grid(
             literal("blocked"),
             literal(""),
             UnitBlock.reason,
+            UnitBlock.end_at,
         )
         .join(Unit, Unit.id == UnitBlock.unit_id)
         .join(Resource, Resource.id == Unit.resource_id)
@@ -349,7 +386,7 @@ async def load_grid(
     # Bookings and blocks in one statement of one row shape; instants typed so SQLite's come back aware.
     statement = select(
         *(
-            type_coerce(column, UTCDateTime) if column.name in ("start", "end") else column
+            type_coerce(column, UTCDateTime) if column.name in ("start", "end", "due") else column
             for column in union_all(bookings, blocks).subquery().columns
         )
     )
@@ -359,6 +396,8 @@ async def load_grid(
             continue
         workshop = row.purpose == BookingPurpose.WORKSHOP.value
         status: ItemStatus = "workshop" if workshop else ITEM_STATUS[row.status]
+        if row.purpose == BookingPurpose.LOAN.value:
+            status = loan_status(row.status, row.due, now)
         items[row.unit_id].append(
             GridItem(row.start, row.end, status, booking_id=row.ref, person=None if workshop else row.text)
         )

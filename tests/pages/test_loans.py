@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
+from library.booking.loans import send_reminders
 from library.booking.models import Loan, LoanStatus
 from library.catalog.models import Unit
 from library.clock import SettableClock
@@ -237,5 +238,16 @@ async def test_a_thing_on_loan_shows_on_the_day_grid_and_its_booking_page(
 
     assert grid.status_code == 200
     assert "kamera-1" in grid.text
+    assert "status-on_loan" in grid.text
+    assert "On loan" in grid.text
+
+    # Three days past its due day and still out: the grid of that day shows it overdue.
+    late = WEDNESDAY + timedelta(days=10)
+    clock.set(utc(late, 10))
+    await send_reminders(db, now=clock.now())
+    await sign_in(client, "staff@example.org")  # the clock's jump ended the staff session
+    later = await client.get(f"/staff/desk?date={late}", headers=ENGLISH)
+    assert "status-overdue" in later.text
+    assert "Overdue" in later.text
     booking_id = (await loan_of(db, loan["id"])).booking_id
     assert (await client.get(f"/staff/bookings/{booking_id}", headers=ENGLISH)).status_code == 200
