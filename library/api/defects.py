@@ -7,16 +7,16 @@ library.booking.maintenance, the meters library.stats.usage.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from library import texts
 from library.accounts.verification import ensure_email_verified
-from library.api.common import RowId
+from library.api.common import Limit, Offset, Page, RowId, page_of
 from library.api.inventory import MovedOut, UsageOut, usage_out
 from library.booking import defects, maintenance
 from library.booking.units import Resolved
@@ -149,9 +149,18 @@ class DefectsController(Controller):
         return report_out(reported.report, settings.zone, reported.resolved)
 
     @get("/reports", summary="Staff: the reports not closed yet", guards=[staff_only])
-    async def open_reports(self, db: DatabaseDep, settings: SettingsDep) -> list[ReportOut]:
+    async def open_reports(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        settings: SettingsDep,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[ReportOut]:
         async with db.read() as session:
-            return [report_out(r, settings.zone) for r in await defects.open_reports(session)]
+            reports = await defects.open_reports(session)
+        rows = reports[offset : offset + limit + 1]
+        return page_of(request, rows, lambda r: report_out(r, settings.zone), limit=limit, offset=offset)
 
     @post(
         "/reports/{report_id:int}/close",
@@ -197,9 +206,17 @@ class DefectsController(Controller):
             return usage_out((await usage_of(session, [unit_id], now))[unit_id])
 
     @get("/maintenance/due", summary="Staff: units due or soon due for service", guards=[staff_only])
-    async def due(self, db: DatabaseDep, clock: ClockDep) -> list[DueOut]:
+    async def due(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        clock: ClockDep,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[DueOut]:
         async with db.read() as session:
-            return [due_out(d) for d in await due_units(session, clock.now())]
+            units = await due_units(session, clock.now())
+        return page_of(request, units[offset : offset + limit + 1], due_out, limit=limit, offset=offset)
 
     @post(
         "/units/{unit_id:int}/quiet-block",

@@ -52,7 +52,7 @@ async def test_a_notice_is_recorded_and_the_unit_stays_in_service(db: Database, 
     assert unit["state"] == "in_service"
     assert unit["code"] == first.code
     listed = (await client.get("/api/v1/reports", headers=bearer(staff))).json()
-    assert [r["text"] for r in listed] == ["Die Düse tropft etwas."]
+    assert [r["text"] for r in listed["items"]] == ["Die Düse tropft etwas."]
     async with db.read() as session:
         actions = list(await session.scalars(select(AuditEntry.action)))
     assert "unit.report" in actions
@@ -189,7 +189,7 @@ async def test_usage_counts_used_bookings_since_the_last_service_and_the_due_lis
         json={"every_hours": 5, "every_bookings": 10, "warn_before_percent": 20},
         headers=bearer(staff),
     )
-    due = (await client.get("/api/v1/maintenance/due", headers=bearer(staff))).json()
+    due = (await client.get("/api/v1/maintenance/due", headers=bearer(staff))).json()["items"]
     assert [(d["unit"], d["standing"]) for d in due] == [(first.id, "soon")]  # 4.5 of 5 hours
 
     serviced = await client.post(
@@ -198,7 +198,7 @@ async def test_usage_counts_used_bookings_since_the_last_service_and_the_due_lis
     assert serviced.status_code == 201, serviced.text
     assert serviced.json()["hours"] == 0
     assert serviced.json()["since_service"] == 0
-    assert (await client.get("/api/v1/maintenance/due", headers=bearer(staff))).json() == []
+    assert (await client.get("/api/v1/maintenance/due", headers=bearer(staff))).json()["items"] == []
     clock.advance(timedelta(days=2))
     later = (await client.get(f"/api/v1/units/{first.id}", headers=bearer(staff))).json()["usage"]
     assert later["since_service"] == 2
