@@ -17,7 +17,19 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, Index, Integer, MetaData, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Enum,
+    Index,
+    Insert,
+    Integer,
+    MetaData,
+    UniqueConstraint,
+    event,
+    insert,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +55,12 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def plain_insert(model: type[Base]) -> Insert:
+    """A Core INSERT into the model's table, built once and executed with a row of values: no
+    statement, cache key or ORM unit of work per call, for the writes of a booking's hot path."""
+    return insert(Base.metadata.tables[model.__tablename__])
 
 
 class UTCDateTime(TypeDecorator[datetime]):

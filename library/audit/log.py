@@ -7,10 +7,12 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.audit.models import AuditEntry
+from library.db import plain_insert
+
+ENTRY_INSERT = plain_insert(AuditEntry)
 
 
 def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -69,7 +71,7 @@ async def record_now(
     """The same entry as `record`, written at once by one plain INSERT: no ORM object to flush,
     for the hot path of a booking."""
     values = _entry(actor_id, action, object_type, object_id, at, before=before, after=after, reason=reason)
-    await (await session.connection()).execute(insert(AuditEntry).values(**values))
+    await (await session.connection()).execute(ENTRY_INSERT, values)
 
 
 def _entry(

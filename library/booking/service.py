@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -54,13 +54,14 @@ from library.booking.rules import (
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
-from library.db import Database, dialect_of
+from library.db import Database, dialect_of, plain_insert
 from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from library.i18n import N_
 from library.outbox.queue import enqueue, enqueue_now
 
 T = TypeVar("T")
 
+BOOKING_INSERT = plain_insert(Booking).returning(Booking.id)
 AUDITED_FIELDS = ("status", "start_at", "end_at", "unit_id", "user_id", "status_reason")
 MAX_ATTEMPTS = 4
 
@@ -277,7 +278,7 @@ async def _book(
         await session.flush()
     connection = await session.connection()
     # The database's overlap guarantee speaks here.
-    booking_id = (await connection.execute(insert(Booking).values(values).returning(Booking.id))).scalar_one()
+    booking_id = (await connection.execute(BOOKING_INSERT, values)).scalar_one()
     booking = Booking(id=booking_id, checked_in_at=None, cancelled_at=None, status_reason=None, **values)
     await record_now(
         session,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from library.db import plain_insert
 from library.outbox.models import OutboxMessage, OutboxStatus
 
+MESSAGE_INSERT = plain_insert(OutboxMessage)
 MAX_ATTEMPTS = 10
 FIRST_DELAY = timedelta(minutes=1)
 MAX_DELAY = timedelta(hours=2)
@@ -67,8 +69,7 @@ async def enqueue_now(
     """The same message as `enqueue`, written at once by one plain INSERT: no ORM object to
     flush, for the hot path of a booking."""
     if receives_mail(user):
-        statement = insert(OutboxMessage).values(**_message(kind, user, payload, now))
-        await (await session.connection()).execute(statement)
+        await (await session.connection()).execute(MESSAGE_INSERT, _message(kind, user, payload, now))
 
 
 def receives_mail(user: Recipient) -> bool:
