@@ -41,7 +41,7 @@ from library.booking.lending import (
 from library.booking.models import LOAN_BOOKING_STATUS, Booking, BookingPurpose, Loan, LoanStatus
 from library.booking.queries import load_circumstances, load_occupations
 from library.booking.rules import Refusal
-from library.booking.service import RuleBroken, SlotTaken, day_of, free_units, retrying_lost_races, week_of
+from library.booking.service import RuleBroken, SlotTaken, day_of, retrying_lost_races, week_of
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit, UnitCondition
 from library.db import Database, dialect_of

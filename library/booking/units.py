@@ -23,7 +23,8 @@ from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose
 from library.booking.queries import load_occupations
 from library.booking.rules import ResourceFacts
-from library.booking.service import cancel_within, free_units, move_within
+from library.booking.availability import free_units
+from library.booking.service import cancel_within, move_within
 from library.catalog.inventory import BLOCK_FIELDS, update_unit_within
 from library.catalog.models import Location, Unit, UnitBlock, UnitStatus
 from library.db import Database
