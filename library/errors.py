@@ -143,8 +143,9 @@ MESSAGES: dict[str, str] = {
     "series_out_of_bounds": N_("A series may reach at most two years ahead."),
     "series_conflicts": N_("Some dates of the series cannot be booked; nothing was booked."),
     # Holds (API.md, Loans, holds and defects)
-    "hold_on_loan": N_(
-        "Waiting for a thing to lend is not possible yet. Please ask at the desk (field %(fields)s)."
+    "hold_whole_days": N_("A thing is lent for whole days: the length must be a multiple of 1440 minutes."),
+    "hold_window_too_few_days": N_(
+        "The period must hold the whole loan: a pickup day and the %(days)s days after it."
     ),
     "hold_minutes_grid": N_("The length must be a multiple of %(slot_minutes)s minutes."),
     "hold_window_past": N_("This period is already over. Please choose a later one."),

@@ -13,20 +13,26 @@ from litestar.params import JSONBody
 from library.accounts.verification import ensure_email_verified
 from library.api.bookings import BookingOut, Instant, booking_out
 from library.api.common import Limit, Offset, Page, RowId, page_of
+from library.api.loans import LoanOut, loan_out
 from library.booking import hold_service
 from library.booking.holds import HoldView, list_holds
-from library.booking.models import HoldStatus
+from library.booking.lending import DAY_MINUTES
+from library.booking.models import HoldStatus, Loan
 from library.booking.service import RuleBroken
+from library.catalog.limits import POLICY_LIMITS
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.refusals import booking_refused
 from library.http.viewer import UserDep
+
+MAX_HOLD_MINUTES = POLICY_LIMITS["loan_days"][1] * DAY_MINUTES
+"""A day for a time slot; for a thing lent for days, its longest loan."""
 
 
 class HoldIn(msgspec.Struct, forbid_unknown_fields=True):
     resource: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
     from_: Instant = msgspec.field(name="from")
     to: Instant
-    minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] | None = None
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=MAX_HOLD_MINUTES)] | None = None
 
 
 class OfferOut(msgspec.Struct):
@@ -78,8 +84,9 @@ class HoldsController(Controller):
     async def create(
         self, data: JSONBody[HoldIn], user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
     ) -> HoldOut:
-        """201 `{id, status: "waiting", position}`; a resource lent for days (`kind: "loan"`) is
-        refused with 422 `hold_on_loan` for now."""
+        """201 `{id, status: "waiting", position}`. For a thing lent for days (`kind: "loan"`)
+        `minutes` is the loan's length in whole days (due day minus pickup day, as `loan_days`
+        counts; default `loan_days`), and the whole loan lies within the window's local days."""
         ensure_email_verified(user, required=settings.verify_email)
         request = hold_service.HoldRequest(data.resource, data.from_, data.to, data.minutes)
         view = await hold_service.place_hold(db, request, person=user, now=clock.now())
@@ -104,15 +111,18 @@ class HoldsController(Controller):
     @post("/{hold_id:int}/accept", summary="Book the slot offered on a hold", status_code=201)
     async def accept(
         self, hold_id: RowId, user: UserDep, db: DatabaseDep, clock: ClockDep, settings: SettingsDep
-    ) -> BookingOut:
-        """201 the booking; 409 `not_offered` before an offer, `offer_expired` after its deadline
-        (the offer has then passed to the next person); a house rule about the person says why."""
+    ) -> BookingOut | LoanOut:
+        """201 the booking, or for a thing lent for days the loan reserved for pickup; 409
+        `not_offered` before an offer, `offer_expired` after its deadline (the offer has then
+        passed to the next person); a house rule about the person says why."""
         now = clock.now()
         try:
-            booking = await hold_service.accept_offer(db, hold_id, person=user, now=now)
+            taken = await hold_service.accept_offer(db, hold_id, person=user, now=now)
         except RuleBroken as error:
             raise await booking_refused(db, error.refusal, now) from error
-        return booking_out(booking, settings.zone)
+        if isinstance(taken, Loan):
+            return loan_out(taken, settings, now.astimezone(settings.zone).date())
+        return booking_out(taken, settings.zone)
 
     @post(
         "/{hold_id:int}/cancel",

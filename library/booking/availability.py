@@ -11,11 +11,15 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from library.booking.intervals import Interval, merge, subtract
 from library.catalog.hours import DayHours, local_instant
 from library.catalog.policy import BookingPolicy
+
+if TYPE_CHECKING:
+    from library.booking.rules import ResourceFacts
 
 MINUTE = timedelta(minutes=1)
 
@@ -255,3 +259,24 @@ def free_and_busy_on(
         ]
         result.append((tuple(count_units(per_unit)), busy_intervals(day, zone, unit_ids, own)))
     return result
+
+
+def free_units(
+    resource: ResourceFacts, occupations: list[Occupation], interval: Interval
+) -> tuple[list[int], bool]:
+    """Units free for the booking, and whether the only obstacle anywhere is a block."""
+    by_unit: dict[int, list[Occupation]] = {unit_id: [] for unit_id in resource.unit_ids}
+    for occupation in occupations:
+        by_unit.setdefault(occupation.unit_id, []).append(occupation)
+    free, blocked_only = [], True
+    for unit_id in resource.unit_ids:
+        clashes = [
+            o
+            for o in by_unit[unit_id]
+            if any(b.overlaps(interval) for b in blocked_for_bookings([o], resource.policy))
+        ]
+        if not clashes:
+            free.append(unit_id)
+        elif not all(o.is_block for o in clashes):
+            blocked_only = False
+    return free, blocked_only and not free

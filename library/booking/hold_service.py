@@ -5,7 +5,8 @@ themselves are booking.holds; the cancel paths of booking.service offer what the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +18,11 @@ from library.booking.availability import MINUTE, horizon_end
 from library.booking.catalogue import current_catalogue
 from library.booking.holds import HoldView, lock_queue, offer_freed, withdraw_offer
 from library.booking.intervals import Interval
-from library.booking.models import Booking, BookingPurpose, BookingStatus, Hold, HoldStatus
+from library.booking.lending import DAY_MINUTES, loan_hold_days, loan_hold_fits
+from library.booking.loans import get_loan, lend_offered
+from library.booking.models import Booking, BookingPurpose, BookingStatus, Hold, HoldStatus, Loan
 from library.booking.queries import load_circumstances
-from library.booking.rules import ResourceFacts, check_person_rules, check_quotas, usage_without
+from library.booking.rules import Refusal, ResourceFacts, check_person_rules, check_quotas, usage_without
 from library.booking.service import AUDITED_FIELDS, RuleBroken, day_of, week_of
 from library.catalog.models import ResourceKind
 from library.db import Database, dialect_of
@@ -49,10 +52,34 @@ def hold_length(minutes: int | None, facts: ResourceFacts) -> int:
     return length
 
 
-async def place_hold(db: Database, request: HoldRequest, *, person: User, now: datetime) -> HoldView:
-    """Put the person in the resource's queue for a span of `minutes` somewhere in [start, end).
+def loan_hold_length(minutes: int | None, facts: ResourceFacts) -> int:
+    """For a thing lent for days: the loan's whole days as minutes, by default `loan_days`;
+    `InvalidInput` off the house rules."""
+    days = loan_hold_days(minutes, facts.policy.loan_days)
+    if isinstance(days, Refusal):
+        raise InvalidInput(days.code, "minutes", **days.params)
+    return days * DAY_MINUTES
 
-    Things lent for days are not held yet: their accept would make a loan (issue 17, loans)."""
+
+def check_window(window: Interval, minutes: int, facts: ResourceFacts, zone: ZoneInfo, now: datetime) -> None:
+    """The window is still to come, within the horizon (for a thing: its pickup day, the loan
+    may run past it) and long enough for what is wanted: `InvalidInput` else."""
+    lent = facts.kind == ResourceKind.LOAN.value
+    if window.end <= now:
+        raise InvalidInput("hold_window_past", "to")
+    reach = horizon_end(now, zone, facts.policy.horizon_days)
+    if window.end > (reach + timedelta(days=facts.policy.loan_days) if lent else reach):
+        raise InvalidInput("beyond_horizon", "to", horizon_days=facts.policy.horizon_days)
+    ahead = Interval(max(window.start, now), window.end)
+    if lent and not loan_hold_fits(ahead, minutes // DAY_MINUTES, zone):
+        raise InvalidInput("hold_window_too_few_days", "to", days=minutes // DAY_MINUTES)
+    if not lent and ahead.end - ahead.start < minutes * MINUTE:
+        raise InvalidInput("hold_window_too_short", "to", minutes=minutes)
+
+
+async def place_hold(db: Database, request: HoldRequest, *, person: User, now: datetime) -> HoldView:
+    """Put the person in the resource's queue for a span of `minutes` somewhere in [start, end);
+    for a thing lent for days, a loan of `minutes` as whole days within the window's local days."""
     if request.end <= request.start:
         raise InvalidInput("end_before_start", "to")
     window = Interval(request.start.astimezone(UTC), request.end.astimezone(UTC))
@@ -60,17 +87,13 @@ async def place_hold(db: Database, request: HoldRequest, *, person: User, now: d
         catalogue = await current_catalogue(session, locking_person=person.id)
         place = await catalogue.location_of(session, request.resource_slug)
         facts = place.resource(request.resource_slug)
-        if facts.kind == ResourceKind.LOAN.value:
-            raise InvalidInput("hold_on_loan", "resource")
         if not facts.active or not facts.unit_ids:
             raise InvalidInput("resource_unavailable", "resource")
-        minutes = hold_length(request.minutes, facts)
-        if window.end <= now:
-            raise InvalidInput("hold_window_past", "to")
-        if window.end > horizon_end(now, place.hours.zone, facts.policy.horizon_days):
-            raise InvalidInput("beyond_horizon", "to", horizon_days=facts.policy.horizon_days)
-        if window.end - max(window.start, now) < minutes * MINUTE:
-            raise InvalidInput("hold_window_too_short", "to", minutes=minutes)
+        if facts.kind == ResourceKind.LOAN.value:
+            minutes = loan_hold_length(request.minutes, facts)
+        else:
+            minutes = hold_length(request.minutes, facts)
+        check_window(window, minutes, facts, place.hours.zone, now)
         already = await session.scalar(
             select(Hold.id).where(
                 Hold.user_id == person.id,
@@ -142,11 +165,13 @@ async def _mine(session: AsyncSession, hold_id: int, person: User) -> Hold:
     return hold
 
 
-async def accept_offer(db: Database, hold_id: int, *, person: User, now: datetime) -> Booking:
-    """Book the offered slot: the offer's row becomes the person's booking, if the house rules that
-    concern the person (age, certification, quotas) allow it (else `RuleBroken`, and the offer
-    stands). Too late, the offer lapses and passes on (committed), then `offer_expired`."""
+async def accept_offer(db: Database, hold_id: int, *, person: User, now: datetime) -> Booking | Loan:
+    """Book the offered slot: the offer's row becomes the person's booking, or for a thing lent
+    for days their loan reserved for pickup, if the house rules that concern the person (age,
+    certification, quotas; for a loan, a reservation's) allow it (else `RuleBroken`, and the
+    offer stands). Too late, the offer lapses and passes on (committed), then `offer_expired`."""
     expired = False
+    loan_id: int | None = None
     async with db.write() as session:
         hold = await _mine(session, hold_id, person)
         offer = hold.offer
@@ -158,12 +183,15 @@ async def accept_offer(db: Database, hold_id: int, *, person: User, now: datetim
             await offer_freed(session, hold.resource_id, now)
             expired = True
         else:
-            facts = await _check_person(session, offer, person, now)
             before = snapshot(offer, AUDITED_FIELDS)
-            offer.purpose = BookingPurpose.VISITOR
-            offer.status = BookingStatus.PENDING if facts.requires_approval else BookingStatus.CONFIRMED
-            offer.created_by_id = person.id
-            offer.updated_at = now
+            if await _lent(session, offer):
+                loan_id = await lend_offered(session, offer, borrower=person, now=now)
+            else:
+                facts = await _check_person(session, offer, person, now)
+                offer.purpose = BookingPurpose.VISITOR
+                offer.status = BookingStatus.PENDING if facts.requires_approval else BookingStatus.CONFIRMED
+                offer.created_by_id = person.id
+                offer.updated_at = now
             hold.status = HoldStatus.BOOKED
             hold.updated_at = now
             record(
@@ -176,17 +204,20 @@ async def accept_offer(db: Database, hold_id: int, *, person: User, now: datetim
                 before=before,
                 after=snapshot(offer, AUDITED_FIELDS),
             )
-            enqueue(
-                session,
-                kind=f"booking.{offer.status.value}",
-                user=person,
-                payload={"booking_id": offer.id},
-                now=now,
-            )
+            if loan_id is None:  # a loan's reservation mail went out with it
+                enqueue(
+                    session,
+                    kind=f"booking.{offer.status.value}",
+                    user=person,
+                    payload={"booking_id": offer.id},
+                    now=now,
+                )
     # Raised after the transaction: the lapse and the offer to the next person are kept.
     if expired:
         raise Conflict("offer_expired")
     async with db.read() as session:
+        if loan_id is not None:
+            return await get_loan(session, loan_id, person)
         booked = await session.scalar(
             select(Booking)
             .where(Booking.id == hold.offer_booking_id)
@@ -194,6 +225,12 @@ async def accept_offer(db: Database, hold_id: int, *, person: User, now: datetim
         )
     assert booked is not None
     return booked
+
+
+async def _lent(session: AsyncSession, offer: Booking) -> bool:
+    """Whether the offer is of a thing lent for days (its acceptance makes a loan)."""
+    catalogue = await current_catalogue(session)
+    return (await catalogue.resource_by_id(session, offer.resource_id)).kind == ResourceKind.LOAN.value
 
 
 async def _check_person(session: AsyncSession, offer: Booking, person: User, now: datetime) -> ResourceFacts:

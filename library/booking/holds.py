@@ -22,12 +22,13 @@ from sqlalchemy.orm import aliased, joinedload
 
 from library.accounts.models import User
 from library.audit.log import record, snapshot
-from library.booking.availability import MINUTE, aligned_at_or_after, free_per_unit
+from library.booking.availability import MINUTE, aligned_at_or_after, free_per_unit, free_units
 from library.booking.catalogue import current_catalogue
 from library.booking.conflicts import is_overlap_violation
 from library.booking.intervals import Interval
+from library.booking.lending import DAY_MINUTES, loan_pickups, loan_span
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus, Hold, HoldStatus
-from library.booking.queries import load_occupations
+from library.booking.queries import LocationHours, load_occupations
 from library.booking.rules import ResourceFacts, occupied_span
 from library.catalog.models import Resource, ResourceKind
 from library.catalog.policy import hold_offer_minutes_for
@@ -131,8 +132,10 @@ async def lock_queue(session: AsyncSession, resource_id: int) -> None:
 async def offer_freed(session: AsyncSession, resource_id: int, now: datetime) -> list[Hold]:
     """Offer freed slots of the resource to the people waiting, in queue order, inside the
     caller's write transaction. Each person gets the earliest span of their length in their
-    window that one unit has free; a person who already holds a booking there is passed over;
-    an offer the database refuses (someone took the slot a moment ago) tries the next span."""
+    window that one unit has free (for a thing lent for days: the earliest pickup day, and the
+    loan's days as a reservation would take them); a person who already holds a booking or loan
+    there is passed over; an offer the database refuses (someone took the slot a moment ago)
+    tries the next span."""
     await lock_queue(session, resource_id)
     waiting = list(
         await session.scalars(
@@ -146,41 +149,23 @@ async def offer_freed(session: AsyncSession, resource_id: int, now: datetime) ->
         return []
     catalogue = await current_catalogue(session)
     facts = await catalogue.resource_by_id(session, resource_id)
-    if not facts.active or not facts.unit_ids or facts.kind == ResourceKind.LOAN.value:
+    if not facts.active or not facts.unit_ids:
         return []
     hours = (await catalogue.location_by_id(session, facts.location_id)).hours
     offer_minutes = hold_offer_minutes_for(facts.policy, facts.kind)
+    candidates = _loan_candidates if facts.kind == ResourceKind.LOAN.value else _slot_candidates
     offered: list[Hold] = []
     for hold in waiting:
         window = Interval(max(hold.window_start, now), max(hold.window_end, now))
         if window.empty:
             continue
-        reach = Interval(window.start - timedelta(days=1), window.end + timedelta(days=1))
-        occupations = await load_occupations(session, [resource_id], reach.start, reach.end)
-        first, last = _local_days(window, hours.zone)
-        per_day = free_per_unit(
-            hours.days(first, last),
-            hours.zone,
-            facts.policy,
-            needs_staff=facts.needs_staff,
-            unit_ids=facts.unit_ids,
-            occupations=occupations,
-            now=now,
-        )
-        per_unit = [
-            (unit_id, intervals)
-            for _, unit_lists in per_day
-            for unit_id, intervals in zip(facts.unit_ids, unit_lists, strict=True)
-        ]
-        theirs = await _persons_spans(session, hold.user_id, resource_id, window)  # not offered again
-        slot = facts.policy.slot_minutes
-        for _, unit_id, span in spans_in(window, hold.minutes, per_unit, hours.zone, slot, theirs):
-            booking_id = await _offer_row(session, hold, unit_id, span, facts, now)
+        for candidate in await candidates(session, hold, window, facts, hours, now):
+            booking_id = await _offer_row(session, hold, candidate, facts, now)
             if booking_id is None:
                 continue
             hold.status = HoldStatus.OFFERED
             hold.offer_booking_id = booking_id
-            hold.offer_until = min(now + offer_minutes * MINUTE, span.start)
+            hold.offer_until = min(now + offer_minutes * MINUTE, candidate.answer_by)
             hold.updated_at = now
             record(
                 session,
@@ -189,7 +174,11 @@ async def offer_freed(session: AsyncSession, resource_id: int, now: datetime) ->
                 object_type="booking",
                 object_id=booking_id,
                 at=now,
-                after={"hold": hold.id, "offer_until": hold.offer_until.isoformat(), "unit_id": unit_id},
+                after={
+                    "hold": hold.id,
+                    "offer_until": hold.offer_until.isoformat(),
+                    "unit_id": candidate.unit_id,
+                },
             )
             enqueue(
                 session,
@@ -203,6 +192,87 @@ async def offer_freed(session: AsyncSession, resource_id: int, now: datetime) ->
     if offered:
         await session.flush()
     return offered
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span a hold could be offered: the unit, the span booked, the span it occupies (with
+    the buffers, or a loan's whole days) and the latest moment to answer (the start of a slot,
+    the end of a thing's pickup day)."""
+
+    unit_id: int
+    span: Interval
+    occupied: Interval
+    answer_by: datetime
+
+
+async def _slot_candidates(
+    session: AsyncSession,
+    hold: Hold,
+    window: Interval,
+    facts: ResourceFacts,
+    hours: LocationHours,
+    now: datetime,
+) -> list[Candidate]:
+    """The free grid-aligned spans of the hold's minutes in its window, one per unit, earliest first."""
+    reach = Interval(window.start - timedelta(days=1), window.end + timedelta(days=1))
+    occupations = await load_occupations(session, [facts.id], reach.start, reach.end)
+    first, last = _local_days(window, hours.zone)
+    per_day = free_per_unit(
+        hours.days(first, last),
+        hours.zone,
+        facts.policy,
+        needs_staff=facts.needs_staff,
+        unit_ids=facts.unit_ids,
+        occupations=occupations,
+        now=now,
+    )
+    per_unit = [
+        (unit_id, intervals)
+        for _, unit_lists in per_day
+        for unit_id, intervals in zip(facts.unit_ids, unit_lists, strict=True)
+    ]
+    theirs = await _persons_spans(session, hold.user_id, facts.id, window)  # not offered again
+    slot = facts.policy.slot_minutes
+    return [
+        Candidate(unit_id, span, occupied_span(span, facts.policy), span.start)
+        for _, unit_id, span in spans_in(window, hold.minutes, per_unit, hours.zone, slot, theirs)
+    ]
+
+
+async def _loan_candidates(
+    session: AsyncSession,
+    hold: Hold,
+    window: Interval,
+    facts: ResourceFacts,
+    hours: LocationHours,
+    now: datetime,
+) -> list[Candidate]:
+    """For a thing lent for days: each free unit on each possible pickup day, earliest first,
+    for the loan's days as a reservation for that pickup day would take them."""
+    zone = hours.zone
+    pickups = loan_pickups(
+        window,
+        hold.minutes // DAY_MINUTES,
+        zone,
+        lambda day: not hours.day(day).closed,
+        now.astimezone(zone).date(),
+    )
+    if not pickups:
+        return []
+    reach = Interval(loan_span(*pickups[0], zone).start, loan_span(*pickups[-1], zone).end)
+    occupations = await load_occupations(session, [facts.id], reach.start, reach.end)
+    theirs = await _persons_spans(session, hold.user_id, facts.id, reach)  # not offered again
+    found: list[Candidate] = []
+    for pickup, due in pickups:
+        span = loan_span(pickup, due, zone)
+        if any(taken.overlaps(span) for taken in theirs):
+            continue
+        answer_by = loan_span(pickup, pickup, zone).end  # a reservation lapses after its pickup day
+        found.extend(
+            Candidate(unit_id, span, span, answer_by) for unit_id in free_units(facts, occupations, span)[0]
+        )
+    return found
 
 
 def _local_days(window: Interval, zone: ZoneInfo) -> tuple[date, date]:
@@ -226,10 +296,10 @@ async def _persons_spans(
 
 
 async def _offer_row(
-    session: AsyncSession, hold: Hold, unit_id: int, span: Interval, facts: ResourceFacts, now: datetime
+    session: AsyncSession, hold: Hold, candidate: Candidate, facts: ResourceFacts, now: datetime
 ) -> int | None:
     """The offer's `bookings` row, or None when the database's overlap guarantee refuses it."""
-    occupied = occupied_span(span, facts.policy)
+    span, occupied = candidate.span, candidate.occupied
     await session.flush()
     try:
         async with session.begin_nested():
@@ -237,7 +307,7 @@ async def _offer_row(
                 await session.execute(
                     insert(Booking)
                     .values(
-                        unit_id=unit_id,
+                        unit_id=candidate.unit_id,
                         resource_id=facts.id,
                         user_id=hold.user_id,
                         purpose=BookingPurpose.HOLD,
@@ -262,7 +332,9 @@ async def _offer_row(
 def withdraw_offer(
     session: AsyncSession, hold: Hold, status: HoldStatus, *, actor: User | None, now: datetime
 ) -> None:
-    """End the hold's offer: its row no longer occupies the slot, the hold takes `status`."""
+    """End the hold's offer: its row no longer occupies the slot, the hold takes `status`
+    (`waiting` again when the offer is withdrawn through no doing of the person's: a block of
+    its unit; the person keeps their place in the queue)."""
     offer = hold.offer
     if offer is not None and offer.status in ACTIVE_STATUSES:
         before = snapshot(offer, OFFER_FIELDS)
@@ -272,7 +344,7 @@ def withdraw_offer(
         record(
             session,
             actor_id=actor.id if actor else None,
-            action="hold.decline" if status is HoldStatus.CANCELLED else "hold.lapse",
+            action=WITHDRAWAL_ACTIONS[status],
             object_type="booking",
             object_id=offer.id,
             at=now,
@@ -281,6 +353,40 @@ def withdraw_offer(
         )
     hold.status = status
     hold.updated_at = now
+    if status is HoldStatus.WAITING:
+        hold.offer_booking_id = None
+        hold.offer_until = None
+
+
+WITHDRAWAL_ACTIONS = {
+    HoldStatus.CANCELLED: "hold.decline",
+    HoldStatus.LAPSED: "hold.lapse",
+    HoldStatus.WAITING: "hold.withdraw",
+}
+"""What the audit log calls the end of an offer, by what becomes of its hold."""
+
+
+async def withdraw_offers_on(
+    session: AsyncSession, offers: Iterable[Booking], *, actor: User, now: datetime
+) -> None:
+    """Offers on a unit taken out of service: each hold waits again in its place and what is
+    still free passes on (to the same person first, on another unit)."""
+    ids = [offer.id for offer in offers]
+    if not ids:
+        return
+    holds = list(
+        await session.scalars(
+            select(Hold)
+            .where(Hold.offer_booking_id.in_(ids), Hold.status == HoldStatus.OFFERED)
+            .options(joinedload(Hold.offer))
+            .order_by(Hold.id)
+        )
+    )
+    for hold in holds:
+        withdraw_offer(session, hold, HoldStatus.WAITING, actor=actor, now=now)
+    await session.flush()
+    for resource_id in sorted({hold.resource_id for hold in holds}):
+        await offer_freed(session, resource_id, now)
 
 
 async def sweep_holds(db: Database, *, now: datetime) -> int:

@@ -42,6 +42,53 @@ def loan_span(pickup: date, due: date, zone: ZoneInfo) -> Interval:
     )
 
 
+DAY_MINUTES = 24 * 60
+"""A hold on a thing lent for days counts its length in whole days, as minutes (API.md `minutes`)."""
+
+
+def loan_hold_days(minutes: int | None, loan_days: int) -> int | Refusal:
+    """The days a thing is wanted for (due day minus pickup day, as `loan_days` counts), from a
+    hold's `minutes`: whole days, at least one, at most `loan_days`; by default `loan_days`."""
+    if minutes is None:
+        return loan_days
+    if minutes % DAY_MINUTES:
+        return Refusal("hold_whole_days")
+    if minutes > loan_days * DAY_MINUTES:
+        return Refusal("loan_too_long", {"loan_days": loan_days})
+    return minutes // DAY_MINUTES
+
+
+def window_days(window: Interval, zone: ZoneInfo) -> tuple[date, date]:
+    """The local days a window of instants touches, first and last: a loan's whole days."""
+    return window.start.astimezone(zone).date(), (window.end - timedelta(microseconds=1)).astimezone(
+        zone
+    ).date()
+
+
+def loan_hold_fits(window: Interval, days: int, zone: ZoneInfo) -> bool:
+    """Whether a loan of `days` (pickup to due day) fits in the local days of the window."""
+    first, last = window_days(window, zone)
+    return (last - first).days >= days
+
+
+def loan_pickups(
+    window: Interval, days: int, zone: ZoneInfo, is_open: Callable[[date], bool], today: date
+) -> list[tuple[date, date]]:
+    """The (pickup, due) days a hold could be offered, earliest first: each open day of the
+    window from today on as pickup, its due day as a reservation without one would get it
+    (`default_due`), and the whole loan within the window's days."""
+    first, last = window_days(window, zone)
+    found = []
+    pickup = max(first, today)
+    while pickup <= last:
+        if is_open(pickup):
+            due = default_due(pickup, days, is_open)
+            if due <= last:
+                found.append((pickup, due))
+        pickup += timedelta(days=1)
+    return found
+
+
 def last_open_day(first: date, last: date, is_open: Callable[[date], bool]) -> date | None:
     """The latest open day from `first` to `last`, or None when all are closed."""
     day = last

@@ -23,8 +23,10 @@ from sqlalchemy.orm.interfaces import LoaderOption
 
 from library.accounts.models import User
 from library.audit.log import record, snapshot
+from library.booking.availability import free_units
 from library.booking.catalogue import current_catalogue
 from library.booking.conflicts import is_overlap_violation
+from library.booking.holds import offer_freed
 from library.booking.intervals import Interval
 from library.booking.lending import (
     LAST_REMINDER,
@@ -39,9 +41,9 @@ from library.booking.lending import (
     unknown_parts,
 )
 from library.booking.models import LOAN_BOOKING_STATUS, Booking, BookingPurpose, Loan, LoanStatus
-from library.booking.queries import load_circumstances, load_occupations
-from library.booking.rules import Refusal
-from library.booking.service import RuleBroken, SlotTaken, day_of, free_units, retrying_lost_races, week_of
+from library.booking.queries import Circumstances, LocationHours, load_circumstances, load_occupations
+from library.booking.rules import Refusal, ResourceFacts
+from library.booking.service import RuleBroken, SlotTaken, day_of, retrying_lost_races, week_of
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource, Unit, UnitCondition
 from library.db import Database, dialect_of
@@ -135,31 +137,10 @@ async def _reserve(
     catalogue = await current_catalogue(session, locking_person=borrower.id)
     place = await catalogue.location_of(session, request.resource_slug)
     resource, hours = place.resource(request.resource_slug), place.hours
-
-    def is_open(day: date) -> bool:
-        return not hours.day(day).closed
-
-    today = now.astimezone(hours.zone).date()
-    # The dates first, before any arithmetic on them: a year 9999 is refused, not overflowed.
-    refusal = check_loan_dates(request.pickup, request.due or request.pickup, resource, is_open, today)
-    if refusal is not None:
-        raise RuleBroken(refusal)
-    due = request.due or default_due(request.pickup, resource.policy.loan_days, is_open)
+    due, found = await _check_borrower(
+        session, resource, hours, borrower, request.pickup, request.due, now=now
+    )
     span = loan_span(request.pickup, due, hours.zone)
-    found = await load_circumstances(
-        session,
-        borrower,
-        [resource.id],
-        span,
-        now=now,
-        week=week_of(request.pickup, hours),
-        day=day_of(request.pickup, hours),
-    )
-    refusal = check_loan(
-        request.pickup, due, resource, is_open, today, hours.zone, found.booker, found.usage[resource.id]
-    )
-    if refusal is not None:
-        raise RuleBroken(refusal)
     units, blocked_only = free_units(resource, found.occupations, span)
     if not units:
         if blocked_only:
@@ -182,10 +163,70 @@ async def _reserve(
     )
     session.add(booking)
     await session.flush()  # the database's overlap guarantee speaks here
+    return await _lend_on(
+        session, booking, request.pickup, due, borrower=borrower, actor=actor, now=now, tell=tell
+    )
+
+
+async def _check_borrower(
+    session: AsyncSession,
+    resource: ResourceFacts,
+    hours: LocationHours,
+    borrower: User,
+    pickup: date,
+    due: date | None,
+    *,
+    now: datetime,
+    own_booking_id: int | None = None,
+) -> tuple[date, Circumstances]:
+    """The house rules of a loan from `pickup` to `due` (by default as long as the rules allow)
+    for the borrower: `RuleBroken` with the first one broken, else the due day and what was
+    found (the unit's occupations for the loan's span). `own_booking_id`, a row already held
+    for the borrower (an accepted hold's offer), is left out of quotas and occupations."""
+
+    def is_open(day: date) -> bool:
+        return not hours.day(day).closed
+
+    today = now.astimezone(hours.zone).date()
+    # The dates first, before any arithmetic on them: a year 9999 is refused, not overflowed.
+    refusal = check_loan_dates(pickup, due or pickup, resource, is_open, today)
+    if refusal is not None:
+        raise RuleBroken(refusal)
+    due = due or default_due(pickup, resource.policy.loan_days, is_open)
+    found = await load_circumstances(
+        session,
+        borrower,
+        [resource.id],
+        loan_span(pickup, due, hours.zone),
+        now=now,
+        week=week_of(pickup, hours),
+        day=day_of(pickup, hours),
+        exclude_booking_id=own_booking_id,
+    )
+    refusal = check_loan(
+        pickup, due, resource, is_open, today, hours.zone, found.booker, found.usage[resource.id]
+    )
+    if refusal is not None:
+        raise RuleBroken(refusal)
+    return due, found
+
+
+async def _lend_on(
+    session: AsyncSession,
+    booking: Booking,
+    pickup: date,
+    due: date,
+    *,
+    borrower: User,
+    actor: User,
+    now: datetime,
+    tell: bool = True,
+) -> int:
+    """The loan, reserved for pickup, on the booking row that holds its unit; audited and mailed."""
     loan = Loan(
         booking_id=booking.id,
         user_id=borrower.id,
-        pickup=request.pickup,
+        pickup=pickup,
         due=due,
         status=LoanStatus.RESERVED,
         renewals=0,
@@ -202,6 +243,23 @@ async def _reserve(
     if tell:
         enqueue(session, kind="loan.reserved", user=borrower, payload={"loan_id": loan.id}, now=now)
     return loan.id
+
+
+async def lend_offered(session: AsyncSession, offer: Booking, *, borrower: User, now: datetime) -> int:
+    """An accepted hold on a thing: the offer's row, which holds the unit for the loan's days,
+    becomes a loan reserved for pickup, under the house rules of a reservation (`RuleBroken`
+    else, and the offer stands). Inside the caller's transaction; returns the loan's id."""
+    catalogue = await current_catalogue(session, locking_person=borrower.id)
+    resource = await catalogue.resource_by_id(session, offer.resource_id)
+    hours = (await catalogue.location_by_id(session, resource.location_id)).hours
+    pickup = offer.start_at.astimezone(hours.zone).date()
+    due = (offer.end_at - timedelta(microseconds=1)).astimezone(hours.zone).date()
+    await _check_borrower(session, resource, hours, borrower, pickup, due, now=now, own_booking_id=offer.id)
+    offer.purpose = BookingPurpose.LOAN
+    offer.status = LOAN_BOOKING_STATUS[LoanStatus.RESERVED]
+    offer.created_by_id = borrower.id
+    offer.updated_at = now
+    return await _lend_on(session, offer, pickup, due, borrower=borrower, actor=borrower, now=now)
 
 
 async def _parts_of(session: AsyncSession, resource_id: int) -> list[str]:
@@ -298,7 +356,8 @@ async def return_loan(
         if unknown_parts(missing_parts, await _parts_of(session, booking.resource_id)):
             raise InvalidInput("unknown_part", "missing_parts")
         before = _before(loan)
-        if now < booking.occupied_end:  # early, or late on a day the unit was kept held (see below)
+        freed = now < booking.occupied_end
+        if freed:  # early, or late on a day the unit was kept held (see below)
             booking.occupied_end = max(now, booking.start_at + timedelta(minutes=1))
             booking.end_at = min(booking.end_at, booking.occupied_end)
         booking.status = LOAN_BOOKING_STATUS[LoanStatus.RETURNED]
@@ -311,6 +370,9 @@ async def return_loan(
         loan.note = note
         booking.unit.condition = condition
         _audit(session, loan, "loan.return", before, actor=actor, now=now)
+        if freed:
+            await session.flush()
+            await offer_freed(session, booking.resource_id, now)  # the rest of the time, to whoever waits
     async with db.read() as session:
         return await get_loan(session, loan_id, actor)
 
@@ -365,6 +427,8 @@ async def cancel_loan(db: Database, loan_id: int, *, actor: User, now: datetime)
         if loan.status is not LoanStatus.RESERVED:
             raise Conflict("invalid_state", status=loan.status.value)
         _cancel_within(session, loan, actor=actor, now=now)
+        await session.flush()
+        await offer_freed(session, loan.booking.resource_id, now)  # the days, to whoever waits for them
     async with db.read() as session:
         return await get_loan(session, loan_id, actor)
 

@@ -21,7 +21,7 @@ from library.accounts.models import User
 from library.accounts.service import normalise_email
 from library.audit.log import record, record_now, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
-from library.booking.availability import Occupation, blocked_for_bookings, free_per_unit
+from library.booking.availability import Occupation, free_per_unit, free_units
 from library.booking.catalogue import current_catalogue
 from library.booking.conflicts import is_overlap_violation
 from library.booking.holds import offer_freed
@@ -131,27 +131,6 @@ def free_per_unit_between(
         occupations=occupations,
         now=now,
     )
-
-
-def free_units(
-    resource: ResourceFacts, occupations: list[Occupation], interval: Interval
-) -> tuple[list[int], bool]:
-    """Units free for the booking, and whether the only obstacle anywhere is a block."""
-    by_unit: dict[int, list[Occupation]] = {unit_id: [] for unit_id in resource.unit_ids}
-    for occupation in occupations:
-        by_unit.setdefault(occupation.unit_id, []).append(occupation)
-    free, blocked_only = [], True
-    for unit_id in resource.unit_ids:
-        clashes = [
-            o
-            for o in by_unit[unit_id]
-            if any(b.overlaps(interval) for b in blocked_for_bookings([o], resource.policy))
-        ]
-        if not clashes:
-            free.append(unit_id)
-        elif not all(o.is_block for o in clashes):
-            blocked_only = False
-    return free, blocked_only and not free
 
 
 async def lock_person(session: AsyncSession, user_id: int) -> None:

@@ -17,13 +17,14 @@ from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
 from library.audit.log import record, snapshot
+from library.booking.availability import free_units
 from library.booking.catalogue import Catalogue, LocationFacts, current_catalogue
-from library.booking.holds import offer_freed
+from library.booking.holds import offer_freed, withdraw_offers_on
 from library.booking.intervals import Interval
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose
 from library.booking.queries import load_occupations
 from library.booking.rules import ResourceFacts
-from library.booking.service import cancel_within, free_units, move_within
+from library.booking.service import cancel_within, move_within
 from library.catalog.inventory import BLOCK_FIELDS, update_unit_within
 from library.catalog.models import Location, Unit, UnitBlock, UnitStatus
 from library.db import Database
@@ -206,7 +207,10 @@ async def resolve_bookings(
         resolved.kept.extend(affected)
         return resolved
     catalogue = await current_catalogue(session)
+    offers = [booking for booking in affected if booking.purpose is BookingPurpose.HOLD]
     for booking in affected:
+        if booking.purpose is BookingPurpose.HOLD:
+            continue  # an offer not yet accepted: withdrawn below, and passed on
         if booking.purpose is not BookingPurpose.VISITOR:
             resolved.kept.append(booking)  # a workshop's room: the session is moved or cancelled
             continue
@@ -245,6 +249,7 @@ async def resolve_bookings(
         await session.flush()
         for resource_id in sorted({b.resource_id for b in resolved.cancelled}):
             await offer_freed(session, resource_id, now)  # other units may be free for those waiting
+    await withdraw_offers_on(session, offers, actor=actor, now=now)
     return resolved
 
 

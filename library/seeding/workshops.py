@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.accounts.models import Certification, Language, Role, User
+from library.booking.availability import free_units
 from library.booking.intervals import Interval
 from library.booking.queries import LocationHours, load_location_hours, load_occupations
 from library.booking.rules import occupied_span
-from library.booking.service import RuleBroken, SlotTaken, days_around, free_units, resource_facts
+from library.booking.service import RuleBroken, SlotTaken, days_around, resource_facts
 from library.catalog.hours import DayHours, local_instant
 from library.catalog.models import Factor, Resource, ResourceKind
 from library.seeding.files import (

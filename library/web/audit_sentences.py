@@ -59,6 +59,9 @@ SENTENCES: dict[str, str] = {
     "hold.accept": N_("%(actor)s accepted the offered slot of %(thing)s for %(when)s."),
     "hold.decline": N_("%(actor)s declined the offered slot of %(thing)s for %(when)s."),
     "hold.lapse": N_("%(actor)s let the offer of %(thing)s for %(when)s lapse."),
+    "hold.withdraw": N_(
+        "%(actor)s withdrew the offer of %(thing)s for %(when)s: the unit went out of service."
+    ),
     # loans (written under their booking row, which names the thing and its pickup day)
     "loan.reserve": N_("%(actor)s reserved %(thing)s for pickup on %(when)s."),
     "loan.checkout": N_("%(actor)s handed out %(thing)s (loan from %(when)s)."),

@@ -18,7 +18,8 @@ from library.accounts.models import User
 from library.accounts.verification import ensure_email_verified
 from library.booking import hold_service
 from library.booking.holds import HoldView, list_holds
-from library.booking.models import HoldStatus
+from library.booking.lending import DAY_MINUTES, loan_span
+from library.booking.models import HoldStatus, Loan
 from library.booking.service import RuleBroken
 from library.catalog import queries
 from library.catalog.models import Resource, ResourceKind
@@ -27,7 +28,7 @@ from library.errors import LibraryError, NotFound
 from library.http.problems import status_of
 from library.http.refusals import booking_refused
 from library.http.viewer import UserDep
-from library.i18n import N_
+from library.i18n import N_, catalogue
 from library.web import parsing
 from library.web.common import Form, PageContext, PageContextDep, form_values, see_other
 from library.web.resource import default_length, length_options
@@ -42,6 +43,8 @@ NOTICES = {
 }
 FIELDS = {"from": "from", "to": "to", "minutes": "length", "resource": "date"}
 """The API's field names of a hold, and this form's names for them."""
+THING_FIELDS = {"from": "first", "to": "last", "minutes": "days", "resource": "first"}
+"""The same for the form that waits for a thing lent for days."""
 
 
 async def hold_form_page(
@@ -50,6 +53,11 @@ async def hold_form_page(
     """The form to wait for a slot, with what was typed and what is wrong next to each field."""
     resource, zone = await _resource(context, slug)
     policy = effective_policy(resource.location.policy, resource.policy)
+    lendable = resource.kind is ResourceKind.LOAN
+    if form is None and lendable:
+        asked = context.request.query_params
+        first = asked.get("pickup") or context.now.astimezone(zone).date().isoformat()
+        form = Form(values={"first": first, "last": "", "days": str(policy.loan_days)})
     if form is None:
         asked = context.request.query_params
         length = asked.get("length") or str(default_length(policy))
@@ -69,8 +77,13 @@ async def hold_form_page(
         form=form,
         length_options=length_options(context.lang, policy),
         example_day=context.now.astimezone(zone).date() + timedelta(days=1),
-        lendable=resource.kind is ResourceKind.LOAN,
+        lendable=lendable,
+        day_options=[(str(days), _days(context, days)) for days in range(1, policy.loan_days + 1)],
     )
+
+
+def _days(context: PageContext, days: int) -> str:
+    return catalogue(context.lang).ngettext("%(num)d day", "%(num)d days", days) % {"num": days}
 
 
 def _later(start: str, minutes: int) -> str:
@@ -116,6 +129,27 @@ async def own_hold(context: PageContext, user: User, hold_id: int) -> HoldView:
     return found[0]
 
 
+async def _hold_thing(
+    context: PageContext, user: User, slug: str, form: Form, zone: ZoneInfo
+) -> Response[Any]:
+    """Wait for a thing lent for days: the first and last day it could be had, and for how many
+    days (the API's window of instants is those local days, its `minutes` the days)."""
+    lang = context.lang
+    first = parsing.day(form, "first", lang, required=True)
+    last = parsing.day(form, "last", lang, required=True)
+    days = parsing.whole_number(form, "days", lang, low=1, high=366, required=True)
+    if form.has_errors or first is None or last is None or days is None:
+        return await hold_form_page(context, slug, form, status=422)
+    start, end = loan_span(first, max(first, last), zone).start, loan_span(last, last, zone).end
+    request = hold_service.HoldRequest(slug, start, end, days * DAY_MINUTES)
+    try:
+        await hold_service.place_hold(context.db, request, person=user, now=context.now)
+    except LibraryError as problem:
+        form.absorb(problem, lang, THING_FIELDS, raising=(NotFound,))
+        return await hold_form_page(context, slug, form, status=status_of(problem))
+    return see_other("/my/holds", done="waiting")
+
+
 class MyHoldPages(Controller):
     include_in_schema = False
 
@@ -134,7 +168,9 @@ class MyHoldPages(Controller):
         ensure_email_verified(user, required=context.settings.verify_email)
         lang = context.lang
         form = Form(values=form_values(data))
-        _, zone = await _resource(context, slug)
+        resource, zone = await _resource(context, slug)
+        if resource.kind is ResourceKind.LOAN:
+            return await _hold_thing(context, user, slug, form, zone)
         day = parsing.day(form, "date", lang, required=True)
         begins_at = parsing.clock_time(form, "from", lang, required=True)
         ends_at = parsing.clock_time(form, "to", lang, required=True)
@@ -160,7 +196,7 @@ class MyHoldPages(Controller):
     @post("/my/holds/{hold_id:int}/accept", name="my-hold-accept")
     async def accept(self, context: PageContextDep, user: UserDep, hold_id: FromPath[int]) -> Response[Any]:
         try:
-            await hold_service.accept_offer(context.db, hold_id, person=user, now=context.now)
+            taken = await hold_service.accept_offer(context.db, hold_id, person=user, now=context.now)
         except RuleBroken as error:
             problem = await booking_refused(context.db, error.refusal, context.now)
             return await holds_page(
@@ -172,6 +208,8 @@ class MyHoldPages(Controller):
             return await holds_page(
                 context, user, status=status_of(problem), problem=(hold_id, problem.detail(context.lang))
             )
+        if isinstance(taken, Loan):
+            return see_other("/my/loans", done="reserved")
         return see_other("/my/bookings", done="booked")
 
     @get("/my/holds/{hold_id:int}/cancel", name="my-hold-cancel-confirm")

@@ -4,7 +4,7 @@ rendered (its `lang`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,12 @@ def format_datetime(context: Context, value: datetime, zone: ZoneInfo | str | No
 @pass_context
 def format_date(context: Context, value: date | datetime, zone: ZoneInfo | str | None = None) -> str:
     return i18n.format_date(value, context_language(context), zone)
+
+
+@pass_context
+def format_last_day(context: Context, value: datetime, zone: ZoneInfo | str | None = None) -> str:
+    """The last day of a span of whole days that ends at `value` (a local midnight)."""
+    return i18n.format_date(value - timedelta(microseconds=1), context_language(context), zone)
 
 
 @pass_context
@@ -111,6 +117,7 @@ def install(environment: Environment) -> None:
     environment.filters.update(
         datetime=format_datetime,
         date=format_date,
+        last_day=format_last_day,
         short_date=format_short_date,
         dated=format_dated,
         time=format_time,

@@ -102,7 +102,7 @@ async def test_bad_holds_are_refused_next_to_their_field(db: Database, client: C
             await client.post("/api/v1/holds", json=body, headers=bearer(anna)), status, code
         )
 
-    await refused(422, "hold_on_loan", resource="kamera")
+    await refused(422, "hold_whole_days", resource="kamera", minutes=60)
     await refused(422, "end_before_start", to=at(WEDNESDAY, 13))
     await refused(422, "hold_minutes_grid", minutes=45)
     await refused(422, "too_long", minutes=300)

@@ -86,3 +86,62 @@ def test_a_visitor_waits_for_a_taken_room_and_books_it_when_it_frees_up(page: Pa
     expect(page.locator(".flash")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Gruppenraum 3" if lang == "de" else "Group room 3")
     assert_accessible(page)
+
+
+SEWING_MACHINE = "naehmaschine-ausleihe"  # seed: one unit to take home
+
+
+def open_day_ahead(page: Page, days: int) -> date:
+    """The first day at least `days` ahead on which the central library opens and the next one does too."""
+    first = datetime.now(BERLIN).date() + timedelta(days=days)
+    response = page.request.get(
+        f"/api/v1/locations/zentralbibliothek/opening-hours?from={first}&to={first + timedelta(days=13)}"
+    )
+    assert response.ok, response.text()
+    open_days = [date.fromisoformat(day["date"]) for day in response.json() if day["periods"]]
+    return next(day for day in open_days if day + timedelta(days=1) in open_days)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_visitor_waits_for_a_taken_thing_and_reserves_it_when_it_frees_up(page: Page, lang: Lang) -> None:
+    pickup = open_day_ahead(page, 12 if lang == "de" else 5)
+    first = register_visitor(page, lang)
+    first_token = token_of(page.request, first.email, first.password)
+    taken = page.request.post(
+        "/api/v1/loans",
+        data={"resource": SEWING_MACHINE, "pickup": pickup.isoformat(), "due": pickup.isoformat()},
+        headers=first_token,
+    )
+    assert taken.status == 201, taken.text()
+    second = register_visitor(page, lang)
+    sign_in(page, second.email, second.password, next=f"/resources/{SEWING_MACHINE}")
+
+    # The thing's page leads to waiting for it; the form asks for days.
+    page.locator(f"a[href^='/resources/{SEWING_MACHINE}/hold']").click()
+    page.wait_for_load_state()
+    expect(page.locator("h1")).to_have_text("Darauf warten" if lang == "de" else "Wait for it")
+    form = page.locator("form[action$='/hold']")
+    form.locator("input[name='first']").fill(pickup.isoformat())
+    form.locator("input[name='last']").fill((pickup + timedelta(days=1)).isoformat())
+    form.locator("select[name='days']").select_option("1")
+    assert_accessible(page)
+    save_screenshots(page, "hold-thing-form", lang)
+    form.locator("button[type='submit']").click()
+    page.wait_for_load_state()
+    position = "Wartend, Nummer 1 in der Warteschlange" if lang == "de" else "Waiting, number 1 in the queue"
+    expect(page.locator("main")).to_contain_text(position)
+
+    # The reservation is given up: the thing is offered to the person waiting, at once.
+    cancelled = page.request.post(f"/api/v1/loans/{taken.json()['id']}/cancel", headers=first_token)
+    assert cancelled.status == 200, cancelled.text()
+    page.goto("/my/holds")
+    expect(page.locator("main")).to_contain_text("Abholtag" if lang == "de" else "Pickup day")
+    accept = page.locator("form[action$='/accept'] button")
+    expect(accept).to_have_text("Annehmen und reservieren" if lang == "de" else "Accept and reserve")
+    assert_accessible(page)
+    save_screenshots(page, "holds-thing-offered", lang)
+    accept.click()
+    page.wait_for_load_state()
+    expect(page).to_have_url("/my/loans?done=reserved")
+    expect(page.locator("main")).to_contain_text("Nähmaschine" if lang == "de" else "Sewing machine")
+    assert_accessible(page)

@@ -5,10 +5,13 @@ The clock stands at Tuesday 2026-12-01 09:00 UTC, 10:00 in Ulm."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from library.accounts.models import Role
-from library.booking.models import Booking, BookingStatus
+from library.booking.models import Booking, BookingStatus, Loan, LoanStatus
+from library.catalog.models import ResourceKind
 from library.db import Database
 from tests.support import factories
 from tests.support.api import Client, booked
@@ -126,3 +129,56 @@ async def test_staff_see_a_resource_queue_in_order(db: Database, client: Client)
     assert "Waiting for Group room 1" in page.text
     assert "Anna" in page.text
     assert "14:00 to 16:00" in page.text
+
+
+async def test_a_taken_thing_leads_to_waiting_for_days_and_the_offer_to_a_loan(
+    db: Database, client: Client
+) -> None:
+    central = await factories.create_location(db)
+    await factories.create_resource(
+        db, central, "kamera", name="Kamera-Set", kind=ResourceKind.LOAN, policy={"loan_days": 7}
+    )
+    await factories.create_user(db)
+    await factories.create_user(db, "ben@example.org", name="Ben")
+    ben = await factories.get_token(client, "ben@example.org")
+    taken = await client.post(
+        "/api/v1/loans", json={"resource": "kamera", "pickup": str(WEDNESDAY)}, headers=factories.bearer(ben)
+    )
+    assert taken.status_code == 201, taken.text
+    await sign_in(client, "anna@example.org")
+
+    resource = await client.get("/resources/kamera", headers=ENGLISH)
+    assert "/resources/kamera/hold?pickup=" in resource.text
+    form = await client.get("/resources/kamera/hold?pickup=2026-12-02", headers=ENGLISH)
+    assert form.status_code == 200
+    assert "First possible pickup day" in form.text
+    too_short = await post_form(
+        client,
+        "/resources/kamera/hold",
+        {"first": "2026-12-02", "last": "2026-12-04", "days": "7"},
+        form_page="/resources/kamera/hold",
+    )
+    assert too_short.status_code == 422
+    assert "Der Zeitraum muss die ganze Ausleihe fassen" in too_short.text
+    shown = await submit_form(
+        client,
+        "/resources/kamera/hold",
+        {"first": "2026-12-02", "last": "2026-12-12", "days": "7"},
+        form_page="/resources/kamera/hold",
+        lands_on="/my/holds?done=waiting",
+    )
+    assert "Wartend, Nummer 1 in der Warteschlange" in shown.text
+    assert "7 Tage" in shown.text
+
+    await client.post(f"/api/v1/loans/{taken.json()['id']}/cancel", headers=factories.bearer(ben))
+    page = await client.get("/my/holds", headers=ENGLISH)
+    assert "Pickup day" in page.text
+    assert "Accept and reserve" in page.text
+    hold_id = int(page.text.split('id="hold-')[1].split('"')[0])
+    accepted = await post_form(client, f"/my/holds/{hold_id}/accept", {}, form_page="/my/holds")
+    assert accepted.status_code == 303
+    assert accepted.headers["location"] == "/my/loans?done=reserved"
+    async with db.read() as session:
+        lent = await session.scalar(select(Loan).where(Loan.status == LoanStatus.RESERVED))
+    assert lent is not None
+    assert (lent.pickup, lent.due) == (WEDNESDAY, WEDNESDAY + timedelta(days=7))
