@@ -10,7 +10,7 @@ is loaded first and rendered afterwards, without lazy loads.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -344,7 +344,18 @@ async def offer_facts(
     facts.extra = {
         "offered_until": format_moment(hold.offer_until, lang, zone),
         "action_label": catalogue(lang).pgettext("mail", "Accept or decline"),
+        "pickup": None,
+        "due": None,
     }
+    occasion = facts.occasions[0]
+    kind = await session.scalar(select(Resource.kind).where(Resource.id == hold.resource_id))
+    if kind == ResourceKind.LOAN:
+        # A thing is offered for whole days: the pickup day and the day it is due back, not
+        # the midnight-to-midnight span its unit is held for.
+        pickup = format_date(occasion.start, lang, zone)
+        due = format_date(occasion.end - timedelta(microseconds=1), lang, zone)
+        facts.extra.update(pickup=pickup, due=due)
+        facts.occasions[0] = replace(occasion, when=f"{pickup} – {due}")
     return facts
 
 

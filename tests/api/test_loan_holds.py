@@ -15,11 +15,14 @@ from library.audit.models import AuditEntry
 from library.clock import SettableClock
 from library.config import Settings
 from library.db import Database
+from library.notify.mail import Sender, build_message
+from library.outbox.models import OutboxMessage
 from library.scheduler import run_jobs_once
 from tests.api.test_holds import holds_of
 from tests.api.test_loans import lending_library, reserve, staff_post
 from tests.support.api import Client
 from tests.support.factories import assert_problem, bearer, create_user, get_token
+from tests.support.mail import text_of
 from tests.support.times import SATURDAY, THURSDAY, WEDNESDAY, at, utc
 
 DAY = 24 * 60
@@ -67,6 +70,22 @@ async def test_an_early_return_offers_the_thing_for_the_loans_days_and_accepting
         409,
         "slot_taken",
     )
+
+    # The mail names the days to pick it up and bring it back, not a midnight-to-midnight slot.
+    async with db.write() as session:
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "hold.offered"))
+        assert row is not None
+        sender = Sender("Bibliothek", "noreply@127.0.0.1")
+        german = await build_message(session, row, base_url="http://127.0.0.1:8000", sender=sender)
+        row.language = "en"
+        english = await build_message(session, row, base_url="http://127.0.0.1:8000", sender=sender)
+    assert german["Subject"].startswith("Ein Ding ist für Sie frei: ")
+    assert "ab Donnerstag, 3. Dezember 2026" in german["Subject"]
+    assert english["Subject"].endswith("from Thursday, 3 December 2026")
+    assert "pick it up on Thursday, 3 December 2026 and bring it back by Saturday, 5 December 2026" in (
+        " ".join(text_of(english).split())
+    )
+    assert "When: Thursday, 3 December 2026 – Saturday, 5 December 2026\n" in text_of(english)
 
     accepted = await client.post(f"/api/v1/holds/{hold['id']}/accept", headers=bearer(ben))
     assert accepted.status_code == 201, accepted.text
