@@ -111,9 +111,7 @@ async def test_after_retention_loans_holds_and_reports_forget_the_person_and_met
         meters = await usage_of(session, unit_ids, clock.now())
         anna_id = await session.scalar(select(User.id).where(User.email == "anna@example.org"))
     staff = bearer(await get_token(client, "staff@example.org"))
-    figures = [
-        (await client.get(f"/api/v1/stats/{path}", headers=staff)).json() for path in STATISTICS
-    ]
+    figures = [(await client.get(f"/api/v1/stats/{path}", headers=staff)).json() for path in STATISTICS]
 
     later = clock.now() + timedelta(days=120)
     async with db.write() as session:
