@@ -20,6 +20,7 @@ from library.stats.usage import usage_of
 from tests.api.test_loans import lending_library, reserve, staff_post
 from tests.support.api import Client
 from tests.support.factories import DEFAULT_PASSWORD, assert_problem, bearer, get_token
+from tests.support.forms import post_form, sign_in
 from tests.support.times import FRIDAY, THURSDAY, WEDNESDAY, at, utc
 
 STATISTICS = (
@@ -191,3 +192,21 @@ async def test_an_account_with_a_thing_at_home_cannot_be_deleted_until_it_is_bac
         ended = await session.get(Hold, hold["id"])
         assert ended is not None
         assert ended.status is HoldStatus.CANCELLED
+
+
+async def test_the_account_page_says_why_it_cannot_delete_while_a_thing_is_on_loan(
+    db: Database, client: Client, clock: SettableClock
+) -> None:
+    await lending_library(db)
+    loan = await reserve(client, await get_token(client))
+    clock.set(utc(WEDNESDAY, 11))
+    assert (await staff_post(client, f"/api/v1/loans/{loan['id']}/checkout", {})).status_code == 200
+    await sign_in(client, "anna@example.org")
+
+    refused = await post_form(
+        client, "/account/delete", {"password": DEFAULT_PASSWORD}, form_page="/account/delete"
+    )
+
+    assert refused.status_code == 409
+    assert "Sie haben noch etwas aus der Bibliothek ausgeliehen." in refused.text
+    assert (await client.get("/account")).status_code == 200  # still there
