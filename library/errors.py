@@ -56,6 +56,10 @@ MESSAGES: dict[str, str] = {
     ),
     "wrong_password": N_("The password is wrong."),
     "last_admin": N_("You are the last administrator. Please make someone else an administrator first."),
+    "still_on_loan": N_(
+        "You still have something from the library on loan. Please bring it back first; "
+        "then you can delete your account."
+    ),
     "own_admin_role": N_("You cannot give up your own admin role; another administrator has to do that."),
     "own_account_active": N_("You cannot deactivate your own account."),
     "method_not_allowed": N_("This method is not allowed here."),

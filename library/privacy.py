@@ -6,13 +6,18 @@ What stays, and why:
   that its past bookings and registrations still count in the statistics and the audit log
   still says that "account 17" did something. Nothing on that row names a person. Its
   certifications, sign-ins and unsent mail go; sent mail keeps only its kind and time.
-- After `retention_days` (LIBRARY_RETENTION_DAYS, default 90) past bookings, registrations and
-  sent mail no longer point at anyone: their resource, times and status stay, so usage counts
-  do not change, but the person, their notes and the mail's address and content go.
+- After `retention_days` (LIBRARY_RETENTION_DAYS, default 90) past bookings, loans returned or
+  never picked up, registrations and sent mail no longer point at anyone: their resource, unit,
+  times and status stay, so usage counts and meters do not change, but the person, their notes
+  and the mail's address and content go. Holds that ended go altogether (a hold is nothing but
+  someone waiting), and defect reports keep their text but no longer name who reported them.
+- An account cannot be deleted while the person has a thing on loan: it is refused until the
+  thing is back, as the desk must know whom to ask for it.
 - Audit entries past the retention period about bookings, registrations and people keep what
   was done, to which object and when, and by which member of staff (staff act in their
   office, and that stays accountable); the visitor who acted, the before/after values and
-  the free-text reason go, as they would name the person again.
+  the free-text reason go, as they would name the person again. Entries of a visitor's acts on
+  other objects (a defect report on a unit, a hold on a resource) lose the visitor.
 
 Keep the retention period at least as long as the longest lottery cool-down of a workshop
 (`Workshop.lottery_cooldown_days`): the cool-down looks at who won a place before.
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Update, case, delete, exists, null, or_, select, update
+from sqlalchemy import CursorResult, Delete, Update, case, delete, exists, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -32,18 +37,21 @@ from library.accounts.models import ApiToken, LoginSession, Role, User, UserCert
 from library.accounts.service import LoginSubjects, forget_failures, sign_in
 from library.audit.log import record, snapshot
 from library.audit.models import AuditEntry
-from library.booking.holds import end_holds_of
-from library.booking.loans import cancel_reservations_within
+from library.booking.holds import end_holds_of, list_holds
+from library.booking.loans import cancel_reservations_within, list_loans
 from library.booking.models import (
     ACTIVE_STATUSES,
     Booking,
     BookingPurpose,
     BookingSeries,
     BookingStatus,
+    Hold,
+    HoldStatus,
     Loan,
+    LoanStatus,
 )
 from library.booking.service import cancel_within, lock_person
-from library.catalog.models import Resource
+from library.catalog.models import Resource, Unit, UnitReport
 from library.db import Database, dialect_of
 from library.errors import Conflict, NotFound
 from library.i18n import N_
@@ -72,6 +80,32 @@ BOOKING_FIELDS = (
     "override_reason",
 )
 SERIES_FIELDS = ("id", "rule", "created_at")
+LOAN_FIELDS = (
+    "id",
+    "booking_id",
+    "pickup",
+    "due",
+    "status",
+    "renewals",
+    "checked_out_at",
+    "returned_at",
+    "condition",
+    "missing_parts",
+    "checklist",
+    "note",
+    "created_at",
+)
+HOLD_FIELDS = (
+    "id",
+    "window_start",
+    "window_end",
+    "minutes",
+    "status",
+    "offer_until",
+    "created_at",
+    "updated_at",
+)
+REPORT_FIELDS = ("id", "severity", "text", "reported_at", "closed_at")
 REGISTRATION_FIELDS = ("id", "session_id", "status", "waitlist_position", "offered_until", "created_at")
 CERTIFICATION_FIELDS = ("granted_at", "expires_at", "source", "note", "revoked_at")
 TOKEN_FIELDS = ("id", "created_at", "expires_at", "revoked_at", "last_used_at")
@@ -88,6 +122,8 @@ CANCELLABLE_REGISTRATIONS = (
     RegistrationStatus.OFFERED,
     RegistrationStatus.ENTERED,
 )
+
+OPEN_HOLD_STATUSES = (HoldStatus.WAITING, HoldStatus.OFFERED)
 
 PERSONAL_OBJECT_TYPES = ("booking", "registration", "user")
 """Audit objects whose before/after values and reasons concern a person."""
@@ -162,6 +198,14 @@ async def export_user_data(session: AsyncSession, user: User, now: datetime) -> 
     messages = await session.scalars(
         select(OutboxMessage).where(OutboxMessage.user_id == person.id).order_by(OutboxMessage.id)
     )
+    loans = await list_loans(session, owner_id=person.id, status=None, today=now.date())
+    holds = reversed(await list_holds(session, person.id))  # oldest first, as everything here
+    reports = await session.scalars(
+        select(UnitReport)
+        .where(UnitReport.reported_by_id == person.id)
+        .options(joinedload(UnitReport.unit).joinedload(Unit.resource))
+        .order_by(UnitReport.reported_at, UnitReport.id)
+    )
     about_them = {
         ("user", str(person.id)),
         *(("booking", str(b.id)) for b in bookings),
@@ -204,6 +248,30 @@ async def export_user_data(session: AsyncSession, user: User, now: datetime) -> 
             for booking in bookings
         ],
         "booking_series": [{**snapshot(one, SERIES_FIELDS), "resource": slug} for one, slug in series],
+        "loans": [
+            {
+                **snapshot(loan, LOAN_FIELDS),
+                "resource": loan.booking.resource.slug,
+                "unit": loan.booking.unit.label,
+            }
+            for loan in sorted(loans, key=lambda loan: (loan.pickup, loan.id))
+        ],
+        "holds": [
+            {
+                **snapshot(view.hold, HOLD_FIELDS),
+                "resource": view.hold.resource.slug,
+                "position": view.position,
+            }
+            for view in holds
+        ],
+        "defect_reports": [
+            {
+                **snapshot(report, REPORT_FIELDS),
+                "resource": report.unit.resource.slug,
+                "unit": report.unit.label,
+            }
+            for report in reports
+        ],
         "registrations": [
             {
                 **snapshot(registration, REGISTRATION_FIELDS),
@@ -253,6 +321,10 @@ class AccountDeleted:
 async def delete_account(db: Database, user: User, now: datetime) -> AccountDeleted:
     """Cancel what the person has ahead, end every sign-in, and anonymise the account.
 
+    Reservations of things to lend are given up and holds end, but someone who has a thing at
+    home cannot vanish: the library must still be able to ask them for it (and the loan is
+    theirs until it is back). Deletion is refused (409 `still_on_loan`) until it is returned.
+
     Cancellations go through the booking and workshop services, so the waitlist moves up and
     the audit log and outbox see them. Past bookings and registrations stay, counted for
     the anonymous account. The last active administrator cannot delete their account.
@@ -265,6 +337,8 @@ async def delete_account(db: Database, user: User, now: datetime) -> AccountDele
         person = await session.get(User, user.id, populate_existing=True)
         if person is None or person.deleted_at is not None:
             raise NotFound(N_("The account"))
+        if await _things_out(session, person.id):
+            raise Conflict("still_on_loan")
         await end_holds_of(session, person, now)  # before their bookings: an offer's row is one
         bookings = await _cancel_bookings(session, person, now)
         bookings += await cancel_reservations_within(session, person, now=now)
@@ -301,6 +375,17 @@ async def delete_account(db: Database, user: User, now: datetime) -> AccountDele
         )
         await session.flush()
         return AccountDeleted(bookings, registrations)
+
+
+async def _things_out(session: AsyncSession, user_id: int) -> int:
+    """How many of the person's loans are reserved or out, their rows locked (PostgreSQL) so that
+    no checkout at the desk turns a reservation into a loan while the account goes."""
+    statement = select(Loan.status).where(
+        Loan.user_id == user_id, Loan.status.in_((LoanStatus.RESERVED, LoanStatus.ON_LOAN))
+    )
+    if dialect_of(session) == "postgresql":
+        statement = statement.with_for_update()
+    return sum(status is LoanStatus.ON_LOAN for status in await session.scalars(statement))
 
 
 async def _another_admin(session: AsyncSession, user_id: int) -> bool:
@@ -363,24 +448,38 @@ async def _end_sign_ins(session: AsyncSession, person: User, now: datetime) -> N
 
 @dataclass(frozen=True)
 class Anonymised:
-    """How many rows one run of `anonymise_expired` took the person off."""
+    """How many rows one run of `anonymise_expired` took the person off (or, holds, deleted)."""
 
     bookings: int
     series: int
     registrations: int
     messages: int
     audit_entries: int
+    loans: int = 0
+    holds: int = 0
+    reports: int = 0
 
     @property
     def total(self) -> int:
-        return self.bookings + self.series + self.registrations + self.messages + self.audit_entries
+        return (
+            self.bookings
+            + self.series
+            + self.registrations
+            + self.messages
+            + self.audit_entries
+            + self.loans
+            + self.holds
+            + self.reports
+        )
 
 
 async def anonymise_expired(session: AsyncSession, now: datetime, retention_days: int) -> Anonymised:
-    """Past the retention period, bookings, registrations, mail and audit entries forget the person.
+    """Past the retention period, bookings, loans, registrations, reports, mail and audit entries
+    forget the person, and holds that ended go.
 
-    A few set-based UPDATEs; each only touches rows that still name someone, so a second run
-    changes nothing. Resource, times and status stay, so statistics count the same.
+    A few set-based statements; each only touches rows that still name someone, so a second run
+    changes nothing. Resource, unit, times and status stay, so statistics and usage meters count
+    the same.
     """
     cutoff = retention_cutoff(now, retention_days)
     # First count the people of the days about to be forgotten, so reports stay the same.
@@ -391,7 +490,7 @@ async def anonymise_expired(session: AsyncSession, now: datetime, retention_days
         .where(
             # A loan's row too once the thing is back (one still out keeps its borrower).
             or_(
-                Booking.purpose == BookingPurpose.VISITOR,
+                Booking.purpose.in_((BookingPurpose.VISITOR, BookingPurpose.HOLD)),
                 (Booking.purpose == BookingPurpose.LOAN) & Booking.status.not_in(ACTIVE_STATUSES),
             ),
             Booking.user_id.is_not(None),
@@ -409,8 +508,9 @@ async def anonymise_expired(session: AsyncSession, now: datetime, retention_days
             }
         ),
     )
-    # The loans of those rows forget their borrower with them; who at the desk lent stays named.
-    await _updated(
+    # The loans of those rows forget their borrower and the desk's note about them; who at the
+    # desk lent stays named, and the thing's condition and missing parts stay with the thing.
+    loans = await _updated(
         session,
         update(Loan)
         .where(
@@ -419,7 +519,25 @@ async def anonymise_expired(session: AsyncSession, now: datetime, retention_days
                 select(Booking.id).where(Booking.purpose == BookingPurpose.LOAN, Booking.user_id.is_(None))
             ),
         )
-        .values(user_id=None),
+        .values(user_id=None, note=""),
+    )
+    # A hold is nothing but someone waiting: once it has ended (or its window has passed) and
+    # the retention period is over, it goes. An accepted offer lives on as the booking above.
+    holds = await _deleted(
+        session,
+        delete(Hold).where(
+            or_(
+                Hold.status.not_in(OPEN_HOLD_STATUSES) & (Hold.updated_at < cutoff),
+                Hold.window_end < cutoff,
+            )
+        ),
+    )
+    # A report keeps its unit, severity, text and what staff did; who reported it goes.
+    reports = await _updated(
+        session,
+        update(UnitReport)
+        .where(UnitReport.reported_by_id.is_not(None), UnitReport.reported_at < cutoff)
+        .values(reported_by_id=None),
     )
     still_running = exists().where(Booking.series_id == BookingSeries.id, Booking.end_at >= cutoff)
     series = await _updated(
@@ -469,11 +587,26 @@ async def anonymise_expired(session: AsyncSession, now: datetime, retention_days
             actor_id=case((AuditEntry.actor_id.in_(visitors), None), else_=AuditEntry.actor_id),
         ),
     )
-    return Anonymised(bookings, series, registrations, messages, audit_entries)
+    # What a visitor did to anything else (reported a unit's defect, waited for a resource)
+    # stays, without the visitor.
+    audit_entries += await _updated(
+        session,
+        update(AuditEntry)
+        .where(AuditEntry.at < cutoff, AuditEntry.actor_id.in_(visitors))
+        .values(actor_id=None),
+    )
+    return Anonymised(bookings, series, registrations, messages, audit_entries, loans, holds, reports)
 
 
 async def _updated(session: AsyncSession, statement: Update) -> int:
     """Rows changed; the session's objects are not refreshed (none are loaded here)."""
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
+async def _deleted(session: AsyncSession, statement: Delete) -> int:
+    """Rows deleted (none of them loaded here)."""
     result = await session.execute(statement.execution_options(synchronize_session=False))
     assert isinstance(result, CursorResult)
     return result.rowcount

@@ -1,8 +1,9 @@
 """Problems that people report with a unit (from the QR code on its label) and staff close.
 
-A notice only tells staff. A blocking report takes the unit out of service at once: it places
-the same unit block staff place by hand (`units.block_unit_within`), with `resolve` "move" for
-the bookings it touches unless staff choose otherwise, and closing the report ends that block.
+A notice only tells staff (on their list). A blocking report takes the unit out of service at
+once: it places the same unit block staff place by hand (`units.block_unit_within`), with
+`resolve` "move" for the bookings it touches unless staff choose otherwise, and closing the
+report ends that block; every other active member of staff gets a mail about it.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from library.accounts.models import User
+from library.accounts.models import Role, User
 from library.audit.log import record
 from library.booking.units import Resolve, Resolved, block_unit_within
 from library.catalog.models import ReportSeverity, Resource, Unit, UnitBlock, UnitReport, UnitStatus
 from library.db import Database
 from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from library.i18n import N_
+from library.outbox.queue import enqueue
 
+REPORT_MAIL = "unit.reported"
+"""The mail to the staff about a blocking report: it carries the report's id only, the mail is made
+from the report (unit, resource, place, text) when it is sent, and never names the reporter's address."""
 MAX_REPORT_LENGTH = 2000
 MAX_NOTE_LENGTH = 1000
 BLOCK_REASON = "Defekt gemeldet"
@@ -90,6 +95,9 @@ async def report_problem(
             report.block_id = block.id
         session.add(report)
         await session.flush()
+        if severity is ReportSeverity.BLOCKING:
+            for member in await _staff_to_tell(session, actor):
+                enqueue(session, kind=REPORT_MAIL, user=member, payload={"report_id": report.id}, now=now)
         record(
             session,
             actor_id=actor.id,
@@ -100,6 +108,22 @@ async def report_problem(
             after={"report_id": report.id, "severity": severity.value, "text": text},
         )
     return Reported(report, resolved)
+
+
+async def _staff_to_tell(session: AsyncSession, reporter: User) -> list[User]:
+    """Everyone of the staff who can act on a report (active accounts), but the one who made it."""
+    return list(
+        await session.scalars(
+            select(User)
+            .where(
+                User.role.in_((Role.STAFF, Role.ADMIN)),
+                User.is_active.is_(True),
+                User.deleted_at.is_(None),
+                User.id != reporter.id,
+            )
+            .order_by(User.id)
+        )
+    )
 
 
 async def close_report(db: Database, report_id: int, *, note: str, actor: User, now: datetime) -> UnitReport:

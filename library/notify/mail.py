@@ -25,10 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from library.accounts import links
-from library.accounts.models import Certification, User, UserCertification
+from library.accounts.models import Certification, Role, User, UserCertification
+from library.booking.defects import REPORT_MAIL
 from library.booking.holds import OFFER_MAIL
 from library.booking.models import Booking, BookingStatus, Hold, Loan
-from library.catalog.models import Location, Resource, ResourceKind
+from library.catalog.models import Location, ReportSeverity, Resource, ResourceKind, Unit, UnitReport
 from library.config import PROJECT_ROOT
 from library.i18n import (
     N_,
@@ -67,6 +68,9 @@ REGISTRATION_CALENDAR = {
     "workshop_session.cancelled": "CANCEL",
 }
 HOLDING_PLACE = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+
+SEVERITY_WORDS = {ReportSeverity.NOTICE: N_("Notice"), ReportSeverity.BLOCKING: N_("Out of service")}
+A_VISITOR, A_MEMBER_OF_STAFF, SOMEONE = N_("a visitor"), N_("a member of staff"), N_("someone")
 
 
 class Unbuildable(Exception):
@@ -234,6 +238,8 @@ async def load_facts(
         return await registration_facts(session, row, payload, lang, base_url, sender)
     if row.kind.startswith("certification.") and "certification" in payload:
         return await certification_facts(session, row, payload, lang, base_url)
+    if row.kind == REPORT_MAIL and "report_id" in payload:
+        return await report_facts(session, int(payload["report_id"]), lang, base_url)
     if row.kind.startswith("loan.") and "loan_id" in payload:
         return await loan_facts(session, int(payload["loan_id"]), lang, base_url, row.created_at)
     return MailFacts(manage_url=base_url)
@@ -572,5 +578,49 @@ async def loan_facts(
             "pickup": format_date(loan.pickup, lang, zone),
             "due": format_date(loan.due, lang, zone),
             "days_overdue": max(0, (queued_at.astimezone(zone).date() - loan.due).days),
+        },
+    )
+
+
+def reporter_words(role: Role | None) -> str:
+    """Who reported a problem, as the staff's mail says it: never a name or an address."""
+    if role is None:
+        return SOMEONE  # the account is gone, or the report is past the retention period
+    return A_MEMBER_OF_STAFF if role.is_staff else A_VISITOR
+
+
+async def report_facts(session: AsyncSession, report_id: int, lang: Lang, base_url: str) -> MailFacts:
+    """A defect report for the staff: the unit, its thing and place, severity, text and when,
+    who reported it only as "a visitor" or "a member of staff", and a link to the reports."""
+    report = await session.scalar(
+        select(UnitReport)
+        .where(UnitReport.id == report_id)
+        .options(joinedload(UnitReport.unit).joinedload(Unit.resource).joinedload(Resource.location))
+    )
+    if report is None:
+        raise Unbuildable(f"report {report_id} no longer exists")
+    reporter = (
+        await session.scalar(
+            select(User.role).where(User.id == report.reported_by_id, User.deleted_at.is_(None))
+        )
+        if report.reported_by_id is not None
+        else None
+    )
+    unit = report.unit
+    resource = unit.resource
+    location = resource.location
+    words = catalogue(lang)
+    return MailFacts(
+        manage_url=f"{base_url}/staff/defects",
+        address=place_line(location, lang),
+        extra={
+            "thing": pick(lang, resource.name, resource.name_en),
+            "unit_label": pick(lang, unit.label, unit.label_en),
+            "location": pick(lang, location.name, location.name_en),
+            "severity": translate(lang, SEVERITY_WORDS[report.severity]),
+            "report_text": report.text,
+            "reporter": translate(lang, reporter_words(reporter)),
+            "reported_at": format_moment(report.reported_at, lang, ZoneInfo(location.timezone)),
+            "action_label": words.pgettext("mail", "Open the defect reports"),
         },
     )

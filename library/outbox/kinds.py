@@ -36,6 +36,7 @@ KIND_WORDS: dict[str, str] = {
     "loan.due_soon": N_("Loan due back in two days"),
     "loan.due_today": N_("Loan due back today"),
     "loan.overdue": N_("Loan overdue"),
+    "unit.reported": N_("A unit out of service after a defect report (to the staff)"),
 }
 
 

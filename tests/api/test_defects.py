@@ -8,20 +8,25 @@ make units due by their meters, counted in the database from the bookings that w
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from library.accounts.models import Language, Role, User
 from library.audit.models import AuditEntry
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Unit, UnitBlock
 from library.clock import SettableClock
+from library.config import Settings
 from library.db import Database
+from library.notify.mail import Sender, build_message
 from library.outbox.models import OutboxMessage
 from tests.support.api import Client, booked, setup_library
 from tests.support.booking_rows import insert_booking, row
-from tests.support.factories import assert_problem, bearer, get_token
+from tests.support.factories import assert_problem, bearer, create_user, get_token
+from tests.support.mail import Inbox, html_of, send, text_of
 from tests.support.times import TEST_NOW, WEDNESDAY, at, utc
 
 
@@ -77,7 +82,13 @@ async def test_a_blocking_report_moves_the_booking_with_mail_and_closing_ends_th
     assert moved["unit"] != unit_id
     async with db.read() as session:
         row_ = await session.get(Booking, booking["id"])
-        mail = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()))).first()
+        mail = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.recipient == "anna@example.org")  # the staff's mail is apart
+                .order_by(OutboxMessage.id.desc())
+            )
+        ).first()
     assert row_ is not None
     assert row_.unit_id == moved["unit"]
     assert row_.status is BookingStatus.CONFIRMED
@@ -269,3 +280,78 @@ async def test_statistics_count_the_downtime_of_blocked_units_in_opening_hours(
     assert rows["3d-drucker"]["downtime_minutes"] == 60
     assert rows["3d-drucker"]["open_minutes"] == 2 * 540 - 60
     assert rows["gruppenraum-1"]["downtime_minutes"] == 0
+
+
+async def a_second_admin_and_a_staff_member_who_left(db: Database) -> None:
+    """Reading English; and a former member of staff whose account is inactive."""
+    await create_user(db, "admin@example.org", name="Ada", role=Role.ADMIN, language=Language.EN)
+    gone = await create_user(db, "gone@example.org", name="Gustav", role=Role.STAFF)
+    async with db.write() as session:
+        account = await session.get(User, gone.id)
+        assert account is not None
+        account.is_active = False
+
+
+async def test_a_blocking_report_mails_every_active_member_of_staff_in_their_language(
+    db: Database, client: Client
+) -> None:
+    await setup_library(db)
+    await a_second_admin_and_a_staff_member_who_left(db)
+    first, second = await printer_units(db)
+    ben = await get_token(client, "ben@example.org")
+
+    notice = await report(client, ben, second.id, severity="notice", text="Etwas laut.")
+    blocking = await report(client, ben, first.id, severity="blocking", text="Raucht aus dem Lüfter!")
+
+    assert notice.status_code == blocking.status_code == 201, notice.text + blocking.text
+    async with db.write() as session:
+        rows = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "unit.reported").order_by(OutboxMessage.id)
+            )
+        )
+        assert [(r.recipient, r.language) for r in rows] == [
+            ("staff@example.org", "de"),
+            ("admin@example.org", "en"),
+        ]
+        assert all(r.payload == {"report_id": blocking.json()["id"]} for r in rows)
+        sender = Sender("Bibliothek", "noreply@127.0.0.1")
+        german, english = [
+            await build_message(session, r, base_url="http://127.0.0.1:8000", sender=sender) for r in rows
+        ]
+    assert german["Subject"] == f"Außer Betrieb: 3d-drucker, {first.label}"
+    assert english["Subject"] == f"Out of service: 3d-drucker, {first.label}"
+    for mail, words in (
+        (german, ("eine Besucherin oder ein Besucher", "Außer Betrieb")),
+        (english, ("a visitor", "Out of service")),
+    ):
+        text = text_of(mail)
+        assert "Raucht aus dem Lüfter!" in text
+        assert first.label in text
+        assert "http://127.0.0.1:8000/staff/defects" in text
+        assert all(word in text for word in words)
+        assert "ben@example.org" not in mail.as_string()
+        assert re.search(r"\bBen\b", text) is None
+    assert "Zentralbibliothek" in text_of(german)
+    assert "Central Library" in text_of(english)
+
+
+async def test_a_member_of_staff_who_reports_is_not_mailed_about_it_and_a_mail_is_delivered(
+    db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
+) -> None:
+    await setup_library(db)
+    await a_second_admin_and_a_staff_member_who_left(db)
+    first, _ = await printer_units(db)
+    staff = await get_token(client, "staff@example.org")
+
+    made = await report(client, staff, first.id, severity="blocking", text="Heizbett defekt")
+
+    assert made.status_code == 201, made.text
+    assert await send(db, clock, settings, smtp) == 1
+    [mail] = smtp.accepted
+    assert mail["To"] == "admin@example.org"
+    assert mail["Content-Language"] == "en"
+    text = text_of(mail)
+    assert "a member of staff reported a problem with 3d-drucker" in text
+    assert "Heizbett defekt" in text
+    assert "Heizbett defekt" in html_of(mail)

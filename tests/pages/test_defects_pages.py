@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from library.catalog.models import MaintenancePlan, Unit, UnitBlock, UnitReport, UnitService
 from library.db import Database
+from library.outbox.models import OutboxMessage
 from tests.support.api import Client, setup_library
 from tests.support.factories import bearer, get_token
 from tests.support.forms import post_form, sign_in, submit_form
@@ -82,7 +83,13 @@ async def test_a_blocking_report_takes_the_unit_out_until_staff_close_it(
     assert "Der Drucker raucht." in staff_page.text
     async with db.read() as session:
         report = await session.scalar(select(UnitReport))
+        staff_mail = list(
+            await session.scalars(
+                select(OutboxMessage.recipient).where(OutboxMessage.kind == "unit.reported")
+            )
+        )
     assert report is not None
+    assert staff_mail == ["staff@example.org"]  # the staff hear of it by mail too
 
     closed = await submit_form(
         client,
