@@ -14,10 +14,11 @@ from library.booking.models import BookingPurpose, BookingStatus, Loan, LoanStat
 from library.catalog.models import Factor, ResourceKind, UnitCondition
 from library.db import Database
 from library.stats import queries
+from library.stats.rollup import roll_up
 from tests.support.api import Client, setup_library
 from tests.support.booking_rows import insert_booking, row
 from tests.support.factories import assert_problem, bearer, create_resource, get_token
-from tests.support.times import BERLIN
+from tests.support.times import BERLIN, TEST_NOW
 
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 TO_THE_END_OF_DECEMBER = {"from": "2026-11-01", "to": "2026-12-31"}  # the test clock: 1 December
@@ -172,18 +173,23 @@ async def test_a_loan_is_not_a_booking_nor_booked_time(client: Client, db: Datab
     await insert_booking(
         db, row(room.id, room.units[0].id, local(date(2026, 11, 3), 10), local(date(2026, 11, 3), 12))
     )
-    async with db.read() as session:
-        by_resource = {
-            r.key: r
-            for r in await queries.utilisation(
-                session, date(2026, 11, 1), date(2026, 11, 30), group_by="resource"
-            )
-        }
-        cells = await queries.heatmap(session, date(2026, 11, 1), date(2026, 11, 30))
-    camera = by_resource["kamera"]
-    assert (camera.booked_minutes, camera.used_minutes, camera.bookings) == (0, 0, 0)
-    assert (by_resource["gruppenraum-1"].booked_minutes, by_resource["gruppenraum-1"].bookings) == (120, 1)
-    assert sum(c.booked_minutes for c in cells) == 120
+    for rolled_up in (False, True):  # from the bookings, then from the daily roll-up alike
+        if rolled_up:
+            async with db.write() as session:
+                assert await roll_up(session, TEST_NOW) > 0
+        async with db.read() as session:
+            by_resource = {
+                r.key: r
+                for r in await queries.utilisation(
+                    session, date(2026, 11, 1), date(2026, 11, 30), group_by="resource"
+                )
+            }
+            cells = await queries.heatmap(session, date(2026, 11, 1), date(2026, 11, 30))
+        camera = by_resource["kamera"]
+        assert (camera.booked_minutes, camera.used_minutes, camera.bookings) == (0, 0, 0)
+        room_row = by_resource["gruppenraum-1"]
+        assert (room_row.booked_minutes, room_row.bookings) == (120, 1)
+        assert sum(c.booked_minutes for c in cells) == 120
 
 
 async def test_loan_figures_download_and_are_for_staff(client: Client, db: Database) -> None:
