@@ -8,8 +8,10 @@ used minutes those checked in or completed. Periods are local dates, both ends i
 Bookings here are time slots: a visitor's booking or the library's booking of a room for a
 workshop (`TIME_SLOTS`). A loan's row holds its unit from the start of the pickup day to the
 end of the due day, nights and closed days included, and an offered slot's row is only an
-offer: neither is a booked or used minute, a booking, or a cell of the heatmap. Loans are
-counted in figures of their own (`loans`: lent, lent days, returns, overdue).
+offer: neither is a booked or used minute, a booking, or a cell of the heatmap. A thing for
+loan (kind `loan`) is never booked for a time, so it has no open minutes either (only its
+downtime shows). Loans are counted in figures of their own (`loans`: lent, lent days,
+returns, overdue).
 """
 
 from __future__ import annotations
@@ -302,7 +304,11 @@ def _one_day_open(resource: _Resource, day: Place) -> float:
 
 def _open_minutes(resource: _Resource, place: Place, open_total: float) -> float:
     """`open_total` is the minutes of the place's open spans for the resource, the same for all
-    its resources: summed once, not once per resource."""
+    its resources: summed once, not once per resource. A thing for loan has no open minutes: it
+    is lent for days, never booked for a time, so its hours would only thin out the shares (its
+    downtime is still counted)."""
+    if resource.kind == ResourceKind.LOAN:
+        return 0.0
     return resource.units * open_total - _blocked_minutes(resource, place)
 
 
@@ -611,6 +617,8 @@ async def heatmap(
     open_cells: dict[tuple[int, int], float] = defaultdict(float)
     units: dict[tuple[int, bool], int] = defaultdict(int)
     for resource in resources.values():
+        if resource.kind == ResourceKind.LOAN:  # not booked by the hour: no open hours (`_open_minutes`)
+            continue
         units[(resource.location_id, resource.needs_staff)] += resource.units
         spans = by_id[resource.location_id].open.spans(resource.needs_staff)
         for blocks in resource.blocks.values():

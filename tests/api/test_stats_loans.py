@@ -187,9 +187,11 @@ async def test_a_loan_is_not_a_booking_nor_booked_time(client: Client, db: Datab
             cells = await queries.heatmap(session, date(2026, 11, 1), date(2026, 11, 30))
         camera = by_resource["kamera"]
         assert (camera.booked_minutes, camera.used_minutes, camera.bookings) == (0, 0, 0)
+        assert (camera.open_minutes, camera.booked_share) == (0, None)  # never booked by the hour
         room_row = by_resource["gruppenraum-1"]
         assert (room_row.booked_minutes, room_row.bookings) == (120, 1)
         assert sum(c.booked_minutes for c in cells) == 120
+        assert sum(c.open_minutes for c in cells) == sum(r.open_minutes for r in by_resource.values())
 
 
 async def test_loan_figures_download_and_are_for_staff(client: Client, db: Database) -> None:
