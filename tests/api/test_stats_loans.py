@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from library.booking.models import BookingPurpose, BookingStatus, Loan, LoanStatus
 from library.catalog.models import Factor, ResourceKind, UnitCondition
 from library.db import Database
+from library.opendata.observations import record_observations
+from library.privacy import anonymise_expired
 from library.stats import queries
 from library.stats.rollup import roll_up
 from tests.support.api import Client, setup_library
@@ -40,6 +42,7 @@ async def lend(
     renewals: int = 0,
     condition: UnitCondition | None = None,
     missing: tuple[str, ...] = (),
+    user_id: int | None = None,
 ) -> None:
     """A loan with its booking row (purpose loan) holding the unit from pickup to the due day."""
     status = (
@@ -62,12 +65,14 @@ async def lend(
             purpose=BookingPurpose.LOAN,
             status=booking_status,
             checked_in_at=out,
+            user_id=user_id,
         ),
     )
     async with db.write() as session:
         session.add(
             Loan(
                 booking_id=booking_id,
+                user_id=user_id,
                 pickup=pickup,
                 due=due,
                 status=status,
@@ -102,7 +107,7 @@ async def things_lent(db: Database) -> dict[str, Any]:
     )
     await lend(
         db, camera, 0, date(2026, 11, 2), date(2026, 11, 9), out=local(date(2026, 11, 2), 10),
-        back=local(date(2026, 11, 9), 17), condition=UnitCondition.GOOD,
+        back=local(date(2026, 11, 9), 17), condition=UnitCondition.GOOD, user_id=made["visitor"].id,
     )  # fmt: skip
     await lend(
         db, camera, 1, date(2026, 10, 26), date(2026, 11, 5), out=local(date(2026, 10, 26), 11),
@@ -224,3 +229,28 @@ async def test_loan_figures_download_and_are_for_staff(client: Client, db: Datab
     assert isinstance(camera["from"], datetime)
     document = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/stats/loans" in document["paths"]
+
+
+async def test_a_thing_out_on_loan_is_not_a_person_present(client: Client, db: Database) -> None:
+    made = await things_lent(db)
+    await lend(
+        db, made["camera"], 1, date(2026, 11, 30), date(2026, 12, 3), out=local(date(2026, 11, 30), 10)
+    )
+    assert await record_observations(db, now=TEST_NOW, keep_days=730) > 0
+    response = await client.get("/sta/v1.1/Datastreams", params={"$expand": "Observations"})
+    assert response.status_code == 200, response.text
+    technology = {
+        stream["properties"]["kind"]: stream["Observations"][0]["result"]
+        for stream in response.json()["value"]
+        if stream["properties"]["factor"] == "technology"
+    }
+    assert technology["people_present"] == 0
+
+
+async def test_loan_figures_stay_the_same_after_retention(client: Client, db: Database) -> None:
+    await things_lent(db)
+    staff = await get_token(client, "staff@example.org")
+    before = await stats(client, staff, group_by="resource", **TO_THE_END_OF_DECEMBER)
+    async with db.write() as session:
+        assert (await anonymise_expired(session, datetime(2027, 6, 1, tzinfo=UTC), 90)).total > 0
+    assert await stats(client, staff, group_by="resource", **TO_THE_END_OF_DECEMBER) == before
