@@ -41,6 +41,12 @@ class UtilisationGroup(enum.StrEnum):
     LOCATION = "location"
 
 
+class LoanGroup(enum.StrEnum):
+    FACTOR = "factor"
+    RESOURCE = "resource"
+    LOCATION = "location"
+
+
 class PeopleGroup(enum.StrEnum):
     FACTOR = "factor"
     AGE_BAND = "age_band"
@@ -69,6 +75,31 @@ class UtilisationOut(msgspec.Struct):
     from_: date = msgspec.field(name="from")
     to: date = msgspec.field(name="to")
     rows: list[UtilisationRowOut] = msgspec.field(default_factory=list)
+
+
+class LoanRowOut(msgspec.Struct):
+    """Loans checked out in the period, the days things were out in it, renewals of those loans,
+    returns in it (on time, late, damaged, with a missing part), and the loans overdue at the end
+    of `to` (or today, when that is earlier) with their days past due then. Loans are counted only
+    here: they are not bookings and their days are not booked minutes."""
+
+    key: str
+    label: str
+    loans: int
+    loan_days: int
+    renewals: int
+    returned_on_time: int
+    returned_late: int
+    overdue_now: int
+    overdue_days: int
+    damaged_returns: int
+    missing_parts_returns: int
+
+
+class LoansOut(msgspec.Struct):
+    from_: date = msgspec.field(name="from")
+    to: date = msgspec.field(name="to")
+    rows: list[LoanRowOut] = msgspec.field(default_factory=list)
 
 
 class HeatCellOut(msgspec.Struct):
@@ -157,10 +188,14 @@ def _files(model: type[msgspec.Struct]) -> dict[int, ResponseSpec]:
     }
 
 
+def today_of(clock: Clock, settings: Settings) -> date:
+    return clock.now().astimezone(settings.zone).date()
+
+
 def period(
     date_from: date | None, date_to: date | None, clock: Clock, settings: Settings
 ) -> tuple[date, date]:
-    today = clock.now().astimezone(settings.zone).date()
+    today = today_of(clock, settings)
     for name, value in (("from", date_from), ("to", date_to)):
         if value is not None and not rules.EARLIEST <= value <= rules.LATEST:
             raise InvalidInput("invalid_query", name, source="query")
@@ -288,3 +323,34 @@ class StatsController(Controller):
         async with db.read() as session:
             rows = await queries.demand(session, first, last, group_by=group_by.value, location=location)
         return answer(tables.demand_table(rows, first, last), format)
+
+    @get(
+        "/loans",
+        summary="Loans, days lent, renewals, returns and overdue loans by factor, resource or location",
+        responses=_files(LoansOut),
+    )
+    async def loans(
+        self,
+        request: Request[Any, Any, Any],
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        date_from: From = None,
+        date_to: To = None,
+        location: Slug = None,
+        factor: FromQuery[Factor | None] = None,
+        group_by: FromQuery[LoanGroup] = LoanGroup.FACTOR,
+        format: Format = ExportFormat.JSON,
+    ) -> Response[Any]:
+        first, last = period(date_from, date_to, clock, settings)
+        async with db.read() as session:
+            rows = await queries.loans(
+                session,
+                first,
+                last,
+                today=today_of(clock, settings),
+                group_by=group_by.value,
+                location=location,
+                factor=factor.value if factor else None,
+            )
+        return answer(tables.loans_table(rows, first, last, lang=language(request)), format)

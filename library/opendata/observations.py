@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from library.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from library.booking.models import ACTIVE_STATUSES, BOOKED_PURPOSES, Booking, BookingStatus
 from library.catalog.models import Resource, Unit, UnitBlock, UnitStatus
 from library.db import Database, dialect_of
 from library.opendata.models import Datastream, Observation, ObservationPush, PushStatus, StreamKind
@@ -131,11 +131,17 @@ async def _units(session: AsyncSession, at: datetime) -> tuple[dict[Key, int], d
 
 
 async def _present(session: AsyncSession, at: datetime) -> dict[Key, int]:
-    """People checked in at `at`, per location and factor (a booking's participants, else one)."""
+    """People checked in at `at`, per location and factor (a booking's participants, else one).
+    A thing out on loan is checked out, not a person present: only time slots count."""
     rows = await session.execute(
         select(Resource.location_id, Resource.factor, func.sum(func.coalesce(Booking.participants, 1)))
         .join(Resource, Resource.id == Booking.resource_id)
-        .where(Booking.status == BookingStatus.CHECKED_IN, Booking.start_at <= at, Booking.end_at > at)
+        .where(
+            Booking.status == BookingStatus.CHECKED_IN,
+            Booking.purpose.in_(BOOKED_PURPOSES),
+            Booking.start_at <= at,
+            Booking.end_at > at,
+        )
         .group_by(Resource.location_id, Resource.factor)
     )
     return {(location_id, str(factor)): int(people) for location_id, factor, people in rows}

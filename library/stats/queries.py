@@ -4,6 +4,14 @@ Definitions (API.md): open minutes are unit-minutes in which a unit could be boo
 periods, staffed ones only where the resource needs staff, minus closures and blocks); booked
 minutes those of bookings confirmed, checked in, completed or no-show, clipped to the period;
 used minutes those checked in or completed. Periods are local dates, both ends included.
+
+Bookings here are time slots: a visitor's booking or the library's booking of a room for a
+workshop (`TIME_SLOTS`). A loan's row holds its unit from the start of the pickup day to the
+end of the due day, nights and closed days included, and an offered slot's row is only an
+offer: neither is a booked or used minute, a booking, or a cell of the heatmap. A thing for
+loan (kind `loan`) is never booked for a time, so it has no open minutes either (only its
+downtime shows). Loans are counted in figures of their own (`loans`: lent, lent days,
+returns, overdue).
 """
 
 from __future__ import annotations
@@ -33,9 +41,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from library.accounts.models import User, UserCertification
-from library.booking.models import Booking, BookingPurpose, BookingStatus
+from library.booking.models import BOOKED_PURPOSES, Booking, BookingPurpose, BookingStatus, Loan, LoanStatus
 from library.booking.queries import LocationHours, load_location_hours
-from library.catalog.models import Factor, Location, Policy, Resource, Unit, UnitBlock, UnitStatus
+from library.catalog.models import (
+    Factor,
+    Location,
+    Policy,
+    Resource,
+    ResourceKind,
+    Unit,
+    UnitBlock,
+    UnitCondition,
+    UnitStatus,
+)
 from library.catalog.policy import DEFAULT_POLICY
 from library.db import UTCDateTime
 from library.errors import NotFound
@@ -56,7 +74,9 @@ from library.stats.rules import OpenTime, Span
 from library.stats.sql import (
     clipped_minutes,
     day_text,
+    days_between,
     greatest,
+    json_items,
     least,
     local_day,
     local_hour,
@@ -69,9 +89,13 @@ from library.workshops.models import Registration, RegistrationStatus, Workshop,
 
 BOOKED = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 USED = (BookingStatus.CHECKED_IN, BookingStatus.COMPLETED)
+TIME_SLOTS = BOOKED_PURPOSES
+"""The rows whose minutes are booked time: visitor bookings and workshop room bookings (not a
+loan's days, not an offered slot)."""
 TOOK_PART = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
 
 UtilisationGroup = Literal["factor", "kind", "resource", "location"]
+LoanGroup = Literal["factor", "resource", "location"]
 PeopleGroup = Literal["factor", "age_band"]
 DemandGroup = Literal["resource", "code"]
 
@@ -280,7 +304,11 @@ def _one_day_open(resource: _Resource, day: Place) -> float:
 
 def _open_minutes(resource: _Resource, place: Place, open_total: float) -> float:
     """`open_total` is the minutes of the place's open spans for the resource, the same for all
-    its resources: summed once, not once per resource."""
+    its resources: summed once, not once per resource. A thing for loan has no open minutes: it
+    is lent for days, never booked for a time, so its hours would only thin out the shares (its
+    downtime is still counted)."""
+    if resource.kind == ResourceKind.LOAN:
+        return 0.0
     return resource.units * open_total - _blocked_minutes(resource, place)
 
 
@@ -420,7 +448,8 @@ def _same_bounds(where: Sequence[Place]) -> dict[tuple[datetime, datetime, str],
 
 def booked_figures(lower: Any, upper: Any) -> tuple[list[ColumnElement[Any]], list[ColumnElement[bool]]]:
     """Booked and used minutes clipped to [lower, upper), visitor bookings and no-shows starting
-    in it: the sums and the conditions, for the live query and the daily roll-up alike."""
+    in it: the sums and the conditions, for the live query and the daily roll-up alike. Only
+    time slots count (`TIME_SLOTS`): a loan's days and an offered slot are not booked minutes."""
     clipped = clipped_minutes(Booking.start_at, Booking.end_at, lower, upper)
     starts_inside = and_(Booking.start_at >= lower, Booking.start_at < upper)
     visitor = Booking.purpose == BookingPurpose.VISITOR
@@ -434,6 +463,7 @@ def booked_figures(lower: Any, upper: Any) -> tuple[list[ColumnElement[Any]], li
         Booking.start_at < upper,
         Booking.end_at > lower,
         Booking.status.in_(BOOKED),
+        Booking.purpose.in_(TIME_SLOTS),
     ]
     return sums, conditions
 
@@ -587,6 +617,8 @@ async def heatmap(
     open_cells: dict[tuple[int, int], float] = defaultdict(float)
     units: dict[tuple[int, bool], int] = defaultdict(int)
     for resource in resources.values():
+        if resource.kind == ResourceKind.LOAN:  # not booked by the hour: no open hours (`_open_minutes`)
+            continue
         units[(resource.location_id, resource.needs_staff)] += resource.units
         spans = by_id[resource.location_id].open.spans(resource.needs_staff)
         for blocks in resource.blocks.values():
@@ -753,6 +785,7 @@ def starting_hours(bounds: CTE, resources: Any, *conditions: ColumnElement[bool]
         .join(bounds, bounds.c.location_id == resources.c.location_id)
         .where(
             Booking.status.in_(BOOKED),
+            Booking.purpose.in_(TIME_SLOTS),
             Booking.start_at < bounds.c.upper,
             Booking.end_at > bounds.c.lower,
             *conditions,
@@ -1164,3 +1197,148 @@ async def demand(
         .order_by(func.count().desc(), key)
     )
     return [DemandRow(str(k), int(n)) for k, n in await session.execute(statement)]
+
+
+LOAN_FIGURES = (
+    "loans",
+    "loan_days",
+    "renewals",
+    "returned_on_time",
+    "returned_late",
+    "overdue_now",
+    "overdue_days",
+    "damaged_returns",
+    "missing_parts_returns",
+)
+"""The loan figures in the order of API.md's rows and of the exports."""
+
+
+@dataclass
+class LoanRow:
+    """The loan figures of a group (definitions: `loans`)."""
+
+    key: str
+    label: str
+    label_en: str | None = None
+    loans: int = 0
+    loan_days: int = 0
+    renewals: int = 0
+    returned_on_time: int = 0
+    returned_late: int = 0
+    overdue_now: int = 0
+    overdue_days: int = 0
+    damaged_returns: int = 0
+    missing_parts_returns: int = 0
+
+    def add(self, other: LoanRow) -> None:
+        for name in LOAN_FIGURES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def loan_figures(first: date, last: date, as_of: date) -> list[ColumnElement[Any]]:
+    """The sums of LOAN_FIGURES over loans, in that order; every day is the local day of the
+    thing's location, as 'YYYY-MM-DD' text on both engines.
+
+    - loans: checked out at the desk on a day of the period;
+    - loan_days: the days a thing was out within the period, from the day it was checked out to
+      the day it came back (or `as_of` while it is out), both included;
+    - renewals: the renewals of the loans checked out in the period;
+    - returned_on_time / returned_late: brought back on a day of the period, by the due day or
+      after it;
+    - overdue_now: out at the end of `as_of` (the period's last day, or today when that is
+      earlier) with its due day before `as_of`; overdue_days: their days past the due day then;
+    - damaged_returns / missing_parts_returns: returns in the period recorded as damaged, or
+      with a missing part.
+    """
+    zone = Location.timezone
+    out_day = day_text(local_day(Loan.checked_out_at, zone))
+    back_day = day_text(local_day(Loan.returned_at, zone))
+    due = day_text(Loan.due)
+    lower, upper, then = (literal(day.isoformat()) for day in (first, last, as_of))
+    returned = and_(Loan.returned_at.is_not(None), back_day >= lower, back_day <= upper)
+    out_then = and_(out_day <= then, or_(Loan.returned_at.is_(None), back_day > then))
+    overdue = and_(out_then, due < then)
+    lent_from = greatest(out_day, lower)
+    lent_to = least(func.coalesce(back_day, then), then, upper)
+    picked_up = and_(out_day >= lower, out_day <= upper)
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, 1), else_=0))
+
+    return [
+        count(picked_up),
+        func.sum(greatest(days_between(lent_from, lent_to) + 1, 0)),
+        func.sum(case((picked_up, Loan.renewals), else_=0)),
+        count(and_(returned, back_day <= due)),
+        count(and_(returned, back_day > due)),
+        count(overdue),
+        func.sum(case((overdue, days_between(due, then)), else_=0)),
+        count(and_(returned, Loan.condition == UnitCondition.DAMAGED)),
+        count(and_(returned, json_items(Loan.missing_parts) > 0)),
+    ]
+
+
+async def loans(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    *,
+    today: date,
+    group_by: LoanGroup,
+    location: str | None = None,
+    factor: str | None = None,
+) -> list[LoanRow]:
+    """Loan figures (`loan_figures`) per factor, resource or location: one grouped scan of the
+    loans handed out, by resource, then the resources' rows summed into their groups.
+
+    A loan is counted here and only here: its booking row is not a booking and its days are not
+    booked minutes in `utilisation` (TIME_SLOTS). Every thing for loan in service has a row,
+    with zeros when nothing happened. Counts of loans, not of people: nothing is suppressed.
+    """
+    where = await places(session, first, last, location)
+    by_id = {p.id: p for p in where}
+    location_ids = list(by_id)
+    as_of = min(last, today)
+    earliest = min((p.bounds.start for p in where), default=None)
+    statement = (
+        select(Booking.resource_id, *loan_figures(first, last, as_of))
+        .select_from(Loan)
+        .join(Booking, Booking.id == Loan.booking_id)
+        .join(Resource, Resource.id == Booking.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .where(
+            Loan.checked_out_at.is_not(None),
+            Loan.status.in_((LoanStatus.ON_LOAN, LoanStatus.RETURNED)),
+            Resource.location_id.in_(location_ids),
+        )
+        .group_by(Booking.resource_id)
+    )
+    if earliest is not None:  # a loan back before the period has nothing in it
+        statement = statement.where(
+            or_(Loan.returned_at.is_(None), Loan.returned_at >= literal(earliest, UTCDateTime()))
+        )
+    if factor is not None:
+        statement = statement.where(Resource.factor == factor)
+    counted = {
+        int(row[0]): [int(value or 0) for value in row[1:]] for row in await session.execute(statement)
+    }
+    lendable = or_(
+        Resource.id.in_(list(counted)), and_(Resource.kind == ResourceKind.LOAN, Resource.active.is_(True))
+    )
+    resources = select(
+        Resource.id, Resource.slug, Resource.name, Resource.name_en, Resource.location_id, Resource.factor
+    ).where(Resource.location_id.in_(location_ids), lendable)
+    if factor is not None:
+        resources = resources.where(Resource.factor == factor)
+    groups: dict[str, LoanRow] = {}
+    for resource_id, slug, name, name_en, location_id, resource_factor in await session.execute(resources):
+        if group_by == "resource":
+            key, label, label_en = slug, name, name_en
+        elif group_by == "location":
+            place = by_id[location_id]
+            key, label, label_en = place.slug, place.name, place.name_en
+        else:
+            key, label, label_en = str(resource_factor), str(resource_factor), None
+        group = groups.setdefault(key, LoanRow(key, label, label_en))
+        group.add(LoanRow(slug, name, name_en, *counted.get(resource_id, [0] * len(LOAN_FIGURES))))
+    return sorted(groups.values(), key=lambda r: r.key)

@@ -33,6 +33,7 @@ from library.stats import rules
 from library.stats.keeping import count_people_days
 from library.stats.models import HourCell, KeptThrough, ResourceDay, RolledResource, RolledThrough
 from library.stats.queries import (
+    TIME_SLOTS,
     Counted,
     booked_figures,
     counted_resources,
@@ -92,9 +93,15 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
                 select(Resource.id, Resource.location_id, Resource.factor, Resource.active),
             )
         )
+    # The longest time slot (a loan's weeks are not booked minutes: see queries.TIME_SLOTS).
     longest = timedelta(
         minutes=float(
-            await session.scalar(select(func.max(minutes_between(Booking.start_at, Booking.end_at)))) or 0
+            await session.scalar(
+                select(func.max(minutes_between(Booking.start_at, Booking.end_at))).where(
+                    Booking.purpose.in_(TIME_SLOTS)
+                )
+            )
+            or 0
         )
     )
     counted_days = 0

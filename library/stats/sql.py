@@ -203,3 +203,42 @@ def _as_date_pg(element: as_date, compiler: SQLCompiler, **kw: Any) -> str:
 def _as_date_sqlite(element: as_date, compiler: SQLCompiler, **kw: Any) -> str:
     (value,) = _args(compiler, element, **kw)
     return str(value)
+
+
+class days_between(FunctionElement[int]):
+    """Whole days from the first local date to the second, both as 'YYYY-MM-DD' text (`day_text`)
+    or dates (negative when the second is earlier)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    first, second = _args(compiler, element, **kw)
+    return f"(CAST({second} AS DATE) - CAST({first} AS DATE))"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    first, second = _args(compiler, element, **kw)
+    return f"CAST(ROUND(julianday({second}) - julianday({first})) AS INTEGER)"
+
+
+class json_items(FunctionElement[int]):
+    """How many items a JSON array column holds (JSONB on PostgreSQL, JSON text on SQLite)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(json_items, "postgresql")
+def _items_pg(element: json_items, compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = _args(compiler, element, **kw)
+    return f"jsonb_array_length({value})"
+
+
+@compiles(json_items, "sqlite")
+def _items_sqlite(element: json_items, compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = _args(compiler, element, **kw)
+    return f"json_array_length({value})"

@@ -19,7 +19,15 @@ from openpyxl.cell import WriteOnlyCell
 from library.catalog.csv_io import neutralised
 from library.i18n import DEFAULT_LANGUAGE, Lang, pick
 from library.stats import rules
-from library.stats.queries import DemandRow, HeatCell, PeopleRow, UtilisationRow, WorkshopRow
+from library.stats.queries import (
+    LOAN_FIGURES,
+    DemandRow,
+    HeatCell,
+    LoanRow,
+    PeopleRow,
+    UtilisationRow,
+    WorkshopRow,
+)
 
 CSV_MEDIA_TYPE = "text/csv; header=present"
 """Comma-separated, UTF-8 with a byte-order mark (so Excel reads the umlauts), a header row;
@@ -213,4 +221,24 @@ def workshops_table(
 def demand_table(rows: Sequence[DemandRow], first: date, last: date) -> Table:
     return Table(
         "demand", first, last, ("key", "refused"), [{"key": r.key, "refused": r.refused} for r in rows]
+    )
+
+
+LOAN_COLUMNS = ("key", "label", *LOAN_FIGURES)
+
+
+def loans_table(rows: Sequence[LoanRow], first: date, last: date, *, lang: Lang = DEFAULT_LANGUAGE) -> Table:
+    return Table(
+        "loans",
+        first,
+        last,
+        LOAN_COLUMNS,
+        [
+            {
+                "key": r.key,
+                "label": pick(lang, r.label, r.label_en),
+                **{n: getattr(r, n) for n in LOAN_FIGURES},
+            }
+            for r in rows
+        ],
     )

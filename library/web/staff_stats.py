@@ -127,7 +127,7 @@ class StaffStatsPages(Controller):
             chosen = self._chosen(form, lang, today, locations)
             figures: dict[str, Any] = {}
             if chosen is not None:
-                figures = await self._figures(session, chosen, lang)
+                figures = await self._figures(session, chosen, lang, today)
         return context.render(
             "staff/stats.html",
             status=422 if form.has_errors else 200,
@@ -161,7 +161,7 @@ class StaffStatsPages(Controller):
         first, last = month_bounds(chosen_month)
         chosen = Chosen(first, last, "", "")
         async with context.db.read() as session:
-            figures = await self._figures(session, chosen, lang, trend=False)
+            figures = await self._figures(session, chosen, lang, today, trend=False)
         return context.render(
             "staff/stats_report.html",
             status=422 if form.has_errors else 200,
@@ -205,7 +205,7 @@ class StaffStatsPages(Controller):
         return Chosen(named[0], named[1], form.value("location"), form.value("factor"))
 
     async def _figures(
-        self, session: Any, chosen: Chosen, lang: Lang, *, trend: bool = True
+        self, session: Any, chosen: Chosen, lang: Lang, today: date, *, trend: bool = True
     ) -> dict[str, Any]:
         first, last, location = chosen.first, chosen.last, chosen.location or None
         factor = chosen.factor or None
@@ -225,6 +225,9 @@ class StaffStatsPages(Controller):
         workshop_rows = await queries.workshops(session, first, last)
         demand_rows = await queries.demand(session, first, last, group_by="resource", location=location)
         demand_codes = await queries.demand(session, first, last, group_by="code", location=location)
+        loan_rows = await queries.loans(
+            session, first, last, today=today, group_by="factor", location=location, factor=factor
+        )
         result: dict[str, Any] = {
             "utilisation": _labelled(
                 tables.utilisation_table(by_factor, first, last, lang=lang), lang, "factor"
@@ -237,6 +240,8 @@ class StaffStatsPages(Controller):
             "workshops": tables.workshops_table(workshop_rows, first, last, lang=lang),
             "demand": tables.demand_table(demand_rows, first, last),
             "demand_codes": tables.demand_table(demand_codes, first, last),
+            "loans": _labelled(tables.loans_table(loan_rows, first, last, lang=lang), lang, "factor"),
+            "loan_totals": _loan_totals(loan_rows, min(last, today)),
             "downloads": _downloads(chosen),
             "totals": _totals(by_factor),
         }
@@ -275,6 +280,14 @@ def _totals(rows: list[queries.UtilisationRow]) -> dict[str, Any]:
     }
 
 
+def _loan_totals(rows: list[queries.LoanRow], as_of: date) -> dict[str, Any]:
+    """The loan figures of all rows together, and the day `overdue_now` is counted at."""
+    total = queries.LoanRow("", "")
+    for row in rows:
+        total.add(row)
+    return {"as_of": as_of, **{name: getattr(total, name) for name in queries.LOAN_FIGURES}}
+
+
 def _downloads(chosen: Chosen) -> dict[str, dict[str, str]]:
     """For each table, its CSV and XLSX from the API (staff's session cookie is enough there)."""
     factor = {"factor": chosen.factor} if chosen.factor else {}
@@ -287,6 +300,7 @@ def _downloads(chosen: Chosen) -> dict[str, dict[str, str]]:
         "workshops": ("workshops", {}),
         "demand": ("demand", {"group_by": "resource"}),
         "demand_codes": ("demand", {"group_by": "code"}),
+        "loans": ("loans", {"group_by": "factor", **factor}),
     }
     result = {}
     for name, (figure, extra) in links.items():

@@ -153,6 +153,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/stats/people"): STAFF,
     ("GET", "/api/v1/stats/workshops"): STAFF,
     ("GET", "/api/v1/stats/demand"): STAFF,
+    ("GET", "/api/v1/stats/loans"): STAFF,
     ("POST", "/api/v1/outbox/{message_id}/retry"): STAFF,
     ("GET", "/api/v1/users"): STAFF,
     ("POST", "/api/v1/users"): STAFF,

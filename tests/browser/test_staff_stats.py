@@ -21,6 +21,7 @@ def test_statistics_pages_are_accessible_in_each_language(page: Page, lang: Lang
     sign_in_as_staff(page, next=PAGES[name])
     expect(page.locator("html")).to_have_attribute("lang", lang)
     expect(page.locator("h1")).to_be_visible()
+    expect(page.locator("#loans-heading")).to_be_visible()  # axe below checks the loans section too
     charts = page.locator("svg[role='img']")
     assert charts.count() >= 2
     for index in range(charts.count()):

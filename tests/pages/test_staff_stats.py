@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 from library.booking.models import BookingStatus
 from library.db import Database
 from tests.api.test_stats import people_in_november
+from tests.api.test_stats_loans import things_lent
 from tests.support.api import Client
 from tests.support.booking_rows import insert_booking, row
 from tests.support.forms import sign_in
@@ -95,3 +96,54 @@ async def test_the_monthly_report_prints_the_month(client: Client, db: Database)
     assert 'id="utilisation-heading"' in page.text
     wrong = await client.get("/staff/stats/report", params={"month": "November"})
     assert wrong.status_code == 422
+
+
+def loans_section(html: str) -> str:
+    return html.split('id="loans-heading"', 1)[1].split("</section>", 1)[0]
+
+
+async def test_the_loans_section_shows_the_loan_figures_in_both_languages(
+    client: Client, db: Database
+) -> None:
+    await things_lent(db)
+    await sign_in(client, "staff@example.org")
+    page = await client.get("/staff/stats", params={"period": "last_month"})
+    assert page.status_code == 200, page.text
+    section = loans_section(page.text)
+    assert 'aria-labelledby="chart-loans-title chart-loans-desc"' in section
+    # Technology: 2 loans, 26 days out, 2 renewals, 1 on time, 1 late, 1 overdue by 3 days,
+    # 1 damaged, 1 with a part missing (tests/api/test_stats_loans.py works them out).
+    assert re.search(
+        r"Technologie</th><td>2</td><td>26</td>\s*<td>2</td><td>1</td><td>1</td>\s*<td>1</td><td>3</td><td>1</td>\s*<td>1</td>",
+        section,
+    ), section
+    assert (
+        "2 Ausleihen ausgegeben, Dinge an 26 Tagen in diesem Zeitraum verliehen;"
+        " Stand Montag, 30. November 2026: 1 überfällig." in section
+    )
+    assert (
+        "/api/v1/stats/loans?from=2026-11-01&amp;to=2026-11-30&amp;group_by=factor&amp;format=xlsx" in section
+    )
+    technology_only = await client.get(
+        "/staff/stats", params={"period": "last_month", "factor": "innovation"}
+    )
+    assert "Technologie</th>" not in loans_section(technology_only.text)
+    english = await client.get(
+        "/staff/stats", params={"period": "last_month"}, headers={"Accept-Language": "en"}
+    )
+    english_section = loans_section(english.text)
+    assert "Loans by factor" in english_section
+    assert "2 loans handed out, things out on 26 days in this period; 1 overdue as of" in english_section
+
+
+async def test_the_monthly_report_has_the_loans_per_factor(client: Client, db: Database) -> None:
+    await things_lent(db)
+    await sign_in(client, "staff@example.org")
+    for language, heading in (("de", "Ausleihen nach Faktor"), ("en", "Loans by factor")):
+        page = await client.get(
+            "/staff/stats/report", params={"month": "2026-11"}, headers={"Accept-Language": language}
+        )
+        assert page.status_code == 200, page.text
+        section = loans_section(page.text)
+        assert heading in section
+        assert re.search(r"</th><td>2</td><td>26</td>", section), section
