@@ -210,7 +210,9 @@ async def test_unique_people_are_counted_and_small_counts_are_suppressed(
     xlsx_by_key = {v[2]: v for v in values}
     assert xlsx_by_key["27_64"][3] == 6
     assert header[-2:] == ("counted_from", "counted_to")
-    assert xlsx_by_key["27_64"][-1].date() == NOVEMBER[1]
+    counted_to = xlsx_by_key["27_64"][-1]
+    assert isinstance(counted_to, datetime)
+    assert counted_to.date() == NOVEMBER[1]
     assert isinstance(xlsx_by_key["27_64"][3], int)
     assert xlsx_by_key["under_12"][3] is None
     assert isinstance(xlsx_by_key["27_64"][0], datetime)
