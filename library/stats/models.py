@@ -35,8 +35,9 @@ class PeopleDay(Base):
     """People counted on one local day, at one location, in one factor and age band.
 
     Written by the daily roll-up for closed days and, for the days whose bookings retention is
-    about to anonymise, once more by retention (then never again); reports read these rows for
-    those days instead of the bookings, so their figures do not change.
+    about to anonymise, once more by retention (then never again). No report reads them since
+    people are counted as unique people (`PersonMonth`); they are the only record of the days
+    kept before the markers existed.
     """
 
     __tablename__ = "stats_people_days"
@@ -105,7 +106,8 @@ class KeptUptake(Base):
 
 
 class KeptThrough(Base):
-    """One row: the last local day whose people figures are kept in `stats_people_days`."""
+    """One row: the last local day whose people are kept (`stats_person_months`, and as
+    person-days in `stats_people_days`)."""
 
     __tablename__ = "stats_kept_through"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
