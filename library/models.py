@@ -29,7 +29,15 @@ from library.db import Base
 from library.opendata.models import Datastream, Observation
 from library.outbox.models import OutboxMessage
 from library.pictures.models import Photo
-from library.stats.models import KeptThrough, KeptUptake, PeopleDay, PersonFirstVisit, RefusalEvent
+from library.stats.models import (
+    KeptThrough,
+    KeptUptake,
+    PeopleDay,
+    PersonFirstVisit,
+    PersonKey,
+    PersonMonth,
+    RefusalEvent,
+)
 from library.workshops.models import Registration, Workshop, WorkshopSession
 
 __all__ = [
@@ -57,6 +65,8 @@ __all__ = [
     "PasswordReset",
     "PeopleDay",
     "PersonFirstVisit",
+    "PersonKey",
+    "PersonMonth",
     "Photo",
     "Policy",
     "RefusalEvent",

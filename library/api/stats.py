@@ -115,9 +115,10 @@ class HeatmapOut(msgspec.Struct):
 
 
 class PeopleRowOut(msgspec.Struct):
-    """Person-days, not different people: `people` counts each person once on each day they came
-    (per location and factor), `new_people` those days that were the person's first visit,
-    `returning_people` the others. Summing days keeps past figures the same after retention."""
+    """Unique people: `people` counts each person once in the period (in each factor they came
+    for, so factors may add up to more than all people; in the age band of their first visit in
+    the period, so bands add up), `new_people` those whose first visit ever lies in the counted
+    days, `returning_people` the others."""
 
     key: str
     people: int | None
@@ -127,8 +128,13 @@ class PeopleRowOut(msgspec.Struct):
 
 
 class PeopleOut(msgspec.Struct):
+    """`counted_from` and `counted_to`: the days counted. Days retention has kept are known by
+    month only, so where the period reaches into them it is widened to whole months there."""
+
     from_: date = msgspec.field(name="from")
     to: date = msgspec.field(name="to")
+    counted_from: date | None = None
+    counted_to: date | None = None
     rows: list[PeopleRowOut] = msgspec.field(default_factory=list)
 
 
@@ -262,8 +268,8 @@ class StatsController(Controller):
     @get(
         "/people",
         summary=(
-            "Person-days (each person once per day they came), new and returning,"
-            " by factor or age band (1 to 4 suppressed)"
+            "Unique people, new and returning, by factor or age band (1 to 4 suppressed);"
+            " counted_from/counted_to: the days counted (whole months where retention has kept them)"
         ),
         responses=_files(PeopleOut),
     )
@@ -280,8 +286,8 @@ class StatsController(Controller):
     ) -> Response[Any]:
         first, last = period(date_from, date_to, clock, settings)
         async with db.read() as session:
-            rows = await queries.people(session, first, last, group_by=group_by.value, location=location)
-        return answer(tables.people_table(rows, first, last), format)
+            figures = await queries.people(session, first, last, group_by=group_by.value, location=location)
+        return answer(tables.people_table(figures, first, last), format)
 
     @get(
         "/workshops",

@@ -2,14 +2,15 @@
 
 Nothing here names a person, except `PersonFirstVisit`, a fact about a live account (the day it
 first came) that lets "new people" stay the same after the bookings that showed it forget whose
-they were; it goes with the account.
+they were, and `PersonKey`, the opaque number that stands for an account in `PersonMonth`; both
+go with the account, the monthly markers stay with nothing that leads back to anyone.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from library.catalog.models import Factor
@@ -34,8 +35,9 @@ class PeopleDay(Base):
     """People counted on one local day, at one location, in one factor and age band.
 
     Written by the daily roll-up for closed days and, for the days whose bookings retention is
-    about to anonymise, once more by retention (then never again); reports read these rows for
-    those days instead of the bookings, so their figures do not change.
+    about to anonymise, once more by retention (then never again). No report reads them since
+    people are counted as unique people (`PersonMonth`); they are the only record of the days
+    kept before the markers existed.
     """
 
     __tablename__ = "stats_people_days"
@@ -60,6 +62,36 @@ class PersonFirstVisit(Base):
     first_day: Mapped[date] = mapped_column(Date)
 
 
+class PersonKey(Base):
+    """An account's opaque statistics key: a random number, made when retention first keeps a
+    month of theirs, never shown. Deleting the account deletes this row; the markers keep the
+    number, which then leads to no one."""
+
+    __tablename__ = "stats_person_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class PersonMonth(Base):
+    """A marker: the person behind `key` came in this local month (`month`, its first day) to this
+    location for this factor, in this age band; `first_month` is the month of their first visit
+    ever (the same on all their markers). Written by retention for the days it keeps, before
+    they go nameless, so that unique people of kept months are counted from these rows (whole
+    months only).
+    """
+
+    __tablename__ = "stats_person_months"
+    __table_args__ = (Index("ix_stats_person_months_month", "month"),)
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True)
+    factor: Mapped[Factor] = mapped_column(str_enum(Factor, "factor"), primary_key=True)
+    age_band: Mapped[str] = mapped_column(String(10), primary_key=True)
+    first_month: Mapped[date] = mapped_column(Date)
+
+
 class KeptUptake(Base):
     """A certification grant whose holder booked a device needing it within 60 days.
 
@@ -74,7 +106,8 @@ class KeptUptake(Base):
 
 
 class KeptThrough(Base):
-    """One row: the last local day whose people figures are kept in `stats_people_days`."""
+    """One row: the last local day whose people are kept (`stats_person_months`, and as
+    person-days in `stats_people_days`)."""
 
     __tablename__ = "stats_kept_through"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

@@ -63,8 +63,9 @@ from library.stats.models import (
     HourCell,
     KeptThrough,
     KeptUptake,
-    PeopleDay,
     PersonFirstVisit,
+    PersonKey,
+    PersonMonth,
     RefusalEvent,
     ResourceDay,
     RolledResource,
@@ -824,7 +825,7 @@ def spread_over_hours(grouped: Any, hours: int) -> Any:
     )
 
 
-def _age_band(day: ColumnElement[Any], birth_date: ColumnElement[Any]) -> ColumnElement[str]:
+def age_band(day: ColumnElement[Any], birth_date: ColumnElement[Any]) -> ColumnElement[str]:
     """The age band on a day, both as 'YYYY-MM-DD' text: the same arithmetic on both engines."""
     age = (
         cast(func.substr(day, 1, 4), Integer)
@@ -940,13 +941,11 @@ def first_days(people: Select[Any]) -> Select[Any]:
     )
 
 
-def live_people(first: date, last: date, location_ids: Sequence[int] | None = None) -> Select[Any]:
-    """People per local day, location, factor and age band from the bookings as they are now.
-
-    Columns day ('YYYY-MM-DD'), location_id, factor, age_band, people, new_people. New: the
-    day is the person's first visit, from their visits still named and the first day kept for
-    them when retention forgot older ones (PersonFirstVisit).
-    """
+def _live_visits(first: date, last: date, location_ids: Sequence[int] | None) -> tuple[CTE, CTE, Any]:
+    """Visits on the local days `first` to `last` from the bookings as they are now (distinct
+    user_id, day, location_id, factor), everyone's first visit (`firsts`) and the expression of
+    a person's first day: from their visits still named and the first day kept for them when
+    retention forgot older ones (PersonFirstVisit, which the caller outer-joins)."""
     margin = timedelta(days=1)
     lower = datetime.combine(first, datetime.min.time()).replace(tzinfo=rules.UTC_ZONE) - margin
     upper = (
@@ -963,12 +962,21 @@ def live_people(first: date, last: date, location_ids: Sequence[int] | None = No
         in_period = in_period.where(around.c.location_id.in_(location_ids))
     visits = in_period.cte("visits")
     firsts = first_days(select(visits.c.user_id)).cte("firsts")
-    kept_first = day_text(PersonFirstVisit.first_day)
     first_day = case(
         (PersonFirstVisit.first_day.is_(None), firsts.c.first_day),
-        else_=least(kept_first, firsts.c.first_day),
+        else_=least(day_text(PersonFirstVisit.first_day), firsts.c.first_day),
     )
-    band = _age_band(visits.c.day, day_text(User.birth_date))
+    return visits, firsts, first_day
+
+
+def live_people(first: date, last: date, location_ids: Sequence[int] | None = None) -> Select[Any]:
+    """People per local day, location, factor and age band from the bookings as they are now.
+
+    Columns day ('YYYY-MM-DD'), location_id, factor, age_band, people, new_people. New: the
+    day is the person's first visit (see `_live_visits`).
+    """
+    visits, firsts, first_day = _live_visits(first, last, location_ids)
+    band = age_band(visits.c.day, day_text(User.birth_date))
     return (
         select(
             visits.c.day.label("day"),
@@ -985,6 +993,58 @@ def live_people(first: date, last: date, location_ids: Sequence[int] | None = No
     )
 
 
+def _live_seen(
+    first: date, last: date, location_ids: Sequence[int], new_from: date, new_to: date
+) -> Select[Any]:
+    """Who came on the local days `first` to `last` (still named): person, factor, age_band, new.
+
+    `person` is the account's opaque key where it has one, else minus its id (keys are
+    positive, so the two never meet); `new` 1 when the first visit lies in `new_from`..`new_to`.
+    """
+    visits, firsts, first_day = _live_visits(first, last, location_ids)
+    is_new = and_(first_day >= new_from.isoformat(), first_day <= new_to.isoformat())
+    return (
+        select(
+            func.coalesce(PersonKey.key, -visits.c.user_id).label("person"),
+            visits.c.factor.label("factor"),
+            age_band(visits.c.day, day_text(User.birth_date)).label("age_band"),
+            case((is_new, 1), else_=0).label("new"),
+        )
+        .join(User, User.id == visits.c.user_id)
+        .join(firsts, firsts.c.user_id == visits.c.user_id)
+        .outerjoin(PersonFirstVisit, PersonFirstVisit.user_id == visits.c.user_id)
+        .outerjoin(PersonKey, PersonKey.user_id == visits.c.user_id)
+    )
+
+
+def _kept_seen(first: date, last: date, location_ids: Sequence[int], new_to: date) -> Select[Any]:
+    """Who came in the kept months from `first`'s to `last`'s, from the markers retention wrote:
+    person (the opaque key), factor, age_band, new (1 when the month of their first visit lies
+    from `first`'s to `new_to`'s: whole months, as `first` starts one where days are kept)."""
+    months = (first.replace(day=1), new_to.replace(day=1))
+    is_new = and_(PersonMonth.first_month >= months[0], PersonMonth.first_month <= months[1])
+    return select(
+        PersonMonth.key.label("person"),
+        PersonMonth.factor.label("factor"),
+        PersonMonth.age_band.label("age_band"),
+        case((is_new, 1), else_=0).label("new"),
+    ).where(
+        PersonMonth.month >= months[0],
+        PersonMonth.month <= last.replace(day=1),
+        PersonMonth.location_id.in_(location_ids),
+    )
+
+
+@dataclass(frozen=True)
+class PeopleFigures:
+    """Unique people per group, and the days they were counted over (`counted_from` and
+    `counted_to`: the period, widened to whole months where it reaches into kept days)."""
+
+    rows: list[PeopleRow]
+    counted_from: date
+    counted_to: date
+
+
 async def people(
     session: AsyncSession,
     first: date,
@@ -993,63 +1053,64 @@ async def people(
     group_by: PeopleGroup,
     location: str | None = None,
     factor: str | None = None,
-) -> list[PeopleRow]:
-    """People, new and returning, counted per day, location and factor, summed over the period.
+) -> PeopleFigures:
+    """Unique people, new and returning, per factor or age band, in one grouped query.
 
-    Days that retention has reached or the roll-up has closed come from the daily figures of
-    `PeopleDay`, the others from the bookings: a person is counted once on each day they came
-    (only that sums over days without knowing who someone is, so the figures of a past year
-    stay the same).
+    Each person counts once in the period: in each factor they came for (so factors may add
+    up to more than all people), and in the age band of their first visit in the period (the
+    youngest band they were seen in, so bands add up). New: their first visit ever lies in the
+    counted days. Days retention has kept come from the monthly markers (`PersonMonth`, whole
+    months: see `rules.counted_period`), the days after from the bookings; the same person is
+    the same key in both, so a past year's figures stay the same after retention.
     """
     where = await places(session, first, last, location)
     location_ids = [p.id for p in where]
-    kept_through = await people_days_through(session)
+    kept_through: date | None = await session.scalar(select(KeptThrough.day))
+    counted_from, counted_to = rules.counted_period(first, last, kept_through)
+    parts: list[Select[Any]] = []
+    if kept_through is not None and counted_from <= kept_through:
+        parts.append(_kept_seen(counted_from, min(counted_to, kept_through), location_ids, counted_to))
+    live_first = counted_from if kept_through is None else max(counted_from, kept_through + timedelta(days=1))
+    if live_first <= counted_to:
+        parts.append(_live_seen(live_first, counted_to, location_ids, counted_from, counted_to))
     totals: dict[str, list[int]] = {key: [0, 0] for key in _people_keys(group_by)}
-    if kept_through is not None and first <= kept_through:
-        key_column = PeopleDay.factor if group_by == "factor" else PeopleDay.age_band
-        statement = (
-            select(key_column, func.sum(PeopleDay.people), func.sum(PeopleDay.new_people))
-            .where(
-                PeopleDay.day >= first,
-                PeopleDay.day <= min(last, kept_through),
-                PeopleDay.location_id.in_(location_ids),
+    if parts:
+        seen = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("seen")
+        chosen = [seen.c.factor == factor] if factor is not None else []
+        if group_by == "factor":
+            statement: Select[Any] = (
+                select(
+                    seen.c.factor,
+                    func.count(seen.c.person.distinct()),
+                    func.count(case((seen.c.new == 1, seen.c.person)).distinct()),
+                )
+                .where(*chosen)
+                .group_by(seen.c.factor)
             )
-            .group_by(key_column)
-        )
-        if factor is not None:
-            statement = statement.where(PeopleDay.factor == factor)
+        else:
+            rank = _band_rank(seen.c.age_band)
+            per_person = (
+                select(func.min(rank).label("rank"), func.max(seen.c.new).label("new"))
+                .where(*chosen)
+                .group_by(seen.c.person)
+                .subquery("per_person")
+            )
+            statement = select(per_person.c.rank, func.count(), func.sum(per_person.c.new)).group_by(
+                per_person.c.rank
+            )
         for key, count, new in await session.execute(statement):
-            totals.setdefault(str(key), [0, 0])
-            totals[str(key)][0] += int(count or 0)
-            totals[str(key)][1] += int(new or 0)
-    live_first = first if kept_through is None else max(first, kept_through + timedelta(days=1))
-    if live_first <= last:
-        live = live_people(live_first, last, location_ids).subquery("live")
-        live_key = live.c.factor if group_by == "factor" else live.c.age_band
-        live_sums = select(live_key, func.sum(live.c.people), func.sum(live.c.new_people)).group_by(live_key)
-        if factor is not None:
-            live_sums = live_sums.where(live.c.factor == factor)
-        for key, count, new in await session.execute(live_sums):
-            totals.setdefault(str(key), [0, 0])
-            totals[str(key)][0] += int(count or 0)
-            totals[str(key)][1] += int(new or 0)
-    return [PeopleRow(key, count, new) for key, (count, new) in totals.items()]
+            name = str(key) if group_by == "factor" else _people_keys("age_band")[int(key)]
+            totals.setdefault(name, [0, 0])
+            totals[name][0] += int(count or 0)
+            totals[name][1] += int(new or 0)
+    rows = [PeopleRow(key, count, new) for key, (count, new) in totals.items()]
+    return PeopleFigures(rows, counted_from, counted_to)
 
 
-async def people_days_through(session: AsyncSession) -> date | None:
-    """The last local day whose people figures `PeopleDay` holds: kept by retention or rolled up.
-
-    Rolled-up days count only while every resource has the location and factor the roll-up
-    counted it with; until the next run after a change, those days come from the bookings.
-    """
-    kept: date | None = await session.scalar(select(KeptThrough.day))
-    rolled: date | None = await session.scalar(select(RolledThrough.day))
-    if rolled is not None:
-        counted, now = await rolled_resources(session)
-        if {r: c[:2] for r, c in counted.items()} != {r: c[:2] for r, c in now.items()}:
-            rolled = None
-    days = [day for day in (kept, rolled) if day is not None]
-    return max(days) if days else None
+def _band_rank(band: ColumnElement[str]) -> ColumnElement[int]:
+    """The age band as its place in `_people_keys("age_band")`: youngest first, unknown last."""
+    keys = _people_keys("age_band")
+    return case(*((band == key, n) for n, key in enumerate(keys[:-1])), else_=len(keys) - 1)
 
 
 def _people_keys(group_by: PeopleGroup) -> list[str]:

@@ -10,12 +10,12 @@ here: it forgets who booked, not when or with which status.
 
 Beside the resource days, the same run counts the hour cells of the heatmap (booked minutes per
 local day and hour, per location and factor, of the resources in service) and the people of
-those days (`PeopleDay`, new ones by their first visit; not the days retention has kept, which
-stay as it kept them), so that a year's heatmap and a month's people read a few thousand
-anonymous rows. Both depend on each resource's location and factor (and the cells on whether
-it is in service), as listed in `RolledResource`: when a resource has changed since, the next
-run counts cells and people again from scratch, and until then the reports count what the
-change touches from the bookings.
+those days (`PeopleDay`, person-days, not the days retention has kept, which stay as it kept
+them; no report reads them since people are counted as unique people, see `queries.people`),
+so that a year's heatmap reads a few thousand anonymous rows. Both depend on each resource's
+location and factor (and the cells on whether it is in service), as listed in `RolledResource`:
+when a resource has changed since, the next run counts cells and people again from scratch,
+and until then the heatmap counts what the change touches from the bookings.
 """
 
 from __future__ import annotations

@@ -159,3 +159,24 @@ def share(part: float, whole: float) -> float | None:
 
 def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
+
+
+def month_end(day: date) -> date:
+    """The last day of the day's month."""
+    following = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+    return following - timedelta(days=1)
+
+
+def counted_period(first: date, last: date, kept_through: date | None) -> tuple[date, date]:
+    """The days over which unique people are counted for the period `first` to `last`.
+
+    Days up to `kept_through` are known only as monthly markers (retention has forgotten who
+    came on which day): where the period reaches into them, that part is widened to whole
+    months (never past `kept_through`, after which the bookings still name their people). A
+    period of whole months, or one wholly after `kept_through`, is counted exactly.
+    """
+    if kept_through is None or first > kept_through:
+        return first, last
+    start = first.replace(day=1)
+    end = last if last > kept_through else max(last, min(month_end(last), kept_through))
+    return start, end

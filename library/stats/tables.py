@@ -24,7 +24,7 @@ from library.stats.queries import (
     DemandRow,
     HeatCell,
     LoanRow,
-    PeopleRow,
+    PeopleFigures,
     UtilisationRow,
     WorkshopRow,
 )
@@ -42,21 +42,34 @@ class Table:
     last: date
     columns: tuple[str, ...]
     rows: list[dict[str, Any]]
+    counted: tuple[date, date] | None = None
+    """The days the figures were counted over where that can differ from the period (people:
+    widened to whole months in days retention has kept); in the files, two last columns."""
 
     def document(self, key: str = "rows") -> dict[str, Any]:
-        """The JSON answer: the period and the rows."""
-        return {"from": self.first.isoformat(), "to": self.last.isoformat(), key: self.rows}
+        """The JSON answer: the period, the days counted where they can differ, and the rows."""
+        answer: dict[str, Any] = {"from": self.first.isoformat(), "to": self.last.isoformat()}
+        if self.counted is not None:
+            answer["counted_from"], answer["counted_to"] = (day.isoformat() for day in self.counted)
+        answer[key] = self.rows
+        return answer
+
+    @property
+    def _counted_columns(self) -> tuple[str, ...]:
+        return () if self.counted is None else ("counted_from", "counted_to")
 
     def csv(self) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(("from", "to", *self.columns))
+        writer.writerow(("from", "to", *self.columns, *self._counted_columns))
+        counted = () if self.counted is None else tuple(day.isoformat() for day in self.counted)
         for row in self.rows:
             writer.writerow(
                 (
                     self.first.isoformat(),
                     self.last.isoformat(),
                     *(_csv_cell(row.get(c)) for c in self.columns),
+                    *counted,
                 )
             )
         return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -65,14 +78,17 @@ class Table:
         """Numbers stay numbers and the period's dates are dates; a missing value is an empty cell."""
         book = Workbook(write_only=True)
         sheet = book.create_sheet(self.name[:31])
-        sheet.append(["from", "to", *self.columns])
+        sheet.append(["from", "to", *self.columns, *self._counted_columns])
+
+        def day_cell(day: date) -> Any:
+            cell = WriteOnlyCell(sheet, value=datetime.combine(day, time()))
+            cell.number_format = "yyyy-mm-dd"
+            return cell
+
         for row in self.rows:
-            cells: list[Any] = []
-            for day in (self.first, self.last):
-                cell = WriteOnlyCell(sheet, value=datetime.combine(day, time()))
-                cell.number_format = "yyyy-mm-dd"
-                cells.append(cell)
+            cells: list[Any] = [day_cell(self.first), day_cell(self.last)]
             cells.extend(_xlsx_cell(row.get(c)) for c in self.columns)
+            cells.extend(day_cell(day) for day in self.counted or ())
             sheet.append(cells)
         out = io.BytesIO()
         book.save(out)
@@ -154,11 +170,11 @@ def heatmap_table(cells: Sequence[HeatCell], first: date, last: date) -> Table:
     )
 
 
-def people_table(rows: Sequence[PeopleRow], first: date, last: date) -> Table:
-    """People, new and returning; if either of new and returning is hidden, both are (else the
-    hidden one would be people minus the other)."""
+def people_table(figures: PeopleFigures, first: date, last: date) -> Table:
+    """Unique people, new and returning; if either of new and returning is hidden, both are (else
+    the hidden one would be people minus the other). With the days they were counted over."""
     out = []
-    for r in rows:
+    for r in figures.rows:
         people = rules.shown(r.people)
         new, returning = rules.shown(r.new_people), rules.shown(r.returning_people)
         if people is None or new is None or returning is None:
@@ -174,7 +190,12 @@ def people_table(rows: Sequence[PeopleRow], first: date, last: date) -> Table:
             }
         )
     return Table(
-        "people", first, last, ("key", "people", "new_people", "returning_people", "suppressed"), out
+        "people",
+        first,
+        last,
+        ("key", "people", "new_people", "returning_people", "suppressed"),
+        out,
+        (figures.counted_from, figures.counted_to),
     )
 
 

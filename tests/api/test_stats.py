@@ -9,13 +9,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from library.accounts.models import User, UserCertification
 from library.booking.models import BookingStatus
 from library.catalog.models import Factor, ResourceKind
 from library.db import Database
-from library.privacy import anonymise_expired
+from library.privacy import anonymise_expired, delete_account
 from library.stats import tables
+from library.stats.models import PersonKey
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
 from tests.support.api import Client, book, setup_library
 from tests.support.booking_rows import insert_booking, row
@@ -142,22 +144,25 @@ async def people_in_november(db: Database) -> dict[str, Any]:
     return made
 
 
-async def test_people_are_counted_per_day_and_small_counts_are_suppressed(
+async def test_unique_people_are_counted_and_small_counts_are_suppressed(
     client: Client, db: Database
 ) -> None:
     await people_in_november(db)
     staff = await staff_token(client)
     period = {"from": NOVEMBER[0].isoformat(), "to": NOVEMBER[1].isoformat()}
-    by_factor = {r["key"]: r for r in (await stats(client, staff, "people", **period))["rows"]}
-    # Space: 6 people on the 10th (all new) + 2 on the 20th (returning) = 8, 6 new, 2 returning.
+    answer = await stats(client, staff, "people", **period)
+    # Nothing kept by retention: counted over exactly the period.
+    assert (answer["counted_from"], answer["counted_to"]) == (period["from"], period["to"])
+    by_factor = {r["key"]: r for r in answer["rows"]}
+    # Space: 6 people on the 10th, 2 of them again on the 20th: 6 people, all new.
     assert by_factor["space"] == {
         "key": "space",
-        "people": 8,
-        "new_people": None,
-        "returning_people": None,
-        "suppressed": True,
+        "people": 6,
+        "new_people": 6,
+        "returning_people": 0,
+        "suppressed": False,
     }
-    # Technology: 1 on the 10th + 3 on the 20th = 4: shown as nothing at all.
+    # Technology: 1 child on the 10th and again on the 20th with 2 more = 3: shown as nothing.
     assert by_factor["technology"]["people"] is None
     assert by_factor["technology"]["suppressed"] is True
     assert by_factor["knowhow"] == {
@@ -170,7 +175,7 @@ async def test_people_are_counted_per_day_and_small_counts_are_suppressed(
     by_age = {
         r["key"]: r for r in (await stats(client, staff, "people", group_by="age_band", **period))["rows"]
     }
-    assert by_age["27_64"]["people"] == 8
+    assert by_age["27_64"]["people"] == 6
     assert by_age["under_12"]["people"] is None
     assert by_age["under_12"]["suppressed"]
     assert set(by_age) == {"under_12", "12_17", "18_26", "27_64", "65_plus", "unknown"}
@@ -187,8 +192,12 @@ async def test_people_are_counted_per_day_and_small_counts_are_suppressed(
     assert exported.content.startswith(b"\xef\xbb\xbf")
     lines = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     csv_by_key = {line["key"]: line for line in lines}
-    assert csv_by_key["space"]["people"] == "8"
-    assert csv_by_key["space"]["new_people"] == ""
+    assert csv_by_key["space"]["people"] == "6"
+    assert csv_by_key["space"]["new_people"] == "6"
+    assert (csv_by_key["space"]["counted_from"], csv_by_key["space"]["counted_to"]) == (
+        "2026-11-01",
+        "2026-11-30",
+    )
     assert csv_by_key["technology"]["people"] == ""
     assert csv_by_key["technology"]["suppressed"] == "true"
     assert csv_by_key["space"]["from"] == "2026-11-01"
@@ -199,7 +208,11 @@ async def test_people_are_counted_per_day_and_small_counts_are_suppressed(
     header, *values = list(sheet.iter_rows(values_only=True))
     assert header[:4] == ("from", "to", "key", "people")
     xlsx_by_key = {v[2]: v for v in values}
-    assert xlsx_by_key["27_64"][3] == 8
+    assert xlsx_by_key["27_64"][3] == 6
+    assert header[-2:] == ("counted_from", "counted_to")
+    counted_to = xlsx_by_key["27_64"][-1]
+    assert isinstance(counted_to, datetime)
+    assert counted_to.date() == NOVEMBER[1]
     assert isinstance(xlsx_by_key["27_64"][3], int)
     assert xlsx_by_key["under_12"][3] is None
     assert isinstance(xlsx_by_key["27_64"][0], datetime)
@@ -335,36 +348,67 @@ async def test_figures_stay_the_same_after_retention(client: Client, db: Databas
     await add_workshop(db, made, course_people)
     staff = await staff_token(client)
     year = {"from": "2026-01-01", "to": "2026-12-31"}
+    november = {"from": "2026-11-01", "to": "2026-11-30"}
     queries = [
         ("people", {"group_by": "factor"}),
         ("people", {"group_by": "age_band"}),
-        ("people", {"group_by": "factor", "from": "2026-11-20", "to": "2026-11-20"}),
+        ("people", {"group_by": "factor", **november}),
+        ("people", {"group_by": "age_band", **november}),
+        ("people", {"group_by": "factor", "from": "2026-08-01", "to": "2026-10-31"}),
         ("workshops", {}),
         ("utilisation", {"group_by": "factor"}),
     ]
-    before = [await stats(client, staff, figure, **{**year, **query}) for figure, query in queries]
-    workshop = before[3]["rows"][0]
+
+    async def report() -> list[Any]:
+        return [await stats(client, staff, figure, **{**year, **query}) for figure, query in queries]
+
+    before = await report()
+    workshop = before[5]["rows"][0]
     assert {
         k: workshop[k] for k in ("slug", "sessions", "places", "confirmed", "attended", "waitlist_peak")
     } == {"slug": "laser-kurs", "sessions": 1, "places": 6, "confirmed": 5, "attended": 4, "waitlist_peak": 2}
     assert (workshop["certifications_granted"], workshop["certified_then_booked"]) == (4, 2)
     assert workshop["fill_rate"] == round(5 / 6, 4)
-    # The 20 November: 2 adults (space) and 3 children (technology): both suppressed.
-    twentieth = {r["key"]: r for r in before[2]["rows"]}
-    assert twentieth["space"]["suppressed"]
-    assert twentieth["technology"]["suppressed"]
-    assert twentieth["knowhow"]["people"] == 0
-    # The year: 8 in the room in November, 3 makers on the cutter (a space resource here).
+    # The year: 6 adults in the room in November, 3 makers on the cutter (a space resource
+    # here), each once; all new in the year (the makers came first to the course in August).
     year_by_factor = {r["key"]: r for r in before[0]["rows"]}
-    assert (year_by_factor["space"]["people"], year_by_factor["space"]["new_people"]) == (
-        11,
-        6,
-    )  # the makers came first to the course
+    assert (year_by_factor["space"]["people"], year_by_factor["space"]["new_people"]) == (9, 9)
+    # The course: 5 took part (knowhow); 7 makers came in the year, all aged 26 then.
+    assert (year_by_factor["knowhow"]["people"], year_by_factor["knowhow"]["new_people"]) == (5, 5)
+    year_by_age = {r["key"]: r for r in before[1]["rows"]}
+    assert (year_by_age["27_64"]["people"], year_by_age["18_26"]["people"]) == (6, 5)
+    # August to October: 5 at the course (new), 3 of them again on the cutter (space: returning).
+    autumn = {r["key"]: r for r in before[4]["rows"]}
+    assert autumn["knowhow"]["people"] == 5
+    assert autumn["space"]["suppressed"]
+    # A single day before retention is counted exactly.
+    day = {**year, "group_by": "factor", "from": "2026-11-20", "to": "2026-11-20"}
+    twentieth = await stats(client, staff, "people", **day)
+    assert (twentieth["counted_from"], twentieth["counted_to"]) == ("2026-11-20", "2026-11-20")
+    assert {r["key"]: r["suppressed"] for r in twentieth["rows"]}["space"]  # 2 adults
 
-    # Retention reaches past all of it, in two steps: first the summer, then the rest.
+    # Retention reaches past all of it, in two steps: first to late August, then the rest.
     for now in (datetime(2026, 11, 25, tzinfo=UTC), datetime(2027, 6, 1, tzinfo=UTC)):
         async with db.write() as session:
             done = await anonymise_expired(session, now, 90)
             assert done.total > 0
-    after = [await stats(client, staff, figure, **{**year, **query}) for figure, query in queries]
-    assert after == before
+    assert await report() == before
+    # Kept days are known by month: the single day is widened to its month, and says so.
+    widened = await stats(client, staff, "people", **day)
+    assert (widened["counted_from"], widened["counted_to"]) == ("2026-11-01", "2026-11-30")
+    assert widened["rows"] == before[2]["rows"]
+
+    # An adult deletes their account: the figures stay, and once retention runs past the
+    # deletion their key is gone while the markers keep counting them.
+    async with db.read() as session:
+        adult = await session.scalar(select(User).where(User.email == "adult0@example.org"))
+    assert adult is not None
+    await delete_account(db, adult, datetime(2027, 6, 2, tzinfo=UTC))
+    assert await report() == before
+    async with db.write() as session:
+        await anonymise_expired(session, datetime(2027, 9, 10, tzinfo=UTC), 90)
+    async with db.read() as session:
+        assert await session.scalar(select(PersonKey).where(PersonKey.user_id == adult.id)) is None
+        # 6 adults, 3 children, 5 makers who took part: 14 keys, less the deleted one.
+        assert await session.scalar(select(func.count()).select_from(PersonKey)) == 13
+    assert await report() == before

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from library.catalog.hours import DatedException, Period, WeeklyPeriod
 from library.stats import rules, tables
-from library.stats.queries import PeopleRow
+from library.stats.queries import PeopleFigures, PeopleRow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -24,7 +24,11 @@ def test_age_bands_change_on_the_birthday() -> None:
 def test_counts_of_one_to_four_people_are_never_shown() -> None:
     assert [rules.shown(n) for n in (0, 1, 4, 5, 12)] == [0, None, None, 5, 12]
     table = tables.people_table(
-        [PeopleRow("space", 9, 2), PeopleRow("knowhow", 12, 6), PeopleRow("networking", 3, 3)],
+        PeopleFigures(
+            [PeopleRow("space", 9, 2), PeopleRow("knowhow", 12, 6), PeopleRow("networking", 3, 3)],
+            date(2026, 1, 1),
+            date(2026, 1, 31),
+        ),
         date(2026, 1, 1),
         date(2026, 1, 31),
     )
@@ -77,3 +81,37 @@ def test_hour_cells_count_the_repeated_autumn_hour_twice() -> None:
     cells = rules.hour_cells([night], BERLIN)
     assert cells == {(7, 1): 60, (7, 2): 120, (7, 3): 60}
     assert rules.period_bounds(date(2026, 3, 29), date(2026, 3, 29), BERLIN).minutes == 23 * 60
+
+
+def test_people_are_counted_over_whole_months_where_retention_has_kept_the_days() -> None:
+    kept = date(2026, 8, 27)
+    # Nothing kept, or the period wholly after the kept days: exactly the period.
+    assert rules.counted_period(date(2026, 8, 10), date(2026, 8, 12), None) == (
+        date(2026, 8, 10),
+        date(2026, 8, 12),
+    )
+    assert rules.counted_period(date(2026, 8, 28), date(2026, 9, 3), kept) == (
+        date(2026, 8, 28),
+        date(2026, 9, 3),
+    )
+    # Whole months stay as they are (the presets), also across the kept edge.
+    assert rules.counted_period(date(2026, 7, 1), date(2026, 7, 31), kept) == (
+        date(2026, 7, 1),
+        date(2026, 7, 31),
+    )
+    assert rules.counted_period(date(2026, 1, 1), date(2026, 12, 31), kept) == (
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+    )
+    # A mid-month period in kept days: its months, but never past the kept edge.
+    assert rules.counted_period(date(2026, 7, 10), date(2026, 7, 20), kept) == (
+        date(2026, 7, 1),
+        date(2026, 7, 31),
+    )
+    assert rules.counted_period(date(2026, 8, 10), date(2026, 8, 12), kept) == (date(2026, 8, 1), kept)
+    assert rules.counted_period(date(2026, 2, 10), date(2026, 9, 5), kept) == (
+        date(2026, 2, 1),
+        date(2026, 9, 5),
+    )
+    assert rules.month_end(date(2028, 2, 3)) == date(2028, 2, 29)
+    assert rules.month_end(date(2026, 12, 3)) == date(2026, 12, 31)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 
 from library.booking.models import BookingStatus
 from library.db import Database
+from library.privacy import anonymise_expired
 from tests.api.test_stats import people_in_november
 from tests.api.test_stats_loans import things_lent
 from tests.support.api import Client
@@ -48,13 +49,14 @@ async def test_the_page_shows_charts_tables_and_suppressed_counts(client: Client
     for chart in ("chart-utilisation", "chart-trend", "chart-heatmap"):
         assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
     assert "<script" not in html.split("<main", 1)[1]
-    # The people table: space 8 shown, new and returning hidden, technology 4 hidden.
+    # The people table: space 6 different people shown (all new), technology 3 hidden.
     people = html.split('id="people-heading"', 1)[1].split("</section>", 1)[0]
-    assert re.search(r"Raum</th><td>8</td>", people) or ">8</td>" in people
-    assert people.count('class="suppressed"') == 3 + 2 + 3 + 2  # technology, space, under 12, 27 to 64
-    # What is counted is said: days on which a person came, not different people.
-    assert "Personentage nach Faktor" in people
-    assert "Nicht verschiedene Personen" in people
+    assert people.count("<td>6</td><td>6</td><td>0</td>") == 2  # space, 27 to 64
+    assert people.count('class="suppressed"') == 3 + 3  # technology, under 12
+    # What is counted is said: different people, each once however often they came.
+    assert "Verschiedene Personen nach Faktor" in people
+    assert "Jede Person zählt im Zeitraum einmal" in people
+    assert "in ganzen Monaten" not in people  # nothing kept: the days exactly
     assert "/api/v1/stats/people?from=2026-11-01&amp;to=2026-11-30&amp;group_by=factor&amp;format=csv" in html
     download = await client.get(
         "/api/v1/stats/people?from=2026-11-01&to=2026-11-30&group_by=factor&format=csv"
@@ -68,7 +70,18 @@ async def test_the_page_shows_charts_tables_and_suppressed_counts(client: Client
         headers={"Accept-Language": "en"},
     )
     assert english.status_code == 200
-    assert "Person-days by factor" in english.text
+    assert "Unique people by factor" in english.text
+
+    # Once retention has kept November, a few of its days are counted over the month, and said so.
+    async with db.write() as session:
+        await anonymise_expired(session, datetime(2027, 6, 1, tzinfo=UTC), 90)
+    kept = await client.get(
+        "/staff/stats", params={"period": "custom", "date_from": "2026-11-10", "date_to": "2026-11-20"}
+    )
+    assert kept.status_code == 200
+    kept_people = kept.text.split('id="people-heading"', 1)[1].split("</section>", 1)[0]
+    assert "in ganzen Monaten" in kept_people
+    assert kept_people.count("<td>6</td><td>6</td><td>0</td>") == 2
 
 
 async def test_wrong_filters_are_shown_next_to_their_fields(client: Client, db: Database) -> None:
