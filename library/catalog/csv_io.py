@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from library.catalog.inventory import UnitSpec, WantedResource
+from library.catalog.inventory import WantedResource
 from library.catalog.models import Resource, UnitStatus
 from library.catalog.policy import POLICY_FIELDS, overrides_of
 from library.catalog.resource_input import (
@@ -32,6 +32,7 @@ from library.catalog.resource_input import (
     Expected,
     ResourceIn,
     UnitIn,
+    UnitSpec,
     check_fields,
     english_parts_problem,
     given,

@@ -18,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification
-from library.catalog.inventory import UnitSpec
 from library.catalog.limits import MAX_UNITS
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit
-from library.catalog.resource_input import ResourceIn, UnitIn, checked_fields, english_parts_problem
+from library.catalog.resource_input import ResourceIn, UnitIn, UnitSpec, checked_fields, english_parts_problem
 from library.seeding.files import (
     CERTIFICATIONS_FILE,
     LOCATIONS_FILE,
