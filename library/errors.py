@@ -195,6 +195,10 @@ MESSAGES: dict[str, str] = {
         "A closure has no opening periods: please leave out periods or set closed: false."
     ),
     "dates_out_of_order": N_("The last date must not be before the first."),
+    "loan_parts_en_count": N_(
+        "Please give the parts in English in the order of the German ones, one for each of the "
+        "%(count)s parts, or none (field %(fields)s)."
+    ),
     # Defects and maintenance (library.booking.defects, library.booking.maintenance)
     "report_text_required": N_("Please describe the problem (field %(fields)s)."),
     "report_text_too_long": N_("The text is too long: at most %(max_chars)s characters (field %(fields)s)."),

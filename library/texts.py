@@ -17,6 +17,13 @@ ONE_LINE_PATTERN = f"^[^{CONTROL}]*$"
 MULTI_LINE_PATTERN = f"^(?:[^{CONTROL}]|\\r?\\n|\\t)*$"
 """A note: line breaks (LF or CRLF), tabs, and no other control character."""
 
+
+def one_line_without(characters: str) -> str:
+    """A one-line text that holds none of `characters` either (an entry of a list that a file
+    writes in one cell, separated by one of them), as a regular expression."""
+    return f"^[^{CONTROL}{re.escape(characters)}]*$"
+
+
 _ONE_LINE = re.compile(ONE_LINE_PATTERN)
 _MULTI_LINE = re.compile(MULTI_LINE_PATTERN)
 _ANY_CONTROL = re.compile(f"[{CONTROL}]+")

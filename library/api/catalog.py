@@ -100,6 +100,7 @@ class ResourceDetailOut(ResourceOut):
     policy: PolicyOut
     features: list[Any]
     loan_parts: list[str]
+    loan_parts_en: list[str] | None
     units: list[UnitOut]
     photos: list[PhotoOut]
 
@@ -138,6 +139,7 @@ def resource_detail_out(
         ),
         features=features_in(lang, resource),
         loan_parts=[str(part) for part in resource.loan_parts or []],
+        loan_parts_en=[str(part) for part in resource.loan_parts_en] if resource.loan_parts_en else None,
         units=[
             UnitOut(u.id, pick(lang, u.label, u.label_en))
             for u in resource.units

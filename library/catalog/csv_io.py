@@ -24,10 +24,19 @@ from typing import Any
 
 import msgspec
 
-from library.catalog.inventory import UnitSpec, WantedResource
+from library.catalog.inventory import WantedResource
 from library.catalog.models import Resource, UnitStatus
 from library.catalog.policy import POLICY_FIELDS, overrides_of
-from library.catalog.resource_input import Expected, ResourceIn, UnitIn, check_fields, given
+from library.catalog.resource_input import (
+    PART_SEPARATOR,
+    Expected,
+    ResourceIn,
+    UnitIn,
+    UnitSpec,
+    check_fields,
+    english_parts_problem,
+    given,
+)
 
 RESOURCE_COLUMNS = (
     "slug",
@@ -40,6 +49,8 @@ RESOURCE_COLUMNS = (
     "description_en",
     "capacity",
     "features",
+    "loan_parts",
+    "loan_parts_en",
     "requires_approval",
     "required_certification",
     "min_age",
@@ -53,6 +64,9 @@ COLUMNS = (*RESOURCE_COLUMNS, *UNIT_COLUMNS)
 REQUIRED_COLUMNS = ("slug", "name", "kind", "factor", "location")
 FLAG_COLUMNS = ("requires_approval", "needs_staff")
 FEATURE_SEPARATOR = "|"
+PART_COLUMNS = ("loan_parts", "loan_parts_en")
+"""The parts of a thing lent, separated by PART_SEPARATOR ("|", which no part may hold); an
+empty part between two separators is refused, so the English parts keep their places."""
 YES = ("yes", "ja", "true", "1")
 NO = ("no", "nein", "false", "0", "")
 MAX_ROWS = 5000
@@ -172,6 +186,8 @@ def _resource_input(cells: Mapping[str, str]) -> dict[str, Any]:
             raw[column] = _flag(text)
         elif column == "features":
             raw[column] = [part.strip() for part in text.split(FEATURE_SEPARATOR) if part.strip()]
+        elif column in PART_COLUMNS and text:
+            raw[column] = [part.strip() for part in text.split(PART_SEPARATOR)]
         elif column.startswith("policy.") and text:
             policy[column.removeprefix("policy.")] = text
         elif column in WORDS and text:
@@ -234,6 +250,13 @@ def parse(text: str) -> tuple[list[ResourcePlan], list[RowProblem]]:
             problems += [RowProblem(row, w.field, w.kind, w.params) for w in wrong]
             values = given(msgspec.convert(raw, ResourceIn, strict=False)) if not wrong else {}
             values.pop("units", None)
+            english = english_parts_problem(values.get("loan_parts"), values.get("loan_parts_en"))
+            if english is not None:
+                problems.append(
+                    RowProblem(
+                        row, "loan_parts_en", english.code, {**english.params, "fields": "loan_parts_en"}
+                    )
+                )
             plans[slug] = ResourcePlan(row, values, named)
             first_cells[slug] = cells
         else:
@@ -329,6 +352,8 @@ def export(resources: Sequence[Resource]) -> str:
             resource.description_en or "",
             str(resource.capacity),
             f" {FEATURE_SEPARATOR} ".join(str(feature) for feature in resource.features or []),
+            f" {PART_SEPARATOR} ".join(str(part) for part in resource.loan_parts or []),
+            f" {PART_SEPARATOR} ".join(str(part) for part in resource.loan_parts_en or []),
             _flag_text(resource.requires_approval),
             certification.key if certification else "",
             "" if resource.min_age is None else str(resource.min_age),

@@ -34,11 +34,11 @@ from library.catalog.models import (
     Resource,
     Unit,
     UnitBlock,
-    UnitCondition,
     UnitStatus,
 )
 from library.catalog.policy import POLICY_FIELDS, effective_policy, overrides_of
 from library.catalog.queries import get_location, get_resource
+from library.catalog.resource_input import UnitSpec, english_parts_problem
 from library.db import Database, violated_constraint
 from library.errors import Conflict, InvalidInput, NotFound
 from library.i18n import N_
@@ -57,6 +57,7 @@ RESOURCE_FIELDS = (
     "features",
     "features_en",
     "loan_parts",
+    "loan_parts_en",
     "requires_approval",
     "required_certification_id",
     "min_age",
@@ -108,15 +109,6 @@ def check_periods(periods: Sequence[Period], field: str) -> None:
 
 
 # Resources
-
-
-@dataclass(frozen=True)
-class UnitSpec:
-    label: str
-    inventory_number: str | None = None
-    serial_number: str | None = None
-    condition: UnitCondition = UnitCondition.GOOD
-    label_en: str | None = None
 
 
 async def create_resource(
@@ -237,6 +229,9 @@ def _differences(resource: Resource, item: WantedResource) -> dict[str, Any]:
     current = {
         **{name: getattr(resource, name) for name in RESOURCE_FIELDS if not name.endswith("_id")},
         "features": list(resource.features or []),
+        # no parts: NULL or an empty list alike, as a file's empty cell says it
+        "loan_parts": list(resource.loan_parts or []) or None,
+        "loan_parts_en": list(resource.loan_parts_en or []) or None,
         "location": resource.location.slug,
         "required_certification": certification.key if certification else None,
     }
@@ -400,6 +395,10 @@ async def _apply_resource_changes(
         _apply_policy(resource, changes["policy"])
     if "policy" in changes or "location" in changes:
         _check_effective_policy(resource)
+    if "loan_parts" in changes or "loan_parts_en" in changes:
+        problem = english_parts_problem(resource.loan_parts, resource.loan_parts_en)
+        if problem is not None:
+            raise problem
 
 
 async def _check_slug_free(session: AsyncSession, slug: str) -> None:

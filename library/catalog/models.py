@@ -179,6 +179,8 @@ class Resource(Base):
     features_en: Mapped[list[Any] | None] = mapped_column(JSONData)  # None: the German ones serve
     # The parts of a thing lent ("Akku, Ladegerät, Tasche"): the desk ticks each at checkout.
     loan_parts: Mapped[list[Any] | None] = mapped_column(JSONData)
+    # The same parts in English, one for each and in their order; None: the German ones serve.
+    loan_parts_en: Mapped[list[Any] | None] = mapped_column(JSONData)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     required_certification_id: Mapped[int | None] = mapped_column(
         ForeignKey("certifications.id", ondelete="RESTRICT"), index=True

@@ -120,3 +120,11 @@ def features_in(lang: Lang, resource: Resource) -> list[str]:
     english = [str(feature) for feature in resource.features_en or [] if feature]
     german = [str(feature) for feature in resource.features or [] if feature]
     return pick(lang, german, english)
+
+
+def parts_in(lang: Lang, resource: Resource) -> list[str]:
+    """The parts of a thing lent in the language asked for, in the German parts' order: the
+    English list where asked and complete (one for each German part), else the German one."""
+    german = [str(part) for part in resource.loan_parts or []]
+    english = [str(part) for part in resource.loan_parts_en or []]
+    return pick(lang, german, english if len(english) == len(german) else [])

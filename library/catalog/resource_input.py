@@ -7,7 +7,7 @@ with `check_fields`, which names every wrong field with what it expected.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Annotated, Any
@@ -15,9 +15,9 @@ from typing import Annotated, Any
 import msgspec
 
 from library.catalog import limits
-from library.catalog.inventory import UnitSpec
 from library.catalog.models import Factor, ResourceKind, UnitCondition
-from library.texts import MULTI_LINE_PATTERN, ONE_LINE_PATTERN
+from library.errors import InvalidInput
+from library.texts import MULTI_LINE_PATTERN, ONE_LINE_PATTERN, one_line_without
 
 UNSET: Any = msgspec.UNSET
 
@@ -52,6 +52,16 @@ Features = Annotated[
     ],
     msgspec.Meta(max_length=limits.MAX_FEATURES),
 ]
+PART_SEPARATOR = "|"
+"""Between the parts of a thing in one cell of the inventory CSV file; no part holds it."""
+PART_PATTERN = one_line_without(PART_SEPARATOR)
+LoanParts = Annotated[
+    list[
+        Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_FEATURE_LENGTH, pattern=PART_PATTERN)]
+    ],
+    msgspec.Meta(max_length=limits.MAX_FEATURES),
+]
+"""The parts of a thing lent, each one line without control characters and without "|"."""
 Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_REFERENCE_LENGTH)]
 OneLine = msgspec.Meta(pattern=ONE_LINE_PATTERN)
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_LABEL_LENGTH), OneLine]
@@ -59,6 +69,17 @@ InventoryNumber = Annotated[
     str, msgspec.Meta(min_length=1, max_length=limits.MAX_INVENTORY_NUMBER_LENGTH), OneLine
 ]
 SerialNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_SERIAL_NUMBER_LENGTH), OneLine]
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A unit as the inventory adds or updates it (library.catalog.inventory)."""
+
+    label: str
+    inventory_number: str | None = None
+    serial_number: str | None = None
+    condition: UnitCondition = UnitCondition.GOOD
+    label_en: str | None = None
 
 
 class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,7 +126,8 @@ class ResourceIn(msgspec.Struct, forbid_unknown_fields=True):
     capacity: Capacity = 1
     features: Features = []
     features_en: Features | None = None
-    loan_parts: Features | None = None  # what the desk ticks when a thing is lent
+    loan_parts: LoanParts | None = None  # what the desk ticks when a thing is lent
+    loan_parts_en: LoanParts | None = None  # the same parts in English, in their order; none: German
     requires_approval: bool = False
     required_certification: Reference | None = None
     min_age: MinAge | None = None
@@ -133,7 +155,8 @@ class ResourcePatchIn(msgspec.Struct, forbid_unknown_fields=True):
     capacity: Capacity | msgspec.UnsetType = UNSET
     features: Features | msgspec.UnsetType = UNSET
     features_en: Features | msgspec.UnsetType | None = UNSET
-    loan_parts: Features | msgspec.UnsetType | None = UNSET
+    loan_parts: LoanParts | msgspec.UnsetType | None = UNSET
+    loan_parts_en: LoanParts | msgspec.UnsetType | None = UNSET
     requires_approval: bool | msgspec.UnsetType = UNSET
     required_certification: Reference | msgspec.UnsetType | None = UNSET
     min_age: MinAge | msgspec.UnsetType | None = UNSET
@@ -152,14 +175,23 @@ def given(struct: msgspec.Struct) -> dict[str, Any]:
     return out
 
 
+def english_parts_problem(parts: Sequence[Any] | None, parts_en: Sequence[Any] | None) -> InvalidInput | None:
+    """The English parts of a thing are none (the German ones are shown) or one for each German
+    part, in the same order: the desk ticks a part by its place in the list."""
+    if parts_en and len(parts_en) != len(parts or ()):
+        return InvalidInput("loan_parts_en_count", "loan_parts_en", count=len(parts or ()))
+    return None
+
+
 # Checking input field by field, for forms and files that report every wrong field at once
 
 
 @dataclass(frozen=True)
 class Expected:
     """What a field wanted, for a sentence next to it: `kind` is required, number, text, one_line
-    (no control characters), lines (no control characters but line breaks), slug, choice, yes_no
-    or list; `params` fill in the sentence (low/high, count, choices)."""
+    (no control characters), lines (no control characters but line breaks), slug, choice, yes_no,
+    list or parts (one-line texts without the separator "|"); `params` fill in the sentence
+    (low/high, count, choices)."""
 
     field: str
     kind: str
@@ -188,6 +220,10 @@ def expected_of(info: msgspec.inspect.Type) -> tuple[str, dict[str, Any]]:
     if isinstance(info, msgspec.inspect.BoolType):
         return "yes_no", {}
     if isinstance(info, msgspec.inspect.ListType):
+        item = info.item_type
+        item = item.type if isinstance(item, msgspec.inspect.Metadata) else item
+        if isinstance(item, msgspec.inspect.StrType) and item.pattern == PART_PATTERN:
+            return "parts", {"count": info.max_length, "length": item.max_length}
         return "list", {"count": info.max_length}
     return "text", {"count": None}
 

@@ -30,6 +30,7 @@ from library.booking.defects import REPORT_MAIL
 from library.booking.holds import OFFER_MAIL
 from library.booking.models import Booking, BookingStatus, Hold, Loan
 from library.catalog.models import Location, ReportSeverity, Resource, ResourceKind, Unit, UnitReport
+from library.catalog.queries import parts_in
 from library.config import PROJECT_ROOT
 from library.i18n import (
     N_,
@@ -557,8 +558,9 @@ async def certification_facts(
 async def loan_facts(
     session: AsyncSession, loan_id: int, lang: Lang, base_url: str, queued_at: datetime
 ) -> MailFacts:
-    """A thing lent: what it is, where it is picked up and returned, the pickup and due days as
-    they are now (a renewal after the mail was queued shows), and how many days it is overdue."""
+    """A thing lent: what it is and its parts (in the mail's language), where it is picked up and
+    returned, the pickup and due days as they are now (a renewal after the mail was queued
+    shows), and how many days it is overdue."""
     loan = await session.scalar(
         select(Loan)
         .where(Loan.id == loan_id)
@@ -578,6 +580,7 @@ async def loan_facts(
             "pickup": format_date(loan.pickup, lang, zone),
             "due": format_date(loan.due, lang, zone),
             "days_overdue": max(0, (queued_at.astimezone(zone).date() - loan.due).days),
+            "parts": ", ".join(parts_in(lang, resource)),
         },
     )
 

@@ -39,6 +39,8 @@ SENTENCES = {
     "yes_no": "'{field}' must be true or false, found {found}",
     "list": f"'{{field}}' must be a list of at most {{count}} words or short phrases "
     f"(of {MAX_FEATURE_LENGTH} characters each)",
+    "parts": "'{field}' must be a list of at most {count} parts of up to {length} characters each, "
+    "one line each, without control characters and without '|'",
 }
 """What a field expected (library.catalog.resource_input.Expected), as a sentence."""
 E = TypeVar("E", bound=StrEnum)

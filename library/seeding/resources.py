@@ -18,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from library.accounts.models import Certification
-from library.catalog.inventory import UnitSpec
 from library.catalog.limits import MAX_UNITS
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit
-from library.catalog.resource_input import ResourceIn, UnitIn, checked_fields
+from library.catalog.resource_input import ResourceIn, UnitIn, UnitSpec, checked_fields, english_parts_problem
 from library.seeding.files import (
     CERTIFICATIONS_FILE,
     LOCATIONS_FILE,
@@ -40,8 +39,8 @@ from library.seeding.report import SeedReport, apply
 NUMBER_PLACEHOLDER = re.compile(r"\{n(?::0?(\d+))?\}")
 RESOURCE_FIELDS = {
     "slug", "location", "kind", "factor", "name", "name_en", "description", "description_en",
-    "capacity", "features", "loan_parts", "requires_approval", "certification", "min_age", "needs_staff",
-    "policy", "units",
+    "capacity", "features", "loan_parts", "loan_parts_en", "requires_approval", "certification", "min_age",
+    "needs_staff", "policy", "units",
 }  # fmt: skip
 UNIT_FIELDS = {"label", "label_en", "inventory_number", "serial_number"}
 SERIES_FIELDS = {"count", "first", *UNIT_FIELDS}
@@ -63,6 +62,7 @@ class ResourceSpec:
     capacity: int
     features: tuple[str, ...]
     loan_parts: tuple[str, ...]
+    loan_parts_en: tuple[str, ...]
     requires_approval: bool
     certification: str | None
     min_age: int | None
@@ -128,6 +128,11 @@ def _read_resource(
     certification = values.get("required_certification")
     if certification is not None and certification not in certifications:
         fields.fail(f"unknown certification key '{certification}' (not in {CERTIFICATIONS_FILE})")
+    parts, parts_en = tuple(values.get("loan_parts") or ()), tuple(values.get("loan_parts_en") or ())
+    if english_parts_problem(parts, parts_en) is not None:
+        fields.fail(
+            f"'loan_parts_en' must name the {len(parts)} parts of 'loan_parts' in English, or be left out"
+        )
     return ResourceSpec(
         slug=values.get("slug", ""),
         location=location,
@@ -139,7 +144,8 @@ def _read_resource(
         description_en=values.get("description_en"),
         capacity=values.get("capacity", 1),
         features=tuple(values.get("features", ())),
-        loan_parts=tuple(values.get("loan_parts") or ()),
+        loan_parts=parts,
+        loan_parts_en=parts_en,
         requires_approval=values.get("requires_approval", False),
         certification=certification,
         min_age=values.get("min_age"),
@@ -254,6 +260,7 @@ async def upsert_resources(
             "capacity": spec.capacity,
             "features": list(spec.features),
             "loan_parts": list(spec.loan_parts) or None,
+            "loan_parts_en": list(spec.loan_parts_en) or None,
             "requires_approval": spec.requires_approval,
             "required_certification_id": certification.id if certification else None,
             "min_age": spec.min_age,

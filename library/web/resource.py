@@ -412,7 +412,7 @@ async def resource_page(
         today=today,
         form=form,
         lent=lent,
-        loan_parts=resource.loan_parts or [],
+        loan_parts=queries.parts_in(lang, resource),
         length_options=length_options(lang, policy),
         features=queries.features_in(lang, resource),
         login_url=sign_in_url(context.request, resource.slug),

@@ -6,10 +6,10 @@ the meters from library.stats.usage, the label sheets from library.catalog.label
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 
@@ -157,12 +157,21 @@ class StaffDefectsPages(Controller):
         resource: FromQuery[str] = "",
         unit: FromQuery[list[int] | None] = None,
         sheet: FromQuery[int] = 1,
+        output: Annotated[str, QueryParameter(name="format")] = "svg",
     ) -> Response[Any] | Redirect:
-        """An A4 sheet of QR labels (SVG) for a resource's units, `sheet` counting from 1."""
+        """QR labels for a resource's units: an A4 sheet as SVG, `sheet` counting from 1, or with
+        `format=pdf` every sheet in one PDF."""
         if not resource:
             return see_other("/staff/defects")
         async with context.db.read() as session:
             wanted = await labels.units_to_label(session, resource, unit or [], context.lang)
+        if output == "pdf":
+            title = translate(context.lang, N_("QR labels: %(resource)s"), resource=resource)
+            return Response(
+                labels.label_pdf(wanted, context.settings.base_url, title=title),
+                media_type="application/pdf",
+                headers={"Content-Disposition": f'inline; filename="labels-{resource}.pdf"'},
+            )
         first = (max(sheet, 1) - 1) * labels.PER_SHEET
         chosen = wanted[first : first + labels.PER_SHEET]
         return Response(

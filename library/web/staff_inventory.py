@@ -75,6 +75,10 @@ EXPECTED = {
     "choice": N_("Please use one of: %(choices)s."),
     "yes_no": N_("Please write yes or no."),
     "list": N_("At most %(count)s entries of up to 200 characters each."),
+    "parts": N_(
+        "At most %(count)s parts of up to %(length)s characters each, one per line, without control "
+        "characters and without |."
+    ),
 }
 TEXT_FIELDS = ("name", "name_en", "slug", "kind", "factor", "location", "description", "description_en")
 CLEARABLE = ("name_en", "description_en", "required_certification", "min_age")
@@ -98,9 +102,8 @@ def resource_input(form: Form, *, new: bool) -> dict[str, Any]:
     raw["features_en"] = [
         line.strip() for line in form.value("features_en").splitlines() if line.strip()
     ] or None
-    raw["loan_parts"] = [
-        line.strip() for line in form.value("loan_parts").splitlines() if line.strip()
-    ] or None
+    for name in ("loan_parts", "loan_parts_en"):
+        raw[name] = [line.strip() for line in form.value(name).splitlines() if line.strip()] or None
     for name in FLAGS:
         raw[name] = form.value(name) == "on"
     raw["policy"] = {name: form.value(f"policy.{name}").strip() or None for name in POLICY_FIELDS}
@@ -140,6 +143,7 @@ def resource_form(resource: Resource) -> Form:
             "features": "\n".join(str(feature) for feature in resource.features or []),
             "features_en": "\n".join(str(feature) for feature in resource.features_en or []),
             "loan_parts": "\n".join(str(part) for part in resource.loan_parts or []),
+            "loan_parts_en": "\n".join(str(part) for part in resource.loan_parts_en or []),
             "requires_approval": "on" if resource.requires_approval else "",
             "required_certification": certification.key if certification else "",
             "min_age": "" if resource.min_age is None else str(resource.min_age),

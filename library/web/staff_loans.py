@@ -20,6 +20,7 @@ from library.booking import loans
 from library.booking.loans import OVERDUE, Tick
 from library.booking.models import LoanStatus
 from library.booking.service import RuleBroken, booker_for
+from library.catalog import queries
 from library.catalog.models import UnitCondition
 from library.errors import LibraryError
 from library.http.problems import status_of
@@ -83,6 +84,7 @@ async def desk_page(
         notice=context.notice(NOTICES),
         scan=scan,
         found=found,
+        shown_parts=queries.parts_in(lang, found.unit.resource) if found is not None else [],
         form=form or Form(),
         overdue=overdue,
         pickups=pickups,

@@ -43,6 +43,7 @@ NEW_CODES = (
     "periods_required",
     "closed_with_periods",
     "dates_out_of_order",
+    "loan_parts_en_count",
 )
 
 
@@ -407,6 +408,52 @@ async def test_a_change_to_a_resource_is_refused_with_the_field_named(db: Databa
     assert await audit(db, "resource.update") == []
     unknown = await client.patch("/api/v1/resources/nothing-here", json={"capacity": 2}, headers=staff)
     assert_problem(unknown, 404, "not_found")
+
+
+async def test_the_parts_of_a_thing_lent_go_in_and_out_in_german_and_english(
+    db: Database, client: Client
+) -> None:
+    things = await setup_library(db, client)
+    staff = bearer(things["staff"])
+    camera = {
+        "name": "Kamera",
+        "kind": "loan",
+        "factor": "technology",
+        "location": "zentralbibliothek",
+        "loan_parts": ["Akku", "Ladegerät", "Tasche"],
+        "loan_parts_en": ["Battery", "Charger", "Bag"],
+    }
+    created = await client.post("/api/v1/resources", json=camera, headers=staff)
+    assert created.status_code == 201, created.text
+    assert created.json()["loan_parts"] == ["Akku", "Ladegerät", "Tasche"]
+    assert created.json()["loan_parts_en"] == ["Battery", "Charger", "Bag"]
+    refused: list[tuple[dict[str, Any], str, str]] = [
+        ({**camera, "slug": "k2", "loan_parts_en": ["Battery"]}, "loan_parts_en_count", "loan_parts_en"),
+        ({**camera, "slug": "k2", "loan_parts": ["Akku | Kabel", "A", "B"]}, "invalid_input", "loan_parts"),
+        (
+            {**camera, "slug": "k2", "loan_parts_en": ["Bat\ntery", "C", "B"]},
+            "invalid_input",
+            "loan_parts_en",
+        ),
+        ({**camera, "slug": "k2", "loan_parts": ["Akku", "\x00", "B"]}, "invalid_input", "loan_parts"),
+    ]
+    for body, code, field in refused:
+        problem = assert_problem(await client.post("/api/v1/resources", json=body, headers=staff), 422, code)
+        assert any(name.startswith(field) for name in named(problem)), (body, problem)
+    # A change keeps the English parts in step with the German ones, or drops them.
+    shorter = await client.patch("/api/v1/resources/kamera", json={"loan_parts": ["Akku"]}, headers=staff)
+    assert_problem(shorter, 422, "loan_parts_en_count")
+    both = {"loan_parts": ["Akku", "Tasche"], "loan_parts_en": ["Battery", "Bag"]}
+    changed = await client.patch("/api/v1/resources/kamera", json=both, headers=staff)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["loan_parts"], changed.json()["loan_parts_en"]) == (
+        ["Akku", "Tasche"],
+        ["Battery", "Bag"],
+    )
+    dropped = await client.patch("/api/v1/resources/kamera", json={"loan_parts_en": None}, headers=staff)
+    assert dropped.json()["loan_parts_en"] is None
+    shown = await client.get("/api/v1/resources/kamera", headers=ENGLISH)
+    assert shown.json()["loan_parts"] == ["Akku", "Tasche"]
 
 
 # --- units -------------------------------------------------------------------------------

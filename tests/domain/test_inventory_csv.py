@@ -261,3 +261,60 @@ async def test_columns_a_file_leaves_out_stay_as_they_are(db: Database) -> None:
         assert (room.name_en, room.capacity) == ("Group room", 6)
         label_en = await session.scalar(select(Unit.label_en).where(Unit.inventory_number == "INV-1"))
     assert label_en == "Table 1"
+
+
+# The parts of a thing lent, in German and English
+
+PARTS_HEADER = "slug,name,kind,factor,location,loan_parts,loan_parts_en\n"
+
+
+def test_parts_are_read_in_order_in_both_languages() -> None:
+    text = (
+        PARTS_HEADER
+        + "kamera,Kamera,Ausleihe,technology,zentralbibliothek,Akku | Ladegerät|Tasche,Battery|Charger|Bag\n"
+    )
+
+    plans, problems = csv_io.parse(text)
+
+    assert problems == []
+    assert plans[0].values["loan_parts"] == ["Akku", "Ladegerät", "Tasche"]
+    assert plans[0].values["loan_parts_en"] == ["Battery", "Charger", "Bag"]
+
+
+def test_an_empty_part_a_control_character_and_english_parts_that_do_not_match_are_row_problems() -> None:
+    text = PARTS_HEADER + (
+        "a,A,loan,technology,zentralbibliothek,Akku || Tasche,\n"
+        'b,B,loan,technology,zentralbibliothek,"Akku\u0007",\n'
+        "c,C,loan,technology,zentralbibliothek,Akku | Tasche,Battery\n"
+        "d,D,loan,technology,zentralbibliothek,,Battery\n"
+    )
+
+    _, problems = csv_io.parse(text)
+
+    assert [(p.row, p.column, p.kind) for p in csv_io.in_order(problems)] == [
+        (2, "loan_parts", "parts"),
+        (3, "loan_parts", "parts"),
+        (4, "loan_parts_en", "loan_parts_en_count"),
+        (5, "loan_parts_en", "loan_parts_en_count"),
+    ]
+    assert problems[2].params["count"] == 2
+
+
+async def test_a_file_changes_the_parts_and_an_unchanged_one_changes_nothing(db: Database) -> None:
+    actor = await staff(db)
+    first = PARTS_HEADER + "kamera,Kamera,loan,technology,zentralbibliothek,Akku | Tasche,\n"
+    await import_text(db, first, actor)
+    changed = PARTS_HEADER + "kamera,Kamera,loan,technology,zentralbibliothek,Akku | Tasche,Battery | Bag\n"
+
+    assert await import_text(db, changed, actor) == [(Imported("updated", ("loan_parts_en",)), [])]
+    before = await counts(db)
+    assert await import_text(db, changed, actor) == [(Imported("unchanged"), [])]
+    assert await counts(db) == before
+    emptied = PARTS_HEADER + "kamera,Kamera,loan,technology,zentralbibliothek,,\n"
+    assert await import_text(db, emptied, actor) == [
+        (Imported("updated", ("loan_parts", "loan_parts_en")), [])
+    ]
+    async with db.read() as session:
+        thing = await session.scalar(select(Resource).where(Resource.slug == "kamera"))
+        assert thing is not None
+        assert (thing.loan_parts, thing.loan_parts_en) == (None, None)

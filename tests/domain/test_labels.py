@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import re
 
+import pypdfium2
 import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from library.catalog.labels import PER_SHEET, UnitLabel, label_sheet, qr_code, unit_url
+from library.catalog.labels import PER_SHEET, UnitLabel, label_pdf, label_sheet, pdf_text, qr_code, unit_url
 
 BASE = "https://bibliothek.example.org"
 PRINTER = UnitLabel("k7m2x9qp", "3D-Drucker", "3D-Drucker 1", "INV-0042")
@@ -56,3 +57,44 @@ def test_a_sheet_holds_at_most_24_labels() -> None:
     assert PER_SHEET == 24
     with pytest.raises(ValueError, match="at most 24"):
         label_sheet([PRINTER] * 25, BASE)
+
+
+def pdf_pages(content: bytes, dpi: int = 200) -> list[Image.Image]:
+    """The PDF's pages rendered as pictures, as a printer would put them on paper."""
+    document = pypdfium2.PdfDocument(content)
+    try:
+        return [page.render(scale=dpi / 72).to_pil() for page in document]
+    finally:
+        document.close()
+
+
+def test_a_pdf_of_labels_fills_as_many_a4_sheets_as_needed_and_each_code_decodes() -> None:
+    units = [
+        UnitLabel(f"code{n:04d}", "Nähmaschine – Pfaff", f"Nähmaschine {n}", f"INV-{n}") for n in range(30)
+    ]
+
+    content = label_pdf(units, BASE + "/")
+
+    assert content.startswith(b"%PDF-")
+    pages = pdf_pages(content)
+    assert len(pages) == 2  # 24 on the first sheet, 6 on the second
+    width, height = pages[0].size
+    assert abs(width / height - 210 / 297) < 0.01  # A4, portrait
+    found = [sorted(decoded(page)) for page in pages]
+    assert found == [
+        sorted(f"{BASE}/u/code{n:04d}" for n in range(24)),
+        sorted(f"{BASE}/u/code{n:04d}" for n in range(24, 30)),
+    ]
+
+
+def test_one_label_in_a_pdf_decodes_to_the_unit_page() -> None:
+    pages = pdf_pages(label_pdf([PRINTER], BASE))
+
+    assert len(pages) == 1
+    assert decoded(pages[0]) == [f"{BASE}/u/k7m2x9qp"]
+
+
+def test_pdf_text_keeps_latin_1_and_spells_out_the_rest() -> None:
+    assert pdf_text("Nähmaschine – „Pfaff“ …") == 'Nähmaschine - "Pfaff" ...'
+    assert pdf_text("Łódź ☃") == "?ódz ?"
+    assert pdf_text("Čeština") == "Cestina"

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from library.accounts.models import User
+from library.accounts.models import Language, User
 from library.booking.lending import check_loan, check_renewal, default_due, reminder_due, renewed_due
 from library.booking.loans import NewLoan, checkout_loan, reserve_loan, return_loan, send_reminders
 from library.booking.models import Booking, BookingStatus, Loan, LoanStatus
 from library.booking.rules import Booker, Refusal, ResourceFacts, Usage
-from library.catalog.models import UnitCondition
+from library.catalog.models import Resource, UnitCondition
 from library.catalog.policy import BookingPolicy
 from library.clock import SettableClock
 from library.config import Settings
@@ -190,3 +190,30 @@ async def test_an_overdue_thing_keeps_its_unit_held_until_it_is_back(
         row = await session.get(Booking, loan.booking_id)
     assert row is not None
     assert row.occupied_end == clock.now()
+
+
+async def test_the_reservation_mail_names_the_parts_in_the_borrowers_language(
+    db: Database, client: Client, clock: SettableClock, settings: Settings, smtp: Inbox
+) -> None:
+    await lending_library(db)
+    async with db.write() as session:
+        await session.execute(
+            update(Resource)
+            .where(Resource.slug == "kamera")
+            .values(loan_parts_en=["Battery", "Charger", "Bag"])
+        )
+        anna = await session.scalar(select(User).where(User.email == "anna@example.org"))
+        ben = await session.scalar(select(User).where(User.email == "ben@example.org"))
+        assert anna is not None
+        assert ben is not None
+        ben.language = Language.EN
+    await reserve_loan(db, NewLoan("kamera", WEDNESDAY), borrower=anna, actor=anna, now=clock.now())
+    await reserve_loan(
+        db, NewLoan("kamera", WEDNESDAY + timedelta(days=14)), borrower=ben, actor=ben, now=clock.now()
+    )
+
+    assert await send(db, clock, settings, smtp) == 2
+
+    texts = {mail["To"]: text_of(mail) for mail in smtp.accepted}
+    assert "Dazu gehören: Akku, Ladegerät, Tasche." in texts["anna@example.org"]
+    assert "What comes with it: Battery, Charger, Bag." in texts["ben@example.org"]

@@ -236,6 +236,17 @@ async def test_robots_are_named_and_units_carry_inventory_numbers(db: Database) 
     assert len(numbers) == len(set(numbers))
 
 
+async def test_the_things_to_lend_have_their_parts_in_english(db: Database) -> None:
+    await load_seed(db, SEED_DIR, now=NOW)
+    camera = await resource(db, "kamera-set")
+    assert camera.loan_parts == ["Akku", "Ladegerät", "Tasche"]
+    assert camera.loan_parts_en == ["Battery", "Charger", "Bag"]
+    async with db.read() as session:
+        lent = (await session.scalars(select(Resource).where(Resource.kind == ResourceKind.LOAN))).all()
+    assert lent
+    assert all(len(thing.loan_parts_en or []) == len(thing.loan_parts or []) for thing in lent)
+
+
 # --------------------------------------------------------------------------- editing files
 
 
@@ -387,6 +398,16 @@ def _duplicate_first_resource(data: Any) -> None:
     [
         ("resources.yaml", _set(["resources", "lasercutter", "factor"], "magic"), "unknown factor 'magic'"),
         ("resources.yaml", _set(["resources", "lasercutter", "kind"], "robot"), "unknown kind 'robot'"),
+        (
+            "resources.yaml",
+            _set(["resources", "kamera-set", "loan_parts_en"], ["Battery"]),
+            "'loan_parts_en' must name the 3 parts of 'loan_parts' in English",
+        ),
+        (
+            "resources.yaml",
+            _set(["resources", "kamera-set", "loan_parts"], ["Akku | Kabel", "Ladegerät", "Tasche"]),
+            "without control characters and without '|'",
+        ),
         (
             "resources.yaml",
             _duplicate_first_resource,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pypdfium2
+import zxingcpp
 from sqlalchemy import select
 
 from library.catalog.models import MaintenancePlan, Unit, UnitBlock, UnitReport, UnitService
@@ -118,6 +120,36 @@ async def test_staff_print_a_label_sheet_for_a_resource(db: Database, client: Cl
     assert one.text.count("<path ") == 1
     unit_page = await client.get(f"/staff/units/{unit.id}")
     assert f"/staff/labels?resource=3d-drucker&amp;unit={unit.id}" in unit_page.text
+    assert f"/staff/labels?resource=3d-drucker&amp;unit={unit.id}&amp;format=pdf" in unit_page.text
+
+
+async def test_staff_print_the_labels_as_a_pdf_whose_codes_lead_to_the_units(
+    db: Database, client: Client
+) -> None:
+    await setup_library(db)
+    unit = await printer_unit(db)
+    await sign_in(client, "staff@example.org")
+    page = await client.get("/staff/defects")
+    assert 'name="format" value="pdf"' in page.text
+    assert "Alle Bogen als PDF" in page.text
+    assert "All sheets as PDF" in (await client.get("/staff/defects", headers={"accept-language": "en"})).text
+
+    answer = await client.get("/staff/labels?resource=3d-drucker&format=pdf")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert 'filename="labels-3d-drucker.pdf"' in answer.headers["content-disposition"]
+    document = pypdfium2.PdfDocument(answer.content)
+    try:
+        assert len(document) == 1
+        picture = document[0].render(scale=200 / 72).to_pil()
+    finally:
+        document.close()
+    found = [result.text for result in zxingcpp.read_barcodes(picture)]
+    assert len(found) == 2  # both printer units
+    assert f"http://testserver.local/u/{unit.code}" in found or any(
+        text.endswith(f"/u/{unit.code}") for text in found
+    )
 
 
 async def test_staff_see_due_units_record_a_service_and_block_at_a_quiet_time(

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from library.booking.loans import send_reminders
 from library.booking.models import Loan, LoanStatus
-from library.catalog.models import Unit
+from library.catalog.models import Resource, Unit
 from library.clock import SettableClock
 from library.db import Database
 from tests.api.test_loans import lending_library, reserve
@@ -251,3 +251,50 @@ async def test_a_thing_on_loan_shows_on_the_day_grid_and_its_booking_page(
     assert "Overdue" in later.text
     booking_id = (await loan_of(db, loan["id"])).booking_id
     assert (await client.get(f"/staff/bookings/{booking_id}", headers=ENGLISH)).status_code == 200
+
+
+async def test_the_checklists_and_the_things_page_show_the_parts_in_the_pages_language(
+    client: Client, db: Database, clock: SettableClock
+) -> None:
+    await lending_library(db)
+    await numbered(db)
+    async with db.write() as session:
+        await session.execute(
+            update(Resource)
+            .where(Resource.slug == "kamera")
+            .values(loan_parts_en=["Battery", "Charger", "Bag"])
+        )
+    loan = await reserve(client, await get_token(client))
+    clock.set(utc(WEDNESDAY, 11))
+
+    await sign_in(client, "anna@example.org")
+    english_page = await client.get("/resources/kamera", headers=ENGLISH)
+    german_page = await client.get("/resources/kamera")
+    assert "<li>Battery</li><li>Charger</li><li>Bag</li>" in english_page.text
+    assert "<li>Akku</li><li>Ladegerät</li><li>Tasche</li>" in german_page.text
+
+    await sign_in(client, "staff@example.org")
+    english_desk = await client.get("/staff/loans?number=KAM-1", headers=ENGLISH)
+    german_desk = await client.get("/staff/loans?number=KAM-1")
+    assert f'<label for="part-{loan["id"]}-1">Charger</label>' in english_desk.text
+    assert "Ladegerät" not in english_desk.text
+    assert f'<label for="part-{loan["id"]}-1">Ladegerät</label>' in german_desk.text
+    assert "Charger" not in german_desk.text
+    # Ticked on the English page, the checklist is kept in the thing's own (German) words.
+    await post_form(
+        client,
+        f"/staff/loans/{loan['id']}/checkout",
+        {"number": "KAM-1", "part-0": "on", "part-1": "on", "part-2": "on"},
+        form_page="/staff/loans",
+    )
+    assert [tick["item"] for tick in (await loan_of(db, loan["id"])).checklist or []] == [
+        "Akku",
+        "Ladegerät",
+        "Tasche",
+    ]
+    taking_back = await client.get("/staff/loans?number=KAM-1", headers=ENGLISH)
+    assert f'<label for="missing-{loan["id"]}-2">Bag</label>' in taking_back.text
+    assert (
+        f'<label for="missing-{loan["id"]}-2">Tasche</label>'
+        in (await client.get("/staff/loans?number=KAM-1")).text
+    )

@@ -8,7 +8,7 @@ from library.catalog.models import Resource, ResourceKind, Unit, UnitBlock, Unit
 from library.db import Database
 from tests.support import factories
 from tests.support.api import Client
-from tests.support.forms import post_form, sign_in, submit_form
+from tests.support.forms import csrf_token, post_form, sign_in, submit_form
 from tests.support.staff_pages import assert_staff_only, book, desk_world, utc
 
 RESOURCE_FORM = {
@@ -114,6 +114,42 @@ async def test_staff_add_a_thing_to_lend_with_its_parts(client: Client, db: Data
     resource = await resource_row(db, "naehmaschine")
     assert resource.loan_parts == ["Fußpedal", "Netzkabel"]
     assert "Fußpedal\nNetzkabel</textarea>" in page.text
+
+
+async def test_staff_give_the_parts_in_english_next_to_the_german_ones(client: Client, db: Database) -> None:
+    await desk_world(db)
+    await sign_in(client, "sam@example.org")
+    thing = {**RESOURCE_FORM, "kind": "loan", "requires_approval": "", "loan_parts": "Fußpedal\nNetzkabel"}
+
+    one_short = await post_form(
+        client,
+        "/staff/resources/new",
+        {**thing, "loan_parts_en": "Foot pedal"},
+        form_page="/staff/resources/new",
+    )
+    token = await csrf_token(client, "/staff/resources/new")
+    with_separator = await client.post(
+        "/staff/resources/new",
+        data={**thing, "loan_parts": "Fußpedal | Kabel", "_csrf_token": token},
+        headers={"accept-language": "en"},
+    )
+    page = await submit_form(
+        client,
+        "/staff/resources/new",
+        {**thing, "loan_parts_en": "Foot pedal\nPower cable\n"},
+        form_page="/staff/resources/new",
+        lands_on="/staff/resources/naehmaschine?done=created",
+    )
+
+    assert one_short.status_code == 422
+    assert 'id="error-loan_parts_en"' in one_short.text
+    assert "eines für jedes der 2 Teile" in one_short.text
+    assert with_separator.status_code == 422
+    assert 'id="error-loan_parts"' in with_separator.text
+    assert "without control characters and without |" in with_separator.text
+    resource = await resource_row(db, "naehmaschine")
+    assert resource.loan_parts_en == ["Foot pedal", "Power cable"]
+    assert "Foot pedal\nPower cable</textarea>" in page.text
 
 
 async def test_wrong_resource_input_is_explained_next_to_each_field(client: Client, db: Database) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from library.accounts.models import Certification, Role
 from library.audit.models import AuditEntry
-from library.catalog.models import Resource, Unit
+from library.catalog.models import Resource, ResourceKind, Unit
 from library.db import Database
 from tests.support import factories
 from tests.support.api import Client
@@ -34,6 +34,26 @@ async def staff_world(db: Database) -> None:
     await factories.create_certification(db, "laser", name="Lasercutter-Einweisung")
     await factories.create_resource(db, location, "lesesaal", name="Lesesaal", units=1)
     await factories.create_user(db, "sam@example.org", name="Sam Theke", role=Role.STAFF)
+
+
+async def things_to_lend(db: Database) -> None:
+    """Things with parts in German and English, with German parts only, and with none."""
+    location = await factories.create_location(db, slug="weststadt", name="Weststadt")
+    await factories.create_resource(
+        db,
+        location,
+        "kamera",
+        name="Kamera",
+        kind=ResourceKind.LOAN,
+        units=1,
+        loan_parts=["Akku", "Ladegerät", "Tasche"],
+        loan_parts_en=["Battery", "Charger", "Bag"],
+    )
+    # Parts without English ones, and an empty list as the API may store it ("no parts" too).
+    await factories.create_resource(
+        db, location, "bohrer", name="Bohrer", kind=ResourceKind.LOAN, units=1, loan_parts=["Koffer"]
+    )
+    await factories.create_resource(db, location, "spiel", kind=ResourceKind.LOAN, units=1, loan_parts=[])
 
 
 async def upload(client: Client, text: str, name: str = "inventar.csv") -> Response:
@@ -126,6 +146,7 @@ async def test_a_file_that_is_not_csv_text_is_refused_readably(client: Client, d
 
 async def test_an_export_imports_again_and_exports_the_same(client: Client, db: Database) -> None:
     await staff_world(db)
+    await things_to_lend(db)
     await sign_in(client, "sam@example.org")
     assert (await upload(client, GOOD)).status_code == 200
     async with db.write() as session:
@@ -148,6 +169,9 @@ async def test_an_export_imports_again_and_exports_the_same(client: Client, db: 
         first.replace("naehmaschine", "naehmaschine-2")
         .replace("gruppenraum", "gruppenraum-2")
         .replace("lesesaal", "lesesaal-2")
+        .replace("kamera", "kamera-2")
+        .replace("bohrer", "bohrer-2")
+        .replace("spiel", "spiel-2")
         .replace("INV-10", "INV-20")
     )
     again = await upload(client, renamed)
@@ -160,6 +184,15 @@ async def test_an_export_imports_again_and_exports_the_same(client: Client, db: 
     original_rows = first.splitlines()[1:]
     renamed_rows = renamed.splitlines()[1:]
     assert sorted(rows) == sorted(original_rows + renamed_rows)
+    assert "Akku | Ladegerät | Tasche,Battery | Charger | Bag," in first
+    async with db.read() as session:
+        copies = {
+            resource.slug: (resource.loan_parts, resource.loan_parts_en)
+            for resource in await session.scalars(select(Resource).where(Resource.slug.like("%-2")))
+        }
+    assert copies["kamera-2"] == (["Akku", "Ladegerät", "Tasche"], ["Battery", "Charger", "Bag"])
+    assert copies["bohrer-2"] == (["Koffer"], None)
+    assert copies["spiel-2"] == (None, None)
 
 
 FORMULAS = {
@@ -204,9 +237,11 @@ async def test_an_unchanged_export_imported_again_changes_nothing_and_says_so(
     client: Client, db: Database
 ) -> None:
     await staff_world(db)
+    await things_to_lend(db)
     await sign_in(client, "sam@example.org")
     await upload(client, GOOD)
     exported = (await client.get("/staff/resources/export.csv")).content.decode("utf-8-sig")
+    assert "Akku | Ladegerät | Tasche,Battery | Charger | Bag," in exported
     async with db.read() as session:
         entries = await session.scalar(select(func.count(AuditEntry.id)))
 

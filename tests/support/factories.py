@@ -153,6 +153,7 @@ async def create_resource(
     active: bool = True,
     policy: Mapping[str, int | None] | None = None,
     loan_parts: Sequence[str] | None = None,
+    loan_parts_en: Sequence[str] | None = None,
 ) -> Resource:
     """A resource with available units (a count or their labels), retired ones and a policy."""
     labels = [f"{slug}-{n}" for n in range(1, units + 1)] if isinstance(units, int) else list(units)
@@ -174,6 +175,7 @@ async def create_resource(
             needs_staff=needs_staff,
             active=active,
             loan_parts=list(loan_parts) if loan_parts is not None else None,
+            loan_parts_en=list(loan_parts_en) if loan_parts_en is not None else None,
         )
         resource.units = [Unit(label=label) for label in labels] + [
             Unit(label=f"{slug}-retired-{n}", status=UnitStatus.RETIRED) for n in range(1, retired_units + 1)
