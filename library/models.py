@@ -32,7 +32,6 @@ from library.pictures.models import Photo
 from library.stats.models import (
     KeptThrough,
     KeptUptake,
-    PeopleDay,
     PersonFirstVisit,
     PersonKey,
     PersonMonth,
@@ -63,7 +62,6 @@ __all__ = [
     "OpeningPeriod",
     "OutboxMessage",
     "PasswordReset",
-    "PeopleDay",
     "PersonFirstVisit",
     "PersonKey",
     "PersonMonth",

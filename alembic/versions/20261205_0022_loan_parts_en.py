@@ -5,7 +5,7 @@ the German list, in the same order (library.catalog.resource_input). A part neve
 the separator of parts in the inventory CSV file: an existing part that does gets "/" instead.
 
 Revision ID: 0022_loan_parts_en
-Revises: 0019
+Revises: 0022_person_keys
 Create Date: 2026-12-05 11:00:00.000000
 """
 
@@ -33,9 +33,7 @@ def upgrade() -> None:
         parts = list(row.loan_parts or [])
         cleaned = [str(part).replace("|", "/") for part in parts]
         if cleaned != parts:
-            connection.execute(
-                resources.update().where(resources.c.id == row.id).values(loan_parts=cleaned)
-            )
+            connection.execute(resources.update().where(resources.c.id == row.id).values(loan_parts=cleaned))
 
 
 def downgrade() -> None:

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from library.accounts.models import User, UserCertification
 from library.booking.models import Booking
 from library.catalog.models import Location
-from library.stats.models import KeptThrough, KeptUptake, PeopleDay, PersonFirstVisit, PersonKey, PersonMonth
-from library.stats.queries import age_band, first_days, live_people, uptake_booking, visits_of_people
+from library.stats.models import KeptThrough, KeptUptake, PersonFirstVisit, PersonKey, PersonMonth
+from library.stats.queries import age_band, first_days, uptake_booking, visits_of_people
 from library.stats.sql import as_date, day_text, least
 
 BEGINNING = date(2000, 1, 1)
@@ -40,7 +40,6 @@ async def keep_before_retention(session: AsyncSession, cutoff: datetime) -> date
     if kept is not None and kept >= through:
         return kept
     first = BEGINNING if kept is None else kept + timedelta(days=1)
-    await count_people_days(session, first, through)
     await _keep_first_visits(session, first, through)
     await _keep_person_months(session, first, through)
     await _forget_keys_of_deleted(session, cutoff)
@@ -61,29 +60,6 @@ async def keep_before_retention(session: AsyncSession, cutoff: datetime) -> date
         await session.execute(update(KeptThrough).values(day=through))
     await session.flush()
     return through
-
-
-async def count_people_days(session: AsyncSession, first: date, last: date) -> None:
-    """Replace the people figures of the local days `first` to `last` by a fresh count.
-
-    Retention does it for the days it is about to anonymise (and they stay so from then on),
-    the roll-up for the closed days after those.
-    """
-    await session.execute(delete(PeopleDay).where(PeopleDay.day >= first, PeopleDay.day <= last))
-    counted = live_people(first, last).subquery("counted")
-    await session.execute(
-        insert(PeopleDay).from_select(
-            ["day", "location_id", "factor", "age_band", "people", "new_people"],
-            select(
-                as_date(counted.c.day),
-                counted.c.location_id,
-                counted.c.factor,
-                counted.c.age_band,
-                counted.c.people,
-                counted.c.new_people,
-            ),
-        )
-    )
 
 
 async def _keep_first_visits(session: AsyncSession, first: date, through: date) -> None:

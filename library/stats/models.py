@@ -31,28 +31,6 @@ class RefusalEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PeopleDay(Base):
-    """People counted on one local day, at one location, in one factor and age band.
-
-    Written by the daily roll-up for closed days and, for the days whose bookings retention is
-    about to anonymise, once more by retention (then never again). No report reads them since
-    people are counted as unique people (`PersonMonth`); they are the only record of the days
-    kept before the markers existed.
-    """
-
-    __tablename__ = "stats_people_days"
-    __table_args__ = (
-        CheckConstraint("people >= 0 AND new_people >= 0 AND new_people <= people", name="counts"),
-    )
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True)
-    factor: Mapped[Factor] = mapped_column(str_enum(Factor, "factor"), primary_key=True)
-    age_band: Mapped[str] = mapped_column(String(10), primary_key=True)
-    people: Mapped[int] = mapped_column(Integer)
-    new_people: Mapped[int] = mapped_column(Integer)
-
-
 class PersonFirstVisit(Base):
     """The first local day an account came (booked or took part), kept when retention forgets it."""
 
@@ -106,8 +84,7 @@ class KeptUptake(Base):
 
 
 class KeptThrough(Base):
-    """One row: the last local day whose people are kept (`stats_person_months`, and as
-    person-days in `stats_people_days`)."""
+    """One row: the last local day whose people are kept (`stats_person_months`)."""
 
     __tablename__ = "stats_kept_through"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

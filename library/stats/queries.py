@@ -969,30 +969,6 @@ def _live_visits(first: date, last: date, location_ids: Sequence[int] | None) ->
     return visits, firsts, first_day
 
 
-def live_people(first: date, last: date, location_ids: Sequence[int] | None = None) -> Select[Any]:
-    """People per local day, location, factor and age band from the bookings as they are now.
-
-    Columns day ('YYYY-MM-DD'), location_id, factor, age_band, people, new_people. New: the
-    day is the person's first visit (see `_live_visits`).
-    """
-    visits, firsts, first_day = _live_visits(first, last, location_ids)
-    band = age_band(visits.c.day, day_text(User.birth_date))
-    return (
-        select(
-            visits.c.day.label("day"),
-            visits.c.location_id.label("location_id"),
-            visits.c.factor.label("factor"),
-            band.label("age_band"),
-            func.count().label("people"),
-            func.sum(case((visits.c.day == first_day, 1), else_=0)).label("new_people"),
-        )
-        .join(User, User.id == visits.c.user_id)
-        .join(firsts, firsts.c.user_id == visits.c.user_id)
-        .outerjoin(PersonFirstVisit, PersonFirstVisit.user_id == visits.c.user_id)
-        .group_by(visits.c.day, visits.c.location_id, visits.c.factor, band)
-    )
-
-
 def _live_seen(
     first: date, last: date, location_ids: Sequence[int], new_from: date, new_to: date
 ) -> Select[Any]:

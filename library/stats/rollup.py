@@ -9,13 +9,12 @@ chunk of days); a change older than that is not seen by the roll-up. Retention d
 here: it forgets who booked, not when or with which status.
 
 Beside the resource days, the same run counts the hour cells of the heatmap (booked minutes per
-local day and hour, per location and factor, of the resources in service) and the people of
-those days (`PeopleDay`, person-days, not the days retention has kept, which stay as it kept
-them; no report reads them since people are counted as unique people, see `queries.people`),
-so that a year's heatmap reads a few thousand anonymous rows. Both depend on each resource's
-location and factor (and the cells on whether it is in service), as listed in `RolledResource`:
-when a resource has changed since, the next run counts cells and people again from scratch,
-and until then the heatmap counts what the change touches from the bookings.
+local day and hour, per location and factor, of the resources in service), so that a year's
+heatmap reads a few thousand anonymous rows. They depend on each resource's location, factor
+and whether it is in service, as listed in `RolledResource`: when a resource has changed since,
+the next run counts the cells again from scratch, and until then the heatmap counts what the
+change touches from the bookings. People are not rolled up: they are counted as unique people
+(`queries.people`), from the bookings and, for the days retention has kept, its monthly markers.
 """
 
 from __future__ import annotations
@@ -30,8 +29,7 @@ from library.booking.models import Booking
 from library.catalog.models import Location, Resource
 from library.db import UTCDateTime
 from library.stats import rules
-from library.stats.keeping import count_people_days
-from library.stats.models import HourCell, KeptThrough, ResourceDay, RolledResource, RolledThrough
+from library.stats.models import HourCell, ResourceDay, RolledResource, RolledThrough
 from library.stats.queries import (
     TIME_SLOTS,
     Counted,
@@ -110,11 +108,6 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
         counted_days += (last - day).days + 1
     for day, last in _chunks(again_first, through):
         await count_hours(session, day, last, longest)
-    # People of the days retention has kept stay as it kept them.
-    kept: date | None = await session.scalar(select(KeptThrough.day))
-    people_first = again_first if kept is None else max(again_first, kept + timedelta(days=1))
-    for day, last in _chunks(people_first, through):
-        await count_people_days(session, day, last)
     if rolled is None:
         session.add(RolledThrough(id=1, day=through))
     else:
