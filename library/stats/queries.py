@@ -972,10 +972,12 @@ def _live_visits(first: date, last: date, location_ids: Sequence[int] | None) ->
 def _live_seen(
     first: date, last: date, location_ids: Sequence[int], new_from: date, new_to: date
 ) -> Select[Any]:
-    """Who came on the local days `first` to `last` (still named): person, factor, age_band, new.
+    """Who came on the local days `first` to `last` (still named): person, factor, day, birth
+    (both 'YYYY-MM-DD'), new.
 
     `person` is the account's opaque key where it has one, else minus its id (keys are
     positive, so the two never meet); `new` 1 when the first visit lies in `new_from`..`new_to`.
+    The age band is left to the caller: worked out once per person, not per visit.
     """
     visits, firsts, first_day = _live_visits(first, last, location_ids)
     is_new = and_(first_day >= new_from.isoformat(), first_day <= new_to.isoformat())
@@ -983,7 +985,8 @@ def _live_seen(
         select(
             func.coalesce(PersonKey.key, -visits.c.user_id).label("person"),
             visits.c.factor.label("factor"),
-            age_band(visits.c.day, day_text(User.birth_date)).label("age_band"),
+            visits.c.day.label("day"),
+            day_text(User.birth_date).label("birth"),
             case((is_new, 1), else_=0).label("new"),
         )
         .join(User, User.id == visits.c.user_id)
@@ -1045,29 +1048,40 @@ async def people(
     counted_from, counted_to = rules.counted_period(first, last, kept_through)
     parts: list[Select[Any]] = []
     if kept_through is not None and counted_from <= kept_through:
-        parts.append(_kept_seen(counted_from, min(counted_to, kept_through), location_ids, counted_to))
+        kept_to = min(counted_to, kept_through)
+        kept = _kept_seen(counted_from, kept_to, location_ids, counted_to).subquery("kept")
+        key = kept.c.factor if group_by == "factor" else kept.c.age_band
+        parts.append(
+            select(kept.c.person, key.label("key"), kept.c.new).where(
+                *([kept.c.factor == factor] if factor is not None else [])
+            )
+        )
     live_first = counted_from if kept_through is None else max(counted_from, kept_through + timedelta(days=1))
     if live_first <= counted_to:
-        parts.append(_live_seen(live_first, counted_to, location_ids, counted_from, counted_to))
+        live = _live_seen(live_first, counted_to, location_ids, counted_from, counted_to).subquery("live")
+        only = [live.c.factor == factor] if factor is not None else []
+        if group_by == "factor":
+            parts.append(select(live.c.person, live.c.factor.label("key"), live.c.new).where(*only))
+        else:
+            # The band of the first visit in the period, worked out once per person.
+            band = age_band(func.min(live.c.day), live.c.birth)
+            parts.append(
+                select(live.c.person, band.label("key"), func.max(live.c.new).label("new"))
+                .where(*only)
+                .group_by(live.c.person, live.c.birth)
+            )
     totals: dict[str, list[int]] = {key: [0, 0] for key in _people_keys(group_by)}
     if parts:
         seen = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("seen")
-        chosen = [seen.c.factor == factor] if factor is not None else []
         if group_by == "factor":
-            statement: Select[Any] = (
-                select(
-                    seen.c.factor,
-                    func.count(seen.c.person.distinct()),
-                    func.count(case((seen.c.new == 1, seen.c.person)).distinct()),
-                )
-                .where(*chosen)
-                .group_by(seen.c.factor)
-            )
+            statement: Select[Any] = select(
+                seen.c.key,
+                func.count(seen.c.person.distinct()),
+                func.count(case((seen.c.new == 1, seen.c.person)).distinct()),
+            ).group_by(seen.c.key)
         else:
-            rank = _band_rank(seen.c.age_band)
             per_person = (
-                select(func.min(rank).label("rank"), func.max(seen.c.new).label("new"))
-                .where(*chosen)
+                select(func.min(_band_rank(seen.c.key)).label("rank"), func.max(seen.c.new).label("new"))
                 .group_by(seen.c.person)
                 .subquery("per_person")
             )
