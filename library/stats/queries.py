@@ -28,6 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     and_,
     case,
     cast,
@@ -327,6 +328,21 @@ async def utilisation(
     Closed days (up to `RolledThrough`) come from the daily roll-up, the days after from the
     bookings; both count each day's part of a booking alike, so the sums are the same.
     """
+    grouped = await utilisation_by(session, first, last, (group_by,), location=location, factor=factor)
+    return grouped[group_by]
+
+
+async def utilisation_by(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    group_bys: Sequence[UtilisationGroup],
+    *,
+    location: str | None = None,
+    factor: str | None = None,
+) -> dict[UtilisationGroup, list[UtilisationRow]]:
+    """`utilisation` in several groupings at once: the figures per resource are worked out once
+    (a page that shows them by factor and by resource pays for one)."""
     where = await places(session, first, last, location)
     by_id = {p.id: p for p in where}
     resources = await _resources(session, where, factor)
@@ -359,7 +375,7 @@ async def utilisation(
     for row in per_resource.values():
         row.booked_minutes = round(row.booked_minutes, 2)
         row.used_minutes = round(row.used_minutes, 2)
-    return _grouped(per_resource, resources, by_id, group_by)
+    return {group_by: _grouped(per_resource, resources, by_id, group_by) for group_by in group_bys}
 
 
 @dataclass(frozen=True)
@@ -1033,14 +1049,28 @@ async def people(
     location: str | None = None,
     factor: str | None = None,
 ) -> PeopleFigures:
-    """Unique people, new and returning, per factor or age band, in one grouped query.
+    """Unique people, new and returning, per factor or age band (see `people_by`)."""
+    return (await people_by(session, first, last, (group_by,), location=location, factor=factor))[group_by]
+
+
+async def people_by(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    group_bys: Sequence[PeopleGroup],
+    *,
+    location: str | None = None,
+    factor: str | None = None,
+) -> dict[PeopleGroup, PeopleFigures]:
+    """Unique people, new and returning, in each grouping asked for, in one statement.
 
     Each person counts once in the period: in each factor they came for (so factors may add
     up to more than all people), and in the age band of their first visit in the period (the
     youngest band they were seen in, so bands add up). New: their first visit ever lies in the
     counted days. Days retention has kept come from the monthly markers (`PersonMonth`, whole
     months: see `rules.counted_period`), the days after from the bookings; the same person is
-    the same key in both, so a past year's figures stay the same after retention.
+    the same key in both, so a past year's figures stay the same after retention. Who was seen
+    (one row per person and factor) is worked out once for all groupings.
     """
     where = await places(session, first, last, location)
     location_ids = [p.id for p in where]
@@ -1050,51 +1080,70 @@ async def people(
     if kept_through is not None and counted_from <= kept_through:
         kept_to = min(counted_to, kept_through)
         kept = _kept_seen(counted_from, kept_to, location_ids, counted_to).subquery("kept")
-        key = kept.c.factor if group_by == "factor" else kept.c.age_band
         parts.append(
-            select(kept.c.person, key.label("key"), kept.c.new).where(
+            select(kept.c.person, kept.c.factor, kept.c.age_band, kept.c.new).where(
                 *([kept.c.factor == factor] if factor is not None else [])
             )
         )
     live_first = counted_from if kept_through is None else max(counted_from, kept_through + timedelta(days=1))
     if live_first <= counted_to:
         live = _live_seen(live_first, counted_to, location_ids, counted_from, counted_to).subquery("live")
-        only = [live.c.factor == factor] if factor is not None else []
-        if group_by == "factor":
-            parts.append(select(live.c.person, live.c.factor.label("key"), live.c.new).where(*only))
-        else:
-            # The band of the first visit in the period, worked out once per person.
-            band = age_band(func.min(live.c.day), live.c.birth)
-            parts.append(
-                select(live.c.person, band.label("key"), func.max(live.c.new).label("new"))
-                .where(*only)
-                .group_by(live.c.person, live.c.birth)
+        # The band of a person's first visit for each factor: the youngest of them is the band
+        # of their first visit in the period (age only goes up).
+        parts.append(
+            select(
+                live.c.person,
+                live.c.factor,
+                age_band(func.min(live.c.day), live.c.birth).label("age_band"),
+                func.max(live.c.new).label("new"),
             )
-    totals: dict[str, list[int]] = {key: [0, 0] for key in _people_keys(group_by)}
+            .where(*([live.c.factor == factor] if factor is not None else []))
+            .group_by(live.c.person, live.c.factor, live.c.birth)
+        )
+    totals: dict[PeopleGroup, dict[str, list[int]]] = {
+        group_by: {key: [0, 0] for key in _people_keys(group_by)} for group_by in group_bys
+    }
     if parts:
-        seen = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("seen")
-        if group_by == "factor":
-            statement: Select[Any] = select(
-                seen.c.key,
+        seen = (parts[0] if len(parts) == 1 else union_all(*parts)).cte("seen")
+        per_person = (
+            select(func.min(_band_rank(seen.c.age_band)).label("rank"), func.max(seen.c.new).label("new"))
+            .group_by(seen.c.person)
+            .subquery("per_person")
+        )
+        statements = {
+            "factor": select(
+                literal("factor").label("grouping"),
+                cast(seen.c.factor, String).label("key"),
                 func.count(seen.c.person.distinct()),
                 func.count(case((seen.c.new == 1, seen.c.person)).distinct()),
-            ).group_by(seen.c.key)
-        else:
-            per_person = (
-                select(func.min(_band_rank(seen.c.key)).label("rank"), func.max(seen.c.new).label("new"))
-                .group_by(seen.c.person)
-                .subquery("per_person")
-            )
-            statement = select(per_person.c.rank, func.count(), func.sum(per_person.c.new)).group_by(
-                per_person.c.rank
-            )
-        for key, count, new in await session.execute(statement):
+            ).group_by(seen.c.factor),
+            "age_band": select(
+                literal("age_band").label("grouping"),
+                cast(per_person.c.rank, String).label("key"),
+                func.count(),
+                func.sum(per_person.c.new),
+            ).group_by(per_person.c.rank),
+        }
+        chosen = [statements[group_by] for group_by in group_bys]
+        statement = chosen[0] if len(chosen) == 1 else union_all(*chosen)
+        for grouping, key, count, new in await session.execute(statement):
+            group_by = _people_group(grouping)
             name = str(key) if group_by == "factor" else _people_keys("age_band")[int(key)]
-            totals.setdefault(name, [0, 0])
-            totals[name][0] += int(count or 0)
-            totals[name][1] += int(new or 0)
-    rows = [PeopleRow(key, count, new) for key, (count, new) in totals.items()]
-    return PeopleFigures(rows, counted_from, counted_to)
+            figures = totals[group_by].setdefault(name, [0, 0])
+            figures[0] += int(count or 0)
+            figures[1] += int(new or 0)
+    return {
+        group_by: PeopleFigures(
+            [PeopleRow(key, count, new) for key, (count, new) in totals[group_by].items()],
+            counted_from,
+            counted_to,
+        )
+        for group_by in group_bys
+    }
+
+
+def _people_group(value: str) -> PeopleGroup:
+    return "factor" if value == "factor" else "age_band"
 
 
 def _band_rank(band: ColumnElement[str]) -> ColumnElement[int]:

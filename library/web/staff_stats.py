@@ -209,19 +209,15 @@ class StaffStatsPages(Controller):
     ) -> dict[str, Any]:
         first, last, location = chosen.first, chosen.last, chosen.location or None
         factor = chosen.factor or None
-        by_factor = await queries.utilisation(
-            session, first, last, group_by="factor", location=location, factor=factor
+        grouped = await queries.utilisation_by(
+            session, first, last, ("factor", "resource"), location=location, factor=factor
         )
-        by_resource = await queries.utilisation(
-            session, first, last, group_by="resource", location=location, factor=factor
-        )
+        by_factor, by_resource = grouped["factor"], grouped["resource"]
         cells = await queries.heatmap(session, first, last, location=location, factor=factor)
-        people_factor = await queries.people(
-            session, first, last, group_by="factor", location=location, factor=factor
+        people = await queries.people_by(
+            session, first, last, ("factor", "age_band"), location=location, factor=factor
         )
-        people_age = await queries.people(
-            session, first, last, group_by="age_band", location=location, factor=factor
-        )
+        people_factor, people_age = people["factor"], people["age_band"]
         workshop_rows = await queries.workshops(session, first, last)
         demand_rows = await queries.demand(session, first, last, group_by="resource", location=location)
         demand_codes = await queries.demand(session, first, last, group_by="code", location=location)
