@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking.models import ACTIVE_STATUSES, BOOKED_PURPOSES, Booking, BookingStatus
-from library.catalog.models import Resource, Unit, UnitBlock, UnitStatus
+from library.catalog.models import Resource, ResourceKind, Unit, UnitBlock, UnitStatus
 from library.db import Database, dialect_of
 from library.opendata.models import Datastream, Observation, ObservationPush, PushStatus, StreamKind
 
@@ -103,7 +103,9 @@ def _insert(session: AsyncSession, table: type[Any]) -> Any:
 
 
 async def _units(session: AsyncSession, at: datetime) -> tuple[dict[Key, int], dict[Key, int]]:
-    """Units in service per location and factor, and how many of them are free at `at`."""
+    """Of the units in service per location and factor: how many are free at `at`, and how many
+    are booked by time (not things lent for days: they have no booked share, as in the
+    statistics)."""
     held = exists().where(
         Booking.unit_id == Unit.id,
         Booking.status.in_(ACTIVE_STATUSES),
@@ -115,19 +117,19 @@ async def _units(session: AsyncSession, at: datetime) -> tuple[dict[Key, int], d
         select(
             Resource.location_id,
             Resource.factor,
-            func.count(Unit.id),
             func.count(Unit.id).filter(and_(~held, ~blocked)),
+            func.count(Unit.id).filter(Resource.kind != ResourceKind.LOAN),
         )
         .join(Unit, Unit.resource_id == Resource.id)
         .where(Resource.active.is_(True), Unit.status == UnitStatus.AVAILABLE)
         .group_by(Resource.location_id, Resource.factor)
     )
-    total: dict[Key, int] = {}
     free: dict[Key, int] = {}
-    for location_id, factor, units, free_units in rows:
-        total[(location_id, str(factor))] = units
+    timed: dict[Key, int] = {}
+    for location_id, factor, free_units, timed_units in rows:
         free[(location_id, str(factor))] = free_units
-    return total, free
+        timed[(location_id, str(factor))] = timed_units
+    return free, timed
 
 
 async def _present(session: AsyncSession, at: datetime) -> dict[Key, int]:
@@ -151,7 +153,12 @@ async def _intervals(session: AsyncSession, start: datetime, end: datetime) -> l
     rows = await session.execute(
         select(Resource.location_id, Resource.factor, Booking.unit_id, Booking.start_at, Booking.end_at)
         .join(Resource, Resource.id == Booking.resource_id)
-        .where(Booking.status.in_(BOOKED_STATUSES), Booking.start_at < end, Booking.end_at > start)
+        .where(
+            Booking.status.in_(BOOKED_STATUSES),
+            Booking.purpose.in_(BOOKED_PURPOSES),  # time slots: not a loan's days or an offer
+            Booking.start_at < end,
+            Booking.end_at > start,
+        )
     )
     return [Interval((loc, str(factor)), unit, begin, finish) for loc, factor, unit, begin, finish in rows]
 
@@ -164,9 +171,9 @@ async def record_observations_within(session: AsyncSession, now: datetime, *, pu
     quarter = step_start(now, QUARTER)
     hour_end = step_start(now, HOUR)
     hour_start = hour_end - HOUR
-    total, free = await _units(session, quarter)
+    free, timed = await _units(session, quarter)
     present = await _present(session, quarter)
-    share = booked_share(total, await _intervals(session, hour_start, hour_end), hour_start, hour_end)
+    share = booked_share(timed, await _intervals(session, hour_start, hour_end), hour_start, hour_end)
     streams = (
         await session.execute(
             select(Datastream.id, Datastream.location_id, Datastream.factor, Datastream.kind)

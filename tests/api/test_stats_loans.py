@@ -245,6 +245,8 @@ async def test_a_thing_out_on_loan_is_not_a_person_present(client: Client, db: D
         if stream["properties"]["factor"] == "technology"
     }
     assert technology["people_present"] == 0
+    # Nor booked time: the camera's loan and its unit count neither way in the booked share.
+    assert technology["booked_share"] == 0
 
 
 async def test_loan_figures_stay_the_same_after_retention(client: Client, db: Database) -> None:
