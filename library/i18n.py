@@ -12,7 +12,7 @@ pattern of our own is a date as people type it (TYPED_DATES), for hints and for 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -112,6 +112,11 @@ def format_datetime(value: datetime, lang: Lang, zone: ZoneInfo | str | None = N
 def format_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
     """E.g. "Dienstag, 1. Dezember 2026" / "Tuesday, 1 December 2026"."""
     return dates.format_date(_day(value, zone), "full", locale=FORMAT_LOCALES[lang])
+
+
+def format_last_day(value: datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
+    """The last day of a span of whole days that ends at `value` (a local midnight), as `format_date`."""
+    return format_date(value - timedelta(microseconds=1), lang, zone)
 
 
 def format_short_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:

@@ -37,6 +37,7 @@ from library.i18n import (
     Lang,
     catalogue,
     format_date,
+    format_last_day,
     format_moment,
     format_span,
     known_language,
@@ -341,12 +342,17 @@ async def offer_facts(
     if hold is None or hold.offer_booking_id is None or hold.offer_until is None:
         raise Unbuildable(f"hold {hold_id} no longer has an offer")
     facts = await booking_facts(session, row, hold.offer_booking_id, lang, base_url, sender)
-    timezone = await session.scalar(
-        select(Location.timezone)
-        .join(Resource, Resource.location_id == Location.id)
-        .where(Resource.id == hold.resource_id)
-    )
-    zone = ZoneInfo(timezone or "Europe/Berlin")
+    place = (
+        await session.execute(
+            select(Location.timezone, Resource.kind)
+            .join(Resource, Resource.location_id == Location.id)
+            .where(Resource.id == hold.resource_id)
+        )
+    ).first()
+    if place is None:
+        raise Unbuildable(f"hold {hold_id} has no resource")
+    timezone, kind = place
+    zone = ZoneInfo(timezone)
     facts.manage_url = f"{base_url}/my/holds"
     facts.extra = {
         "offered_until": format_moment(hold.offer_until, lang, zone),
@@ -355,12 +361,11 @@ async def offer_facts(
         "due": None,
     }
     occasion = facts.occasions[0]
-    kind = await session.scalar(select(Resource.kind).where(Resource.id == hold.resource_id))
     if kind == ResourceKind.LOAN:
         # A thing is offered for whole days: the pickup day and the day it is due back, not
         # the midnight-to-midnight span its unit is held for.
         pickup = format_date(occasion.start, lang, zone)
-        due = format_date(occasion.end - timedelta(microseconds=1), lang, zone)
+        due = format_last_day(occasion.end, lang, zone)
         facts.extra.update(pickup=pickup, due=due)
         facts.occasions[0] = replace(occasion, when=f"{pickup} – {due}")
     return facts

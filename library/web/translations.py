@@ -4,7 +4,7 @@ rendered (its `lang`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,7 @@ def format_date(context: Context, value: date | datetime, zone: ZoneInfo | str |
 @pass_context
 def format_last_day(context: Context, value: datetime, zone: ZoneInfo | str | None = None) -> str:
     """The last day of a span of whole days that ends at `value` (a local midnight)."""
-    return i18n.format_date(value - timedelta(microseconds=1), context_language(context), zone)
+    return i18n.format_last_day(value, context_language(context), zone)
 
 
 @pass_context
