@@ -63,12 +63,19 @@ def configure_templates(engine: JinjaTemplateEngine) -> None:
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
+    """The application; its settings and clock live in its state, read per request and at startup.
+
+    Only the secret key and the scheme (`behind_https`) are built into the app; so one app can be
+    pointed at another database between runs, which the tests do rather than build it each time.
+    """
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     use_password_hashing(settings.password_hashing)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        settings: Settings = app.state.settings
+        clock: Clock = app.state.clock
         # The engine belongs to the event loop that serves requests, so it is made here.
         db = Database(settings.database_url)
         app.state.db = db
@@ -89,11 +96,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     def provide_db(state: State) -> Database:
         return state.db  # type: ignore[no-any-return]
 
-    def provide_clock() -> Clock:
-        return clock
+    def provide_clock(state: State) -> Clock:
+        return state.clock  # type: ignore[no-any-return]
 
-    def provide_settings() -> Settings:
-        return settings
+    def provide_settings(state: State) -> Settings:
+        return state.settings  # type: ignore[no-any-return]
 
     app = Litestar(
         route_handlers=[
