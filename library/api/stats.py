@@ -22,7 +22,7 @@ from library.config import Settings
 from library.errors import InvalidInput
 from library.http.deps import ClockDep, DatabaseDep, SettingsDep
 from library.http.viewer import staff_only
-from library.stats import queries, rules, tables
+from library.stats import queries, rules, tables, trends
 from library.stats.tables import Table
 
 MAX_DAYS = 732  # two years: a year beside the year before it
@@ -50,6 +50,11 @@ class LoanGroup(enum.StrEnum):
 class PeopleGroup(enum.StrEnum):
     FACTOR = "factor"
     AGE_BAND = "age_band"
+
+
+class Granularity(enum.StrEnum):
+    MONTH = "month"
+    WEEK = "week"
 
 
 class DemandGroup(enum.StrEnum):
@@ -166,6 +171,64 @@ class DemandOut(msgspec.Struct):
     from_: date = msgspec.field(name="from")
     to: date = msgspec.field(name="to")
     rows: list[DemandRowOut] = msgspec.field(default_factory=list)
+
+
+class TrendRowOut(msgspec.Struct):
+    """A month or week (`first_day` to `last_day`) and the same days a year earlier
+    (`previous_…`: the same month, or 52 weeks earlier so weekdays align). Each figure as in the
+    other statistics; `people` and `new_people` are unique people in the month or week (1 to 4
+    suppressed), null with `people_suppressed: false` for a week in days retention has kept (known
+    by month only), and counted over `people_counted_from` to `people_counted_to` (a month reaching
+    into kept days: the whole month). `refused`: refused booking attempts made then; `loans`:
+    things checked out then; `workshop_sessions` and `workshop_attended`: sessions held then and
+    their places attended."""
+
+    first_day: date
+    last_day: date
+    open_minutes: float
+    booked_minutes: float
+    used_minutes: float
+    booked_share: float | None
+    used_share: float | None
+    bookings: int
+    no_shows: int
+    late_cancellations: int
+    people: int | None
+    new_people: int | None
+    people_suppressed: bool
+    people_counted_from: date | None
+    people_counted_to: date | None
+    refused: int
+    loans: int
+    workshop_sessions: int
+    workshop_attended: int
+    previous_first_day: date
+    previous_last_day: date
+    previous_open_minutes: float
+    previous_booked_minutes: float
+    previous_used_minutes: float
+    previous_booked_share: float | None
+    previous_used_share: float | None
+    previous_bookings: int
+    previous_no_shows: int
+    previous_late_cancellations: int
+    previous_people: int | None
+    previous_new_people: int | None
+    previous_people_suppressed: bool
+    previous_people_counted_from: date | None
+    previous_people_counted_to: date | None
+    previous_refused: int
+    previous_loans: int
+    previous_workshop_sessions: int
+    previous_workshop_attended: int
+
+
+class TrendOut(msgspec.Struct):
+    """`from`: the first day of the oldest month or week; `to`: the last day counted."""
+
+    from_: date = msgspec.field(name="from")
+    to: date = msgspec.field(name="to")
+    rows: list[TrendRowOut] = msgspec.field(default_factory=list)
 
 
 From = Annotated[
@@ -360,3 +423,31 @@ class StatsController(Controller):
                 factor=factor.value if factor else None,
             )
         return answer(tables.loans_table(rows, first, last, lang=language(request)), format)
+
+    @get(
+        "/trends",
+        summary=(
+            "The figures of each of the twelve months or 52 weeks up to `to`,"
+            " beside the same days a year earlier"
+        ),
+        responses=_files(TrendOut),
+    )
+    async def trends(
+        self,
+        db: DatabaseDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        date_to: To = None,
+        location: Slug = None,
+        factor: FromQuery[Factor | None] = None,
+        granularity: FromQuery[Granularity] = Granularity.MONTH,
+        format: Format = ExportFormat.JSON,
+    ) -> Response[Any]:
+        last = date_to or today_of(clock, settings)
+        if not rules.EARLIEST <= last <= rules.LATEST:
+            raise InvalidInput("invalid_query", "to", source="query")
+        async with db.read() as session:
+            points = await trends.trend(
+                session, last, granularity.value, location=location, factor=factor.value if factor else None
+            )
+        return answer(tables.trend_table(points, granularity.value), format)

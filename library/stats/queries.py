@@ -185,7 +185,9 @@ class DemandRow:
 
 
 @dataclass
-class _Resource:
+class CountedResource:
+    """A resource in service as the statistics count it: its bookable units and their blocks."""
+
     id: int
     slug: str
     name: str
@@ -249,9 +251,9 @@ def spans_table(spans: Sequence[tuple[int, Span, str]], name: str = "bounds") ->
     return (rows[0] if len(rows) == 1 else union_all(*rows)).cte(name)
 
 
-async def _resources(
+async def counted_in(
     session: AsyncSession, where: Sequence[Place], factor: str | None = None
-) -> dict[int, _Resource]:
+) -> dict[int, CountedResource]:
     """Active resources of the locations with their bookable units and their units' blocks."""
     statement = (
         select(
@@ -272,7 +274,9 @@ async def _resources(
     if factor is not None:
         statement = statement.where(Resource.factor == factor)
     found = {
-        row[0]: _Resource(row[0], row[1], row[2], row[3], row[4], str(row[5]), str(row[6]), row[7], row[8])
+        row[0]: CountedResource(
+            row[0], row[1], row[2], row[3], row[4], str(row[5]), str(row[6]), row[7], row[8]
+        )
         for row in await session.execute(statement)
     }
     if not found or not where:
@@ -294,24 +298,24 @@ async def _resources(
     return found
 
 
-def _blocked_minutes(resource: _Resource, place: Place) -> float:
+def blocked_minutes(resource: CountedResource, place: Place) -> float:
     """Minutes of opening hours in which units were blocked: the resource's downtime."""
     spans = place.open.spans(resource.needs_staff)
     return sum(rules.total_minutes(rules.overlap(spans, blocks)) for blocks in resource.blocks.values())
 
 
-def _one_day_open(resource: _Resource, day: Place) -> float:
+def _one_day_open(resource: CountedResource, day: Place) -> float:
     return _open_minutes(resource, day, rules.total_minutes(day.open.spans(resource.needs_staff)))
 
 
-def _open_minutes(resource: _Resource, place: Place, open_total: float) -> float:
+def _open_minutes(resource: CountedResource, place: Place, open_total: float) -> float:
     """`open_total` is the minutes of the place's open spans for the resource, the same for all
     its resources: summed once, not once per resource. A thing for loan has no open minutes: it
     is lent for days, never booked for a time, so its hours would only thin out the shares (its
     downtime is still counted)."""
     if resource.kind == ResourceKind.LOAN:
         return 0.0
-    return resource.units * open_total - _blocked_minutes(resource, place)
+    return resource.units * open_total - blocked_minutes(resource, place)
 
 
 async def utilisation(
@@ -345,7 +349,7 @@ async def utilisation_by(
     (a page that shows them by factor and by resource pays for one)."""
     where = await places(session, first, last, location)
     by_id = {p.id: p for p in where}
-    resources = await _resources(session, where, factor)
+    resources = await counted_in(session, where, factor)
     open_totals = {
         (p.id, staffed): rules.total_minutes(p.open.spans(staffed))
         for p in where
@@ -357,7 +361,7 @@ async def utilisation_by(
             r.name,
             r.name_en,
             open_minutes=_open_minutes(r, by_id[r.location_id], open_totals[(r.location_id, r.needs_staff)]),
-            downtime_minutes=_blocked_minutes(r, by_id[r.location_id]),
+            downtime_minutes=blocked_minutes(r, by_id[r.location_id]),
         )
         for r in resources.values()
     }
@@ -397,11 +401,11 @@ async def daily_utilisation(session: AsyncSession, first: date, last: date) -> l
     """
     where = await places(session, first, last)
     by_id = {p.id: p for p in where}
-    resources = await _resources(session, where)
+    resources = await counted_in(session, where)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     per_day: dict[date, dict[int, UtilisationRow]] = {}
     for day in days:
-        open_that_day = {p.id: _one_day(p, day) for p in where}
+        open_that_day = {p.id: narrowed(p, day, day) for p in where}
         per_day[day] = {
             r.id: UtilisationRow(
                 r.slug, r.name, r.name_en, open_minutes=_one_day_open(r, open_that_day[r.location_id])
@@ -442,9 +446,9 @@ async def daily_utilisation(session: AsyncSession, first: date, last: date) -> l
     ]
 
 
-def _one_day(place: Place, day: date) -> Place:
-    """The place as the statistics of one of its period's days see it."""
-    bounds = rules.period_bounds(day, day, place.zone)
+def narrowed(place: Place, first: date, last: date) -> Place:
+    """The place as the statistics of the days `first` to `last` of its period see it."""
+    bounds = rules.period_bounds(first, last, place.zone)
     return replace(
         place,
         bounds=bounds,
@@ -600,7 +604,7 @@ def _add_figures(
 
 def _grouped(
     per_resource: dict[int, UtilisationRow],
-    resources: dict[int, _Resource],
+    resources: dict[int, CountedResource],
     by_id: dict[int, Place],
     group_by: UtilisationGroup,
 ) -> list[UtilisationRow]:
@@ -630,7 +634,7 @@ async def heatmap(
     """Booked share per local weekday and hour: booked minutes in the cell over open unit-minutes."""
     where = await places(session, first, last, location)
     by_id = {p.id: p for p in where}
-    resources = await _resources(session, where, factor)
+    resources = await counted_in(session, where, factor)
     open_cells: dict[tuple[int, int], float] = defaultdict(float)
     units: dict[tuple[int, bool], int] = defaultdict(int)
     for resource in resources.values():
@@ -660,7 +664,7 @@ async def _booked_cells(
     where: Sequence[Place],
     first: date,
     last: date,
-    resources: dict[int, _Resource],
+    resources: dict[int, CountedResource],
     factor: str | None,
 ) -> dict[tuple[int, int], float]:
     """Booked minutes per local (weekday, hour) of the resources: closed days from the hour
@@ -957,7 +961,7 @@ def first_days(people: Select[Any]) -> Select[Any]:
     )
 
 
-def _live_visits(first: date, last: date, location_ids: Sequence[int] | None) -> tuple[CTE, CTE, Any]:
+def live_visits(first: date, last: date, location_ids: Sequence[int] | None) -> tuple[CTE, CTE, Any]:
     """Visits on the local days `first` to `last` from the bookings as they are now (distinct
     user_id, day, location_id, factor), everyone's first visit (`firsts`) and the expression of
     a person's first day: from their visits still named and the first day kept for them when
@@ -995,7 +999,7 @@ def _live_seen(
     positive, so the two never meet); `new` 1 when the first visit lies in `new_from`..`new_to`.
     The age band is left to the caller: worked out once per person, not per visit.
     """
-    visits, firsts, first_day = _live_visits(first, last, location_ids)
+    visits, firsts, first_day = live_visits(first, last, location_ids)
     is_new = and_(first_day >= new_from.isoformat(), first_day <= new_to.isoformat())
     return (
         select(

@@ -20,9 +20,10 @@ change touches from the bookings. People are not rolled up: they are counted as 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CTE, Date, and_, delete, func, insert, literal, select, union_all, update
+from sqlalchemy import CTE, Date, Select, and_, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking.models import Booking
@@ -91,22 +92,12 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
                 select(Resource.id, Resource.location_id, Resource.factor, Resource.active),
             )
         )
-    # The longest time slot (a loan's weeks are not booked minutes: see queries.TIME_SLOTS).
-    longest = timedelta(
-        minutes=float(
-            await session.scalar(
-                select(func.max(minutes_between(Booking.start_at, Booking.end_at))).where(
-                    Booking.purpose.in_(TIME_SLOTS)
-                )
-            )
-            or 0
-        )
-    )
+    longest = await longest_slot(session)
     counted_days = 0
-    for day, last in _chunks(first, through):
+    for day, last in chunks(first, through):
         await count_days(session, day, last, zones, longest)
         counted_days += (last - day).days + 1
-    for day, last in _chunks(again_first, through):
+    for day, last in chunks(again_first, through):
         await count_hours(session, day, last, longest)
     if rolled is None:
         session.add(RolledThrough(id=1, day=through))
@@ -114,6 +105,17 @@ async def roll_up(session: AsyncSession, now: datetime) -> int:
         await session.execute(update(RolledThrough).values(day=through))
     await session.flush()
     return counted_days
+
+
+async def longest_slot(session: AsyncSession) -> timedelta:
+    """The longest time slot booked (a loan's weeks are not booked minutes: see queries.TIME_SLOTS):
+    a booking starting earlier than that before a day cannot reach into it."""
+    minutes = await session.scalar(
+        select(func.max(minutes_between(Booking.start_at, Booking.end_at))).where(
+            Booking.purpose.in_(TIME_SLOTS)
+        )
+    )
+    return timedelta(minutes=float(minutes or 0))
 
 
 async def _only_new_without_past(
@@ -132,7 +134,7 @@ async def _only_new_without_past(
     return touched is None
 
 
-def _chunks(first: date, last: date) -> list[tuple[date, date]]:
+def chunks(first: date, last: date) -> list[tuple[date, date]]:
     """The days from `first` to `last` in pieces of at most `CHUNK_DAYS`."""
     pieces = []
     day = first
@@ -165,11 +167,23 @@ def _days(first: date, last: date, zones: list[str]) -> CTE:
 async def count_days(
     session: AsyncSession, first: date, last: date, zones: list[str], longest: timedelta
 ) -> None:
-    """Replace the rows of the local days `first` to `last` by a fresh count of the bookings.
+    """Replace the rows of the local days `first` to `last` by a fresh count of the bookings."""
+    await session.execute(delete(ResourceDay).where(ResourceDay.day >= first, ResourceDay.day <= last))
+    await session.execute(
+        insert(ResourceDay).from_select(
+            ["resource_id", "day", *_SUMS, "late_cancellations"], day_figures(first, last, zones, longest)
+        )
+    )
+
+
+def day_figures(first: date, last: date, zones: list[str], longest: timedelta) -> Select[Any]:
+    """Each resource's figures on each local day `first` to `last` (at most `CHUNK_DAYS`), counted
+    from the bookings: resource_id, day, booked_minutes, used_minutes, bookings, no_shows,
+    late_cancellations, the columns of `ResourceDay`. The roll-up stores them; the trend reads
+    the days not rolled up yet the same way.
 
     `longest` is the longest booking: one starting earlier cannot reach into these days.
     """
-    await session.execute(delete(ResourceDay).where(ResourceDay.day >= first, ResourceDay.day <= last))
     days = _days(first, last, zones)
     # The chunk's outer bounds as constants, so that the index on the start narrows the scan
     # to the chunk's bookings before each is matched with the days it touches.
@@ -208,7 +222,12 @@ async def count_days(
     b, lt = booked.c, late.c
     same = and_(lt.resource_id == b.resource_id, lt.day == b.day)
     with_bookings = (
-        select(b.resource_id, b.day, *(b[name] for name in _SUMS), func.coalesce(lt.late, 0))
+        select(
+            b.resource_id,
+            b.day,
+            *(b[name] for name in _SUMS),
+            func.coalesce(lt.late, 0).label("late_cancellations"),
+        )
         .select_from(booked)
         .outerjoin(late, same)
     )
@@ -218,11 +237,7 @@ async def count_days(
         .outerjoin(booked, same)
         .where(b.resource_id.is_(None))
     )
-    await session.execute(
-        insert(ResourceDay).from_select(
-            ["resource_id", "day", *_SUMS, "late_cancellations"], union_all(with_bookings, only_late)
-        )
-    )
+    return union_all(with_bookings, only_late)  # type: ignore[return-value]
 
 
 _SUMS = ("booked_minutes", "used_minutes", "bookings", "no_shows")

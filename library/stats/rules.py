@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from library.catalog.hours import DatedException, WeeklyPeriod, hours_between, local_instant
@@ -180,3 +181,47 @@ def counted_period(first: date, last: date, kept_through: date | None) -> tuple[
     start = first.replace(day=1)
     end = last if last > kept_through else max(last, min(month_end(last), kept_through))
     return start, end
+
+
+Granularity = Literal["month", "week"]
+TREND_MONTHS = 12
+TREND_WEEKS = 52
+YEAR_OF_WEEKS = timedelta(weeks=52)
+"""A week's counterpart a year earlier: 52 weeks back, so that weekdays stay aligned."""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One month or week of a trend, and the same days a year earlier beside it."""
+
+    first: date
+    last: date
+    previous_first: date
+    previous_last: date
+
+
+def trend_buckets(to: date, granularity: Granularity) -> list[Bucket]:
+    """The twelve months or 52 weeks (Monday to Sunday) up to the one holding `to`, oldest first.
+
+    The last one ends at `to` (the days after it have not been counted yet) and its counterpart a
+    year earlier ends as many days into its month or week, so that the two compare alike.
+    """
+    if granularity == "week":
+        newest = to - timedelta(days=to.weekday())
+        firsts = [newest - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
+        ends = [min(first + timedelta(days=6), to) for first in firsts]
+        return [
+            Bucket(first, last, first - YEAR_OF_WEEKS, last - YEAR_OF_WEEKS)
+            for first, last in zip(firsts, ends, strict=True)
+        ]
+    buckets = []
+    for n in range(TREND_MONTHS - 1, -1, -1):
+        index = to.year * 12 + to.month - 1 - n
+        first = date(index // 12, index % 12 + 1, 1)
+        last = min(month_end(first), to)
+        previous_first = first.replace(year=first.year - 1)
+        previous_last = month_end(previous_first)
+        if last < month_end(first):  # as many days into the month, where it has them
+            previous_last = min(previous_first + timedelta(days=last.day - 1), previous_last)
+        buckets.append(Bucket(first, last, previous_first, previous_last))
+    return buckets

@@ -28,6 +28,7 @@ from library.stats.queries import (
     UtilisationRow,
     WorkshopRow,
 )
+from library.stats.trends import TrendFigures, TrendPoint
 
 CSV_MEDIA_TYPE = "text/csv; header=present"
 """Comma-separated, UTF-8 with a byte-order mark (so Excel reads the umlauts), a header row;
@@ -87,7 +88,10 @@ class Table:
 
         for row in self.rows:
             cells: list[Any] = [day_cell(self.first), day_cell(self.last)]
-            cells.extend(_xlsx_cell(row.get(c)) for c in self.columns)
+            cells.extend(
+                day_cell(value) if isinstance(value, date) else _xlsx_cell(value)
+                for value in (row.get(c) for c in self.columns)
+            )
             cells.extend(day_cell(day) for day in self.counted or ())
             sheet.append(cells)
         out = io.BytesIO()
@@ -262,4 +266,86 @@ def loans_table(rows: Sequence[LoanRow], first: date, last: date, *, lang: Lang 
             }
             for r in rows
         ],
+    )
+
+
+TREND_FIGURES = (
+    "open_minutes",
+    "booked_minutes",
+    "used_minutes",
+    "booked_share",
+    "used_share",
+    "bookings",
+    "no_shows",
+    "late_cancellations",
+    "people",
+    "new_people",
+    "people_suppressed",
+    "people_counted_from",
+    "people_counted_to",
+    "refused",
+    "loans",
+    "workshop_sessions",
+    "workshop_attended",
+)
+TREND_COLUMNS = (
+    "first_day",
+    "last_day",
+    *TREND_FIGURES,
+    "previous_first_day",
+    "previous_last_day",
+    *(f"previous_{name}" for name in TREND_FIGURES),
+)
+
+
+def _trend_figures(figures: TrendFigures) -> dict[str, Any]:
+    """A month's or week's figures; people pass through `rules.shown` like every count of people."""
+    people = new = None
+    suppressed = False
+    if figures.people is not None and figures.new_people is not None:
+        # As in people_table: new people are hidden when they or the returning ones (people
+        # less new) are 1 to 4, else the hidden count would follow from the other two.
+        people = rules.shown(figures.people)
+        new = rules.shown(figures.new_people)
+        if people is None or new is None or rules.shown(figures.people - figures.new_people) is None:
+            new = None
+        suppressed = people is None or new is None
+    return {
+        "open_minutes": _minutes(figures.open_minutes),
+        "booked_minutes": _minutes(round(figures.booked_minutes, 2)),
+        "used_minutes": _minutes(round(figures.used_minutes, 2)),
+        "booked_share": figures.booked_share,
+        "used_share": figures.used_share,
+        "bookings": figures.bookings,
+        "no_shows": figures.no_shows,
+        "late_cancellations": figures.late_cancellations,
+        "people": people,
+        "new_people": new,
+        "people_suppressed": suppressed,
+        "people_counted_from": figures.counted_from,
+        "people_counted_to": figures.counted_to,
+        "refused": figures.refused,
+        "loans": figures.loans,
+        "workshop_sessions": figures.workshop_sessions,
+        "workshop_attended": figures.workshop_attended,
+    }
+
+
+def trend_table(points: Sequence[TrendPoint], granularity: str) -> Table:
+    """One row per month or week, oldest first, its figures and the same days' a year earlier."""
+    rows = []
+    for point in points:
+        previous = _trend_figures(point.previous)
+        rows.append(
+            {
+                "first_day": point.current.first,
+                "last_day": point.current.last,
+                **_trend_figures(point.current),
+                "previous_first_day": point.previous.first,
+                "previous_last_day": point.previous.last,
+                **{f"previous_{name}": value for name, value in previous.items()},
+            }
+        )
+    return Table(
+        f"trend-{granularity}", points[0].current.first, points[-1].current.last, TREND_COLUMNS, rows
     )

@@ -154,6 +154,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/stats/workshops"): STAFF,
     ("GET", "/api/v1/stats/demand"): STAFF,
     ("GET", "/api/v1/stats/loans"): STAFF,
+    ("GET", "/api/v1/stats/trends"): STAFF,
     ("POST", "/api/v1/outbox/{message_id}/retry"): STAFF,
     ("GET", "/api/v1/users"): STAFF,
     ("POST", "/api/v1/users"): STAFF,

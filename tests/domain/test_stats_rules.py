@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from library.catalog.hours import DatedException, Period, WeeklyPeriod
@@ -115,3 +116,30 @@ def test_people_are_counted_over_whole_months_where_retention_has_kept_the_days(
     )
     assert rules.month_end(date(2028, 2, 3)) == date(2028, 2, 29)
     assert rules.month_end(date(2026, 12, 3)) == date(2026, 12, 31)
+
+
+def test_a_trend_is_twelve_months_to_the_last_day_beside_the_same_days_a_year_earlier() -> None:
+    months = rules.trend_buckets(date(2026, 12, 5), "month")
+    assert len(months) == 12
+    assert (months[0].first, months[0].last) == (date(2026, 1, 1), date(2026, 1, 31))
+    assert (months[-1].first, months[-1].last) == (date(2026, 12, 1), date(2026, 12, 5))
+    assert (months[-1].previous_first, months[-1].previous_last) == (date(2025, 12, 1), date(2025, 12, 5))
+    # A whole February is compared with a whole February, leap day included.
+    february = rules.trend_buckets(date(2025, 2, 28), "month")[-1]
+    assert (february.previous_first, february.previous_last) == (date(2024, 2, 1), date(2024, 2, 29))
+    # A leap day as the last day: a year earlier the month ends on the 28th.
+    leap = rules.trend_buckets(date(2028, 2, 29), "month")[-1]
+    assert (leap.previous_first, leap.previous_last) == (date(2027, 2, 1), date(2027, 2, 28))
+    clipped = rules.trend_buckets(date(2024, 3, 30), "month")[-1]
+    assert clipped.previous_last == date(2023, 3, 30)
+
+
+def test_a_weekly_trend_is_52_weeks_from_monday_beside_the_weeks_52_weeks_earlier() -> None:
+    weeks = rules.trend_buckets(date(2026, 12, 2), "week")  # a Wednesday
+    assert len(weeks) == 52
+    assert (weeks[-1].first, weeks[-1].last) == (date(2026, 11, 30), date(2026, 12, 2))
+    assert (weeks[-1].previous_first, weeks[-1].previous_last) == (date(2025, 12, 1), date(2025, 12, 3))
+    assert all(w.first.weekday() == 0 and w.previous_first.weekday() == 0 for w in weeks)
+    assert all(b.first == a.last + timedelta(days=1) for a, b in pairwise(weeks))
+    assert weeks[0].first == date(2025, 12, 8)
+    assert weeks[0].previous_first == weeks[-1].previous_first - timedelta(weeks=51)
