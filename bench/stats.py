@@ -6,6 +6,8 @@ then measures, each `--calls` times after one warm-up call:
 
   (a) a year's utilisation by factor      (library.stats.queries.utilisation)
   (b) a year's weekday-by-hour heatmap     (library.stats.queries.heatmap)
+  (b2) the trend by month and by week       (library.stats.trends.trend: twelve months or 52
+      weeks to the year's last day, each beside the same days a year earlier: two years)
   (c) GET /staff/stats/report?month=…      (the whole monthly report page, in-process through
       Litestar's AsyncTestClient, signed in as a staff account the script adds)
 
@@ -38,13 +40,19 @@ from library.app import create_app
 from library.clock import SettableClock
 from library.config import Settings, normalise_database_url
 from library.db import Database
-from library.stats import queries
+from library.stats import queries, trends
 from library.stats.rollup import roll_up
 
 RESOURCES, BOOKINGS = 1000, 1_000_000
 NAME = f"bench_stats_r{RESOURCES}_b{BOOKINGS}"
 STAFF_EMAIL, STAFF_PASSWORD = "bench-staff@example.org", "Bench-Statistik-2026"
-BUDGET_MS = {"utilisation by factor, one year": 500, "heatmap, one year": 500, "monthly report page": 1000}
+BUDGET_MS = {
+    "utilisation by factor, one year": 500,
+    "heatmap, one year": 500,
+    "trend by month, a year beside the year before": 500,
+    "trend by week, a year beside the year before": 500,
+    "monthly report page": 1000,
+}
 
 
 def add_staff(url: str) -> None:
@@ -99,9 +107,19 @@ async def measure(url: str, anchor_day: date, calls: int) -> dict[str, list[floa
         async with db.read() as session:
             return await queries.heatmap(session, first, last)
 
+    async def by_month() -> object:
+        async with db.read() as session:
+            return await trends.trend(session, last, "month")
+
+    async def by_week() -> object:
+        async with db.read() as session:
+            return await trends.trend(session, last, "week")
+
     results = {
         "utilisation by factor, one year": await timed(utilisation, calls),
         "heatmap, one year": await timed(heatmap, calls),
+        "trend by month, a year beside the year before": await timed(by_month, calls),
+        "trend by week, a year beside the year before": await timed(by_week, calls),
     }
     await db.dispose()
     settings = Settings(

@@ -124,6 +124,11 @@ def format_short_date(value: date | datetime, lang: Lang, zone: ZoneInfo | str |
     return dates.format_skeleton("MMMEd", _day(value, zone), locale=FORMAT_LOCALES[lang])
 
 
+def format_day_month(value: date, lang: Lang) -> str:
+    """E.g. "8. Dez." / "8 Dec": a day in a row that already says its year or week."""
+    return dates.format_skeleton("MMMd", value, locale=FORMAT_LOCALES[lang])
+
+
 def format_dated(value: date | datetime, lang: Lang, zone: ZoneInfo | str | None = None) -> str:
     """E.g. "Di., 1. Dez. 2026" / "Tue, 1 Dec 2026": a short date in lists that span years."""
     return dates.format_skeleton("yMMMEd", _day(value, zone), locale=FORMAT_LOCALES[lang])

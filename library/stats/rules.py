@@ -225,3 +225,14 @@ def trend_buckets(to: date, granularity: Granularity) -> list[Bucket]:
             previous_last = min(previous_first + timedelta(days=last.day - 1), previous_last)
         buckets.append(Bucket(first, last, previous_first, previous_last))
     return buckets
+
+
+def chart_top(highest: float) -> int:
+    """The top of a chart's axis for counts up to `highest`: four equal steps of 1, 2, 2.5 or 5
+    times a power of ten (whole numbers), so that every tick is a round number."""
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power // 2, 5 * power):
+            if 4 * step >= highest:
+                return 4 * step
+        power *= 10

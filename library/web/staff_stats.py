@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from library.catalog.models import Factor, Location, ResourceKind
 from library.http.viewer import staff_only
-from library.i18n import N_, Lang, format_month, pick, translate, weekday_names
-from library.stats import queries, tables
-from library.stats.rules import EARLIEST, LATEST, UNKNOWN_AGE
+from library.i18n import N_, Lang, format_day_month, format_month, pick, translate, weekday_names
+from library.stats import queries, rules, tables, trends
+from library.stats.rules import EARLIEST, LATEST, UNKNOWN_AGE, Granularity
 from library.stats.tables import Table
 from library.web import parsing
 from library.web.catalogue import factor_name, kind_name
@@ -44,6 +44,25 @@ AGE_BAND_NAMES = {
     UNKNOWN_AGE: N_("Age not given"),
 }
 MAX_DAYS = 732
+TREND_BY = (("month", N_("Month")), ("week", N_("Week")))
+TREND_CHARTS = (
+    ("booked_share", N_("Booked share"), N_("Booked minutes of the open unit-minutes.")),
+    ("bookings", N_("Bookings"), N_("Visitor bookings that started then.")),
+    ("people", N_("Unique people"), N_("Each person once per month or week; fewer than 5 are not shown.")),
+    ("refused", N_("Refused attempts"), N_("Booking attempts we had to turn away.")),
+)
+TREND_TABLE = (
+    ("booked_share", N_("Booked share")),
+    ("used_share", N_("Used share")),
+    ("bookings", N_("Bookings")),
+    ("no_shows", N_("No-shows")),
+    ("people", N_("Unique people")),
+    ("new_people", N_("New people")),
+    ("refused", N_("Refused attempts")),
+    ("loans", N_("Loans")),
+    ("workshop_sessions", N_("Workshop sessions")),
+    ("workshop_attended", N_("Workshop places attended")),
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,7 @@ class Chosen:
     last: date
     location: str
     factor: str
+    trend_by: Granularity = "month"
 
     def query(self, **more: str) -> str:
         values = {
@@ -110,6 +130,7 @@ class StaffStatsPages(Controller):
         date_to: FromQuery[str] = "",
         location: FromQuery[str] = "",
         factor: FromQuery[str] = "",
+        trend: FromQuery[str] = "month",
     ) -> Template:
         lang = context.lang
         today = context.now.astimezone(context.settings.zone).date()
@@ -120,6 +141,7 @@ class StaffStatsPages(Controller):
                 "date_to": date_to.strip(),
                 "location": location,
                 "factor": factor,
+                "trend": trend,
             }
         )
         async with context.db.read() as session:
@@ -128,6 +150,11 @@ class StaffStatsPages(Controller):
             figures: dict[str, Any] = {}
             if chosen is not None:
                 figures = await self._figures(session, chosen, lang, today)
+                other = "week" if chosen.trend_by == "month" else "month"
+                asked = {name: form.value(name) for name in form.values}
+                figures["trend"]["switch"] = "/staff/stats?" + urlencode(
+                    {k: v for k, v in {**asked, "trend": other}.items() if v}
+                )
         return context.render(
             "staff/stats.html",
             status=422 if form.has_errors else 200,
@@ -135,6 +162,7 @@ class StaffStatsPages(Controller):
             periods=[(key, translate(lang, label)) for key, label in PERIODS],
             locations=locations,
             factors=[(f.value, factor_name(lang, f)) for f in Factor],
+            trend_by=[(key, translate(lang, label)) for key, label in TREND_BY],
             chosen=chosen,
             weekdays=weekday_names(lang),
             percent=percent,
@@ -182,6 +210,9 @@ class StaffStatsPages(Controller):
             form.add("location", translate(lang, N_("Please choose one of the listed locations.")))
         if form.value("factor") and form.value("factor") not in Factor.__members__.values():
             form.add("factor", translate(lang, N_("Please choose one of the listed factors.")))
+        trend_by: Granularity = "week" if form.value("trend") == "week" else "month"
+        if form.value("trend") not in ("month", "week"):
+            form.add("trend", translate(lang, N_("Please choose month or week.")))
         named = named_period(form.value("period"), today)
         if named is None:
             first = parsing.day(form, "date_from", lang, required=True)
@@ -202,7 +233,7 @@ class StaffStatsPages(Controller):
             named = (first, last) if first and last else None
         if form.has_errors or named is None:
             return None
-        return Chosen(named[0], named[1], form.value("location"), form.value("factor"))
+        return Chosen(named[0], named[1], form.value("location"), form.value("factor"), trend_by)
 
     async def _figures(
         self, session: Any, chosen: Chosen, lang: Lang, today: date, *, trend: bool = True
@@ -305,40 +336,66 @@ def _downloads(chosen: Chosen) -> dict[str, dict[str, str]]:
         else:
             base = chosen.query(**extra)
         result[name] = {form: f"/api/v1/stats/{figure}?{base}&format={form}" for form in ("csv", "xlsx")}
+    trend = urlencode(
+        {
+            "to": chosen.last.isoformat(),
+            "granularity": chosen.trend_by,
+            **{k: v for k, v in (("location", chosen.location), ("factor", chosen.factor)) if v},
+        }
+    )
+    result["trend"] = {form: f"/api/v1/stats/trends?{trend}&format={form}" for form in ("csv", "xlsx")}
     return result
 
 
 async def _trend(session: Any, chosen: Chosen, lang: Lang) -> dict[str, Any]:
-    """Booked share per month over the twelve months to the period's end, and the year before."""
-    end_month = chosen.last.replace(day=1)
-    months = []
-    cursor = end_month
-    for _ in range(12):
-        months.append(cursor)
-        cursor = (cursor - timedelta(days=1)).replace(day=1)
-    months.reverse()
-    points = []
-    for month in months:
-        shares = []
-        for year_back in (0, 1):
-            start = month.replace(year=month.year - year_back)
-            first, last = month_bounds(start)
-            rows = await queries.utilisation(
-                session,
-                first,
-                last,
-                group_by="location",
-                location=chosen.location or None,
-                factor=chosen.factor or None,
+    """The months or weeks up to the period's end beside the same days a year earlier: the rows of
+    GET /api/v1/stats/trends, named in the page's language, and the points of its charts."""
+    points = await trends.trend(
+        session,
+        chosen.last,
+        chosen.trend_by,
+        location=chosen.location or None,
+        factor=chosen.factor or None,
+    )
+    rows = tables.trend_table(points, chosen.trend_by).rows
+    for n, row in enumerate(rows):
+        first, last = row["first_day"], row["last_day"]
+        if chosen.trend_by == "month":
+            row["name"] = format_month(first, lang)
+            row["label"] = format_month(first, lang, short=True)
+        else:
+            row["name"] = translate(
+                lang,
+                N_("Week %(number)s, %(first)s to %(last)s"),
+                number=first.isocalendar().week,
+                first=format_day_month(first, lang),
+                last=format_day_month(last, lang),
             )
-            shares.append(_totals(rows)["booked_share"])
-        points.append(
+            # A label where a month begins, so that 52 weeks stay readable.
+            row["label"] = format_month(first, lang, short=True) if n == 0 or first.day <= 7 else ""
+    charts = []
+    for figure, title, summary in TREND_CHARTS:
+        highest = max((row[name] or 0 for row in rows for name in (figure, f"previous_{figure}")), default=0)
+        charts.append(
             {
-                "month": month,
-                "label": format_month(month, lang, short=True),
-                "name": format_month(month, lang),
-                "current": shares[0],
-                "previous": shares[1],
+                "id": f"chart-trend-{figure.replace('_', '-')}",
+                "title": translate(lang, title),
+                "summary": translate(lang, summary),
+                "percent": figure.endswith("share"),
+                "top": 1 if figure.endswith("share") else rules.chart_top(highest),
+                "points": [
+                    {"label": row["label"], "current": row[figure], "previous": row[f"previous_{figure}"]}
+                    for row in rows
+                ],
             }
         )
-    return {"points": points}
+    return {
+        "rows": rows,
+        "charts": charts,
+        "columns": [(name, translate(lang, label)) for name, label in TREND_TABLE],
+        "people_by_month_only": any(
+            row[f"{prefix}people"] is None and not row[f"{prefix}people_suppressed"]
+            for row in rows
+            for prefix in ("", "previous_")
+        ),
+    }

@@ -11,6 +11,7 @@ from tests.support.browser import assert_accessible, save_screenshots, sign_in_a
 
 PAGES = {
     "staff-stats": "/staff/stats?period=this_year",
+    "staff-stats-weeks": "/staff/stats?period=this_year&trend=week",
     "staff-stats-report": "/staff/stats/report",
 }
 

@@ -10,6 +10,7 @@ from library.db import Database
 from library.privacy import anonymise_expired
 from tests.api.test_stats import people_in_november
 from tests.api.test_stats_loans import things_lent
+from tests.api.test_stats_trends import a_year_of_figures
 from tests.support.api import Client
 from tests.support.booking_rows import insert_booking, row
 from tests.support.forms import sign_in
@@ -46,7 +47,7 @@ async def test_the_page_shows_charts_tables_and_suppressed_counts(client: Client
     assert page.status_code == 200, page.text
     html = page.text
     assert "1. November 2026" in html or "Sonntag, 1. November 2026" in html
-    for chart in ("chart-utilisation", "chart-trend", "chart-heatmap"):
+    for chart in ("chart-utilisation", "chart-trend-booked-share", "chart-heatmap"):
         assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
     assert "<script" not in html.split("<main", 1)[1]
     # The people table: space 6 different people shown (all new), technology 3 hidden.
@@ -160,3 +161,48 @@ async def test_the_monthly_report_has_the_loans_per_factor(client: Client, db: D
         section = loans_section(page.text)
         assert heading in section
         assert re.search(r"</th><td>2</td><td>26</td>", section), section
+
+
+def trend_section(html: str) -> str:
+    return html.split('id="trend-heading"', 1)[1].split("</section>", 1)[0]
+
+
+async def test_the_trend_shows_each_figure_by_month_or_week_beside_a_year_earlier(
+    client: Client, db: Database
+) -> None:
+    await a_year_of_figures(db)
+    await sign_in(client, "staff@example.org")
+    page = await client.get("/staff/stats", params={"period": "last_month"})
+    assert page.status_code == 200, page.text
+    section = trend_section(page.text)
+    assert "Verlauf nach Monat" in section
+    for figure in ("booked-share", "bookings", "people", "refused"):
+        assert f'aria-labelledby="chart-trend-{figure}-title chart-trend-{figure}-desc"' in section
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', section, re.S)
+    assert [name for name, _ in rows][-2:] == ["Oktober 2026", "November 2026"]
+    assert len(rows) == 12
+    november = re.findall(r"<td>(.*?)</td>", rows[-1][1], re.S)
+    # Bookings now and a year earlier, then no-shows, then unique people (9; a year earlier 1,
+    # never shown).
+    assert november[4:8] == ["12", "2", "3", "1"]
+    assert november[8] == "9"
+    assert 'class="suppressed"' in november[9]
+    assert "/api/v1/stats/trends?to=2026-11-30&amp;granularity=month&amp;format=csv" in section
+
+    switch = re.search(r'<a href="(/staff/stats\?[^"]*trend=week[^"]*)#trend-heading"', section)
+    assert switch is not None
+    weekly = await client.get(switch.group(1).replace("&amp;", "&"))
+    assert weekly.status_code == 200
+    weeks = trend_section(weekly.text)
+    assert "Verlauf nach Woche" in weeks
+    assert weeks.count('<tr><th scope="row">KW ') == 52
+    assert "/api/v1/stats/trends?to=2026-11-30&amp;granularity=week&amp;format=xlsx" in weeks
+
+    english = await client.get(
+        "/staff/stats", params={"period": "last_month", "trend": "week"}, headers={"Accept-Language": "en"}
+    )
+    assert "Trend by week" in trend_section(english.text)
+    assert '<th scope="row">Week 48, ' in english.text
+    wrong = await client.get("/staff/stats", params={"period": "last_month", "trend": "hour"})
+    assert wrong.status_code == 422
+    assert "Bitte wählen Sie Monat oder Woche." in wrong.text
