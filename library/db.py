@@ -44,6 +44,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from library.sqlite_driver import ONE_TRIP_DBAPI
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -150,7 +152,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # A statement's values (e-mail addresses, names) stay out of error messages, hence out of logs.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, module=ONE_TRIP_DBAPI
+        )
         _configure_sqlite(engine)
         return engine
     if pool_size == 0:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -65,3 +67,39 @@ async def test_a_refused_write_names_its_constraint_on_either_engine(db: Databas
             async with db.write() as session:
                 session.add(row)
         assert violated_constraint(error.value) == constraint
+
+
+async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """library.sqlite_driver: a statement's cursor lives on aiosqlite's thread from opening to
+    closing, and hands back its rows, row count and last row id in one call."""
+    calls: list[str] = []
+    queue = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(getattr(fn, "__name__", "?"))
+        return await queue(self, fn, *args, **kwargs)
+
+    async with sqlite_db.write() as session:  # the connection is opened before counting
+        await session.execute(text("SELECT 1"))
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with sqlite_db.write() as session:
+        connection = await session.connection()
+        await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+        added = await connection.execute(text("INSERT INTO notes (body) VALUES ('a'), ('b') RETURNING id"))
+        assert sorted(added.scalars()) == [1, 2]
+        many = await connection.execute(
+            text("INSERT INTO notes (body) VALUES (:body)"), [{"body": "c"}, {"body": "d"}]
+        )
+        assert many.rowcount == 2
+        changed = await connection.execute(text("UPDATE notes SET body = 'x' WHERE id > 1"))
+        assert changed.rowcount == 3
+        rows = (await connection.execute(text("SELECT id, body FROM notes ORDER BY id"))).all()
+        assert [tuple(r) for r in rows] == [(1, "a"), (2, "x"), (3, "x"), (4, "x")]
+        with pytest.raises(IntegrityError):
+            async with connection.begin_nested():
+                await connection.execute(text("INSERT INTO notes (id, body) VALUES (1, 'again')"))
+    # BEGIN, five statements, the savepoint with its insert and its rollback: one call each; then
+    # COMMIT, and the pool's reset as the connection goes back.
+    assert calls == ["_whole_statement"] * 9 + ["commit", "rollback"]
