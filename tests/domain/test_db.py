@@ -75,7 +75,7 @@ async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
     """library.sqlite_driver: a statement's cursor lives on aiosqlite's thread from opening to
     closing, and hands back its rows, row count and last row id in one call."""
     calls: list[str] = []
-    queue = aiosqlite.Connection._execute
+    queue: Any = aiosqlite.Connection._execute  # untyped in aiosqlite
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(getattr(fn, "__name__", "?"))
