@@ -42,7 +42,7 @@ from library.stats.queries import (
     places,
 )
 from library.stats.rollup import chunks, day_figures, longest_slot
-from library.stats.sql import day_text, local_day
+from library.stats.sql import day_text, days_between, local_day
 from library.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopSession
 
 PeopleCount = tuple[int, int]
@@ -288,11 +288,29 @@ async def _add_workshops(
     await _add_per_day(session, days, statement, "workshop_sessions", "workshop_attended")
 
 
-def _buckets_table(figures: Sequence[TrendFigures]) -> Any:
-    """Each month or week as a row: n, first and last day (as dates and as 'YYYY-MM-DD')."""
+WEEKS_FROM = date(1800, 1, 6)
+"""A Monday long before any trend: a day's week is its whole weeks since then."""
+
+
+def bucket_key(day: Any, granularity: rules.Granularity) -> Any:
+    """The month ('YYYY-MM') or week (whole weeks since `WEEKS_FROM`) of a 'YYYY-MM-DD' day: joined
+    by equality to the months or weeks, not by a range over them all."""
+    if granularity == "month":
+        return func.substr(day, 1, 7)
+    return days_between(literal(WEEKS_FROM.isoformat()), day) // 7
+
+
+def _buckets_table(figures: Sequence[TrendFigures], granularity: rules.Granularity) -> Any:
+    """Each month or week as a row: n, its key (`bucket_key`), its first day as a date and its
+    first and last day as 'YYYY-MM-DD'."""
     rows = [
         select(
             literal(n).label("n"),
+            (
+                literal(f.first.isoformat()[:7])
+                if granularity == "month"
+                else literal((f.first - WEEKS_FROM).days // 7)
+            ).label("key"),
             literal(f.first, Date()).label("first"),
             literal(f.first.isoformat()).label("first_text"),
             literal(f.last.isoformat()).label("last_text"),
@@ -327,7 +345,9 @@ async def _add_people(
     if not counted or not location_ids:
         return
     shown = [figures[n] for n in counted]
-    buckets = _buckets_table([TrendFigures(f.counted_from or f.first, f.counted_to or f.last) for f in shown])
+    buckets = _buckets_table(
+        [TrendFigures(f.counted_from or f.first, f.counted_to or f.last) for f in shown], granularity
+    )
     parts: list[Select[Any]] = []
     if kept_through is not None and any((f.counted_from or f.first) <= kept_through for f in shown):
         kept = (
@@ -348,22 +368,37 @@ async def _add_people(
     live_last = max((f.counted_to or f.last) for f in shown)
     if live_first <= live_last:
         visits, firsts, first_day = live_visits(live_first, live_last, location_ids)
+        # Who came in which month or week first (a few rows per person), then each of them
+        # with their first visit: joined the other way round, the planner matched every visit
+        # with every person (EXPLAIN ANALYZE: 18.8 million rows filtered for 63,000 visits).
+        came = (
+            select(buckets.c.n.label("n"), visits.c.user_id.label("user_id"))
+            .join(
+                buckets,
+                and_(
+                    bucket_key(visits.c.day, granularity) == buckets.c.key,
+                    visits.c.day >= buckets.c.first_text,
+                    visits.c.day <= buckets.c.last_text,
+                ),
+            )
+            .where(*([visits.c.factor == factor] if factor is not None else []))
+            .distinct()
+            .subquery("came")
+        )
         live = (
             select(
-                buckets.c.n,
-                func.coalesce(PersonKey.key, -visits.c.user_id).label("person"),
+                came.c.n,
+                func.coalesce(PersonKey.key, -came.c.user_id).label("person"),
                 case(
                     (and_(first_day >= buckets.c.first_text, first_day <= buckets.c.last_text), 1), else_=0
                 ).label("new"),
             )
-            .select_from(visits)
-            .join(buckets, and_(visits.c.day >= buckets.c.first_text, visits.c.day <= buckets.c.last_text))
-            .join(firsts, firsts.c.user_id == visits.c.user_id)
-            .outerjoin(PersonFirstVisit, PersonFirstVisit.user_id == visits.c.user_id)
-            .outerjoin(PersonKey, PersonKey.user_id == visits.c.user_id)
+            .select_from(came)
+            .join(buckets, buckets.c.n == came.c.n)
+            .join(firsts, firsts.c.user_id == came.c.user_id)
+            .outerjoin(PersonFirstVisit, PersonFirstVisit.user_id == came.c.user_id)
+            .outerjoin(PersonKey, PersonKey.user_id == came.c.user_id)
         )
-        if factor is not None:
-            live = live.where(visits.c.factor == factor)
         parts.append(live)
     if not parts:
         return
