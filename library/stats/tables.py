@@ -122,9 +122,7 @@ def _minutes(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
-UTILISATION_COLUMNS = (
-    "key",
-    "label",
+BOOKED_FIGURES = (
     "open_minutes",
     "booked_minutes",
     "used_minutes",
@@ -133,8 +131,22 @@ UTILISATION_COLUMNS = (
     "bookings",
     "no_shows",
     "late_cancellations",
-    "downtime_minutes",
 )
+"""The utilisation figures, in the utilisation table and in each month or week of a trend."""
+UTILISATION_COLUMNS = ("key", "label", *BOOKED_FIGURES, "downtime_minutes")
+
+
+def _booked_figures(r: UtilisationRow | TrendFigures) -> dict[str, Any]:
+    return {
+        "open_minutes": _minutes(r.open_minutes),
+        "booked_minutes": _minutes(r.booked_minutes),
+        "used_minutes": _minutes(r.used_minutes),
+        "booked_share": r.booked_share,
+        "used_share": r.used_share,
+        "bookings": r.bookings,
+        "no_shows": r.no_shows,
+        "late_cancellations": r.late_cancellations,
+    }
 
 
 def utilisation_table(
@@ -149,14 +161,7 @@ def utilisation_table(
             {
                 "key": r.key,
                 "label": pick(lang, r.label, r.label_en),
-                "open_minutes": _minutes(r.open_minutes),
-                "booked_minutes": _minutes(r.booked_minutes),
-                "used_minutes": _minutes(r.used_minutes),
-                "booked_share": r.booked_share,
-                "used_share": r.used_share,
-                "bookings": r.bookings,
-                "no_shows": r.no_shows,
-                "late_cancellations": r.late_cancellations,
+                **_booked_figures(r),
                 "downtime_minutes": _minutes(r.downtime_minutes),
             }
             for r in rows
@@ -270,14 +275,7 @@ def loans_table(rows: Sequence[LoanRow], first: date, last: date, *, lang: Lang 
 
 
 TREND_FIGURES = (
-    "open_minutes",
-    "booked_minutes",
-    "used_minutes",
-    "booked_share",
-    "used_share",
-    "bookings",
-    "no_shows",
-    "late_cancellations",
+    *BOOKED_FIGURES,
     "people",
     "new_people",
     "people_suppressed",
@@ -311,14 +309,7 @@ def _trend_figures(figures: TrendFigures) -> dict[str, Any]:
             new = None
         suppressed = people is None or new is None
     return {
-        "open_minutes": _minutes(figures.open_minutes),
-        "booked_minutes": _minutes(round(figures.booked_minutes, 2)),
-        "used_minutes": _minutes(round(figures.used_minutes, 2)),
-        "booked_share": figures.booked_share,
-        "used_share": figures.used_share,
-        "bookings": figures.bookings,
-        "no_shows": figures.no_shows,
-        "late_cancellations": figures.late_cancellations,
+        **_booked_figures(figures),
         "people": people,
         "new_people": new,
         "people_suppressed": suppressed,

@@ -141,6 +141,9 @@ async def trend(
     await _add_loans(session, days, location_ids, factor, first, last)
     await _add_workshops(session, days, location_ids, factor, first, last)
     await _add_people(session, figures, location_ids, factor, granularity)
+    for bucket in figures:  # as `queries.utilisation_by` leaves its rows
+        bucket.booked_minutes = round(bucket.booked_minutes, 2)
+        bucket.used_minutes = round(bucket.used_minutes, 2)
     half = len(buckets)
     return [TrendPoint(figures[n], figures[half + n]) for n in range(half)]
 
@@ -180,8 +183,7 @@ async def _add_booked(
             .where(ResourceDay.resource_id.in_(ids), ResourceDay.day >= first, ResourceDay.day <= through)
             .group_by(ResourceDay.day)
         )
-        for day, *sums in await session.execute(rolled):
-            days.add(day, **_figures(names, sums))
+        await _add_per_day(session, days, rolled, *names)
     live_first = first if through is None else max(first, through + timedelta(days=1))
     if live_first > last:
         return
@@ -193,16 +195,7 @@ async def _add_booked(
             .where(counted.c.resource_id.in_(ids))
             .group_by(counted.c.day)
         )
-        for day, *sums in await session.execute(live):
-            days.add(day, **_figures(names, sums))
-
-
-def _figures(names: Sequence[str], sums: Sequence[Any]) -> dict[str, float]:
-    """The sums as numbers: minutes as floats, counts as ints (PostgreSQL sums them as numeric)."""
-    return {
-        name: float(value or 0) if name.endswith("minutes") else int(value or 0)
-        for name, value in zip(names, sums, strict=True)
-    }
+        await _add_per_day(session, days, live, *names)
 
 
 def _narrowing(
@@ -218,8 +211,16 @@ def _narrowing(
 
 
 async def _add_per_day(session: AsyncSession, days: _Days, statement: Any, *names: str) -> None:
-    for day, *counts in await session.execute(statement):
-        days.add(day, **{name: int(count or 0) for name, count in zip(names, counts, strict=True)})
+    """Add a statement's rows (a local day, then one sum per name) to their months or weeks: minutes
+    as floats, counts as ints (PostgreSQL sums them as numeric)."""
+    for day, *sums in await session.execute(statement):
+        days.add(
+            day,
+            **{
+                name: float(value or 0) if name.endswith("minutes") else int(value or 0)
+                for name, value in zip(names, sums, strict=True)
+            },
+        )
 
 
 async def _add_refused(
