@@ -17,7 +17,7 @@ returns, overdue).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -316,6 +316,19 @@ def _open_minutes(resource: CountedResource, place: Place, open_total: float) ->
     if resource.kind == ResourceKind.LOAN:
         return 0.0
     return resource.units * open_total - blocked_minutes(resource, place)
+
+
+def timed_units(
+    resources: Iterable[CountedResource],
+) -> tuple[dict[tuple[int, bool], int], list[CountedResource]]:
+    """The resources booked by time (a thing for loan has no open hours: see `_open_minutes`), and
+    their bookable units per location and staffing, so that open time is multiplied once per
+    place and not once per resource."""
+    units: dict[tuple[int, bool], int] = defaultdict(int)
+    timed = [resource for resource in resources if resource.kind != ResourceKind.LOAN]
+    for resource in timed:
+        units[(resource.location_id, resource.needs_staff)] += resource.units
+    return units, timed
 
 
 async def utilisation(
@@ -636,11 +649,8 @@ async def heatmap(
     by_id = {p.id: p for p in where}
     resources = await counted_in(session, where, factor)
     open_cells: dict[tuple[int, int], float] = defaultdict(float)
-    units: dict[tuple[int, bool], int] = defaultdict(int)
-    for resource in resources.values():
-        if resource.kind == ResourceKind.LOAN:  # not booked by the hour: no open hours (`_open_minutes`)
-            continue
-        units[(resource.location_id, resource.needs_staff)] += resource.units
+    units, timed = timed_units(resources.values())
+    for resource in timed:
         spans = by_id[resource.location_id].open.spans(resource.needs_staff)
         for blocks in resource.blocks.values():
             for cell, minutes in rules.hour_cells(

@@ -11,7 +11,6 @@ not add up over days: they are counted per month or week in one statement (COUNT
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +20,7 @@ from sqlalchemy import Date, Select, and_, case, func, literal, select, union_al
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.booking.models import Booking, Loan, LoanStatus
-from library.catalog.models import Location, Resource, ResourceKind
+from library.catalog.models import Location, Resource
 from library.stats import rules
 from library.stats.models import (
     KeptThrough,
@@ -40,6 +39,7 @@ from library.stats.queries import (
     live_visits,
     narrowed,
     places,
+    timed_units,
 )
 from library.stats.rollup import chunks, day_figures, longest_slot
 from library.stats.sql import day_text, days_between, local_day
@@ -151,17 +151,10 @@ async def trend(
 def _add_open_minutes(
     figures: Sequence[TrendFigures], where: Sequence[Place], resources: dict[int, CountedResource]
 ) -> None:
-    """Open unit-minutes of each month or week: the units of each location's resources (summed once
-    per location and staffing) times its open minutes then, less the blocked minutes in them. A
-    thing for loan has none (see `queries.open_minutes`)."""
-    units: dict[tuple[int, bool], int] = defaultdict(int)
-    blocked = []
-    for resource in resources.values():
-        if resource.kind == ResourceKind.LOAN:
-            continue
-        units[(resource.location_id, resource.needs_staff)] += resource.units
-        if resource.blocks:
-            blocked.append(resource)
+    """Open unit-minutes of each month or week: the units of each location's resources booked by
+    time (`queries.timed_units`) times its open minutes then, less the blocked minutes in them."""
+    units, timed = timed_units(resources.values())
+    blocked = [resource for resource in timed if resource.blocks]
     for bucket in figures:
         inside = {p.id: narrowed(p, bucket.first, bucket.last) for p in where}
         for (location_id, staffed), count in units.items():
