@@ -100,6 +100,13 @@ async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
         with pytest.raises(IntegrityError):
             async with connection.begin_nested():
                 await connection.execute(text("INSERT INTO notes (id, body) VALUES (1, 'again')"))
-    # BEGIN, five statements, the savepoint with its insert and its rollback: one call each; then
-    # COMMIT, and the pool's reset as the connection goes back.
-    assert calls == ["_whole_statement"] * 9 + ["commit", "rollback"]
+    # Five statements (BEGIN travels with the first), the savepoint with its insert and its
+    # rollback: one call each; then COMMIT. The pool's reset as the connection goes back finds
+    # no transaction open and sends nothing.
+    assert calls == ["_whole_statement"] * 8 + ["commit"]
+    calls.clear()
+    async with sqlite_db.write() as session:
+        await session.connection()  # begun and ended with nothing in it: nothing to send
+    async with sqlite_db.lookup() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 4
+    assert calls == ["_whole_statement"]
