@@ -43,6 +43,7 @@ from library.clock import Clock, SystemClock
 from library.config import PROJECT_ROOT, Settings
 from library.db import Database
 from library.http.assets import STATIC_DIRECTORY, STATIC_PATH, cache_hook, static_url
+from library.http.deps import resolve_in_turn
 from library.http.security import ScriptFileSwagger, header_hook
 from library.http.viewer import AUTH_DEPENDENCIES, CSRF_COOKIE, CSRF_HEADER, csrf_cookie_hook
 from library.scheduler import run_forever
@@ -190,4 +191,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         debug=False,
     )
     document_problems(app)
+    resolve_in_turn(app)
     return app
