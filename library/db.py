@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -159,9 +160,40 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         return engine
     if pool_size == 0:
         return create_async_engine(url, poolclass=NullPool, hide_parameters=True)
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
-    )
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
+    _ping_after_idle(engine)
+    return engine
+
+
+IDLE_BEFORE_PING = 2.0
+"""Seconds a pooled PostgreSQL connection may rest before it is tested on its way out."""
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Test a pooled connection before use only if it rested a while.
+
+    SQLAlchemy's `pool_pre_ping` tests every connection at every checkout with a statement of
+    its own (and, with psycopg, the transaction it opens): 0.2 ms of a booking's 2.2 ms of CPU,
+    as a booking checks out two connections. A connection that served a moment ago is alive as
+    far as anyone can tell; one that rested may have been dropped (a restarted server, a
+    firewall's idle timeout). A failed test makes the pool replace the connection, as
+    `pool_pre_ping` would; a connection lost within the moment fails its statement, which marks
+    every connection of the pool as stale.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def rested_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def ping_if_rested(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get("checked_in")
+        if checked_in is None or time.monotonic() - checked_in <= IDLE_BEFORE_PING:
+            return  # new, or back a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("a pooled connection was lost while it rested") from error
 
 
 class Database:

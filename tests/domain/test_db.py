@@ -110,3 +110,42 @@ async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
     async with sqlite_db.lookup() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 4
     assert calls == ["_whole_statement"]
+
+
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+async def _backend_of(db: Database) -> int:
+    async with db.lookup() as connection:
+        return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+@POSTGRES_ONLY
+async def test_a_pooled_connection_is_tested_only_after_it_rested(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """library.db._ping_after_idle: no test (a statement of its own) for a connection that
+    served a moment ago; one that rested and was lost meanwhile is replaced before use."""
+    pings: list[object] = []
+    ping = db.engine.dialect.do_ping
+
+    def counted(connection: Any) -> bool:
+        pings.append(connection)
+        return ping(connection)
+
+    monkeypatch.setattr(db.engine.dialect, "do_ping", counted)
+    first = await _backend_of(db)
+    assert await _backend_of(db) == first
+    assert pings == []  # back a moment ago: used as it is
+    other = Database(db.url, pool_size=1)
+    try:  # the pooled connection's server process is ended
+        async with other.lookup() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    finally:
+        await other.dispose()
+    monkeypatch.setattr("library.db.IDLE_BEFORE_PING", 0.0)
+    second = await _backend_of(db)  # tested, found lost, replaced: the request is served
+    assert second != first
+    assert len(pings) >= 1
