@@ -7,13 +7,16 @@ statements took 28 of them (docs/benchmarks.md, "One hand-off per statement"). H
 is one call: the whole life of its cursor runs on the thread, which hands back the rows with the
 description, row count and last row id.
 
-Two more hand-offs go: a `BEGIN` waits and travels with the transaction's first statement (the
-database sees the same statements in the same order, and a lock that cannot be had is refused
-at that statement, as the same error), and a `COMMIT` or `ROLLBACK` with no transaction open
-(the pool's reset of every connection it takes back, a lookup outside a transaction) is not
-sent at all, as it would do nothing. A booking took 10 hand-offs, now 7. Everything else
-(errors, streaming cursors) is SQLAlchemy's aiosqlite adapter unchanged; `make_engine` passes
-this module to it.
+Some statements need no hand-off of their own; they wait and travel with the connection's next
+call (the database sees the same statements in the same order; an error of a waiting statement
+is reported by that next call, as the same error):
+- a `BEGIN` (a lock that cannot be had is refused at the transaction's first statement);
+- a write whose result nobody reads, marked by the execution option `send_with_next`
+  (`db.SEND_WITH_NEXT`): a booking's audit entry and mail go with its COMMIT.
+A `COMMIT` or `ROLLBACK` with no transaction open (the pool's reset of every connection it takes
+back, a lookup outside a transaction) is not sent at all, as it would do nothing; a rollback
+drops what waits. A booking took 10 hand-offs, now 5. Everything else (errors, streaming
+cursors) is SQLAlchemy's aiosqlite adapter unchanged; `make_engine` passes this module to it.
 """
 
 from __future__ import annotations
@@ -34,14 +37,20 @@ from sqlalchemy.util import EMPTY_DICT, await_
 Outcome = tuple[Any, int, int | None, list[Any]]
 """What a statement leaves: description, row count, last row id, rows."""
 
+Waiting = list[tuple[str, Any]]
+"""Statements and their parameters that travel with the next call."""
+
+
+def _send(connection: sqlite3.Connection, waiting: Waiting) -> None:
+    for operation, parameters in waiting:
+        connection.execute(operation, () if parameters is None else parameters).close()
+
 
 def _whole_statement(
-    connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
+    connection: sqlite3.Connection, waiting: Waiting, operation: str, parameters: Any, many: bool
 ) -> Outcome:
-    """On aiosqlite's thread: the transaction's `begin` if it waits, then a cursor from opening
-    to closing."""
-    if begin is not None:
-        connection.execute(begin).close()
+    """On aiosqlite's thread: what waits, then a cursor from opening to closing."""
+    _send(connection, waiting)
     cursor = connection.cursor()
     try:
         if many:
@@ -56,10 +65,20 @@ def _whole_statement(
         cursor.close()
 
 
+async def _nothing() -> None:
+    """Done at once: awaited without a hand-off or a turn of the event loop."""
+
+
+def _commit_after(connection: sqlite3.Connection, waiting: Waiting) -> None:
+    """On aiosqlite's thread: what waits, then COMMIT."""
+    _send(connection, waiting)
+    connection.commit()
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A buffered cursor whose statement is one call on aiosqlite's thread."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_description", "_lastrowid", "_rowcount", "send_with_next")
     _adapt_connection: OneTripConnection
 
     def __init__(self, adapt_connection: Any) -> None:  # no cursor is opened up front
@@ -70,6 +89,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self.send_with_next = False
 
     @property
     def description(self) -> Any:
@@ -92,11 +112,11 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         pass  # rows are all fetched at once anyway
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        if isinstance(operation, str) and operation.startswith("BEGIN") and not parameters:
-            self._adapt_connection.waiting_begin = operation
-            self._description, self._rowcount, self._lastrowid = None, -1, None
+        if self.send_with_next or (operation.startswith("BEGIN") and not parameters):
+            self._adapt_connection.waiting.append((operation, parameters))
+            self._description, self._rowcount, self._lastrowid = None, -1, None  # not known yet
             self._rows.clear()
-            return None
+            return await_(_nothing())  # SQLAlchemy's AsyncConnection insists that a statement awaits
         try:
             return await_(self._run(operation, parameters, many=False))
         except Exception as error:
@@ -112,9 +132,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         driver: Any = self._connection  # an aiosqlite.Connection: `_execute` queues for its thread
         connection = self._adapt_connection
         async with connection._execute_mutex:
-            begin, connection.waiting_begin = connection.waiting_begin, None
+            waiting, connection.waiting = connection.waiting, []
             outcome: Outcome = await driver._execute(
-                _whole_statement, driver._conn, begin, operation, parameters, many
+                _whole_statement, driver._conn, waiting, operation, parameters, many
             )
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = deque(rows)
@@ -130,30 +150,34 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """Transactions begin with their first statement; ending none sends nothing."""
+    """Statements that wait travel with the next call; ending no transaction sends nothing."""
 
-    __slots__ = ("waiting_begin",)
+    __slots__ = ("waiting",)
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
-        self.waiting_begin: str | None = None
+        self.waiting: Waiting = []
 
-    def _transaction_open(self) -> bool:
-        """Whether there is something to end; a `BEGIN` still waiting is simply dropped. Asked
-        between statements, while aiosqlite's thread has nothing of this connection's to run."""
-        if self.waiting_begin is not None:
-            self.waiting_begin = None
-            return False
+    def _in_transaction(self) -> bool:
+        """Asked between statements, while aiosqlite's thread has nothing of this connection's."""
         driver = self._connection._connection  # the sqlite3 connection, None once closed
         return driver is not None and driver.in_transaction
 
     def commit(self) -> None:
-        if self._transaction_open():
+        waiting, self.waiting = self.waiting, []
+        if any(not operation.startswith("BEGIN") for operation, _ in waiting):
+            driver: Any = self._connection
+            try:
+                await_(driver._execute(_commit_after, driver._conn, waiting))
+            except Exception as error:
+                self._handle_exception(error)
+        elif self._in_transaction():  # a BEGIN alone has nothing to commit
             super().commit()
 
     def rollback(self) -> None:
-        if self._transaction_open():
+        self.waiting = []  # never sent, nothing to undo
+        if self._in_transaction():
             super().rollback()
 
 

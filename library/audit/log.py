@@ -7,12 +7,41 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import ColumnElement, FromClause, Insert, String, bindparam, cast, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from library.audit.models import AuditEntry
-from library.db import plain_insert
+from library.db import plain_insert, table_of
 
-ENTRY_INSERT = plain_insert(AuditEntry)
+ENTRY_INSERT = plain_insert(AuditEntry, send_with_next=True)
+ENTRY_BOUND = ("at", "actor_id", "action", "object_type", "before", "after", "reason")
+"""An entry's columns bound by `entry_values` when its object is written in the same statement."""
+
+
+def entry_insert_about(object_id: ColumnElement[int], source: FromClause) -> Insert:
+    """An INSERT of the audit entry about a row that the same statement writes (PostgreSQL: a
+    data-modifying WITH, `source`): the entry's object id is that row's; the other values are
+    bound by `entry_values`. Built once, like ENTRY_INSERT."""
+    table = table_of(AuditEntry)
+    bound = [bindparam(f"entry_{name}", type_=table.c[name].type) for name in ENTRY_BOUND]
+    return insert(table).from_select(
+        [*ENTRY_BOUND, "object_id"], select(*bound, cast(object_id, String)).select_from(source)
+    )
+
+
+def entry_values(
+    *,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    at: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """The values of `entry_insert_about`: those of `record_now` but the object id."""
+    values = _entry(actor_id, action, object_type, "", at, before=before, after=after, reason=reason)
+    return {f"entry_{name}": values[name] for name in ENTRY_BOUND}
 
 
 def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -68,8 +97,8 @@ async def record_now(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
-    """The same entry as `record`, written at once by one plain INSERT: no ORM object to flush,
-    for the hot path of a booking."""
+    """The same entry as `record`, written by one plain INSERT (no ORM object to flush, for the
+    hot path of a booking); on SQLite it travels with the transaction's next statement."""
     values = _entry(actor_id, action, object_type, object_id, at, before=before, after=after, reason=reason)
     await (await session.connection()).execute(ENTRY_INSERT, values)
 

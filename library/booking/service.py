@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from library.accounts import people
 from library.accounts.models import User
 from library.accounts.service import normalise_email
-from library.audit.log import record, record_now, snapshot
+from library.audit.log import entry_insert_about, entry_values, record, record_now, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import Occupation, free_per_unit, free_units
 from library.booking.catalogue import current_catalogue
@@ -54,15 +54,53 @@ from library.booking.rules import (
 from library.booking.series import Repeat, occurrences
 from library.catalog.hours import local_instant
 from library.catalog.models import Location, Resource
-from library.db import Database, dialect_of, plain_insert
+from library.db import Database, dialect_of, table_of
 from library.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from library.i18n import N_
-from library.outbox.queue import enqueue, enqueue_now
+from library.outbox.queue import enqueue, enqueue_now, message_insert_about, message_values, receives_mail
 
 T = TypeVar("T")
 
-BOOKING_INSERT = plain_insert(Booking).returning(Booking.id)
 AUDITED_FIELDS = ("status", "start_at", "end_at", "unit_id", "user_id", "status_reason")
+BOOKED_COLUMNS = (
+    "unit_id",
+    "resource_id",
+    "user_id",
+    "purpose",
+    "start_at",
+    "end_at",
+    "occupied_start",
+    "occupied_end",
+    "status",
+    "series_id",
+    "note",
+    "participants",
+    "override_reason",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+)
+"""What a new booking's INSERT sets, each bound by its name; the rest is empty until it changes."""
+BOOKING_INSERT = (
+    insert(table_of(Booking))
+    .values({name: bindparam(name, type_=table_of(Booking).c[name].type) for name in BOOKED_COLUMNS})
+    .returning(Booking.id)
+)
+
+
+def _booking_recorded(*, mailed: bool) -> Select[int]:
+    """PostgreSQL: the booking, its audit entry and (if `mailed`) its mail in one statement, a
+    data-modifying WITH; two round trips fewer than three INSERTs. Built once per kind."""
+    booking = BOOKING_INSERT.cte("booking")
+    statement = select(booking.c.id).add_cte(entry_insert_about(booking.c.id, booking).cte("entry"))
+    if mailed:
+        statement = statement.add_cte(
+            message_insert_about("booking_id", booking.c.id, booking).cte("message")
+        )
+    return statement
+
+
+BOOKING_RECORDED = {mailed: _booking_recorded(mailed=mailed) for mailed in (False, True)}
 MAX_ATTEMPTS = 4
 
 
@@ -188,8 +226,9 @@ async def _book(
     actor: User,
     now: datetime,
 ) -> Booked:
-    """Five statements with the catalogue cached: the counter (locking the person), what decides
-    the booking (certifications, usage, occupations), the booking, its audit entry, its mail.
+    """With the catalogue cached: the counter (locking the person), what decides the booking
+    (certifications, usage, occupations), then the booking with its audit entry and its mail:
+    three statements on PostgreSQL, five on SQLite (the entry and the mail sent with the COMMIT).
 
     The booking returned is not in the session (it was written by a plain INSERT): it holds
     every column's value, but loads no relationship."""
@@ -256,27 +295,37 @@ async def _book(
     if session.new or session.dirty or session.deleted:
         await session.flush()
     connection = await session.connection()
+    booking = Booking(checked_in_at=None, cancelled_at=None, status_reason=None, **values)
+    after = snapshot(booking, AUDITED_FIELDS)
+    mailed = booking.user_id is not None and request.series_id is None and receives_mail(booker)
+    kind = f"booking.{booking.status.value}"
     # The database's overlap guarantee speaks here.
-    booking_id = (await connection.execute(BOOKING_INSERT, values)).scalar_one()
-    booking = Booking(id=booking_id, checked_in_at=None, cancelled_at=None, status_reason=None, **values)
-    await record_now(
-        session,
-        actor_id=actor.id,
-        action="booking.create",
-        object_type="booking",
-        object_id=booking_id,
-        at=now,
-        after=snapshot(booking, AUDITED_FIELDS),
-        reason=request.override_reason,
-    )
-    if booking.user_id is not None and request.series_id is None:
-        await enqueue_now(
-            session,
-            kind=f"booking.{booking.status.value}",
-            user=booker,
-            payload={"booking_id": booking_id},
-            now=now,
+    if dialect_of(session) == "postgresql":
+        bound = values | entry_values(
+            actor_id=actor.id,
+            action="booking.create",
+            object_type="booking",
+            at=now,
+            after=after,
+            reason=request.override_reason,
         )
+        if mailed:
+            bound |= message_values(kind=kind, user=booker, now=now)
+        booking.id = (await connection.execute(BOOKING_RECORDED[mailed], bound)).scalar_one()
+    else:  # SQLite writes no rows in a WITH; the entry and the mail travel with the COMMIT
+        booking.id = (await connection.execute(BOOKING_INSERT, values)).scalar_one()
+        await record_now(
+            session,
+            actor_id=actor.id,
+            action="booking.create",
+            object_type="booking",
+            object_id=booking.id,
+            at=now,
+            after=after,
+            reason=request.override_reason,
+        )
+        if mailed:
+            await enqueue_now(session, kind=kind, user=booker, payload={"booking_id": booking.id}, now=now)
     return Booked(booking, place.unit_labels.get(booking.unit_id, ""))
 
 

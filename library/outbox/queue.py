@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, FromClause, Insert, bindparam, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from library.db import plain_insert
+from library.db import plain_insert, table_of
 from library.outbox.models import OutboxMessage, OutboxStatus
 
-MESSAGE_INSERT = plain_insert(OutboxMessage)
+MESSAGE_INSERT = plain_insert(OutboxMessage, send_with_next=True)
+MESSAGE_BOUND = ("kind", "user_id", "recipient", "language", "created_at", "next_attempt_at")
+"""A message's columns bound by `message_values` when its payload names a row written in the
+same statement."""
 MAX_ATTEMPTS = 10
 FIRST_DELAY = timedelta(minutes=1)
 MAX_DELAY = timedelta(hours=2)
@@ -66,10 +69,30 @@ async def enqueue_now(
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    """The same message as `enqueue`, written at once by one plain INSERT: no ORM object to
-    flush, for the hot path of a booking."""
+    """The same message as `enqueue`, written by one plain INSERT (no ORM object to flush, for
+    the hot path of a booking); on SQLite it travels with the transaction's next statement."""
     if receives_mail(user):
         await (await session.connection()).execute(MESSAGE_INSERT, _message(kind, user, payload, now))
+
+
+def message_insert_about(key: str, object_id: ColumnElement[int], source: FromClause) -> Insert:
+    """An INSERT of a message about a row that the same statement writes (PostgreSQL: a
+    data-modifying WITH, `source`): its payload is that row's id under `key`; the other values
+    are bound by `message_values`. Built once, like MESSAGE_INSERT."""
+    table = table_of(OutboxMessage)
+    bound = [bindparam(f"message_{name}", type_=table.c[name].type) for name in MESSAGE_BOUND]
+    payload = func.jsonb_build_object(key, object_id)
+    queued = literal(OutboxStatus.QUEUED, type_=table.c.status.type)  # new: queued, never tried
+    return insert(table).from_select(
+        [*MESSAGE_BOUND, "payload", "status", "attempts"],
+        select(*bound, payload, queued, literal(0)).select_from(source),
+    )
+
+
+def message_values(*, kind: str, user: Recipient, now: datetime) -> dict[str, Any]:
+    """The values of `message_insert_about`: those of `enqueue_now` but the payload."""
+    values = _message(kind, user, {}, now)
+    return {f"message_{name}": values[name] for name in MESSAGE_BOUND}
 
 
 def receives_mail(user: Recipient) -> bool:

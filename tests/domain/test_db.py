@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from library.accounts.models import User
 from library.catalog.models import Unit
-from library.db import Base, Database, violated_constraint
+from library.db import SEND_WITH_NEXT, Base, Database, violated_constraint
 from tests.support import factories
 
 
@@ -110,6 +110,57 @@ async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
     async with sqlite_db.lookup() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 4
     assert calls == ["_whole_statement"]
+
+
+async def test_a_write_sent_with_next_travels_with_the_next_call_or_the_commit(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write marked SEND_WITH_NEXT waits for the connection's next call: a statement, whose
+    call reports the waiting write's error, or the COMMIT; a rollback drops it unsent."""
+    calls: list[str] = []
+    queue: Any = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(getattr(fn, "__name__", "?"))
+        return await queue(self, fn, *args, **kwargs)
+
+    async with sqlite_db.write() as session:
+        await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    later = text("INSERT INTO notes (id, body) VALUES (:id, :body)").execution_options(**SEND_WITH_NEXT)
+    async with sqlite_db.write() as session:
+        connection = await session.connection()  # SQLAlchemy's Core connection, as bookings use
+        await connection.execute(later, {"id": 1, "body": "a"})
+        await connection.execute(later, {"id": 2, "body": "b"})
+        assert calls == []  # BEGIN and both writes wait
+        assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 2
+        await session.execute(later, {"id": 3, "body": "c"})
+    assert calls == ["_whole_statement", "_commit_after"]
+
+    async def refused_at_next_statement() -> None:
+        async with sqlite_db.write() as session:
+            await session.execute(later, {"id": 1, "body": "again"})
+            await session.execute(text("SELECT 1"))  # reports the waiting write's refusal
+
+    async def refused_at_commit() -> None:
+        async with sqlite_db.write() as session:
+            await session.execute(later, {"id": 4, "body": "d"})
+            await session.execute(later, {"id": 2, "body": "again"})
+
+    async def rolled_back_unsent() -> None:
+        async with sqlite_db.write() as session:
+            await session.execute(later, {"id": 5, "body": "e"})
+            raise RuntimeError("rolled back before it was sent")
+
+    with pytest.raises(IntegrityError):
+        await refused_at_next_statement()
+    with pytest.raises(IntegrityError):
+        await refused_at_commit()  # nothing of that transaction stays
+    with pytest.raises(RuntimeError):
+        await rolled_back_unsent()
+    async with sqlite_db.lookup() as connection:
+        rows = (await connection.execute(text("SELECT id FROM notes ORDER BY id"))).scalars().all()
+    assert rows == [1, 2, 3]
 
 
 POSTGRES_ONLY = pytest.mark.parametrize(
