@@ -168,7 +168,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
+    """`autocommit` (PostgreSQL): every connection of the pool runs each statement on its own."""
     # A statement's values (e-mail addresses, names) stay out of error messages, hence out of logs.
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -176,9 +177,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
+    options: dict[str, Any] = {"hide_parameters": True}
+    if autocommit:
+        options["isolation_level"] = "AUTOCOMMIT"
     if pool_size == 0:
-        return create_async_engine(url, poolclass=NullPool, hide_parameters=True)
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
+        return create_async_engine(url, poolclass=NullPool, **options)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **options)
     _ping_after_idle(engine)
     return engine
 
@@ -224,9 +228,12 @@ class Database:
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
-        self._lookup = self.engine.execution_options(
-            **({"sqlite_begin": "NONE"} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
+        # On PostgreSQL lookups have a pool of their own that stays in autocommit: switching a
+        # shared connection there and back at every checkout cost each request 0.07 ms of CPU.
+        self._lookup_engine = (
+            None if self.is_sqlite else make_engine(url, pool_size=(pool_size + 1) // 2, autocommit=True)
         )
+        self._lookup = self._lookup_engine or self.engine.execution_options(sqlite_begin="NONE")
         # SQLite takes one writer at a time; the others would sleep in its busy handler and
         # retry. Queueing them here in the process is fairer and much faster under load.
         self._write_turn = asyncio.Lock() if self.is_sqlite else None
@@ -252,6 +259,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._lookup_engine is not None:
+            await self._lookup_engine.dispose()
 
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -169,8 +169,8 @@ POSTGRES_ONLY = pytest.mark.parametrize(
 
 
 async def _backend_of(db: Database) -> int:
-    async with db.lookup() as connection:
-        return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+    async with db.read() as session:
+        return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
 
 @POSTGRES_ONLY
