@@ -219,7 +219,8 @@ def _ping_after_idle(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """One engine per process, with a read and a write way into it."""
+    """One engine per process (on PostgreSQL a small second one for lookups), with a read, a
+    write and a lookup way into it."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
