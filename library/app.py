@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings: Settings = app.state.settings
         clock: Clock = app.state.clock
         # The engine belongs to the event loop that serves requests, so it is made here.
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.database_pool)
         app.state.db = db
         background = None
         if settings.run_scheduler:

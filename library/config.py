@@ -74,6 +74,8 @@ class Settings:
     # A city's SensorThings (FROST) service root, e.g. https://frost.example/v1.1: where set, each
     # observation written is also POSTed there (LIBRARY_STA_PUSH_URL; see docs/adopting.md).
     sta_push_url: str = ""
+    # PostgreSQL connections a server process keeps (LIBRARY_DATABASE_POOL; see library.db).
+    database_pool: int = 20
 
     @property
     def is_production(self) -> bool:
@@ -128,6 +130,7 @@ class Settings:
             verify_email=_on_or_off("LIBRARY_VERIFY_EMAIL", "on" if env == "production" else "off"),
             media_dir=Path(media) if (media := os.environ.get("LIBRARY_MEDIA_DIR", "").strip()) else None,
             observation_days=_positive("LIBRARY_OBSERVATION_DAYS", "730", "days"),
+            database_pool=_positive("LIBRARY_DATABASE_POOL", "20", "connections"),
             sta_push_url=_push_url(),
         )
 

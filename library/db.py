@@ -175,8 +175,8 @@ def make_engine(url: str, *, pool_size: int, autocommit: bool = False) -> AsyncE
     The kept connections must cover the usual number of requests at once: with 10 kept and 16
     clients, six connections were opened and closed over and over (195 server processes in a
     20-second run, each new one preparing its statements again); with 20 kept the booking ran
-    at 508-538 requests a second instead of 355-458 (docs/benchmarks.md). A process holds at
-    most 30 connections and 15 for lookups."""
+    at 508-538 requests a second instead of 355-458 (docs/benchmarks.md). At the default size
+    (`LIBRARY_DATABASE_POOL`, 20) a process holds at most 30 connections and 15 for lookups."""
     # A statement's values (e-mail addresses, names) stay out of error messages, hence out of logs.
     if url.startswith("sqlite"):
         engine = create_async_engine(

@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
 from library.accounts.models import User
 from library.catalog.models import Unit
+from library.config import ConfigurationError, Settings
 from library.db import SEND_WITH_NEXT, Base, Database, violated_constraint
 from tests.support import factories
 
@@ -200,3 +202,31 @@ async def test_a_pooled_connection_is_tested_only_after_it_rested(
     second = await _backend_of(db)  # tested, found lost, replaced: the request is served
     assert second != first
     assert len(pings) >= 1
+
+
+def test_the_pool_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LIBRARY_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("LIBRARY_SECRET_KEY", "from-the-environment")
+    monkeypatch.delenv("LIBRARY_DATABASE_POOL", raising=False)
+    assert Settings.from_env().database_pool == 20
+    monkeypatch.setenv("LIBRARY_DATABASE_POOL", "8")
+    assert Settings.from_env().database_pool == 8
+    monkeypatch.setenv("LIBRARY_DATABASE_POOL", "0")
+    with pytest.raises(ConfigurationError, match="LIBRARY_DATABASE_POOL"):
+        Settings.from_env()
+
+
+@POSTGRES_ONLY
+async def test_a_postgresql_pool_keeps_its_size_and_half_as_many_for_lookups(db: Database) -> None:
+    """library.db.make_engine: the kept connections, and half as many more for a burst."""
+    sized = Database(db.url, pool_size=8)
+    try:
+        pools = [sized.engine.pool, sized._lookup.pool]  # the lookups' own engine
+        sizes = [(pool.size(), pool._max_overflow) for pool in pools if isinstance(pool, QueuePool)]
+        assert sizes == [(8, 4), (4, 2)]
+        async with sized.lookup() as connection:  # stays in autocommit: no transaction to end
+            assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            assert driver.info.transaction_status == 0  # idle, not in a transaction
+    finally:
+        await sized.dispose()
