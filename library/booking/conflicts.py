@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from library.db import violated_constraint
 
@@ -13,3 +13,14 @@ OVERLAP_CONSTRAINT = "ex_bookings_no_overlap"
 def is_overlap_violation(error: IntegrityError) -> bool:
     """True when the database refused a booking because its unit is taken at that time."""
     return violated_constraint(error) == OVERLAP_CONSTRAINT
+
+
+DEADLOCK = "40P01"
+"""PostgreSQL's SQLSTATE for a transaction ended to break a deadlock."""
+
+
+def is_deadlock(error: DBAPIError) -> bool:
+    """True when PostgreSQL ended this transaction to break a deadlock. Inserts that overlap
+    each other check the exclusion constraint at once and may each wait for the other: one of
+    them is then refused this way instead of as an overlap, and a retry sees who won."""
+    return getattr(error.orig, "sqlstate", None) == DEADLOCK

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -23,7 +23,7 @@ from library.audit.log import entry_insert_about, entry_values, record, record_n
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import Occupation, free_per_unit, free_units
 from library.booking.catalogue import current_catalogue
-from library.booking.conflicts import is_overlap_violation
+from library.booking.conflicts import is_deadlock, is_overlap_violation
 from library.booking.holds import offer_freed
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
@@ -428,13 +428,17 @@ async def retrying_lost_races(
     db: Database, work: Callable[[AsyncSession], Awaitable[T]], *, lost: Callable[[], Exception]
 ) -> T:
     """Run `work` in a write transaction, again with fresh facts when the database refused an
-    overlap: on PostgreSQL two requests may pick the same unit, and only one insert wins."""
+    overlap: on PostgreSQL two requests may pick the same unit, and only one insert wins (or,
+    when their exclusion checks wait for each other, PostgreSQL ends one as a deadlock)."""
     for _ in range(MAX_ATTEMPTS):
         try:
             async with db.write() as session:
                 return await work(session)
         except IntegrityError as error:
             if not is_overlap_violation(error):
+                raise
+        except OperationalError as error:
+            if not is_deadlock(error):
                 raise
     raise lost()
 
