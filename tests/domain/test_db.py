@@ -71,11 +71,8 @@ async def test_a_refused_write_names_its_constraint_on_either_engine(db: Databas
         assert violated_constraint(error.value) == constraint
 
 
-async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
-    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """library.sqlite_driver: a statement's cursor lives on aiosqlite's thread from opening to
-    closing, and hands back its rows, row count and last row id in one call."""
+def count_hand_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the name of each function aiosqlite's thread is handed, in order."""
     calls: list[str] = []
     queue: Any = aiosqlite.Connection._execute  # untyped in aiosqlite
 
@@ -83,9 +80,18 @@ async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
         calls.append(getattr(fn, "__name__", "?"))
         return await queue(self, fn, *args, **kwargs)
 
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return calls
+
+
+async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """library.sqlite_driver: a statement's cursor lives on aiosqlite's thread from opening to
+    closing, and hands back its rows, row count and last row id in one call."""
     async with sqlite_db.write() as session:  # the connection is opened before counting
         await session.execute(text("SELECT 1"))
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    calls = count_hand_offs(monkeypatch)
     async with sqlite_db.write() as session:
         connection = await session.connection()
         await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
@@ -119,16 +125,9 @@ async def test_a_write_sent_with_next_travels_with_the_next_call_or_the_commit(
 ) -> None:
     """A write marked SEND_WITH_NEXT waits for the connection's next call: a statement, whose
     call reports the waiting write's error, or the COMMIT; a rollback drops it unsent."""
-    calls: list[str] = []
-    queue: Any = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(getattr(fn, "__name__", "?"))
-        return await queue(self, fn, *args, **kwargs)
-
     async with sqlite_db.write() as session:
         await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    calls = count_hand_offs(monkeypatch)
     later = text("INSERT INTO notes (id, body) VALUES (:id, :body)").execution_options(**SEND_WITH_NEXT)
     async with sqlite_db.write() as session:
         connection = await session.connection()  # SQLAlchemy's Core connection, as bookings use
