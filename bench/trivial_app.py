@@ -2,8 +2,9 @@
 
 It is the yardstick for POST /api/v1/bookings: the same server (uvicorn, one worker), the same
 engine setup (`library.db.Database`, so SQLite writes take `BEGIN IMMEDIATE` and PostgreSQL
-uses the same pool) and the same database, but nothing else: no authentication, no rules, no
-audit entry or outbox message, a single INSERT in a write transaction.
+uses the same pool; a short write, as the booking's, runs on the event loop's thread on SQLite)
+and the same database, but nothing else: no authentication, no rules, no audit entry or outbox
+message, a single INSERT in a write transaction.
 
     LIBRARY_DATABASE_URL=... .venv/bin/python -m uvicorn --factory bench.trivial_app:create_app
 """
@@ -47,7 +48,7 @@ class HitOut(msgspec.Struct):
 async def create_hit(data: HitIn, state: State) -> HitOut:
     db: Database = state.db
     now = utcnow()
-    async with db.write() as session:
+    async with db.write(short=True) as session:
         new_id = (
             await session.execute(insert(hits).values(note=data.note, created_at=now).returning(hits.c.id))
         ).scalar_one()

@@ -46,7 +46,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
-from library.sqlite_driver import ONE_TRIP_DBAPI
+from library.sqlite_driver import ONE_TRIP_DBAPI, PATIENCE_MS
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -150,7 +150,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={PATIENCE_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -163,7 +163,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        options = conn.get_execution_options()
+        conn.connection.dbapi_connection.on_loop = options.get("sqlite_on_loop", False)
+        mode = options.get("sqlite_begin", "DEFERRED")
         if mode != "NONE":  # NONE: a lone read runs in SQLite's own autocommit (see Database.lookup)
             conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -180,7 +182,11 @@ def make_engine(url: str, *, pool_size: int, autocommit: bool = False) -> AsyncE
     # A statement's values (e-mail addresses, names) stay out of error messages, hence out of logs.
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, hide_parameters=True, module=ONE_TRIP_DBAPI
+            url,
+            # The event loop's thread runs some transactions' statements (library.sqlite_driver).
+            connect_args={"timeout": PATIENCE_MS / 1000, "check_same_thread": False},
+            hide_parameters=True,
+            module=ONE_TRIP_DBAPI,
         )
         _configure_sqlite(engine)
         return engine
@@ -233,18 +239,28 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
+        self._write = self._writer()
+        self._short_write = self._writer(sqlite_on_loop=True) if self.is_sqlite else self._write
         # On PostgreSQL lookups have a pool of their own that stays in autocommit: switching a
         # shared connection there and back at every checkout cost each request 0.07 ms of CPU.
         self._lookup_engine = (
             None if self.is_sqlite else make_engine(url, pool_size=(pool_size + 1) // 2, autocommit=True)
         )
-        self._lookup = self._lookup_engine or self.engine.execution_options(sqlite_begin="NONE")
+        self._lookup = self._lookup_engine or self.engine.execution_options(
+            sqlite_begin="NONE", sqlite_on_loop=True
+        )
         # SQLite takes one writer at a time; the others would sleep in its busy handler and
         # retry. Queueing them here in the process is fairer and much faster under load.
         self._write_turn = asyncio.Lock() if self.is_sqlite else None
+
+    def _writer(self, **sqlite_options: Any) -> async_sessionmaker[AsyncSession]:
+        engine = (
+            self.engine.execution_options(sqlite_begin="IMMEDIATE", **sqlite_options)
+            if self.is_sqlite
+            else self.engine
+        )
+        return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -253,16 +269,23 @@ class Database:
 
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for one read statement outside a transaction: no BEGIN and no ROLLBACK
-        around it, and no ORM. Every API request asks who its token belongs to, and those two
-        round trips and the ORM's work were a third of a booking's CPU."""
+        """A connection for one short read statement outside a transaction: no BEGIN and no
+        ROLLBACK around it, and no ORM (on SQLite it runs on the event loop's thread, see
+        `write`). Every API request asks who its token belongs to, and those two round trips and
+        the ORM's work were a third of a booking's CPU."""
         async with self._lookup.connect() as connection:
             yield connection
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that commits on success and rolls back on any error."""
-        async with self._write_turn or contextlib.nullcontext(), self._write() as session, session.begin():
+    async def write(self, *, short: bool = False) -> AsyncIterator[AsyncSession]:
+        """A transaction that commits on success and rolls back on any error.
+
+        `short`: a few statements, each reading or writing a few rows by an index (a booking).
+        On SQLite they then run on the event loop's thread, without a hand-off to aiosqlite's
+        (library.sqlite_driver): a fifth of a booking's CPU. A long statement there would stall
+        every other request for its duration; it belongs in a transaction that is not short."""
+        sessions = self._short_write if short else self._write
+        async with self._write_turn or contextlib.nullcontext(), sessions() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:

@@ -425,14 +425,19 @@ async def _book_series(
 
 
 async def retrying_lost_races(
-    db: Database, work: Callable[[AsyncSession], Awaitable[T]], *, lost: Callable[[], Exception]
+    db: Database,
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    lost: Callable[[], Exception],
+    short: bool = False,
 ) -> T:
-    """Run `work` in a write transaction, again with fresh facts when the database refused an
-    overlap: on PostgreSQL two requests may pick the same unit, and only one insert wins (or,
-    when their exclusion checks wait for each other, PostgreSQL ends one as a deadlock)."""
+    """Run `work` in a write transaction (`short`: see `Database.write`), again with fresh facts
+    when the database refused an overlap: on PostgreSQL two requests may pick the same unit, and
+    only one insert wins (or, when their exclusion checks wait for each other, PostgreSQL ends
+    one as a deadlock)."""
     for _ in range(MAX_ATTEMPTS):
         try:
-            async with db.write() as session:
+            async with db.write(short=short) as session:
                 return await work(session)
         except IntegrityError as error:
             if not is_overlap_violation(error):
@@ -458,6 +463,7 @@ async def create_booking(
             db,
             lambda session: _book(session, request, booker=booker, actor=actor, now=now),
             lost=lambda: SlotTaken(Interval(request.start, request.end)),
+            short=True,  # five indexed statements
         )
     except RuleBroken as refused:
         if refused.refusal.judged_age:

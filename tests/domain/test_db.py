@@ -3,6 +3,7 @@ write names its constraint the same way on both engines."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -111,13 +112,72 @@ async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
     # Five statements (BEGIN travels with the first), the savepoint with its insert and its
     # rollback: one call each; then COMMIT. The pool's reset as the connection goes back finds
     # no transaction open and sends nothing.
-    assert calls == ["_whole_statement"] * 8 + ["commit"]
+    assert calls == ["_whole_statement"] * 8 + ["_commit_after"]
     calls.clear()
     async with sqlite_db.write() as session:
         await session.connection()  # begun and ended with nothing in it: nothing to send
+    async with sqlite_db.read() as session:
+        assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 4
+    assert calls == ["_whole_statement", "_rollback"]  # a read transaction ends in a ROLLBACK
+
+
+async def test_a_short_write_and_a_lookup_run_on_the_event_loop_and_wait_for_a_lock_on_the_thread(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short write's statements and a lookup make no hand-off; when another process holds
+    the write lock, the short write waits for it on aiosqlite's thread while the event loop
+    goes on, and afterwards runs on the loop again."""
+    async with sqlite_db.write() as session:
+        await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+    calls = count_hand_offs(monkeypatch)
+    async with sqlite_db.write(short=True) as session:
+        await session.execute(text("INSERT INTO notes (body) VALUES ('a')"))
+        assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 1
+
+    async def rolled_back() -> None:
+        async with sqlite_db.write(short=True) as session:
+            await session.execute(text("INSERT INTO notes (body) VALUES ('undone')"))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await rolled_back()
     async with sqlite_db.lookup() as connection:
-        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 4
-    assert calls == ["_whole_statement"]
+        assert (await connection.execute(text("SELECT body FROM notes"))).scalars().all() == ["a"]
+    assert calls == []
+
+    other = sqlite3.connect(sqlite_path(sqlite_db), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def release() -> None:
+        await asyncio.sleep(0.3)
+        other.execute("INSERT INTO notes (body) VALUES ('other')")
+        other.execute("COMMIT")
+
+    ticker, releaser = asyncio.create_task(tick()), asyncio.create_task(release())
+    try:
+        async with sqlite_db.write(short=True) as session:
+            await session.execute(text("INSERT INTO notes (body) VALUES ('b')"))
+        await releaser
+    finally:
+        ticker.cancel()
+        other.close()
+    assert ticks >= 10  # the loop ran on while the write waited for the lock
+    assert calls == ["_patiently"]  # the BEGIN and the INSERT waited on the thread; COMMIT on the loop
+    calls.clear()
+    async with sqlite_db.write(short=True) as session:
+        await session.execute(text("INSERT INTO notes (body) VALUES ('c')"))
+    assert calls == []
+    async with sqlite_db.write() as session:  # not short: on the thread, patient again
+        rows = (await session.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
+    assert rows == ["a", "other", "b", "c"]
+    assert calls == ["_patiently", "_commit_after"]
 
 
 async def test_a_write_sent_with_next_travels_with_the_next_call_or_the_commit(
