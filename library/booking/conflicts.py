@@ -20,7 +20,14 @@ DEADLOCK = "40P01"
 
 
 def is_deadlock(error: DBAPIError) -> bool:
-    """True when PostgreSQL ended this transaction to break a deadlock. Inserts that overlap
-    each other check the exclusion constraint at once and may each wait for the other: one of
-    them is then refused this way instead of as an overlap, and a retry sees who won."""
+    """True when PostgreSQL ended this transaction to break a deadlock."""
     return getattr(error.orig, "sqlstate", None) == DEADLOCK
+
+
+def is_lost_race(error: DBAPIError) -> bool:
+    """True when a write lost to another one for the same unit and time: refused as an overlap,
+    or, when two transactions' overlapping inserts each checked the exclusion constraint against
+    the other's and waited for it, ended by PostgreSQL as a deadlock. A retry sees who won."""
+    if isinstance(error, IntegrityError):
+        return is_overlap_violation(error)
+    return is_deadlock(error)

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -24,7 +24,7 @@ from library.accounts.models import User
 from library.audit.log import record, snapshot
 from library.booking.availability import MINUTE, aligned_at_or_after, free_per_unit, free_units
 from library.booking.catalogue import current_catalogue
-from library.booking.conflicts import is_overlap_violation
+from library.booking.conflicts import is_lost_race
 from library.booking.intervals import Interval
 from library.booking.lending import DAY_MINUTES, loan_pickups, loan_span
 from library.booking.models import ACTIVE_STATUSES, Booking, BookingPurpose, BookingStatus, Hold, HoldStatus
@@ -323,8 +323,8 @@ async def _offer_row(
                     .returning(Booking.id)
                 )
             ).scalar_one()
-    except IntegrityError as error:
-        if not is_overlap_violation(error):
+    except DBAPIError as error:
+        if not is_lost_race(error):
             raise
         return None
 

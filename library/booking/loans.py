@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -25,7 +25,7 @@ from library.accounts.models import User
 from library.audit.log import record, snapshot
 from library.booking.availability import free_units
 from library.booking.catalogue import current_catalogue
-from library.booking.conflicts import is_overlap_violation
+from library.booking.conflicts import is_lost_race
 from library.booking.holds import offer_freed
 from library.booking.intervals import Interval
 from library.booking.lending import (
@@ -285,8 +285,8 @@ async def checkout_loan(
         async with db.write() as session:
             loan = await get_loan(session, loan_id, actor, for_update=True)
             await _checkout_within(session, loan, unit_id=unit_id, checklist=checklist, actor=actor, now=now)
-    except IntegrityError as error:
-        if not is_overlap_violation(error):
+    except DBAPIError as error:
+        if not is_lost_race(error):
             raise
         raise Conflict("slot_taken", "unit") from error
     async with db.read() as session:
@@ -408,8 +408,8 @@ async def renew_loan(db: Database, loan_id: int, *, actor: User, now: datetime) 
             loan.reminder_stage = 0
             await session.flush()  # the overlap guarantee answers for what came in meanwhile
             _audit(session, loan, "loan.renew", before, actor=actor, now=now)
-    except IntegrityError as error:
-        if not is_overlap_violation(error):
+    except DBAPIError as error:
+        if not is_lost_race(error):
             raise
         raise _renewal_refused("held_by_others") from error
     async with db.read() as session:
@@ -576,8 +576,8 @@ async def _keep_overdue_held(session: AsyncSession, now: datetime) -> None:
             async with session.begin_nested():
                 loan.booking.occupied_end = end
                 await session.flush()
-        except IntegrityError as error:
-            if not is_overlap_violation(error):
+        except DBAPIError as error:
+            if not is_lost_race(error):
                 raise
 
 

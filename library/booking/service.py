@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -23,7 +23,7 @@ from library.audit.log import entry_insert_about, entry_values, record, record_n
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import Occupation, free_per_unit, free_units
 from library.booking.catalogue import current_catalogue
-from library.booking.conflicts import is_deadlock, is_overlap_violation
+from library.booking.conflicts import is_lost_race
 from library.booking.holds import offer_freed
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
@@ -408,8 +408,8 @@ async def _book_series(
             skipped.append(Skipped(occurrence, refused.refusal.code))
         except SlotTaken:
             skipped.append(Skipped(occurrence, "slot_taken"))
-        except IntegrityError as error:
-            if not is_overlap_violation(error):
+        except DBAPIError as error:
+            if not is_lost_race(error):
                 raise
             skipped.append(Skipped(occurrence, "slot_taken"))
     if not booked or (skipped and not skip_conflicts):
@@ -432,18 +432,14 @@ async def retrying_lost_races(
     short: bool = False,
 ) -> T:
     """Run `work` in a write transaction (`short`: see `Database.write`), again with fresh facts
-    when the database refused an overlap: on PostgreSQL two requests may pick the same unit, and
-    only one insert wins (or, when their exclusion checks wait for each other, PostgreSQL ends
-    one as a deadlock)."""
+    when it lost a race (`conflicts.is_lost_race`): on PostgreSQL two requests may pick the same
+    unit, and only one insert wins."""
     for _ in range(MAX_ATTEMPTS):
         try:
             async with db.write(short=short) as session:
                 return await work(session)
-        except IntegrityError as error:
-            if not is_overlap_violation(error):
-                raise
-        except OperationalError as error:
-            if not is_deadlock(error):
+        except DBAPIError as error:
+            if not is_lost_race(error):
                 raise
     raise lost()
 

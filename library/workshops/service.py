@@ -15,14 +15,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts import people
 from library.accounts.models import Certification, User, UserCertification
 from library.audit.log import only_changed, record, snapshot
-from library.booking.conflicts import is_overlap_violation
+from library.booking.conflicts import is_lost_race
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingStatus
 from library.booking.queries import load_booker
@@ -414,8 +414,8 @@ async def duplicate_workshop(
                 code = "slot_taken"
             except InvalidInput as error:  # a new date already past: sign-up could never open
                 code = error.code
-            except IntegrityError as error:
-                if not is_overlap_violation(error):
+            except DBAPIError as error:
+                if not is_lost_race(error):
                     raise
                 code = "slot_taken"
             if code is not None:
@@ -1096,8 +1096,8 @@ async def move_or_cancel_session_within(
         kind = "workshop_session.moved"
     try:
         await session.flush()  # the overlap guarantee speaks for the moved room booking here
-    except IntegrityError as error:
-        if not is_overlap_violation(error):
+    except DBAPIError as error:
+        if not is_lost_race(error):
             raise
         raise Conflict("slot_taken", extra={"alternatives": []}) from error
     record(

@@ -6,13 +6,14 @@ even if the application had a bug.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from library.booking.conflicts import is_overlap_violation
+from library.booking.conflicts import is_deadlock, is_lost_race, is_overlap_violation
 from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit
 from library.db import Database
@@ -96,3 +97,37 @@ async def test_updates_into_an_overlap_are_refused(db: Database) -> None:
                 .values(start_at=T0 + timedelta(minutes=30), occupied_start=T0 + timedelta(minutes=30))
             )
     assert is_overlap_violation(moved.value)
+
+
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@POSTGRES_ONLY
+async def test_crossing_overlapping_inserts_end_one_as_a_lost_race(db: Database) -> None:
+    """PostgreSQL: each of two transactions books one unit, then the other's unit at the same
+    time; each insert's exclusion check waits for the other transaction, and PostgreSQL ends one
+    of them as a deadlock. That refusal counts as a lost race, as an overlap does."""
+    resource, first, second = await two_units(db)
+    booked = {first: asyncio.Event(), second: asyncio.Event()}
+
+    async def book_both(mine: int, theirs: int) -> None:
+        async with db.write() as session:
+            await session.execute(insert(Booking).values(**row(resource, mine, T0, T0 + HOUR)))
+            booked[mine].set()
+            await booked[theirs].wait()
+            await session.execute(insert(Booking).values(**row(resource, theirs, T0, T0 + HOUR)))
+
+    outcomes = await asyncio.gather(
+        book_both(first, second), book_both(second, first), return_exceptions=True
+    )
+    refused = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert len(refused) == 1, outcomes
+    error = refused[0]
+    assert isinstance(error, DBAPIError)
+    assert not isinstance(error, IntegrityError)
+    assert is_deadlock(error)
+    assert is_lost_race(error)
+    async with db.read() as session:  # the other transaction booked both units
+        assert len((await session.execute(select(Booking.id))).all()) == 2

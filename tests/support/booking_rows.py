@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from library.booking.conflicts import is_overlap_violation
+from library.booking.conflicts import is_lost_race, is_overlap_violation
 from library.booking.models import Booking, BookingStatus
 from library.db import Database
 
@@ -47,3 +47,4 @@ async def expect_overlap_refused(db: Database, values: dict[str, Any]) -> None:
     with pytest.raises(IntegrityError) as refused:
         await insert_booking(db, values)
     assert is_overlap_violation(refused.value)
+    assert is_lost_race(refused.value)
