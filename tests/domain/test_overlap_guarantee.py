@@ -131,3 +131,34 @@ async def test_crossing_overlapping_inserts_end_one_as_a_lost_race(db: Database)
     assert is_lost_race(error)
     async with db.read() as session:  # the other transaction booked both units
         assert len((await session.execute(select(Booking.id))).all()) == 2
+
+
+@POSTGRES_ONLY
+async def test_writers_of_one_unit_take_turns_so_overlap_checks_cannot_deadlock(db: Database) -> None:
+    """PostgreSQL: while one transaction writes an active booking of a unit, another writer of
+    that unit waits for it to end (even for another time), and then meets a plain overlap, never
+    a deadlock; a writer of another unit does not wait."""
+    resource, first, second = await two_units(db)
+    written = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold_first() -> None:
+        async with db.write() as session:
+            await session.execute(insert(Booking).values(**row(resource, first, T0, T0 + HOUR)))
+            written.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_first())
+    await written.wait()
+    later = asyncio.create_task(insert_booking(db, row(resource, first, T0 + 2 * HOUR, T0 + 3 * HOUR)))
+    await insert_booking(db, row(resource, second, T0, T0 + HOUR))  # another unit: no turn to wait for
+    await asyncio.sleep(0.3)
+    assert not later.done()  # the same unit: waits for the holder's turn to end
+    overlapping = asyncio.create_task(insert_booking(db, row(resource, first, T0, T0 + HOUR)))
+    await asyncio.sleep(0.1)
+    release.set()
+    await holder
+    await later
+    with pytest.raises(IntegrityError) as refused:
+        await overlapping
+    assert is_overlap_violation(refused.value)
