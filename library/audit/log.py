@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -29,18 +30,9 @@ def entry_insert_about(object_id: ColumnElement[int], source: FromClause) -> Ins
     )
 
 
-def entry_values(
-    *,
-    actor_id: int | None,
-    action: str,
-    object_type: str,
-    at: datetime,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str | None = None,
-) -> dict[str, Any]:
+def entry_values(entry: Entry) -> dict[str, Any]:
     """The values of `entry_insert_about`: those of `record_now` but the object id."""
-    values = _entry(actor_id, action, object_type, "", at, before=before, after=after, reason=reason)
+    values = entry.row("")
     return {f"entry_{name}": values[name] for name in ENTRY_BOUND}
 
 
@@ -66,6 +58,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Entry:
+    """An audit entry, but the object it is about: a booking's is written either with the
+    booking's id (`record_now`) or in the booking's own statement (`entry_values`)."""
+
+    actor_id: int | None
+    action: str
+    object_type: str
+    at: datetime
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str | None = None
+
+    def row(self, object_id: int | str) -> dict[str, Any]:
+        return {
+            "actor_id": self.actor_id,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": str(object_id),
+            "at": self.at,
+            "before": self.before,
+            "after": self.after,
+            "reason": self.reason,
+        }
+
+
 def record(
     session: AsyncSession,
     *,
@@ -78,49 +96,12 @@ def record(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        **_entry(actor_id, action, object_type, object_id, at, before=before, after=after, reason=reason)
-    )
+    entry = AuditEntry(**Entry(actor_id, action, object_type, at, before, after, reason).row(object_id))
     session.add(entry)
     return entry
 
 
-async def record_now(
-    session: AsyncSession,
-    *,
-    actor_id: int | None,
-    action: str,
-    object_type: str,
-    object_id: int | str,
-    at: datetime,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str | None = None,
-) -> None:
-    """The same entry as `record`, written by one plain INSERT (no ORM object to flush, for the
-    hot path of a booking); on SQLite it travels with the transaction's next statement."""
-    values = _entry(actor_id, action, object_type, object_id, at, before=before, after=after, reason=reason)
-    await (await session.connection()).execute(ENTRY_INSERT, values)
-
-
-def _entry(
-    actor_id: int | None,
-    action: str,
-    object_type: str,
-    object_id: int | str,
-    at: datetime,
-    *,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    reason: str | None,
-) -> dict[str, Any]:
-    return {
-        "actor_id": actor_id,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "at": at,
-        "before": before,
-        "after": after,
-        "reason": reason,
-    }
+async def record_now(session: AsyncSession, entry: Entry, *, object_id: int | str) -> None:
+    """The entry as `record` writes it, by one plain INSERT (no ORM object to flush, for the hot
+    path of a booking); on SQLite it travels with the transaction's next statement."""
+    await (await session.connection()).execute(ENTRY_INSERT, entry.row(object_id))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from library.accounts import people
 from library.accounts.models import User
 from library.accounts.service import normalise_email
-from library.audit.log import entry_insert_about, entry_values, record, record_now, snapshot
+from library.audit.log import Entry, entry_insert_about, entry_values, record, record_now, snapshot
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import Occupation, free_per_unit, free_units
 from library.booking.catalogue import current_catalogue
@@ -299,31 +299,23 @@ async def _book(
     after = snapshot(booking, AUDITED_FIELDS)
     mailed = booking.user_id is not None and request.series_id is None and receives_mail(booker)
     kind = f"booking.{booking.status.value}"
+    entry = Entry(
+        actor.id,
+        action="booking.create",
+        object_type="booking",
+        at=now,
+        after=after,
+        reason=request.override_reason,
+    )
     # The database's overlap guarantee speaks here.
     if dialect_of(session) == "postgresql":
-        bound = values | entry_values(
-            actor_id=actor.id,
-            action="booking.create",
-            object_type="booking",
-            at=now,
-            after=after,
-            reason=request.override_reason,
-        )
+        bound = values | entry_values(entry)
         if mailed:
             bound |= message_values(kind=kind, user=booker, now=now)
         booking.id = (await connection.execute(BOOKING_RECORDED[mailed], bound)).scalar_one()
     else:  # SQLite writes no rows in a WITH; the entry and the mail travel with the COMMIT
         booking.id = (await connection.execute(BOOKING_INSERT, values)).scalar_one()
-        await record_now(
-            session,
-            actor_id=actor.id,
-            action="booking.create",
-            object_type="booking",
-            object_id=booking.id,
-            at=now,
-            after=after,
-            reason=request.override_reason,
-        )
+        await record_now(session, entry, object_id=booking.id)
         if mailed:
             await enqueue_now(session, kind=kind, user=booker, payload={"booking_id": booking.id}, now=now)
     return Booked(booking, place.unit_labels.get(booking.unit_id, ""))
