@@ -70,6 +70,7 @@ from library.db import Database
 
 TARGET_RATIO = 0.40
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+LIBRARY = [str(VENV_BIN / "python"), "-m", "library.cli"]
 BOOKING_HOURS = range(8, 20)  # local start hours of the one-hour bookings (open 08:00-20:00)
 PLAN_DAYS = range(1, 22)  # from tomorrow, three weeks: inside the 28-day horizon
 
@@ -349,7 +350,9 @@ def run_engine(engine: str, args: argparse.Namespace) -> list[Outcome]:
         )
     port = free_port()
     with server(
-        [str(VENV_BIN / "library"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        # `-m` from the project root: this checkout's code, also from a second worktree of it (the
+        # `library` script imports the package installed in .venv, the checkout it was made from).
+        [*LIBRARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
         env,
         port,
         DATA_DIR / f"serve-{engine}.log",
