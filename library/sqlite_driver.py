@@ -18,12 +18,13 @@ back, a lookup outside a transaction) is not sent at all, as it would do nothing
 drops what waits. A booking took 10 hand-offs, now 5.
 
 A transaction marked `on_loop` (the execution option `sqlite_on_loop`: token lookups and short
-writes such as a booking, `Database.write(short=True)`) makes no hand-off at all: its calls run
-on the event loop's thread, where a hand-off cost more than the statement (a booking's CPU 2.6
--> 2.0 ms). Nothing may wait there, so such a connection does not wait for another's lock
-(busy timeout 0): a statement refused as busy (another process writing) is run again on
-aiosqlite's thread, which waits up to `PATIENCE_MS` as every other statement does. Only
-statements known to be short may be marked: a long read on the loop would stall every request.
+writes such as a booking, `Database.write(short=True)`) runs its statements on the event loop's
+thread, where a hand-off cost more than the statement (a booking: 5 hand-offs -> 1, its CPU
+2.6 -> 2.0 ms). Nothing may wait there: such a connection does not wait for another's lock
+(busy timeout 0), and a statement refused as busy (another process writing) is run again on
+aiosqlite's thread, which waits up to `PATIENCE_MS` as every other statement does; the COMMIT,
+which may checkpoint the log and sync the file, always goes to the thread. Only statements known
+to be short may be marked: a long read on the loop would stall every request.
 
 Everything else (errors, streaming cursors) is SQLAlchemy's aiosqlite adapter unchanged;
 `make_engine` passes this module to it.
@@ -105,7 +106,7 @@ def _patiently(connection: sqlite3.Connection, call: Callable[..., R], *args: An
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     """Refused because another connection holds a lock (any of SQLITE_BUSY's extended codes)."""
-    return error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY  # not every error has one
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -191,18 +192,21 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self.on_loop = False  # set at every begin, from the execution option `sqlite_on_loop`
         self.patient = True  # waits for other connections' locks (its busy timeout is PATIENCE_MS)
 
-    async def call(self, function: Callable[..., R], *args: Any) -> R:
+    async def call(self, function: Callable[..., R], *args: Any, on_loop: bool | None = None) -> R:
         """`function(sqlite3 connection, *args)` on the event loop's thread if this transaction
-        is `on_loop` and no other connection's lock is in the way, otherwise on aiosqlite's."""
+        is `on_loop` (or the call says so) and no other connection's lock is in the way,
+        otherwise on aiosqlite's."""
         driver: Any = self._connection  # an aiosqlite.Connection: `_execute` queues for its thread
-        if self.on_loop:
+        if self.on_loop if on_loop is None else on_loop:
             if self.patient:
                 driver._conn.execute("PRAGMA busy_timeout = 0").close()
                 self.patient = False
             try:
                 return function(driver._conn, *args)
             except sqlite3.OperationalError as error:
-                if not _is_busy(error):
+                # Only what began nothing is sent again: a BEGIN (still first in `waiting`) or a
+                # statement outside a transaction. Inside one, SQLite's answer stands.
+                if not _is_busy(error) or driver._conn.in_transaction:
                     raise
         if not self.patient:
             self.patient = True
@@ -215,20 +219,22 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return driver is not None and driver.in_transaction
 
     def commit(self) -> None:
+        """On aiosqlite's thread, even for a transaction on the loop: a COMMIT may checkpoint
+        the write-ahead log (at every 1,000 pages), writing and syncing the database file."""
         waiting, self.waiting = self.waiting, []
         if any(not operation.startswith("BEGIN") for operation, _ in waiting):
-            self._end(_commit_after, waiting)
+            self._end(_commit_after, waiting, on_loop=False)
         elif self._in_transaction():  # a BEGIN alone has nothing to commit
-            self._end(_commit_after, [])
+            self._end(_commit_after, [], on_loop=False)
 
     def rollback(self) -> None:
         self.waiting = []  # never sent, nothing to undo
         if self._in_transaction():
             self._end(_rollback)
 
-    def _end(self, function: Callable[..., None], *args: Any) -> None:
+    def _end(self, function: Callable[..., None], *args: Any, on_loop: bool | None = None) -> None:
         try:
-            await_(self.call(function, *args))
+            await_(self.call(function, *args, on_loop=on_loop))
         except Exception as error:
             self._handle_exception(error)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +74,14 @@ async def test_a_refused_write_names_its_constraint_on_either_engine(db: Databas
 
 
 def count_hand_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """From now on, the name of each function aiosqlite's thread is handed, in order."""
+    """From now on, the name of each function aiosqlite's thread is handed, in order ("patiently
+    f" for f run after the connection's wait for other connections' locks is set back)."""
     calls: list[str] = []
     queue: Any = aiosqlite.Connection._execute  # untyped in aiosqlite
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(getattr(fn, "__name__", "?"))
+        name = getattr(fn, "__name__", "?")
+        calls.append(f"patiently {args[1].__name__}" if name == "_patiently" else name)
         return await queue(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
@@ -124,15 +127,16 @@ async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
 async def test_a_short_write_and_a_lookup_run_on_the_event_loop_and_wait_for_a_lock_on_the_thread(
     sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A short write's statements and a lookup make no hand-off; when another process holds
-    the write lock, the short write waits for it on aiosqlite's thread while the event loop
-    goes on, and afterwards runs on the loop again."""
+    """A short write's statements and a lookup make no hand-off (the COMMIT goes to the thread,
+    as it may checkpoint); when another process holds the write lock, the short write waits for
+    it on aiosqlite's thread while the event loop goes on, and afterwards runs on the loop again."""
     async with sqlite_db.write() as session:
         await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
     calls = count_hand_offs(monkeypatch)
     async with sqlite_db.write(short=True) as session:
         await session.execute(text("INSERT INTO notes (body) VALUES ('a')"))
         assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 1
+        assert calls == []
 
     async def rolled_back() -> None:
         async with sqlite_db.write(short=True) as session:
@@ -143,10 +147,16 @@ async def test_a_short_write_and_a_lookup_run_on_the_event_loop_and_wait_for_a_l
         await rolled_back()
     async with sqlite_db.lookup() as connection:
         assert (await connection.execute(text("SELECT body FROM notes"))).scalars().all() == ["a"]
-    assert calls == []
+    assert calls == ["patiently _commit_after"]  # the rollback and the lookup: on the loop
 
-    other = sqlite3.connect(sqlite_path(sqlite_db), isolation_level=None)
+    # Another process holds the write lock and lets go of it from its own thread in 0.3 s.
+    other = sqlite3.connect(sqlite_path(sqlite_db), isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        other.execute("INSERT INTO notes (body) VALUES ('other')")
+        other.execute("COMMIT")
+
     ticks = 0
 
     async def tick() -> None:
@@ -155,29 +165,25 @@ async def test_a_short_write_and_a_lookup_run_on_the_event_loop_and_wait_for_a_l
             ticks += 1
             await asyncio.sleep(0.01)
 
-    async def release() -> None:
-        await asyncio.sleep(0.3)
-        other.execute("INSERT INTO notes (body) VALUES ('other')")
-        other.execute("COMMIT")
-
-    ticker, releaser = asyncio.create_task(tick()), asyncio.create_task(release())
+    calls.clear()
+    releaser, ticker = threading.Timer(0.3, release), asyncio.create_task(tick())
+    releaser.start()
     try:
         async with sqlite_db.write(short=True) as session:
             await session.execute(text("INSERT INTO notes (body) VALUES ('b')"))
-        await releaser
     finally:
         ticker.cancel()
+        releaser.join()
         other.close()
     assert ticks >= 10  # the loop ran on while the write waited for the lock
-    assert calls == ["_patiently"]  # the BEGIN and the INSERT waited on the thread; COMMIT on the loop
+    assert calls == ["patiently _whole_statement", "_commit_after"]  # BEGIN and INSERT waited there
     calls.clear()
     async with sqlite_db.write(short=True) as session:
         await session.execute(text("INSERT INTO notes (body) VALUES ('c')"))
-    assert calls == []
-    async with sqlite_db.write() as session:  # not short: on the thread, patient again
+    async with sqlite_db.write() as session:  # not short: on the thread
         rows = (await session.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
     assert rows == ["a", "other", "b", "c"]
-    assert calls == ["_patiently", "_commit_after"]
+    assert calls == ["patiently _commit_after", "_whole_statement", "_commit_after"]
 
 
 async def test_a_write_sent_with_next_travels_with_the_next_call_or_the_commit(
