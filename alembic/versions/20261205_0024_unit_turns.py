@@ -1,13 +1,18 @@
-"""PostgreSQL: the writers of one unit's active bookings take turns, so that the overlap check
-cannot deadlock.
+"""PostgreSQL: the writers of one unit's active bookings on one day take turns, so that the
+overlap check cannot deadlock.
 
 Two transactions inserting overlapping bookings of one unit at the same moment each put their
 row into the exclusion constraint's index, each find the other's uncommitted row there and wait
 for each other. PostgreSQL breaks such a deadlock only after `deadlock_timeout` (a second); 32
-requests for one slot kept breaking them for over a minute. A BEFORE trigger takes a
-transaction-level advisory lock on the unit before the row reaches the index: a second writer
-of the unit waits for the first to commit, then meets a plain overlap that a retry answers at
-once. Writers of other units do not wait. SQLite's writers take turns already.
+requests for one slot kept breaking them for over a minute. A BEFORE trigger takes
+transaction-level advisory locks before the row reaches the index, one for each (UTC) day its
+occupied span touches on its unit, in the order of the days: a second writer of that unit and
+day waits for the first to commit, then meets a plain overlap that a retry answers at once.
+Writers of other units or days do not wait, so transactions that write several bookings (a
+series) rarely wait for each other; when two take the same turns in opposite orders, PostgreSQL
+ends one as a deadlock, which counts as a lost race (booking.conflicts). An update that leaves a
+booking in the constraint as it was (pending -> confirmed -> checked in) takes no turn. SQLite's
+writers take turns already.
 
 Revision ID: 0024_unit_turns
 Revises: 0023_drop_people_days
@@ -24,7 +29,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UNIT_TURN = 0x0B00_0001
-"""The first of the advisory lock's two keys, naming the kind of lock; the second is the unit."""
+"""The first of an advisory lock's two keys, naming the kind of lock; the second stands for the
+unit and the day (a hash: two that share it merely take turns too)."""
+ACTIVE = "('pending', 'confirmed', 'checked_in')"
+"""The statuses inside the exclusion constraint (0001)."""
 
 
 def upgrade() -> None:
@@ -33,18 +41,27 @@ def upgrade() -> None:
     op.execute(
         f"""
         CREATE FUNCTION bookings_take_unit_turn() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            day timestamp;
         BEGIN
-            IF NEW.status NOT IN ('pending', 'confirmed', 'checked_in') THEN
+            IF NEW.status NOT IN {ACTIVE} THEN
                 RETURN NEW;  -- outside the exclusion constraint
             END IF;
-            IF TG_OP = 'UPDATE'
-                AND NEW.unit_id IS NOT DISTINCT FROM OLD.unit_id
-                AND NEW.occupied_start IS NOT DISTINCT FROM OLD.occupied_start
-                AND NEW.occupied_end IS NOT DISTINCT FROM OLD.occupied_end
-                AND NEW.status IS NOT DISTINCT FROM OLD.status THEN
-                RETURN NEW;  -- the constraint's columns stay as they were
+            IF TG_OP = 'UPDATE' AND OLD.status IN {ACTIVE}
+                AND NEW.unit_id = OLD.unit_id
+                AND NEW.occupied_start = OLD.occupied_start
+                AND NEW.occupied_end = OLD.occupied_end THEN
+                RETURN NEW;  -- it stays in the constraint as it was
             END IF;
-            PERFORM pg_advisory_xact_lock({UNIT_TURN}, (NEW.unit_id % 2147483647)::integer);
+            FOR day IN
+                SELECT generate_series(
+                    date_trunc('day', NEW.occupied_start AT TIME ZONE 'UTC'),
+                    (NEW.occupied_end - interval '1 microsecond') AT TIME ZONE 'UTC',
+                    interval '1 day'
+                )
+            LOOP
+                PERFORM pg_advisory_xact_lock({UNIT_TURN}, hashtext(NEW.unit_id || ' ' || day::date));
+            END LOOP;
             RETURN NEW;
         END
         $$

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -23,7 +23,7 @@ from library.audit.log import Entry, entry_insert_about, entry_values, record, r
 from library.booking.alternatives import Alternative, choose_alternatives, fitting_starts, nearest_times
 from library.booking.availability import Occupation, free_per_unit, free_units
 from library.booking.catalogue import current_catalogue
-from library.booking.conflicts import is_lost_race
+from library.booking.conflicts import is_lost_race, is_overlap_violation
 from library.booking.holds import offer_freed
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingSeries, BookingStatus
@@ -400,8 +400,8 @@ async def _book_series(
             skipped.append(Skipped(occurrence, refused.refusal.code))
         except SlotTaken:
             skipped.append(Skipped(occurrence, "slot_taken"))
-        except DBAPIError as error:
-            if not is_lost_race(error):
+        except IntegrityError as error:  # a deadlock ends the whole try: create_series retries it
+            if not is_overlap_violation(error):
                 raise
             skipped.append(Skipped(occurrence, "slot_taken"))
     if not booked or (skipped and not skip_conflicts):

@@ -15,14 +15,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from library.accounts import people
 from library.accounts.models import Certification, User, UserCertification
 from library.audit.log import only_changed, record, snapshot
-from library.booking.conflicts import is_lost_race
+from library.booking.conflicts import is_lost_race, is_overlap_violation
 from library.booking.intervals import Interval
 from library.booking.models import Booking, BookingPurpose, BookingStatus
 from library.booking.queries import load_booker
@@ -414,8 +414,8 @@ async def duplicate_workshop(
                 code = "slot_taken"
             except InvalidInput as error:  # a new date already past: sign-up could never open
                 code = error.code
-            except DBAPIError as error:
-                if not is_lost_race(error):
+            except IntegrityError as error:  # a deadlock ends the whole try, which is retried
+                if not is_overlap_violation(error):
                     raise
                 code = "slot_taken"
             if code is not None:
@@ -426,8 +426,7 @@ async def duplicate_workshop(
             raise Conflict("copy_refused", extra={"conflicts": refused})
         return made
 
-    async with db.write() as session:
-        return await work(session)
+    return await retrying_lost_races(db, work, lost=lambda: Conflict("copy_refused", extra={"conflicts": []}))
 
 
 async def locked_session(session: AsyncSession, session_id: int) -> WorkshopSession:

@@ -107,8 +107,9 @@ POSTGRES_ONLY = pytest.mark.parametrize(
 @POSTGRES_ONLY
 async def test_crossing_overlapping_inserts_end_one_as_a_lost_race(db: Database) -> None:
     """PostgreSQL: each of two transactions books one unit, then the other's unit at the same
-    time; each insert's exclusion check waits for the other transaction, and PostgreSQL ends one
-    of them as a deadlock. That refusal counts as a lost race, as an overlap does."""
+    time; each second insert waits for the other transaction (its turn on that unit and day,
+    without which the exclusion checks would wait for each other), and PostgreSQL ends one of
+    them as a deadlock. That refusal counts as a lost race, as an overlap does."""
     resource, first, second = await two_units(db)
     booked = {first: asyncio.Event(), second: asyncio.Event()}
 
@@ -134,10 +135,10 @@ async def test_crossing_overlapping_inserts_end_one_as_a_lost_race(db: Database)
 
 
 @POSTGRES_ONLY
-async def test_writers_of_one_unit_take_turns_so_overlap_checks_cannot_deadlock(db: Database) -> None:
+async def test_writers_of_one_unit_and_day_take_turns_so_overlap_checks_cannot_deadlock(db: Database) -> None:
     """PostgreSQL: while one transaction writes an active booking of a unit, another writer of
-    that unit waits for it to end (even for another time), and then meets a plain overlap, never
-    a deadlock; a writer of another unit does not wait."""
+    that unit on that day waits for it to end (even for another hour) and then meets a plain
+    overlap, never a deadlock; writers of another unit or another day do not wait."""
     resource, first, second = await two_units(db)
     written = asyncio.Event()
     release = asyncio.Event()
@@ -151,11 +152,13 @@ async def test_writers_of_one_unit_take_turns_so_overlap_checks_cannot_deadlock(
     holder = asyncio.create_task(hold_first())
     await written.wait()
     later = asyncio.create_task(insert_booking(db, row(resource, first, T0 + 2 * HOUR, T0 + 3 * HOUR)))
-    await insert_booking(db, row(resource, second, T0, T0 + HOUR))  # another unit: no turn to wait for
-    await asyncio.sleep(0.3)
-    assert not later.done()  # the same unit: waits for the holder's turn to end
     overlapping = asyncio.create_task(insert_booking(db, row(resource, first, T0, T0 + HOUR)))
-    await asyncio.sleep(0.1)
+    await insert_booking(db, row(resource, second, T0, T0 + HOUR))  # another unit: no waiting
+    next_day = T0 + 24 * HOUR
+    await insert_booking(db, row(resource, first, next_day, next_day + HOUR))  # another day: no waiting
+    await asyncio.sleep(0.3)
+    assert not later.done()  # the same unit and day: waits for the holder's turn to end
+    assert not overlapping.done()
     release.set()
     await holder
     await later
