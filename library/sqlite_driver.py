@@ -19,12 +19,13 @@ drops what waits. A booking took 10 hand-offs, now 5.
 
 A transaction marked `on_loop` (the execution option `sqlite_on_loop`: token lookups and short
 writes such as a booking, `Database.write(short=True)`) runs its statements on the event loop's
-thread, where a hand-off cost more than the statement (a booking: 5 hand-offs -> 1, its CPU
+thread, where a hand-off cost more than the statement (a booking: 5 hand-offs -> 0, its CPU
 2.6 -> 2.0 ms). Nothing may wait there: such a connection does not wait for another's lock
 (busy timeout 0), and a statement refused as busy (another process writing) is run again on
-aiosqlite's thread, which waits up to `PATIENCE_MS` as every other statement does; the COMMIT,
-which may checkpoint the log and sync the file, always goes to the thread. Only statements known
-to be short may be marked: a long read on the loop would stall every request.
+aiosqlite's thread, which waits up to `PATIENCE_MS` as every other statement does. Nor does its
+COMMIT checkpoint the log (writing and syncing the database file, 5 ms here): `Database.write`
+does that on the thread now and then. Only statements known to be short may be marked: a long
+read on the loop would stall every request.
 
 Everything else (errors, streaming cursors) is SQLAlchemy's aiosqlite adapter unchanged;
 `make_engine` passes this module to it.
@@ -47,6 +48,12 @@ from sqlalchemy.util import EMPTY_DICT, await_
 
 PATIENCE_MS = 30_000
 """How long a statement on aiosqlite's thread waits for another connection's lock."""
+
+ON_LOOP = ("PRAGMA busy_timeout = 0", "PRAGMA wal_autocheckpoint = 0")
+PATIENT = (f"PRAGMA busy_timeout = {PATIENCE_MS}", "PRAGMA wal_autocheckpoint = 1000")
+"""A connection on the loop neither waits for other connections' locks nor checkpoints the log
+inside a COMMIT (writing and syncing the database file, 5 ms here); on the thread it does both,
+as SQLite does by default (1,000: pages in the log)."""
 
 R = TypeVar("R")
 
@@ -98,9 +105,14 @@ def _rollback(connection: sqlite3.Connection) -> None:
     connection.rollback()
 
 
+def _set(connection: sqlite3.Connection, pragmas: tuple[str, ...]) -> None:
+    for pragma in pragmas:
+        connection.execute(pragma).close()
+
+
 def _patiently(connection: sqlite3.Connection, call: Callable[..., R], *args: Any) -> R:
-    """On aiosqlite's thread: wait for other connections' locks again, then the call."""
-    connection.execute(f"PRAGMA busy_timeout = {PATIENCE_MS}").close()
+    """On aiosqlite's thread: wait for other connections' locks and checkpoint again, then the call."""
+    _set(connection, PATIENT)
     return call(connection, *args)
 
 
@@ -190,7 +202,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self.waiting: Waiting = []
         self.on_loop = False  # set at every begin, from the execution option `sqlite_on_loop`
-        self.patient = True  # waits for other connections' locks (its busy timeout is PATIENCE_MS)
+        self.patient = True  # waits for other connections' locks and checkpoints (PATIENT)
 
     async def call(self, function: Callable[..., R], *args: Any, on_loop: bool | None = None) -> R:
         """`function(sqlite3 connection, *args)` on the event loop's thread if this transaction
@@ -199,7 +211,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         driver: Any = self._connection  # an aiosqlite.Connection: `_execute` queues for its thread
         if self.on_loop if on_loop is None else on_loop:
             if self.patient:
-                driver._conn.execute("PRAGMA busy_timeout = 0").close()
+                _set(driver._conn, ON_LOOP)
                 self.patient = False
             try:
                 return function(driver._conn, *args)
@@ -219,13 +231,11 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return driver is not None and driver.in_transaction
 
     def commit(self) -> None:
-        """On aiosqlite's thread, even for a transaction on the loop: a COMMIT may checkpoint
-        the write-ahead log (at every 1,000 pages), writing and syncing the database file."""
         waiting, self.waiting = self.waiting, []
         if any(not operation.startswith("BEGIN") for operation, _ in waiting):
-            self._end(_commit_after, waiting, on_loop=False)
+            self._end(_commit_after, waiting)
         elif self._in_transaction():  # a BEGIN alone has nothing to commit
-            self._end(_commit_after, [], on_loop=False)
+            self._end(_commit_after, [])
 
     def rollback(self) -> None:
         self.waiting = []  # never sent, nothing to undo

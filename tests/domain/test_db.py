@@ -11,11 +11,14 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import QueuePool
 
+from library import db as db_module
+from library import sqlite_driver
 from library.accounts.models import User
 from library.catalog.models import Unit
 from library.config import ConfigurationError, Settings
@@ -127,16 +130,15 @@ async def test_each_sqlite_statement_is_one_hand_off_to_the_driver_thread(
 async def test_a_short_write_and_a_lookup_run_on_the_event_loop_and_wait_for_a_lock_on_the_thread(
     sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A short write's statements and a lookup make no hand-off (the COMMIT goes to the thread,
-    as it may checkpoint); when another process holds the write lock, the short write waits for
-    it on aiosqlite's thread while the event loop goes on, and afterwards runs on the loop again."""
+    """A short write and a lookup make no hand-off; when another process holds the write lock,
+    the short write waits for it on aiosqlite's thread while the event loop goes on, and
+    afterwards runs on the loop again."""
     async with sqlite_db.write() as session:
         await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
     calls = count_hand_offs(monkeypatch)
     async with sqlite_db.write(short=True) as session:
         await session.execute(text("INSERT INTO notes (body) VALUES ('a')"))
         assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 1
-        assert calls == []
 
     async def rolled_back() -> None:
         async with sqlite_db.write(short=True) as session:
@@ -147,7 +149,7 @@ async def test_a_short_write_and_a_lookup_run_on_the_event_loop_and_wait_for_a_l
         await rolled_back()
     async with sqlite_db.lookup() as connection:
         assert (await connection.execute(text("SELECT body FROM notes"))).scalars().all() == ["a"]
-    assert calls == ["patiently _commit_after"]  # the rollback and the lookup: on the loop
+    assert calls == []
 
     # Another process holds the write lock and lets go of it from its own thread in 0.3 s.
     other = sqlite3.connect(sqlite_path(sqlite_db), isolation_level=None, check_same_thread=False)
@@ -165,7 +167,6 @@ async def test_a_short_write_and_a_lookup_run_on_the_event_loop_and_wait_for_a_l
             ticks += 1
             await asyncio.sleep(0.01)
 
-    calls.clear()
     releaser, ticker = threading.Timer(0.3, release), asyncio.create_task(tick())
     releaser.start()
     try:
@@ -176,14 +177,57 @@ async def test_a_short_write_and_a_lookup_run_on_the_event_loop_and_wait_for_a_l
         releaser.join()
         other.close()
     assert ticks >= 10  # the loop ran on while the write waited for the lock
-    assert calls == ["patiently _whole_statement", "_commit_after"]  # BEGIN and INSERT waited there
+    assert calls == ["patiently _whole_statement"]  # BEGIN and INSERT waited there; COMMIT on the loop
     calls.clear()
     async with sqlite_db.write(short=True) as session:
         await session.execute(text("INSERT INTO notes (body) VALUES ('c')"))
+    assert calls == []
     async with sqlite_db.write() as session:  # not short: on the thread
         rows = (await session.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
     assert rows == ["a", "other", "b", "c"]
-    assert calls == ["patiently _commit_after", "_whole_statement", "_commit_after"]
+    assert calls == ["patiently _whole_statement", "_commit_after"]
+
+
+async def test_commits_on_the_event_loop_leave_checkpoints_to_the_thread(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short write's COMMIT, on the loop, never checkpoints the log (that writes and syncs the
+    database file); after every CHECKPOINT_AFTER short writes one checkpoint runs on the thread."""
+    monkeypatch.setattr(db_module, "CHECKPOINT_AFTER", 3)
+    async with sqlite_db.write() as session:
+        await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+    calls = count_hand_offs(monkeypatch)
+    statements = count_statements(sqlite_db)
+    for n in range(6):
+        async with sqlite_db.write(short=True) as session:
+            await session.execute(text("INSERT INTO notes (body) VALUES (:n)"), {"n": str(n)})
+            # neither waits for other connections' locks nor checkpoints on the loop
+            assert await waiting_pragmas(session) == [0, 0]
+    checkpoints = [s for s in statements if s.startswith("PRAGMA wal_checkpoint")]
+    assert checkpoints == ["PRAGMA wal_checkpoint(PASSIVE)"] * 2
+    assert len(calls) == 2  # the two checkpoints, on the thread
+    async with sqlite_db.write() as session:  # on the thread: as SQLite does by default
+        assert await waiting_pragmas(session) == [sqlite_driver.PATIENCE_MS, 1000]
+        assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 6
+
+
+def count_statements(database: Database) -> list[str]:
+    """From now on, every statement sent through the engine, in order."""
+    statements: list[str] = []
+
+    def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", sent)
+    return statements
+
+
+async def waiting_pragmas(session: AsyncSession) -> list[int]:
+    """The connection's busy timeout and the log's size in pages at which a COMMIT checkpoints."""
+    return [
+        (await session.execute(text(f"PRAGMA {name}"))).scalar_one()
+        for name in ("busy_timeout", "wal_autocheckpoint")
+    ]
 
 
 async def test_a_write_sent_with_next_travels_with_the_next_call_or_the_commit(
