@@ -204,12 +204,11 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self.on_loop = False  # set at every begin, from the execution option `sqlite_on_loop`
         self.patient = True  # waits for other connections' locks and checkpoints (PATIENT)
 
-    async def call(self, function: Callable[..., R], *args: Any, on_loop: bool | None = None) -> R:
+    async def call(self, function: Callable[..., R], *args: Any) -> R:
         """`function(sqlite3 connection, *args)` on the event loop's thread if this transaction
-        is `on_loop` (or the call says so) and no other connection's lock is in the way,
-        otherwise on aiosqlite's."""
+        is `on_loop` and no other connection's lock is in the way, otherwise on aiosqlite's."""
         driver: Any = self._connection  # an aiosqlite.Connection: `_execute` queues for its thread
-        if self.on_loop if on_loop is None else on_loop:
+        if self.on_loop:
             if self.patient:
                 _set(driver._conn, ON_LOOP)
                 self.patient = False
@@ -242,9 +241,9 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if self._in_transaction():
             self._end(_rollback)
 
-    def _end(self, function: Callable[..., None], *args: Any, on_loop: bool | None = None) -> None:
+    def _end(self, function: Callable[..., None], *args: Any) -> None:
         try:
-            await_(self.call(function, *args, on_loop=on_loop))
+            await_(self.call(function, *args))
         except Exception as error:
             self._handle_exception(error)
 
