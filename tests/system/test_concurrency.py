@@ -29,17 +29,22 @@ def upcoming(days: int, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BERLIN)
 
 
+def an_hour(resource: str, days: int, hour: int) -> dict[str, str]:
+    """The body of a booking of `resource` for the hour from `hour` o'clock in `days` days."""
+    return {
+        "resource": resource,
+        "start": upcoming(days, hour).isoformat(),
+        "end": upcoming(days, hour + 1).isoformat(),
+    }
+
+
 async def test_thirty_two_requests_for_one_slot_give_one_booking(
     db: Database, live_server: str, http: httpx.AsyncClient
 ) -> None:
     location = await create_location(db, weekly=EVERY_DAY, policy=NO_QUOTAS)
     await create_resource(db, location, "lasercutter", kind=ResourceKind.DEVICE)
     tokens = await visitors_with_tokens(db, 32)
-    body = {
-        "resource": "lasercutter",
-        "start": upcoming(2, 10).isoformat(),
-        "end": upcoming(2, 11).isoformat(),
-    }
+    body = an_hour("lasercutter", 2, 10)
 
     responses = await asyncio.gather(
         *(

@@ -15,7 +15,7 @@ from library.catalog.models import Factor, ResourceKind
 from library.db import Database
 from tests.support.factories import DEFAULT_PASSWORD, create_location, create_resource, create_user
 from tests.support.live_server import visitors_with_tokens
-from tests.system.test_concurrency import BERLIN, EVERY_DAY, NO_QUOTAS, OVERLAPS, upcoming
+from tests.system.test_concurrency import BERLIN, EVERY_DAY, NO_QUOTAS, OVERLAPS, an_hour
 
 
 async def staff_token(db: Database, http: httpx.AsyncClient, live_server: str) -> str:
@@ -73,12 +73,7 @@ async def test_loans_and_bookings_of_one_unit_at_once_never_overlap(
     bookings = [  # the desk holding the machine for a sewing café that day, by way of an exception
         http.post(
             f"{live_server}/api/v1/bookings",
-            json={
-                "resource": "naehmaschine",
-                "start": upcoming(2, 10 + n).isoformat(),
-                "end": upcoming(2, 11 + n).isoformat(),
-                "override_reason": "Nähcafé",
-            },
+            json={**an_hour("naehmaschine", 2, 10 + n), "override_reason": "Nähcafé"},
             headers={"Authorization": f"Bearer {staff}"},
         )
         for n in range(8)

@@ -20,7 +20,7 @@ from library.catalog.models import ResourceKind
 from library.db import Database
 from tests.support.factories import create_location, create_resource
 from tests.support.live_server import serving, visitors_with_tokens
-from tests.system.test_concurrency import EVERY_DAY, NO_QUOTAS, OVERLAPS, upcoming
+from tests.system.test_concurrency import EVERY_DAY, NO_QUOTAS, OVERLAPS, an_hour
 
 
 async def test_two_processes_booking_at_once_answer_every_request_and_never_overlap(
@@ -30,20 +30,8 @@ async def test_two_processes_booking_at_once_answer_every_request_and_never_over
     await create_resource(db, location, "lasercutter", kind=ResourceKind.DEVICE)
     await create_resource(db, location, "naehmaschine", kind=ResourceKind.DEVICE)
     tokens = await visitors_with_tokens(db, 48)
-    one_slot = {
-        "resource": "lasercutter",
-        "start": upcoming(2, 10).isoformat(),
-        "end": upcoming(2, 11).isoformat(),
-    }
-    own_slots = [
-        {
-            "resource": "naehmaschine",
-            "start": upcoming(2 + n // 8, 6 + 2 * (n % 8)).isoformat(),
-            "end": upcoming(2 + n // 8, 7 + 2 * (n % 8)).isoformat(),
-        }
-        for n in range(24)
-    ]
-    bodies = [one_slot] * 24 + own_slots
+    own_slots = [an_hour("naehmaschine", 2 + n // 8, 6 + 2 * (n % 8)) for n in range(24)]
+    bodies = [an_hour("lasercutter", 2, 10)] * 24 + own_slots
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
 
