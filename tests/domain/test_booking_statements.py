@@ -1,19 +1,17 @@
 """A booking costs a few statements, and the catalogue cached for it is never stale.
 
-Statements are counted as the driver sees them (`before_cursor_execute`); SQLite's `BEGIN`
-is not one of them, as PostgreSQL's driver begins without a statement of its own.
+Statements are counted as the driver sees them, without SQLite's `BEGIN`
+(tests.support.statements).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from library.accounts.models import Role, User
 from library.audit.models import AuditEntry
@@ -33,24 +31,8 @@ from library.errors import NotAllowed
 from library.outbox.models import OutboxMessage
 from tests.support.api import setup_library
 from tests.support.factories import add_exception, create_user
+from tests.support.statements import statements_on
 from tests.support.times import TEST_NOW, THURSDAY, WEDNESDAY, utc
-
-
-@contextmanager
-def statements_on(db: Database) -> Iterator[list[str]]:
-    """The SQL statements `db` sends while the block runs."""
-    sent: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            sent.append(statement)
-
-    engine = db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def room(start: datetime, end: datetime, slug: str = "gruppenraum-1") -> NewBooking:

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from library.catalog.models import Unit
 from library.config import ConfigurationError, Settings
 from library.db import SEND_WITH_NEXT, Base, Database, violated_constraint
 from tests.support import factories
+from tests.support.statements import statements_on
 
 
 def sqlite_path(sqlite_db: Database) -> Path:
@@ -197,29 +198,18 @@ async def test_commits_on_the_event_loop_leave_checkpoints_to_the_thread(
     async with sqlite_db.write() as session:
         await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
     calls = count_hand_offs(monkeypatch)
-    statements = count_statements(sqlite_db)
-    for n in range(6):
-        async with sqlite_db.write(short=True) as session:
-            await session.execute(text("INSERT INTO notes (body) VALUES (:n)"), {"n": str(n)})
-            # neither waits for other connections' locks nor checkpoints on the loop
-            assert await waiting_pragmas(session) == [0, 0]
+    with statements_on(sqlite_db) as statements:
+        for n in range(6):
+            async with sqlite_db.write(short=True) as session:
+                await session.execute(text("INSERT INTO notes (body) VALUES (:n)"), {"n": str(n)})
+                # neither waits for other connections' locks nor checkpoints on the loop
+                assert await waiting_pragmas(session) == [0, 0]
     checkpoints = [s for s in statements if s.startswith("PRAGMA wal_checkpoint")]
     assert checkpoints == ["PRAGMA wal_checkpoint(PASSIVE)"] * 2
     assert len(calls) == 2  # the two checkpoints, on the thread
     async with sqlite_db.write() as session:  # on the thread: as SQLite does by default
         assert await waiting_pragmas(session) == [sqlite_driver.PATIENCE_MS, 1000]
         assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 6
-
-
-def count_statements(database: Database) -> list[str]:
-    """From now on, every statement sent through the engine, in order."""
-    statements: list[str] = []
-
-    def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", sent)
-    return statements
 
 
 async def waiting_pragmas(session: AsyncSession) -> list[int]:

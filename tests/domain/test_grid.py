@@ -11,9 +11,9 @@ from library.booking.models import BookingStatus
 from library.catalog.hours import DayHours, Period
 from library.catalog.models import Factor, ResourceKind, Unit
 from library.db import Database
-from tests.domain.test_booking_statements import statements_on
 from tests.support import factories
 from tests.support.staff_pages import block, book
+from tests.support.statements import statements_on
 from tests.support.times import BERLIN, TEST_NOW, WEDNESDAY, utc
 
 SATURDAY_HOURS = DayHours(
