@@ -34,6 +34,7 @@ from library.config import Settings, normalise_database_url
 from library.db import Database
 from library.i18n import Lang
 from tests.support.browser import launch_chromium
+from tests.support.engines import ENGINES
 from tests.support.live_server import library_env, serving
 from tests.support.times import TEST_NOW
 
@@ -76,9 +77,6 @@ def fresh_sqlite_url(template: Path, directory: Path) -> str:
     path = directory / f"{uuid.uuid4().hex}.sqlite3"
     shutil.copyfile(template, path)
     return f"sqlite+aiosqlite:///{path}"
-
-
-ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def _postgres_admin() -> psycopg.Connection[tuple[object, ...]]:

@@ -24,6 +24,7 @@ from library.catalog.models import Unit
 from library.config import ConfigurationError, Settings
 from library.db import SEND_WITH_NEXT, Base, Database, violated_constraint
 from tests.support import factories
+from tests.support.engines import POSTGRES_ONLY
 from tests.support.statements import statements_on
 
 
@@ -262,11 +263,6 @@ async def test_a_write_sent_with_next_travels_with_the_next_call_or_the_commit(
     async with sqlite_db.lookup() as connection:
         rows = (await connection.execute(text("SELECT id FROM notes ORDER BY id"))).scalars().all()
     assert rows == [1, 2, 3]
-
-
-POSTGRES_ONLY = pytest.mark.parametrize(
-    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
-)
 
 
 async def _backend_of(db: Database) -> int:

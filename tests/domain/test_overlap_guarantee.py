@@ -18,6 +18,7 @@ from library.booking.models import Booking, BookingStatus
 from library.catalog.models import Factor, Location, Resource, ResourceKind, Unit
 from library.db import Database
 from tests.support.booking_rows import T0, expect_overlap_refused, insert_booking, row
+from tests.support.engines import POSTGRES_ONLY
 
 HOUR = timedelta(hours=1)
 
@@ -97,11 +98,6 @@ async def test_updates_into_an_overlap_are_refused(db: Database) -> None:
                 .values(start_at=T0 + timedelta(minutes=30), occupied_start=T0 + timedelta(minutes=30))
             )
     assert is_overlap_violation(moved.value)
-
-
-POSTGRES_ONLY = pytest.mark.parametrize(
-    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
-)
 
 
 @POSTGRES_ONLY

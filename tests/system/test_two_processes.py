@@ -12,18 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from library.catalog.models import Policy, Resource, ResourceKind
 from library.db import Database
+from tests.support.engines import POSTGRES_ONLY
 from tests.support.factories import create_location, create_resource
 from tests.support.live_server import serving, visitors_with_tokens
 from tests.system.test_concurrency import EVERY_DAY, NO_QUOTAS, upcoming
-
-ON_POSTGRES = pytest.mark.parametrize(
-    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
-)
 
 
 def availability(base: str, day: date) -> str:
@@ -40,7 +36,7 @@ def busy_in_day_view(answer: dict[str, Any]) -> list[tuple[datetime, datetime]]:
     return [(datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"])) for b in cutter["busy"]]
 
 
-@ON_POSTGRES
+@POSTGRES_ONLY
 async def test_a_booking_through_one_process_is_in_the_next_answer_of_the_other(
     db: Database, database_url: str, tmp_path: Path, http: httpx.AsyncClient
 ) -> None:
